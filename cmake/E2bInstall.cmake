@@ -1,0 +1,43 @@
+include(CMakePackageConfigHelpers)
+
+install(TARGETS e2b EXPORT e2bTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/e2b
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/generated/include/e2b/version.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/e2b)
+
+set(E2B_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/e2b)
+install(EXPORT e2bTargets NAMESPACE e2b:: DESTINATION ${E2B_CMAKE_DIR})
+export(EXPORT e2bTargets NAMESPACE e2b::
+  FILE ${PROJECT_BINARY_DIR}/e2bTargets.cmake)
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/e2bConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/e2bConfig.cmake INSTALL_DESTINATION ${E2B_CMAKE_DIR})
+# 0.x: minor versions may break the API.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/e2bConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/e2bConfig.cmake
+  ${PROJECT_BINARY_DIR}/e2bConfigVersion.cmake DESTINATION ${E2B_CMAKE_DIR})
+
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(E2B_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+else()
+  set(E2B_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(E2B_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+else()
+  set(E2B_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/e2b.pc.in
+  ${PROJECT_BINARY_DIR}/e2b.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/e2b.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+if(TARGET e2b-local)
+  install(TARGETS e2b-local RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()

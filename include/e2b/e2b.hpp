@@ -1,0 +1,17 @@
+#ifndef E2B_E2B_HPP_
+#define E2B_E2B_HPP_
+
+// Umbrella header of e2b-cpp, the C++ port of the E2B Go SDK.
+
+#include <e2b/client.hpp>
+#include <e2b/commands.hpp>
+#include <e2b/context.hpp>
+#include <e2b/errors.hpp>
+#include <e2b/filesystem.hpp>
+#include <e2b/http_client.hpp>
+#include <e2b/options.hpp>
+#include <e2b/sandbox.hpp>
+#include <e2b/types.hpp>
+#include <e2b/version.hpp>
+
+#endif  // E2B_E2B_HPP_

@@ -1,0 +1,164 @@
+#ifndef E2B_OPTIONS_HPP_
+#define E2B_OPTIONS_HPP_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace e2b {
+
+/// The C++ form of Go's functional options: a small callable applied to a
+/// parameter struct. Calls take them as trailing variadic arguments:
+/// `sandbox.Commands.Run("ls", {}, WithCwd("/tmp"), WithTimeout(5s))`.
+template <typename Params>
+class Option {
+ public:
+  explicit Option(std::function<void(Params&)> apply)
+      : apply_(std::move(apply)) {}
+  void Apply(Params& params) const {
+    if (apply_) apply_(params);
+  }
+
+ private:
+  std::function<void(Params&)> apply_;
+};
+
+/// Builds a parameter struct from a pack of options, rejecting at compile
+/// time any argument that is not an option for this call.
+template <typename Params, typename... Opts>
+Params ApplyOptions(Params params, const Opts&... opts) {
+  static_assert((std::is_convertible_v<const Opts&, Option<Params>> && ...),
+                "argument is not an option of this call");
+  (static_cast<Option<Params>>(opts).Apply(params), ...);
+  return params;
+}
+
+// ---- Sandbox::Logs --------------------------------------------------------
+
+/// Parameters of Sandbox::Logs (GET /v2/sandboxes/{id}/logs).
+struct LogsParams {
+  std::optional<std::string> Direction;  ///< "forward" or "backward"
+  std::optional<std::string> Level;      ///< minimum level
+  std::optional<int> Limit;
+  std::optional<std::string> Search;
+  std::optional<std::int64_t> Cursor;  ///< start, milliseconds since epoch
+};
+using LogsOption = Option<LogsParams>;
+/// Sort order: "forward" (oldest first) or "backward" (newest first).
+LogsOption WithDirection(std::string direction);
+/// Minimum level: "debug", "info", "warn" or "error".
+LogsOption WithLevel(std::string level);
+/// Maximum number of entries (server default 1000).
+LogsOption WithLimit(int limit);
+/// Case-sensitive substring filter on the message.
+LogsOption WithSearch(std::string query);
+
+// ---- Client::ListSnapshots ------------------------------------------------
+
+struct ListSnapshotsParams {
+  std::optional<int> Limit;
+  std::optional<std::string> NextToken;
+  std::optional<std::string> SandboxID;
+};
+using ListSnapshotsOption = Option<ListSnapshotsParams>;
+/// Maximum number of snapshots per page (default 100).
+ListSnapshotsOption WithSnapshotLimit(int limit);
+/// Page token from a previous ListSnapshotsResult.
+ListSnapshotsOption WithSnapshotNextToken(std::string token);
+/// Only snapshots taken from this sandbox.
+ListSnapshotsOption WithSnapshotSandboxID(std::string sandbox_id);
+
+// ---- Client::GetTemplate --------------------------------------------------
+
+struct GetTemplateParams {
+  std::optional<int> Limit;
+  std::optional<std::string> NextToken;
+};
+using GetTemplateOption = Option<GetTemplateParams>;
+/// Maximum number of builds to return (1-100, default 100).
+GetTemplateOption WithTemplateBuildsLimit(int limit);
+/// Page token from a previous GetTemplateResult.
+GetTemplateOption WithTemplateBuildsNextToken(std::string token);
+
+// ---- Client::GetTemplateBuildLogs -----------------------------------------
+
+struct BuildLogParams {
+  std::optional<std::int64_t> Cursor;  ///< milliseconds
+  std::optional<std::string> Direction;
+  std::optional<std::string> Level;
+  std::optional<int> Limit;
+  std::optional<std::string> Source;  ///< "temporary" or "persistent"
+};
+using BuildLogOption = Option<BuildLogParams>;
+BuildLogOption WithBuildLogCursor(std::int64_t ms);
+BuildLogOption WithBuildLogDirection(std::string direction);
+BuildLogOption WithBuildLogLevel(std::string level);
+BuildLogOption WithBuildLogLimit(int limit);
+BuildLogOption WithBuildLogSource(std::string source);
+
+// ---- CommandService::Run --------------------------------------------------
+
+struct RunParams {
+  std::map<std::string, std::string> EnvVars;
+  std::string Cwd;
+  std::string User;
+  std::chrono::milliseconds Timeout{0};  ///< 0 = DefaultCommandTimeout
+};
+using RunOption = Option<RunParams>;
+/// Environment variables for the command (added to the sandbox's).
+RunOption WithEnv(std::map<std::string, std::string> envs);
+/// Working directory of the command.
+RunOption WithCwd(std::string cwd);
+/// Sandbox user that runs the command ("user" or "root").
+RunOption WithUser(std::string user);
+/// Command timeout (default DefaultCommandTimeout); also bounds the process
+/// lifetime on the server.
+RunOption WithTimeout(std::chrono::milliseconds timeout);
+template <typename Rep, typename Period>
+RunOption WithTimeout(std::chrono::duration<Rep, Period> timeout) {
+  return WithTimeout(
+      std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+}
+
+// ---- FilesystemService ----------------------------------------------------
+
+struct ReadParams {
+  std::string User;
+  std::chrono::milliseconds Timeout{0};  ///< 0 = no per-call limit
+};
+struct WriteParams {
+  std::string User;
+  std::chrono::milliseconds Timeout{0};  ///< 0 = no per-call limit
+};
+using ReadOption = Option<ReadParams>;
+using WriteOption = Option<WriteParams>;
+
+/// The result of WithFileUser: usable as a ReadOption and as a WriteOption.
+class FileUserOption {
+ public:
+  explicit FileUserOption(std::string user) : user_(std::move(user)) {}
+  operator ReadOption() const {  // NOLINT(google-explicit-constructor)
+    return ReadOption([u = user_](ReadParams& p) { p.User = u; });
+  }
+  operator WriteOption() const {  // NOLINT(google-explicit-constructor)
+    return WriteOption([u = user_](WriteParams& p) { p.User = u; });
+  }
+
+ private:
+  std::string user_;
+};
+/// Sandbox user for a file operation; a ReadOption and a WriteOption.
+FileUserOption WithFileUser(std::string user);
+/// Per-call timeout of a Read, ReadBytes or ReadString.
+ReadOption WithReadTimeout(std::chrono::milliseconds timeout);
+/// Per-call timeout of a Write, WriteBytes or WriteString.
+WriteOption WithWriteTimeout(std::chrono::milliseconds timeout);
+
+}  // namespace e2b
+
+#endif  // E2B_OPTIONS_HPP_

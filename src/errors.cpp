@@ -1,0 +1,51 @@
+#include <e2b/errors.hpp>
+
+#include <utility>
+
+namespace e2b {
+namespace {
+
+std::string StatusWhat(int status_code, const std::string& message) {
+  if (status_code == 0) return "e2b: " + message;
+  return "e2b: status " + std::to_string(status_code) + ": " + message;
+}
+
+std::string WithDetail(std::string what, const std::string& detail) {
+  if (!detail.empty()) what += " (" + detail + ")";
+  return what;
+}
+
+}  // namespace
+
+Error::Error(int status_code, std::string message)
+    : std::runtime_error(StatusWhat(status_code, message)),
+      status_code_(status_code),
+      message_(std::move(message)) {}
+
+Error::Error(std::string what, int status_code, std::string message)
+    : std::runtime_error(std::move(what)),
+      status_code_(status_code),
+      message_(std::move(message)) {}
+
+SandboxNotFoundError::SandboxNotFoundError(std::string sandbox_id,
+                                           std::string message)
+    : Error(WithDetail("e2b: sandbox not found: " + sandbox_id, message), 404,
+            message.empty() ? "sandbox not found: " + sandbox_id : message),
+      sandbox_id_(std::move(sandbox_id)) {}
+
+FileNotFoundError::FileNotFoundError(std::string path, std::string message)
+    : Error(WithDetail("e2b: file not found: " + path, message), 404,
+            message.empty() ? "file not found: " + path : message),
+      path_(std::move(path)) {}
+
+TemplateNotFoundError::TemplateNotFoundError(std::string template_id,
+                                             std::string message)
+    : Error(WithDetail("e2b: template not found: " + template_id, message),
+            404,
+            message.empty() ? "template not found: " + template_id : message),
+      template_id_(std::move(template_id)) {}
+
+TimeoutError::TimeoutError(std::string message)
+    : Error("e2b: timeout: " + message, 0, message) {}
+
+}  // namespace e2b

@@ -1,0 +1,52 @@
+#ifndef E2B_INTERNAL_CLIENT_STATE_HPP_
+#define E2B_INTERNAL_CLIENT_STATE_HPP_
+
+// State shared by a Client, its copies and the Sandboxes it hands out.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "internal/http_transport.hpp"
+
+namespace e2b::internal {
+
+/// The resolved configuration of a Client (explicit config, then the
+/// environment, then defaults), immutable after NewClient.
+struct ClientState {
+  std::string api_key;
+  std::string api_base_url;    ///< no trailing slash
+  std::string sandbox_domain;  ///< e.g. "e2b.app"
+  /// Full envd base URL for every sandbox (E2B_SANDBOX_URL with "://", or
+  /// ClientConfig::SandboxURL); empty = per-sandbox host names.
+  std::string sandbox_url;
+  /// True when the API is plain http:// (a local server): envd is then
+  /// reached over http:// too.
+  bool plain_http = false;
+  bool debug = false;
+  std::chrono::milliseconds request_timeout{60000};
+  std::shared_ptr<HttpTransport> transport;
+};
+
+/// What every call on one sandbox needs. Immutable after creation.
+struct SandboxState {
+  std::shared_ptr<const ClientState> client;
+  std::string id;
+  std::string envd_version;
+  std::string access_token;  ///< envdAccessToken; may be empty
+  std::string domain;        ///< the domain the API returned, else client's
+  std::string envd_url;      ///< base URL of envd, no trailing slash
+
+  /// Headers for every envd request: X-Access-Token (when there is a
+  /// token), E2b-Sandbox-Id, E2b-Sandbox-Port: 49983, User-Agent.
+  HttpHeaders EnvdHeaders() const;
+};
+
+/// The envd base URL for a sandbox: the client's sandbox_url if set, else
+/// <scheme>://49983-<id>.<domain> (scheme http when plain_http).
+std::string EnvdBaseUrl(const ClientState& client, const std::string& id,
+                        const std::string& domain);
+
+}  // namespace e2b::internal
+
+#endif  // E2B_INTERNAL_CLIENT_STATE_HPP_

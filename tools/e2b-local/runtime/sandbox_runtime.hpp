@@ -1,0 +1,129 @@
+#ifndef E2B_LOCAL_RUNTIME_SANDBOX_RUNTIME_HPP_
+#define E2B_LOCAL_RUNTIME_SANDBOX_RUNTIME_HPP_
+
+// The platform layer of e2b-local: how a sandbox's filesystem and processes
+// are made. Two implementations: Linux namespaces + overlayfs, and the
+// unisolated fallback ("none").
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace e2b_local {
+
+enum class IsolationMode { kAuto, kNamespaces, kNone };
+
+/// An account inside a sandbox.
+struct SandboxUser {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string home;
+};
+
+/// One resource usage sample.
+struct ResourceUsage {
+  int cpu_count = 0;
+  double cpu_used_pct = 0;
+  std::int64_t mem_used = 0, mem_total = 0, mem_cache = 0;
+  std::int64_t disk_used = 0, disk_total = 0;
+};
+
+/// How a process ended, in envd's terms.
+struct ExitStatus {
+  bool exited = false;   ///< true when it exited (not killed by a signal)
+  int exit_code = 0;     ///< -1 when killed by a signal
+  std::string status;    ///< "exit status 1", "signal: killed"
+};
+
+struct SpawnOptions {
+  std::vector<std::string> argv;  ///< argv[0] looked up on PATH in the sandbox
+  std::map<std::string, std::string> env;  ///< the complete environment
+  std::string cwd;                          ///< path inside the sandbox
+  SandboxUser user;
+  bool pty = false;
+  std::uint16_t cols = 80, rows = 24;
+  bool stdin_pipe = false;  ///< false: stdin is /dev/null
+};
+
+/// A process started in a sandbox. Thread-safe.
+class SandboxProcess {
+ public:
+  virtual ~SandboxProcess() = default;
+  /// The pid reported to clients.
+  virtual std::uint32_t Pid() const = 0;
+  /// Read ends of stdout/stderr, or the PTY master (-1 when absent). Owned
+  /// by the process object.
+  virtual int StdoutFd() const = 0;
+  virtual int StderrFd() const = 0;
+  virtual int PtyFd() const = 0;
+  /// Writes to stdin (or the PTY); false when closed or absent.
+  virtual bool WriteInput(const std::string& data) = 0;
+  virtual void CloseStdin() = 0;
+  virtual void Signal(int signo) = 0;
+  virtual bool Resize(std::uint16_t cols, std::uint16_t rows) = 0;
+  /// Blocks until the process ends.
+  virtual ExitStatus Wait() = 0;
+};
+
+/// The on-disk and in-kernel parts of one sandbox. Thread-safe.
+class SandboxInstance {
+ public:
+  virtual ~SandboxInstance() = default;
+  /// Host path whose contents are the sandbox's "/". File operations
+  /// resolve client paths under it with RESOLVE_IN_ROOT semantics.
+  virtual const std::string& RootPath() const = 0;
+  /// The writable layer (what a snapshot copies).
+  virtual const std::string& UpperDir() const = 0;
+  /// "user" (uid 1000, home /home/user) and "root" always exist.
+  virtual std::optional<SandboxUser> LookupUser(const std::string& name) const = 0;
+  /// Starts a process; throws SpawnError.
+  virtual std::unique_ptr<SandboxProcess> Spawn(const SpawnOptions& options) = 0;
+  /// Stops / continues every process of the sandbox.
+  virtual void Freeze() = 0;
+  virtual void Thaw() = 0;
+  /// Kills every process and releases mounts. Idempotent.
+  virtual void Destroy() = 0;
+  virtual ResourceUsage Usage() = 0;
+};
+
+/// Spawn failures: kind "invalid_argument" (bad cwd), else "internal".
+struct SpawnError : std::runtime_error {
+  SpawnError(std::string kind_, const std::string& message)
+      : std::runtime_error(message), kind(std::move(kind_)) {}
+  std::string kind;
+};
+
+struct SandboxSpec {
+  std::string id;
+  /// Read-only template layers, topmost first; empty = the base template
+  /// (the host's "/").
+  std::vector<std::string> layers;
+  /// Directory owned by this sandbox (upper, work, merged, ...).
+  std::string dir;
+  std::string hostname;
+  bool allow_internet_access = true;
+};
+
+class SandboxRuntime {
+ public:
+  virtual ~SandboxRuntime() = default;
+  virtual std::unique_ptr<SandboxInstance> Create(const SandboxSpec& spec) = 0;
+  /// "namespaces" or "none".
+  virtual const char* Name() const = 0;
+};
+
+/// kAuto picks namespaces when the kernel allows them, else the fallback
+/// (with a loud warning on stderr). kNamespaces throws when unavailable.
+std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode);
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_RUNTIME_SANDBOX_RUNTIME_HPP_
