@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds tests/consumer against e2b-cpp in every supported way: installed
+# (find_package and pkg-config), add_subdirectory and FetchContent, and runs
+# each result.
+#
+#   tests/consumer/run.sh <e2b-cpp source dir> <scratch dir>
+set -euo pipefail
+src=$(cd "$1" && pwd)
+work=$2
+rm -rf "$work"
+mkdir -p "$work"
+jobs=$(nproc)
+
+# A loopback port with nothing listening (the consumer expects a refusal).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+common=(-DCMAKE_BUILD_TYPE=Release -DE2B_BUILD_TESTS=OFF
+  -DE2B_BUILD_EXAMPLES=OFF -DE2B_BUILD_LOCAL_SERVER=OFF
+  -DE2B_BUILD_BENCHMARKS=OFF)
+
+echo "== install (static) =="
+cmake -S "$src" -B "$work/lib" "${common[@]}" -DE2B_INSTALL=ON \
+  -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+cmake --build "$work/lib" -j"$jobs" >/dev/null
+cmake --install "$work/lib" >/dev/null
+
+echo "== find_package =="
+cmake -S "$src/tests/consumer" -B "$work/find_package" \
+  -DE2B_CONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/find_package" -j"$jobs" >/dev/null
+"$work/find_package/consumer" "$port"
+
+echo "== pkg-config =="
+pc_dir=$(dirname "$(find "$work/prefix" -name e2b.pc | head -n1)")
+PKG_CONFIG_PATH="$pc_dir" pkg-config --validate e2b
+# shellcheck disable=SC2046
+c++ -std=c++17 "$src/tests/consumer/main.cpp" -o "$work/pkgconfig-consumer" \
+  $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs --static e2b)
+"$work/pkgconfig-consumer" "$port"
+
+echo "== add_subdirectory =="
+cmake -S "$src/tests/consumer" -B "$work/add_subdirectory" \
+  -DE2B_CONSUMER_MODE=add_subdirectory -DE2B_SOURCE_DIR="$src" >/dev/null
+cmake --build "$work/add_subdirectory" -j"$jobs" >/dev/null
+"$work/add_subdirectory/consumer" "$port"
+
+echo "== FetchContent =="
+cmake -S "$src/tests/consumer" -B "$work/fetchcontent" \
+  -DE2B_CONSUMER_MODE=fetchcontent -DE2B_SOURCE_DIR="$src" >/dev/null
+cmake --build "$work/fetchcontent" -j"$jobs" >/dev/null
+"$work/fetchcontent/consumer" "$port"
+
+echo "consumer builds: 4 passed, 0 failed"
