@@ -1,0 +1,53 @@
+#ifndef E2B_LOCAL_ENVD_ENVD_SERVER_HPP_
+#define E2B_LOCAL_ENVD_ENVD_SERVER_HPP_
+
+// envd's HTTP layer for every sandbox on one listener: routing by the
+// E2b-Sandbox-Id header or a `<port>-<id>.` Host, access-token and Basic
+// auth, the /files endpoints, and Connect framing around the RPC services.
+
+#include "envd/connect_rpc.hpp"
+#include "sandbox/local_sandbox.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace httplib {
+class Server;
+struct Response;
+}  // namespace httplib
+
+namespace e2b_local {
+
+class EnvdServer {
+ public:
+  explicit EnvdServer(SandboxDirectory& sandboxes);
+
+  /// Registers GET /health, GET/POST /files, POST /<pkg>.<Service>/<Method>
+  /// for every process and filesystem RPC, and CORS preflight on `server`.
+  /// The EnvdServer must outlive the server's use of these handlers.
+  void Mount(httplib::Server& server);
+
+ private:
+  /// The routed sandbox, or nullptr after writing the 502 answer.
+  std::shared_ptr<LocalSandbox> Route(const httplib::Request& req,
+                                      httplib::Response& res) const;
+
+  void HandleRpc(const httplib::Request& req, httplib::Response& res,
+                 const std::string& path, std::string body,
+                 bool body_too_large) const;
+
+  SandboxDirectory& sandboxes_;
+  RpcRegistry registry_;
+};
+
+/// The sandbox ID a request is addressed to: the E2b-Sandbox-Id header, else
+/// the `<port>-<id>` first label of Host; empty when neither is present.
+std::string SandboxIdFromRequest(const httplib::Request& req);
+
+/// Compares secrets in time independent of where they differ.
+bool ConstantTimeEquals(const std::string& a, const std::string& b);
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_ENVD_ENVD_SERVER_HPP_
