@@ -1,0 +1,50 @@
+#ifndef E2B_LOCAL_CONFIG_HPP_
+#define E2B_LOCAL_CONFIG_HPP_
+
+// e2b-local's command line (the contract scripts and tests depend on):
+//   e2b-local [--host H] [--api-port P] [--envd-port P] [--api-key KEY]...
+//             [--state-dir DIR] [--isolation auto|namespaces|none] [--help]
+
+#include "runtime/sandbox_runtime.hpp"
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace e2b_local {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int api_port = 3000;    ///< 0 = pick a free port
+  int envd_port = 49983;  ///< 0 = pick a free port
+  /// Accepted API keys; the first is the one printed. Never empty after
+  /// ParseCommandLine.
+  std::vector<std::string> api_keys;
+  bool api_key_generated = false;
+  std::string state_dir;
+  IsolationMode isolation = IsolationMode::kAuto;
+  bool show_help = false;
+};
+
+/// A bad command line; main prints it with a hint and exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads an environment variable ("" when unset); injectable for tests.
+using EnvLookup = std::function<std::string(const std::string&)>;
+
+/// Parses argv (accepting `--flag value` and `--flag=value`). Without
+/// --api-key, uses $E2B_API_KEY, else generates "e2b_" + 40 hex. Without
+/// --state-dir, uses $XDG_STATE_HOME/e2b-local, else
+/// $HOME/.local/state/e2b-local, else /tmp/e2b-local-<uid>.
+ServerConfig ParseCommandLine(int argc, const char* const* argv,
+                              const EnvLookup& env);
+
+/// The --help text.
+std::string HelpText();
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_CONFIG_HPP_

@@ -1,0 +1,124 @@
+#include "http/server_setup.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+namespace e2b_local {
+
+namespace {
+constexpr std::size_t kControlPlaneMaxBody = 1 << 20;
+}  // namespace
+
+ConnectionThreadQueue::ConnectionThreadQueue(std::size_t max_connections)
+    : max_connections_(max_connections == 0 ? 1 : max_connections),
+      state_(std::make_shared<State>()) {}
+
+ConnectionThreadQueue::~ConnectionThreadQueue() { shutdown(); }
+
+void ConnectionThreadQueue::enqueue(std::function<void()> fn) {
+  {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    state_->cv.wait(lock, [&] {
+      return state_->active < max_connections_ || state_->shut_down;
+    });
+    ++state_->active;
+  }
+  auto finished = [](State& state) {
+    std::lock_guard<std::mutex> lock(state.mu);
+    --state.active;
+    state.cv.notify_all();
+  };
+  try {
+    std::thread([state = state_, fn = std::move(fn), finished]() mutable {
+      try {
+        fn();
+      } catch (...) {
+        // A handler that throws must not take the server down.
+      }
+      fn = nullptr;  // closes the socket before the slot is released
+      finished(*state);
+    }).detach();
+  } catch (const std::system_error&) {
+    // No thread for this connection: it is dropped (fn owned the socket).
+    finished(*state_);
+  }
+}
+
+void ConnectionThreadQueue::shutdown() {
+  std::unique_lock<std::mutex> lock(state_->mu);
+  state_->shut_down = true;
+  state_->cv.notify_all();
+  state_->cv.wait_for(lock, state_->drain_timeout,
+                      [&] { return state_->active == 0; });
+}
+
+void ConnectionThreadQueue::SetDrainTimeout(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->drain_timeout = timeout;
+}
+
+std::size_t ConnectionThreadQueue::Active() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->active;
+}
+
+void SendJson(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "application/json");
+}
+
+void SendJsonError(httplib::Response& res, int status,
+                   const std::string& message) {
+  nlohmann::json body{{"code", status}, {"message", message}};
+  // Invalid UTF-8 from a client (echoed in a message) must not throw.
+  SendJson(res, status,
+           body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void ConfigureServer(httplib::Server& server, ListenerKind kind) {
+  server.new_task_queue = [] { return new ConnectionThreadQueue(1024); };
+  server.set_keep_alive_max_count(10000);
+  // Between requests on a kept-alive connection.
+  server.set_keep_alive_timeout(120);
+  // While a request is being received.
+  server.set_read_timeout(60, 0);
+  // Only counts while the peer is not reading: a stream idle between
+  // keepalives never writes, so it is never cut by this.
+  server.set_write_timeout(300, 0);
+  if (kind == ListenerKind::kControlPlane) {
+    server.set_payload_max_length(kControlPlaneMaxBody);
+    server.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request&, httplib::Response& res) {
+          if (!res.body.empty())
+            return httplib::Server::HandlerResponse::Unhandled;
+          std::string message;
+          switch (res.status) {
+            case 400:
+              message = "bad request";
+              break;
+            case 404:
+              message = "not found";
+              break;
+            case 413:
+              message = "request body too large (limit 1 MiB)";
+              break;
+            case 414:
+              message = "request URI too long";
+              break;
+            case 405:
+              message = "method not allowed";
+              break;
+            default:
+              message = "HTTP error " + std::to_string(res.status);
+          }
+          SendJsonError(res, res.status, message);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+  }
+}
+
+}  // namespace e2b_local

@@ -1,0 +1,65 @@
+#ifndef E2B_LOCAL_HTTP_SERVER_SETUP_HPP_
+#define E2B_LOCAL_HTTP_SERVER_SETUP_HPP_
+
+// How both e2b-local listeners are configured: one thread per connection
+// (an envd stream lives as long as its process, so a fixed pool would let a
+// few streams starve everyone), generous keep-alive, and timeouts that never
+// cut an idle stream.
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace e2b_local {
+
+/// httplib task queue running each connection on its own thread, at most
+/// `max_connections` at once (the accept loop waits for a free slot).
+class ConnectionThreadQueue : public httplib::TaskQueue {
+ public:
+  explicit ConnectionThreadQueue(std::size_t max_connections = 1024);
+  ~ConnectionThreadQueue() override;
+
+  void enqueue(std::function<void()> fn) override;
+  /// Waits for running connections to finish, at most the drain timeout.
+  void shutdown() override;
+
+  /// How long shutdown() waits for connections (default 5 s).
+  void SetDrainTimeout(std::chrono::milliseconds timeout);
+  std::size_t Active() const;
+
+ private:
+  // Shared with the connection threads, which may outlive the queue when
+  // a connection does not end within the drain timeout.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t active = 0;
+    bool shut_down = false;
+    std::chrono::milliseconds drain_timeout{5000};
+  };
+  const std::size_t max_connections_;
+  std::shared_ptr<State> state_;
+};
+
+enum class ListenerKind { kControlPlane, kEnvd };
+
+/// Task queue, keep-alive, timeouts, payload limit (control plane: 1 MiB)
+/// and, for the control plane, JSON bodies for httplib's own errors.
+void ConfigureServer(httplib::Server& server, ListenerKind kind);
+
+/// Writes the control plane's error body {"code": status, "message": ...}.
+void SendJsonError(httplib::Response& res, int status,
+                   const std::string& message);
+
+/// Sends `body` as JSON with `status`.
+void SendJson(httplib::Response& res, int status, const std::string& body);
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_HTTP_SERVER_SETUP_HPP_

@@ -1,0 +1,274 @@
+#include "store/file_ops.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace e2b_local {
+namespace {
+
+[[noreturn]] void Fail(const std::string& what, const std::string& path) {
+  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+void WriteAll(int fd, const char* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Fail("cannot write", path);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+std::string DirName(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void CopyXattrs(const std::string& src, const std::string& dst) {
+  ssize_t size = ::llistxattr(src.c_str(), nullptr, 0);
+  if (size <= 0) return;
+  std::vector<char> names(static_cast<size_t>(size));
+  size = ::llistxattr(src.c_str(), names.data(), names.size());
+  if (size <= 0) return;
+  for (ssize_t i = 0; i < size;) {
+    std::string name(&names[static_cast<size_t>(i)]);
+    i += static_cast<ssize_t>(name.size()) + 1;
+    ssize_t vsize = ::lgetxattr(src.c_str(), name.c_str(), nullptr, 0);
+    if (vsize < 0) continue;
+    std::vector<char> value(static_cast<size_t>(vsize) + 1);
+    vsize = ::lgetxattr(src.c_str(), name.c_str(), value.data(), value.size());
+    if (vsize < 0) continue;
+    // Best effort: some namespaces (security.*) may be refused; the
+    // overlay markers (trusted.overlay.*) work as root.
+    ::lsetxattr(dst.c_str(), name.c_str(), value.data(),
+                static_cast<size_t>(vsize), 0);
+  }
+}
+
+void CopyMetadata(const std::string& dst, const struct stat& st) {
+  ::lchown(dst.c_str(), st.st_uid, st.st_gid);  // best effort when not root
+  if (!S_ISLNK(st.st_mode)) ::chmod(dst.c_str(), st.st_mode & 07777);
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  ::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW);
+}
+
+void CopyRegularFile(const std::string& src, const std::string& dst,
+                     const struct stat& st) {
+  Fd in(::open(src.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (in.get() < 0) Fail("cannot open", src);
+  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                st.st_mode & 0777));
+  if (out.get() < 0) Fail("cannot create", dst);
+  std::vector<char> buffer(1 << 16);
+  while (true) {
+    ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Fail("cannot read", src);
+    }
+    if (n == 0) break;
+    WriteAll(out.get(), buffer.data(), static_cast<size_t>(n), dst);
+  }
+}
+
+void CopyEntry(const std::string& src, const std::string& dst, dev_t device);
+
+void CopyDirectoryContents(const std::string& src, const std::string& dst,
+                           dev_t device) {
+  DIR* dir = ::opendir(src.c_str());
+  if (dir == nullptr) Fail("cannot open directory", src);
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    names.push_back(name);
+  }
+  ::closedir(dir);
+  for (const auto& name : names) {
+    CopyEntry(src + "/" + name, dst + "/" + name, device);
+  }
+}
+
+void CopyEntry(const std::string& src, const std::string& dst, dev_t device) {
+  struct stat st;
+  if (::lstat(src.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;  // removed while we were copying
+    Fail("cannot stat", src);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (::mkdir(dst.c_str(), 0700) != 0 && errno != EEXIST) {
+      Fail("cannot create directory", dst);
+    }
+    // Mount points of other filesystems (e.g. /proc inside a sandbox) are
+    // kept as empty directories.
+    if (st.st_dev == device) CopyDirectoryContents(src, dst, device);
+  } else if (S_ISREG(st.st_mode)) {
+    CopyRegularFile(src, dst, st);
+  } else if (S_ISLNK(st.st_mode)) {
+    std::vector<char> target(static_cast<size_t>(st.st_size) + 256);
+    ssize_t n = ::readlink(src.c_str(), target.data(), target.size());
+    if (n < 0) Fail("cannot read link", src);
+    std::string text(target.data(), static_cast<size_t>(n));
+    if (::symlink(text.c_str(), dst.c_str()) != 0) {
+      Fail("cannot create symlink", dst);
+    }
+  } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ||
+             S_ISFIFO(st.st_mode)) {
+    if (::mknod(dst.c_str(), st.st_mode, st.st_rdev) != 0) {
+      Fail("cannot create node", dst);
+    }
+  } else {
+    return;  // sockets do not survive a snapshot
+  }
+  CopyXattrs(src, dst);
+  CopyMetadata(dst, st);
+}
+
+}  // namespace
+
+void WriteFileAtomically(const std::string& path, const std::string& data) {
+  static std::atomic<std::uint64_t> counter{0};
+  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                     std::to_string(counter.fetch_add(1));
+  {
+    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (fd.get() < 0) Fail("cannot create", temp);
+    try {
+      WriteAll(fd.get(), data.data(), data.size(), temp);
+      if (::fsync(fd.get()) != 0) Fail("cannot fsync", temp);
+    } catch (...) {
+      ::unlink(temp.c_str());
+      throw;
+    }
+    if (::close(fd.release()) != 0) {
+      ::unlink(temp.c_str());
+      Fail("cannot close", temp);
+    }
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    errno = saved;
+    Fail("cannot rename over", path);
+  }
+  Fd dir(::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+}
+
+std::optional<std::string> ReadFileIfExists(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    Fail("cannot open", path);
+  }
+  std::string out;
+  char buffer[1 << 15];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Fail("cannot read", path);
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+void MakeDirs(const std::string& path, bool private_dir) {
+  if (path.empty()) throw std::runtime_error("empty directory path");
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    std::string prefix = path.substr(0, pos);
+    if (prefix.empty()) continue;
+    bool last = pos == std::string::npos;
+    mode_t mode = (last && private_dir) ? 0700 : 0755;
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+      Fail("cannot create directory", prefix);
+    }
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) Fail("cannot stat", path);
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    Fail("not a directory:", path);
+  }
+}
+
+void CopyTree(const std::string& src, const std::string& dst) {
+  struct stat st;
+  if (::lstat(src.c_str(), &st) != 0) Fail("cannot stat", src);
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    Fail("cannot copy", src);
+  }
+  MakeDirs(dst);
+  CopyDirectoryContents(src, dst, st.st_dev);
+  CopyXattrs(src, dst);
+  CopyMetadata(dst, st);
+}
+
+void RemoveTree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    Fail("cannot stat", path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    // Read-only directories inside a layer still have to go.
+    ::chmod(path.c_str(), 0700);
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) Fail("cannot open directory", path);
+    std::vector<std::string> names;
+    while (struct dirent* entry = ::readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(dir);
+    for (const auto& name : names) RemoveTree(path + "/" + name);
+    if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+      Fail("cannot remove directory", path);
+    }
+  } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    Fail("cannot remove", path);
+  }
+}
+
+}  // namespace e2b_local

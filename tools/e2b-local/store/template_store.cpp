@@ -1,0 +1,460 @@
+#include "store/template_store.hpp"
+
+#include "control/api_error.hpp"
+#include "store/file_ops.hpp"
+#include "store/random_ids.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+namespace e2b_local {
+
+using nlohmann::json;
+
+void to_json(json& j, const BuildLogRecord& r) {
+  j = json{{"timestampMs", r.timestamp_ms},
+           {"level", r.level},
+           {"message", r.message},
+           {"step", r.step}};
+}
+void from_json(const json& j, BuildLogRecord& r) {
+  r.timestamp_ms = j.value("timestampMs", std::int64_t{0});
+  r.level = j.value("level", std::string("info"));
+  r.message = j.value("message", std::string());
+  r.step = j.value("step", std::string());
+}
+void to_json(json& j, const BuildRecord& r) {
+  j = json{{"buildID", r.build_id},
+           {"status", r.status},
+           {"createdMs", r.created_ms},
+           {"updatedMs", r.updated_ms},
+           {"finishedMs", r.finished_ms},
+           {"cpuCount", r.cpu_count},
+           {"memoryMB", r.memory_mb},
+           {"diskSizeMB", r.disk_size_mb},
+           {"envdVersion", r.envd_version},
+           {"tags", r.tags},
+           {"layers", r.layers},
+           {"logs", r.logs},
+           {"reason", r.reason}};
+}
+void from_json(const json& j, BuildRecord& r) {
+  r.build_id = j.at("buildID").get<std::string>();
+  r.status = j.value("status", std::string("ready"));
+  r.created_ms = j.value("createdMs", std::int64_t{0});
+  r.updated_ms = j.value("updatedMs", r.created_ms);
+  r.finished_ms = j.value("finishedMs", std::int64_t{0});
+  r.cpu_count = j.value("cpuCount", 2);
+  r.memory_mb = j.value("memoryMB", 512);
+  r.disk_size_mb = j.value("diskSizeMB", 1024);
+  r.envd_version = j.value("envdVersion", std::string(kEnvdVersion));
+  r.tags = j.value("tags", std::vector<std::string>{});
+  r.layers = j.value("layers", std::vector<std::string>{});
+  r.logs = j.value("logs", std::vector<BuildLogRecord>{});
+  r.reason = j.value("reason", std::string());
+}
+void to_json(json& j, const TemplateRecord& r) {
+  j = json{{"templateID", r.template_id},
+           {"names", r.names},
+           {"public", r.is_public},
+           {"snapshot", r.snapshot},
+           {"sourceSandboxID", r.source_sandbox_id},
+           {"createdMs", r.created_ms},
+           {"updatedMs", r.updated_ms},
+           {"lastSpawnedMs", r.last_spawned_ms},
+           {"spawnCount", r.spawn_count},
+           {"builds", r.builds}};
+}
+void from_json(const json& j, TemplateRecord& r) {
+  r.template_id = j.at("templateID").get<std::string>();
+  r.names = j.value("names", std::vector<std::string>{});
+  r.is_public = j.value("public", false);
+  r.snapshot = j.value("snapshot", false);
+  r.source_sandbox_id = j.value("sourceSandboxID", std::string());
+  r.created_ms = j.value("createdMs", std::int64_t{0});
+  r.updated_ms = j.value("updatedMs", r.created_ms);
+  r.last_spawned_ms = j.value("lastSpawnedMs", std::int64_t{0});
+  r.spawn_count = j.value("spawnCount", std::int64_t{0});
+  r.builds = j.at("builds").get<std::vector<BuildRecord>>();
+  if (r.builds.empty()) {
+    throw std::runtime_error("template " + r.template_id + " has no builds");
+  }
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string TemplateRecord::SnapshotId() const {
+  return (names.empty() ? template_id : names.front()) + ":default";
+}
+
+std::pair<std::string, std::string> SplitTemplateTag(const std::string& ref) {
+  auto slash = ref.rfind('/');
+  auto colon = ref.rfind(':');
+  if (colon == std::string::npos ||
+      (slash != std::string::npos && colon < slash)) {
+    return {ref, ""};
+  }
+  return {ref.substr(0, colon), ref.substr(colon + 1)};
+}
+
+namespace {
+
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+              c == '/';
+    if (!ok) return false;
+  }
+  return name.find("..") == std::string::npos && name.front() != '/' &&
+         name.back() != '/';
+}
+
+bool ValidTag(const std::string& tag) {
+  return !tag.empty() && tag.size() <= 128 && ValidName(tag) &&
+         tag.find('/') == std::string::npos;
+}
+
+}  // namespace
+
+TemplateStore::TemplateStore(std::string state_dir)
+    : state_dir_(std::move(state_dir)) {
+  while (state_dir_.size() > 1 && state_dir_.back() == '/') {
+    state_dir_.pop_back();
+  }
+  db_path_ = state_dir_ + "/templates.json";
+  layers_dir_ = state_dir_ + "/layers";
+  MakeDirs(state_dir_, /*private_dir=*/true);
+  MakeDirs(layers_dir_);
+
+  base_.template_id = kBaseTemplateId;
+  base_.names = {kBaseTemplateId};
+  base_.is_public = true;
+  base_.builtin = true;
+  BuildRecord build;
+  build.build_id = "00000000-0000-4000-8000-000000000000";
+  build.status = "ready";
+  build.tags = {"default"};
+  base_.builds.push_back(build);
+  Load();
+}
+
+void TemplateStore::Load() {
+  auto text = ReadFileIfExists(db_path_);
+  if (!text) return;
+  try {
+    json doc = json::parse(*text);
+    templates_ = doc.at("templates").get<std::vector<TemplateRecord>>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("state file " + db_path_ +
+                             " is unreadable: " + e.what());
+  }
+}
+
+void TemplateStore::PersistLocked(std::vector<TemplateRecord> before) {
+  try {
+    json doc{{"version", 1}, {"templates", templates_}};
+    WriteFileAtomically(db_path_, doc.dump(1));
+  } catch (const std::exception& e) {
+    templates_ = std::move(before);
+    throw ApiError(500, std::string("cannot save state: ") + e.what());
+  }
+}
+
+const TemplateRecord* TemplateStore::FindLocked(const std::string& ref) const {
+  const std::string key = SplitTemplateTag(ref).first;
+  if (key == base_.template_id) return &base_;
+  for (const auto& t : templates_) {
+    if (t.template_id == key) return &t;
+  }
+  for (const auto& t : templates_) {
+    for (const auto& n : t.names) {
+      if (n == key) return &t;
+    }
+  }
+  return nullptr;
+}
+
+TemplateRecord* TemplateStore::FindLocked(const std::string& ref) {
+  const auto* found = static_cast<const TemplateStore*>(this)->FindLocked(ref);
+  return const_cast<TemplateRecord*>(found);
+}
+
+std::vector<TemplateRecord> TemplateStore::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<TemplateRecord> out{base_};
+  out.insert(out.end(), templates_.begin(), templates_.end());
+  return out;
+}
+
+std::optional<TemplateRecord> TemplateStore::Find(
+    const std::string& ref) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto* t = FindLocked(ref);
+  if (t == nullptr) return std::nullopt;
+  return *t;
+}
+
+ResolvedTemplate TemplateStore::Resolve(const std::string& ref) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto* t = FindLocked(ref);
+  if (t == nullptr) {
+    throw ApiError(404, "template '" + ref + "' not found");
+  }
+  const std::string tag = SplitTemplateTag(ref).second;
+  const std::string wanted = tag.empty() ? "default" : tag;
+  bool tag_known = false;
+  for (auto it = t->builds.rbegin(); it != t->builds.rend(); ++it) {
+    bool tagged =
+        std::find(it->tags.begin(), it->tags.end(), wanted) != it->tags.end();
+    // "default" always means the newest ready build.
+    if (wanted != "default" && !tagged) continue;
+    tag_known = true;
+    if (it->status == "ready") return ResolvedTemplate{*t, *it};
+  }
+  if (!tag_known) {
+    throw ApiError(404, "tag '" + tag + "' does not exist for template '" +
+                            SplitTemplateTag(ref).first + "'");
+  }
+  throw ApiError(400, "template '" + ref + "' has no successful build yet");
+}
+
+ResolvedTemplate TemplateStore::CreateTemplate(const std::string& name_ref,
+                                               std::vector<std::string> tags,
+                                               int cpu_count, int memory_mb) {
+  auto [name, tag] = SplitTemplateTag(name_ref);
+  if (!ValidName(name)) {
+    throw ApiError(400, "invalid template name '" + name_ref +
+                            "': use 1-128 of [A-Za-z0-9._/-]");
+  }
+  if (!tag.empty()) tags.push_back(tag);
+  if (tags.empty()) tags.push_back("default");
+  for (const auto& t : tags) {
+    if (!ValidTag(t)) throw ApiError(400, "invalid tag '" + t + "'");
+  }
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  if (cpu_count < 1) throw ApiError(400, "cpuCount must be at least 1");
+  if (memory_mb < 128) throw ApiError(400, "memoryMB must be at least 128");
+
+  std::lock_guard<std::mutex> lock(mu_);
+  auto before = templates_;
+  if (name == kBaseTemplateId) {
+    throw ApiError(400, "the name 'base' belongs to the built-in template");
+  }
+  TemplateRecord* t = FindLocked(name);
+  if (t != nullptr && t->snapshot) {
+    throw ApiError(400, "'" + name + "' is the name of a snapshot");
+  }
+  const std::int64_t now = NowMs();
+  if (t == nullptr) {
+    TemplateRecord fresh;
+    fresh.template_id = RandomAlnum(20);
+    fresh.names = {name};
+    fresh.created_ms = now;
+    templates_.push_back(fresh);
+    t = &templates_.back();
+  }
+  BuildRecord build;
+  build.build_id = RandomUuid();
+  build.status = "waiting";
+  build.created_ms = build.updated_ms = now;
+  build.cpu_count = cpu_count;
+  build.memory_mb = memory_mb;
+  build.tags = tags;
+  // A later tag assignment moves the tag: older builds lose it.
+  for (auto& b : t->builds) {
+    for (const auto& tg : tags) {
+      b.tags.erase(std::remove(b.tags.begin(), b.tags.end(), tg), b.tags.end());
+    }
+  }
+  build.logs.push_back(
+      BuildLogRecord{now, "info", "Build " + build.build_id + " created", ""});
+  t->builds.push_back(build);
+  t->updated_ms = now;
+  ResolvedTemplate result{*t, build};
+  PersistLocked(std::move(before));
+  return result;
+}
+
+std::pair<std::string, std::string> TemplateStore::NewLayer() {
+  std::string build_id = RandomUuid();
+  std::string dir = layers_dir_ + "/" + build_id;
+  MakeDirs(dir);
+  return {dir, build_id};
+}
+
+ResolvedTemplate TemplateStore::AddSnapshot(const std::string& name,
+                                            const std::string& sandbox_id,
+                                            const std::string& build_id,
+                                            std::vector<std::string> layers,
+                                            int cpu_count, int memory_mb,
+                                            int disk_size_mb) {
+  if (!name.empty() && !ValidName(SplitTemplateTag(name).first)) {
+    throw ApiError(400, "invalid snapshot name '" + name +
+                            "': use 1-128 of [A-Za-z0-9._/-]");
+  }
+  const std::string plain = SplitTemplateTag(name).first;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto before = templates_;
+  const std::int64_t now = NowMs();
+  TemplateRecord* t = plain.empty() ? nullptr : FindLocked(plain);
+  if (t != nullptr && !t->snapshot) {
+    throw ApiError(400, "'" + plain + "' is the name of a template");
+  }
+  if (t == nullptr) {
+    TemplateRecord fresh;
+    fresh.template_id = RandomAlnum(20);
+    if (!plain.empty()) fresh.names = {plain};
+    fresh.snapshot = true;
+    fresh.created_ms = now;
+    templates_.push_back(fresh);
+    t = &templates_.back();
+  }
+  t->source_sandbox_id = sandbox_id;
+  BuildRecord build;
+  build.build_id = build_id;
+  build.status = "ready";
+  build.created_ms = build.updated_ms = build.finished_ms = now;
+  build.cpu_count = cpu_count;
+  build.memory_mb = memory_mb;
+  build.disk_size_mb = disk_size_mb;
+  build.tags = {"default"};
+  build.layers = std::move(layers);
+  build.logs.push_back(BuildLogRecord{
+      now, "info", "Snapshot of sandbox " + sandbox_id + " taken", ""});
+  for (auto& b : t->builds) {
+    b.tags.erase(std::remove(b.tags.begin(), b.tags.end(), "default"),
+                 b.tags.end());
+  }
+  t->builds.push_back(build);
+  t->updated_ms = now;
+  ResolvedTemplate result{*t, build};
+  PersistLocked(std::move(before));
+  return result;
+}
+
+void TemplateStore::Delete(const std::string& ref) {
+  std::vector<std::string> orphans;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const TemplateRecord* t = FindLocked(ref);
+    if (t == nullptr) throw ApiError(404, "template '" + ref + "' not found");
+    if (t->builtin) {
+      throw ApiError(400, "the built-in template cannot be deleted");
+    }
+    auto before = templates_;
+    std::set<std::string> candidates;
+    for (const auto& b : t->builds) {
+      candidates.insert(b.layers.begin(), b.layers.end());
+    }
+    const std::string id = t->template_id;
+    templates_.erase(std::remove_if(templates_.begin(), templates_.end(),
+                                    [&](const TemplateRecord& r) {
+                                      return r.template_id == id;
+                                    }),
+                     templates_.end());
+    // Layers are shared with snapshots taken from sandboxes started from
+    // this one; only what nothing else references goes.
+    for (const auto& other : templates_) {
+      for (const auto& b : other.builds) {
+        for (const auto& l : b.layers) candidates.erase(l);
+      }
+    }
+    PersistLocked(std::move(before));
+    orphans.assign(candidates.begin(), candidates.end());
+  }
+  for (const auto& dir : orphans) {
+    // Only our own layer directories, never a path from a damaged file.
+    if (dir.rfind(layers_dir_ + "/", 0) != 0 ||
+        dir.find("/..") != std::string::npos) {
+      continue;
+    }
+    try {
+      RemoveTree(dir);
+    } catch (const std::exception&) {
+      // The record is gone; a leftover directory only costs disk.
+    }
+  }
+}
+
+BuildRecord& TemplateStore::BuildLocked(const std::string& template_id,
+                                        const std::string& build_id) {
+  TemplateRecord* t = FindLocked(template_id);
+  if (t == nullptr || t->builtin) {
+    throw ApiError(404, "template '" + template_id + "' not found");
+  }
+  for (auto& b : t->builds) {
+    if (b.build_id == build_id) return b;
+  }
+  throw ApiError(404, "build '" + build_id + "' of template '" + template_id +
+                          "' not found");
+}
+
+void TemplateStore::AppendBuildLog(const std::string& template_id,
+                                   const std::string& build_id,
+                                   BuildLogRecord entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto before = templates_;
+  BuildLocked(template_id, build_id).logs.push_back(std::move(entry));
+  PersistLocked(std::move(before));
+}
+
+void TemplateStore::SetBuildState(const std::string& template_id,
+                                  const std::string& build_id,
+                                  const std::string& status,
+                                  std::vector<std::string> layers,
+                                  const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto before = templates_;
+  BuildRecord& b = BuildLocked(template_id, build_id);
+  const std::int64_t now = NowMs();
+  b.status = status;
+  b.updated_ms = now;
+  if (status == "ready" || status == "error") b.finished_ms = now;
+  if (!layers.empty()) b.layers = std::move(layers);
+  b.reason = reason;
+  FindLocked(template_id)->updated_ms = now;
+  PersistLocked(std::move(before));
+}
+
+ResolvedTemplate TemplateStore::GetBuild(const std::string& template_id,
+                                         const std::string& build_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const TemplateRecord* t = FindLocked(template_id);
+  if (t == nullptr) {
+    throw ApiError(404, "template '" + template_id + "' not found");
+  }
+  for (const auto& b : t->builds) {
+    if (b.build_id == build_id) return ResolvedTemplate{*t, b};
+  }
+  throw ApiError(404, "build '" + build_id + "' of template '" + template_id +
+                          "' not found");
+}
+
+void TemplateStore::RecordSpawn(const std::string& template_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TemplateRecord* t = FindLocked(template_id);
+  if (t == nullptr) return;
+  t->spawn_count++;
+  t->last_spawned_ms = NowMs();
+  if (t->builtin) return;
+  auto before = templates_;
+  try {
+    PersistLocked(std::move(before));
+  } catch (const ApiError&) {
+    // A usage counter is not worth failing a sandbox start for.
+  }
+}
+
+}  // namespace e2b_local

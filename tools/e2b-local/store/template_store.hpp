@@ -1,0 +1,146 @@
+#ifndef E2B_LOCAL_STORE_TEMPLATE_STORE_HPP_
+#define E2B_LOCAL_STORE_TEMPLATE_STORE_HPP_
+
+// e2b-local's database: templates, their builds and build logs, and
+// snapshots (templates made from a sandbox), kept in <state-dir>/templates.json
+// and rewritten atomically on every change so a restart (or a crash) finds
+// them intact. Layer directories live in <state-dir>/layers/<buildID>.
+// Thread-safe.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace e2b_local {
+
+inline constexpr const char* kEnvdVersion = "0.6.4";
+inline constexpr const char* kBaseTemplateId = "base";
+
+struct BuildLogRecord {
+  std::int64_t timestamp_ms = 0;
+  std::string level;  ///< debug, info, warn, error
+  std::string message;
+  std::string step;
+};
+
+struct BuildRecord {
+  std::string build_id;
+  std::string status = "waiting";  ///< building, waiting, ready, error
+  std::int64_t created_ms = 0, updated_ms = 0;
+  std::int64_t finished_ms = 0;  ///< 0 while not finished
+  int cpu_count = 2, memory_mb = 512, disk_size_mb = 1024;
+  std::string envd_version = kEnvdVersion;
+  std::vector<std::string> tags;
+  /// Read-only layers, topmost first; empty = the base template (host "/").
+  std::vector<std::string> layers;
+  std::vector<BuildLogRecord> logs;
+  std::string reason;  ///< why the build failed
+};
+
+struct TemplateRecord {
+  std::string template_id;
+  std::vector<std::string> names;
+  bool is_public = false;
+  bool builtin = false;
+  bool snapshot = false;
+  std::string source_sandbox_id;  ///< snapshots only
+  std::int64_t created_ms = 0, updated_ms = 0;
+  std::int64_t last_spawned_ms = 0;  ///< 0 = never
+  std::int64_t spawn_count = 0;
+  std::vector<BuildRecord> builds;  ///< oldest first
+
+  /// The newest build (every stored template has one).
+  const BuildRecord& LatestBuild() const { return builds.back(); }
+  /// The ID with its tag, as snapshot listings report it.
+  std::string SnapshotId() const;
+};
+
+/// What a template reference ("name", "name:tag", "<id>", "<id>:tag")
+/// points at.
+struct ResolvedTemplate {
+  TemplateRecord tmpl;
+  BuildRecord build;
+};
+
+std::int64_t NowMs();
+
+class TemplateStore {
+ public:
+  /// Loads <state_dir>/templates.json (creating the directories); throws
+  /// std::runtime_error when the file exists but cannot be read or parsed.
+  explicit TemplateStore(std::string state_dir);
+
+  const std::string& StateDir() const { return state_dir_; }
+
+  /// Every template, the built-in "base" first, then by creation time.
+  std::vector<TemplateRecord> List() const;
+  /// By ID or name; a ":tag" suffix is ignored. nullopt when unknown.
+  std::optional<TemplateRecord> Find(const std::string& ref) const;
+  /// The template and build a new sandbox starts from. Throws ApiError:
+  /// 404 unknown template or tag, 400 when it has no ready build.
+  ResolvedTemplate Resolve(const std::string& ref) const;
+
+  /// POST /v3/templates: a new template (or a new build of the template that
+  /// already has this name) with a build waiting to be started. `name` may
+  /// carry ":tag". Throws ApiError 400 for a bad name.
+  ResolvedTemplate CreateTemplate(const std::string& name,
+                                  std::vector<std::string> tags, int cpu_count,
+                                  int memory_mb);
+
+  /// A directory for a new build's layer (created, empty) and the build ID
+  /// to use for it.
+  std::pair<std::string, std::string> NewLayer();
+
+  /// Records a snapshot of `sandbox_id` whose filesystem is `layers`
+  /// (topmost first, the new layer made with NewLayer included). A name
+  /// already used by a snapshot adds a build to it.
+  ResolvedTemplate AddSnapshot(const std::string& name,
+                               const std::string& sandbox_id,
+                               const std::string& build_id,
+                               std::vector<std::string> layers, int cpu_count,
+                               int memory_mb, int disk_size_mb);
+
+  /// Deletes a template or snapshot and the layers nothing else uses.
+  /// Throws ApiError 404 unknown, 400 for the built-in template.
+  void Delete(const std::string& ref);
+
+  /// Build bookkeeping; throw ApiError 404 for an unknown template/build.
+  void AppendBuildLog(const std::string& template_id,
+                      const std::string& build_id, BuildLogRecord entry);
+  void SetBuildState(const std::string& template_id,
+                     const std::string& build_id, const std::string& status,
+                     std::vector<std::string> layers = {},
+                     const std::string& reason = "");
+  /// The template and one of its builds; throws ApiError 404.
+  ResolvedTemplate GetBuild(const std::string& template_id,
+                            const std::string& build_id) const;
+
+  /// Counts a sandbox start (spawnCount, lastSpawnedAt).
+  void RecordSpawn(const std::string& template_id);
+
+ private:
+  TemplateRecord* FindLocked(const std::string& ref);
+  const TemplateRecord* FindLocked(const std::string& ref) const;
+  BuildRecord& BuildLocked(const std::string& template_id,
+                           const std::string& build_id);
+  /// Writes the file; on failure restores `before` and throws ApiError 500.
+  void PersistLocked(std::vector<TemplateRecord> before);
+  void Load();
+
+  std::string state_dir_;
+  std::string db_path_;
+  std::string layers_dir_;
+  mutable std::mutex mu_;
+  TemplateRecord base_;
+  std::vector<TemplateRecord> templates_;  ///< without base
+};
+
+/// Splits "name:tag" (the tag is what follows the last ':' after the last
+/// '/'); tag empty when absent.
+std::pair<std::string, std::string> SplitTemplateTag(const std::string& ref);
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_STORE_TEMPLATE_STORE_HPP_
