@@ -13,6 +13,7 @@
 #include <string>
 
 namespace httplib {
+class ContentReader;
 class Server;
 struct Response;
 }  // namespace httplib
@@ -34,8 +35,7 @@ class EnvdServer {
                                       httplib::Response& res) const;
 
   void HandleRpc(const httplib::Request& req, httplib::Response& res,
-                 const std::string& path, std::string body,
-                 bool body_too_large) const;
+                 const httplib::ContentReader& reader) const;
 
   SandboxDirectory& sandboxes_;
   RpcRegistry registry_;

@@ -1,0 +1,441 @@
+#include "envd/envd_server.hpp"
+
+#include "envd/files_handler.hpp"
+#include "internal/connect_envelope.hpp"
+#include "util/base64.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <string_view>
+
+namespace e2b_local {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxRpcBody = std::size_t{16} << 20;
+constexpr const char kUnauthorized[] =
+    "unauthorized access, please provide a valid access token or method "
+    "signing if supported";
+constexpr const char kDefaultUser[] = "user";
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string Trim(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::string MediaType(const std::string& content_type) {
+  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
+}
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void AllowCors(httplib::Response& res) {
+  res.set_header("Access-Control-Allow-Origin", "*");
+  res.set_header("Access-Control-Expose-Headers", "*");
+}
+
+int HttpStatusForCode(const std::string& code) {
+  static const std::map<std::string, int> kStatus = {
+      {"canceled", 499},
+      {"unknown", 500},
+      {"invalid_argument", 400},
+      {"deadline_exceeded", 504},
+      {"not_found", 404},
+      {"already_exists", 409},
+      {"permission_denied", 403},
+      {"resource_exhausted", 429},
+      {"failed_precondition", 400},
+      {"aborted", 409},
+      {"out_of_range", 400},
+      {"unimplemented", 501},
+      {"internal", 500},
+      {"unavailable", 503},
+      {"data_loss", 500},
+      {"unauthenticated", 401}};
+  auto it = kStatus.find(code);
+  return it == kStatus.end() ? 500 : it->second;
+}
+
+json ErrorJson(const std::string& code, const std::string& message) {
+  return json{{"code", code}, {"message", message}};
+}
+
+void SetConnectError(httplib::Response& res, int status,
+                     const std::string& code, const std::string& message) {
+  res.status = status;
+  res.set_content(Dump(ErrorJson(code, message)), "application/json");
+}
+
+// Envelope output of one server stream. Handlers may Send from several
+// threads; frames never interleave.
+class EnvelopeStreamWriter : public StreamWriter {
+ public:
+  explicit EnvelopeStreamWriter(httplib::DataSink& sink) : sink_(sink) {}
+
+  bool Send(const json& message) override { return Write(0, Dump(message)); }
+  bool ClientConnected() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !failed_ && (!sink_.is_writable || sink_.is_writable());
+  }
+  bool Write(std::uint8_t flags, const std::string& payload) {
+    std::string frame = e2b::internal::EncodeEnvelope(flags, payload);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_ || closed_) return false;
+    if (!sink_.write(frame.data(), frame.size())) failed_ = true;
+    return !failed_;
+  }
+  // After the end-of-stream frame nothing more may be written.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  bool Failed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failed_;
+  }
+
+ private:
+  httplib::DataSink& sink_;
+  mutable std::mutex mu_;
+  bool failed_ = false;
+  bool closed_ = false;
+};
+
+struct StreamState {
+  EnvdCall call;
+  const StreamHandler* handler = nullptr;
+  json request;
+  std::optional<ConnectError> early_error;  ///< reported without running
+  bool done = false;
+};
+
+// Runs the handler inside httplib's chunked provider, so every message goes
+// to the socket as it is produced; errors end up in the end-of-stream frame.
+bool RunStream(StreamState& state, httplib::DataSink& sink) {
+  if (state.done) {
+    sink.done();
+    return true;
+  }
+  state.done = true;
+  EnvelopeStreamWriter writer(sink);
+  json end = json::object();
+  if (state.early_error) {
+    end["error"] =
+        ErrorJson(state.early_error->code, state.early_error->what());
+  } else {
+    try {
+      (*state.handler)(state.call, state.request, writer);
+    } catch (const ConnectError& e) {
+      end["error"] = ErrorJson(e.code, e.what());
+    } catch (const json::exception& e) {
+      end["error"] = ErrorJson("invalid_argument",
+                               std::string("invalid request: ") + e.what());
+    } catch (const std::exception& e) {
+      end["error"] = ErrorJson("internal", e.what());
+    } catch (...) {
+      end["error"] = ErrorJson("internal", "unexpected failure");
+    }
+  }
+  bool ok = writer.Write(e2b::internal::kEnvelopeEndStream, Dump(end));
+  writer.Close();
+  if (!ok) return false;  // client gone: abort the response
+  sink.done();
+  return true;
+}
+
+// Connect-Timeout-Ms: 1 to 10 digits.
+std::optional<std::chrono::milliseconds> ParseTimeout(
+    const httplib::Request& req) {
+  if (!req.has_header("Connect-Timeout-Ms")) return std::nullopt;
+  std::string text = Trim(req.get_header_value("Connect-Timeout-Ms"));
+  if (!AllDigits(text) || text.size() > 10) {
+    throw ConnectError("invalid_argument",
+                       "invalid Connect-Timeout-Ms header: '" + text + "'");
+  }
+  return std::chrono::milliseconds(std::stoll(text));
+}
+
+std::chrono::seconds ParseKeepalive(const httplib::Request& req) {
+  std::string text = Trim(req.get_header_value("Keepalive-Ping-Interval"));
+  if (AllDigits(text) && text.size() <= 9) {
+    long long value = std::stoll(text);
+    if (value > 0) return std::chrono::seconds(value);
+  }
+  return std::chrono::seconds(90);
+}
+
+}  // namespace
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  // Compare over the longer length so timing reveals neither the position
+  // of the first difference nor a shared prefix.
+  std::size_t n = std::max(a.size(), b.size());
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+std::string SandboxIdFromRequest(const httplib::Request& req) {
+  std::string header = Trim(req.get_header_value("E2b-Sandbox-Id"));
+  if (!header.empty()) return header;
+  std::string host = Lower(Trim(req.get_header_value("Host")));
+  if (host.empty() || host[0] == '[') return {};  // IPv6 literal
+  std::string label = host.substr(0, host.find_first_of(".:"));
+  std::size_t dash = label.find('-');
+  if (dash == std::string::npos || dash + 1 >= label.size()) return {};
+  if (!AllDigits(label.substr(0, dash))) return {};
+  return label.substr(dash + 1);
+}
+
+EnvdServer::EnvdServer(SandboxDirectory& sandboxes) : sandboxes_(sandboxes) {
+  RegisterProcessService(registry_);
+  RegisterFilesystemService(registry_);
+}
+
+std::shared_ptr<LocalSandbox> EnvdServer::Route(const httplib::Request& req,
+                                                httplib::Response& res) const {
+  std::string id = SandboxIdFromRequest(req);
+  if (id.empty()) {
+    SetEnvdHttpError(res, 400,
+                     "cannot tell which sandbox this request is for: send the "
+                     "E2b-Sandbox-Id header or use a <port>-<sandboxID> host");
+    return nullptr;
+  }
+  auto sandbox = sandboxes_.Find(id);
+  if (!sandbox || !sandbox->instance ||
+      sandbox->Status() != SandboxStatus::kRunning) {
+    res.status = 502;
+    json body{{"sandboxId", id},
+              {"message", "The sandbox was not found"},
+              {"code", 502}};
+    res.set_content(Dump(body), "application/json");
+    return nullptr;
+  }
+  return sandbox;
+}
+
+void EnvdServer::Mount(httplib::Server& server) {
+  server.Get("/health",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               AllowCors(res);
+               // With routing information the edge answers for that sandbox
+               // (502 when it is gone); without, this is the server's own
+               // health.
+               if (!SandboxIdFromRequest(req).empty() && !Route(req, res))
+                 return;
+               res.status = 204;
+             });
+
+  server.Options(".*", [](const httplib::Request& req, httplib::Response& res) {
+    AllowCors(res);
+    res.set_header("Access-Control-Allow-Methods",
+                   "GET, POST, PUT, DELETE, OPTIONS");
+    std::string asked = req.get_header_value("Access-Control-Request-Headers");
+    res.set_header("Access-Control-Allow-Headers", asked.empty() ? "*" : asked);
+    res.set_header("Access-Control-Max-Age", "7200");
+    res.status = 204;
+  });
+
+  server.Get("/files",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               AllowCors(res);
+               auto sandbox = Route(req, res);
+               if (sandbox) HandleFilesGet(*sandbox, req, res);
+             });
+
+  server.Post("/files",
+              [this](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) {
+                AllowCors(res);
+                auto sandbox = Route(req, res);
+                if (!sandbox) {
+                  DiscardRequestBody(req, reader);
+                  return;
+                }
+                HandleFilesPost(*sandbox, req, res, reader);
+              });
+
+  server.Post(R"(/[A-Za-z0-9_.]+/[A-Za-z0-9_]+)",
+              [this](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) {
+                AllowCors(res);
+                HandleRpc(req, res, reader);
+              });
+}
+
+void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader) const {
+  // Every early answer drains the body first so the connection stays usable.
+  auto reject = [&]() { DiscardRequestBody(req, reader); };
+  auto sandbox = Route(req, res);
+  if (!sandbox) return reject();
+  if (!sandbox->access_token.empty() &&
+      !ConstantTimeEquals(req.get_header_value("X-Access-Token"),
+                          sandbox->access_token)) {
+    SetEnvdHttpError(res, 401, kUnauthorized);
+    return reject();
+  }
+
+  EnvdCall call;
+  call.sandbox = sandbox;
+  call.http = &req;
+  std::string username = kDefaultUser;
+  std::string authorization = Trim(req.get_header_value("Authorization"));
+  if (Lower(authorization.substr(0, 6)) == "basic ") {
+    auto decoded = Base64Decode(Trim(authorization.substr(6)));
+    if (!decoded) {
+      SetConnectError(res, 401, "unauthenticated",
+                      "invalid Basic authorization header");
+      return reject();
+    }
+    std::string name = decoded->substr(0, decoded->find(':'));
+    if (!name.empty()) {
+      username = name;
+      call.user_from_header = true;
+    }
+  }
+  auto user = sandbox->instance->LookupUser(username);
+  if (!user) {
+    SetConnectError(res, 401, "unauthenticated",
+                    "invalid username: '" + username + "'");
+    return reject();
+  }
+  call.user = *user;
+
+  const UnaryHandler* unary = registry_.FindUnary(req.path);
+  const StreamHandler* stream = registry_.FindStream(req.path);
+  if (unary == nullptr && stream == nullptr) {
+    SetConnectError(res, 404, "unimplemented",
+                    req.path + " is not implemented");
+    return reject();
+  }
+  const char* expected =
+      unary != nullptr ? "application/json" : "application/connect+json";
+  if (MediaType(req.get_header_value("Content-Type")) != expected) {
+    res.status = 415;
+    res.set_header("Accept-Post", expected);
+    res.set_content(
+        Dump(ErrorJson("unknown", std::string("unsupported content type; "
+                                              "this endpoint takes ") +
+                                      expected)),
+        "application/json");
+    return reject();
+  }
+
+  std::string body;
+  bool too_large = false;
+  bool read_ok = reader([&](const char* data, std::size_t size) {
+    if (body.size() + size > kMaxRpcBody) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, size);
+    return true;
+  });
+
+  std::optional<ConnectError> error;
+  if (too_large) {
+    res.set_header("Connection", "close");
+    error.emplace("resource_exhausted", "request body is larger than 16 MiB");
+  } else if (!read_ok) {
+    res.set_header("Connection", "close");
+    error.emplace("invalid_argument", "cannot read the request body");
+  }
+  if (!error) {
+    try {
+      call.timeout = ParseTimeout(req);
+      call.keepalive_interval = ParseKeepalive(req);
+    } catch (const ConnectError& e) {
+      error = e;
+    }
+  }
+
+  if (unary != nullptr) {
+    json request;
+    if (!error) {
+      request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+      if (body.empty() || !request.is_object()) {
+        error.emplace("invalid_argument",
+                      body.empty() ? "empty request body: send {}"
+                                   : "request body is not a JSON object");
+      }
+    }
+    if (!error) {
+      try {
+        json response = (*unary)(call, request);
+        res.status = 200;
+        res.set_content(Dump(response.is_null() ? json::object() : response),
+                        "application/json");
+        return;
+      } catch (const ConnectError& e) {
+        error = e;
+      } catch (const json::exception& e) {
+        error.emplace("invalid_argument",
+                      std::string("invalid request: ") + e.what());
+      } catch (const std::exception& e) {
+        error.emplace("internal", e.what());
+      }
+    }
+    SetConnectError(res, HttpStatusForCode(error->code), error->code,
+                    error->what());
+    return;
+  }
+
+  auto state = std::make_shared<StreamState>();
+  state->call = std::move(call);
+  state->handler = stream;
+  if (!error) {
+    try {
+      e2b::internal::EnvelopeDecoder decoder(kMaxRpcBody);
+      decoder.Feed(body);
+      auto envelope = decoder.Next();
+      if (!envelope || decoder.HasPartial() || decoder.Next()) {
+        error.emplace("invalid_argument",
+                      "a server-streaming request takes exactly one "
+                      "complete envelope");
+      } else if (envelope->Compressed() || envelope->EndStream()) {
+        error.emplace("invalid_argument",
+                      "unexpected envelope flags in the request");
+      } else {
+        state->request = json::parse(envelope->payload, nullptr, false);
+        if (!state->request.is_object()) {
+          error.emplace("invalid_argument",
+                        "request message is not a JSON object");
+        }
+      }
+    } catch (const e2b::internal::EnvelopeError& e) {
+      error.emplace("invalid_argument", e.what());
+    }
+  }
+  state->early_error = std::move(error);
+  res.status = 200;
+  res.set_chunked_content_provider(
+      "application/connect+json",
+      [state](std::size_t, httplib::DataSink& sink) {
+        return RunStream(*state, sink);
+      });
+}
+
+}  // namespace e2b_local

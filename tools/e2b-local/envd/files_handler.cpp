@@ -1,0 +1,531 @@
+#include "envd/files_handler.hpp"
+
+#include "envd/entry_info.hpp"
+#include "envd/envd_server.hpp"
+#include "envd/sandbox_paths.hpp"
+#include "util/base64.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace e2b_local {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char kUnauthorized[] =
+    "unauthorized access, please provide a valid access token or method "
+    "signing if supported";
+constexpr std::size_t kMaxDiscard = std::size_t{64} << 20;
+constexpr std::size_t kMaxMetadataKey = 246;
+constexpr std::size_t kMaxMetadataTotal = 4096;
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// "type/subtype; param" -> "type/subtype", lower-cased and trimmed.
+std::string MediaType(const std::string& content_type) {
+  std::string media = content_type.substr(0, content_type.find(';'));
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  media.erase(media.begin(),
+              std::find_if(media.begin(), media.end(), not_space));
+  media.erase(std::find_if(media.rbegin(), media.rend(), not_space).base(),
+              media.end());
+  return Lower(media);
+}
+
+// A failure that becomes an envd HTTP error.
+struct FilesError {
+  int status;
+  std::string message;
+};
+
+FilesError FromPathError(const PathError& e, const std::string& path,
+                         bool upload) {
+  switch (e.error_number()) {
+    case ENOENT:
+    case ENOTDIR:
+      if (!upload) return {404, "path '" + path + "' does not exist"};
+      return {400, e.what()};
+    case EISDIR:
+      return {400, "path '" + path + "' is a directory"};
+    case EINVAL:
+    case ENAMETOOLONG:
+    case ELOOP:
+    case EEXIST:
+      return {400, e.what()};
+    case ENOSPC:
+    case EDQUOT:
+      return {507, "not enough disk space: " + std::string(e.what())};
+    default:
+      return {500, e.what()};
+  }
+}
+
+std::string FilenameHeader(const std::string& name) {
+  std::string safe;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) continue;
+    if (c == '"' || c == '\\') safe += '\\';
+    safe += static_cast<char>(c);
+  }
+  return "inline; filename=\"" + safe + "\"";
+}
+
+std::string HttpDate(std::time_t t) {
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return buf;
+}
+
+std::optional<std::time_t> ParseHttpDate(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return timegm(&tm);
+}
+
+struct FilesAuth {
+  SandboxUser user;
+  std::string username;  ///< the query value as sent ("" when absent)
+};
+
+// Token or signature, then the user; false after writing the 401.
+bool AuthorizeFiles(LocalSandbox& sandbox, const httplib::Request& req,
+                    httplib::Response& res, const char* operation,
+                    FilesAuth& auth) {
+  auth.username = req.get_param_value("username");
+  if (req.has_header("X-Access-Token")) {
+    if (!ConstantTimeEquals(req.get_header_value("X-Access-Token"),
+                            sandbox.access_token)) {
+      SetEnvdHttpError(res, 401, kUnauthorized);
+      return false;
+    }
+  } else if (!sandbox.access_token.empty()) {
+    std::optional<std::int64_t> expiration;
+    if (req.has_param("signature_expiration")) {
+      const std::string text = req.get_param_value("signature_expiration");
+      if (text.empty() || text.size() > 18 ||
+          text.find_first_not_of("0123456789") != std::string::npos) {
+        SetEnvdHttpError(res, 401, "invalid signature expiration");
+        return false;
+      }
+      expiration = std::stoll(text);
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      if (*expiration < now) {
+        SetEnvdHttpError(res, 401, "signature is already expired");
+        return false;
+      }
+    }
+    const std::string expected =
+        SignFilesRequest(req.get_param_value("path"), operation, auth.username,
+                         sandbox.access_token, expiration);
+    if (!req.has_param("signature") ||
+        !ConstantTimeEquals(req.get_param_value("signature"), expected)) {
+      SetEnvdHttpError(res, 401, kUnauthorized);
+      return false;
+    }
+  }
+  const std::string name = auth.username.empty() ? "user" : auth.username;
+  auto user =
+      sandbox.instance ? sandbox.instance->LookupUser(name) : std::nullopt;
+  if (!user) {
+    SetEnvdHttpError(res, 401, "invalid username: '" + name + "'");
+    return false;
+  }
+  auth.user = *user;
+  return true;
+}
+
+// X-Metadata-<key> headers; false after writing the 400.
+bool ParseMetadata(const httplib::Request& req, httplib::Response& res,
+                   std::map<std::string, std::string>& out) {
+  const std::string prefix = "x-metadata-";
+  std::size_t total = 0;
+  for (const auto& [name, value] : req.headers) {
+    std::string lower = Lower(name);
+    if (lower.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string key = lower.substr(prefix.size());
+    bool printable_key =
+        !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+          return c > 0x20 && c < 0x7f;
+        });
+    bool printable_value = std::all_of(value.begin(), value.end(), [](char c) {
+      return c >= 0x20 && c < 0x7f;
+    });
+    if (!printable_key || !printable_value || key.size() > kMaxMetadataKey) {
+      SetEnvdHttpError(res, 400, "invalid metadata header '" + name + "'");
+      return false;
+    }
+    total += key.size() + value.size();
+    if (total > kMaxMetadataTotal) {
+      SetEnvdHttpError(res, 400, "metadata is larger than 4096 bytes");
+      return false;
+    }
+    out[key] = value;
+  }
+  return true;
+}
+
+// One file being written.
+class UploadTarget {
+ public:
+  UploadTarget(const SandboxFs& fs, std::string path, const SandboxUser& user)
+      : fs_(fs), path_(std::move(path)) {
+    auto [parent, name] = SplitParent(path_);
+    if (name.empty()) throw FilesError{400, "path '/' is a directory"};
+    try {
+      fs_.MakeDirs(parent, user.uid, user.gid);
+    } catch (const PathError& e) {
+      if (e.error_number() == EEXIST) {
+        throw FilesError{
+            400, "a parent of '" + path_ + "' exists and is not a directory"};
+      }
+      throw FromPathError(e, path_, true);
+    }
+    const int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK;
+    try {
+      fd_ = fs_.Open(path_, flags | O_CREAT | O_EXCL, 0644);
+      if (fchown(fd_.get(), user.uid, user.gid) != 0) {
+        throw PathError(errno,
+                        "chown '" + path_ + "': " + std::strerror(errno));
+      }
+    } catch (const PathError& e) {
+      if (e.error_number() != EEXIST) throw FromPathError(e, path_, true);
+      try {
+        fd_ = fs_.Open(path_, flags);
+      } catch (const PathError& again) {
+        throw FromPathError(again, path_, true);
+      }
+    }
+    struct stat st {};
+    if (fstat(fd_.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      throw FilesError{400, "path '" + path_ + "' is not a regular file"};
+    }
+    if (ftruncate(fd_.get(), 0) != 0) {
+      throw FromPathError(PathError(errno, std::strerror(errno)), path_, true);
+    }
+    fcntl(fd_.get(), F_SETFL, 0);
+  }
+
+  // false with `error` set when the write failed.
+  bool Write(const char* data, std::size_t size) {
+    while (size > 0) {
+      ssize_t n = ::write(fd_.get(), data, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int err = n < 0 ? errno : EIO;
+        error = FromPathError(
+            PathError(err, "write '" + path_ + "': " + std::strerror(err)),
+            path_, true);
+        return false;
+      }
+      data += n;
+      size -= static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  json Finish(const std::map<std::string, std::string>& metadata) {
+    try {
+      WriteFileMetadata(fd_.get(), metadata);
+    } catch (const PathError& e) {
+      throw FromPathError(e, path_, true);
+    }
+    if (close(fd_.Release()) != 0) {
+      throw FromPathError(
+          PathError(errno, "close '" + path_ + "': " + std::strerror(errno)),
+          path_, true);
+    }
+    json entry{
+        {"path", path_}, {"name", SplitParent(path_).second}, {"type", "file"}};
+    if (!metadata.empty()) entry["metadata"] = metadata;
+    return entry;
+  }
+
+  std::optional<FilesError> error;
+
+ private:
+  const SandboxFs& fs_;
+  std::string path_;
+  UniqueFd fd_;
+};
+
+}  // namespace
+
+void SetEnvdHttpError(httplib::Response& res, int status,
+                      const std::string& message) {
+  res.status = status;
+  json body{{"code", status}, {"message", message}};
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
+}
+
+void DiscardRequestBody(const httplib::Request& req,
+                        const httplib::ContentReader& reader) {
+  std::size_t total = 0;
+  auto count = [&total](const char*, std::size_t n) {
+    total += n;
+    return total <= kMaxDiscard;
+  };
+  // httplib parses multipart bodies itself; its plain reader must not be
+  // used on them.
+  if (req.is_multipart_form_data()) {
+    reader([](const httplib::MultipartFormData&) { return true; },
+           std::move(count));
+  } else {
+    reader(std::move(count));
+  }
+}
+
+std::string SignFilesRequest(const std::string& path,
+                             const std::string& operation,
+                             const std::string& username,
+                             const std::string& access_token,
+                             std::optional<std::int64_t> expiration) {
+  std::string text =
+      path + ":" + operation + ":" + username + ":" + access_token;
+  if (expiration) text += ":" + std::to_string(*expiration);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(),
+                 nullptr) != 1) {
+    throw std::runtime_error("sha256 failed");
+  }
+  return "v1_" + Base64EncodeNoPad(std::string_view(
+                     reinterpret_cast<const char*>(digest), length));
+}
+
+void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
+                    httplib::Response& res) {
+  FilesAuth auth;
+  if (!AuthorizeFiles(sandbox, req, res, "read", auth)) return;
+  std::string path;
+  try {
+    path = ResolveClientPath(req.get_param_value("path"), auth.user);
+  } catch (const PathError& e) {
+    SetEnvdHttpError(res, 400, e.what());
+    return;
+  }
+  auto fd = std::make_shared<UniqueFd>();
+  struct stat st {};
+  try {
+    SandboxFs fs(sandbox.instance->RootPath());
+    *fd = fs.Open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+  } catch (const PathError& e) {
+    FilesError error = FromPathError(e, path, false);
+    SetEnvdHttpError(res, error.status, error.message);
+    return;
+  }
+  if (fstat(fd->get(), &st) != 0) {
+    SetEnvdHttpError(res, 500, "stat '" + path + "': " + std::strerror(errno));
+    return;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    SetEnvdHttpError(res, 400, "path '" + path + "' is a directory");
+    return;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    SetEnvdHttpError(res, 400, "path '" + path + "' is not a regular file");
+    return;
+  }
+  const std::size_t size = static_cast<std::size_t>(st.st_size);
+  res.set_header("Content-Disposition",
+                 FilenameHeader(SplitParent(path).second));
+  res.set_header("Last-Modified", HttpDate(st.st_mtim.tv_sec));
+  if (req.has_header("If-Modified-Since") && req.ranges.empty()) {
+    auto since = ParseHttpDate(req.get_header_value("If-Modified-Since"));
+    if (since && st.st_mtim.tv_sec <= *since) {
+      res.status = 304;
+      return;
+    }
+  }
+  for (const auto& range : req.ranges) {
+    // httplib would answer an unsatisfiable range with 206 and no bytes.
+    bool unsatisfiable =
+        (range.first >= 0 && static_cast<std::size_t>(range.first) >= size) ||
+        (range.first < 0 && range.second == 0) || size == 0;
+    if (unsatisfiable) {
+      res.status = 416;
+      res.set_header("Content-Range", "bytes */" + std::to_string(size));
+      return;
+    }
+  }
+  if (size == 0) {
+    res.set_content("", "application/octet-stream");
+    return;
+  }
+  // Streamed in chunks from the descriptor: never the whole file in memory.
+  res.set_content_provider(
+      size, "application/octet-stream",
+      [fd](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        std::vector<char> buf(std::min(length, kReadChunk));
+        ssize_t n;
+        do {
+          n = pread(fd->get(), buf.data(), buf.size(),
+                    static_cast<off_t>(offset));
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0) return false;  // shrunk or failed: abort the response
+        return sink.write(buf.data(), static_cast<std::size_t>(n));
+      });
+}
+
+void HandleFilesPost(LocalSandbox& sandbox, const httplib::Request& req,
+                     httplib::Response& res,
+                     const httplib::ContentReader& reader) {
+  // Answers before the body was read: drain it first so a keep-alive
+  // connection stays usable.
+  auto fail = [&](int status, const std::string& message) {
+    DiscardRequestBody(req, reader);
+    SetEnvdHttpError(res, status, message);
+  };
+  FilesAuth auth;
+  if (!AuthorizeFiles(sandbox, req, res, "write", auth)) {
+    DiscardRequestBody(req, reader);
+    return;
+  }
+  const std::string encoding = Lower(req.get_header_value("Content-Encoding"));
+  if (!encoding.empty() && encoding != "identity" && encoding != "gzip") {
+    fail(400, "unsupported Content-Encoding '" + encoding + "'");
+    return;
+  }
+  std::map<std::string, std::string> metadata;
+  if (!ParseMetadata(req, res, metadata)) {
+    DiscardRequestBody(req, reader);
+    return;
+  }
+  const std::string media = MediaType(req.get_header_value("Content-Type"));
+  const bool multipart = media == "multipart/form-data";
+  if (!multipart && media != "application/octet-stream") {
+    fail(400, "unsupported Content-Type '" + media +
+                  "': use application/octet-stream or multipart/form-data");
+    return;
+  }
+  if (multipart && !req.is_multipart_form_data()) {
+    fail(400, "multipart Content-Type must be lower-case with a boundary");
+    return;
+  }
+  const std::string query_path = req.get_param_value("path");
+  if (!multipart && query_path.empty()) {
+    fail(400, "the path query parameter is required for raw uploads");
+    return;
+  }
+  std::unique_ptr<SandboxFs> fs;
+  try {
+    fs = std::make_unique<SandboxFs>(sandbox.instance->RootPath());
+  } catch (const PathError& e) {
+    fail(500, e.what());
+    return;
+  }
+
+  json written = json::array();
+  std::optional<FilesError> error;
+  std::unique_ptr<UploadTarget> current;
+  std::set<std::string> seen;
+
+  auto begin = [&](const std::string& client_path) {
+    std::string path;
+    try {
+      path = ResolveClientPath(client_path, auth.user);
+    } catch (const PathError& e) {
+      error = FilesError{400, e.what()};
+      return false;
+    }
+    if (!seen.insert(path).second) {
+      error = FilesError{400, "path '" + path + "' is written more than once"};
+      return false;
+    }
+    try {
+      current = std::make_unique<UploadTarget>(*fs, path, auth.user);
+    } catch (const FilesError& e) {
+      error = e;
+      return false;
+    }
+    return true;
+  };
+  auto finish = [&]() {
+    if (!current) return true;
+    try {
+      written.push_back(current->Finish(metadata));
+    } catch (const FilesError& e) {
+      error = e;
+      current.reset();
+      return false;
+    }
+    current.reset();
+    return true;
+  };
+  auto write = [&](const char* data, std::size_t size) {
+    if (!current) return true;  // a skipped part
+    if (!current->Write(data, size)) {
+      error = current->error;
+      return false;
+    }
+    return true;
+  };
+
+  bool ok;
+  if (multipart) {
+    ok = reader(
+        [&](const httplib::MultipartFormData& part) {
+          if (!finish()) return false;
+          if (part.name != "file") return true;  // other parts are skipped
+          std::string target = query_path.empty() ? part.filename : query_path;
+          if (target.empty()) {
+            error = FilesError{400,
+                               "a file part has neither a path query "
+                               "nor a filename"};
+            return false;
+          }
+          return begin(target);
+        },
+        write);
+  } else {
+    if (!begin(query_path)) {
+      fail(error->status, error->message);
+      return;
+    }
+    ok = reader(write);
+  }
+  if (ok && !finish()) ok = false;
+  if (!ok || error) {
+    current.reset();
+    if (!error) {
+      // The body itself was bad (broken multipart, bad gzip, cut short).
+      error = FilesError{400, "malformed or truncated request body"};
+    }
+    // The body was read (partly); what is left cannot be resynchronised,
+    // so the connection ends with this answer.
+    res.set_header("Connection", "close");
+    SetEnvdHttpError(res, error->status, error->message);
+    return;
+  }
+  res.status = 200;
+  res.set_content(written.dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
+}
+
+}  // namespace e2b_local

@@ -1,0 +1,49 @@
+#ifndef E2B_LOCAL_ENVD_FILES_HANDLER_HPP_
+#define E2B_LOCAL_ENVD_FILES_HANDLER_HPP_
+
+// envd's GET/POST /files (PROTOCOL.md 3): streamed downloads with Range,
+// raw and multipart uploads streamed to disk, signed URLs, per-file
+// metadata. Paths resolve inside the sandbox root (sandbox_paths.hpp).
+
+#include "sandbox/local_sandbox.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace httplib {
+struct Request;
+struct Response;
+class ContentReader;
+}  // namespace httplib
+
+namespace e2b_local {
+
+/// GET /files for a routed sandbox.
+void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
+                    httplib::Response& res);
+/// POST /files for a routed sandbox; reads the body through `reader`.
+void HandleFilesPost(LocalSandbox& sandbox, const httplib::Request& req,
+                     httplib::Response& res,
+                     const httplib::ContentReader& reader);
+
+/// envd's signed-URL signature: "v1_" + base64 without padding of
+/// sha256("<path>:<operation>:<username>:<token>[:<expiration>]").
+std::string SignFilesRequest(const std::string& path,
+                             const std::string& operation,
+                             const std::string& username,
+                             const std::string& access_token,
+                             std::optional<std::int64_t> expiration);
+
+/// envd's plain error body {"code": <status>, "message": ...}.
+void SetEnvdHttpError(httplib::Response& res, int status,
+                      const std::string& message);
+
+/// Reads and discards what is left of a request body (bounded), so a
+/// keep-alive connection stays in sync after an early answer.
+void DiscardRequestBody(const httplib::Request& req,
+                        const httplib::ContentReader& reader);
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_ENVD_FILES_HANDLER_HPP_
