@@ -38,15 +38,15 @@ struct ResourceUsage {
 
 /// How a process ended, in envd's terms.
 struct ExitStatus {
-  bool exited = false;   ///< true when it exited (not killed by a signal)
-  int exit_code = 0;     ///< -1 when killed by a signal
-  std::string status;    ///< "exit status 1", "signal: killed"
+  bool exited = false;  ///< true when it exited (not killed by a signal)
+  int exit_code = 0;    ///< -1 when killed by a signal
+  std::string status;   ///< "exit status 1", "signal: killed"
 };
 
 struct SpawnOptions {
   std::vector<std::string> argv;  ///< argv[0] looked up on PATH in the sandbox
   std::map<std::string, std::string> env;  ///< the complete environment
-  std::string cwd;                          ///< path inside the sandbox
+  std::string cwd;                         ///< path inside the sandbox
   SandboxUser user;
   bool pty = false;
   std::uint16_t cols = 80, rows = 24;
@@ -83,9 +83,11 @@ class SandboxInstance {
   /// The writable layer (what a snapshot copies).
   virtual const std::string& UpperDir() const = 0;
   /// "user" (uid 1000, home /home/user) and "root" always exist.
-  virtual std::optional<SandboxUser> LookupUser(const std::string& name) const = 0;
+  virtual std::optional<SandboxUser> LookupUser(
+      const std::string& name) const = 0;
   /// Starts a process; throws SpawnError.
-  virtual std::unique_ptr<SandboxProcess> Spawn(const SpawnOptions& options) = 0;
+  virtual std::unique_ptr<SandboxProcess> Spawn(
+      const SpawnOptions& options) = 0;
   /// Stops / continues every process of the sandbox.
   virtual void Freeze() = 0;
   virtual void Thaw() = 0;
@@ -104,12 +106,20 @@ struct SpawnError : std::runtime_error {
 struct SandboxSpec {
   std::string id;
   /// Read-only template layers, topmost first; empty = the base template
-  /// (the host's "/").
+  /// (the host's "/"). Layers are stacked on the host's "/" unless the last
+  /// one is "/" itself.
   std::vector<std::string> layers;
   /// Directory owned by this sandbox (upper, work, merged, ...).
   std::string dir;
   std::string hostname;
   bool allow_internet_access = true;
+  /// Reported as the totals of Usage(); 0 = the host's.
+  int cpu_count = 0;
+  int memory_mb = 0;
+  /// Host paths masked by an empty read-only directory inside a namespaced
+  /// sandbox (e.g. the state directory); empty = the parent of `dir`, so
+  /// sandboxes never see each other's layers.
+  std::vector<std::string> hidden_paths;
 };
 
 class SandboxRuntime {

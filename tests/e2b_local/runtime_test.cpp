@@ -1,0 +1,362 @@
+// The sandbox runtime against the real kernel: namespaces, overlayfs,
+// users, PTYs, freezing and teardown.
+
+#include "runtime/sandbox_runtime.hpp"
+
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace e2b_local {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Output {
+  std::string out, err;
+  ExitStatus status;
+};
+
+// Reads every output descriptor to EOF, then waits.
+Output Collect(SandboxProcess& process) {
+  Output result;
+  struct Source {
+    int fd;
+    std::string* sink;
+  };
+  std::vector<Source> sources;
+  if (process.PtyFd() >= 0) sources.push_back({process.PtyFd(), &result.out});
+  if (process.StdoutFd() >= 0) {
+    sources.push_back({process.StdoutFd(), &result.out});
+  }
+  if (process.StderrFd() >= 0) {
+    sources.push_back({process.StderrFd(), &result.err});
+  }
+  while (!sources.empty()) {
+    std::vector<pollfd> fds;
+    for (const auto& s : sources) fds.push_back({s.fd, POLLIN, 0});
+    if (poll(fds.data(), fds.size(), 20000) <= 0) break;
+    for (std::size_t i = fds.size(); i-- > 0;) {
+      if (fds[i].revents == 0) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sources[i].sink->append(buf, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        sources.erase(sources.begin() + static_cast<long>(i));
+      }
+    }
+  }
+  result.status = process.Wait();
+  return result;
+}
+
+std::map<std::string, std::string> BaseEnv(const SandboxUser& user) {
+  return {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", user.home},
+      {"USER", user.name},
+      {"LOGNAME", user.name}};
+}
+
+bool IsMountedAnywhereUnder(const std::string& prefix) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(prefix) != std::string::npos) return true;
+  }
+  return false;
+}
+
+class RuntimeTest : public ::testing::TestWithParam<IsolationMode> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == IsolationMode::kNamespaces) {
+      if (geteuid() != 0) GTEST_SKIP() << "namespaces need root";
+      try {
+        runtime_ = MakeRuntime(IsolationMode::kNamespaces);
+      } catch (const std::exception& e) {
+        GTEST_SKIP() << e.what();
+      }
+    } else {
+      runtime_ = MakeRuntime(IsolationMode::kNone);
+    }
+    char dir[] = "/tmp/e2b-runtime-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    state_ = dir;
+    // The fallback runs commands as uid 1000 on the host: it must be able
+    // to reach its sandbox directory.
+    chmod(state_.c_str(), 0711);
+  }
+
+  void TearDown() override {
+    std::error_code ec;
+    if (!state_.empty()) fs::remove_all(state_, ec);
+  }
+
+  bool Isolated() const { return GetParam() == IsolationMode::kNamespaces; }
+
+  std::unique_ptr<SandboxInstance> NewSandbox(const std::string& id,
+                                              bool internet = true) {
+    SandboxSpec spec;
+    spec.id = id;
+    spec.dir = state_ + "/sandboxes/" + id;
+    spec.hostname = id;
+    spec.allow_internet_access = internet;
+    return runtime_->Create(spec);
+  }
+
+  Output Run(SandboxInstance& sandbox, const std::vector<std::string>& argv,
+             const std::string& user_name = "user", std::string cwd = "") {
+    auto user = sandbox.LookupUser(user_name);
+    EXPECT_TRUE(user.has_value());
+    SpawnOptions options;
+    options.argv = argv;
+    options.user = *user;
+    options.env = BaseEnv(*user);
+    options.cwd = cwd;
+    auto process = sandbox.Spawn(options);
+    return Collect(*process);
+  }
+
+  std::unique_ptr<SandboxRuntime> runtime_;
+  std::string state_;
+};
+
+TEST_P(RuntimeTest, RunsAsUserAndRoot) {
+  auto sandbox = NewSandbox("sbx-users");
+  auto user = sandbox->LookupUser("user");
+  ASSERT_TRUE(user);
+  EXPECT_EQ(user->home, "/home/user");
+  EXPECT_FALSE(sandbox->LookupUser("nobody-such"));
+  auto id = Run(*sandbox, {"id", "-u"});
+  EXPECT_EQ(id.status.status, "exit status 0");
+  EXPECT_EQ(id.out, std::to_string(user->uid) + "\n");
+  auto home = Run(*sandbox, {"sh", "-c", "echo $HOME; pwd"});
+  if (Isolated()) {
+    EXPECT_EQ(id.out, "1000\n");
+    EXPECT_EQ(home.out, "/home/user\n/home/user\n");
+    EXPECT_EQ(Run(*sandbox, {"id", "-un"}).out, "user\n");
+    EXPECT_EQ(Run(*sandbox, {"hostname"}).out, "sbx-users\n");
+    EXPECT_EQ(Run(*sandbox, {"id", "-u"}, "root").out, "0\n");
+    EXPECT_EQ(Run(*sandbox, {"sh", "-c", "echo $HOME"}, "root").out, "/root\n");
+  } else {
+    std::string mapped = sandbox->RootPath() + "/home/user";
+    EXPECT_EQ(home.out, mapped + "\n" + mapped + "\n");
+  }
+  sandbox->Destroy();
+}
+
+TEST_P(RuntimeTest, ExitCodesSignalsAndMissingThings) {
+  auto sandbox = NewSandbox("sbx-exit");
+  auto three = Run(*sandbox, {"sh", "-c", "echo err >&2; exit 3"});
+  EXPECT_TRUE(three.status.exited);
+  EXPECT_EQ(three.status.exit_code, 3);
+  EXPECT_EQ(three.status.status, "exit status 3");
+  EXPECT_EQ(three.err, "err\n");
+  auto missing = Run(*sandbox, {"no-such-command-e2b"});
+  EXPECT_EQ(missing.status.exit_code, 127);
+  auto killed = Run(*sandbox, {"sh", "-c", "kill -KILL $$"});
+  EXPECT_FALSE(killed.status.exited);
+  EXPECT_EQ(killed.status.exit_code, -1);
+  EXPECT_EQ(killed.status.status, "signal: killed");
+
+  auto user = *sandbox->LookupUser("user");
+  SpawnOptions options;
+  options.argv = {"sleep", "30"};
+  options.user = user;
+  options.env = BaseEnv(user);
+  auto sleeper = sandbox->Spawn(options);
+  sleeper->Signal(SIGTERM);
+  auto term = Collect(*sleeper);
+  EXPECT_EQ(term.status.status, "signal: terminated");
+
+  options.cwd = "/definitely/not/here";
+  try {
+    sandbox->Spawn(options);
+    FAIL() << "expected SpawnError";
+  } catch (const SpawnError& e) {
+    EXPECT_EQ(e.kind, "invalid_argument");
+    EXPECT_EQ(std::string(e.what()),
+              "cwd '/definitely/not/here' does not exist");
+  }
+}
+
+TEST_P(RuntimeTest, StdinPipeAndEnvironmentAreExact) {
+  auto sandbox = NewSandbox("sbx-stdin");
+  auto user = *sandbox->LookupUser("user");
+  SpawnOptions options;
+  options.argv = {"sh", "-c", "cat; env | sort"};
+  options.user = user;
+  options.env = {{"PATH", "/usr/bin:/bin"}, {"ONLY", "this"}};
+  options.stdin_pipe = true;
+  auto process = sandbox->Spawn(options);
+  std::string binary("a\0b\xff\n", 5);
+  EXPECT_TRUE(process->WriteInput(binary));
+  process->CloseStdin();
+  process->CloseStdin();
+  EXPECT_FALSE(process->WriteInput("late"));
+  auto result = Collect(*process);
+  EXPECT_EQ(result.out.substr(0, 5), binary);
+  // sh adds PWD (and bash SHLVL/_); nothing else of the server leaks in.
+  EXPECT_NE(result.out.find("ONLY=this\n"), std::string::npos);
+  EXPECT_EQ(result.out.find("HOME="), std::string::npos);
+}
+
+TEST_P(RuntimeTest, PtyEchoesAndResizes) {
+  auto sandbox = NewSandbox("sbx-pty");
+  auto user = *sandbox->LookupUser("user");
+  SpawnOptions options;
+  options.argv = {"sh", "-c", "stty size; read line; echo got:$line"};
+  options.user = user;
+  options.env = BaseEnv(user);
+  options.pty = true;
+  options.cols = 100;
+  options.rows = 30;
+  auto process = sandbox->Spawn(options);
+  EXPECT_EQ(process->StdoutFd(), -1);
+  ASSERT_GE(process->PtyFd(), 0);
+  EXPECT_TRUE(process->Resize(100, 30));
+  EXPECT_TRUE(process->WriteInput("hello\n"));
+  auto result = Collect(*process);
+  EXPECT_NE(result.out.find("30 100"), std::string::npos) << result.out;
+  // The terminal echoes the input, then the program answers.
+  EXPECT_NE(result.out.find("hello"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("got:hello"), std::string::npos) << result.out;
+  EXPECT_EQ(result.status.exit_code, 0);
+}
+
+TEST_P(RuntimeTest, FreezeStopsProgressAndThawResumes) {
+  auto sandbox = NewSandbox("sbx-freeze");
+  auto user = *sandbox->LookupUser("user");
+  SpawnOptions options;
+  options.argv = {"sh", "-c", "while :; do echo tick; sleep 0.05; done"};
+  options.user = user;
+  options.env = BaseEnv(user);
+  auto process = sandbox->Spawn(options);
+  int fd = process->StdoutFd();
+  char buf[4096];
+  pollfd pfd{fd, POLLIN, 0};
+  ASSERT_GT(poll(&pfd, 1, 10000), 0);
+  sandbox->Freeze();
+  // Drain what was written before the freeze took hold.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  while (poll(&pfd, 1, 0) > 0 && read(fd, buf, sizeof buf) > 0) {
+  }
+  EXPECT_EQ(poll(&pfd, 1, 500), 0) << "output while frozen";
+  sandbox->Thaw();
+  EXPECT_GT(poll(&pfd, 1, 10000), 0) << "no output after thaw";
+  auto usage = sandbox->Usage();
+  EXPECT_GT(usage.cpu_count, 0);
+  EXPECT_GT(usage.mem_total, 0);
+  EXPECT_GT(usage.disk_total, 0);
+  process->Signal(SIGKILL);
+  EXPECT_EQ(process->Wait().status, "signal: killed");
+}
+
+TEST_P(RuntimeTest, FilesFlowBetweenRootPathAndProcesses) {
+  auto sandbox = NewSandbox("sbx-files");
+  {
+    std::ofstream out(sandbox->RootPath() + "/home/user/from-host.txt");
+    out << "from host";
+  }
+  EXPECT_EQ(Run(*sandbox, {"cat", "from-host.txt"}).out, "from host");
+  auto wrote =
+      Run(*sandbox, {"sh", "-c", "printf inside > ~/from-sandbox.txt"});
+  EXPECT_EQ(wrote.status.exit_code, 0) << wrote.err;
+  std::ifstream in(sandbox->RootPath() + "/home/user/from-sandbox.txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "inside");
+  EXPECT_GT(sandbox->Usage().disk_used, 0);
+}
+
+TEST_P(RuntimeTest, DestroyIsIdempotentAndCleansUp) {
+  auto sandbox = NewSandbox("sbx-destroy");
+  auto user = *sandbox->LookupUser("user");
+  SpawnOptions options;
+  options.argv = {"sleep", "60"};
+  options.user = user;
+  options.env = BaseEnv(user);
+  auto process = sandbox->Spawn(options);
+  std::string dir = state_ + "/sandboxes/sbx-destroy";
+  sandbox->Destroy();
+  sandbox->Destroy();
+  EXPECT_EQ(process->Wait().status, "signal: killed");
+  EXPECT_FALSE(IsMountedAnywhereUnder(dir));
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_THROW(sandbox->Spawn(options), SpawnError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RuntimeTest,
+                         ::testing::Values(IsolationMode::kNamespaces,
+                                           IsolationMode::kNone),
+                         [](const auto& info) {
+                           return info.param == IsolationMode::kNamespaces
+                                      ? std::string("Namespaces")
+                                      : std::string("None");
+                         });
+
+// Isolation properties only the namespaced runtime has.
+class NamespaceIsolationTest : public RuntimeTest {};
+
+TEST_P(NamespaceIsolationTest, SeesOnlyItsOwnProcessesAndFiles) {
+  auto a = NewSandbox("sbx-a");
+  auto b = NewSandbox("sbx-b", /*internet=*/false);
+  auto user = *b->LookupUser("user");
+  SpawnOptions options;
+  options.argv = {"sleep", "30"};
+  options.user = user;
+  options.env = BaseEnv(user);
+  auto sleeper = b->Spawn(options);
+  EXPECT_LT(sleeper->Pid(), 100u);
+
+  // Only init and the pipeline itself (sh, ls, grep, wc) are in a's PID
+  // namespace.
+  auto ps = Run(*a, {"sh", "-c", "ls /proc | grep -E '^[0-9]+$' | wc -l"});
+  EXPECT_LE(std::stoi(ps.out), 5) << ps.out;
+  auto sleep_visible =
+      Run(*a, {"sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"});
+  EXPECT_EQ(sleep_visible.out.find("sleep 30"), std::string::npos);
+
+  // b's files are invisible from a, even through the host's "/" layer.
+  Run(*b, {"sh", "-c", "echo secret > /tmp/b-secret"});
+  EXPECT_TRUE(fs::exists(b->RootPath() + "/tmp/b-secret"));
+  EXPECT_NE(Run(*a, {"cat", "/tmp/b-secret"}).status.exit_code, 0);
+  auto find =
+      Run(*a, {"sh", "-c", "ls " + state_ + "/sandboxes 2>&1 | wc -l"}, "root");
+  EXPECT_EQ(find.out, "0\n");
+
+  // Writes inside never reach the host.
+  auto host_write =
+      Run(*a, {"sh", "-c", "echo x > /etc/e2b-test-marker && echo ok"}, "root");
+  EXPECT_EQ(host_write.out, "ok\n");
+  EXPECT_FALSE(fs::exists("/etc/e2b-test-marker"));
+  EXPECT_TRUE(fs::exists(a->RootPath() + "/etc/e2b-test-marker"));
+  // PTYs come from the sandbox's own devpts.
+  EXPECT_EQ(Run(*a, {"sh", "-c", "ls /dev/pts | wc -l"}).out.substr(0, 1), "1");
+  // Without internet only loopback exists.
+  auto links = Run(*b, {"sh", "-c", "ls /sys/class/net"});
+  if (links.status.exit_code == 0) {
+    EXPECT_EQ(links.out, "lo\n");
+  }
+  sleeper->Signal(SIGKILL);
+  sleeper->Wait();
+}
+
+INSTANTIATE_TEST_SUITE_P(Namespaces, NamespaceIsolationTest,
+                         ::testing::Values(IsolationMode::kNamespaces));
+
+}  // namespace
+}  // namespace e2b_local

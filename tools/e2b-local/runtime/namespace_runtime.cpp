@@ -1,0 +1,593 @@
+// Namespaced sandboxes: an overlayfs root visible to the server at
+// RootPath(), and a long-lived init (pid 1 of its own PID namespace) whose
+// mount, PID, UTS, IPC (and, without internet, network) namespaces every
+// command joins.
+
+#include "runtime/process_launcher.hpp"
+#include "runtime/runtime_factories.hpp"
+#include "runtime/sandbox_cgroups.hpp"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace e2b_local {
+namespace runtime_internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uid_t kUserUid = 1000;
+constexpr gid_t kUserGid = 1000;
+
+std::string Errno(int err) { return std::strerror(err); }
+
+// Init's setup stages, reported on the ready pipe with errno.
+enum InitStage : int {
+  kInitReady = 0,
+  kInitCgroup,
+  kInitPrivate,
+  kInitHostname,
+  kInitLoopback,
+  kInitHide,
+  kInitProc,
+  kInitDev,
+  kInitDevpts,
+  kInitShm,
+  kInitPivot,
+};
+
+const char* StageName(int stage) {
+  switch (stage) {
+    case kInitCgroup:
+      return "joining cgroups";
+    case kInitPrivate:
+      return "making mounts private";
+    case kInitHostname:
+      return "setting the hostname";
+    case kInitLoopback:
+      return "bringing up loopback";
+    case kInitHide:
+      return "masking host paths";
+    case kInitProc:
+      return "mounting /proc";
+    case kInitDev:
+      return "populating /dev";
+    case kInitDevpts:
+      return "mounting /dev/pts";
+    case kInitShm:
+      return "mounting /dev/shm";
+    case kInitPivot:
+      return "pivoting into the sandbox root";
+    default:
+      return "starting init";
+  }
+}
+
+// Everything init needs, prepared before clone().
+struct InitPlan {
+  int ready_fd = -1;
+  int lifeline_fd = -1;
+  std::vector<std::string> cgroup_procs;
+  std::string hostname;
+  bool loopback_only = false;
+  std::string root;
+  std::vector<std::string> hide_targets;
+  std::string proc, sys, dev, pts, shm, ptmx_link;
+  std::vector<std::pair<std::string, std::string>> devices;  // host, target
+  std::vector<std::pair<std::string, std::string>> links;    // target, path
+};
+
+void InitReport(int fd, int stage, int err) {
+  int message[2] = {stage, err};
+  while (write(fd, message, sizeof message) < 0 && errno == EINTR) {
+  }
+}
+
+[[noreturn]] void InitFail(const InitPlan& plan, int stage) {
+  InitReport(plan.ready_fd, stage, errno);
+  _exit(1);
+}
+
+int InitMain(void* arg) {
+  const InitPlan& plan = *static_cast<const InitPlan*>(arg);
+  int keep[2] = {plan.ready_fd, plan.lifeline_fd};
+  CloseDescriptorsExcept(keep, 2);
+  prctl(PR_SET_NAME, "e2b-init", 0, 0, 0);
+  for (const auto& path : plan.cgroup_procs) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) InitFail(plan, kInitCgroup);
+    close(fd);
+  }
+  // Nothing mounted from here on may propagate back to the host.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    InitFail(plan, kInitPrivate);
+  }
+  if (sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
+    InitFail(plan, kInitHostname);
+  }
+  if (plan.loopback_only) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq request;
+    std::memset(&request, 0, sizeof request);
+    std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    request.ifr_flags = IFF_UP | IFF_RUNNING;
+    if (sock < 0 || ioctl(sock, SIOCSIFFLAGS, &request) != 0) {
+      InitFail(plan, kInitLoopback);
+    }
+    close(sock);
+  }
+  for (const auto& target : plan.hide_targets) {
+    if (mount("tmpfs", target.c_str(), "tmpfs",
+              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=4k,mode=0755") != 0 &&
+        errno != ENOENT) {
+      InitFail(plan, kInitHide);
+    }
+  }
+  mkdir(plan.proc.c_str(), 0555);
+  if (mount("proc", plan.proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            nullptr) != 0) {
+    InitFail(plan, kInitProc);
+  }
+  // Optional: some tools read /sys, none needs it.
+  mount("sysfs", plan.sys.c_str(), "sysfs",
+        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  mkdir(plan.dev.c_str(), 0755);
+  if (mount("tmpfs", plan.dev.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC,
+            "mode=0755,size=65536k") != 0) {
+    InitFail(plan, kInitDev);
+  }
+  for (const auto& device : plan.devices) {
+    int fd = open(device.second.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0) InitFail(plan, kInitDev);
+    close(fd);
+    if (mount(device.first.c_str(), device.second.c_str(), nullptr, MS_BIND,
+              nullptr) != 0) {
+      InitFail(plan, kInitDev);
+    }
+  }
+  mkdir(plan.pts.c_str(), 0755);
+  if (mount("devpts", plan.pts.c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620,gid=5") != 0) {
+    InitFail(plan, kInitDevpts);
+  }
+  mkdir(plan.shm.c_str(), 01777);
+  if (mount("tmpfs", plan.shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+            "mode=1777") != 0) {
+    InitFail(plan, kInitShm);
+  }
+  for (const auto& link : plan.links) {
+    if (symlink(link.first.c_str(), link.second.c_str()) != 0) {
+      InitFail(plan, kInitDev);
+    }
+  }
+  // pivot_root(".", ".") stacks the old root on top of the new one; the
+  // detach then drops every host mount from this namespace.
+  if (chdir(plan.root.c_str()) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
+      umount2(".", MNT_DETACH) != 0 || chdir("/") != 0) {
+    InitFail(plan, kInitPivot);
+  }
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  InitReport(plan.ready_fd, kInitReady, 0);
+  close(plan.ready_fd);
+  // Reap orphans until the server closes the lifeline (it exited or
+  // destroyed the sandbox); pid 1 leaving takes the namespace with it.
+  for (;;) {
+    struct pollfd fds[2] = {{plan.lifeline_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+    int ready = poll(fds, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 1000);
+    if (ready < 0 && errno != EINTR) _exit(1);
+    if (fds[0].revents != 0) _exit(0);
+    if (sfd >= 0 && fds[1].revents != 0) {
+      struct signalfd_siginfo info;
+      while (read(sfd, &info, sizeof info) > 0) {
+      }
+    }
+    int status;
+    while (waitpid(-1, &status, WNOHANG) > 0) {
+    }
+  }
+}
+
+bool IsMounted(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, mount_point;
+    fields >> id >> parent >> devno >> root >> mount_point;
+    if (mount_point == path) return true;
+  }
+  return false;
+}
+
+// /etc/passwd and /etc/group of the sandbox get a `user` (1000:1000) in
+// place of whatever the template had at that id.
+void PrepareUserAccount(const std::string& root) {
+  auto rewrite = [](const std::string& path, const std::string& name,
+                    const std::string& entry, const std::string& id) {
+    std::ifstream in(path);
+    std::string line, text;
+    bool have = false;
+    while (std::getline(in, line)) {
+      auto first = line.find(':');
+      std::string line_name = line.substr(0, first);
+      std::string rest = first == std::string::npos ? "" : line.substr(first);
+      // ":x:<id>:" is the id field of both passwd and group.
+      bool same_id = rest.rfind(":x:" + id + ":", 0) == 0 ||
+                     rest.rfind("::" + id + ":", 0) == 0;
+      if (line_name == name) {
+        have = true;
+        text += entry + "\n";
+      } else if (!same_id) {
+        text += line + "\n";
+      }
+    }
+    if (!have) text += entry + "\n";
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + path);
+  };
+  std::error_code ec;
+  fs::create_directories(root + "/etc", ec);
+  rewrite(root + "/etc/passwd", "user",
+          "user:x:1000:1000::/home/user:/bin/bash", "1000");
+  rewrite(root + "/etc/group", "user", "user:x:1000:", "1000");
+  std::string home = root + "/home/user";
+  fs::create_directories(home, ec);
+  if (ec || chown(home.c_str(), kUserUid, kUserGid) != 0 ||
+      chmod(home.c_str(), 0750) != 0) {
+    throw std::runtime_error("cannot prepare /home/user in the sandbox");
+  }
+}
+
+std::optional<SandboxUser> LookupInPasswd(const std::string& passwd_path,
+                                          const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  std::ifstream in(passwd_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::istringstream split(line);
+    std::string field;
+    while (std::getline(split, field, ':')) fields.push_back(field);
+    if (fields.size() < 6 || fields[0] != name) continue;
+    SandboxUser user;
+    user.name = name;
+    user.uid = static_cast<uid_t>(std::strtoul(fields[2].c_str(), nullptr, 10));
+    user.gid = static_cast<gid_t>(std::strtoul(fields[3].c_str(), nullptr, 10));
+    user.home = fields[5].empty() ? "/" : fields[5];
+    return user;
+  }
+  if (name == "root") return SandboxUser{"root", 0, 0, "/root"};
+  if (name == "user")
+    return SandboxUser{"user", kUserUid, kUserGid, "/home/user"};
+  return std::nullopt;
+}
+
+class NamespaceInstance : public SandboxInstance {
+ public:
+  explicit NamespaceInstance(const SandboxSpec& spec)
+      : spec_(spec), cgroups_(spec.id) {
+    root_ = spec.dir + "/root";
+    upper_ = spec.dir + "/upper";
+    work_ = spec.dir + "/work";
+    try {
+      Start();
+    } catch (...) {
+      Destroy();
+      throw;
+    }
+  }
+
+  ~NamespaceInstance() override { Destroy(); }
+
+  const std::string& RootPath() const override { return root_; }
+  const std::string& UpperDir() const override { return upper_; }
+
+  std::optional<SandboxUser> LookupUser(
+      const std::string& name) const override {
+    return LookupInPasswd(root_ + "/etc/passwd", name);
+  }
+
+  std::unique_ptr<SandboxProcess> Spawn(const SpawnOptions& options) override {
+    LaunchTarget target;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (destroyed_) throw SpawnError("internal", "the sandbox is destroyed");
+      if (frozen_) throw SpawnError("internal", "the sandbox is paused");
+      target.init_pid = init_pid_;
+    }
+    target.cgroup_procs = cgroups_.ProcsFiles();
+    target.switch_user = true;
+    target.ptmx_path =
+        "/proc/" + std::to_string(target.init_pid) + "/root/dev/pts/ptmx";
+    return LaunchProcess(options, target);
+  }
+
+  void Freeze() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_ || frozen_) return;
+    if (!cgroups_.Freeze()) SignalAll(SIGSTOP);
+    frozen_ = true;
+  }
+
+  void Thaw() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_ || !frozen_) return;
+    if (!cgroups_.Thaw()) SignalAll(SIGCONT);
+    frozen_ = false;
+  }
+
+  void Destroy() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_) return;
+    destroyed_ = true;
+    // Frozen tasks cannot die until thawed.
+    if (frozen_ && !cgroups_.Thaw()) SignalAll(SIGCONT);
+    frozen_ = false;
+    if (lifeline_ >= 0) close(lifeline_);
+    lifeline_ = -1;
+    if (init_pid_ > 0) {
+      kill(init_pid_, SIGKILL);
+      int status;
+      while (waitpid(init_pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      init_pid_ = 0;
+    }
+    if (mounted_) {
+      if (umount2(root_.c_str(), 0) != 0) umount2(root_.c_str(), MNT_DETACH);
+      mounted_ = IsMounted(root_);
+    }
+    cgroups_.Remove();
+    if (!mounted_ && !spec_.dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(spec_.dir, ec);
+    }
+  }
+
+  ResourceUsage Usage() override {
+    ResourceUsage usage;
+    usage.cpu_count =
+        spec_.cpu_count > 0
+            ? spec_.cpu_count
+            : static_cast<int>(std::thread::hardware_concurrency());
+    long page = sysconf(_SC_PAGESIZE);
+    usage.mem_total =
+        spec_.memory_mb > 0
+            ? static_cast<std::int64_t>(spec_.memory_mb) * 1024 * 1024
+            : static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) * page;
+    auto cpu = cgroups_.CpuNanos();
+    auto memory = cgroups_.Memory();
+    if (!cpu || !memory) {
+      std::uint64_t ticks = 0;
+      std::int64_t rss = 0;
+      for (pid_t pid : SandboxPids()) {
+        if (auto sample = SampleProcess(pid)) {
+          ticks += sample->cpu_ticks;
+          rss += sample->rss_bytes;
+        }
+      }
+      if (!cpu) {
+        cpu = static_cast<std::uint64_t>(static_cast<double>(ticks) /
+                                         sysconf(_SC_CLK_TCK) * 1e9);
+      }
+      if (!memory) memory = std::make_pair(rss, std::int64_t{0});
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      usage.cpu_used_pct =
+          cpu_meter_.Sample(static_cast<double>(*cpu) / 1e9, usage.cpu_count);
+    }
+    usage.mem_used = memory->first;
+    usage.mem_cache = memory->second;
+    usage.disk_used = DiskUsageBytes(upper_);
+    struct statvfs vfs;
+    if (statvfs(spec_.dir.c_str(), &vfs) == 0) {
+      usage.disk_total = static_cast<std::int64_t>(vfs.f_blocks) *
+                         static_cast<std::int64_t>(vfs.f_frsize);
+    }
+    return usage;
+  }
+
+ private:
+  void Start() {
+    if (spec_.id.empty() || spec_.id.find('/') != std::string::npos ||
+        spec_.dir.empty() || spec_.dir[0] != '/') {
+      throw std::runtime_error("invalid sandbox id or directory");
+    }
+    std::vector<std::string> layers = spec_.layers;
+    if (layers.empty() || layers.back() != "/") layers.push_back("/");
+    std::string lower;
+    for (const auto& layer : layers) {
+      // overlayfs options cannot escape these characters.
+      if (layer.find_first_of(",:\n") != std::string::npos) {
+        throw std::runtime_error("unsupported character in layer path '" +
+                                 layer + "'");
+      }
+      if (!lower.empty()) lower += ":";
+      lower += layer;
+    }
+    if (spec_.dir.find_first_of(",:\n") != std::string::npos) {
+      throw std::runtime_error("unsupported character in sandbox directory");
+    }
+    std::error_code ec;
+    for (const auto* dir : {&upper_, &work_, &root_}) {
+      fs::create_directories(*dir, ec);
+      if (ec) {
+        throw std::runtime_error("cannot create " + *dir + ": " + ec.message());
+      }
+    }
+    std::string options =
+        "lowerdir=" + lower + ",upperdir=" + upper_ + ",workdir=" + work_;
+    if (mount("overlay", root_.c_str(), "overlay", MS_NOSUID | MS_NODEV,
+              options.c_str()) != 0) {
+      throw std::runtime_error("mounting the sandbox overlay failed: " +
+                               Errno(errno));
+    }
+    mounted_ = true;
+    PrepareUserAccount(root_);
+    {
+      std::ofstream hostname(root_ + "/etc/hostname", std::ios::trunc);
+      hostname << Hostname() << "\n";
+    }
+    StartInit();
+  }
+
+  std::string Hostname() const {
+    std::string name = spec_.hostname.empty() ? spec_.id : spec_.hostname;
+    if (name.size() > 64) name.resize(64);
+    return name;
+  }
+
+  void StartInit() {
+    InitPlan plan;
+    plan.cgroup_procs = cgroups_.ProcsFiles();
+    plan.hostname = Hostname();
+    plan.loopback_only = !spec_.allow_internet_access;
+    plan.root = root_;
+    std::vector<std::string> hidden = spec_.hidden_paths;
+    if (hidden.empty()) hidden.push_back(fs::path(spec_.dir).parent_path());
+    for (const auto& path : hidden) {
+      if (path.empty() || path[0] != '/' || path == "/") continue;
+      plan.hide_targets.push_back(root_ + path);
+    }
+    plan.proc = root_ + "/proc";
+    plan.sys = root_ + "/sys";
+    plan.dev = root_ + "/dev";
+    plan.pts = root_ + "/dev/pts";
+    plan.shm = root_ + "/dev/shm";
+    for (const char* name :
+         {"null", "zero", "full", "random", "urandom", "tty"}) {
+      plan.devices.emplace_back(std::string("/dev/") + name,
+                                root_ + "/dev/" + name);
+    }
+    plan.links = {{"pts/ptmx", root_ + "/dev/ptmx"},
+                  {"/proc/self/fd", root_ + "/dev/fd"},
+                  {"/proc/self/fd/0", root_ + "/dev/stdin"},
+                  {"/proc/self/fd/1", root_ + "/dev/stdout"},
+                  {"/proc/self/fd/2", root_ + "/dev/stderr"}};
+    int ready[2], lifeline[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) {
+      throw std::runtime_error("pipe: " + Errno(errno));
+    }
+    if (pipe2(lifeline, O_CLOEXEC) != 0) {
+      close(ready[0]);
+      close(ready[1]);
+      throw std::runtime_error("pipe: " + Errno(errno));
+    }
+    plan.ready_fd = ready[1];
+    plan.lifeline_fd = lifeline[0];
+    lifeline_ = lifeline[1];
+    int flags =
+        CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+    if (!spec_.allow_internet_access) flags |= CLONE_NEWNET;
+    std::vector<char> stack(256 * 1024);
+    pid_t pid = clone(InitMain, stack.data() + stack.size(), flags, &plan);
+    int clone_errno = errno;
+    close(ready[1]);
+    close(lifeline[0]);
+    if (pid < 0) {
+      close(ready[0]);
+      throw std::runtime_error("starting the sandbox init failed: " +
+                               Errno(clone_errno));
+    }
+    init_pid_ = pid;
+    int message[2] = {-1, 0};
+    ssize_t n = -1;
+    struct pollfd pfd = {ready[0], POLLIN, 0};
+    int polled;
+    do {
+      polled = poll(&pfd, 1, 30000);
+    } while (polled < 0 && errno == EINTR);
+    if (polled > 0) {
+      do {
+        n = read(ready[0], message, sizeof message);
+      } while (n < 0 && errno == EINTR);
+    }
+    close(ready[0]);
+    if (n != static_cast<ssize_t>(sizeof message) || message[0] != kInitReady) {
+      std::string why =
+          n == static_cast<ssize_t>(sizeof message)
+              ? std::string(StageName(message[0])) + ": " + Errno(message[1])
+              : "init did not start";
+      throw std::runtime_error("sandbox init failed: " + why);
+    }
+  }
+
+  // Every host process in the sandbox's PID namespace (for the signal
+  // fallbacks when there is no freezer cgroup).
+  std::vector<pid_t> SandboxPids() const {
+    std::vector<pid_t> pids = cgroups_.Pids();
+    if (!pids.empty() || init_pid_ <= 0) return pids;
+    std::string ns =
+        fs::read_symlink("/proc/" + std::to_string(init_pid_) + "/ns/pid")
+            .string();
+    for (pid_t pid : AllPids()) {
+      std::error_code ec;
+      auto link =
+          fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/pid", ec);
+      if (!ec && link.string() == ns) pids.push_back(pid);
+    }
+    return pids;
+  }
+
+  void SignalAll(int signo) {
+    for (pid_t pid : SandboxPids()) kill(pid, signo);
+  }
+
+  SandboxSpec spec_;
+  std::string root_, upper_, work_;
+  SandboxCgroups cgroups_;
+  mutable std::mutex mu_;
+  pid_t init_pid_ = 0;
+  int lifeline_ = -1;
+  bool mounted_ = false;
+  bool frozen_ = false;
+  bool destroyed_ = false;
+  CpuMeter cpu_meter_;
+};
+
+class NamespaceRuntime : public SandboxRuntime {
+ public:
+  std::unique_ptr<SandboxInstance> Create(const SandboxSpec& spec) override {
+    return std::make_unique<NamespaceInstance>(spec);
+  }
+  const char* Name() const override { return "namespaces"; }
+};
+
+}  // namespace
+
+std::unique_ptr<SandboxRuntime> MakeNamespaceRuntime() {
+  return std::make_unique<NamespaceRuntime>();
+}
+
+}  // namespace runtime_internal
+}  // namespace e2b_local

@@ -1,0 +1,48 @@
+#ifndef E2B_LOCAL_RUNTIME_PROCESS_LAUNCHER_HPP_
+#define E2B_LOCAL_RUNTIME_PROCESS_LAUNCHER_HPP_
+
+// Starting a process for either runtime. The server is multithreaded, so
+// everything the children need is prepared before fork() and the children
+// only make async-signal-safe calls.
+
+#include "runtime/sandbox_runtime.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace e2b_local {
+namespace runtime_internal {
+
+/// Where and how a process is launched.
+struct LaunchTarget {
+  /// Host pid of the sandbox's init whose namespaces the process joins; 0
+  /// runs it on the host (the unisolated fallback).
+  pid_t init_pid = 0;
+  /// cgroup.procs files the process joins (so Freeze and Usage see it).
+  std::vector<std::string> cgroup_procs;
+  /// Switch to options.user's uid/gid (false when the server cannot).
+  bool switch_user = true;
+  /// ptmx to allocate a PTY from (the sandbox's own devpts when possible).
+  std::string ptmx_path = "/dev/ptmx";
+};
+
+/// Spawns options.argv through `/bin/sh -c 'exec "$0" "$@"'`; throws
+/// SpawnError.
+std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,
+                                              const LaunchTarget& target);
+
+/// Closes every descriptor >= 3 except those in keep (async-signal-safe).
+void CloseDescriptorsExcept(const int* keep, int count);
+
+/// Go's ProcessState.String() for a wait status: "exit status 1",
+/// "signal: killed".
+ExitStatus DescribeWaitStatus(int wait_status);
+
+/// Sums st_blocks * 512 of every file under dir (not crossing devices).
+std::int64_t DiskUsageBytes(const std::string& dir);
+
+}  // namespace runtime_internal
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_RUNTIME_PROCESS_LAUNCHER_HPP_

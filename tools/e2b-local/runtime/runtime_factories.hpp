@@ -1,0 +1,32 @@
+#ifndef E2B_LOCAL_RUNTIME_RUNTIME_FACTORIES_HPP_
+#define E2B_LOCAL_RUNTIME_RUNTIME_FACTORIES_HPP_
+
+#include "runtime/sandbox_runtime.hpp"
+
+#include <memory>
+#include <string>
+
+namespace e2b_local {
+namespace runtime_internal {
+
+/// Why namespaced sandboxes cannot work here; "" when they can.
+std::string ProbeNamespaces();
+std::unique_ptr<SandboxRuntime> MakeNamespaceRuntime();
+std::unique_ptr<SandboxRuntime> MakeUnisolatedRuntime();
+
+/// CPU percentage between consecutive samples of a cumulative counter.
+class CpuMeter {
+ public:
+  /// used_seconds: total CPU time consumed so far.
+  double Sample(double used_seconds, int cpu_count);
+
+ private:
+  bool has_last_ = false;
+  double last_used_ = 0;
+  double last_wall_ = 0;
+};
+
+}  // namespace runtime_internal
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_RUNTIME_RUNTIME_FACTORIES_HPP_

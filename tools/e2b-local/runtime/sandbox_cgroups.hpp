@@ -1,0 +1,61 @@
+#ifndef E2B_LOCAL_RUNTIME_SANDBOX_CGROUPS_HPP_
+#define E2B_LOCAL_RUNTIME_SANDBOX_CGROUPS_HPP_
+
+// Per-sandbox cgroup v1 groups (freezer, cpuacct, memory) under
+// /sys/fs/cgroup/<controller>/e2b-local/<id>. Each controller is optional:
+// callers fall back to signals and /proc when one is missing.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace e2b_local {
+namespace runtime_internal {
+
+class SandboxCgroups {
+ public:
+  /// Creates what the host offers; never throws.
+  explicit SandboxCgroups(const std::string& sandbox_id);
+  ~SandboxCgroups();
+  SandboxCgroups(const SandboxCgroups&) = delete;
+  SandboxCgroups& operator=(const SandboxCgroups&) = delete;
+
+  /// cgroup.procs files a new process writes "0" to.
+  std::vector<std::string> ProcsFiles() const;
+  bool HasFreezer() const { return !freezer_.empty(); }
+  /// Freezes (waiting until the kernel reports FROZEN) / thaws.
+  bool Freeze();
+  bool Thaw();
+  /// Host pids in the group (freezer, else cpuacct, else memory).
+  std::vector<pid_t> Pids() const;
+  /// Total CPU time in nanoseconds, when cpuacct is available.
+  std::optional<std::uint64_t> CpuNanos() const;
+  /// Resident and page-cache bytes, when memory is available.
+  std::optional<std::pair<std::int64_t, std::int64_t>> Memory() const;
+  /// Kills what is left and removes the groups (retrying while tasks exit).
+  void Remove();
+
+ private:
+  std::string freezer_, cpuacct_, memory_;
+};
+
+/// Reads a whole small file; nullopt when it cannot be read.
+std::optional<std::string> ReadSmallFile(const std::string& path);
+
+/// CPU ticks (utime + stime) and resident bytes of one host process.
+struct ProcSample {
+  std::uint64_t cpu_ticks = 0;
+  std::int64_t rss_bytes = 0;
+};
+std::optional<ProcSample> SampleProcess(pid_t pid);
+
+/// Every pid in /proc.
+std::vector<pid_t> AllPids();
+
+}  // namespace runtime_internal
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_RUNTIME_SANDBOX_CGROUPS_HPP_

@@ -1,0 +1,225 @@
+// The fallback when namespaces are refused: commands run directly on the
+// host under a per-sandbox directory. Nothing is isolated; MakeRuntime says
+// so loudly.
+
+#include "runtime/process_launcher.hpp"
+#include "runtime/runtime_factories.hpp"
+#include "runtime/sandbox_cgroups.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace e2b_local {
+namespace runtime_internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The process group (= session, the launcher calls setsid) of a command, so
+// signals reach its children too.
+bool GroupAlive(pid_t pgid) { return kill(-pgid, 0) == 0; }
+
+class UnisolatedInstance : public SandboxInstance {
+ public:
+  explicit UnisolatedInstance(const SandboxSpec& spec)
+      : spec_(spec), root_(spec.dir + "/root"), cgroups_(spec.id) {
+    if (spec.dir.empty() || spec.dir[0] != '/') {
+      throw std::runtime_error("invalid sandbox directory");
+    }
+    std::error_code ec;
+    fs::create_directories(root_ + "/home/user", ec);
+    if (!ec) fs::create_directories(root_ + "/tmp", ec);
+    if (!ec) fs::create_directories(root_ + "/root", ec);
+    if (ec) {
+      throw std::runtime_error("cannot create " + root_ + ": " + ec.message());
+    }
+    chmod((root_ + "/tmp").c_str(), 01777);
+    can_switch_ = geteuid() == 0;
+    if (can_switch_) {
+      if (chown((root_ + "/home/user").c_str(), 1000, 1000) != 0) {
+        throw std::runtime_error("cannot chown " + root_ +
+                                 "/home/user: " + std::strerror(errno));
+      }
+    }
+  }
+
+  ~UnisolatedInstance() override { Destroy(); }
+
+  const std::string& RootPath() const override { return root_; }
+  const std::string& UpperDir() const override { return root_; }
+
+  std::optional<SandboxUser> LookupUser(
+      const std::string& name) const override {
+    if (name == "user") {
+      if (can_switch_) return SandboxUser{"user", 1000, 1000, "/home/user"};
+      return SandboxUser{"user", getuid(), getgid(), "/home/user"};
+    }
+    if (name == "root") {
+      if (can_switch_) return SandboxUser{"root", 0, 0, "/root"};
+      return SandboxUser{"root", getuid(), getgid(), "/root"};
+    }
+    return std::nullopt;
+  }
+
+  std::unique_ptr<SandboxProcess> Spawn(const SpawnOptions& options) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (destroyed_) throw SpawnError("internal", "the sandbox is destroyed");
+      if (frozen_) throw SpawnError("internal", "the sandbox is paused");
+    }
+    // Sandbox paths live under RootPath() on the host: map the cwd and HOME
+    // so `~/x` and relative paths meet the files clients upload.
+    SpawnOptions mapped = options;
+    std::string cwd = options.cwd.empty() ? options.user.home : options.cwd;
+    mapped.cwd = cwd.empty() || cwd[0] != '/' ? root_ + "/" + cwd : root_ + cwd;
+    auto home = mapped.env.find("HOME");
+    if (home != mapped.env.end() && !home->second.empty() &&
+        home->second[0] == '/') {
+      home->second = root_ + home->second;
+    }
+    LaunchTarget target;
+    target.switch_user = can_switch_;
+    target.cgroup_procs = cgroups_.ProcsFiles();
+    std::unique_ptr<SandboxProcess> process;
+    try {
+      process = LaunchProcess(mapped, target);
+    } catch (const SpawnError& e) {
+      if (e.kind == "invalid_argument" &&
+          std::string(e.what()).find("does not exist") != std::string::npos) {
+        throw SpawnError("invalid_argument",
+                         "cwd '" + cwd + "' does not exist");
+      }
+      throw;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    groups_.insert(static_cast<pid_t>(process->Pid()));
+    return process;
+  }
+
+  void Freeze() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_ || frozen_) return;
+    if (!cgroups_.Freeze()) SignalGroups(SIGSTOP);
+    frozen_ = true;
+  }
+
+  void Thaw() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_ || !frozen_) return;
+    if (!cgroups_.Thaw()) SignalGroups(SIGCONT);
+    frozen_ = false;
+  }
+
+  void Destroy() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_) return;
+    destroyed_ = true;
+    if (frozen_ && !cgroups_.Thaw()) SignalGroups(SIGCONT);
+    SignalGroups(SIGKILL);
+    for (pid_t pid : cgroups_.Pids()) kill(pid, SIGKILL);
+    cgroups_.Remove();
+    std::error_code ec;
+    fs::remove_all(spec_.dir, ec);
+  }
+
+  ResourceUsage Usage() override {
+    ResourceUsage usage;
+    usage.cpu_count =
+        spec_.cpu_count > 0
+            ? spec_.cpu_count
+            : static_cast<int>(std::thread::hardware_concurrency());
+    usage.mem_total =
+        spec_.memory_mb > 0
+            ? static_cast<std::int64_t>(spec_.memory_mb) * 1024 * 1024
+            : static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) *
+                  sysconf(_SC_PAGESIZE);
+    auto cpu = cgroups_.CpuNanos();
+    auto memory = cgroups_.Memory();
+    if (!cpu || !memory) {
+      std::set<pid_t> groups;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        groups = groups_;
+      }
+      std::uint64_t ticks = 0;
+      std::int64_t rss = 0;
+      for (pid_t pid : AllPids()) {
+        pid_t pgid = getpgid(pid);
+        if (pgid < 0 || groups.count(pgid) == 0) continue;
+        if (auto sample = SampleProcess(pid)) {
+          ticks += sample->cpu_ticks;
+          rss += sample->rss_bytes;
+        }
+      }
+      if (!cpu) {
+        cpu = static_cast<std::uint64_t>(static_cast<double>(ticks) /
+                                         sysconf(_SC_CLK_TCK) * 1e9);
+      }
+      if (!memory) memory = std::make_pair(rss, std::int64_t{0});
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      usage.cpu_used_pct =
+          cpu_meter_.Sample(static_cast<double>(*cpu) / 1e9, usage.cpu_count);
+    }
+    usage.mem_used = memory->first;
+    usage.mem_cache = memory->second;
+    usage.disk_used = DiskUsageBytes(root_);
+    struct statvfs vfs;
+    if (statvfs(spec_.dir.c_str(), &vfs) == 0) {
+      usage.disk_total = static_cast<std::int64_t>(vfs.f_blocks) *
+                         static_cast<std::int64_t>(vfs.f_frsize);
+    }
+    return usage;
+  }
+
+ private:
+  // Caller holds mu_. Groups that are gone are forgotten so a recycled
+  // process group id is not signalled later.
+  void SignalGroups(int signo) {
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      if (!GroupAlive(*it)) {
+        it = groups_.erase(it);
+        continue;
+      }
+      kill(-*it, signo);
+      ++it;
+    }
+  }
+
+  SandboxSpec spec_;
+  std::string root_;
+  SandboxCgroups cgroups_;
+  bool can_switch_ = false;
+  std::mutex mu_;
+  std::set<pid_t> groups_;
+  bool frozen_ = false;
+  bool destroyed_ = false;
+  CpuMeter cpu_meter_;
+};
+
+class UnisolatedRuntime : public SandboxRuntime {
+ public:
+  std::unique_ptr<SandboxInstance> Create(const SandboxSpec& spec) override {
+    return std::make_unique<UnisolatedInstance>(spec);
+  }
+  const char* Name() const override { return "none"; }
+};
+
+}  // namespace
+
+std::unique_ptr<SandboxRuntime> MakeUnisolatedRuntime() {
+  return std::make_unique<UnisolatedRuntime>();
+}
+
+}  // namespace runtime_internal
+}  // namespace e2b_local
