@@ -245,13 +245,21 @@ void CopyTree(const std::string& src, const std::string& dst) {
   CopyMetadata(dst, st);
 }
 
-void RemoveTree(const std::string& path) {
+namespace {
+
+void RemoveTreeOnDevice(const std::string& path, dev_t device) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return;
     Fail("cannot stat", path);
   }
   if (S_ISDIR(st.st_mode)) {
+    if (st.st_dev != device) {
+      // A mount left behind (e.g. a sandbox root that failed to unmount):
+      // never delete through it into another filesystem.
+      errno = EBUSY;
+      Fail("refusing to remove across a mount point", path);
+    }
     // Read-only directories inside a layer still have to go.
     ::chmod(path.c_str(), 0700);
     DIR* dir = ::opendir(path.c_str());
@@ -262,13 +270,25 @@ void RemoveTree(const std::string& path) {
       if (name != "." && name != "..") names.push_back(name);
     }
     ::closedir(dir);
-    for (const auto& name : names) RemoveTree(path + "/" + name);
+    for (const auto& name : names)
+      RemoveTreeOnDevice(path + "/" + name, device);
     if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
       Fail("cannot remove directory", path);
     }
   } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     Fail("cannot remove", path);
   }
+}
+
+}  // namespace
+
+void RemoveTree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    Fail("cannot stat", path);
+  }
+  RemoveTreeOnDevice(path, st.st_dev);
 }
 
 }  // namespace e2b_local

@@ -26,7 +26,8 @@ void MakeDirs(const std::string& path, bool private_dir = false);
 /// follows symlinks and never leaves the source's filesystem.
 void CopyTree(const std::string& src, const std::string& dst);
 
-/// rm -rf that never follows symlinks; a missing path is not an error.
+/// rm -rf that never follows symlinks nor crosses into another mounted
+/// filesystem (throws instead); a missing path is not an error.
 void RemoveTree(const std::string& path);
 
 }  // namespace e2b_local

@@ -1,0 +1,589 @@
+#include "sandbox/registry.hpp"
+
+#include "control/api_error.hpp"
+#include "store/file_ops.hpp"
+#include "store/random_ids.hpp"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <iostream>
+#include <utility>
+
+namespace e2b_local {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::int64_t ToMs(Clock::time_point tp) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             tp.time_since_epoch())
+      .count();
+}
+
+std::vector<std::string> ListDir(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (struct dirent* e = ::readdir(dir)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+void RemoveQuietly(const std::string& path) {
+  try {
+    RemoveTree(path);
+  } catch (const std::exception& e) {
+    std::cerr << "e2b-local: " << e.what() << "\n";
+  }
+}
+
+constexpr std::size_t kMaxSamplesPerSandbox = 2000;
+
+}  // namespace
+
+/// A fork's copy of its parent's writable layer, shared by every sandbox of
+/// that fork and removed with the last of them.
+struct SandboxRegistry::OwnedLayer {
+  explicit OwnedLayer(std::string d) : dir(std::move(d)) {}
+  ~OwnedLayer() { RemoveQuietly(dir); }
+  OwnedLayer(const OwnedLayer&) = delete;
+  OwnedLayer& operator=(const OwnedLayer&) = delete;
+  std::string dir;
+};
+
+SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
+                                 RegistryOptions options)
+    : runtime_(runtime), store_(store), options_(options) {
+  sandboxes_dir_ = store_.StateDir() + "/sandboxes";
+  fork_layers_dir_ = store_.StateDir() + "/fork-layers";
+  MakeDirs(sandboxes_dir_);
+  MakeDirs(fork_layers_dir_);
+  // Running sandboxes do not survive a restart; their directories would
+  // only take disk.
+  for (const auto& name : ListDir(sandboxes_dir_)) {
+    RemoveQuietly(sandboxes_dir_ + "/" + name);
+  }
+  for (const auto& name : ListDir(fork_layers_dir_)) {
+    RemoveQuietly(fork_layers_dir_ + "/" + name);
+  }
+  lifecycle_ = std::thread([this] { LifecycleLoop(); });
+}
+
+SandboxRegistry::~SandboxRegistry() { Shutdown(); }
+
+void SandboxRegistry::Shutdown() {
+  std::map<std::string, std::shared_ptr<Entry>> entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    entries.swap(entries_);
+  }
+  cv_.notify_all();
+  if (lifecycle_.joinable() &&
+      lifecycle_.get_id() != std::this_thread::get_id()) {
+    lifecycle_.join();
+  }
+  for (auto& [id, entry] : entries) KillEntry(entry, "server shutting down");
+}
+
+std::shared_ptr<LocalSandbox> SandboxRegistry::Find(
+    const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return nullptr;
+  return it->second->sandbox;
+}
+
+std::shared_ptr<SandboxRegistry::Entry> SandboxRegistry::GetEntry(
+    const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) {
+    throw ApiError(404, "sandbox '" + id + "' not found");
+  }
+  return it->second;
+}
+
+std::shared_ptr<LocalSandbox> SandboxRegistry::Get(
+    const std::string& id) const {
+  return GetEntry(id)->sandbox;
+}
+
+std::vector<std::shared_ptr<LocalSandbox>> SandboxRegistry::List() const {
+  std::vector<std::shared_ptr<LocalSandbox>> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, entry] : entries_) out.push_back(entry->sandbox);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a->started_at < b->started_at;
+  });
+  return out;
+}
+
+int SandboxRegistry::CheckTimeout(int seconds) const {
+  if (seconds < 0) throw ApiError(400, "timeout must not be negative");
+  if (seconds > options_.max_timeout_s) {
+    throw ApiError(400, "timeout must be at most " +
+                            std::to_string(options_.max_timeout_s) +
+                            " seconds");
+  }
+  return seconds;
+}
+
+std::shared_ptr<LocalSandbox> SandboxRegistry::Create(
+    const CreateSandboxParams& params) {
+  if (params.template_ref.empty()) {
+    throw ApiError(400, "templateID is required");
+  }
+  CheckTimeout(params.timeout_s);
+  ResolvedTemplate resolved = store_.Resolve(params.template_ref);
+  return Start(resolved, params, resolved.build.layers, nullptr);
+}
+
+std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
+    const ResolvedTemplate& resolved, const CreateSandboxParams& params,
+    std::vector<std::string> layers, std::shared_ptr<OwnedLayer> fork_layer) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) throw ApiError(503, "e2b-local is shutting down");
+  }
+  auto entry = std::make_shared<Entry>();
+  auto sandbox = std::make_shared<LocalSandbox>();
+  sandbox->id = NewSandboxId();
+  sandbox->template_id = resolved.tmpl.template_id;
+  sandbox->alias = resolved.tmpl.names.empty() ? "" : resolved.tmpl.names[0];
+  sandbox->client_id = "e2b-local";
+  sandbox->envd_version = kEnvdVersion;
+  sandbox->access_token = RandomHex(48);
+  sandbox->env_vars = params.env_vars;
+  sandbox->metadata = params.metadata;
+  sandbox->cpu_count = resolved.build.cpu_count;
+  sandbox->memory_mb = resolved.build.memory_mb;
+  sandbox->disk_size_mb = resolved.build.disk_size_mb;
+  sandbox->allow_internet_access = params.allow_internet_access;
+  sandbox->started_at = Clock::now();
+  sandbox->end_at =
+      sandbox->started_at + std::chrono::seconds(params.timeout_s);
+  sandbox->auto_pause = params.auto_pause;
+  sandbox->auto_resume = params.auto_resume;
+
+  entry->dir = sandboxes_dir_ + "/" + sandbox->id;
+  entry->layers = std::move(layers);
+  entry->fork_layer = std::move(fork_layer);
+  entry->network = params.network;
+
+  SandboxSpec spec;
+  spec.id = sandbox->id;
+  spec.layers = entry->layers;
+  spec.dir = entry->dir;
+  spec.hostname = sandbox->id;
+  spec.allow_internet_access = params.allow_internet_access;
+  try {
+    MakeDirs(entry->dir, /*private_dir=*/true);
+    sandbox->instance = runtime_.Create(spec);
+  } catch (const std::exception& e) {
+    RemoveQuietly(entry->dir);
+    std::cerr << "e2b-local: cannot start sandbox " << sandbox->id << ": "
+              << e.what() << "\n";
+    throw ApiError(500, std::string("cannot start sandbox: ") + e.what());
+  }
+  entry->sandbox = sandbox;
+  sandbox->log.Add(
+      "info", "Sandbox created",
+      {{"templateID", sandbox->template_id}, {"sandboxID", sandbox->id}});
+  bool stopping = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping = stopping_;
+    if (!stopping) entries_[sandbox->id] = entry;
+  }
+  if (stopping) {
+    KillEntry(entry, "server shutting down");
+    throw ApiError(503, "e2b-local is shutting down");
+  }
+  store_.RecordSpawn(sandbox->template_id);
+  return sandbox;
+}
+
+void SandboxRegistry::KillEntry(const std::shared_ptr<Entry>& entry,
+                                const std::string& why) {
+  auto& sandbox = *entry->sandbox;
+  {
+    std::lock_guard<std::mutex> lock(sandbox.mu);
+    if (sandbox.status == SandboxStatus::kKilled) return;
+    sandbox.status = SandboxStatus::kKilled;
+  }
+  sandbox.log.Add("info", "Sandbox killed", {{"reason", why}});
+  try {
+    if (sandbox.instance) sandbox.instance->Destroy();
+  } catch (const std::exception& e) {
+    std::cerr << "e2b-local: destroying sandbox " << sandbox.id << ": "
+              << e.what() << "\n";
+  }
+  RemoveQuietly(entry->dir);
+  entry->fork_layer.reset();
+}
+
+void SandboxRegistry::Kill(const std::string& id) {
+  std::shared_ptr<Entry> entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) {
+      throw ApiError(404, "sandbox '" + id + "' not found");
+    }
+    entry = it->second;
+    entries_.erase(it);
+  }
+  KillEntry(entry, "killed by request");
+}
+
+void SandboxRegistry::SetTimeout(const std::string& id, int seconds) {
+  CheckTimeout(seconds);
+  auto sandbox = Get(id);
+  std::lock_guard<std::mutex> lock(sandbox->mu);
+  sandbox->end_at = Clock::now() + std::chrono::seconds(seconds);
+}
+
+void SandboxRegistry::Refresh(const std::string& id, int seconds) {
+  if (seconds < 0 || seconds > 3600) {
+    throw ApiError(400, "duration must be between 0 and 3600 seconds");
+  }
+  auto sandbox = Get(id);
+  std::lock_guard<std::mutex> lock(sandbox->mu);
+  sandbox->end_at =
+      std::max(sandbox->end_at, Clock::now() + std::chrono::seconds(seconds));
+}
+
+void SandboxRegistry::Pause(const std::string& id) {
+  auto sandbox = Get(id);
+  {
+    std::lock_guard<std::mutex> lock(sandbox->mu);
+    if (sandbox->status == SandboxStatus::kPaused) {
+      throw ApiError(409, "sandbox '" + id + "' is already paused");
+    }
+    if (sandbox->status == SandboxStatus::kKilled) {
+      throw ApiError(404, "sandbox '" + id + "' not found");
+    }
+    try {
+      sandbox->instance->Freeze();
+    } catch (const std::exception& e) {
+      throw ApiError(500, std::string("cannot pause sandbox: ") + e.what());
+    }
+    sandbox->status = SandboxStatus::kPaused;
+  }
+  sandbox->log.Add("info", "Sandbox paused");
+}
+
+std::shared_ptr<LocalSandbox> SandboxRegistry::Resume(
+    const std::string& id, int timeout_s, std::optional<bool> auto_pause) {
+  CheckTimeout(timeout_s);
+  auto sandbox = Get(id);
+  {
+    std::lock_guard<std::mutex> lock(sandbox->mu);
+    if (sandbox->status == SandboxStatus::kRunning) {
+      throw ApiError(409, "sandbox '" + id + "' is already running");
+    }
+    if (sandbox->status == SandboxStatus::kKilled) {
+      throw ApiError(404, "sandbox '" + id + "' not found");
+    }
+    try {
+      sandbox->instance->Thaw();
+    } catch (const std::exception& e) {
+      throw ApiError(500, std::string("cannot resume sandbox: ") + e.what());
+    }
+    sandbox->status = SandboxStatus::kRunning;
+    sandbox->end_at = Clock::now() + std::chrono::seconds(timeout_s);
+    if (auto_pause) sandbox->auto_pause = *auto_pause;
+  }
+  sandbox->log.Add("info", "Sandbox resumed");
+  return sandbox;
+}
+
+bool SandboxRegistry::Connect(const std::string& id, int timeout_s) {
+  CheckTimeout(timeout_s);
+  auto sandbox = Get(id);
+  {
+    std::lock_guard<std::mutex> lock(sandbox->mu);
+    if (sandbox->status == SandboxStatus::kKilled) {
+      throw ApiError(404, "sandbox '" + id + "' not found");
+    }
+    auto new_end = Clock::now() + std::chrono::seconds(timeout_s);
+    if (sandbox->status == SandboxStatus::kRunning) {
+      sandbox->end_at = std::max(sandbox->end_at, new_end);
+      return false;
+    }
+    try {
+      sandbox->instance->Thaw();
+    } catch (const std::exception& e) {
+      throw ApiError(500, std::string("cannot resume sandbox: ") + e.what());
+    }
+    sandbox->status = SandboxStatus::kRunning;
+    sandbox->end_at = new_end;
+  }
+  sandbox->log.Add("info", "Sandbox resumed", {{"via", "connect"}});
+  return true;
+}
+
+void SandboxRegistry::SetNetwork(const std::string& id,
+                                 nlohmann::json network) {
+  auto entry = GetEntry(id);
+  std::lock_guard<std::mutex> lock(mu_);
+  entry->network = std::move(network);
+}
+
+nlohmann::json SandboxRegistry::Network(const std::string& id) const {
+  auto entry = GetEntry(id);
+  std::lock_guard<std::mutex> lock(mu_);
+  return entry->network;
+}
+
+void SandboxRegistry::CopyUpperLayer(Entry& entry, const std::string& target) {
+  // Caller holds entry.sandbox->mu so no pause/resume/kill interleaves.
+  auto& sandbox = *entry.sandbox;
+  const bool was_running = sandbox.status == SandboxStatus::kRunning;
+  if (was_running) sandbox.instance->Freeze();
+  try {
+    CopyTree(sandbox.instance->UpperDir(), target);
+  } catch (...) {
+    if (was_running) sandbox.instance->Thaw();
+    throw;
+  }
+  if (was_running) sandbox.instance->Thaw();
+}
+
+ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
+                                           const std::string& name) {
+  auto entry = GetEntry(id);
+  auto& sandbox = *entry->sandbox;
+  auto [layer_dir, build_id] = store_.NewLayer();
+  try {
+    std::lock_guard<std::mutex> lock(sandbox.mu);
+    if (sandbox.status == SandboxStatus::kKilled) {
+      throw ApiError(404, "sandbox '" + id + "' not found");
+    }
+    CopyUpperLayer(*entry, layer_dir);
+  } catch (const ApiError&) {
+    RemoveQuietly(layer_dir);
+    throw;
+  } catch (const std::exception& e) {
+    RemoveQuietly(layer_dir);
+    throw ApiError(500, std::string("cannot snapshot sandbox: ") + e.what());
+  }
+  std::vector<std::string> layers{layer_dir};
+  layers.insert(layers.end(), entry->layers.begin(), entry->layers.end());
+  try {
+    auto result = store_.AddSnapshot(name, id, build_id, std::move(layers),
+                                     sandbox.cpu_count, sandbox.memory_mb,
+                                     sandbox.disk_size_mb);
+    sandbox.log.Add("info", "Snapshot created",
+                    {{"snapshotID", result.tmpl.SnapshotId()}});
+    return result;
+  } catch (...) {
+    RemoveQuietly(layer_dir);
+    throw;
+  }
+}
+
+std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
+                                               std::optional<int> timeout_s,
+                                               int count) {
+  if (count < 1 || count > 100) {
+    throw ApiError(400, "count must be between 1 and 100");
+  }
+  if (timeout_s) CheckTimeout(*timeout_s);
+  auto entry = GetEntry(id);
+  auto& source = *entry->sandbox;
+  auto layer =
+      std::make_shared<OwnedLayer>(fork_layers_dir_ + "/" + RandomUuid());
+  CreateSandboxParams params;
+  {
+    std::lock_guard<std::mutex> lock(source.mu);
+    if (source.status == SandboxStatus::kKilled) {
+      throw ApiError(404, "sandbox '" + id + "' not found");
+    }
+    try {
+      CopyUpperLayer(*entry, layer->dir);
+    } catch (const std::exception& e) {
+      throw ApiError(500, std::string("cannot fork sandbox: ") + e.what());
+    }
+    params.template_ref = source.template_id;
+    params.auto_pause = source.auto_pause;
+    params.auto_resume = source.auto_resume;
+    params.timeout_s =
+        timeout_s ? *timeout_s
+                  : static_cast<int>(std::max<std::int64_t>(
+                        15, std::chrono::duration_cast<std::chrono::seconds>(
+                                source.end_at - Clock::now())
+                                .count()));
+    params.timeout_s = std::min(params.timeout_s, options_.max_timeout_s);
+  }
+  params.allow_internet_access = source.allow_internet_access;
+  params.metadata = source.metadata;
+  params.env_vars = source.env_vars;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    params.network = entry->network;
+  }
+  ResolvedTemplate resolved;
+  if (auto t = store_.Find(source.template_id)) {
+    resolved.tmpl = *t;
+  } else {
+    resolved.tmpl.template_id = source.template_id;
+  }
+  resolved.build.cpu_count = source.cpu_count;
+  resolved.build.memory_mb = source.memory_mb;
+  resolved.build.disk_size_mb = source.disk_size_mb;
+  std::vector<std::string> layers{layer->dir};
+  layers.insert(layers.end(), entry->layers.begin(), entry->layers.end());
+
+  std::vector<ForkOutcome> out;
+  for (int i = 0; i < count; ++i) {
+    ForkOutcome outcome;
+    try {
+      outcome.sandbox = Start(resolved, params, layers, layer);
+      outcome.sandbox->log.Add("info", "Sandbox forked", {{"from", id}});
+    } catch (const ApiError& e) {
+      outcome.error_status = e.status;
+      outcome.error_message = e.what();
+    }
+    out.push_back(std::move(outcome));
+  }
+  source.log.Add("info", "Sandbox forked", {{"count", std::to_string(count)}});
+  return out;
+}
+
+void SandboxRegistry::Sample(const std::shared_ptr<Entry>& entry) {
+  MetricSample sample;
+  sample.timestamp_ms = ToMs(Clock::now());
+  try {
+    sample.usage = entry->sandbox->instance->Usage();
+  } catch (const std::exception&) {
+    return;  // a sandbox being destroyed has nothing to report
+  }
+  if (sample.usage.cpu_count == 0)
+    sample.usage.cpu_count = entry->sandbox->cpu_count;
+  std::lock_guard<std::mutex> lock(mu_);
+  entry->metrics.push_back(sample);
+  while (entry->metrics.size() > kMaxSamplesPerSandbox) {
+    entry->metrics.pop_front();
+  }
+}
+
+std::vector<MetricSample> SandboxRegistry::Metrics(const std::string& id,
+                                                   std::int64_t start_ms,
+                                                   std::int64_t end_ms) {
+  auto entry = GetEntry(id);
+  bool empty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    empty = entry->metrics.empty();
+  }
+  if (empty) Sample(entry);
+  std::vector<MetricSample> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& s : entry->metrics) {
+    // start/end arrive in whole seconds.
+    if (s.timestamp_ms < start_ms - 999 || s.timestamp_ms > end_ms + 999) {
+      continue;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::map<std::string, MetricSample> SandboxRegistry::LatestMetrics(
+    const std::vector<std::string>& ids) {
+  std::map<std::string, MetricSample> out;
+  for (const auto& id : ids) {
+    std::shared_ptr<Entry> entry;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = entries_.find(id);
+      if (it == entries_.end()) continue;
+      entry = it->second;
+      if (!entry->metrics.empty()) {
+        out[id] = entry->metrics.back();
+        continue;
+      }
+    }
+    Sample(entry);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!entry->metrics.empty()) out[id] = entry->metrics.back();
+  }
+  return out;
+}
+
+void SandboxRegistry::DeleteTemplate(const std::string& ref) {
+  auto t = store_.Find(ref);
+  if (!t) throw ApiError(404, "template '" + ref + "' not found");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, entry] : entries_) {
+      if (entry->sandbox->template_id == t->template_id) {
+        throw ApiError(
+            400, "template '" + ref + "' is in use by sandbox '" + id + "'");
+      }
+    }
+  }
+  store_.Delete(t->template_id);
+}
+
+void SandboxRegistry::LifecycleLoop() {
+  auto next_sample = std::chrono::steady_clock::now();
+  while (true) {
+    std::vector<std::shared_ptr<Entry>> entries;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, options_.tick, [&] { return stopping_; });
+      if (stopping_) return;
+      for (const auto& [id, e] : entries_) entries.push_back(e);
+    }
+    const auto now = Clock::now();
+    for (const auto& entry : entries) {
+      auto& sandbox = *entry->sandbox;
+      bool expired = false, pause = false;
+      {
+        std::lock_guard<std::mutex> lock(sandbox.mu);
+        expired =
+            sandbox.status == SandboxStatus::kRunning && now >= sandbox.end_at;
+        pause = sandbox.auto_pause;
+      }
+      if (!expired) continue;
+      if (pause) {
+        sandbox.log.Add("info", "Sandbox timed out", {{"action", "pause"}});
+        try {
+          Pause(sandbox.id);
+        } catch (const ApiError&) {
+          // Paused or killed concurrently: nothing left to do.
+        }
+        continue;
+      }
+      sandbox.log.Add("info", "Sandbox timed out", {{"action", "kill"}});
+      bool removed = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = entries_.find(sandbox.id);
+        if (it != entries_.end() && it->second == entry) {
+          entries_.erase(it);
+          removed = true;
+        }
+      }
+      if (removed) KillEntry(entry, "timeout");
+    }
+    if (std::chrono::steady_clock::now() >= next_sample) {
+      next_sample =
+          std::chrono::steady_clock::now() + options_.metrics_interval;
+      for (const auto& entry : entries) {
+        if (entry->sandbox->Status() == SandboxStatus::kRunning) Sample(entry);
+      }
+    }
+  }
+}
+
+}  // namespace e2b_local

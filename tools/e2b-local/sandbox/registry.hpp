@@ -1,0 +1,147 @@
+#ifndef E2B_LOCAL_SANDBOX_REGISTRY_HPP_
+#define E2B_LOCAL_SANDBOX_REGISTRY_HPP_
+
+// Every live sandbox and its lifecycle: create, kill, pause/resume, the
+// timeout clock (a background thread kills or pauses at endAt), metrics
+// sampling, snapshots and forks. Failures throw ApiError with the status
+// the REST API answers. Thread-safe.
+
+#include "runtime/sandbox_runtime.hpp"
+#include "sandbox/local_sandbox.hpp"
+#include "store/template_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace e2b_local {
+
+struct CreateSandboxParams {
+  std::string template_ref;
+  int timeout_s = 15;
+  bool auto_pause = false;
+  bool auto_resume = false;
+  bool allow_internet_access = true;
+  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> env_vars;
+  nlohmann::json network = nullptr;  ///< NetworkConfig, kept as given
+};
+
+struct MetricSample {
+  std::int64_t timestamp_ms = 0;
+  ResourceUsage usage;
+};
+
+struct ForkOutcome {
+  std::shared_ptr<LocalSandbox> sandbox;  ///< set on success
+  int error_status = 0;
+  std::string error_message;
+};
+
+struct RegistryOptions {
+  std::chrono::milliseconds tick{200};  ///< how often endAt is checked
+  std::chrono::milliseconds metrics_interval{5000};
+  /// Longest timeout a client may ask for.
+  int max_timeout_s = 24 * 3600;
+};
+
+class SandboxRegistry : public SandboxDirectory {
+ public:
+  /// Sandbox directories go to <store.StateDir()>/sandboxes; leftovers of a
+  /// previous run are removed. Starts the lifecycle thread.
+  SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
+                  RegistryOptions options = {});
+  ~SandboxRegistry() override;
+
+  /// Stops the lifecycle thread and kills every sandbox. Idempotent.
+  void Shutdown();
+
+  std::shared_ptr<LocalSandbox> Find(const std::string& id) const override;
+  /// Like Find, but throws ApiError 404 "sandbox '<id>' not found".
+  std::shared_ptr<LocalSandbox> Get(const std::string& id) const;
+  /// Live sandboxes (running and paused), oldest first.
+  std::vector<std::shared_ptr<LocalSandbox>> List() const;
+
+  std::shared_ptr<LocalSandbox> Create(const CreateSandboxParams& params);
+  void Kill(const std::string& id);
+  /// endAt = now + seconds (overwrites).
+  void SetTimeout(const std::string& id, int seconds);
+  /// endAt = max(endAt, now + seconds).
+  void Refresh(const std::string& id, int seconds);
+  /// 409 when already paused.
+  void Pause(const std::string& id);
+  /// Thaws a paused sandbox; 409 when it is running.
+  std::shared_ptr<LocalSandbox> Resume(const std::string& id, int timeout_s,
+                                       std::optional<bool> auto_pause);
+  /// Resumes when paused (returns true) or extends a running sandbox's
+  /// endAt when the new one is later (returns false).
+  bool Connect(const std::string& id, int timeout_s);
+
+  void SetNetwork(const std::string& id, nlohmann::json network);
+  nlohmann::json Network(const std::string& id) const;
+
+  /// New sandboxes with a copy of `id`'s filesystem.
+  std::vector<ForkOutcome> Fork(const std::string& id,
+                                std::optional<int> timeout_s, int count);
+  /// Copies the sandbox's writable layer into a new template layer.
+  ResolvedTemplate Snapshot(const std::string& id, const std::string& name);
+
+  /// Samples in [start_ms, end_ms]; takes one now when none exist yet.
+  std::vector<MetricSample> Metrics(const std::string& id,
+                                    std::int64_t start_ms, std::int64_t end_ms);
+  /// The newest sample of each known ID (unknown IDs are left out).
+  std::map<std::string, MetricSample> LatestMetrics(
+      const std::vector<std::string>& ids);
+
+  /// DELETE /templates/{id}: 400 while a live sandbox uses it.
+  void DeleteTemplate(const std::string& ref);
+
+ private:
+  struct OwnedLayer;
+  struct Entry {
+    std::shared_ptr<LocalSandbox> sandbox;
+    std::string dir;
+    std::vector<std::string> layers;  ///< topmost first
+    std::shared_ptr<OwnedLayer> fork_layer;
+    nlohmann::json network = nullptr;
+    std::deque<MetricSample> metrics;
+  };
+
+  std::shared_ptr<LocalSandbox> Start(const ResolvedTemplate& resolved,
+                                      const CreateSandboxParams& params,
+                                      std::vector<std::string> layers,
+                                      std::shared_ptr<OwnedLayer> fork_layer);
+  int CheckTimeout(int seconds) const;
+  void KillEntry(const std::shared_ptr<Entry>& entry, const std::string& why);
+  std::shared_ptr<Entry> GetEntry(const std::string& id) const;
+  /// Copies the writable layer of a frozen (or already paused) sandbox.
+  void CopyUpperLayer(Entry& entry, const std::string& target);
+  void LifecycleLoop();
+  void Sample(const std::shared_ptr<Entry>& entry);
+
+  SandboxRuntime& runtime_;
+  TemplateStore& store_;
+  const RegistryOptions options_;
+  std::string sandboxes_dir_;
+  std::string fork_layers_dir_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+  bool stopping_ = false;
+  std::condition_variable cv_;
+  std::thread lifecycle_;
+};
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_SANDBOX_REGISTRY_HPP_
