@@ -1,0 +1,263 @@
+#include "envd/envd_server.hpp"
+
+#include "e2b_local/envd_test_fixture.hpp"
+#include "util/base64.hpp"
+
+#include <gtest/gtest.h>
+
+namespace e2b_local {
+namespace {
+
+using nlohmann::json;
+using testing::DecodeStream;
+using testing::Envelope;
+
+class EnvdServerTest : public testing::EnvdFixture {};
+
+TEST_F(EnvdServerTest, HealthAnswers204WithoutAuth) {
+  auto res = Client("")->Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  res = Client(kSecure)->Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+}
+
+TEST_F(EnvdServerTest, UnknownSandboxGets502Body) {
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, "inope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  auto body = json::parse(res->body);
+  EXPECT_EQ(body, (json{{"sandboxId", "inope"},
+                        {"message", "The sandbox was not found"},
+                        {"code", 502}}));
+  EXPECT_EQ(Client("inope")->Get("/health")->status, 502);
+}
+
+TEST_F(EnvdServerTest, KilledAndPausedSandboxesGet502) {
+  {
+    std::lock_guard<std::mutex> lock(open_->mu);
+    open_->status = SandboxStatus::kPaused;
+  }
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  {
+    std::lock_guard<std::mutex> lock(open_->mu);
+    open_->status = SandboxStatus::kKilled;
+  }
+  EXPECT_EQ(Unary("/filesystem.Filesystem/Stat", {{"path", "/"}})->status, 502);
+}
+
+TEST_F(EnvdServerTest, MissingRoutingIsAClearError) {
+  auto res =
+      Client("")->Post("/filesystem.Filesystem/Stat", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("E2b-Sandbox-Id"), std::string::npos);
+}
+
+TEST_F(EnvdServerTest, RoutesByHostPrefix) {
+  auto client = Client("");
+  httplib::Headers host{{"Host", std::string("49983-") + kOpen + ".localhost"}};
+  auto res = client->Post("/filesystem.Filesystem/Stat", host,
+                          R"({"path":"/etc"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["entry"]["path"], "/etc");
+  httplib::Headers other{{"Host", "49983-inope.e2b.local:49983"}};
+  res = client->Post("/filesystem.Filesystem/Stat", other, R"({"path":"/"})",
+                     "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_EQ(json::parse(res->body)["sandboxId"], "inope");
+}
+
+TEST_F(EnvdServerTest, SandboxIdParsing) {
+  httplib::Request req;
+  req.set_header("Host", "49983-abc123.example.com:8080");
+  EXPECT_EQ(SandboxIdFromRequest(req), "abc123");
+  httplib::Request plain;
+  plain.set_header("Host", "localhost:49983");
+  EXPECT_EQ(SandboxIdFromRequest(plain), "");
+  httplib::Request header;
+  header.set_header("Host", "49983-abc.x");
+  header.set_header("E2b-Sandbox-Id", "fromheader");
+  EXPECT_EQ(SandboxIdFromRequest(header), "fromheader");
+}
+
+TEST_F(EnvdServerTest, AccessTokenIsEnforcedOnRpcs) {
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kSecure);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"code", 401},
+                  {"message",
+                   "unauthorized access, please provide a valid access token "
+                   "or method signing if supported"}}));
+  EXPECT_EQ(res->body.find(kToken), std::string::npos);
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kSecure,
+              {{"X-Access-Token", "wrong"}});
+  EXPECT_EQ(res->status, 401);
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kSecure,
+              {{"X-Access-Token", kToken}});
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
+TEST_F(EnvdServerTest, BasicAuthSelectsUser) {
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "~"}}, kOpen,
+                   {{"Authorization", "Basic " + Base64Encode("root:")}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["entry"]["path"], "/root");
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "~"}});
+  EXPECT_EQ(json::parse(res->body)["entry"]["path"], "/home/user");
+
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "~"}}, kOpen,
+              {{"Authorization", "Basic " + Base64Encode("mallory:")}});
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"code", "unauthenticated"},
+                  {"message", "invalid username: 'mallory'"}}));
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "~"}}, kOpen,
+              {{"Authorization", "Basic %%%not-base64"}});
+  EXPECT_EQ(res->status, 401);
+}
+
+TEST_F(EnvdServerTest, UnaryFramingErrors) {
+  auto client = Client();
+  auto res =
+      client->Post("/filesystem.Filesystem/Stat", "", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["code"], "invalid_argument");
+
+  res = client->Post("/filesystem.Filesystem/Stat", "{not json",
+                     "application/json");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["code"], "invalid_argument");
+
+  res =
+      client->Post("/filesystem.Filesystem/Stat", "[1,2]", "application/json");
+  EXPECT_EQ(res->status, 400);
+
+  res = client->Post("/filesystem.Filesystem/Stat", R"({"path":"/"})",
+                     "application/proto");
+  EXPECT_EQ(res->status, 415);
+
+  res = client->Post("/filesystem.Filesystem/Stat", R"({"path":"/"})",
+                     "application/json; charset=utf-8");
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+
+  res = client->Post("/filesystem.Filesystem/Stat", R"({"path":7})",
+                     "application/json");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["code"], "invalid_argument");
+}
+
+TEST_F(EnvdServerTest, UnknownRpcIsUnimplemented) {
+  auto res = Unary("/filesystem.Filesystem/Nope", json::object());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(json::parse(res->body)["code"], "unimplemented");
+  // The client still works on the same connection afterwards.
+  auto client = Client();
+  client->set_keep_alive(true);
+  EXPECT_EQ(client->Post("/x.Y/Z", "{}", "application/json")->status, 404);
+  EXPECT_EQ(client
+                ->Post("/filesystem.Filesystem/Stat", R"({"path":"/"})",
+                       "application/json")
+                ->status,
+            200);
+}
+
+TEST_F(EnvdServerTest, BadTimeoutHeaderIsInvalidArgument) {
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kOpen,
+                   {{"Connect-Timeout-Ms", "12345678901"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kOpen,
+              {{"Connect-Timeout-Ms", "5000"}});
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(EnvdServerTest, OversizedBodyIsRejected) {
+  std::string big(17u << 20, ' ');
+  big[0] = '{';
+  big.back() = '}';
+  auto res =
+      Client()->Post("/filesystem.Filesystem/Stat", big, "application/json");
+  // Either the answer arrives or the server closed the connection early;
+  // it never crashes and keeps serving.
+  if (res) {
+    EXPECT_EQ(res->status, 429);
+    EXPECT_EQ(json::parse(res->body)["code"], "resource_exhausted");
+  }
+  EXPECT_EQ(Client("")->Get("/health")->status, 204);
+}
+
+TEST_F(EnvdServerTest, StreamErrorsGoIntoEndOfStream) {
+  json end;
+  auto messages = Stream("/filesystem.Filesystem/WatchDir",
+                         {{"path", "/does/not/exist"}}, &end);
+  EXPECT_TRUE(messages.empty());
+  EXPECT_EQ(end["error"]["code"], "not_found");
+
+  // A body that is not one complete envelope.
+  auto client = Client();
+  std::string truncated = Envelope({{"path", "/"}});
+  truncated.pop_back();
+  auto res = client->Post("/filesystem.Filesystem/WatchDir", truncated,
+                          "application/connect+json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/connect+json");
+  auto envelopes = DecodeStream(res->body);
+  ASSERT_EQ(envelopes.size(), 1u);
+  EXPECT_TRUE(envelopes[0].EndStream());
+  EXPECT_EQ(json::parse(envelopes[0].payload)["error"]["code"],
+            "invalid_argument");
+
+  // Unary content type on a stream method.
+  res = client->Post("/filesystem.Filesystem/WatchDir", R"({"path":"/"})",
+                     "application/json");
+  EXPECT_EQ(res->status, 415);
+}
+
+TEST_F(EnvdServerTest, StreamHonoursDeadline) {
+  json end;
+  auto messages =
+      Stream("/filesystem.Filesystem/WatchDir", {{"path", "/home/user"}}, &end,
+             kOpen, {{"Connect-Timeout-Ms", "300"}});
+  ASSERT_FALSE(messages.empty());
+  EXPECT_TRUE(messages[0]["event"].contains("start"));
+  EXPECT_EQ(end["error"]["code"], "deadline_exceeded");
+}
+
+TEST_F(EnvdServerTest, CorsPreflight) {
+  httplib::Client client("127.0.0.1", port_);
+  httplib::Request req;
+  req.method = "OPTIONS";
+  req.path = "/filesystem.Filesystem/Stat";
+  req.set_header("Origin", "http://example.com");
+  req.set_header("Access-Control-Request-Headers", "x-access-token");
+  auto res = client.send(req);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Headers"),
+            "x-access-token");
+}
+
+TEST(ConstantTimeEqualsTest, ComparesWholeStrings) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+  EXPECT_FALSE(ConstantTimeEquals("", "a"));
+}
+
+}  // namespace
+}  // namespace e2b_local
