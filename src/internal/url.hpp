@@ -34,6 +34,10 @@ class Query {
 /// Joins a base URL (trailing '/' ignored) and a path that starts with '/'.
 std::string JoinUrl(std::string_view base, std::string_view path);
 
+/// The URL as error messages may show it: without query string, fragment
+/// and user info (signed URLs carry signatures in the query).
+std::string RedactedUrl(std::string_view url);
+
 /// Throws e2b::Error when the URL is not http:// or https:// with a host.
 void ValidateBaseUrl(std::string_view url, std::string_view what);
 

@@ -1,0 +1,766 @@
+// The libcurl implementation of HttpTransport.
+//
+// Every transfer runs on its own curl multi handle, driven in short slices
+// from the calling thread, so a cancelled Context or a passed deadline is
+// noticed within one slice even when the server sends nothing at all. Easy
+// handles (with their multi handle) are pooled per transport; the
+// connections themselves live in a CURLSH connection cache shared by all
+// handles of the transport, so any handle reuses any idle connection.
+
+#include "internal/http_transport.hpp"
+#include "internal/url.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace e2b::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long one wait on the network may last before the Context is checked
+// again: bounds the reaction time to Cancel().
+constexpr std::chrono::milliseconds kSlice{50};
+// Body bytes a streaming reader buffers before it pauses the transfer.
+constexpr std::size_t kSpillLimit = 256 * 1024;
+
+void GlobalInit() {
+  static std::once_flag once;
+  // A throw leaves the flag unset, so a later transport retries.
+  std::call_once(once, [] {
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+      throw Error(0, std::string("initializing libcurl failed: ") +
+                         curl_easy_strerror(rc));
+    }
+  });
+}
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// RFC 7230 token characters: what a method or a header name may contain.
+bool IsToken(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    bool ok = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') ||
+              (u >= 'A' && u <= 'Z') ||
+              std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    if (!ok || u == 0) return false;
+  }
+  return true;
+}
+
+bool HasLineBreakOrNul(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) !=
+         std::string_view::npos;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' ||
+                           text.back() == '\r' || text.back() == '\n')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// The connection, DNS and TLS session caches shared by every handle of one
+// transport, with one mutex per kind of data as libcurl asks.
+class CurlShare {
+ public:
+  CurlShare() : share_(curl_share_init()) {
+    if (share_ == nullptr) throw Error(0, "creating a curl share failed");
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &CurlShare::Lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &CurlShare::Unlock);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  ~CurlShare() {
+    // No easy handle uses the share any more; clearing the callbacks keeps
+    // curl_share_cleanup from calling into a half-destroyed object.
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC,
+                      static_cast<curl_lock_function>(nullptr));
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC,
+                      static_cast<curl_unlock_function>(nullptr));
+    curl_share_cleanup(share_);
+  }
+  CurlShare(const CurlShare&) = delete;
+  CurlShare& operator=(const CurlShare&) = delete;
+
+  CURLSH* get() const { return share_; }
+
+ private:
+  static std::mutex* MutexFor(void* self, curl_lock_data data) {
+    auto index = static_cast<std::size_t>(data);
+    auto& mutexes = static_cast<CurlShare*>(self)->mutexes_;
+    return index < mutexes.size() ? &mutexes[index] : nullptr;
+  }
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    if (std::mutex* m = MutexFor(self, data)) m->lock();
+  }
+  static void Unlock(CURL*, curl_lock_data data, void* self) {
+    if (std::mutex* m = MutexFor(self, data)) m->unlock();
+  }
+
+  CURLSH* share_;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> mutexes_;
+};
+
+struct CurlHandle {
+  CURL* easy = nullptr;
+  CURLM* multi = nullptr;
+};
+
+void DestroyHandle(CurlHandle handle) {
+  if (handle.multi != nullptr) curl_multi_cleanup(handle.multi);
+  if (handle.easy != nullptr) curl_easy_cleanup(handle.easy);
+}
+
+// What a transport and the readers it handed out share: the options, the
+// curl share and the pool of idle handles. Readers keep it alive, so a
+// reader may outlive its transport.
+class TransportState {
+ public:
+  explicit TransportState(HTTPClientOptions options)
+      : options_(std::move(options)) {}
+  ~TransportState() {
+    for (CurlHandle handle : idle_) DestroyHandle(handle);
+  }
+  TransportState(const TransportState&) = delete;
+  TransportState& operator=(const TransportState&) = delete;
+
+  const HTTPClientOptions& options() const { return options_; }
+
+  CurlHandle Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        CurlHandle handle = idle_.back();
+        idle_.pop_back();
+        return handle;
+      }
+    }
+    CurlHandle handle;
+    handle.easy = curl_easy_init();
+    handle.multi = curl_multi_init();
+    if (handle.easy == nullptr || handle.multi == nullptr) {
+      DestroyHandle(handle);
+      throw Error(0, "creating a curl handle failed");
+    }
+    // curl_easy_reset keeps the share, so this is set once per handle.
+    curl_easy_setopt(handle.easy, CURLOPT_SHARE, share_.get());
+    // The multi handle decides how many idle connections the shared cache
+    // keeps (by default only four per easy handle).
+    curl_multi_setopt(handle.multi, CURLMOPT_MAXCONNECTS,
+                      static_cast<long>(std::max<std::size_t>(
+                          options_.MaxIdleConnections, 1)));
+    return handle;
+  }
+
+  // The easy handle must no longer be attached to its multi handle.
+  void Release(CurlHandle handle) {
+    curl_easy_reset(handle.easy);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (idle_.size() < options_.MaxIdleConnections) {
+        idle_.push_back(handle);
+        return;
+      }
+    }
+    DestroyHandle(handle);
+  }
+
+ private:
+  HTTPClientOptions options_;
+  CurlShare share_;  // destroyed after the handles below
+  std::mutex mutex_;
+  std::vector<CurlHandle> idle_;
+};
+
+// One exchange. Used directly by Send and, as the BodyReader, by Open.
+class CurlTransfer final : public BodyReader {
+ public:
+  enum class Mode { kBuffered, kStreaming };
+
+  CurlTransfer(std::shared_ptr<TransportState> state,
+               const HttpRequest& request, Mode mode)
+      : state_(std::move(state)),
+        mode_(mode),
+        method_(request.method),
+        url_(request.url),
+        context_(request.context),
+        stream_(request.body_stream),
+        stream_size_(request.body_size),
+        max_bytes_(request.max_response_bytes) {
+    prefix_ = method_ + " " + RedactedUrl(url_) + ": ";
+    auto query_begin = url_.find('?');
+    if (query_begin != std::string::npos) query_ = url_.substr(query_begin + 1);
+    if (stream_ == nullptr) {
+      if (mode_ == Mode::kStreaming) {
+        // The upload may still run after Open returns.
+        owned_body_ = request.body;
+        body_ = owned_body_;
+      } else {
+        body_ = request.body;
+      }
+    }
+    upload_ = stream_ != nullptr || !body_.empty() || method_ == "POST" ||
+              method_ == "PUT" || method_ == "PATCH";
+    ComputeDeadline(request.timeout);
+    Validate(request);
+    handle_ = state_->Acquire();
+    try {
+      Configure(request);
+      CURLMcode mc = curl_multi_add_handle(handle_.multi, handle_.easy);
+      if (mc != CURLM_OK) {
+        throw Error(0, prefix_ + "starting the transfer failed: " +
+                           curl_multi_strerror(mc));
+      }
+      attached_ = true;
+    } catch (...) {
+      Detach();
+      throw;
+    }
+  }
+
+  ~CurlTransfer() override { Detach(); }
+
+  CurlTransfer(const CurlTransfer&) = delete;
+  CurlTransfer& operator=(const CurlTransfer&) = delete;
+
+  HttpResponse Finish() {
+    Pump([] { return false; });
+    ThrowIfFailed();
+    HttpResponse response;
+    response.status = FinalStatus();
+    response.headers = std::move(headers_);
+    response.body = std::move(data_);
+    return response;
+  }
+
+  void WaitForHeaders() {
+    Pump([this] { return headers_done_; });
+    if (!headers_done_) {
+      ThrowIfFailed();
+      // A complete exchange without a final header block; take what curl
+      // reports.
+      status_ = FinalStatus();
+      headers_done_ = true;
+    }
+  }
+
+  int Status() const override { return status_; }
+  const HttpHeaders& Headers() const override { return headers_; }
+
+  std::size_t Read(char* buffer, std::size_t size) override {
+    if (size == 0) return 0;
+    for (;;) {
+      if (data_pos_ < data_.size()) {
+        std::size_t n = std::min(size, data_.size() - data_pos_);
+        std::memcpy(buffer, data_.data() + data_pos_, n);
+        data_pos_ += n;
+        if (data_pos_ == data_.size()) {
+          data_.clear();
+          data_pos_ = 0;
+        }
+        return n;
+      }
+      if (done_) {
+        ThrowIfFailed();
+        return 0;
+      }
+      if (paused_) {
+        paused_ = false;
+        // May deliver the held-back data to OnWrite right away.
+        CURLcode rc = curl_easy_pause(handle_.easy, CURLPAUSE_CONT);
+        if (rc != CURLE_OK) {
+          throw Error(0, prefix_ + "resuming the transfer failed: " +
+                             curl_easy_strerror(rc));
+        }
+        continue;
+      }
+      Pump([this] { return data_pos_ < data_.size(); });
+    }
+  }
+
+ private:
+  void ComputeDeadline(std::chrono::milliseconds timeout) {
+    auto now = Clock::now();
+    if (timeout.count() > 0) {
+      deadline_ = now + timeout;
+      timeout_text_ =
+          "request timed out after " + std::to_string(timeout.count()) + " ms";
+    }
+    auto context_deadline = context_.Deadline();
+    if (context_deadline && (!deadline_ || *context_deadline < *deadline_)) {
+      deadline_ = context_deadline;
+      timeout_text_ = "context deadline exceeded";
+    }
+  }
+
+  void Validate(const HttpRequest& request) {
+    if (!IsToken(method_)) {
+      prefix_ = "HTTP request " + RedactedUrl(url_) + ": ";
+      throw Error(0, prefix_ + "invalid method");
+    }
+    if (HasLineBreakOrNul(url_)) {
+      throw Error(0, prefix_ + "URL contains CR, LF or NUL");
+    }
+    for (const auto& [name, value] : request.headers) {
+      if (!IsToken(name)) {
+        throw Error(0, prefix_ +
+                           "invalid header name (must be a non-empty "
+                           "token without CR, LF, NUL or ':')");
+      }
+      if (HasLineBreakOrNul(value)) {
+        throw Error(
+            0, prefix_ + "value of header " + name + " contains CR, LF or NUL");
+      }
+    }
+    CheckContext();
+  }
+
+  template <typename T>
+  void Set(CURLoption option, T value) {
+    CURLcode rc = curl_easy_setopt(handle_.easy, option, value);
+    if (rc != CURLE_OK) {
+      throw Error(
+          0, prefix_ + "configuring curl failed: " + curl_easy_strerror(rc));
+    }
+  }
+
+  void AppendHeader(const std::string& line) {
+    curl_slist* grown = curl_slist_append(header_list_, line.c_str());
+    if (grown == nullptr) throw Error(0, prefix_ + "out of memory");
+    header_list_ = grown;
+  }
+
+  void Configure(const HttpRequest& request) {
+    const HTTPClientOptions& options = state_->options();
+    errbuf_[0] = '\0';
+    Set(CURLOPT_ERRORBUFFER, errbuf_);
+    Set(CURLOPT_URL, url_.c_str());
+    Set(CURLOPT_NOSIGNAL, 1L);
+    Set(CURLOPT_PROTOCOLS_STR, "http,https");
+    Set(CURLOPT_FOLLOWLOCATION, 0L);
+    Set(CURLOPT_HTTP_VERSION, options.EnableHTTP2
+                                  ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
+                                  : static_cast<long>(CURL_HTTP_VERSION_1_1));
+    if (options.ConnectTimeout.count() > 0) {
+      Set(CURLOPT_CONNECTTIMEOUT_MS,
+          static_cast<long>(options.ConnectTimeout.count()));
+    }
+    if (deadline_) {
+      // A backstop inside curl; Pump enforces the deadline itself.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *deadline_ - Clock::now());
+      Set(CURLOPT_TIMEOUT_MS,
+          static_cast<long>(std::max<long long>(left.count() + 1, 1)));
+    }
+    Set(CURLOPT_SSL_VERIFYPEER, options.InsecureSkipTLSVerify ? 0L : 1L);
+    Set(CURLOPT_SSL_VERIFYHOST, options.InsecureSkipTLSVerify ? 0L : 2L);
+    if (!options.CAInfo.empty()) Set(CURLOPT_CAINFO, options.CAInfo.c_str());
+    if (!options.CAPath.empty()) Set(CURLOPT_CAPATH, options.CAPath.c_str());
+    if (!options.Proxy.empty()) Set(CURLOPT_PROXY, options.Proxy.c_str());
+    Set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    Set(CURLOPT_TCP_KEEPALIVE, 1L);
+    if (options.MaxIdleConnections == 0) Set(CURLOPT_FORBID_REUSE, 1L);
+
+    bool has_user_agent = false;
+    for (const auto& [name, value] : request.headers) {
+      if (EqualsNoCase(name, "User-Agent")) has_user_agent = true;
+      // "Name;" is curl's way to send a header with an empty value.
+      AppendHeader(value.empty() ? name + ";" : name + ": " + value);
+    }
+    if (upload_) AppendHeader("Expect:");
+    if (header_list_ != nullptr) Set(CURLOPT_HTTPHEADER, header_list_);
+    if (!has_user_agent) Set(CURLOPT_USERAGENT, UserAgent().c_str());
+
+    Set(CURLOPT_HEADERFUNCTION, &CurlTransfer::OnHeader);
+    Set(CURLOPT_HEADERDATA, this);
+    Set(CURLOPT_WRITEFUNCTION, &CurlTransfer::OnWrite);
+    Set(CURLOPT_WRITEDATA, this);
+    Set(CURLOPT_XFERINFOFUNCTION, &CurlTransfer::OnProgress);
+    Set(CURLOPT_XFERINFODATA, this);
+    Set(CURLOPT_NOPROGRESS, 0L);
+    if (mode_ == Mode::kBuffered) {
+      // Lets curl refuse early when Content-Length announces too much.
+      Set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_bytes_));
+    }
+
+    if (method_ == "GET" && !upload_) {
+      Set(CURLOPT_HTTPGET, 1L);
+    } else if (method_ == "HEAD") {
+      Set(CURLOPT_NOBODY, 1L);
+    } else {
+      Set(CURLOPT_CUSTOMREQUEST, method_.c_str());
+      if (upload_) {
+        // UPLOAD sends the body through OnRead without curl's form
+        // defaults (no implied Content-Type); the custom method keeps the
+        // verb. Unknown size means chunked transfer encoding.
+        Set(CURLOPT_UPLOAD, 1L);
+        Set(CURLOPT_READFUNCTION, &CurlTransfer::OnRead);
+        Set(CURLOPT_READDATA, this);
+        Set(CURLOPT_SEEKFUNCTION, &CurlTransfer::OnSeek);
+        Set(CURLOPT_SEEKDATA, this);
+        curl_off_t size = -1;
+        if (stream_ == nullptr) {
+          size = static_cast<curl_off_t>(body_.size());
+        } else if (stream_size_) {
+          size = static_cast<curl_off_t>(*stream_size_);
+        }
+        Set(CURLOPT_INFILESIZE_LARGE, size);
+        if (stream_ != nullptr) stream_start_ = stream_->tellg();
+      }
+    }
+  }
+
+  void Detach() {
+    if (attached_) {
+      // Aborts an unfinished transfer; curl then closes its connection.
+      curl_multi_remove_handle(handle_.multi, handle_.easy);
+      attached_ = false;
+    }
+    if (handle_.easy != nullptr) {
+      state_->Release(handle_);
+      handle_ = CurlHandle{};
+    }
+    if (header_list_ != nullptr) {
+      curl_slist_free_all(header_list_);
+      header_list_ = nullptr;
+    }
+  }
+
+  bool DeadlinePassed() const {
+    return deadline_ && Clock::now() >= *deadline_;
+  }
+
+  void CheckContext() const {
+    if (context_.Cancelled()) throw Error(0, prefix_ + "context cancelled");
+    if (DeadlinePassed()) throw TimeoutError(prefix_ + timeout_text_);
+  }
+
+  // Drives the transfer until `ready` holds or it is done, waiting on the
+  // network in slices so cancellation and deadlines are seen promptly.
+  template <typename Ready>
+  void Pump(Ready ready) {
+    while (!done_ && !ready()) {
+      CheckContext();
+      int running = 0;
+      CURLMcode mc = curl_multi_perform(handle_.multi, &running);
+      if (mc != CURLM_OK) {
+        throw Error(0, prefix_ + "transfer failed: " + curl_multi_strerror(mc));
+      }
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(handle_.multi, &left)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == handle_.easy) {
+          done_ = true;
+          result_ = msg->data.result;
+        }
+      }
+      if (done_ || ready()) break;
+      auto slice = kSlice;
+      if (deadline_) {
+        auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+            *deadline_ - Clock::now());
+        slice = std::clamp(left_ms + std::chrono::milliseconds(1),
+                           std::chrono::milliseconds(1), kSlice);
+      }
+      mc = curl_multi_poll(handle_.multi, nullptr, 0,
+                           static_cast<int>(slice.count()), nullptr);
+      if (mc != CURLM_OK) {
+        throw Error(0, prefix_ + "waiting for the network failed: " +
+                           curl_multi_strerror(mc));
+      }
+    }
+  }
+
+  std::string Detail() const {
+    std::string detail =
+        errbuf_[0] != '\0' ? std::string(errbuf_) : curl_easy_strerror(result_);
+    while (!detail.empty() &&
+           (detail.back() == '\n' || detail.back() == '\r')) {
+      detail.pop_back();
+    }
+    // Signed URLs carry their signature in the query: never echo it.
+    if (!query_.empty()) {
+      for (auto at = detail.find(query_); at != std::string::npos;
+           at = detail.find(query_)) {
+        detail.replace(at, query_.size(), "<redacted>");
+      }
+    }
+    return detail;
+  }
+
+  void ThrowIfFailed() const {
+    if (result_ == CURLE_OK) return;
+    if (too_large_ || result_ == CURLE_FILESIZE_EXCEEDED) {
+      throw Error(0, prefix_ + "response body exceeds the limit of " +
+                         std::to_string(max_bytes_) + " bytes");
+    }
+    if (!upload_error_.empty()) throw Error(0, prefix_ + upload_error_);
+    if (result_ == CURLE_ABORTED_BY_CALLBACK) CheckContext();
+    if (result_ == CURLE_OPERATION_TIMEDOUT) {
+      throw TimeoutError(prefix_ +
+                         (DeadlinePassed() ? timeout_text_ : Detail()));
+    }
+    throw Error(0, prefix_ + Detail());
+  }
+
+  int FinalStatus() const {
+    if (status_ != 0) return status_;
+    long code = 0;
+    curl_easy_getinfo(handle_.easy, CURLINFO_RESPONSE_CODE, &code);
+    return static_cast<int>(code);
+  }
+
+  static int ParseStatusLine(std::string_view line) {
+    auto space = line.find(' ');
+    if (space == std::string_view::npos) return 0;
+    int code = 0;
+    std::size_t digits = 0;
+    for (std::size_t i = space + 1; i < line.size() && digits < 3; ++i) {
+      if (line[i] < '0' || line[i] > '9') return 0;
+      code = code * 10 + (line[i] - '0');
+      ++digits;
+    }
+    return digits == 3 ? code : 0;
+  }
+
+  static std::size_t OnHeader(char* data, std::size_t size, std::size_t count,
+                              void* self) {
+    auto* transfer = static_cast<CurlTransfer*>(self);
+    std::size_t length = size * count;
+    try {
+      transfer->HandleHeaderLine(std::string_view(data, length));
+    } catch (...) {
+      return 0;  // aborts the transfer (out of memory)
+    }
+    return length;
+  }
+
+  void HandleHeaderLine(std::string_view line) {
+    if (headers_done_) return;  // trailers of a chunked body
+    if (line.substr(0, 5) == "HTTP/") {
+      // A new header block (after 1xx): only the final one is reported.
+      headers_.clear();
+      block_status_ = ParseStatusLine(Trim(line));
+      return;
+    }
+    std::string_view trimmed = Trim(line);
+    if (trimmed.empty() &&
+        (line.empty() || line[0] == '\r' || line[0] == '\n')) {
+      if (block_status_ >= 200) {
+        status_ = block_status_;
+        headers_done_ = true;
+      } else {
+        headers_.clear();
+      }
+      return;
+    }
+    if ((line[0] == ' ' || line[0] == '\t') && !headers_.empty()) {
+      // Obsolete line folding continues the previous value.
+      headers_.back().second += ' ';
+      headers_.back().second += trimmed;
+      return;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    headers_.emplace_back(std::string(line.substr(0, colon)),
+                          std::string(Trim(line.substr(colon + 1))));
+  }
+
+  static std::size_t OnWrite(char* data, std::size_t size, std::size_t count,
+                             void* self) {
+    auto* transfer = static_cast<CurlTransfer*>(self);
+    std::size_t length = size * count;
+    try {
+      if (transfer->mode_ == Mode::kBuffered) {
+        if (length > transfer->max_bytes_ - transfer->data_.size()) {
+          transfer->too_large_ = true;
+          return 0;  // stops reading: CURLE_WRITE_ERROR
+        }
+      } else if (transfer->data_.size() - transfer->data_pos_ >= kSpillLimit) {
+        // Enough unread bytes: hold the network until the reader catches
+        // up, so memory stays flat whatever the body size.
+        transfer->paused_ = true;
+        return CURL_WRITEFUNC_PAUSE;
+      }
+      transfer->data_.append(data, length);
+    } catch (...) {
+      return 0;
+    }
+    return length;
+  }
+
+  static std::size_t OnRead(char* buffer, std::size_t size, std::size_t count,
+                            void* self) {
+    auto* transfer = static_cast<CurlTransfer*>(self);
+    std::size_t length = size * count;
+    try {
+      return transfer->ReadBody(buffer, length);
+    } catch (...) {
+      transfer->upload_error_ = "reading the request body stream failed";
+      return CURL_READFUNC_ABORT;
+    }
+  }
+
+  std::size_t ReadBody(char* buffer, std::size_t length) {
+    if (stream_ == nullptr) {
+      std::size_t n = std::min(length, body_.size() - body_pos_);
+      std::memcpy(buffer, body_.data() + body_pos_, n);
+      body_pos_ += n;
+      return n;
+    }
+    if (stream_size_) {
+      std::uint64_t left = *stream_size_ - sent_;
+      if (left < length) length = static_cast<std::size_t>(left);
+      if (length == 0) return 0;
+    }
+    stream_->read(buffer, static_cast<std::streamsize>(length));
+    auto got = static_cast<std::size_t>(stream_->gcount());
+    if (stream_->bad() || (got < length && !stream_->eof())) {
+      upload_error_ = "reading the request body stream failed";
+      return CURL_READFUNC_ABORT;
+    }
+    sent_ += got;
+    if (got == 0 && stream_size_ && sent_ < *stream_size_) {
+      // Without this the server would wait for the missing bytes forever.
+      upload_error_ = "request body stream ended after " +
+                      std::to_string(sent_) + " of " +
+                      std::to_string(*stream_size_) + " bytes";
+      return CURL_READFUNC_ABORT;
+    }
+    return got;
+  }
+
+  // curl rewinds the body when it retries a request on a reused
+  // connection that turned out to be closed.
+  static int OnSeek(void* self, curl_off_t offset, int origin) {
+    auto* transfer = static_cast<CurlTransfer*>(self);
+    if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+    if (transfer->stream_ == nullptr) {
+      if (static_cast<std::size_t>(offset) > transfer->body_.size()) {
+        return CURL_SEEKFUNC_FAIL;
+      }
+      transfer->body_pos_ = static_cast<std::size_t>(offset);
+      return CURL_SEEKFUNC_OK;
+    }
+    if (transfer->stream_start_ == std::streampos(-1)) {
+      return CURL_SEEKFUNC_CANTSEEK;
+    }
+    try {
+      transfer->stream_->clear();
+      transfer->stream_->seekg(transfer->stream_start_ +
+                               static_cast<std::streamoff>(offset));
+      if (!*transfer->stream_) return CURL_SEEKFUNC_CANTSEEK;
+    } catch (...) {
+      return CURL_SEEKFUNC_CANTSEEK;
+    }
+    transfer->sent_ = static_cast<std::uint64_t>(offset);
+    return CURL_SEEKFUNC_OK;
+  }
+
+  static int OnProgress(void* self, curl_off_t, curl_off_t, curl_off_t,
+                        curl_off_t) {
+    auto* transfer = static_cast<CurlTransfer*>(self);
+    return (transfer->context_.Cancelled() || transfer->DeadlinePassed()) ? 1
+                                                                          : 0;
+  }
+
+  std::shared_ptr<TransportState> state_;
+  Mode mode_;
+  std::string method_;
+  std::string url_;
+  std::string query_;
+  std::string prefix_;
+  Context context_;
+  std::optional<Clock::time_point> deadline_;
+  std::string timeout_text_;
+
+  // Request body: a string (body_ views owned_body_ or the request's) or a
+  // stream.
+  std::string owned_body_;
+  std::string_view body_;
+  std::size_t body_pos_ = 0;
+  std::istream* stream_;
+  std::optional<std::uint64_t> stream_size_;
+  std::streampos stream_start_ = std::streampos(-1);
+  std::uint64_t sent_ = 0;
+  bool upload_ = false;
+  std::string upload_error_;
+
+  CurlHandle handle_;
+  bool attached_ = false;
+  curl_slist* header_list_ = nullptr;
+  char errbuf_[CURL_ERROR_SIZE] = {};
+
+  // Response.
+  int block_status_ = 0;
+  int status_ = 0;
+  bool headers_done_ = false;
+  HttpHeaders headers_;
+  std::size_t max_bytes_;
+  std::string data_;  // the whole body (buffered) or unread bytes (streaming)
+  std::size_t data_pos_ = 0;
+  bool too_large_ = false;
+  bool paused_ = false;
+  bool done_ = false;
+  CURLcode result_ = CURLE_OK;
+};
+
+class CurlTransport final : public HttpTransport {
+ public:
+  explicit CurlTransport(const HTTPClientOptions& options)
+      : state_(std::make_shared<TransportState>(options)) {}
+
+  HttpResponse Send(const HttpRequest& request) override {
+    CurlTransfer transfer(state_, request, CurlTransfer::Mode::kBuffered);
+    return transfer.Finish();
+  }
+
+  std::unique_ptr<BodyReader> Open(const HttpRequest& request) override {
+    auto transfer = std::make_unique<CurlTransfer>(
+        state_, request, CurlTransfer::Mode::kStreaming);
+    transfer->WaitForHeaders();
+    return transfer;
+  }
+
+ private:
+  std::shared_ptr<TransportState> state_;
+};
+
+}  // namespace
+
+std::shared_ptr<HttpTransport> MakeCurlTransport(
+    const HTTPClientOptions& options) {
+  GlobalInit();
+  return std::make_shared<CurlTransport>(options);
+}
+
+}  // namespace e2b::internal

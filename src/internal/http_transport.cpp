@@ -1,0 +1,57 @@
+// The transport-independent parts of the HTTP layer; the libcurl transport
+// itself lives in curl_transport.cpp.
+
+#include "internal/http_transport.hpp"
+
+#include <e2b/errors.hpp>
+#include <e2b/version.hpp>
+
+#include <vector>
+
+namespace e2b::internal {
+namespace {
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> FindHeader(const HttpHeaders& headers,
+                                      std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (EqualsNoCase(key, name)) return value;
+  }
+  return std::nullopt;
+}
+
+std::string BodyReader::ReadAll(std::size_t max_bytes) {
+  std::string out;
+  std::vector<char> buffer(64 * 1024);
+  for (;;) {
+    std::size_t n = Read(buffer.data(), buffer.size());
+    if (n == 0) break;
+    // out.size() never exceeds max_bytes, so the subtraction cannot wrap.
+    if (n > max_bytes - out.size()) {
+      throw Error(0, "response body exceeds the limit of " +
+                         std::to_string(max_bytes) + " bytes");
+    }
+    out.append(buffer.data(), n);
+  }
+  return out;
+}
+
+const std::string& UserAgent() {
+  static const std::string agent = std::string("e2b-cpp/") + E2B_VERSION_STRING;
+  return agent;
+}
+
+}  // namespace e2b::internal

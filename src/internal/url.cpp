@@ -1,0 +1,166 @@
+#include "internal/url.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace e2b::internal {
+namespace {
+
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+char AsciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (AsciiLower(text[i]) != AsciiLower(prefix[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string RedactedUrl(std::string_view url) {
+  std::string_view shown = url.substr(0, url.find_first_of("?#"));
+  std::string_view prefix;
+  auto scheme_end = shown.find("://");
+  if (scheme_end != std::string_view::npos) {
+    auto authority_begin = scheme_end + 3;
+    auto authority_end = shown.find('/', authority_begin);
+    auto at = shown.rfind('@', authority_end);
+    if (at != std::string_view::npos && at >= authority_begin) {
+      prefix = shown.substr(0, authority_begin);
+      shown.remove_prefix(at + 1);
+    }
+  }
+  std::string out(prefix);
+  for (char c : shown) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (IsUnreserved(u)) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0x0f];
+    }
+  }
+  return out;
+}
+
+std::string PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      int hi = HexValue(text[i + 1]);
+      int lo = HexValue(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>((hi << 4) | lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_is_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+Query& Query::Add(std::string_view key, std::string_view value) {
+  params_.emplace_back(std::string(key), std::string(value));
+  return *this;
+}
+
+std::string Query::Encode() const {
+  std::string out;
+  for (const auto& [key, value] : params_) {
+    out += out.empty() ? '?' : '&';
+    out += PercentEncode(key);
+    out += '=';
+    out += PercentEncode(value);
+  }
+  return out;
+}
+
+std::string JoinUrl(std::string_view base, std::string_view path) {
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  std::string out(base);
+  if (!path.empty() && path.front() != '/') out += '/';
+  out += path;
+  return out;
+}
+
+void ValidateBaseUrl(std::string_view url, std::string_view what) {
+  auto fail = [&](const std::string& why) {
+    throw Error(0, std::string(what) + ": invalid URL \"" + RedactedUrl(url) +
+                       "\": " + why);
+  };
+  std::size_t scheme_len = 0;
+  if (StartsWithNoCase(url, "http://")) {
+    scheme_len = 7;
+  } else if (StartsWithNoCase(url, "https://")) {
+    scheme_len = 8;
+  } else {
+    fail("must start with http:// or https://");
+  }
+  for (char c : url) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) fail("contains a space or control character");
+  }
+  std::string_view authority = url.substr(scheme_len);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view host;
+  std::string_view rest;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) fail("unterminated IPv6 address");
+    host = authority.substr(1, close - 1);
+    rest = authority.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') fail("malformed host");
+  } else {
+    auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    rest = colon == std::string_view::npos ? std::string_view{}
+                                           : authority.substr(colon);
+  }
+  if (host.empty()) fail("has no host");
+  if (!rest.empty()) {
+    std::string_view port = rest.substr(1);
+    if (port.empty() || port.size() > 5) fail("malformed port");
+    long value = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') fail("malformed port");
+      value = value * 10 + (c - '0');
+    }
+    if (value < 1 || value > 65535) fail("port out of range");
+  }
+}
+
+}  // namespace e2b::internal

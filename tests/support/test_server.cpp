@@ -1,0 +1,83 @@
+#include "support/test_server.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace e2b_test {
+
+TestServer::TestServer() {
+  // Enough workers that every keep-alive connection of a busy test gets its
+  // own (httplib's default pool has 8, and a held connection pins one).
+  server_.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  server_.set_keep_alive_max_count(100000);
+  server_.set_read_timeout(30, 0);
+  server_.set_write_timeout(30, 0);
+  // Runs after the handler and before the response is written, so a request
+  // is recorded before its client sees the answer.
+  server_.set_post_routing_handler(
+      [this](const httplib::Request& request, httplib::Response&) {
+        Record(request);
+      });
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("test server: bind failed");
+}
+
+TestServer::~TestServer() { Stop(); }
+
+void TestServer::Start() {
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  // The socket already listens; wait until the accept loop runs so Stop()
+  // cannot race with its start.
+  while (!server_.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void TestServer::Stop() {
+  if (!started_) {
+    // Never served: run the accept loop briefly so stop() closes the socket.
+    Start();
+  }
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string TestServer::url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+std::size_t TestServer::connections() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return peers_.size();
+}
+
+std::vector<RecordedRequest> TestServer::requests() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return requests_;
+}
+
+void TestServer::clear_requests() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  requests_.clear();
+}
+
+void TestServer::Record(const httplib::Request& request) {
+  RecordedRequest recorded;
+  recorded.method = request.method;
+  recorded.path = request.path;
+  auto question = request.target.find('?');
+  if (question != std::string::npos) {
+    recorded.raw_query = request.target.substr(question + 1);
+    auto hash = recorded.raw_query.find('#');
+    if (hash != std::string::npos) recorded.raw_query.resize(hash);
+  }
+  recorded.headers = request.headers;
+  recorded.body = request.body;
+  std::lock_guard<std::mutex> lock(mutex_);
+  requests_.push_back(std::move(recorded));
+  peers_.emplace(request.remote_addr, request.remote_port);
+}
+
+}  // namespace e2b_test
