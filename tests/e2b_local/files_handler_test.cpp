@@ -1,0 +1,282 @@
+#include "envd/files_handler.hpp"
+
+#include "e2b_local/envd_test_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <chrono>
+#include <filesystem>
+
+namespace e2b_local {
+namespace {
+
+using nlohmann::json;
+using testing::ReadFile;
+using testing::WriteFile;
+
+class FilesHandlerTest : public testing::EnvdFixture {
+ protected:
+  httplib::Result Upload(const std::string& query, const std::string& body,
+                         const std::string& sandbox = kOpen,
+                         httplib::Headers headers = {}) {
+    return Client(sandbox)->Post(("/files?" + query).c_str(), headers, body,
+                                 "application/octet-stream");
+  }
+  static std::int64_t Now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+TEST_F(FilesHandlerTest, OctetStreamUploadCreatesParentsAndChowns) {
+  auto res = Upload("path=docs/a/note.txt", "hello");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body),
+            json::parse(R"([{"path":"/home/user/docs/a/note.txt",)"
+                        R"("name":"note.txt","type":"file"}])"));
+  EXPECT_EQ(ReadFile(root_ + "/home/user/docs/a/note.txt"), "hello");
+  struct stat st {};
+  ASSERT_EQ(stat((root_ + "/home/user/docs/a/note.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1000u);
+  ASSERT_EQ(stat((root_ + "/home/user/docs/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1000u);
+
+  // Overwrite truncates.
+  ASSERT_EQ(Upload("path=docs/a/note.txt", "hi")->status, 200);
+  EXPECT_EQ(ReadFile(root_ + "/home/user/docs/a/note.txt"), "hi");
+}
+
+TEST_F(FilesHandlerTest, OctetStreamNeedsPath) {
+  auto res = Upload("", "data");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["code"], 400);
+}
+
+TEST_F(FilesHandlerTest, DownloadStreamsFileAndHonoursRange) {
+  WriteFile(root_ + "/home/user/data.bin", "0123456789");
+  auto client = Client();
+  auto res = client->Get("/files?path=%2Fhome%2Fuser%2Fdata.bin");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "0123456789");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(res->get_header_value("Content-Disposition"),
+            "inline; filename=\"data.bin\"");
+
+  res = client->Get("/files?path=data.bin", {{"Range", "bytes=2-5"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 206);
+  EXPECT_EQ(res->body, "2345");
+  res = client->Get("/files?path=data.bin", {{"Range", "bytes=50-60"}});
+  EXPECT_EQ(res->status, 416);
+}
+
+TEST_F(FilesHandlerTest, DownloadLargeFile) {
+  std::string big(3u << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = 'a' + i % 26;
+  WriteFile(root_ + "/home/user/big", big);
+  auto res = Client()->Get("/files?path=big");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(res->body == big);
+}
+
+TEST_F(FilesHandlerTest, DownloadErrors) {
+  auto client = Client();
+  auto res = client->Get("/files?path=/nope.txt");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(
+      json::parse(res->body),
+      (json{{"code", 404}, {"message", "path '/nope.txt' does not exist"}}));
+  res = client->Get("/files?path=/home");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["message"], "path '/home' is a directory");
+  res = client->Get("/files?path=~other/x");
+  EXPECT_EQ(res->status, 400);
+  res = client->Get("/files?path=x&username=mallory");
+  EXPECT_EQ(res->status, 401);
+}
+
+TEST_F(FilesHandlerTest, PathEscapesNeverTouchTheHost) {
+  auto client = Client();
+  auto res = client->Get("/files?path=../../etc/passwd");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, ReadFile(root_ + "/etc/passwd"));
+
+  std::filesystem::create_directory_symlink("/etc", root_ + "/home/user/etc");
+  res = client->Get("/files?path=etc/passwd");
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, ReadFile(root_ + "/etc/passwd"));
+
+  std::filesystem::create_directory_symlink("/proc/self/root",
+                                            root_ + "/home/user/hostroot");
+  res = client->Get("/files?path=hostroot/etc/hostname");
+  EXPECT_EQ(res->status, 404);
+
+  // Writing through the /etc symlink lands in the sandbox's /etc.
+  ASSERT_EQ(Upload("path=etc/e2b-escape-test", "x")->status, 200);
+  EXPECT_TRUE(std::filesystem::exists(root_ + "/etc/e2b-escape-test"));
+  EXPECT_FALSE(std::filesystem::exists("/etc/e2b-escape-test"));
+  ASSERT_EQ(Upload("path=../../../../tmp/../e2b-escape-test", "x")->status,
+            200);
+  EXPECT_TRUE(std::filesystem::exists(root_ + "/e2b-escape-test"));
+  EXPECT_FALSE(std::filesystem::exists("/e2b-escape-test"));
+}
+
+TEST_F(FilesHandlerTest, UploadToDirectoryIs400) {
+  auto res = Upload("path=/home", "x");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  res = Upload("path=/", "x");
+  EXPECT_EQ(res->status, 400);
+  WriteFile(root_ + "/afile", "x");
+  res = Upload("path=/afile/child", "x");
+  EXPECT_EQ(res->status, 400);
+}
+
+TEST_F(FilesHandlerTest, MultipartSingleAndMultiple) {
+  auto client = Client();
+  httplib::MultipartFormDataItems items = {
+      {"file", "first", "/tmp/one.txt", "application/octet-stream"},
+      {"other", "skipped", "", ""},
+      {"file", "second", "rel/two.txt", "application/octet-stream"},
+  };
+  auto res = client->Post("/files", items);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto body = json::parse(res->body);
+  ASSERT_EQ(body.size(), 2u);
+  EXPECT_EQ(body[0]["path"], "/tmp/one.txt");
+  EXPECT_EQ(body[1]["path"], "/home/user/rel/two.txt");
+  EXPECT_EQ(ReadFile(root_ + "/tmp/one.txt"), "first");
+  EXPECT_EQ(ReadFile(root_ + "/home/user/rel/two.txt"), "second");
+
+  // With a path query the part's filename is ignored.
+  httplib::MultipartFormDataItems single = {
+      {"file", "via query", "ignored.txt", "application/octet-stream"}};
+  res = client->Post("/files?path=%2Ftmp%2Fq.txt", single);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(ReadFile(root_ + "/tmp/q.txt"), "via query");
+
+  // Two parts to the same path.
+  httplib::MultipartFormDataItems twice = {{"file", "a", "same.txt", ""},
+                                           {"file", "b", "same.txt", ""}};
+  res = client->Post("/files", twice);
+  EXPECT_EQ(res->status, 400);
+}
+
+TEST_F(FilesHandlerTest, GzipBodyAndUnknownEncoding) {
+  // httplib's client gzips the body and sends Content-Encoding: gzip.
+  auto gzip_client = Client();
+  gzip_client->set_compress(true);
+  std::string content(100000, 'z');
+  auto res = gzip_client->Post("/files?path=z.txt", content,
+                               "application/octet-stream");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_TRUE(ReadFile(root_ + "/home/user/z.txt") == content);
+  res = Upload("path=z.txt", "raw", kOpen, {{"Content-Encoding", "zstd"}});
+  EXPECT_EQ(res->status, 400);
+  res =
+      Upload("path=z2.txt", "not gzip", kOpen, {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(res->status, 400);
+}
+
+TEST_F(FilesHandlerTest, MetadataIsStoredAndCleared) {
+  auto res = Upload("path=m.txt", "x", kOpen,
+                    {{"X-Metadata-Owner", "alice"}, {"x-metadata-tag", "v1"}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)[0]["metadata"],
+            (json{{"owner", "alice"}, {"tag", "v1"}}));
+  auto stat = Unary("/filesystem.Filesystem/Stat", {{"path", "m.txt"}});
+  EXPECT_EQ(json::parse(stat->body)["entry"]["metadata"]["owner"], "alice");
+
+  ASSERT_EQ(Upload("path=m.txt", "y")->status, 200);
+  stat = Unary("/filesystem.Filesystem/Stat", {{"path", "m.txt"}});
+  EXPECT_FALSE(json::parse(stat->body)["entry"].contains("metadata"));
+
+  res = Upload("path=m.txt", "x", kOpen,
+               {{"X-Metadata-Big", std::string(5000, 'v')}});
+  EXPECT_EQ(res->status, 400);
+}
+
+TEST_F(FilesHandlerTest, TokenAndSignatures) {
+  // No token, no signature.
+  auto res = Upload("path=s.txt", "x", kSecure);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(res->body.find(kToken), std::string::npos);
+  // Header token.
+  res = Upload("path=s.txt", "x", kSecure, {{"X-Access-Token", kToken}});
+  EXPECT_EQ(res->status, 200) << res->body;
+  res = Upload("path=s.txt", "x", kSecure, {{"X-Access-Token", "bad"}});
+  EXPECT_EQ(res->status, 401);
+
+  // A valid write signature.
+  std::string sig =
+      SignFilesRequest("s.txt", "write", "user", kToken, std::nullopt);
+  res = Upload("path=s.txt&username=user&signature=" + sig, "signed", kSecure);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(ReadFile(secure_root_ + "/home/user/s.txt"), "signed");
+  // The same signature does not allow reading.
+  auto client = Client(kSecure);
+  res = client->Get("/files?path=s.txt&username=user&signature=" + sig);
+  EXPECT_EQ(res->status, 401);
+  std::string read_sig =
+      SignFilesRequest("s.txt", "read", "user", kToken, std::nullopt);
+  res = client->Get("/files?path=s.txt&username=user&signature=" + read_sig);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "signed");
+
+  // Expiration: valid in the future, rejected in the past.
+  std::int64_t later = Now() + 600;
+  std::string timed = SignFilesRequest("s.txt", "read", "", kToken, later);
+  res = client->Get("/files?path=s.txt&signature=" + timed +
+                    "&signature_expiration=" + std::to_string(later));
+  EXPECT_EQ(res->status, 200);
+  std::int64_t past = Now() - 10;
+  std::string expired = SignFilesRequest("s.txt", "read", "", kToken, past);
+  res = client->Get("/files?path=s.txt&signature=" + expired +
+                    "&signature_expiration=" + std::to_string(past));
+  EXPECT_EQ(res->status, 401);
+  // Tampering with the expiration breaks the signature.
+  res = client->Get("/files?path=s.txt&signature=" + timed +
+                    "&signature_expiration=" + std::to_string(later + 1));
+  EXPECT_EQ(res->status, 401);
+}
+
+TEST(SignFilesRequestTest, MatchesKnownDigest) {
+  // sha256("p:read:u:t") computed independently (coreutils sha256sum).
+  EXPECT_EQ(SignFilesRequest("p", "read", "u", "t", std::nullopt),
+            "v1_tp0NnP5UF1oRdtqF6eaBw5VBk9UBxMxNnIK4pSpYW1M");
+}
+
+TEST_F(FilesHandlerTest, UserSelectsHomeAndOwner) {
+  auto res = Upload("path=r.txt&username=root", "r");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)[0]["path"], "/root/r.txt");
+  struct stat st {};
+  ASSERT_EQ(stat((root_ + "/root/r.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(Upload("path=r.txt&username=mallory", "r")->status, 401);
+}
+
+TEST_F(FilesHandlerTest, UnsupportedContentType) {
+  auto res = Client()->Post("/files?path=x", "a=b",
+                            "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+}
+
+}  // namespace
+}  // namespace e2b_local
