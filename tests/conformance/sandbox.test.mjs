@@ -215,7 +215,10 @@ test('setTimeout moves endAt in both directions', opts, async (t) => {
 });
 
 test('a sandbox is killed when its timeout expires', opts, async (t) => {
-  const sbx = await createSandbox(t, { timeoutMs: 2_000 });
+  const sbx = await createSandbox(t, { timeoutMs: 60_000 });
+  // Shortening the timeout (rather than creating with a tiny one) keeps the
+  // test independent of how long creation takes on a loaded machine.
+  await sbx.setTimeout(1_000);
   await pollUntil(async () => {
     try {
       await Sandbox.getInfo(sbx.sandboxId);
@@ -226,16 +229,18 @@ test('a sandbox is killed when its timeout expires', opts, async (t) => {
     }
   }, 'the expired sandbox to disappear', 30_000);
   assert.equal(await Sandbox.kill(sbx.sandboxId), false);
+  assert.equal(await sbx.isRunning(), false);
 });
 
 test('lifecycle onTimeout=pause pauses at expiry and connect resumes it',
     opts, async (t) => {
       const sbx = await createSandbox(
-          t, { timeoutMs: 3_000, lifecycle: { onTimeout: 'pause' } });
+          t, { timeoutMs: 60_000, lifecycle: { onTimeout: 'pause' } });
       await sbx.files.write('/home/user/kept.txt', 'kept across auto-pause');
       const before = await sbx.getInfo();
       assert.equal(before.lifecycle?.onTimeout, 'pause',
           `lifecycle: ${JSON.stringify(before.lifecycle)}`);
+      await sbx.setTimeout(1_000);
       await pollUntil(
           async () => (await Sandbox.getInfo(sbx.sandboxId)).state === 'paused',
           'the sandbox to auto-pause', 30_000);
