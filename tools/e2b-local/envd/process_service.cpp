@@ -1,0 +1,697 @@
+#include "envd/process_service.hpp"
+
+#include "util/base64.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <thread>
+
+namespace e2b_local {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kReadChunk = 32 * 1024;
+// Per subscriber; past it the pump waits (the process then blocks on its
+// pipe) rather than dropping output.
+constexpr std::size_t kMaxQueuedBytes = 4 * 1024 * 1024;
+constexpr auto kEndedRetention = std::chrono::seconds(30);
+// After the process exits, output still arriving (a background child
+// holding the pipe) is forwarded for at most this long.
+constexpr auto kDrainLimit = std::chrono::seconds(2);
+constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+json Event(const char* kind, json body) {
+  return json{{"event", json{{kind, std::move(body)}}}};
+}
+
+// A field by its JSON name or proto name; nullptr when absent or null.
+const json* Field(const json& object, const char* json_name,
+                  const char* proto_name = nullptr) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(json_name);
+  if (it == object.end() && proto_name) it = object.find(proto_name);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::string GetString(const json& object, const char* name) {
+  const json* value = Field(object, name);
+  if (!value) return "";
+  if (!value->is_string()) {
+    throw ConnectError("invalid_argument",
+                       std::string("field '") + name + "' must be a string");
+  }
+  return value->get<std::string>();
+}
+
+std::uint32_t ParseUint32(const json& value, const char* name) {
+  std::uint64_t result = 0;
+  if (value.is_number_unsigned()) {
+    result = value.get<std::uint64_t>();
+  } else if (value.is_number_integer() && value.get<std::int64_t>() >= 0) {
+    result = static_cast<std::uint64_t>(value.get<std::int64_t>());
+  } else if (value.is_string() && !value.get<std::string>().empty() &&
+             value.get<std::string>().size() <= 10 &&
+             value.get<std::string>().find_first_not_of("0123456789") ==
+                 std::string::npos) {
+    result = std::stoull(value.get<std::string>());
+  } else {
+    throw ConnectError("invalid_argument",
+                       std::string("field '") + name + "' must be a uint32");
+  }
+  if (result > std::numeric_limits<std::uint32_t>::max()) {
+    throw ConnectError("invalid_argument",
+                       std::string("field '") + name + "' is out of range");
+  }
+  return static_cast<std::uint32_t>(result);
+}
+
+void RequireObject(const json& request) {
+  if (!request.is_object()) {
+    throw ConnectError("invalid_argument", "request must be a JSON object");
+  }
+}
+
+std::shared_ptr<LocalSandbox> SandboxOf(const EnvdCall& call) {
+  if (!call.sandbox || !call.sandbox->instance) {
+    throw ConnectError("unavailable", "sandbox is not running");
+  }
+  return call.sandbox;
+}
+
+std::shared_ptr<ProcessTable> TableOf(LocalSandbox& sandbox) {
+  return sandbox.processes.GetOrCreate(
+      [] { return std::make_shared<ProcessTable>(); });
+}
+
+// ProcessSelector {pid} | {tag}.
+std::shared_ptr<ManagedProcess> Select(const EnvdCall& call,
+                                       const json& request,
+                                       bool include_ended) {
+  RequireObject(request);
+  auto table = TableOf(*SandboxOf(call));
+  const json* selector = Field(request, "process");
+  if (!selector || !selector->is_object()) {
+    throw ConnectError("unimplemented", "invalid process selector");
+  }
+  if (const json* pid = Field(*selector, "pid")) {
+    std::uint32_t value = ParseUint32(*pid, "pid");
+    auto process = table->FindByPid(value, include_ended);
+    if (!process) {
+      throw ConnectError("not_found", "process with pid " +
+                                          std::to_string(value) + " not found");
+    }
+    return process;
+  }
+  if (const json* tag = Field(*selector, "tag")) {
+    if (!tag->is_string()) {
+      throw ConnectError("invalid_argument", "field 'tag' must be a string");
+    }
+    auto process = table->FindByTag(tag->get<std::string>(), include_ended);
+    if (!process) {
+      throw ConnectError(
+          "not_found",
+          "process with tag " + tag->get<std::string>() + " not found");
+    }
+    return process;
+  }
+  throw ConnectError("unimplemented", "invalid process selector");
+}
+
+std::string DecodeBytes(const json& value, const char* name) {
+  if (!value.is_string()) {
+    throw ConnectError("invalid_argument",
+                       std::string("field '") + name + "' must be base64");
+  }
+  auto decoded = Base64Decode(value.get<std::string>());
+  if (!decoded) {
+    throw ConnectError("invalid_argument",
+                       std::string("field '") + name + "' is not valid base64");
+  }
+  return *decoded;
+}
+
+enum class ForwardResult { kEnded, kClientGone, kDeadline };
+
+// Sends queued events to one stream, with keepalives while idle.
+ForwardResult Forward(ManagedProcess& process,
+                      const std::shared_ptr<ManagedProcess::Subscriber>& sub,
+                      StreamWriter& out, std::chrono::seconds keepalive,
+                      std::optional<Clock::time_point> call_deadline) {
+  if (keepalive.count() <= 0) keepalive = std::chrono::seconds(90);
+  auto last_sent = Clock::now();
+  for (;;) {
+    auto next_keepalive = last_sent + keepalive;
+    // Wake at least every second to notice a client that went away.
+    auto until =
+        std::min(next_keepalive, Clock::now() + std::chrono::seconds(1));
+    if (call_deadline) until = std::min(until, *call_deadline);
+    auto message = process.Next(sub, until);
+    if (message) {
+      bool is_end = (*message)["event"].contains("end");
+      if (!out.Send(*message)) return ForwardResult::kClientGone;
+      last_sent = Clock::now();
+      if (is_end) return ForwardResult::kEnded;
+      continue;
+    }
+    auto now = Clock::now();
+    if (call_deadline && now >= *call_deadline) return ForwardResult::kDeadline;
+    if (!out.ClientConnected()) return ForwardResult::kClientGone;
+    if (now >= next_keepalive) {
+      if (!out.Send(Event("keepalive", json::object()))) {
+        return ForwardResult::kClientGone;
+      }
+      last_sent = now;
+    }
+  }
+}
+
+std::string ExpandCwd(const std::string& cwd, const SandboxUser& user) {
+  if (cwd.empty()) return user.home;
+  if (cwd == "~") return user.home;
+  if (cwd.rfind("~/", 0) == 0) return user.home + cwd.substr(1);
+  if (cwd[0] != '/') return user.home + "/" + cwd;
+  return cwd;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// ManagedProcess
+
+ManagedProcess::ManagedProcess(std::unique_ptr<SandboxProcess> process,
+                               json config, std::optional<std::string> tag,
+                               bool pty)
+    : process_(std::move(process)),
+      pid_(process_->Pid()),
+      config_(std::move(config)),
+      tag_(std::move(tag)),
+      pty_(pty) {}
+
+ManagedProcess::~ManagedProcess() = default;
+
+void ManagedProcess::Run(std::optional<std::chrono::milliseconds> lifetime,
+                         std::function<void(const ExitStatus&)> on_end) {
+  on_end_ = std::move(on_end);
+  std::optional<Clock::time_point> deadline;
+  if (lifetime && lifetime->count() > 0) deadline = Clock::now() + *lifetime;
+  auto self = shared_from_this();
+  std::thread([self, deadline] { self->Pump(deadline); }).detach();
+}
+
+void ManagedProcess::EnforceLifetime(
+    std::optional<Clock::time_point> deadline) {
+  if (!deadline || lifetime_expired_ || end_message_) return;
+  if (Clock::now() < *deadline) return;
+  lifetime_expired_ = true;
+  process_->Signal(SIGKILL);
+}
+
+void ManagedProcess::Pump(std::optional<Clock::time_point> deadline) {
+  // Wait() blocks, so a helper thread waits and pokes the poll loop.
+  int wake[2] = {-1, -1};
+  bool have_wake = pipe2(wake, O_CLOEXEC) == 0;
+  ExitStatus status;
+  std::thread waiter([this, &status, &wake, have_wake] {
+    status = process_->Wait();
+    if (have_wake) {
+      while (write(wake[1], "x", 1) < 0 && errno == EINTR) {
+      }
+    }
+  });
+  struct Source {
+    int fd;
+    const char* kind;
+  };
+  std::vector<Source> sources;
+  if (process_->PtyFd() >= 0) {
+    sources.push_back({process_->PtyFd(), "pty"});
+  } else {
+    if (process_->StdoutFd() >= 0) {
+      sources.push_back({process_->StdoutFd(), "stdout"});
+    }
+    if (process_->StderrFd() >= 0) {
+      sources.push_back({process_->StderrFd(), "stderr"});
+    }
+  }
+  bool exited = !have_wake;
+  std::optional<Clock::time_point> drain_until;
+  std::string buffer(kReadChunk, '\0');
+  for (;;) {
+    if (exited && !drain_until) drain_until = Clock::now() + kDrainLimit;
+    if (exited && (sources.empty() || Clock::now() >= *drain_until)) break;
+    std::vector<pollfd> fds;
+    for (const auto& source : sources) fds.push_back({source.fd, POLLIN, 0});
+    if (!exited) fds.push_back({wake[0], POLLIN, 0});
+    int timeout = exited ? 100 : 1000;
+    if (deadline && !exited) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      *deadline - Clock::now())
+                      .count();
+      timeout = static_cast<int>(std::clamp<long long>(left, 0, 1000));
+    }
+    int ready = poll(fds.data(), fds.size(), timeout);
+    if (ready < 0 && errno != EINTR) break;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      EnforceLifetime(deadline);
+    }
+    if (ready == 0 && exited) break;  // drained: nothing more came
+    if (ready <= 0) continue;
+    if (!exited && fds.back().revents != 0) exited = true;
+    for (std::size_t i = sources.size(); i-- > 0;) {
+      if (fds[i].revents == 0) continue;
+      ssize_t n = read(sources[i].fd, buffer.data(), buffer.size());
+      if (n > 0) {
+        std::string chunk(buffer.data(), static_cast<std::size_t>(n));
+        json message =
+            Event("data", json{{sources[i].kind, Base64Encode(chunk)}});
+        Publish(std::move(message), chunk.size(), deadline);
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        // EOF, or EIO from a PTY whose last slave closed.
+        sources.erase(sources.begin() + static_cast<long>(i));
+      }
+    }
+  }
+  waiter.join();
+  if (have_wake) {
+    close(wake[0]);
+    close(wake[1]);
+  }
+  json end = json::object();
+  if (status.exit_code != 0) end["exitCode"] = status.exit_code;
+  if (status.exited) end["exited"] = true;
+  end["status"] = status.status;
+  if (!status.exited || status.exit_code != 0) end["error"] = status.status;
+  json message = Event("end", std::move(end));
+  // Logged before the end goes out, so a client that saw the end finds the
+  // entry.
+  if (on_end_) on_end_(status);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    end_message_ = message;
+    ended_at_ = Clock::now();
+    for (auto& sub : subscribers_) sub->queue.emplace_back(message, 0);
+    subscribers_.clear();
+  }
+  cv_.notify_all();
+}
+
+void ManagedProcess::Publish(json message, std::size_t bytes,
+                             std::optional<Clock::time_point> deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    bool full = std::any_of(
+        subscribers_.begin(), subscribers_.end(),
+        [](const auto& sub) { return sub->queued_bytes > kMaxQueuedBytes; });
+    if (!full) break;
+    cv_.wait_for(lock, std::chrono::milliseconds(100));
+    EnforceLifetime(deadline);
+  }
+  for (auto& sub : subscribers_) {
+    sub->queue.emplace_back(message, bytes);
+    sub->queued_bytes += bytes;
+  }
+  lock.unlock();
+  cv_.notify_all();
+}
+
+std::shared_ptr<ManagedProcess::Subscriber> ManagedProcess::Subscribe() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (end_message_) return nullptr;
+  auto sub = std::make_shared<Subscriber>();
+  subscribers_.push_back(sub);
+  return sub;
+}
+
+void ManagedProcess::Unsubscribe(const std::shared_ptr<Subscriber>& sub) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sub->attached = false;
+    subscribers_.erase(
+        std::remove(subscribers_.begin(), subscribers_.end(), sub),
+        subscribers_.end());
+    sub->queue.clear();
+    sub->queued_bytes = 0;
+  }
+  cv_.notify_all();  // the pump may be waiting for this one to drain
+}
+
+std::optional<json> ManagedProcess::Next(const std::shared_ptr<Subscriber>& sub,
+                                         Clock::time_point until) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_until(lock, until, [&] { return !sub->queue.empty(); });
+  if (sub->queue.empty()) return std::nullopt;
+  auto item = std::move(sub->queue.front());
+  sub->queue.pop_front();
+  sub->queued_bytes -= item.second;
+  lock.unlock();
+  cv_.notify_all();
+  return std::move(item.first);
+}
+
+bool ManagedProcess::Ended() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return end_message_.has_value();
+}
+
+std::optional<json> ManagedProcess::EndMessage() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return end_message_;
+}
+
+std::optional<Clock::time_point> ManagedProcess::EndedAt() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ended_at_;
+}
+
+bool ManagedProcess::LifetimeExpired() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lifetime_expired_;
+}
+
+// ---------------------------------------------------------------------------
+// ProcessTable
+
+void ProcessTable::Prune() const {
+  auto now = Clock::now();
+  processes_.erase(std::remove_if(processes_.begin(), processes_.end(),
+                                  [&](const auto& process) {
+                                    auto ended = process->EndedAt();
+                                    return ended &&
+                                           now - *ended > kEndedRetention;
+                                  }),
+                   processes_.end());
+}
+
+void ProcessTable::Add(std::shared_ptr<ManagedProcess> process) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prune();
+  processes_.push_back(std::move(process));
+}
+
+std::shared_ptr<ManagedProcess> ProcessTable::FindByPid(
+    std::uint32_t pid, bool include_ended) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prune();
+  std::shared_ptr<ManagedProcess> ended;
+  // Newest first: a pid reused inside the sandbox means the latest process.
+  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
+    if ((*it)->Pid() != pid) continue;
+    if (!(*it)->Ended()) return *it;
+    if (!ended) ended = *it;
+  }
+  return include_ended ? ended : nullptr;
+}
+
+std::shared_ptr<ManagedProcess> ProcessTable::FindByTag(
+    const std::string& tag, bool include_ended) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prune();
+  std::shared_ptr<ManagedProcess> ended;
+  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
+    if (!(*it)->Tag() || *(*it)->Tag() != tag) continue;
+    if (!(*it)->Ended()) return *it;
+    if (!ended) ended = *it;
+  }
+  return include_ended ? ended : nullptr;
+}
+
+std::vector<std::shared_ptr<ManagedProcess>> ProcessTable::Running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prune();
+  std::vector<std::shared_ptr<ManagedProcess>> running;
+  for (const auto& process : processes_) {
+    if (!process->Ended()) running.push_back(process);
+  }
+  return running;
+}
+
+// ---------------------------------------------------------------------------
+// Handlers
+
+void ProcessStart(EnvdCall& call, const json& request, StreamWriter& out) {
+  RequireObject(request);
+  auto sandbox = SandboxOf(call);
+  const json* process = Field(request, "process");
+  if (!process || !process->is_object()) {
+    throw ConnectError("invalid_argument", "missing process config");
+  }
+  std::string cmd = GetString(*process, "cmd");
+  if (cmd.empty()) throw ConnectError("invalid_argument", "missing cmd");
+  std::vector<std::string> args;
+  if (const json* list = Field(*process, "args")) {
+    if (!list->is_array()) {
+      throw ConnectError("invalid_argument", "field 'args' must be an array");
+    }
+    for (const auto& arg : *list) {
+      if (!arg.is_string()) {
+        throw ConnectError("invalid_argument", "args must be strings");
+      }
+      args.push_back(arg.get<std::string>());
+    }
+  }
+  std::map<std::string, std::string> envs;
+  if (const json* map = Field(*process, "envs")) {
+    if (!map->is_object()) {
+      throw ConnectError("invalid_argument", "field 'envs' must be an object");
+    }
+    for (const auto& [key, value] : map->items()) {
+      if (!value.is_string()) {
+        throw ConnectError("invalid_argument", "envs values must be strings");
+      }
+      envs[key] = value.get<std::string>();
+    }
+  }
+  const json* cwd_field = Field(*process, "cwd");
+  std::string cwd = cwd_field ? GetString(*process, "cwd") : "";
+  std::optional<std::string> tag;
+  if (Field(request, "tag")) tag = GetString(request, "tag");
+  bool stdin_pipe = true;  // absent: the old default, a pipe left open
+  if (const json* stdin_field = Field(request, "stdin")) {
+    if (!stdin_field->is_boolean()) {
+      throw ConnectError("invalid_argument", "field 'stdin' must be a bool");
+    }
+    stdin_pipe = stdin_field->get<bool>();
+  }
+
+  SandboxUser user = call.user;
+  if (user.name.empty()) {
+    auto fallback = sandbox->instance->LookupUser("user");
+    if (!fallback) throw ConnectError("internal", "no default user");
+    user = *fallback;
+  }
+  SpawnOptions options;
+  options.argv.push_back(cmd);
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.env = {{"PATH", kDefaultPath},
+                 {"HOME", user.home},
+                 {"USER", user.name},
+                 {"LOGNAME", user.name}};
+  for (const auto& [key, value] : sandbox->env_vars) options.env[key] = value;
+  for (const auto& [key, value] : envs) options.env[key] = value;
+  options.cwd = ExpandCwd(cwd, user);
+  options.user = user;
+  options.stdin_pipe = stdin_pipe;
+  if (const json* pty = Field(request, "pty")) {
+    options.pty = true;
+    if (const json* size = Field(*pty, "size")) {
+      std::uint32_t cols =
+          Field(*size, "cols") ? ParseUint32((*size)["cols"], "cols") : 0;
+      std::uint32_t rows =
+          Field(*size, "rows") ? ParseUint32((*size)["rows"], "rows") : 0;
+      if (cols > 0)
+        options.cols =
+            static_cast<std::uint16_t>(std::min<std::uint32_t>(cols, 65535));
+      if (rows > 0)
+        options.rows =
+            static_cast<std::uint16_t>(std::min<std::uint32_t>(rows, 65535));
+    }
+  }
+
+  std::unique_ptr<SandboxProcess> spawned;
+  try {
+    spawned = sandbox->instance->Spawn(options);
+  } catch (const SpawnError& e) {
+    throw ConnectError(
+        e.kind == "invalid_argument" ? "invalid_argument" : "internal",
+        e.what());
+  }
+  json config{{"cmd", cmd}};
+  if (!args.empty()) config["args"] = args;
+  if (!envs.empty()) config["envs"] = envs;
+  if (cwd_field) config["cwd"] = cwd;
+  auto managed = std::make_shared<ManagedProcess>(std::move(spawned), config,
+                                                  tag, options.pty);
+  auto sub = managed->Subscribe();
+  TableOf(*sandbox)->Add(managed);
+  std::uint32_t pid = managed->Pid();
+  sandbox->log.Add("info", "process started",
+                   {{"pid", std::to_string(pid)}, {"cmd", cmd}});
+  std::weak_ptr<LocalSandbox> weak = sandbox;
+  managed->Run(call.timeout, [weak, pid, cmd](const ExitStatus& status) {
+    if (auto owner = weak.lock()) {
+      owner->log.Add("info", "process ended",
+                     {{"pid", std::to_string(pid)},
+                      {"cmd", cmd},
+                      {"exitCode", std::to_string(status.exit_code)}});
+    }
+  });
+
+  if (!out.Send(Event("start", json{{"pid", pid}}))) {
+    managed->Unsubscribe(sub);
+    return;
+  }
+  auto result =
+      Forward(*managed, sub, out, call.keepalive_interval, std::nullopt);
+  if (result != ForwardResult::kEnded) {
+    // The client left; the process keeps running.
+    managed->Unsubscribe(sub);
+    return;
+  }
+  if (managed->LifetimeExpired()) {
+    throw ConnectError("deadline_exceeded",
+                       "process exceeded its timeout of " +
+                           std::to_string(call.timeout->count()) +
+                           " ms and was killed");
+  }
+}
+
+void ProcessConnect(EnvdCall& call, const json& request, StreamWriter& out) {
+  std::optional<Clock::time_point> deadline;
+  if (call.timeout && call.timeout->count() > 0) {
+    deadline = Clock::now() + *call.timeout;
+  }
+  auto process = Select(call, request, /*include_ended=*/true);
+  auto sub = process->Subscribe();
+  if (!out.Send(Event("start", json{{"pid", process->Pid()}}))) {
+    if (sub) process->Unsubscribe(sub);
+    return;
+  }
+  if (!sub) {
+    // Ended recently: replay its end.
+    out.Send(*process->EndMessage());
+    return;
+  }
+  auto result = Forward(*process, sub, out, call.keepalive_interval, deadline);
+  if (result == ForwardResult::kEnded) return;
+  process->Unsubscribe(sub);
+  if (result == ForwardResult::kDeadline) {
+    throw ConnectError("deadline_exceeded", "connect timed out");
+  }
+}
+
+json ProcessList(EnvdCall& call, const json& request) {
+  RequireObject(request);
+  auto table = TableOf(*SandboxOf(call));
+  json processes = json::array();
+  for (const auto& process : table->Running()) {
+    json info{{"config", process->Config()}, {"pid", process->Pid()}};
+    if (process->Tag()) info["tag"] = *process->Tag();
+    processes.push_back(std::move(info));
+  }
+  json response = json::object();
+  if (!processes.empty()) response["processes"] = std::move(processes);
+  return response;
+}
+
+json ProcessSendInput(EnvdCall& call, const json& request) {
+  auto process = Select(call, request, /*include_ended=*/false);
+  const json* input = Field(request, "input");
+  if (!input || !input->is_object()) {
+    throw ConnectError("unimplemented", "invalid input type");
+  }
+  if (const json* pty = Field(*input, "pty")) {
+    std::string data = DecodeBytes(*pty, "pty");
+    if (!process->IsPty()) {
+      throw ConnectError("internal", "pty not enabled for this process");
+    }
+    if (!process->Process().WriteInput(data)) {
+      throw ConnectError("internal", "error writing to pty");
+    }
+    return json::object();
+  }
+  if (const json* in = Field(*input, "stdin")) {
+    std::string data = DecodeBytes(*in, "stdin");
+    if (process->IsPty() || !process->Process().WriteInput(data)) {
+      throw ConnectError("internal", "stdin not enabled or closed");
+    }
+    return json::object();
+  }
+  throw ConnectError("unimplemented", "invalid input type");
+}
+
+json ProcessSendSignal(EnvdCall& call, const json& request) {
+  auto process = Select(call, request, /*include_ended=*/false);
+  const json* signal = Field(request, "signal");
+  int signo = 0;
+  if (signal && signal->is_string()) {
+    const std::string& name = signal->get_ref<const std::string&>();
+    if (name == "SIGNAL_SIGKILL" || name == "9") signo = SIGKILL;
+    if (name == "SIGNAL_SIGTERM" || name == "15") signo = SIGTERM;
+  } else if (signal && signal->is_number_integer()) {
+    auto number = signal->get<std::int64_t>();
+    if (number == 9) signo = SIGKILL;
+    if (number == 15) signo = SIGTERM;
+  }
+  if (signo == 0) {
+    throw ConnectError(
+        "unimplemented",
+        "invalid signal: " + (signal ? signal->dump() : "unset"));
+  }
+  process->Process().Signal(signo);
+  return json::object();
+}
+
+json ProcessCloseStdin(EnvdCall& call, const json& request) {
+  auto process = Select(call, request, /*include_ended=*/false);
+  if (process->IsPty()) {
+    throw ConnectError("unknown",
+                       "cannot close stdin for PTY process - send Ctrl+D "
+                       "(0x04) instead");
+  }
+  process->Process().CloseStdin();
+  return json::object();
+}
+
+json ProcessUpdate(EnvdCall& call, const json& request) {
+  auto process = Select(call, request, /*include_ended=*/false);
+  const json* pty = Field(request, "pty");
+  if (!pty) return json::object();
+  const json* size = Field(*pty, "size");
+  if (!size || !size->is_object()) {
+    throw ConnectError("invalid_argument", "missing pty size");
+  }
+  std::uint32_t cols =
+      Field(*size, "cols") ? ParseUint32((*size)["cols"], "cols") : 0;
+  std::uint32_t rows =
+      Field(*size, "rows") ? ParseUint32((*size)["rows"], "rows") : 0;
+  if (!process->IsPty() || cols == 0 || rows == 0 || cols > 65535 ||
+      rows > 65535 ||
+      !process->Process().Resize(static_cast<std::uint16_t>(cols),
+                                 static_cast<std::uint16_t>(rows))) {
+    throw ConnectError("internal", "error resizing pty");
+  }
+  return json::object();
+}
+
+void RegisterProcessService(RpcRegistry& registry) {
+  registry.AddStream("/process.Process/Start", ProcessStart);
+  registry.AddStream("/process.Process/Connect", ProcessConnect);
+  registry.AddUnary("/process.Process/List", ProcessList);
+  registry.AddUnary("/process.Process/SendInput", ProcessSendInput);
+  registry.AddUnary("/process.Process/SendSignal", ProcessSendSignal);
+  registry.AddUnary("/process.Process/CloseStdin", ProcessCloseStdin);
+  registry.AddUnary("/process.Process/Update", ProcessUpdate);
+}
+
+}  // namespace e2b_local
