@@ -1,0 +1,307 @@
+#include "internal/connect_client.hpp"
+
+#include "internal/url.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace e2b::internal {
+namespace {
+
+constexpr std::size_t kReadChunkBytes = std::size_t{64} << 10;
+constexpr std::size_t kMaxMessageChars = 1024;
+// Connect-Timeout-Ms allows at most 10 digits.
+constexpr long long kMaxConnectTimeoutMs = 9999999999LL;
+
+struct CodeStatus {
+  const char* code;
+  int status;
+};
+
+constexpr CodeStatus kCodeStatuses[] = {
+    {"canceled", 499},
+    {"unknown", 500},
+    {"invalid_argument", 400},
+    {"deadline_exceeded", 504},
+    {"not_found", 404},
+    {"already_exists", 409},
+    {"permission_denied", 403},
+    {"resource_exhausted", 429},
+    {"failed_precondition", 400},
+    {"aborted", 409},
+    {"out_of_range", 400},
+    {"unimplemented", 501},
+    {"internal", 500},
+    {"unavailable", 503},
+    {"data_loss", 500},
+    {"unauthenticated", 401},
+};
+
+// Keeps server text readable and bounded in an exception message: control
+// characters (a binary or HTML body) become spaces, and long text is cut.
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(std::min(text.size(), kMaxMessageChars));
+  for (char c : text) {
+    if (out.size() >= kMaxMessageChars) {
+      out.append("...");
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
+  }
+  const auto first = out.find_first_not_of(' ');
+  if (first == std::string::npos) return {};
+  const auto last = out.find_last_not_of(' ');
+  return out.substr(first, last - first + 1);
+}
+
+std::optional<nlohmann::json> ParseObject(std::string_view text) {
+  auto parsed =
+      nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+  return parsed;
+}
+
+// Protobuf strings are UTF-8; nlohmann refuses to serialise anything else.
+std::string DumpRequest(const nlohmann::json& request,
+                        const std::string& procedure) {
+  try {
+    return request.dump();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(0, procedure +
+                       ": request contains a string that is not "
+                       "valid UTF-8");
+  }
+}
+
+std::string ProcedureName(const std::string& procedure) {
+  return !procedure.empty() && procedure.front() == '/' ? procedure.substr(1)
+                                                        : procedure;
+}
+
+std::string StringField(const nlohmann::json& object, const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+int ConnectCodeHttpStatus(std::string_view code) {
+  for (const auto& entry : kCodeStatuses) {
+    if (code == entry.code) return entry.status;
+  }
+  return 500;
+}
+
+std::string ConnectCodeForHttpStatus(int status) {
+  switch (status) {
+    case 400:
+      return "internal";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "unimplemented";
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return "unavailable";
+    default:
+      return "unknown";
+  }
+}
+
+void ThrowConnectError(std::string_view code, std::string_view message) {
+  std::string text = Printable(message);
+  if (text.empty()) text = code.empty() ? "unknown" : Printable(code);
+  if (code == "deadline_exceeded") throw TimeoutError(text);
+  throw Error(ConnectCodeHttpStatus(code), text);
+}
+
+std::string ErrorBodyMessage(int status, std::string_view body) {
+  if (auto object = ParseObject(body)) {
+    std::string message = Printable(StringField(*object, "message"));
+    if (!message.empty()) return message;
+  }
+  std::string text = Printable(body);
+  if (!text.empty()) return text;
+  return "unexpected HTTP status " + std::to_string(status);
+}
+
+std::optional<std::string> EdgeSandboxNotFound(int status,
+                                               std::string_view body,
+                                               const std::string& fallback_id) {
+  if (status != 502) return std::nullopt;
+  auto object = ParseObject(body);
+  if (!object || !object->contains("sandboxId")) return std::nullopt;
+  std::string id = StringField(*object, "sandboxId");
+  return id.empty() ? fallback_id : id;
+}
+
+void ThrowConnectHttpError(int status, std::string_view body,
+                           const std::string& sandbox_id) {
+  if (auto id = EdgeSandboxNotFound(status, body, sandbox_id)) {
+    throw SandboxNotFoundError(*id, ErrorBodyMessage(status, body));
+  }
+  if (auto object = ParseObject(body)) {
+    const auto code = object->find("code");
+    // Only a string code is a Connect error; envd's own middleware answers
+    // {"code": <int>, "message": ..} and keeps its HTTP status.
+    if (code != object->end() && code->is_string()) {
+      ThrowConnectError(code->get<std::string>(),
+                        StringField(*object, "message"));
+    }
+  }
+  throw Error(status, ErrorBodyMessage(status, body));
+}
+
+std::string ReadErrorBody(BodyReader& body, std::size_t limit) {
+  std::string out;
+  char buffer[8192];
+  while (out.size() < limit) {
+    const std::size_t want = std::min(sizeof(buffer), limit - out.size());
+    const std::size_t got = body.Read(buffer, want);
+    if (got == 0) break;
+    out.append(buffer, got);
+  }
+  return out;
+}
+
+// ---- ConnectStreamReader ---------------------------------------------------
+
+ConnectStreamReader::ConnectStreamReader(std::unique_ptr<BodyReader> body,
+                                         std::string procedure,
+                                         std::size_t max_message_bytes)
+    : body_(std::move(body)),
+      procedure_(std::move(procedure)),
+      decoder_(max_message_bytes) {
+  procedure_ = ProcedureName(procedure_);
+}
+
+void ConnectStreamReader::Fail(const std::string& what) const {
+  throw Error(0, procedure_ + ": " + what);
+}
+
+std::optional<nlohmann::json> ConnectStreamReader::Next() {
+  while (!finished_) {
+    std::optional<Envelope> envelope;
+    try {
+      envelope = decoder_.Next();
+    } catch (const EnvelopeError& e) {
+      finished_ = true;
+      Fail(std::string("broken stream: ") + e.what());
+    }
+    if (envelope) {
+      if (envelope->Compressed()) {
+        finished_ = true;
+        Fail("compressed stream message although no compression was asked");
+      }
+      if (envelope->EndStream()) {
+        finished_ = true;
+        FinishStream(envelope->payload);
+        return std::nullopt;
+      }
+      auto message = ParseObject(envelope->payload);
+      if (!message) {
+        finished_ = true;
+        Fail("stream message is not a JSON object");
+      }
+      return message;
+    }
+    chunk_.resize(kReadChunkBytes);
+    const std::size_t got = body_->Read(chunk_.data(), chunk_.size());
+    if (got == 0) {
+      finished_ = true;
+      if (decoder_.HasPartial()) {
+        Fail("stream truncated inside a message");
+      }
+      Fail("stream ended without its end-of-stream message");
+    }
+    decoder_.Feed(std::string_view(chunk_.data(), got));
+  }
+  return std::nullopt;
+}
+
+void ConnectStreamReader::FinishStream(const std::string& payload) {
+  // An empty end-of-stream payload is read as "{}" (success).
+  if (payload.empty()) return;
+  auto end = ParseObject(payload);
+  if (!end) Fail("end-of-stream message is not a JSON object");
+  const auto error = end->find("error");
+  if (error == end->end() || error->is_null()) return;
+  if (!error->is_object()) Fail("end-of-stream error is not a JSON object");
+  std::string code = StringField(*error, "code");
+  if (code.empty()) code = "unknown";
+  ThrowConnectError(code, StringField(*error, "message"));
+}
+
+// ---- ConnectClient ---------------------------------------------------------
+
+ConnectClient::ConnectClient(std::shared_ptr<HttpTransport> transport,
+                             std::string base_url, std::string sandbox_id)
+    : transport_(std::move(transport)),
+      base_url_(std::move(base_url)),
+      sandbox_id_(std::move(sandbox_id)) {
+  if (!transport_) throw Error(0, "Connect client has no HTTP transport");
+}
+
+HttpRequest ConnectClient::MakeRequest(const ConnectCall& call,
+                                       const char* content_type,
+                                       std::string body) const {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = JoinUrl(base_url_, call.procedure);
+  request.headers = call.headers;
+  request.headers.emplace_back("Content-Type", content_type);
+  request.headers.emplace_back("Connect-Protocol-Version", "1");
+  if (call.server_timeout && call.server_timeout->count() > 0) {
+    const long long ms =
+        std::min<long long>(call.server_timeout->count(), kMaxConnectTimeoutMs);
+    request.headers.emplace_back("Connect-Timeout-Ms", std::to_string(ms));
+  }
+  request.body = std::move(body);
+  request.timeout = call.http_timeout;
+  request.context = call.context;
+  request.max_response_bytes = kMaxConnectMessageBytes;
+  request.operation = "POST " + call.procedure;
+  return request;
+}
+
+nlohmann::json ConnectClient::Unary(const ConnectCall& call,
+                                    const nlohmann::json& request) const {
+  HttpResponse response = transport_->Send(
+      MakeRequest(call, "application/json",
+                  DumpRequest(request, ProcedureName(call.procedure))));
+  if (response.status != 200) {
+    ThrowConnectHttpError(response.status, response.body, sandbox_id_);
+  }
+  if (response.body.empty()) return nlohmann::json::object();
+  auto message = ParseObject(response.body);
+  if (!message) {
+    throw Error(
+        0, ProcedureName(call.procedure) + ": response is not a JSON object");
+  }
+  return *message;
+}
+
+std::unique_ptr<ConnectStreamReader> ConnectClient::OpenServerStream(
+    const ConnectCall& call, const nlohmann::json& request) const {
+  std::unique_ptr<BodyReader> body = transport_->Open(MakeRequest(
+      call, "application/connect+json",
+      EncodeEnvelope(0, DumpRequest(request, ProcedureName(call.procedure)))));
+  if (body->Status() != 200) {
+    const int status = body->Status();
+    const std::string text = ReadErrorBody(*body, kMaxErrorBodyBytes);
+    ThrowConnectHttpError(status, text, sandbox_id_);
+  }
+  return std::make_unique<ConnectStreamReader>(std::move(body), call.procedure);
+}
+
+}  // namespace e2b::internal

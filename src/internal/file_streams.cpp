@@ -1,0 +1,106 @@
+#include "internal/file_streams.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace e2b::internal {
+
+// ---- BodyReaderStreambuf ---------------------------------------------------
+
+BodyReaderStreambuf::BodyReaderStreambuf(std::unique_ptr<BodyReader> body,
+                                         std::size_t chunk_bytes)
+    : body_(std::move(body)), buffer_(std::max<std::size_t>(chunk_bytes, 1)) {
+  setg(buffer_.data(), buffer_.data(), buffer_.data());
+}
+
+BodyReaderStreambuf::int_type BodyReaderStreambuf::underflow() {
+  if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+  if (failure_) std::rethrow_exception(failure_);
+  if (at_end_ || !body_) return traits_type::eof();
+  std::size_t got = 0;
+  try {
+    got = body_->Read(buffer_.data(), buffer_.size());
+  } catch (...) {
+    failure_ = std::current_exception();
+    body_.reset();  // abort the transfer now, not when the stream dies
+    throw;
+  }
+  if (got == 0) {
+    at_end_ = true;
+    body_.reset();  // finished: give the connection back early
+    return traits_type::eof();
+  }
+  setg(buffer_.data(), buffer_.data(), buffer_.data() + got);
+  return traits_type::to_int_type(*gptr());
+}
+
+std::streamsize BodyReaderStreambuf::showmanyc() {
+  // -1 tells istream::readsome that the end is reached.
+  return at_end_ && !failure_ ? -1 : 0;
+}
+
+BodyReaderStream::BodyReaderStream(std::unique_ptr<BodyReader> body,
+                                   std::size_t chunk_bytes)
+    : std::istream(nullptr), buffer_(std::move(body), chunk_bytes) {
+  rdbuf(&buffer_);
+}
+
+// ---- ConcatStreambuf -------------------------------------------------------
+
+ConcatStreambuf::ConcatStreambuf(std::size_t chunk_bytes)
+    : buffer_(std::max<std::size_t>(chunk_bytes, 1)) {
+  setg(buffer_.data(), buffer_.data(), buffer_.data());
+}
+
+void ConcatStreambuf::AddText(std::string text) {
+  if (text.empty()) return;
+  Part part;
+  part.text = std::move(text);
+  parts_.push_back(std::move(part));
+}
+
+void ConcatStreambuf::AddStream(std::istream& in) {
+  Part part;
+  part.stream = &in;
+  parts_.push_back(std::move(part));
+}
+
+ConcatStreambuf::int_type ConcatStreambuf::underflow() {
+  if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+  while (current_ < parts_.size()) {
+    Part& part = parts_[current_];
+    if (part.stream == nullptr) {
+      // Text parts are handed out in place; the next underflow moves on.
+      ++current_;
+      char* begin = part.text.data();
+      setg(begin, begin, begin + part.text.size());
+      return traits_type::to_int_type(*gptr());
+    }
+    std::istream& in = *part.stream;
+    std::streamsize got = 0;
+    try {
+      in.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+      got = in.gcount();
+    } catch (const std::ios_base::failure&) {
+      // The caller enabled exceptions on its stream: end of data raises
+      // failbit, which is not an error here; badbit is.
+      got = in.gcount();
+    }
+    if (in.bad()) throw Error(0, "reading the upload data failed");
+    if (got > 0) {
+      setg(buffer_.data(), buffer_.data(), buffer_.data() + got);
+      return traits_type::to_int_type(*gptr());
+    }
+    ++current_;
+  }
+  return traits_type::eof();
+}
+
+ConcatStream::ConcatStream(std::size_t chunk_bytes)
+    : std::istream(nullptr), buffer_(chunk_bytes) {
+  rdbuf(&buffer_);
+}
+
+}  // namespace e2b::internal
