@@ -113,11 +113,12 @@ inline std::string Envelope(const nlohmann::json& message) {
 }
 
 class EnvdFixture : public ::testing::Test {
- protected:
+ public:
   static constexpr const char* kOpen = "isbxopen";
   static constexpr const char* kSecure = "isbxsecure";
   static constexpr const char* kToken = "envd-token-123";
 
+ protected:
   void SetUp() override {
     signal(SIGPIPE, SIG_IGN);
     root_ = dir_.path() + "/open";
