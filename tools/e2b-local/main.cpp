@@ -1,0 +1,137 @@
+// e2b-local: an E2B-compatible local sandbox server. See config.hpp for the
+// command line and LOCAL_SERVER.md for what it promises.
+
+#include "config.hpp"
+#include "control/control_plane.hpp"
+#include "envd/envd_server.hpp"
+#include "http/server_setup.hpp"
+#include "runtime/sandbox_runtime.hpp"
+#include "sandbox/registry.hpp"
+#include "store/template_store.hpp"
+
+#include <httplib.h>
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace {
+
+std::string UrlHost(const std::string& host) {
+  if (host == "0.0.0.0" || host == "::" || host == "[::]") return "127.0.0.1";
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    return "[" + host + "]";
+  }
+  return host;
+}
+
+int Bind(httplib::Server& server, const std::string& host, int port) {
+  if (port == 0) return server.bind_to_any_port(host);
+  return server.bind_to_port(host, port) ? port : -1;
+}
+
+int Run(int argc, char** argv) {
+  // Blocked before any thread starts, so every thread inherits the mask and
+  // only sigwait below ever sees these signals.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  e2b_local::ServerConfig config;
+  try {
+    config =
+        e2b_local::ParseCommandLine(argc, argv, [](const std::string& name) {
+          const char* v = std::getenv(name.c_str());
+          return v == nullptr ? std::string() : std::string(v);
+        });
+  } catch (const e2b_local::UsageError& e) {
+    std::cerr << "e2b-local: " << e.what()
+              << "\nRun 'e2b-local --help' for the flags.\n";
+    return 2;
+  }
+  if (config.show_help) {
+    std::cout << e2b_local::HelpText();
+    return 0;
+  }
+
+  std::unique_ptr<e2b_local::SandboxRuntime> runtime;
+  std::unique_ptr<e2b_local::TemplateStore> store;
+  try {
+    runtime = e2b_local::MakeRuntime(config.isolation);
+    store = std::make_unique<e2b_local::TemplateStore>(config.state_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "e2b-local: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "e2b-local: isolation " << runtime->Name() << ", state in "
+            << config.state_dir << "\n";
+  e2b_local::SandboxRegistry registry(*runtime, *store);
+  e2b_local::ControlPlane control(registry, *store, config.api_keys);
+  e2b_local::EnvdServer envd(registry);
+
+  httplib::Server api_server, envd_server;
+  e2b_local::ConfigureServer(api_server,
+                             e2b_local::ListenerKind::kControlPlane);
+  e2b_local::ConfigureServer(envd_server, e2b_local::ListenerKind::kEnvd);
+  control.Mount(api_server);
+  envd.Mount(envd_server);
+
+  int api_port = Bind(api_server, config.host, config.api_port);
+  if (api_port <= 0) {
+    std::cerr << "e2b-local: cannot listen on " << config.host << ":"
+              << config.api_port << " (control plane)\n";
+    registry.Shutdown();
+    return 1;
+  }
+  int envd_port = Bind(envd_server, config.host, config.envd_port);
+  if (envd_port <= 0) {
+    std::cerr << "e2b-local: cannot listen on " << config.host << ":"
+              << config.envd_port << " (envd)\n";
+    registry.Shutdown();
+    return 1;
+  }
+  std::thread api_thread([&] { api_server.listen_after_bind(); });
+  std::thread envd_thread([&] { envd_server.listen_after_bind(); });
+
+  const std::string host = UrlHost(config.host);
+  std::printf("E2B_API_URL=http://%s:%d\nE2B_SANDBOX_URL=http://%s:%d\n",
+              host.c_str(), api_port, host.c_str(), envd_port);
+  std::printf("E2B_API_KEY=%s\n", config.api_keys.front().c_str());
+  std::fflush(stdout);
+  if (config.api_key_generated) {
+    std::cerr << "e2b-local: generated an API key (printed on stdout)\n";
+  }
+
+  int signo = 0;
+  while (sigwait(&stop_signals, &signo) != 0) {
+  }
+  std::cerr << "e2b-local: signal " << signo << ", shutting down\n";
+
+  // Stop accepting, then kill the sandboxes: that ends their processes and
+  // so the envd streams still holding connections open.
+  api_server.stop();
+  envd_server.stop();
+  registry.Shutdown();
+  api_thread.join();
+  envd_thread.join();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "e2b-local: " << e.what() << "\n";
+    return 1;
+  }
+}
