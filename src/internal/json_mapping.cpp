@@ -1,0 +1,470 @@
+#include "internal/json_mapping.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+
+namespace e2b {
+namespace internal {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void WrongType(const char* key, const char* expected,
+                            const json& value) {
+  throw JsonMappingError(std::string("field '") + key + "': expected " +
+                         expected + ", got " + value.type_name());
+}
+
+// The value of `key`, or null when the field is missing.
+const json* Field(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+// An integer in [lo, hi] from a JSON number or a decimal string.
+template <typename Int>
+Int ReadInteger(const char* key, const json& value) {
+  constexpr auto lo = std::numeric_limits<Int>::min();
+  constexpr auto hi = std::numeric_limits<Int>::max();
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    if (v > static_cast<std::uint64_t>(hi)) {
+      throw JsonMappingError(std::string("field '") + key +
+                             "': integer out of range");
+    }
+    return static_cast<Int>(v);
+  }
+  if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    if (v < static_cast<std::int64_t>(lo) ||
+        v > static_cast<std::int64_t>(hi)) {
+      throw JsonMappingError(std::string("field '") + key +
+                             "': integer out of range");
+    }
+    return static_cast<Int>(v);
+  }
+  if (value.is_number_float()) {
+    // 2.0 is an integer in JSON's eyes; 2.5 is not.
+    const double v = value.get<double>();
+    if (!std::isfinite(v) || std::floor(v) != v ||
+        v < static_cast<double>(lo) || v > static_cast<double>(hi)) {
+      throw JsonMappingError(std::string("field '") + key +
+                             "': expected an integer");
+    }
+    return static_cast<Int>(v);
+  }
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    Int v{};
+    const char* begin = text.data();
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(begin, end, v);
+    if (text.empty() || ec != std::errc() || ptr != end) {
+      throw JsonMappingError(std::string("field '") + key +
+                             "': expected an integer string");
+    }
+    return v;
+  }
+  WrongType(key, "an integer", value);
+}
+
+}  // namespace
+
+void RequireObject(const json& j, const char* what) {
+  if (!j.is_object()) {
+    throw JsonMappingError(std::string(what) +
+                           ": expected a JSON object, got " + j.type_name());
+  }
+}
+
+void ReadField(const json& j, const char* key, std::string& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  if (!v->is_string()) WrongType(key, "a string", *v);
+  out = v->get<std::string>();
+}
+
+void ReadField(const json& j, const char* key, int& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  out = ReadInteger<int>(key, *v);
+}
+
+void ReadField(const json& j, const char* key, std::int64_t& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  out = ReadInteger<std::int64_t>(key, *v);
+}
+
+void ReadField(const json& j, const char* key, double& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  if (v->is_number()) {
+    out = v->get<double>();
+    return;
+  }
+  if (v->is_string()) {
+    const auto& text = v->get_ref<const std::string&>();
+    try {
+      std::size_t used = 0;
+      const double parsed = std::stod(text, &used);
+      if (used == text.size()) {
+        out = parsed;
+        return;
+      }
+    } catch (const std::exception&) {
+      // Reported below.
+    }
+    throw JsonMappingError(std::string("field '") + key +
+                           "': expected a number string");
+  }
+  WrongType(key, "a number", *v);
+}
+
+void ReadField(const json& j, const char* key, bool& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  if (!v->is_boolean()) WrongType(key, "a boolean", *v);
+  out = v->get<bool>();
+}
+
+void ReadField(const json& j, const char* key,
+               std::optional<std::string>& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) {
+    out.reset();
+    return;
+  }
+  if (!v->is_string()) WrongType(key, "a string", *v);
+  out = v->get<std::string>();
+}
+
+void ReadField(const json& j, const char* key, std::vector<std::string>& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  if (!v->is_array()) WrongType(key, "an array of strings", *v);
+  out.clear();
+  for (const auto& item : *v) {
+    if (!item.is_string()) WrongType(key, "an array of strings", item);
+    out.push_back(item.get<std::string>());
+  }
+}
+
+void ReadField(const json& j, const char* key,
+               std::map<std::string, std::string>& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  if (!v->is_object()) WrongType(key, "an object", *v);
+  out.clear();
+  for (auto it = v->begin(); it != v->end(); ++it) {
+    // Log fields are meant to be strings; keep any other scalar readable
+    // instead of failing the whole call over one odd field.
+    out[it.key()] =
+        it.value().is_string() ? it.value().get<std::string>() : it->dump();
+  }
+}
+
+void from_json(const json& j, CreatedSandbox& out) {
+  RequireObject(j, "sandbox");
+  ReadField(j, "sandboxID", out.SandboxID);
+  ReadField(j, "templateID", out.TemplateID);
+  ReadField(j, "alias", out.Alias);
+  ReadField(j, "clientID", out.ClientID);
+  ReadField(j, "envdVersion", out.EnvdVersion);
+  ReadField(j, "envdAccessToken", out.EnvdAccessToken);
+  ReadField(j, "domain", out.Domain);
+}
+
+void ThrowMalformedResponse(const std::string& operation,
+                            const std::string& why) {
+  throw Error(0, "malformed response from " + operation + ": " + why);
+}
+
+json ParseJsonBody(std::string_view body, const std::string& operation) {
+  try {
+    return json::parse(body.begin(), body.end());
+  } catch (const json::parse_error& e) {
+    // nlohmann's own text quotes the input, which may hold a token.
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      ThrowMalformedResponse(operation, "empty body, expected JSON");
+    }
+    ThrowMalformedResponse(operation,
+                           "invalid JSON at byte " + std::to_string(e.byte));
+  }
+}
+
+json NewSandboxBody(const SandboxConfig& cfg) {
+  json body = json::object();
+  body["templateID"] = cfg.Template.empty() ? DefaultTemplate : cfg.Template;
+  body["timeout"] = cfg.Timeout == 0 ? DefaultTimeout : cfg.Timeout;
+  body["envVars"] = json::object();
+  for (const auto& [key, value] : cfg.EnvVars) body["envVars"][key] = value;
+  body["secure"] = true;
+  return body;
+}
+
+json CreateTemplateBody(const CreateTemplateConfig& cfg) {
+  json body = json::object();
+  body["name"] = cfg.Name;
+  if (!cfg.Tags.empty()) body["tags"] = cfg.Tags;
+  if (cfg.CPUCount > 0) body["cpuCount"] = cfg.CPUCount;
+  if (cfg.MemoryMB > 0) body["memoryMB"] = cfg.MemoryMB;
+  return body;
+}
+
+}  // namespace internal
+
+using internal::ReadField;
+using internal::RequireObject;
+using nlohmann::json;
+
+void from_json(const json& j, SandboxLifecycle& out) {
+  RequireObject(j, "lifecycle");
+  ReadField(j, "autoResume", out.AutoResume);
+  ReadField(j, "onTimeout", out.OnTimeout);
+}
+
+void from_json(const json& j, VolumeMount& out) {
+  RequireObject(j, "volume mount");
+  ReadField(j, "name", out.Name);
+  ReadField(j, "path", out.Path);
+}
+
+void from_json(const json& j, SandboxInfo& out) {
+  RequireObject(j, "sandbox");
+  ReadField(j, "sandboxID", out.ID);
+  ReadField(j, "alias", out.Alias);
+  ReadField(j, "clientID", out.ClientID);
+  ReadField(j, "templateID", out.Template);
+  ReadField(j, "state", out.State);
+  ReadField(j, "cpuCount", out.CPUCount);
+  ReadField(j, "memoryMB", out.MemoryMB);
+  ReadField(j, "diskSizeMB", out.DiskSizeMB);
+  ReadField(j, "startedAt", out.StartedAt);
+  ReadField(j, "endAt", out.EndAt);
+  ReadField(j, "envdVersion", out.EnvdVersion);
+  auto lifecycle = j.find("lifecycle");
+  if (lifecycle != j.end() && !lifecycle->is_null()) {
+    try {
+      from_json(*lifecycle, out.Lifecycle);
+    } catch (const internal::JsonMappingError& e) {
+      throw internal::JsonMappingError(std::string("field 'lifecycle': ") +
+                                       e.what());
+    }
+  }
+  auto mounts = j.find("volumeMounts");
+  if (mounts != j.end()) {
+    try {
+      internal::Decode(*mounts, out.VolumeMounts);
+    } catch (const internal::JsonMappingError& e) {
+      throw internal::JsonMappingError(std::string("field 'volumeMounts': ") +
+                                       e.what());
+    }
+  }
+}
+
+void from_json(const json& j, SandboxLogEntry& out) {
+  RequireObject(j, "log entry");
+  ReadField(j, "level", out.Level);
+  ReadField(j, "message", out.Message);
+  ReadField(j, "timestamp", out.Timestamp);
+  ReadField(j, "fields", out.Fields);
+}
+
+void from_json(const json& j, SandboxMetric& out) {
+  RequireObject(j, "metric");
+  ReadField(j, "cpuCount", out.CPUCount);
+  ReadField(j, "cpuUsedPct", out.CPUUsedPct);
+  ReadField(j, "memTotal", out.MemTotal);
+  ReadField(j, "memUsed", out.MemUsed);
+  ReadField(j, "memCache", out.MemCache);
+  ReadField(j, "diskTotal", out.DiskTotal);
+  ReadField(j, "diskUsed", out.DiskUsed);
+  ReadField(j, "timestamp", out.Timestamp);
+  ReadField(j, "timestampUnix", out.TimestampUnix);
+}
+
+void from_json(const json& j, SnapshotInfo& out) {
+  RequireObject(j, "snapshot");
+  ReadField(j, "snapshotID", out.SnapshotID);
+  ReadField(j, "names", out.Names);
+}
+
+void from_json(const json& j, TemplateInfo& out) {
+  RequireObject(j, "template");
+  ReadField(j, "templateID", out.TemplateID);
+  ReadField(j, "buildID", out.BuildID);
+  ReadField(j, "public", out.Public);
+  ReadField(j, "names", out.Names);
+  ReadField(j, "tags", out.Tags);
+  ReadField(j, "aliases", out.Aliases);
+}
+
+void from_json(const json& j, TemplateDetail& out) {
+  RequireObject(j, "template");
+  ReadField(j, "templateID", out.TemplateID);
+  ReadField(j, "buildID", out.BuildID);
+  ReadField(j, "cpuCount", out.CPUCount);
+  ReadField(j, "memoryMB", out.MemoryMB);
+  ReadField(j, "diskSizeMB", out.DiskSizeMB);
+  ReadField(j, "public", out.Public);
+  ReadField(j, "names", out.Names);
+  ReadField(j, "aliases", out.Aliases);
+  ReadField(j, "createdAt", out.CreatedAt);
+  ReadField(j, "updatedAt", out.UpdatedAt);
+  ReadField(j, "lastSpawnedAt", out.LastSpawnedAt);
+  ReadField(j, "spawnCount", out.SpawnCount);
+  ReadField(j, "buildCount", out.BuildCount);
+  ReadField(j, "envdVersion", out.EnvdVersion);
+  ReadField(j, "buildStatus", out.BuildStatus);
+}
+
+void from_json(const json& j, TemplateBuild& out) {
+  RequireObject(j, "build");
+  ReadField(j, "buildID", out.BuildID);
+  ReadField(j, "status", out.Status);
+  ReadField(j, "createdAt", out.CreatedAt);
+  ReadField(j, "updatedAt", out.UpdatedAt);
+  ReadField(j, "finishedAt", out.FinishedAt);
+  ReadField(j, "cpuCount", out.CPUCount);
+  ReadField(j, "memoryMB", out.MemoryMB);
+  ReadField(j, "diskSizeMB", out.DiskSizeMB);
+  ReadField(j, "envdVersion", out.EnvdVersion);
+}
+
+void from_json(const json& j, TemplateWithBuilds& out) {
+  RequireObject(j, "template");
+  ReadField(j, "templateID", out.TemplateID);
+  ReadField(j, "public", out.Public);
+  ReadField(j, "names", out.Names);
+  ReadField(j, "aliases", out.Aliases);
+  ReadField(j, "createdAt", out.CreatedAt);
+  ReadField(j, "updatedAt", out.UpdatedAt);
+  ReadField(j, "lastSpawnedAt", out.LastSpawnedAt);
+  ReadField(j, "spawnCount", out.SpawnCount);
+  auto builds = j.find("builds");
+  if (builds != j.end()) {
+    try {
+      internal::Decode(*builds, out.Builds);
+    } catch (const internal::JsonMappingError& e) {
+      throw internal::JsonMappingError(std::string("field 'builds': ") +
+                                       e.what());
+    }
+  }
+}
+
+void from_json(const json& j, BuildLogEntry& out) {
+  RequireObject(j, "log entry");
+  ReadField(j, "timestamp", out.Timestamp);
+  ReadField(j, "message", out.Message);
+  ReadField(j, "level", out.Level);
+  ReadField(j, "step", out.Step);
+}
+
+// ---- output: the wire names, every field (e2b-local and tests use these) --
+
+void to_json(json& j, const SandboxLifecycle& in) {
+  j = json{{"autoResume", in.AutoResume}, {"onTimeout", in.OnTimeout}};
+}
+
+void to_json(json& j, const VolumeMount& in) {
+  j = json{{"name", in.Name}, {"path", in.Path}};
+}
+
+void to_json(json& j, const SandboxInfo& in) {
+  j = json{{"sandboxID", in.ID},
+           {"alias", in.Alias},
+           {"clientID", in.ClientID},
+           {"templateID", in.Template},
+           {"state", in.State},
+           {"cpuCount", in.CPUCount},
+           {"memoryMB", in.MemoryMB},
+           {"diskSizeMB", in.DiskSizeMB},
+           {"startedAt", in.StartedAt},
+           {"endAt", in.EndAt},
+           {"envdVersion", in.EnvdVersion},
+           {"lifecycle", in.Lifecycle},
+           {"volumeMounts", in.VolumeMounts}};
+}
+
+void to_json(json& j, const SandboxLogEntry& in) {
+  j = json{{"level", in.Level},
+           {"message", in.Message},
+           {"timestamp", in.Timestamp},
+           {"fields", in.Fields}};
+}
+
+void to_json(json& j, const SandboxMetric& in) {
+  j = json{{"cpuCount", in.CPUCount},          {"cpuUsedPct", in.CPUUsedPct},
+           {"memTotal", in.MemTotal},          {"memUsed", in.MemUsed},
+           {"memCache", in.MemCache},          {"diskTotal", in.DiskTotal},
+           {"diskUsed", in.DiskUsed},          {"timestamp", in.Timestamp},
+           {"timestampUnix", in.TimestampUnix}};
+}
+
+void to_json(json& j, const SnapshotInfo& in) {
+  j = json{{"snapshotID", in.SnapshotID}, {"names", in.Names}};
+}
+
+void to_json(json& j, const TemplateInfo& in) {
+  j = json{{"templateID", in.TemplateID},
+           {"buildID", in.BuildID},
+           {"public", in.Public},
+           {"names", in.Names},
+           {"tags", in.Tags},
+           {"aliases", in.Aliases}};
+}
+
+void to_json(json& j, const TemplateDetail& in) {
+  j = json{{"templateID", in.TemplateID},
+           {"buildID", in.BuildID},
+           {"cpuCount", in.CPUCount},
+           {"memoryMB", in.MemoryMB},
+           {"diskSizeMB", in.DiskSizeMB},
+           {"public", in.Public},
+           {"names", in.Names},
+           {"aliases", in.Aliases},
+           {"createdAt", in.CreatedAt},
+           {"updatedAt", in.UpdatedAt},
+           {"lastSpawnedAt",
+            in.LastSpawnedAt ? json(*in.LastSpawnedAt) : json(nullptr)},
+           {"spawnCount", in.SpawnCount},
+           {"buildCount", in.BuildCount},
+           {"envdVersion", in.EnvdVersion},
+           {"buildStatus", in.BuildStatus}};
+}
+
+void to_json(json& j, const TemplateBuild& in) {
+  j = json{{"buildID", in.BuildID},        {"status", in.Status},
+           {"createdAt", in.CreatedAt},    {"updatedAt", in.UpdatedAt},
+           {"finishedAt", in.FinishedAt},  {"cpuCount", in.CPUCount},
+           {"memoryMB", in.MemoryMB},      {"diskSizeMB", in.DiskSizeMB},
+           {"envdVersion", in.EnvdVersion}};
+}
+
+void to_json(json& j, const TemplateWithBuilds& in) {
+  j = json{{"templateID", in.TemplateID},
+           {"public", in.Public},
+           {"names", in.Names},
+           {"aliases", in.Aliases},
+           {"createdAt", in.CreatedAt},
+           {"updatedAt", in.UpdatedAt},
+           {"lastSpawnedAt",
+            in.LastSpawnedAt ? json(*in.LastSpawnedAt) : json(nullptr)},
+           {"spawnCount", in.SpawnCount},
+           {"builds", in.Builds}};
+}
+
+void to_json(json& j, const BuildLogEntry& in) {
+  j = json{{"timestamp", in.Timestamp},
+           {"message", in.Message},
+           {"level", in.Level},
+           {"step", in.Step}};
+}
+
+}  // namespace e2b

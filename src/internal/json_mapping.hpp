@@ -1,0 +1,180 @@
+#ifndef E2B_INTERNAL_JSON_MAPPING_HPP_
+#define E2B_INTERNAL_JSON_MAPPING_HPP_
+
+// Wire mapping of every control-plane type (PROTOCOL.md section 2.2), kept
+// out of the public structs. Input is lenient: a missing or null field keeps
+// its default, unknown fields are ignored, integers may arrive as numbers or
+// as decimal strings. A field of the wrong type throws JsonMappingError;
+// ParseResponse turns that (and invalid JSON) into e2b::Error(0, "malformed
+// response from <operation>: ...").
+
+#include <e2b/types.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace e2b {
+
+namespace internal {
+
+/// A JSON value does not have the shape a type needs. The message names the
+/// field, never its value (values may be secrets such as access tokens).
+class JsonMappingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The Sandbox object of create/resume/connect answers.
+struct CreatedSandbox {
+  std::string SandboxID;
+  std::string TemplateID;
+  std::string Alias;
+  std::string ClientID;
+  std::string EnvdVersion;
+  std::string EnvdAccessToken;
+  std::string Domain;
+};
+
+void from_json(const nlohmann::json& j, CreatedSandbox& out);
+
+/// Throws e2b::Error(0, "malformed response from <operation>: <why>").
+[[noreturn]] void ThrowMalformedResponse(const std::string& operation,
+                                         const std::string& why);
+
+/// Parses `body` as JSON; invalid JSON throws as ThrowMalformedResponse
+/// (naming the byte offset, never the content).
+nlohmann::json ParseJsonBody(std::string_view body,
+                             const std::string& operation);
+
+/// The request body of POST /sandboxes: template and timeout with their
+/// defaults applied, envVars, and secure: true (so envd demands a token).
+nlohmann::json NewSandboxBody(const SandboxConfig& cfg);
+
+/// The request body of POST /v3/templates; optional fields only when set.
+nlohmann::json CreateTemplateBody(const CreateTemplateConfig& cfg);
+
+// Field readers shared by the from_json overloads; `key` is named in errors.
+void ReadField(const nlohmann::json& j, const char* key, std::string& out);
+void ReadField(const nlohmann::json& j, const char* key, int& out);
+void ReadField(const nlohmann::json& j, const char* key, std::int64_t& out);
+void ReadField(const nlohmann::json& j, const char* key, double& out);
+void ReadField(const nlohmann::json& j, const char* key, bool& out);
+void ReadField(const nlohmann::json& j, const char* key,
+               std::optional<std::string>& out);
+void ReadField(const nlohmann::json& j, const char* key,
+               std::vector<std::string>& out);
+void ReadField(const nlohmann::json& j, const char* key,
+               std::map<std::string, std::string>& out);
+
+/// Throws JsonMappingError unless `j` is an object (`what` names it).
+void RequireObject(const nlohmann::json& j, const char* what);
+
+}  // namespace internal
+
+// ADL hooks for the public types (nlohmann finds them in namespace e2b).
+void from_json(const nlohmann::json& j, SandboxLifecycle& out);
+void from_json(const nlohmann::json& j, VolumeMount& out);
+void from_json(const nlohmann::json& j, SandboxInfo& out);
+void from_json(const nlohmann::json& j, SandboxLogEntry& out);
+void from_json(const nlohmann::json& j, SandboxMetric& out);
+void from_json(const nlohmann::json& j, SnapshotInfo& out);
+void from_json(const nlohmann::json& j, TemplateInfo& out);
+void from_json(const nlohmann::json& j, TemplateDetail& out);
+void from_json(const nlohmann::json& j, TemplateBuild& out);
+void from_json(const nlohmann::json& j, TemplateWithBuilds& out);
+void from_json(const nlohmann::json& j, BuildLogEntry& out);
+
+void to_json(nlohmann::json& j, const SandboxLifecycle& in);
+void to_json(nlohmann::json& j, const VolumeMount& in);
+void to_json(nlohmann::json& j, const SandboxInfo& in);
+void to_json(nlohmann::json& j, const SandboxLogEntry& in);
+void to_json(nlohmann::json& j, const SandboxMetric& in);
+void to_json(nlohmann::json& j, const SnapshotInfo& in);
+void to_json(nlohmann::json& j, const TemplateInfo& in);
+void to_json(nlohmann::json& j, const TemplateDetail& in);
+void to_json(nlohmann::json& j, const TemplateBuild& in);
+void to_json(nlohmann::json& j, const TemplateWithBuilds& in);
+void to_json(nlohmann::json& j, const BuildLogEntry& in);
+
+namespace internal {
+
+/// Converts `j` to T through the from_json overloads (found by ADL).
+template <typename T>
+void Decode(const nlohmann::json& j, T& out) {
+  from_json(j, out);
+}
+
+/// A JSON array of T (null = empty).
+template <typename T>
+void Decode(const nlohmann::json& j, std::vector<T>& out) {
+  out.clear();
+  if (j.is_null()) return;
+  if (!j.is_array()) throw JsonMappingError("expected a JSON array");
+  out.reserve(j.size());
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    T item{};
+    try {
+      Decode(j[i], item);
+    } catch (const JsonMappingError& e) {
+      throw JsonMappingError("item " + std::to_string(i) + ": " + e.what());
+    }
+    out.push_back(std::move(item));
+  }
+}
+
+/// `{"<key>": [T...]}` (the logs answers); a missing or null array is
+/// empty.
+template <typename T>
+std::vector<T> ReadArrayField(const nlohmann::json& j, const char* key) {
+  RequireObject(j, "response");
+  std::vector<T> out;
+  auto it = j.find(key);
+  if (it == j.end()) return out;
+  try {
+    Decode(*it, out);
+  } catch (const JsonMappingError& e) {
+    throw JsonMappingError(std::string("field '") + key + "': " + e.what());
+  }
+  return out;
+}
+
+/// Parses `body` and converts it to T; every failure is an e2b::Error(0,
+/// "malformed response from <operation>: ...").
+template <typename T>
+T ParseResponse(std::string_view body, const std::string& operation) {
+  const nlohmann::json j = ParseJsonBody(body, operation);
+  try {
+    T out{};
+    Decode(j, out);
+    return out;
+  } catch (const JsonMappingError& e) {
+    ThrowMalformedResponse(operation, e.what());
+  }
+}
+
+/// As ParseResponse, for the `{"<key>": [T...]}` answers.
+template <typename T>
+std::vector<T> ParseArrayField(std::string_view body, const char* key,
+                               const std::string& operation) {
+  const nlohmann::json j = ParseJsonBody(body, operation);
+  try {
+    return ReadArrayField<T>(j, key);
+  } catch (const JsonMappingError& e) {
+    ThrowMalformedResponse(operation, e.what());
+  }
+}
+
+}  // namespace internal
+
+}  // namespace e2b
+
+#endif  // E2B_INTERNAL_JSON_MAPPING_HPP_

@@ -1,0 +1,105 @@
+// The functional options of every call: each one sets one field of its
+// call's parameter struct.
+
+#include <e2b/options.hpp>
+
+#include <utility>
+
+namespace e2b {
+
+LogsOption WithDirection(std::string direction) {
+  return LogsOption(
+      [v = std::move(direction)](LogsParams& p) { p.Direction = v; });
+}
+
+LogsOption WithLevel(std::string level) {
+  return LogsOption([v = std::move(level)](LogsParams& p) { p.Level = v; });
+}
+
+LogsOption WithLimit(int limit) {
+  return LogsOption([limit](LogsParams& p) { p.Limit = limit; });
+}
+
+LogsOption WithSearch(std::string query) {
+  return LogsOption([v = std::move(query)](LogsParams& p) { p.Search = v; });
+}
+
+ListSnapshotsOption WithSnapshotLimit(int limit) {
+  return ListSnapshotsOption(
+      [limit](ListSnapshotsParams& p) { p.Limit = limit; });
+}
+
+ListSnapshotsOption WithSnapshotNextToken(std::string token) {
+  return ListSnapshotsOption(
+      [v = std::move(token)](ListSnapshotsParams& p) { p.NextToken = v; });
+}
+
+ListSnapshotsOption WithSnapshotSandboxID(std::string sandbox_id) {
+  return ListSnapshotsOption(
+      [v = std::move(sandbox_id)](ListSnapshotsParams& p) { p.SandboxID = v; });
+}
+
+GetTemplateOption WithTemplateBuildsLimit(int limit) {
+  return GetTemplateOption([limit](GetTemplateParams& p) { p.Limit = limit; });
+}
+
+GetTemplateOption WithTemplateBuildsNextToken(std::string token) {
+  return GetTemplateOption(
+      [v = std::move(token)](GetTemplateParams& p) { p.NextToken = v; });
+}
+
+BuildLogOption WithBuildLogCursor(std::int64_t ms) {
+  return BuildLogOption([ms](BuildLogParams& p) { p.Cursor = ms; });
+}
+
+BuildLogOption WithBuildLogDirection(std::string direction) {
+  return BuildLogOption(
+      [v = std::move(direction)](BuildLogParams& p) { p.Direction = v; });
+}
+
+BuildLogOption WithBuildLogLevel(std::string level) {
+  return BuildLogOption(
+      [v = std::move(level)](BuildLogParams& p) { p.Level = v; });
+}
+
+BuildLogOption WithBuildLogLimit(int limit) {
+  return BuildLogOption([limit](BuildLogParams& p) { p.Limit = limit; });
+}
+
+BuildLogOption WithBuildLogSource(std::string source) {
+  return BuildLogOption(
+      [v = std::move(source)](BuildLogParams& p) { p.Source = v; });
+}
+
+RunOption WithEnv(std::map<std::string, std::string> envs) {
+  // Several WithEnv options add up; a later one wins for the same name.
+  return RunOption([v = std::move(envs)](RunParams& p) {
+    for (const auto& [key, value] : v) p.EnvVars[key] = value;
+  });
+}
+
+RunOption WithCwd(std::string cwd) {
+  return RunOption([v = std::move(cwd)](RunParams& p) { p.Cwd = v; });
+}
+
+RunOption WithUser(std::string user) {
+  return RunOption([v = std::move(user)](RunParams& p) { p.User = v; });
+}
+
+RunOption WithTimeout(std::chrono::milliseconds timeout) {
+  return RunOption([timeout](RunParams& p) { p.Timeout = timeout; });
+}
+
+FileUserOption WithFileUser(std::string user) {
+  return FileUserOption(std::move(user));
+}
+
+ReadOption WithReadTimeout(std::chrono::milliseconds timeout) {
+  return ReadOption([timeout](ReadParams& p) { p.Timeout = timeout; });
+}
+
+WriteOption WithWriteTimeout(std::chrono::milliseconds timeout) {
+  return WriteOption([timeout](WriteParams& p) { p.Timeout = timeout; });
+}
+
+}  // namespace e2b
