@@ -19,7 +19,10 @@ namespace e2b_test {
 
 struct RecordedRequest {
   std::string method;
+  /// Decoded, as httplib routes on it.
   std::string path;
+  /// The path exactly as sent, still percent-encoded.
+  std::string raw_path;
   /// Exactly as sent, still percent-encoded, without '?'.
   std::string raw_query;
   httplib::Headers headers;

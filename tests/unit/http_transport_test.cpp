@@ -1,0 +1,666 @@
+#include "internal/http_transport.hpp"
+
+#include "support/test_server.hpp"
+
+#include <e2b/errors.hpp>
+#include <e2b/http_client.hpp>
+#include <e2b/version.hpp>
+
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace e2b::internal {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// A byte pattern whose every position is predictable, so a body can be
+// checked without keeping a copy of it.
+char PatternByte(std::uint64_t i) {
+  return static_cast<char>((i * 131 + i / 251) & 0xff);
+}
+
+std::string Pattern(std::size_t size) {
+  std::string out(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) out[i] = PatternByte(i);
+  return out;
+}
+
+std::string HeaderOf(const e2b_test::RecordedRequest& request,
+                     const std::string& name) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? std::string("<absent>") : it->second;
+}
+
+class HttpTransportTest : public ::testing::Test {
+ protected:
+  void TearDown() override { release_.store(true); }
+
+  HttpRequest Request(const std::string& method, const std::string& path) {
+    HttpRequest request;
+    request.method = method;
+    request.url = server_.url() + path;
+    return request;
+  }
+
+  // A handler that never answers until the test ends (bounded, so the
+  // server can always shut down).
+  void RegisterStall(const std::string& path) {
+    server_.server().Get(
+        path, [this](const httplib::Request&, httplib::Response& response) {
+          auto until = Clock::now() + std::chrono::seconds(8);
+          while (!release_.load() && Clock::now() < until) {
+            std::this_thread::sleep_for(milliseconds(10));
+          }
+          response.set_content("late", "text/plain");
+        });
+  }
+
+  std::atomic<bool> release_{false};
+  e2b_test::TestServer server_;
+  std::shared_ptr<HttpTransport> transport_ = MakeCurlTransport({});
+};
+
+TEST_F(HttpTransportTest, SendsExactRequestOnTheWire) {
+  server_.server().Post("/sandboxes/a/b", [](const httplib::Request&,
+                                             httplib::Response& response) {
+    response.status = 201;
+    response.set_header("X-Reply", "yes");
+    response.set_content(R"({"ok":true})", "application/json");
+  });
+  server_.Start();
+
+  HttpRequest request = Request("POST", "/sandboxes/a%2Fb?x=a%2Fb%20c&y=");
+  request.headers = {{"Content-Type", "application/json"},
+                     {"X-API-Key", "key-123"},
+                     {"X-Empty", ""}};
+  request.body = R"({"templateID":"base"})";
+  HttpResponse response = transport_->Send(request);
+
+  EXPECT_EQ(response.status, 201);
+  EXPECT_EQ(response.body, R"({"ok":true})");
+  EXPECT_EQ(response.Header("x-reply"), "yes");
+  EXPECT_EQ(response.Header("CONTENT-TYPE"), "application/json");
+
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& seen = requests[0];
+  EXPECT_EQ(seen.method, "POST");
+  EXPECT_EQ(seen.raw_path, "/sandboxes/a%2Fb");
+  EXPECT_EQ(seen.path, "/sandboxes/a/b");
+  EXPECT_EQ(seen.raw_query, "x=a%2Fb%20c&y=");
+  EXPECT_EQ(seen.body, R"({"templateID":"base"})");
+  EXPECT_EQ(HeaderOf(seen, "Content-Type"), "application/json");
+  EXPECT_EQ(HeaderOf(seen, "X-API-Key"), "key-123");
+  EXPECT_EQ(HeaderOf(seen, "Content-Length"),
+            std::to_string(request.body.size()));
+  EXPECT_EQ(HeaderOf(seen, "User-Agent"), UserAgent());
+  EXPECT_EQ(HeaderOf(seen, "Accept-Encoding"), "<absent>");
+  EXPECT_EQ(HeaderOf(seen, "Expect"), "<absent>");
+  EXPECT_EQ(HeaderOf(seen, "Transfer-Encoding"), "<absent>");
+}
+
+TEST_F(HttpTransportTest, GetAndDeleteSendNoBody) {
+  server_.server().Get(
+      "/a", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content("got", "text/plain");
+      });
+  server_.server().Delete(
+      "/a", [](const httplib::Request&, httplib::Response& response) {
+        response.status = 204;
+      });
+  server_.Start();
+
+  EXPECT_EQ(transport_->Send(Request("GET", "/a")).body, "got");
+  HttpResponse deleted = transport_->Send(Request("DELETE", "/a"));
+  EXPECT_EQ(deleted.status, 204);
+  EXPECT_EQ(deleted.body, "");
+
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[1].method, "DELETE");
+  for (const auto& seen : requests) {
+    EXPECT_EQ(HeaderOf(seen, "Content-Length"), "<absent>");
+    EXPECT_EQ(HeaderOf(seen, "Transfer-Encoding"), "<absent>");
+    EXPECT_EQ(seen.body, "");
+  }
+}
+
+TEST_F(HttpTransportTest, PostWithoutBodySendsZeroContentLength) {
+  server_.server().Post(
+      "/pause", [](const httplib::Request&, httplib::Response& response) {
+        response.status = 204;
+      });
+  server_.Start();
+  EXPECT_EQ(transport_->Send(Request("POST", "/pause")).status, 204);
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(HeaderOf(requests[0], "Content-Length"), "0");
+  EXPECT_EQ(HeaderOf(requests[0], "Content-Type"), "<absent>");
+}
+
+TEST_F(HttpTransportTest, StatusesAreDataNotErrors) {
+  server_.server().Get(
+      "/missing", [](const httplib::Request&, httplib::Response& response) {
+        response.status = 404;
+        response.set_content(R"({"message":"nope"})", "application/json");
+      });
+  server_.server().Get(
+      "/broken", [](const httplib::Request&, httplib::Response& response) {
+        response.status = 503;
+      });
+  server_.server().Get(
+      "/moved", [](const httplib::Request&, httplib::Response& response) {
+        response.status = 302;
+        response.set_header("Location", "/missing");
+      });
+  server_.Start();
+
+  HttpResponse missing = transport_->Send(Request("GET", "/missing"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, R"({"message":"nope"})");
+  EXPECT_EQ(transport_->Send(Request("GET", "/broken")).status, 503);
+  // Redirects are not followed: the caller sees the 302 itself.
+  HttpResponse moved = transport_->Send(Request("GET", "/moved"));
+  EXPECT_EQ(moved.status, 302);
+  EXPECT_EQ(moved.Header("location"), "/missing");
+  EXPECT_EQ(server_.requests().size(), 3u);
+}
+
+TEST_F(HttpTransportTest, ResponseHeadersKeepNamesAndRepeats) {
+  server_.server().Get(
+      "/h", [](const httplib::Request&, httplib::Response& response) {
+        response.set_header("X-Next-Token", "abc");
+        response.set_header("Set-Cookie", "a=1");
+        response.set_header("Set-Cookie", "b=2");
+      });
+  server_.Start();
+  HttpResponse response = transport_->Send(Request("GET", "/h"));
+  EXPECT_EQ(FindHeader(response.headers, "x-next-token"), "abc");
+  int cookies = 0;
+  bool exact_name = false;
+  for (const auto& [name, value] : response.headers) {
+    if (name == "Set-Cookie") ++cookies;
+    if (name == "X-Next-Token") exact_name = true;
+  }
+  EXPECT_EQ(cookies, 2);
+  EXPECT_TRUE(exact_name);
+  EXPECT_EQ(FindHeader(response.headers, "X-Absent"), std::nullopt);
+}
+
+TEST_F(HttpTransportTest, RequestUserAgentWins) {
+  server_.server().Get("/ua",
+                       [](const httplib::Request&, httplib::Response&) {});
+  server_.Start();
+  HttpRequest request = Request("GET", "/ua");
+  request.headers = {{"user-agent", "custom/1"}};
+  transport_->Send(request);
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].headers.count("User-Agent"), 1u);
+  EXPECT_EQ(HeaderOf(requests[0], "User-Agent"), "custom/1");
+}
+
+TEST(UserAgentTest, NamesLibraryAndVersion) {
+  EXPECT_EQ(UserAgent(), std::string("e2b-cpp/") + E2B_VERSION_STRING);
+  EXPECT_EQ(UserAgent(), std::string("e2b-cpp/") + e2b::Version());
+}
+
+TEST_F(HttpTransportTest, ThousandSequentialCallsShareOneConnection) {
+  server_.server().Get(
+      "/ping", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content("pong", "text/plain");
+      });
+  server_.Start();
+  for (int i = 0; i < 1000; ++i) {
+    HttpResponse response = transport_->Send(Request("GET", "/ping"));
+    ASSERT_EQ(response.status, 200) << "call " << i;
+    ASSERT_EQ(response.body, "pong");
+  }
+  EXPECT_EQ(server_.requests().size(), 1000u);
+  EXPECT_EQ(server_.connections(), 1u);
+}
+
+TEST_F(HttpTransportTest, ManyThreadsShareOneTransport) {
+  server_.server().Post("/echo", [](const httplib::Request& request,
+                                    httplib::Response& response) {
+    response.set_content(request.body, "text/plain");
+  });
+  server_.Start();
+  constexpr int kThreads = 32;
+  constexpr int kCalls = 50;
+  std::atomic<int> ok{0};
+  std::mutex errors_mutex;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        HttpRequest request = Request("POST", "/echo");
+        request.body = std::to_string(t) + ":" + std::to_string(i);
+        try {
+          HttpResponse response = transport_->Send(request);
+          if (response.status == 200 && response.body == request.body) ++ok;
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> lock(errors_mutex);
+          errors.push_back(e.what());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), kThreads * kCalls);
+  for (std::size_t i = 0; i < errors.size() && i < 5; ++i) {
+    ADD_FAILURE() << errors[i];
+  }
+  // Pooled: far fewer connections than calls.
+  EXPECT_LE(server_.connections(), static_cast<std::size_t>(kThreads) * 2);
+}
+
+TEST_F(HttpTransportTest, StreamsLargeBodyInSmallPieces) {
+  constexpr std::uint64_t kSize = std::uint64_t{64} << 20;
+  server_.server().Get(
+      "/big", [](const httplib::Request&, httplib::Response& response) {
+        response.set_chunked_content_provider(
+            "application/octet-stream",
+            [](std::size_t offset, httplib::DataSink& sink) {
+              if (offset >= kSize) {
+                sink.done();
+                return true;
+              }
+              std::string chunk(
+                  std::min<std::uint64_t>(64 * 1024, kSize - offset), '\0');
+              for (std::size_t i = 0; i < chunk.size(); ++i) {
+                chunk[i] = PatternByte(offset + i);
+              }
+              return sink.write(chunk.data(), chunk.size());
+            });
+      });
+  server_.Start();
+
+  auto reader = transport_->Open(Request("GET", "/big"));
+  EXPECT_EQ(reader->Status(), 200);
+  EXPECT_EQ(FindHeader(reader->Headers(), "content-type"),
+            "application/octet-stream");
+  std::uint64_t total = 0;
+  std::uint64_t mismatches = 0;
+  char buffer[4096];
+  while (std::size_t n = reader->Read(buffer, sizeof buffer)) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (buffer[i] != PatternByte(total + i)) ++mismatches;
+    }
+    total += n;
+  }
+  EXPECT_EQ(total, kSize);
+  EXPECT_EQ(mismatches, 0u);
+  EXPECT_EQ(reader->Read(buffer, sizeof buffer), 0u);
+}
+
+TEST_F(HttpTransportTest, DestroyingReaderMidBodyAbortsCleanly) {
+  std::atomic<bool> provider_stopped{false};
+  server_.server().Get(
+      "/endless", [&](const httplib::Request&, httplib::Response& response) {
+        response.set_chunked_content_provider(
+            "application/octet-stream",
+            [&](std::size_t offset, httplib::DataSink& sink) {
+              // Far more than anyone reads; stops when the client goes away.
+              if (offset >= (std::size_t{1} << 30)) {
+                sink.done();
+                return true;
+              }
+              std::string chunk(64 * 1024, 'x');
+              return sink.write(chunk.data(), chunk.size());
+            },
+            [&](bool) { provider_stopped = true; });
+      });
+  server_.server().Get(
+      "/after", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content("still fine", "text/plain");
+      });
+  server_.Start();
+
+  {
+    auto reader = transport_->Open(Request("GET", "/endless"));
+    char buffer[8192];
+    std::size_t total = 0;
+    while (total < (1u << 20)) {
+      std::size_t n = reader->Read(buffer, sizeof buffer);
+      ASSERT_GT(n, 0u);
+      total += n;
+    }
+  }
+  EXPECT_EQ(transport_->Send(Request("GET", "/after")).body, "still fine");
+  // The server notices the closed connection instead of sending 1 GiB.
+  auto until = Clock::now() + std::chrono::seconds(5);
+  while (!provider_stopped && Clock::now() < until) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(provider_stopped.load());
+}
+
+TEST_F(HttpTransportTest, OpenDeliversStatusAndSmallBody) {
+  server_.server().Get(
+      "/small", [](const httplib::Request&, httplib::Response& response) {
+        response.status = 404;
+        response.set_content("not here", "text/plain");
+      });
+  server_.Start();
+  auto reader = transport_->Open(Request("GET", "/small"));
+  EXPECT_EQ(reader->Status(), 404);
+  EXPECT_EQ(reader->ReadAll(1024), "not here");
+}
+
+TEST_F(HttpTransportTest, ReadAllEnforcesLimit) {
+  server_.server().Get(
+      "/kb", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content(std::string(100000, 'k'), "text/plain");
+      });
+  server_.Start();
+  auto reader = transport_->Open(Request("GET", "/kb"));
+  EXPECT_THROW(reader->ReadAll(1000), e2b::Error);
+  auto whole = transport_->Open(Request("GET", "/kb"));
+  EXPECT_EQ(whole->ReadAll(100000).size(), 100000u);
+}
+
+TEST_F(HttpTransportTest, StreamsUploadChunkedWhenSizeUnknown) {
+  server_.server().Post("/upload", [](const httplib::Request& request,
+                                      httplib::Response& response) {
+    response.set_content(std::to_string(request.body.size()), "text/plain");
+  });
+  server_.Start();
+  const std::string payload = Pattern(5 << 20);
+  std::istringstream stream(payload);
+  HttpRequest request = Request("POST", "/upload");
+  request.headers = {{"Content-Type", "application/octet-stream"}};
+  request.body_stream = &stream;
+  HttpResponse response = transport_->Send(request);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, std::to_string(payload.size()));
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(HeaderOf(requests[0], "Transfer-Encoding"), "chunked");
+  EXPECT_EQ(HeaderOf(requests[0], "Expect"), "<absent>");
+  EXPECT_TRUE(requests[0].body == payload) << "body differs";
+}
+
+TEST_F(HttpTransportTest, StreamsUploadWithContentLengthWhenSizeKnown) {
+  server_.server().Put("/upload", [](const httplib::Request& request,
+                                     httplib::Response& response) {
+    response.set_content(std::to_string(request.body.size()), "text/plain");
+  });
+  server_.Start();
+  const std::string payload = Pattern(3 << 20);
+  std::istringstream stream(payload);
+  HttpRequest request = Request("PUT", "/upload");
+  request.body_stream = &stream;
+  request.body_size = payload.size();
+  HttpResponse response = transport_->Send(request);
+  EXPECT_EQ(response.body, std::to_string(payload.size()));
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "PUT");
+  EXPECT_EQ(HeaderOf(requests[0], "Content-Length"),
+            std::to_string(payload.size()));
+  EXPECT_EQ(HeaderOf(requests[0], "Transfer-Encoding"), "<absent>");
+  EXPECT_TRUE(requests[0].body == payload) << "body differs";
+}
+
+TEST_F(HttpTransportTest, UploadStreamShorterThanDeclaredSizeFails) {
+  server_.server().Post("/upload",
+                        [](const httplib::Request&, httplib::Response&) {});
+  server_.Start();
+  std::istringstream stream("only ten b");
+  HttpRequest request = Request("POST", "/upload");
+  request.body_stream = &stream;
+  request.body_size = 100;
+  request.timeout = milliseconds(5000);
+  try {
+    transport_->Send(request);
+    FAIL() << "no error";
+  } catch (const e2b::TimeoutError& e) {
+    FAIL() << "should fail at once, not time out: " << e.what();
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 0);
+    EXPECT_NE(std::string(e.what()).find("10 of 100"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(HttpTransportTest, MaxResponseBytesIsEnforced) {
+  server_.server().Get(
+      "/sized", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content(std::string(1 << 20, 's'), "text/plain");
+      });
+  server_.server().Get(
+      "/chunked", [](const httplib::Request&, httplib::Response& response) {
+        response.set_chunked_content_provider(
+            "text/plain", [](std::size_t offset, httplib::DataSink& sink) {
+              if (offset >= (std::size_t{256} << 20)) {
+                sink.done();
+                return true;
+              }
+              std::string chunk(16 * 1024, 'c');
+              return sink.write(chunk.data(), chunk.size());
+            });
+      });
+  server_.server().Get(
+      "/exact", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content(std::string(1000, 'e'), "text/plain");
+      });
+  server_.Start();
+
+  for (const char* path : {"/sized", "/chunked"}) {
+    HttpRequest request = Request("GET", path);
+    request.max_response_bytes = 1000;
+    try {
+      transport_->Send(request);
+      ADD_FAILURE() << path << ": no error";
+    } catch (const e2b::Error& e) {
+      EXPECT_EQ(e.StatusCode(), 0);
+      EXPECT_NE(std::string(e.what()).find("exceeds"), std::string::npos)
+          << e.what();
+    }
+  }
+  HttpRequest exact = Request("GET", "/exact");
+  exact.max_response_bytes = 1000;
+  EXPECT_EQ(transport_->Send(exact).body.size(), 1000u);
+}
+
+TEST_F(HttpTransportTest, StalledServerTimesOut) {
+  RegisterStall("/stall");
+  server_.Start();
+  HttpRequest request = Request("GET", "/stall");
+  request.timeout = milliseconds(300);
+  auto start = Clock::now();
+  EXPECT_THROW(transport_->Send(request), e2b::TimeoutError);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+}
+
+TEST_F(HttpTransportTest, ContextDeadlineTimesOutOpen) {
+  RegisterStall("/stall");
+  server_.Start();
+  HttpRequest request = Request("GET", "/stall");
+  request.context = Context::WithTimeout(milliseconds(300));
+  auto start = Clock::now();
+  EXPECT_THROW(transport_->Open(request), e2b::TimeoutError);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+}
+
+TEST_F(HttpTransportTest, StalledBodyTimesOutWhileReading) {
+  server_.server().Get(
+      "/half", [this](const httplib::Request&, httplib::Response& response) {
+        response.set_chunked_content_provider(
+            "text/plain", [this](std::size_t offset, httplib::DataSink& sink) {
+              if (offset == 0) return sink.write("first", 5);
+              auto until = Clock::now() + std::chrono::seconds(8);
+              while (!release_.load() && Clock::now() < until) {
+                std::this_thread::sleep_for(milliseconds(10));
+              }
+              sink.done();
+              return true;
+            });
+      });
+  server_.Start();
+  HttpRequest request = Request("GET", "/half");
+  request.timeout = milliseconds(500);
+  auto reader = transport_->Open(request);
+  char buffer[16];
+  EXPECT_EQ(reader->Read(buffer, sizeof buffer), 5u);
+  auto start = Clock::now();
+  EXPECT_THROW(reader->Read(buffer, sizeof buffer), e2b::TimeoutError);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+}
+
+TEST_F(HttpTransportTest, CancelFromAnotherThreadAbortsStalledCall) {
+  RegisterStall("/stall");
+  server_.Start();
+  HttpRequest request = Request("GET", "/stall");
+  request.context = Context::WithCancel();
+  std::thread canceller([context = request.context] {
+    std::this_thread::sleep_for(milliseconds(200));
+    context.Cancel();
+  });
+  auto start = Clock::now();
+  try {
+    transport_->Send(request);
+    ADD_FAILURE() << "no error";
+  } catch (const e2b::TimeoutError& e) {
+    ADD_FAILURE() << "cancel reported as timeout: " << e.what();
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 0);
+    EXPECT_NE(std::string(e.what()).find("cancel"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+  canceller.join();
+}
+
+TEST_F(HttpTransportTest, DoneContextFailsBeforeSending) {
+  server_.server().Get("/x",
+                       [](const httplib::Request&, httplib::Response&) {});
+  server_.Start();
+  HttpRequest cancelled = Request("GET", "/x");
+  cancelled.context = Context::WithCancel();
+  cancelled.context.Cancel();
+  EXPECT_THROW(transport_->Send(cancelled), e2b::Error);
+  HttpRequest expired = Request("GET", "/x");
+  expired.context = Context::WithDeadline(Clock::now() - milliseconds(1));
+  EXPECT_THROW(transport_->Send(expired), e2b::TimeoutError);
+  EXPECT_TRUE(server_.requests().empty());
+}
+
+int UnusedPort() {
+  // Bind an ephemeral port and close it: nothing listens there afterwards.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  int port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+TEST(HttpTransportErrorTest, ConnectionRefusedNamesHostButNotQuery) {
+  auto transport = MakeCurlTransport({});
+  HttpRequest request;
+  request.method = "GET";
+  request.url = "http://127.0.0.1:" + std::to_string(UnusedPort()) +
+                "/files?path=%2Fx&signature=TOPSECRET";
+  request.headers = {{"X-Access-Token", "TOKENVALUE"}};
+  try {
+    transport->Send(request);
+    FAIL() << "no error";
+  } catch (const e2b::Error& e) {
+    std::string what = e.what();
+    EXPECT_EQ(e.StatusCode(), 0);
+    EXPECT_NE(what.find("GET http://127.0.0.1:"), std::string::npos) << what;
+    EXPECT_NE(what.find("/files"), std::string::npos) << what;
+    EXPECT_EQ(what.find("TOPSECRET"), std::string::npos) << what;
+    EXPECT_EQ(what.find("signature"), std::string::npos) << what;
+    EXPECT_EQ(what.find("TOKENVALUE"), std::string::npos) << what;
+  }
+}
+
+TEST_F(HttpTransportTest, RejectsLineBreaksInHeaders) {
+  server_.server().Get("/x",
+                       [](const httplib::Request&, httplib::Response&) {});
+  server_.Start();
+  const HttpHeaders bad[] = {
+      {{"X-Token", "secret\r\nX-Injected: 1"}},
+      {{"X-Token", "secret\nmore"}},
+      {{"X-Token", std::string("sec\0ret", 7)}},
+      {{"X-Bad\r\nName", "v"}},
+      {{"X-Bad: Name", "v"}},
+      {{"", "v"}},
+  };
+  for (const auto& headers : bad) {
+    HttpRequest request = Request("GET", "/x");
+    request.headers = headers;
+    try {
+      transport_->Send(request);
+      ADD_FAILURE() << "accepted header " << headers[0].first;
+    } catch (const e2b::Error& e) {
+      EXPECT_EQ(e.StatusCode(), 0);
+      EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos)
+          << e.what();
+    }
+  }
+  HttpRequest bad_method = Request("GE T", "/x");
+  EXPECT_THROW(transport_->Send(bad_method), e2b::Error);
+  EXPECT_TRUE(server_.requests().empty());
+}
+
+TEST(HttpTransportErrorTest, RejectsNonHttpSchemes) {
+  auto transport = MakeCurlTransport({});
+  HttpRequest request;
+  request.url = "file:///etc/passwd";
+  EXPECT_THROW(transport->Send(request), e2b::Error);
+}
+
+TEST_F(HttpTransportTest, HttpClientExposesItsTransport) {
+  server_.server().Get(
+      "/c", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content("via client", "text/plain");
+      });
+  server_.Start();
+  HTTPClientOptions options;
+  options.MaxIdleConnections = 2;
+  HTTPClient client(options);
+  EXPECT_EQ(client.Options().MaxIdleConnections, 2u);
+  std::shared_ptr<HttpTransport> transport = TransportOf(client);
+  ASSERT_NE(transport, nullptr);
+  EXPECT_EQ(transport, TransportOf(client));
+  EXPECT_EQ(transport->Send(Request("GET", "/c")).body, "via client");
+}
+
+TEST_F(HttpTransportTest, NoIdleConnectionsMeansNoReuse) {
+  server_.server().Get("/n",
+                       [](const httplib::Request&, httplib::Response&) {});
+  server_.Start();
+  HTTPClientOptions options;
+  options.MaxIdleConnections = 0;
+  auto transport = MakeCurlTransport(options);
+  for (int i = 0; i < 3; ++i) transport->Send(Request("GET", "/n"));
+  EXPECT_EQ(server_.connections(), 3u);
+}
+
+}  // namespace
+}  // namespace e2b::internal
