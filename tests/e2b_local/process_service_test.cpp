@@ -21,6 +21,21 @@
 namespace e2b_local {
 namespace {
 
+// ThreadSanitizer restarts its background thread in forked children, and
+// setns() into a mount namespace refuses multithreaded callers: under TSAN
+// only the unisolated runtime can launch processes.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -99,8 +114,9 @@ class ProcessServiceTest : public ::testing::Test {
     state_ = dir;
     chmod(state_.c_str(), 0711);
     try {
-      runtime_ = MakeRuntime(geteuid() == 0 ? IsolationMode::kNamespaces
-                                            : IsolationMode::kNone);
+      runtime_ = MakeRuntime(geteuid() == 0 && !kThreadSanitizer
+                                 ? IsolationMode::kNamespaces
+                                 : IsolationMode::kNone);
     } catch (const std::exception&) {
       runtime_ = MakeRuntime(IsolationMode::kNone);
     }
