@@ -118,7 +118,7 @@ CommandResult CommandService::RunImpl(const Context& ctx,
   call.context = ctx;
 
   internal::ConnectClient client(state_->client->transport, state_->envd_url,
-                                 state_->id);
+                                 state_->id, {state_->access_token});
   auto stream = client.OpenServerStream(call, StartRequest(cmd, args, params));
 
   CommandResult result;

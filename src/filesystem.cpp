@@ -1,5 +1,6 @@
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
+#include "internal/error_mapping.hpp"
 #include "internal/file_streams.hpp"
 #include "internal/url.hpp"
 
@@ -98,12 +99,16 @@ class Files {
   // Maps a failed /files answer (PROTOCOL.md section 3).
   [[noreturn]] void ThrowStatus(int status, std::string_view body,
                                 const std::string& path) const {
+    const std::vector<std::string> secrets = {state_->access_token};
     if (auto id = internal::EdgeSandboxNotFound(status, body, state_->id)) {
-      throw SandboxNotFoundError(*id, internal::ErrorBodyMessage(status, body));
+      throw SandboxNotFoundError(
+          *id, internal::RedactSecrets(internal::ErrorMessageFromBody(body),
+                                       secrets));
     }
-    const std::string message = internal::ErrorBodyMessage(status, body);
-    if (status == 404) throw FileNotFoundError(path, message);
-    throw Error(status, message);
+    internal::NotFoundSubject subject;
+    subject.kind = internal::NotFoundKind::kFile;
+    subject.id = path;
+    internal::ThrowHttpError(status, body, subject, secrets);
   }
 
   std::unique_ptr<internal::BodyReader> OpenRead(

@@ -1,5 +1,6 @@
 #include "internal/connect_client.hpp"
 
+#include "internal/error_mapping.hpp"
 #include "internal/url.hpp"
 
 #include <e2b/errors.hpp>
@@ -118,21 +119,12 @@ std::string ConnectCodeForHttpStatus(int status) {
   }
 }
 
-void ThrowConnectError(std::string_view code, std::string_view message) {
-  std::string text = Printable(message);
+void ThrowConnectError(std::string_view code, std::string_view message,
+                       const std::vector<std::string>& secrets) {
+  std::string text = RedactSecrets(Printable(message), secrets);
   if (text.empty()) text = code.empty() ? "unknown" : Printable(code);
   if (code == "deadline_exceeded") throw TimeoutError(text);
   throw Error(ConnectCodeHttpStatus(code), text);
-}
-
-std::string ErrorBodyMessage(int status, std::string_view body) {
-  if (auto object = ParseObject(body)) {
-    std::string message = Printable(StringField(*object, "message"));
-    if (!message.empty()) return message;
-  }
-  std::string text = Printable(body);
-  if (!text.empty()) return text;
-  return "unexpected HTTP status " + std::to_string(status);
 }
 
 std::optional<std::string> EdgeSandboxNotFound(int status,
@@ -146,9 +138,11 @@ std::optional<std::string> EdgeSandboxNotFound(int status,
 }
 
 void ThrowConnectHttpError(int status, std::string_view body,
-                           const std::string& sandbox_id) {
+                           const std::string& sandbox_id,
+                           const std::vector<std::string>& secrets) {
   if (auto id = EdgeSandboxNotFound(status, body, sandbox_id)) {
-    throw SandboxNotFoundError(*id, ErrorBodyMessage(status, body));
+    throw SandboxNotFoundError(
+        *id, RedactSecrets(ErrorMessageFromBody(body), secrets));
   }
   if (auto object = ParseObject(body)) {
     const auto code = object->find("code");
@@ -156,10 +150,10 @@ void ThrowConnectHttpError(int status, std::string_view body,
     // {"code": <int>, "message": ..} and keeps its HTTP status.
     if (code != object->end() && code->is_string()) {
       ThrowConnectError(code->get<std::string>(),
-                        StringField(*object, "message"));
+                        StringField(*object, "message"), secrets);
     }
   }
-  throw Error(status, ErrorBodyMessage(status, body));
+  ThrowHttpError(status, body, NotFoundSubject{}, secrets);
 }
 
 std::string ReadErrorBody(BodyReader& body, std::size_t limit) {
@@ -178,9 +172,11 @@ std::string ReadErrorBody(BodyReader& body, std::size_t limit) {
 
 ConnectStreamReader::ConnectStreamReader(std::unique_ptr<BodyReader> body,
                                          std::string procedure,
+                                         std::vector<std::string> secrets,
                                          std::size_t max_message_bytes)
     : body_(std::move(body)),
       procedure_(std::move(procedure)),
+      secrets_(std::move(secrets)),
       decoder_(max_message_bytes) {
   procedure_ = ProcedureName(procedure_);
 }
@@ -239,16 +235,18 @@ void ConnectStreamReader::FinishStream(const std::string& payload) {
   if (!error->is_object()) Fail("end-of-stream error is not a JSON object");
   std::string code = StringField(*error, "code");
   if (code.empty()) code = "unknown";
-  ThrowConnectError(code, StringField(*error, "message"));
+  ThrowConnectError(code, StringField(*error, "message"), secrets_);
 }
 
 // ---- ConnectClient ---------------------------------------------------------
 
 ConnectClient::ConnectClient(std::shared_ptr<HttpTransport> transport,
-                             std::string base_url, std::string sandbox_id)
+                             std::string base_url, std::string sandbox_id,
+                             std::vector<std::string> secrets)
     : transport_(std::move(transport)),
       base_url_(std::move(base_url)),
-      sandbox_id_(std::move(sandbox_id)) {
+      sandbox_id_(std::move(sandbox_id)),
+      secrets_(std::move(secrets)) {
   if (!transport_) throw Error(0, "Connect client has no HTTP transport");
 }
 
@@ -280,7 +278,8 @@ nlohmann::json ConnectClient::Unary(const ConnectCall& call,
       MakeRequest(call, "application/json",
                   DumpRequest(request, ProcedureName(call.procedure))));
   if (response.status != 200) {
-    ThrowConnectHttpError(response.status, response.body, sandbox_id_);
+    ThrowConnectHttpError(response.status, response.body, sandbox_id_,
+                          secrets_);
   }
   if (response.body.empty()) return nlohmann::json::object();
   auto message = ParseObject(response.body);
@@ -299,9 +298,10 @@ std::unique_ptr<ConnectStreamReader> ConnectClient::OpenServerStream(
   if (body->Status() != 200) {
     const int status = body->Status();
     const std::string text = ReadErrorBody(*body, kMaxErrorBodyBytes);
-    ThrowConnectHttpError(status, text, sandbox_id_);
+    ThrowConnectHttpError(status, text, sandbox_id_, secrets_);
   }
-  return std::make_unique<ConnectStreamReader>(std::move(body), call.procedure);
+  return std::make_unique<ConnectStreamReader>(std::move(body), call.procedure,
+                                               secrets_);
 }
 
 }  // namespace e2b::internal

@@ -41,13 +41,11 @@ std::string ConnectCodeForHttpStatus(int status);
 
 /// Throws the e2b exception for a Connect error: deadline_exceeded ->
 /// TimeoutError; every other code -> Error with the code's HTTP status and
-/// the server's message (the code name when the message is empty).
-[[noreturn]] void ThrowConnectError(std::string_view code,
-                                    std::string_view message);
-
-/// The `message` of a JSON error body ({"code":..,"message":..}), else the
-/// body itself trimmed and cut to a readable length; never empty.
-std::string ErrorBodyMessage(int status, std::string_view body);
+/// the server's message (the code name when the message is empty), with
+/// `secrets` redacted from it.
+[[noreturn]] void ThrowConnectError(
+    std::string_view code, std::string_view message,
+    const std::vector<std::string>& secrets = {});
 
 /// When `body` is the edge proxy's answer for an unknown sandbox (HTTP 502
 /// {"sandboxId":..,"message":..,"code":502}), the sandbox id it names
@@ -59,9 +57,10 @@ std::optional<std::string> EdgeSandboxNotFound(int status,
 /// Throws for a non-200 answer to a Connect call: a Connect error body
 /// (string `code`) is mapped by its code; the edge's 502 becomes
 /// SandboxNotFoundError; anything else is an Error with the HTTP status and
-/// the body's message.
-[[noreturn]] void ThrowConnectHttpError(int status, std::string_view body,
-                                        const std::string& sandbox_id);
+/// the body's message (error_mapping.hpp), `secrets` redacted.
+[[noreturn]] void ThrowConnectHttpError(
+    int status, std::string_view body, const std::string& sandbox_id,
+    const std::vector<std::string>& secrets = {});
 
 /// Reads at most `limit` bytes of an error response body; the rest is left
 /// unread (the body is about to be discarded).
@@ -85,6 +84,7 @@ struct ConnectCall {
 class ConnectStreamReader {
  public:
   ConnectStreamReader(std::unique_ptr<BodyReader> body, std::string procedure,
+                      std::vector<std::string> secrets = {},
                       std::size_t max_message_bytes = kMaxConnectMessageBytes);
 
   /// The next message (a JSON object), or nullopt once the end-of-stream
@@ -100,6 +100,7 @@ class ConnectStreamReader {
 
   std::unique_ptr<BodyReader> body_;
   std::string procedure_;
+  std::vector<std::string> secrets_;
   EnvelopeDecoder decoder_;
   std::string chunk_;
   bool finished_ = false;
@@ -109,8 +110,10 @@ class ConnectStreamReader {
 /// transport. Cheap to construct per call.
 class ConnectClient {
  public:
+  /// `secrets` (the envd access token) are redacted from every error
+  /// message the server's text goes into.
   ConnectClient(std::shared_ptr<HttpTransport> transport, std::string base_url,
-                std::string sandbox_id);
+                std::string sandbox_id, std::vector<std::string> secrets = {});
 
   /// A unary call: one JSON request, one JSON response (an object). Throws
   /// as ThrowConnectHttpError for non-200 answers.
@@ -130,6 +133,7 @@ class ConnectClient {
   std::shared_ptr<HttpTransport> transport_;
   std::string base_url_;
   std::string sandbox_id_;
+  std::vector<std::string> secrets_;
 };
 
 }  // namespace e2b::internal
