@@ -1,5 +1,7 @@
 #include "support/test_server.hpp"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -20,8 +22,19 @@ TestServer::TestServer() {
       [this](const httplib::Request& request, httplib::Response&) {
         Record(request);
       });
+  // httplib's default socket options, plus a note of the listening socket.
+  int listen_fd = -1;
+  server_.set_socket_options([&listen_fd](socket_t fd) {
+    listen_fd = fd;
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   port_ = server_.bind_to_any_port("127.0.0.1");
   if (port_ <= 0) throw std::runtime_error("test server: bind failed");
+  // httplib listens with a backlog of 5: a burst of parallel connects then
+  // overflows the accept queue and clients see resets. Listening again only
+  // raises the backlog.
+  if (listen_fd >= 0) ::listen(listen_fd, 1024);
 }
 
 TestServer::~TestServer() { Stop(); }
