@@ -43,6 +43,10 @@ class UnisolatedInstance : public SandboxInstance {
       throw std::runtime_error("cannot create " + root_ + ": " + ec.message());
     }
     chmod((root_ + "/tmp").c_str(), 01777);
+    // Commands run as uid 1000 straight on the host, so they must be able to
+    // pass through the (possibly private) sandbox directory.
+    chmod(spec.dir.c_str(), 0711);
+    chmod(root_.c_str(), 0755);
     can_switch_ = geteuid() == 0;
     if (can_switch_) {
       if (chown((root_ + "/home/user").c_str(), 1000, 1000) != 0) {
