@@ -209,7 +209,8 @@ class UploadTarget {
     const int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK;
     try {
       fd_ = fs_.Open(path_, flags | O_CREAT | O_EXCL, 0644);
-      if (fchown(fd_.get(), user.uid, user.gid) != 0) {
+      if (fchown(fd_.get(), user.uid, user.gid) != 0 &&
+          !ChownRefusedToNonRoot(errno)) {
         throw PathError(errno,
                         "chown '" + path_ + "': " + std::strerror(errno));
       }

@@ -88,6 +88,10 @@ void RemoveTreeAt(int parent_fd, const std::string& name, int depth) {
 
 }  // namespace
 
+bool ChownRefusedToNonRoot(int error_number) {
+  return error_number == EPERM && geteuid() != 0;
+}
+
 UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
   if (this != &other) Reset(other.Release());
   return *this;
@@ -268,7 +272,8 @@ bool SandboxFs::MakeDirs(const std::string& path, uid_t uid, gid_t gid) const {
       throw PathError(err, DescribePathErrno(err, prefix));
     }
     if (fchownat(parent_fd.get(), name.c_str(), uid, gid,
-                 AT_SYMLINK_NOFOLLOW) != 0) {
+                 AT_SYMLINK_NOFOLLOW) != 0 &&
+        !ChownRefusedToNonRoot(errno)) {
       int err = errno;
       throw PathError(err, "chown '" + prefix + "': " + ErrnoText(err));
     }

@@ -109,6 +109,10 @@ class SandboxFs {
 /// host path of the root; empty when it is not under the root.
 std::string SandboxPathOfFd(int fd, const std::string& host_root);
 
+/// True when a chown failed only because the server does not run as root
+/// (the unisolated fallback): the file keeps the server's owner then.
+bool ChownRefusedToNonRoot(int error_number);
+
 /// A message like "path '/x' does not exist" for an errno.
 std::string DescribePathErrno(int error_number, const std::string& path);
 
