@@ -1,0 +1,358 @@
+// The control plane over real HTTP, with the real sandbox runtime behind it.
+
+#include "control/control_plane.hpp"
+
+#include "http/server_setup.hpp"
+#include "runtime/sandbox_runtime.hpp"
+#include "sandbox/registry.hpp"
+#include "store/file_ops.hpp"
+#include "store/template_store.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace e2b_local {
+namespace {
+
+using nlohmann::json;
+const char* const kKey = "e2b_0123456789abcdef";
+
+class ControlPlaneTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/e2b-control-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    runtime_ = MakeRuntime(IsolationMode::kAuto);
+    store_ = std::make_unique<TemplateStore>(dir_);
+    RegistryOptions options;
+    options.tick = std::chrono::milliseconds(50);
+    registry_ = std::make_unique<SandboxRegistry>(*runtime_, *store_, options);
+    control_ = std::make_unique<ControlPlane>(*registry_, *store_,
+                                              std::vector<std::string>{kKey});
+    ConfigureServer(server_, ListenerKind::kControlPlane);
+    control_->Mount(server_);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client_->set_default_headers({{"X-API-Key", kKey}});
+  }
+  void TearDown() override {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+    registry_->Shutdown();
+    RemoveTree(dir_);
+  }
+
+  json Body(const httplib::Result& r) { return json::parse(r->body); }
+
+  std::string CreateSandbox(const json& body = {{"templateID", "base"}}) {
+    auto r = client_->Post("/sandboxes", body.dump(), "application/json");
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r->status, 201) << r->body;
+    return Body(r).at("sandboxID").get<std::string>();
+  }
+
+  std::string dir_;
+  std::unique_ptr<SandboxRuntime> runtime_;
+  std::unique_ptr<TemplateStore> store_;
+  std::unique_ptr<SandboxRegistry> registry_;
+  std::unique_ptr<ControlPlane> control_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ControlPlaneTest, HealthNeedsNoKeyButEverythingElseDoes) {
+  httplib::Client anon("127.0.0.1", port_);
+  auto r = anon.Get("/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = anon.Get("/sandboxes", {{"X-API-Key", "e2b_wrong"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(Body(r), (json{{"code", 401}, {"message", "Invalid API key"}}));
+  r = anon.Get("/sandboxes", {{"x-api-key", kKey}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ControlPlaneTest, CreateGetListKill) {
+  json req{{"templateID", "base"},
+           {"timeout", 60},
+           {"metadata", {{"team", "a b&c"}}},
+           {"unknownField", true}};
+  auto r = client_->Post("/v2/sandboxes", req.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  json created = Body(r);
+  const std::string id = created["sandboxID"];
+  EXPECT_EQ(id.size(), 21u);
+  EXPECT_EQ(id[0], 'i');
+  EXPECT_EQ(created["envdVersion"], "0.6.4");
+  EXPECT_FALSE(created["envdAccessToken"].get<std::string>().empty());
+  EXPECT_TRUE(created["trafficAccessToken"].is_null());
+  EXPECT_TRUE(created["domain"].is_null());
+
+  r = client_->Get("/sandboxes/" + id);
+  ASSERT_EQ(r->status, 200);
+  json detail = Body(r);
+  EXPECT_EQ(detail["state"], "running");
+  EXPECT_EQ(detail["metadata"]["team"], "a b&c");
+  EXPECT_EQ(detail["lifecycle"]["onTimeout"], "kill");
+  EXPECT_EQ(detail["envdAccessToken"], created["envdAccessToken"]);
+
+  // metadata filter: keys/values encoded, the whole value encoded, then
+  // the usual query encoding on top (PROTOCOL.md 2.1).
+  r = client_->Get("/sandboxes?metadata=team%253Da%25252Bb%252526c");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r).size(), 0u);  // "a+b&c" != "a b&c"
+  r = client_->Get("/sandboxes?metadata=team%253Da%252520b%252526c");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r).size(), 1u);
+
+  r = client_->Delete("/sandboxes/" + id);
+  EXPECT_EQ(r->status, 204);
+  r = client_->Get("/sandboxes/" + id);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Body(r)["code"], 404);
+  r = client_->Delete("/sandboxes/" + id);
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(ControlPlaneTest, BadRequests) {
+  auto r = client_->Post("/sandboxes", "{", "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r)["code"], 400);
+  r = client_->Post("/sandboxes", R"({"templateID": 5})", "application/json");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Post("/sandboxes", R"({"templateID":"base","timeout":"x"})",
+                    "application/json");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Post("/sandboxes", R"({"templateID":"nope"})",
+                    "application/json");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Body(r)["message"], "template 'nope' not found");
+  r = client_->Post("/sandboxes", std::string(2 << 20, ' '),
+                    "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(Body(r)["code"], 413);
+  r = client_->Get("/v2/sandboxes?limit=0");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Get("/v2/sandboxes?nextToken=%%%");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Get("/nothing/here");
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(ControlPlaneTest, PagingWithNextToken) {
+  for (int i = 0; i < 3; ++i) CreateSandbox();
+  auto r = client_->Get("/v2/sandboxes?limit=2&order=asc");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r).size(), 2u);
+  ASSERT_TRUE(r->has_header("X-Next-Token"));
+  EXPECT_EQ(r->get_header_value("X-Total-Running"), "3");
+  r = client_->Get("/v2/sandboxes?limit=2&order=asc&nextToken=" +
+                   r->get_header_value("X-Next-Token"));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r).size(), 1u);
+  EXPECT_FALSE(r->has_header("X-Next-Token"));
+}
+
+TEST_F(ControlPlaneTest, PauseResumeConnectAndStateFilter) {
+  const std::string id = CreateSandbox();
+  auto r = client_->Post("/sandboxes/" + id + "/pause", "", "application/json");
+  EXPECT_EQ(r->status, 204) << r->body;
+  r = client_->Post("/sandboxes/" + id + "/pause", "", "application/json");
+  EXPECT_EQ(r->status, 409);
+  EXPECT_EQ(Body(r)["code"], 409);
+  r = client_->Get("/v2/sandboxes?state=paused");
+  ASSERT_EQ(Body(r).size(), 1u);
+  EXPECT_EQ(Body(r)[0]["state"], "paused");
+  r = client_->Get("/sandboxes");  // v1 lists running only
+  EXPECT_EQ(Body(r).size(), 0u);
+  r = client_->Post("/sandboxes/" + id + "/resume", R"({"timeout":30})",
+                    "application/json");
+  EXPECT_EQ(r->status, 201) << r->body;
+  r = client_->Post("/sandboxes/" + id + "/resume", "{}", "application/json");
+  EXPECT_EQ(r->status, 409);
+  r = client_->Post("/v2/sandboxes/" + id + "/connect", R"({"timeout":30})",
+                    "application/json");
+  EXPECT_EQ(r->status, 200);
+  client_->Post("/sandboxes/" + id + "/pause", "", "application/json");
+  r = client_->Post("/sandboxes/" + id + "/connect", R"({"timeout":30})",
+                    "application/json");
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(Body(r)["sandboxID"], id);
+
+  r = client_->Get("/v2/sandboxes/" + id + "/logs?direction=forward");
+  ASSERT_EQ(r->status, 200);
+  json logs = Body(r)["logs"];
+  ASSERT_GE(logs.size(), 3u);
+  EXPECT_EQ(logs[0]["message"], "Sandbox created");
+  r = client_->Get("/v2/sandboxes/" + id + "/logs?search=paused&level=info");
+  EXPECT_EQ(Body(r)["logs"].size(), 2u);
+}
+
+TEST_F(ControlPlaneTest, TimeoutExpiryKills) {
+  const std::string id =
+      CreateSandbox({{"templateID", "base"}, {"timeout", 1}});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  int status = 200;
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = client_->Get("/sandboxes/" + id)->status;
+    if (status == 404) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status, 404);
+}
+
+TEST_F(ControlPlaneTest, TimeoutAndRefresh) {
+  const std::string id = CreateSandbox();
+  auto r = client_->Post("/sandboxes/" + id + "/timeout", R"({"timeout":600})",
+                         "application/json");
+  EXPECT_EQ(r->status, 204);
+  auto end_at = Body(client_->Get("/sandboxes/" + id))["endAt"];
+  r = client_->Post("/sandboxes/" + id + "/refreshes", R"({"duration":10})",
+                    "application/json");
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(Body(client_->Get("/sandboxes/" + id))["endAt"], end_at);
+  r = client_->Post("/sandboxes/" + id + "/timeout", R"({})",
+                    "application/json");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Post("/sandboxes/inope/timeout", R"({"timeout":5})",
+                    "application/json");
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(ControlPlaneTest, MetricsAndNetwork) {
+  const std::string id = CreateSandbox();
+  auto r = client_->Get("/sandboxes/" + id + "/metrics");
+  ASSERT_EQ(r->status, 200);
+  ASSERT_GE(Body(r).size(), 1u);
+  EXPECT_TRUE(Body(r)[0].contains("timestampUnix"));
+  r = client_->Get("/sandboxes/metrics?sandbox_ids=" + id + ",inope");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_TRUE(Body(r)["sandboxes"].contains(id));
+  EXPECT_FALSE(Body(r)["sandboxes"].contains("inope"));
+  r = client_->Get("/sandboxes/metrics");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Put("/sandboxes/" + id + "/network",
+                   R"({"allowOut":["1.1.1.1"]})", "application/json");
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(Body(client_->Get("/sandboxes/" + id))["network"]["allowOut"][0],
+            "1.1.1.1");
+}
+
+TEST_F(ControlPlaneTest, SnapshotsAndSandboxFromSnapshot) {
+  const std::string id = CreateSandbox();
+  auto r = client_->Post("/sandboxes/" + id + "/snapshots",
+                         R"({"name":"snap"})", "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(Body(r)["snapshotID"], "snap:default");
+  r = client_->Post("/sandboxes/" + id + "/snapshots", "{}",
+                    "application/json");
+  ASSERT_EQ(r->status, 201);
+  r = client_->Get("/snapshots?limit=1");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r).size(), 1u);
+  EXPECT_TRUE(r->has_header("X-Next-Token"));
+  r = client_->Get("/snapshots?name=snap");
+  EXPECT_EQ(Body(r).size(), 1u);
+  r = client_->Get("/snapshots?sandboxID=" + id);
+  EXPECT_EQ(Body(r).size(), 2u);
+
+  r = client_->Post("/sandboxes", R"({"templateID":"snap:default"})",
+                    "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string child = Body(r)["sandboxID"];
+  EXPECT_EQ(Body(client_->Get("/sandboxes/" + child))["alias"], "snap");
+
+  // In use: the snapshot cannot go yet.
+  r = client_->Delete("/templates/snap%3Adefault");
+  EXPECT_EQ(r->status, 400);
+  client_->Delete("/sandboxes/" + child);
+  r = client_->Delete("/templates/snap%3Adefault");
+  EXPECT_EQ(r->status, 204);
+  r = client_->Get("/snapshots?name=snap");
+  EXPECT_EQ(Body(r).size(), 0u);
+}
+
+TEST_F(ControlPlaneTest, Fork) {
+  const std::string id = CreateSandbox();
+  auto r = client_->Post("/sandboxes/" + id + "/fork", R"({"count":2})",
+                         "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  json forks = Body(r);
+  ASSERT_EQ(forks.size(), 2u);
+  for (const auto& f : forks) {
+    ASSERT_TRUE(f.contains("sandbox")) << f.dump();
+    EXPECT_NE(f["sandbox"]["sandboxID"], id);
+  }
+  r = client_->Post("/sandboxes/" + id + "/fork", R"({"count":0})",
+                    "application/json");
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(ControlPlaneTest, Templates) {
+  auto r = client_->Post("/v3/templates",
+                         R"({"name":"my-tpl:v1","cpuCount":1,"memoryMB":256})",
+                         "application/json");
+  ASSERT_EQ(r->status, 202) << r->body;
+  json created = Body(r);
+  const std::string tid = created["templateID"];
+  const std::string bid = created["buildID"];
+  EXPECT_EQ(created["names"], json::array({"my-tpl"}));
+  EXPECT_EQ(created["tags"], json::array({"v1"}));
+  EXPECT_EQ(bid.size(), 36u);
+  EXPECT_EQ(bid[14], '4');
+
+  r = client_->Get("/templates");
+  ASSERT_EQ(r->status, 200);
+  ASSERT_EQ(Body(r).size(), 2u);
+  EXPECT_EQ(Body(r)[0]["templateID"], "base");
+  EXPECT_EQ(Body(r)[0]["buildStatus"], "ready");
+
+  client_->Post("/v3/templates", R"({"name":"my-tpl"})", "application/json");
+  r = client_->Get("/templates/" + tid + "?limit=1");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r)["builds"].size(), 1u);
+  ASSERT_TRUE(r->has_header("X-Next-Token"));
+  r = client_->Get("/templates/" + tid +
+                   "?limit=1&nextToken=" + r->get_header_value("X-Next-Token"));
+  ASSERT_EQ(Body(r)["builds"].size(), 1u);
+  EXPECT_EQ(Body(r)["builds"][0]["buildID"], bid);
+
+  r = client_->Get("/templates/" + tid + "/builds/" + bid + "/logs");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_GE(Body(r)["logs"].size(), 1u);
+  r = client_->Get("/templates/" + tid + "/builds/nope/logs");
+  EXPECT_EQ(r->status, 404);
+  r = client_->Post("/v3/templates", R"({"name":"../x"})", "application/json");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Post("/v3/templates", R"({})", "application/json");
+  EXPECT_EQ(r->status, 400);
+
+  r = client_->Delete("/templates/base");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Delete("/templates/" + tid);
+  EXPECT_EQ(r->status, 204);
+  r = client_->Delete("/templates/" + tid);
+  EXPECT_EQ(r->status, 404);
+  r = client_->Get("/templates/" + tid);
+  EXPECT_EQ(r->status, 404);
+}
+
+}  // namespace
+}  // namespace e2b_local

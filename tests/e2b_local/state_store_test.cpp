@@ -1,0 +1,153 @@
+// The state store: persistence across reloads, atomic writes, resolution of
+// template references, and the layer copies snapshots are made of.
+
+#include "control/api_error.hpp"
+#include "store/file_ops.hpp"
+#include "store/template_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+namespace e2b_local {
+namespace {
+
+class StateStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/e2b-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { RemoveTree(dir_); }
+  std::string dir_;
+};
+
+TEST_F(StateStoreTest, TemplatesSurviveReload) {
+  std::string tid, bid;
+  {
+    TemplateStore store(dir_);
+    auto created = store.CreateTemplate("web:v2", {"prod"}, 4, 1024);
+    tid = created.tmpl.template_id;
+    bid = created.build.build_id;
+    store.AppendBuildLog(tid, bid, BuildLogRecord{NowMs(), "warn", "hi", "1"});
+    store.SetBuildState(tid, bid, "ready");
+  }
+  TemplateStore reloaded(dir_);
+  auto list = reloaded.List();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].template_id, "base");
+  EXPECT_EQ(list[1].template_id, tid);
+  auto resolved = reloaded.Resolve("web:prod");
+  EXPECT_EQ(resolved.build.build_id, bid);
+  EXPECT_EQ(resolved.build.cpu_count, 4);
+  EXPECT_EQ(resolved.build.status, "ready");
+  ASSERT_EQ(resolved.build.logs.size(), 2u);
+  EXPECT_EQ(resolved.build.logs[1].message, "hi");
+  EXPECT_EQ(reloaded.Resolve(tid + ":v2").build.build_id, bid);
+  EXPECT_EQ(reloaded.Resolve("web").build.build_id, bid);
+
+  reloaded.Delete("web");
+  TemplateStore again(dir_);
+  EXPECT_EQ(again.List().size(), 1u);
+  EXPECT_FALSE(again.Find(tid));
+}
+
+TEST_F(StateStoreTest, ResolveErrors) {
+  TemplateStore store(dir_);
+  try {
+    store.Resolve("missing");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 404);
+  }
+  auto created = store.CreateTemplate("waiting", {}, 2, 512);
+  try {
+    store.Resolve("waiting");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 400);  // no ready build yet
+  }
+  try {
+    store.Resolve("waiting:nosuchtag");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 404);
+  }
+  EXPECT_THROW(store.CreateTemplate("../etc", {}, 2, 512), ApiError);
+  EXPECT_THROW(store.CreateTemplate("ok", {"bad tag"}, 2, 512), ApiError);
+  EXPECT_THROW(store.Delete("base"), ApiError);
+  EXPECT_EQ(store.Resolve("base").build.layers.size(), 0u);
+}
+
+TEST_F(StateStoreTest, CorruptFileIsAClearError) {
+  std::ofstream(dir_ + "/templates.json") << "{not json";
+  try {
+    TemplateStore store(dir_);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unreadable"), std::string::npos);
+  }
+}
+
+TEST_F(StateStoreTest, SnapshotsAddBuildsAndShareLayers) {
+  TemplateStore store(dir_);
+  auto [layer1, build1] = store.NewLayer();
+  auto first =
+      store.AddSnapshot("snap", "isrc", build1, {layer1}, 2, 512, 1024);
+  EXPECT_TRUE(first.tmpl.snapshot);
+  EXPECT_EQ(first.tmpl.SnapshotId(), "snap:default");
+  auto [layer2, build2] = store.NewLayer();
+  auto second =
+      store.AddSnapshot("snap", "isrc", build2, {layer2, layer1}, 2, 512, 1024);
+  EXPECT_EQ(second.tmpl.template_id, first.tmpl.template_id);
+  EXPECT_EQ(second.tmpl.builds.size(), 2u);
+  EXPECT_EQ(store.Resolve("snap:default").build.build_id, build2);
+  // A template name cannot be taken over by a snapshot and vice versa.
+  EXPECT_THROW(store.CreateTemplate("snap", {}, 2, 512), ApiError);
+
+  auto [layer3, build3] = store.NewLayer();
+  auto unnamed = store.AddSnapshot("", "isrc", build3, {layer3, layer2, layer1},
+                                   2, 512, 1024);
+  store.Delete("snap");
+  struct stat st;
+  // Still used by the unnamed snapshot.
+  EXPECT_EQ(stat(layer1.c_str(), &st), 0);
+  EXPECT_EQ(stat(layer2.c_str(), &st), 0);
+  store.Delete(unnamed.tmpl.SnapshotId());
+  EXPECT_NE(stat(layer1.c_str(), &st), 0);
+  EXPECT_NE(stat(layer3.c_str(), &st), 0);
+}
+
+TEST_F(StateStoreTest, AtomicWriteAndCopyTree) {
+  const std::string file = dir_ + "/f.json";
+  WriteFileAtomically(file, "one");
+  WriteFileAtomically(file, "two");
+  EXPECT_EQ(*ReadFileIfExists(file), "two");
+  EXPECT_FALSE(ReadFileIfExists(dir_ + "/missing"));
+
+  const std::string src = dir_ + "/src";
+  MakeDirs(src + "/a/b");
+  std::ofstream(src + "/a/b/file") << "data";
+  chmod((src + "/a/b/file").c_str(), 0640);
+  ASSERT_EQ(symlink("/etc/passwd", (src + "/link").c_str()), 0);
+  CopyTree(src, dir_ + "/dst");
+  EXPECT_EQ(*ReadFileIfExists(dir_ + "/dst/a/b/file"), "data");
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/dst/a/b/file").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  char target[64] = {};
+  ASSERT_GT(readlink((dir_ + "/dst/link").c_str(), target, sizeof(target) - 1),
+            0);
+  EXPECT_STREQ(target, "/etc/passwd");
+  RemoveTree(dir_ + "/dst");
+  EXPECT_NE(lstat((dir_ + "/dst").c_str(), &st), 0);
+}
+
+}  // namespace
+}  // namespace e2b_local
