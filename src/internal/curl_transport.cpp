@@ -179,6 +179,11 @@ class TransportState {
     curl_multi_setopt(handle.multi, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(std::max<std::size_t>(
                           options_.MaxIdleConnections, 1)));
+    // One transfer per connection at a time: an HTTP/2 connection is never
+    // multiplexed between transfers of different multi handles (and so of
+    // different threads); it is reused once idle.
+    curl_multi_setopt(handle.multi, CURLMOPT_PIPELINING,
+                      static_cast<long>(CURLPIPE_NOTHING));
     return handle;
   }
 
