@@ -1,0 +1,119 @@
+#ifndef E2B_TESTS_INTEGRATION_E2B_LOCAL_FIXTURE_HPP_
+#define E2B_TESTS_INTEGRATION_E2B_LOCAL_FIXTURE_HPP_
+
+// The integration tests' peer: one real e2b-local per test process, started
+// on free loopback ports with a fresh state directory and a random API key,
+// and stopped (SIGTERM, then SIGKILL after a bound) when the tests end.
+// ctest runs every test case as its own process, so starting is cheap.
+
+#include <e2b/e2b.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace e2b_test {
+
+/// A running e2b-local child process.
+class LocalServer {
+ public:
+  /// The server of this test process, started on first use (from the main
+  /// thread, via the test environment). Never null; check Ok().
+  static LocalServer& Shared();
+
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
+  ~LocalServer();
+
+  /// True when the server printed its three lines and is running.
+  bool Ok() const { return error_.empty() && pid_ > 0; }
+  /// Why the server is not available (with its stderr tail).
+  const std::string& StartError() const { return error_; }
+
+  const std::string& APIURL() const { return api_url_; }
+  const std::string& SandboxURL() const { return sandbox_url_; }
+  const std::string& APIKey() const { return api_key_; }
+  const std::string& TempDir() const { return temp_dir_; }
+
+  /// A client configured for this server (explicit values, so no E2B_*
+  /// variable of the environment can redirect it).
+  e2b::Client NewClient() const;
+
+  /// The last `max_bytes` of the server's stderr log.
+  std::string StderrTail(std::size_t max_bytes = 4000) const;
+
+  /// SIGTERM, wait (SIGKILL after a bound), remove the temp dir.
+  void Stop();
+
+ private:
+  LocalServer() = default;
+  void Start();
+
+  pid_t pid_ = -1;
+  std::string error_;
+  std::string api_url_;
+  std::string sandbox_url_;
+  std::string api_key_;
+  std::string temp_dir_;
+  std::string stdout_path_;
+  std::string stderr_path_;
+};
+
+/// Base fixture: a client for the shared server, and sandboxes that are
+/// closed at the end of the test whatever its assertions did.
+class E2bLocalTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  /// Creates a sandbox (template "base", a short lifetime so a leak ends on
+  /// its own) that is closed at TearDown.
+  e2b::Sandbox NewSandbox(e2b::SandboxConfig cfg);
+  e2b::Sandbox NewSandbox() { return NewSandbox(Config()); }
+  /// Default test sandbox config.
+  static e2b::SandboxConfig Config(std::map<std::string, std::string> env = {});
+
+  LocalServer& Server() const { return LocalServer::Shared(); }
+  const e2b::Client& Client() const { return *client_; }
+
+ private:
+  std::optional<e2b::Client> client_;
+  std::vector<std::unique_ptr<e2b::SandboxCloser>> closers_;
+};
+
+/// Random lowercase hex of `bytes` random bytes.
+std::string RandomHex(std::size_t bytes);
+
+/// Parses an RFC 3339 timestamp into seconds since the epoch; nullopt when
+/// it is not one.
+std::optional<double> ParseRFC3339(const std::string& text);
+
+/// 64-bit FNV-1a, incrementally.
+class Fnv1a {
+ public:
+  void Update(const char* data, std::size_t n);
+  std::uint64_t Digest() const { return hash_; }
+
+ private:
+  std::uint64_t hash_ = 1469598103934665603ULL;
+};
+
+/// An istream of `size` deterministic pseudo-random bytes generated on the
+/// fly from `seed` (nothing held in memory).
+std::unique_ptr<std::istream> GeneratedStream(std::uint64_t size,
+                                              std::uint64_t seed);
+/// The FNV-1a digest of what GeneratedStream(size, seed) yields.
+std::uint64_t GeneratedDigest(std::uint64_t size, std::uint64_t seed);
+
+}  // namespace e2b_test
+
+#endif  // E2B_TESTS_INTEGRATION_E2B_LOCAL_FIXTURE_HPP_
