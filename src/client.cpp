@@ -90,8 +90,10 @@ void AddIf(internal::Query& query, const char* key,
 Client::Client(std::shared_ptr<internal::ClientState> state)
     : state_(std::move(state)) {}
 
-Client NewClient(ClientConfig cfg) {
-  auto state = std::make_shared<internal::ClientState>();
+namespace internal {
+
+std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg) {
+  auto state = std::make_shared<ClientState>();
 
   state->api_key = cfg.APIKey.empty() ? Env("E2B_API_KEY") : cfg.APIKey;
   if (state->api_key.empty()) {
@@ -116,7 +118,7 @@ Client NewClient(ClientConfig cfg) {
                     (env_domain.empty() ? std::string("e2b.app") : env_domain);
   }
   state->api_base_url = TrimTrailingSlashes(std::move(api));
-  internal::ValidateBaseUrl(state->api_base_url, "API base URL");
+  ValidateBaseUrl(state->api_base_url, "API base URL");
   state->plain_http = StartsWithNoCase(state->api_base_url, "http://");
 
   std::string sandbox_url = cfg.SandboxURL;
@@ -128,7 +130,7 @@ Client NewClient(ClientConfig cfg) {
   }
   state->sandbox_url = TrimTrailingSlashes(std::move(sandbox_url));
   if (!state->sandbox_url.empty()) {
-    internal::ValidateBaseUrl(state->sandbox_url, "sandbox URL");
+    ValidateBaseUrl(state->sandbox_url, "sandbox URL");
   }
 
   std::string domain = cfg.SandboxDomain;
@@ -147,7 +149,39 @@ Client NewClient(ClientConfig cfg) {
   state->request_timeout = cfg.RequestTimeout;
   state->transport = cfg.HTTPClient ? TransportOf(*cfg.HTTPClient)
                                     : internal::MakeCurlTransport({});
-  return Client(std::move(state));
+  return state;
+}
+
+std::shared_ptr<SandboxState> NewSandboxState(
+    std::shared_ptr<const ClientState> client, const CreatedSandbox& created,
+    const std::string& operation) {
+  if (!IsSandboxIdText(created.SandboxID)) {
+    ThrowMalformedResponse(operation,
+                           created.SandboxID.empty()
+                               ? "no sandboxID"
+                               : "sandboxID is not a plain identifier");
+  }
+  if (!created.Domain.empty() && !IsDomainText(created.Domain)) {
+    ThrowMalformedResponse(operation, "domain is not a host name");
+  }
+  if (created.EnvdAccessToken.find_first_of("\r\n") != std::string::npos) {
+    ThrowMalformedResponse(operation, "envdAccessToken contains a line break");
+  }
+  auto sandbox = std::make_shared<SandboxState>();
+  sandbox->id = created.SandboxID;
+  sandbox->envd_version = created.EnvdVersion;
+  sandbox->access_token = created.EnvdAccessToken;
+  sandbox->domain =
+      created.Domain.empty() ? client->sandbox_domain : created.Domain;
+  sandbox->envd_url = EnvdBaseUrl(*client, sandbox->id, sandbox->domain);
+  sandbox->client = std::move(client);
+  return sandbox;
+}
+
+}  // namespace internal
+
+Client NewClient(ClientConfig cfg) {
+  return Client(internal::ResolveClientState(std::move(cfg)));
 }
 
 // ---- sandboxes -------------------------------------------------------------
@@ -170,31 +204,7 @@ Sandbox Client::NewSandbox(const Context& ctx, const SandboxConfig& cfg) const {
 
   const auto created = internal::ParseResponse<internal::CreatedSandbox>(
       response.body, call.operation);
-  if (!IsSandboxIdText(created.SandboxID)) {
-    internal::ThrowMalformedResponse(
-        call.operation, created.SandboxID.empty()
-                            ? "no sandboxID"
-                            : "sandboxID is not a plain identifier");
-  }
-  if (!created.Domain.empty() && !IsDomainText(created.Domain)) {
-    internal::ThrowMalformedResponse(call.operation,
-                                     "domain is not a host name");
-  }
-  if (created.EnvdAccessToken.find_first_of("\r\n") != std::string::npos) {
-    internal::ThrowMalformedResponse(call.operation,
-                                     "envdAccessToken contains a line break");
-  }
-
-  auto sandbox = std::make_shared<internal::SandboxState>();
-  sandbox->client = state_;
-  sandbox->id = created.SandboxID;
-  sandbox->envd_version = created.EnvdVersion;
-  sandbox->access_token = created.EnvdAccessToken;
-  sandbox->domain =
-      created.Domain.empty() ? state_->sandbox_domain : created.Domain;
-  sandbox->envd_url =
-      internal::EnvdBaseUrl(*state_, sandbox->id, sandbox->domain);
-  return Sandbox(std::move(sandbox));
+  return Sandbox(internal::NewSandboxState(state_, created, call.operation));
 }
 
 Sandbox Client::NewSandbox(const SandboxConfig& cfg) const {

@@ -8,13 +8,16 @@
 #include "internal/client_state.hpp"
 #include "internal/error_mapping.hpp"
 #include "internal/http_transport.hpp"
+#include "internal/json_mapping.hpp"
 #include "internal/url.hpp"
 
+#include <e2b/client.hpp>
 #include <e2b/context.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +44,19 @@ struct ApiCall {
 /// transport does for failures that are not an HTTP answer.
 HttpResponse CallApi(const ClientState& client, const Context& ctx,
                      const ApiCall& call);
+
+/// The client configuration with the environment and the defaults applied
+/// (PROTOCOL.md section 1.1), validated; what NewClient builds on. Throws
+/// e2b::Error for a missing API key or a malformed URL or domain.
+std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg);
+
+/// The state of a sandbox the API just created: its domain is the one the
+/// answer names, else the client's. Throws e2b::Error (malformed response
+/// from `operation`) when the answer lacks a usable sandboxID, domain or
+/// token.
+std::shared_ptr<SandboxState> NewSandboxState(
+    std::shared_ptr<const ClientState> client, const CreatedSandbox& created,
+    const std::string& operation);
 
 /// "/<seg1>/<seg2>..." with every segment percent-encoded ("/" too).
 std::string ApiPath(std::initializer_list<std::string_view> segments);
