@@ -300,6 +300,20 @@ std::unique_ptr<ConnectStreamReader> ConnectClient::OpenServerStream(
     const std::string text = ReadErrorBody(*body, kMaxErrorBodyBytes);
     ThrowConnectHttpError(status, text, sandbox_id_, secrets_);
   }
+  // A 200 that is not a Connect stream (an HTML page from a proxy) would
+  // otherwise be misread as envelopes.
+  if (auto type = FindHeader(body->Headers(), "Content-Type")) {
+    std::string lower;
+    for (char c : *type) {
+      lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a')
+                                           : c);
+    }
+    if (lower.rfind("application/connect+json", 0) != 0) {
+      throw Error(0, ProcedureName(call.procedure) +
+                         ": unexpected response content type '" +
+                         Printable(*type) + "'");
+    }
+  }
   return std::make_unique<ConnectStreamReader>(std::move(body), call.procedure,
                                                secrets_);
 }

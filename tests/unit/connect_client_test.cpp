@@ -320,6 +320,23 @@ INSTANTIATE_TEST_SUITE_P(
                       "invalid_argument"},
         HttpErrorCase{415, "\x01\x02 binary \x7f", 415, "binary"}));
 
+TEST_F(ConnectClientTest, NonConnectSuccessAnswerIsAnError) {
+  ServeStream("<html>captive portal</html>", 200, "text/html");
+  try {
+    Client().OpenServerStream(Call(), json::object());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.StatusCode(), 0);
+    EXPECT_NE(std::string(e.what()).find("text/html"), std::string::npos);
+  }
+}
+
+TEST_F(ConnectClientTest, ContentTypeMatchIgnoresCaseAndParameters) {
+  ServeStream(Frame({{"n", 1}}) + EndFrame(), 200,
+              "Application/Connect+JSON; charset=utf-8");
+  EXPECT_EQ(ReadAll().size(), 1u);
+}
+
 TEST_F(ConnectClientTest, AccessTokenIsRedactedFromServerMessages) {
   ServeStream(EndFrame({{"error",
                          {{"code", "unauthenticated"},
