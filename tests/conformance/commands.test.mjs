@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
+  AuthenticationError,
   CommandExitError,
   InvalidArgumentError,
   NotFoundError,
@@ -228,6 +229,9 @@ test('user: default is "user" (uid 1000, home /home/user); root on request',
       assert.equal(asRoot.stdout, 'root\n0\n/root\n/root\n');
       const explicitUser = await sbx.commands.run('id -un', { user: 'user' });
       assert.equal(explicitUser.stdout, 'user\n');
+      await expectReject(assert,
+          sbx.commands.run('true', { user: 'no-such-user-xyz' }),
+          AuthenticationError, 'run as an unknown user');
     });
 
 test('cwd option sets the working directory; a missing one is rejected',

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 
 import {
+  AuthenticationError,
   FileNotFoundError,
   InvalidArgumentError,
   Sandbox,
@@ -189,6 +190,13 @@ test('read errors: missing file and directory', opts, async () => {
       'read a directory');
   await expectReject(assert, sbx.files.write(dir, 'x'), InvalidArgumentError,
       'write onto a directory');
+  await sbx.files.write(`${dir}/exists.txt`, 'x');
+  await expectReject(assert,
+      sbx.files.read(`${dir}/exists.txt`, { user: 'no-such-user-xyz' }),
+      AuthenticationError, 'read as an unknown user');
+  await expectReject(assert,
+      sbx.files.list(dir, { user: 'no-such-user-xyz' }),
+      AuthenticationError, 'list as an unknown user');
 });
 
 test('list with depth, exists and getInfo', opts, async () => {

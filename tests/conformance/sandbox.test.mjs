@@ -186,6 +186,27 @@ test('list filters by metadata and state, and pages with limit', opts,
         }
       }
 
+      // Template and start-time filters.
+      const byTemplate = await collectPages(Sandbox.list({
+        query: { metadata: { suite: tag }, template: listed.templateId },
+      }));
+      assert.deepEqual(byTemplate.items.map((s) => s.sandboxId).sort(), ids);
+      const startedRecently = await collectPages(Sandbox.list({
+        query: {
+          metadata: { suite: tag },
+          startedAfter: new Date(Date.now() - 3_600_000),
+        },
+      }));
+      assert.deepEqual(
+          startedRecently.items.map((s) => s.sandboxId).sort(), ids);
+      const startedLater = await collectPages(Sandbox.list({
+        query: {
+          metadata: { suite: tag },
+          startedAfter: new Date(Date.now() + 3_600_000),
+        },
+      }));
+      assert.deepEqual(startedLater.items, []);
+
       // State filter: pause one and split the set.
       assert.equal(await second.pause(), true);
       const paused = await collectPages(Sandbox.list(
