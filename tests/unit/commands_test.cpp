@@ -12,8 +12,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace e2b {
@@ -101,7 +103,32 @@ class CommandsTest : public ::testing::Test {
     return it == request.headers.end() ? "<absent>" : it->second;
   }
 
+  // A Start that sends its first event and then stalls (bounded, and
+  // released when the test ends).
+  void ServeStalledStart() {
+    server_.server().Post(
+        "/process.Process/Start",
+        [this](const httplib::Request&, httplib::Response& res) {
+          res.set_chunked_content_provider(
+              "application/connect+json",
+              [this](std::size_t offset, httplib::DataSink& sink) {
+                if (offset == 0) {
+                  const std::string first = Start();
+                  return sink.write(first.data(), first.size());
+                }
+                for (int i = 0; i < 150 && !stop_; ++i) {
+                  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+                return false;
+              });
+        });
+    ServeStart(EndFrame());
+  }
+
+  void TearDown() override { stop_ = true; }
+
   e2b_test::TestServer server_;
+  std::atomic<bool> stop_{false};
   Sandbox sandbox_;
 };
 
@@ -348,6 +375,31 @@ TEST_F(CommandsTest, RejectsEmptyCommandLocally) {
   ServeStart(EndFrame());
   EXPECT_THROW(sandbox_.Commands.Run("", {}), Error);
   EXPECT_THROW(sandbox_.Commands.Run("ls", {}, WithTimeout(-1s)), Error);
+}
+
+TEST_F(CommandsTest, ContextDeadlineStopsAStalledRun) {
+  ServeStalledStart();
+  EXPECT_THROW(sandbox_.Commands.RunWithContext(Context::WithTimeout(300ms),
+                                                "sleep", {"100"}),
+               TimeoutError);
+}
+
+TEST_F(CommandsTest, CancelStopsAStalledRun) {
+  ServeStalledStart();
+  Context ctx = Context::WithCancel();
+  std::thread canceller([ctx] {
+    std::this_thread::sleep_for(200ms);
+    ctx.Cancel();
+  });
+  try {
+    sandbox_.Commands.RunWithContext(ctx, "sleep", {"100"});
+    ADD_FAILURE() << "a cancelled Run returned";
+  } catch (const TimeoutError& e) {
+    ADD_FAILURE() << "cancel is not a timeout: " << e.what();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.StatusCode(), 0);
+  }
+  canceller.join();
 }
 
 TEST(CommandsDefaultTest, DefaultServiceThrows) {
