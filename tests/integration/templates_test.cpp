@@ -138,7 +138,10 @@ TEST_F(TemplatesTest, CreateTemplateValidatesItsInput) {
     Client().CreateTemplate(cfg);
     FAIL() << "CreateTemplate without a name did not throw";
   } catch (const e2b::Error& e) {
-    EXPECT_EQ(e.StatusCode(), 400) << e.what();
+    // Refused before sending (status 0) or by the server (400).
+    EXPECT_TRUE(e.StatusCode() == 0 || e.StatusCode() == 400) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ame"), std::string::npos)
+        << "the error does not name the missing field: " << e.what();
   }
   cfg.Name = "it-bad-mem-" + RandomHex(4);
   cfg.MemoryMB = 64;  // below the 128 MiB minimum
@@ -146,7 +149,7 @@ TEST_F(TemplatesTest, CreateTemplateValidatesItsInput) {
     Client().CreateTemplate(cfg);
     FAIL() << "CreateTemplate with 64 MiB did not throw";
   } catch (const e2b::Error& e) {
-    EXPECT_EQ(e.StatusCode(), 400) << e.what();
+    EXPECT_TRUE(e.StatusCode() == 0 || e.StatusCode() == 400) << e.what();
   }
 }
 
