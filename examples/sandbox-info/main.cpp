@@ -3,6 +3,7 @@
 
 #include <e2b/e2b.hpp>
 
+#include <chrono>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -28,9 +29,27 @@ int main() {
               << "  Started at:  " << info.StartedAt << "\n"
               << "  Ends at:     " << info.EndAt << "\n"
               << "  envd:        " << info.EnvdVersion << std::endl;
+    if (!info.Lifecycle.OnTimeout.empty()) {
+      std::cout << "  On timeout:  " << info.Lifecycle.OnTimeout << std::endl;
+    }
+    for (const e2b::VolumeMount& mount : info.VolumeMounts) {
+      std::cout << "  Volume:      " << mount.Name << " -> " << mount.Path
+                << std::endl;
+    }
     if (info.ID != sandbox.ID) {
       std::cerr << "error: Info() reports ID " << info.ID << ", want "
                 << sandbox.ID << std::endl;
+      return 1;
+    }
+
+    // The WithContext form bounds the call by a deadline.
+    e2b::SandboxInfo again = sandbox.InfoWithContext(
+        e2b::Context::WithTimeout(std::chrono::seconds(30)));
+    std::cout << "Verified state with a 30 s deadline: " << again.State
+              << std::endl;
+    if (again.State != "running") {
+      std::cerr << "error: a fresh sandbox should be running, not "
+                << again.State << std::endl;
       return 1;
     }
 
