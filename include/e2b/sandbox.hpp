@@ -44,7 +44,8 @@ class Sandbox {
   void SetTimeout(int timeout_seconds) const;
   void SetTimeoutWithContext(const Context& ctx, int timeout_seconds) const;
 
-  /// Pauses the sandbox, keeping its state. Go: Pause.
+  /// Pauses the sandbox, keeping its state. A sandbox that is already paused
+  /// (HTTP 409) counts as success, unlike Go's Pause. Go: Pause.
   void Pause() const;
   void PauseWithContext(const Context& ctx) const;
 
