@@ -9,12 +9,15 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -661,6 +664,129 @@ TEST_F(HttpTransportTest, NoIdleConnectionsMeansNoReuse) {
   for (int i = 0; i < 3; ++i) transport->Send(Request("GET", "/n"));
   EXPECT_EQ(server_.connections(), 3u);
 }
+
+TEST_F(HttpTransportTest, ReaderOutlivesItsTransport) {
+  server_.server().Get(
+      "/body", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content(Pattern(2 << 20), "application/octet-stream");
+      });
+  server_.Start();
+  auto transport = MakeCurlTransport({});
+  auto reader = transport->Open(Request("GET", "/body"));
+  transport.reset();
+  EXPECT_TRUE(reader->ReadAll(4 << 20) == Pattern(2 << 20));
+}
+
+TEST_F(HttpTransportTest, OpenSendsRequestBody) {
+  server_.server().Post("/rpc", [](const httplib::Request& request,
+                                   httplib::Response& response) {
+    response.set_content("echo:" + request.body, "application/connect+json");
+  });
+  server_.Start();
+  HttpRequest request = Request("POST", "/rpc");
+  request.headers = {{"Content-Type", "application/connect+json"}};
+  request.body = "frame-bytes";
+  auto reader = transport_->Open(request);
+  request.body.clear();  // Open keeps its own copy of the body
+  EXPECT_EQ(reader->Status(), 200);
+  EXPECT_EQ(reader->ReadAll(1024), "echo:frame-bytes");
+}
+
+TEST_F(HttpTransportTest, ProxyOptionIsHonoured) {
+  // The test server plays the proxy: it receives the absolute-form target.
+  server_.server().Get(
+      ".*", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content("from proxy", "text/plain");
+      });
+  server_.Start();
+  HTTPClientOptions options;
+  options.Proxy = server_.url();
+  auto transport = MakeCurlTransport(options);
+  HttpRequest request;
+  request.url = "http://sandbox.e2b.invalid/health?x=1";
+  HttpResponse response = transport->Send(request);
+  EXPECT_EQ(response.body, "from proxy");
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].raw_path, "http://sandbox.e2b.invalid/health");
+}
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+// A TLS server with a throwaway self-signed certificate for 127.0.0.1.
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir_template[] = "/tmp/e2b-tls-XXXXXX";
+    const char* dir = ::mkdtemp(dir_template);
+    ASSERT_NE(dir, nullptr);
+    dir_ = dir;
+    std::string command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -days 1 -subj /CN=127.0.0.1 -addext "
+        "subjectAltName=IP:127.0.0.1 -keyout " +
+        dir_ + "/key.pem -out " + dir_ + "/cert.pem >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) {
+      GTEST_SKIP() << "openssl could not make a test certificate";
+    }
+    server_ = std::make_unique<httplib::SSLServer>((dir_ + "/cert.pem").c_str(),
+                                                   (dir_ + "/key.pem").c_str());
+    ASSERT_TRUE(server_->is_valid());
+    server_->Get("/tls",
+                 [](const httplib::Request&, httplib::Response& response) {
+                   response.set_content("secure", "text/plain");
+                 });
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    while (!server_->is_running()) std::this_thread::sleep_for(milliseconds(1));
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+    if (!dir_.empty()) {
+      std::system(("rm -rf " + dir_).c_str());
+    }
+  }
+  HttpRequest Request() const {
+    HttpRequest request;
+    request.url = "https://127.0.0.1:" + std::to_string(port_) + "/tls";
+    return request;
+  }
+
+  std::string dir_;
+  std::unique_ptr<httplib::SSLServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(TlsTest, VerifiesCertificatesByDefault) {
+  auto transport = MakeCurlTransport({});
+  try {
+    transport->Send(Request());
+    FAIL() << "self-signed certificate accepted";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 0);
+    EXPECT_NE(std::string(e.what()).find("https://127.0.0.1"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(TlsTest, TrustsConfiguredCaFile) {
+  HTTPClientOptions options;
+  options.CAInfo = dir_ + "/cert.pem";
+  HttpResponse response = MakeCurlTransport(options)->Send(Request());
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "secure");
+}
+
+TEST_F(TlsTest, InsecureSkipsVerification) {
+  HTTPClientOptions options;
+  options.InsecureSkipTLSVerify = true;
+  options.EnableHTTP2 = false;
+  EXPECT_EQ(MakeCurlTransport(options)->Send(Request()).body, "secure");
+}
+#endif  // CPPHTTPLIB_OPENSSL_SUPPORT
 
 }  // namespace
 }  // namespace e2b::internal
