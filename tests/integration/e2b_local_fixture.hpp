@@ -97,14 +97,18 @@ std::string RandomHex(std::size_t bytes);
 /// it is not one.
 std::optional<double> ParseRFC3339(const std::string& text);
 
-/// 64-bit FNV-1a, incrementally.
+/// A 64-bit FNV-1a style checksum over 8-byte words, fed incrementally
+/// (the result does not depend on how the input is split).
 class Fnv1a {
  public:
   void Update(const char* data, std::size_t n);
-  std::uint64_t Digest() const { return hash_; }
+  std::uint64_t Digest() const;
 
  private:
+  void Mix(std::uint64_t word);
   std::uint64_t hash_ = 1469598103934665603ULL;
+  std::uint64_t pending_ = 0;
+  int pending_count_ = 0;
 };
 
 /// An istream of `size` deterministic pseudo-random bytes generated on the
