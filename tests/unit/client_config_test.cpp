@@ -10,11 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -272,6 +274,30 @@ TEST_F(ClientEnvTest, ClientCopiesShareConnections) {
   }
   EXPECT_EQ(server_.requests().size(), 6u);
   EXPECT_EQ(server_.connections(), 1u);
+}
+
+TEST_F(ClientEnvTest, OneClientServesManyThreads) {
+  auto client = MakeClient();
+  constexpr int kThreads = 8;
+  constexpr int kCalls = 10;
+  for (int i = 0; i < kThreads * kCalls; ++i) Respond(200, "[]");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&client, &ok] {
+      for (int i = 0; i < kCalls; ++i) {
+        try {
+          if (client.ListTemplates().empty()) ++ok;
+        } catch (const std::exception&) {
+          // Counted as a failure below.
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), kThreads * kCalls);
+  EXPECT_EQ(server_.requests().size(),
+            static_cast<std::size_t>(kThreads * kCalls));
 }
 
 TEST(ClientTimeoutTest, RequestTimeoutAndContextDeadlineBoundEveryCall) {
