@@ -252,6 +252,8 @@ void LocalServer::Start() {
     // Die with the test process even when it crashes before teardown.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);
+    // Its own process group, so whatever it leaves behind can be found.
+    setpgid(0, 0);
     dup2(null_fd, 0);
     dup2(out_fd, 1);
     dup2(err_fd, 2);
@@ -353,6 +355,13 @@ void LocalServer::Stop() {
     } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
       std::cerr << "e2b-local did not exit cleanly on SIGTERM: "
                 << DescribeWaitStatus(status) << "\n";
+    }
+    // Anything still in the server's process group outlived it: report the
+    // leak, then make sure it does not outlive the test either.
+    if (kill(-pid_, 0) == 0) {
+      std::cerr << "e2b-local left processes behind in its process group; "
+                   "killing them\n";
+      kill(-pid_, SIGKILL);
     }
     pid_ = -1;
   }
