@@ -215,36 +215,40 @@ FileInfo Upload(const Files& files, const Context& ctx, const std::string& path,
   HttpRequest request =
       files.Request("POST", ctx, path, params.User, params.Timeout);
   request.max_response_bytes = kMaxUploadResponseBytes;
-  std::optional<internal::ConcatStream> multipart_body;
+  // The caller's stream is always read through a ConcatStream: it treats a
+  // failbit at the end of data as the end even when the caller enabled
+  // exceptions on its stream, and a badbit as a failure.
+  std::optional<internal::ConcatStream> body;
   std::istringstream buffer_stream;
   if (NeedsMultipart(files.State().envd_version)) {
     Multipart multipart = MakeMultipart(path);
     request.headers.emplace_back("Content-Type", multipart.content_type);
-    multipart_body.emplace();
     if (data == nullptr) {
       request.body_size =
           multipart.head.size() + buffer.size() + multipart.tail.size();
       buffer_stream.str(std::move(buffer));
       data = &buffer_stream;
     }
-    multipart_body->AddText(std::move(multipart.head));
-    multipart_body->AddStream(*data);
-    multipart_body->AddText(std::move(multipart.tail));
-    request.body_stream = &*multipart_body;
+    body.emplace();
+    body->AddText(std::move(multipart.head));
+    body->AddStream(*data);
+    body->AddText(std::move(multipart.tail));
+    request.body_stream = &*body;
   } else {
     request.headers.emplace_back("Content-Type", "application/octet-stream");
     if (data == nullptr) {
       request.body = std::move(buffer);
     } else {
-      request.body_stream = data;
+      body.emplace();
+      body->AddStream(*data);
+      request.body_stream = &*body;
     }
   }
 
   const internal::HttpResponse response = files.Transport().Send(request);
   // A source that failed mid-way must not pass as a shorter file, whatever
   // the server answered.
-  if ((data != nullptr && data->bad()) ||
-      (multipart_body && multipart_body->bad())) {
+  if ((data != nullptr && data->bad()) || (body && body->bad())) {
     throw Error(0, "POST /files: reading the upload data failed");
   }
   if (response.status != 200 && response.status != 201) {

@@ -484,6 +484,24 @@ TEST_F(FilesystemTest, WriteBytesAndStreamAreByteExact) {
   EXPECT_EQ(Files().body, std::string(bytes.begin(), bytes.end()) + "tail");
 }
 
+TEST_F(FilesystemTest, WriteAcceptsStreamsWithExceptionsEnabled) {
+  ServeWrite(200, Entry("/x"));
+  Connect();
+  std::istringstream in(std::string(100000, 'k'));
+  in.exceptions(std::ios::failbit | std::ios::badbit);
+  sandbox_.Filesystem.Write("/x", in);
+  EXPECT_EQ(Files().body, std::string(100000, 'k'));
+}
+
+TEST_F(FilesystemTest, FailingSourceWithExceptionsEnabledIsAnError) {
+  ServeWrite(200, Entry("/x"));
+  Connect();
+  GeneratedBuf source(std::uint64_t{4} << 20, std::uint64_t{1} << 20);
+  std::istream in(&source);
+  in.exceptions(std::ios::badbit);
+  EXPECT_THROW(sandbox_.Filesystem.Write("/x", in), Error);
+}
+
 TEST_F(FilesystemTest, WriteEmptyFile) {
   ServeWrite(200, Entry("/e"));
   Connect();
