@@ -110,6 +110,25 @@ TEST_F(ErrorsTest, BadAPIKeyIs401WithoutTheKeyInMessages) {
   check("GetTemplate", [&] { bad.GetTemplate("base"); });
 }
 
+TEST_F(ErrorsTest, APIKeyWithLineBreaksNeverReachesTheWire) {
+  // A key with CR/LF would split the X-API-Key header; it must be refused
+  // (at NewClient or at the call) without echoing the key.
+  const std::string key = "e2b_" + RandomHex(8) + "\r\nX-Injected: yes";
+  e2b::ClientConfig cfg;
+  cfg.APIKey = key;
+  cfg.APIBaseURL = Server().APIURL();
+  cfg.SandboxURL = Server().SandboxURL();
+  try {
+    e2b::Client c = e2b::NewClient(cfg);
+    c.ListSandboxes();
+    FAIL() << "a key with CR/LF was accepted";
+  } catch (const e2b::Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find(key.substr(0, 12)), std::string::npos)
+        << "the error echoes the key: " << what;
+  }
+}
+
 TEST_F(ErrorsTest, ExpiredSandboxTimeoutMakesItNotFound) {
   e2b::Sandbox sb = NewSandbox();
   const std::string id = sb.ID;

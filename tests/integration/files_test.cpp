@@ -212,6 +212,24 @@ TEST_F(FilesTest, PathsWithSpacesAndUnicode) {
   EXPECT_EQ(sandbox_.Commands.Run("cat", {path}).Stdout, text);
 }
 
+TEST_F(FilesTest, ControlCharactersInPathsRoundTripOrFailCleanly) {
+  // CR, LF and friends travel percent-encoded in the query: they must
+  // either name a file exactly or be refused with an e2b::Error, never
+  // split a header or reach another path.
+  const std::string path = "/home/user/ctl\r\nX-Injected: 1\t&path=/etc/x";
+  try {
+    e2b::FileInfo info = sandbox_.Filesystem.WriteString(path, "ctl");
+    EXPECT_EQ(info.Path, path);
+    EXPECT_EQ(sandbox_.Filesystem.ReadString(path), "ctl");
+    e2b::CommandResult r = sandbox_.Commands.Run("cat", {path});
+    EXPECT_EQ(r.Stdout, "ctl");
+  } catch (const e2b::Error& e) {
+    EXPECT_NE(std::string(e.what()), "");
+  }
+  EXPECT_THROW(sandbox_.Filesystem.ReadString("/etc/x"),
+               e2b::FileNotFoundError);
+}
+
 TEST_F(FilesTest, DotDotCannotEscapeTheSandbox) {
   // `..` either is refused with a clear error or resolves inside the
   // sandbox; it never reaches the host's filesystem.

@@ -4,6 +4,7 @@
 #include "integration/e2b_local_fixture.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <regex>
@@ -118,6 +119,24 @@ TEST_F(LifecycleTest, PauseResumeKeepsFilesAndRunsCommands) {
   auto end = ParseRFC3339(info.EndAt);
   ASSERT_TRUE(end.has_value()) << info.EndAt;
   EXPECT_NEAR(*end - Now(), 120, 60);
+
+  // The pause and the resume are in the sandbox's log, in that order.
+  std::vector<e2b::SandboxLogEntry> logs =
+      sb.Logs(e2b::WithDirection("forward"));
+  auto at = [&](const char* word) {
+    for (std::size_t i = 0; i < logs.size(); ++i) {
+      std::string m = logs[i].Message;
+      for (auto& c : m) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      if (m.find(word) != std::string::npos) return static_cast<long>(i);
+    }
+    return -1L;
+  };
+  const long paused = at("pause");
+  const long resumed = at("resume");
+  EXPECT_GE(paused, 0) << "no pause entry in the logs";
+  EXPECT_GT(resumed, paused) << "no resume entry after the pause entry";
 }
 
 TEST_F(LifecycleTest, PausingAPausedSandboxKeepsItPaused) {
