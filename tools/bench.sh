@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Runs every e2b-cpp benchmark and writes BENCHMARKS.md at the repo root.
+#
+#   tools/bench.sh [--smoke] [--build-dir DIR] [--no-build] [--output FILE]
+#                  [--no-js] [--keep-json DIR] [--e2b-local BIN]
+#
+#   --smoke        tiny sizes (seconds, not minutes): checks that every phase
+#                  works; the numbers mean nothing. Writes BENCHMARKS-smoke.md
+#                  in the build directory unless --output is given.
+#   --build-dir    where to build (default build-bench); always Release.
+#   --no-build     use the binaries already in --build-dir.
+#   --output       the report to write (default BENCHMARKS.md).
+#   --no-js        skip the official JS SDK (otherwise it is installed from
+#                  tests/bench/js/package-lock.json with npm ci when missing).
+#   --keep-json    also copy each phase's JSON results to DIR.
+#   --e2b-local    a different e2b-local binary (default: the one built).
+#
+# Each phase gets a fresh e2b-local on free loopback ports
+# (tools/with-e2b-local.sh), so one phase's leftovers cannot skew another.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+smoke=0
+build_dir="$repo/build-bench"
+build=1
+output=""
+use_js=1
+keep_json=""
+server_bin=""
+original_args=("$@")
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --smoke) smoke=1 ;;
+    --build-dir) build_dir=$(realpath -m "$2"); shift ;;
+    --no-build) build=0 ;;
+    --output) output=$(realpath -m "$2"); shift ;;
+    --no-js) use_js=0 ;;
+    --keep-json) keep_json=$(realpath -m "$2"); shift ;;
+    --e2b-local) server_bin=$(realpath -m "$2"); shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ -z "$output" ]]; then
+  if [[ $smoke -eq 1 ]]; then output="$build_dir/BENCHMARKS-smoke.md"
+  else output="$repo/BENCHMARKS.md"; fi
+fi
+
+log() { echo "bench.sh: $*" >&2; }
+
+if [[ $build -eq 1 ]]; then
+  log "building in $build_dir (Release)"
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+    -DE2B_BUILD_BENCHMARKS=ON -DE2B_BUILD_LOCAL_SERVER=ON \
+    -DE2B_BUILD_TESTS=OFF -DE2B_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build "$build_dir" --target bench -j2 >/dev/null
+fi
+bench_bin="$build_dir/tests/bench/e2b_bench"
+[[ -n "$server_bin" ]] || server_bin="$build_dir/tools/e2b-local/e2b-local"
+for bin in "$bench_bin" "$server_bin"; do
+  if [[ ! -x "$bin" ]]; then
+    log "missing $bin (build the 'bench' target or drop --no-build)"
+    exit 1
+  fi
+done
+
+js_dir="$repo/tests/bench/js"
+js_args=()
+node_version="not used"
+if [[ $use_js -eq 1 ]]; then
+  if ! command -v node >/dev/null; then
+    log "node is not installed: rerun with --no-js or install node"
+    exit 1
+  fi
+  if [[ ! -d "$js_dir/node_modules/e2b" ]]; then
+    log "installing the official JS SDK (npm ci in tests/bench/js)"
+    if ! (cd "$js_dir" && npm ci --no-audit --no-fund >&2); then
+      log "npm ci failed: rerun with --no-js to skip the JS SDK"
+      exit 1
+    fi
+  fi
+  js_args=(--js-dir "$js_dir" --require-js 1)
+  node_version=$(node --version)
+fi
+
+if [[ $smoke -eq 1 ]]; then
+  overhead=(--rounds 2 --batch 3)
+  transfer=(--bytes $((4 << 20)) --rounds 1)
+  concurrency=(--threads 4 --calls 5 --rounds 1)
+  server=(--create 3 --idle 3 --starts 5)
+  mode=smoke
+else
+  overhead=(--rounds 10 --batch 20)
+  transfer=(--bytes $((1 << 30)) --rounds 3)
+  concurrency=(--threads 32 --calls 50 --rounds 2)
+  server=(--create 30 --idle 20 --starts 100)
+  mode=full
+fi
+
+results=$(mktemp -d "${TMPDIR:-/tmp}/e2b-bench.XXXXXX")
+trap 'rm -rf "$results"' EXIT
+load_start=$(cat /proc/loadavg)
+
+run_phase() {
+  local name=$1
+  shift
+  log "phase $name"
+  "$repo/tools/with-e2b-local.sh" "$server_bin" \
+    "$bench_bin" "$name" --out "$results/$name.json" "$@"
+}
+
+run_phase overhead "${overhead[@]}" "${js_args[@]}"
+run_phase transfer "${transfer[@]}" --tmp-dir "$results"
+run_phase concurrency "${concurrency[@]}"
+run_phase server "${server[@]}"
+
+notes=()
+if [[ $mode == full && -f "$repo/tests/bench/analysis.md" ]]; then
+  notes=(--notes "$repo/tests/bench/analysis.md")
+fi
+compiler=$(c++ --version | head -n 1)
+curl_version=$(curl --version | head -n 1 | cut -d' ' -f1-3)
+command_line="tools/bench.sh${original_args[*]:+ ${original_args[*]}}"
+"$bench_bin" report --in "$results" --out "$output" --mode "$mode" \
+  --command "$command_line" --load-start "$load_start" \
+  --compiler "$compiler" --curl "$curl_version" --node "$node_version" \
+  --js-sdk "$( [[ $use_js -eq 1 ]] && echo 'e2b@2.51.0' || echo 'skipped (--no-js)')" \
+  "${notes[@]}"
+if [[ -n "$keep_json" ]]; then
+  mkdir -p "$keep_json"
+  cp "$results"/*.json "$keep_json/"
+fi
+log "wrote $output"
