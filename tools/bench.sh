@@ -12,8 +12,13 @@
 #   --output       the report to write (default BENCHMARKS.md).
 #   --no-js        skip the official JS SDK (otherwise it is installed from
 #                  tests/bench/js/package-lock.json with npm ci when missing).
+#   --js-optional  use the JS SDK only if node and tests/bench/js/node_modules
+#                  are already there (no network; for ctest).
 #   --keep-json    also copy each phase's JSON results to DIR.
 #   --e2b-local    a different e2b-local binary (default: the one built).
+#   --server-nodelay  experiment: run e2b-local with TCP_NODELAY forced on
+#                  its accepted sockets (LD_PRELOAD shim), to show what the
+#                  Nagle fix in tests/bench/analysis.md would give.
 #
 # Each phase gets a fresh e2b-local on free loopback ports
 # (tools/with-e2b-local.sh), so one phase's leftovers cannot skew another.
@@ -25,6 +30,8 @@ build_dir="$repo/build-bench"
 build=1
 output=""
 use_js=1
+js_optional=0
+nodelay=0
 keep_json=""
 server_bin=""
 original_args=("$@")
@@ -36,9 +43,11 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0 ;;
     --output) output=$(realpath -m "$2"); shift ;;
     --no-js) use_js=0 ;;
+    --js-optional) js_optional=1 ;;
     --keep-json) keep_json=$(realpath -m "$2"); shift ;;
     --e2b-local) server_bin=$(realpath -m "$2"); shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --server-nodelay) nodelay=1 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -67,6 +76,11 @@ for bin in "$bench_bin" "$server_bin"; do
 done
 
 js_dir="$repo/tests/bench/js"
+if [[ $use_js -eq 1 && $js_optional -eq 1 ]] &&
+  { ! command -v node >/dev/null || [[ ! -d "$js_dir/node_modules/e2b" ]]; }; then
+  log "JS SDK not installed: skipping it (--js-optional)"
+  use_js=0
+fi
 js_args=()
 node_version="not used"
 if [[ $use_js -eq 1 ]]; then
@@ -103,11 +117,19 @@ results=$(mktemp -d "${TMPDIR:-/tmp}/e2b-bench.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 load_start=$(cat /proc/loadavg)
 
+preload=()
+if [[ $nodelay -eq 1 ]]; then
+  preload=(env "LD_PRELOAD=$build_dir/tests/bench/libe2b_bench_nodelay.so")
+  server_note="e2b-local with TCP_NODELAY forced (--server-nodelay experiment)"
+else
+  server_note="e2b-local as built"
+fi
+
 run_phase() {
   local name=$1
   shift
   log "phase $name"
-  "$repo/tools/with-e2b-local.sh" "$server_bin" \
+  "${preload[@]}" "$repo/tools/with-e2b-local.sh" "$server_bin" \
     "$bench_bin" "$name" --out "$results/$name.json" "$@"
 }
 
@@ -126,7 +148,7 @@ command_line="tools/bench.sh${original_args[*]:+ ${original_args[*]}}"
 "$bench_bin" report --in "$results" --out "$output" --mode "$mode" \
   --command "$command_line" --load-start "$load_start" \
   --compiler "$compiler" --curl "$curl_version" --node "$node_version" \
-  --js-sdk "$( [[ $use_js -eq 1 ]] && echo 'e2b@2.51.0' || echo 'skipped (--no-js)')" \
+  --server "$server_note" --js-sdk "$( [[ $use_js -eq 1 ]] && echo 'e2b@2.51.0' || echo 'skipped (--no-js)')" \
   "${notes[@]}"
 if [[ -n "$keep_json" ]]; then
   mkdir -p "$keep_json"

@@ -152,6 +152,15 @@ void RunConcurrency(const Args& args) {
   for (const auto& r : cpp_runs) result["e2b-cpp"].push_back(ToJson(r));
   for (const auto& r : raw_runs) result["raw-libcurl"].push_back(ToJson(r));
   WriteResult(args, result);
+  for (const auto* runs : {&cpp_runs, &raw_runs}) {
+    for (const auto& r : *runs) {
+      if (r.errors > 0) {
+        throw BenchError(
+            std::to_string(r.errors) +
+            " calls failed under concurrency; first: " + r.first_error);
+      }
+    }
+  }
 }
 
 }  // namespace e2b_bench

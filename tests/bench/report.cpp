@@ -88,7 +88,8 @@ void WriteReport(const Args& args) {
     md << "| " << (key == "loadavg" ? "load average (at report time)" : key)
        << " | " << value << " |\n";
   }
-  for (const char* key : {"load-start", "compiler", "curl", "node", "js-sdk"}) {
+  for (const char* key :
+       {"load-start", "compiler", "curl", "node", "js-sdk", "server"}) {
     const std::string value = args.Get(key, "");
     if (!value.empty()) md << "| " << key << " | " << value << " |\n";
   }
