@@ -225,6 +225,154 @@ std::vector<SandboxInfo> Client::ListSandboxes() const {
   return ListSandboxes(Context::Background());
 }
 
+Sandbox Client::Connect(const Context& ctx, const std::string& sandbox_id,
+                        int timeout_seconds) const {
+  if (sandbox_id.empty()) throw Error(0, "Connect: the sandbox ID is empty");
+  if (timeout_seconds < 0) {
+    throw Error(0, "Connect: timeout must not be negative");
+  }
+  ApiCall call;
+  call.method = "POST";
+  call.path = ApiPath({"v2", "sandboxes", sandbox_id, "connect"});
+  call.body = nlohmann::json{
+      {"timeout", timeout_seconds == 0 ? DefaultTimeout : timeout_seconds}};
+  // 200: it was running; 201: it was paused and has been resumed.
+  call.success = {200, 201};
+  call.not_found = {NotFoundKind::kSandbox, sandbox_id};
+  call.invalid_id_is_not_found = true;
+  call.operation = "POST /v2/sandboxes/{sandboxID}/connect";
+  const auto response = CallApi(*state_, ctx, call);
+  auto created = internal::ParseResponse<internal::CreatedSandbox>(
+      response.body, call.operation);
+  return Sandbox(internal::NewSandboxState(state_, created, call.operation));
+}
+
+Sandbox Client::Connect(const std::string& sandbox_id,
+                        int timeout_seconds) const {
+  return Connect(Context::Background(), sandbox_id, timeout_seconds);
+}
+
+ListSandboxesV2Result Client::ListSandboxesV2Impl(
+    const Context& ctx, const ListSandboxesV2Params& p) const {
+  return internal::ListSandboxesV2Page(*state_, ctx, p);
+}
+
+SandboxPaginator::SandboxPaginator(
+    std::shared_ptr<const internal::ClientState> client,
+    ListSandboxesV2Params params)
+    : client_(std::move(client)),
+      params_(std::move(params)),
+      next_token_(params_.NextToken.value_or("")) {}
+
+std::vector<SandboxInfo> SandboxPaginator::NextItems(const Context& ctx) {
+  if (!has_next_) {
+    throw Error(0, "SandboxPaginator: there are no more pages");
+  }
+  ListSandboxesV2Params page = params_;
+  page.NextToken = next_token_;
+  auto result = internal::ListSandboxesV2Page(*client_, ctx, page);
+  // Only a successful fetch moves the cursor, so a failed one can be retried.
+  next_token_ = std::move(result.NextToken);
+  has_next_ = !next_token_.empty();
+  return std::move(result.Sandboxes);
+}
+
+std::vector<SandboxInfo> SandboxPaginator::NextItems() {
+  return NextItems(Context::Background());
+}
+
+bool Client::KillSandbox(const Context& ctx,
+                         const std::string& sandbox_id) const {
+  if (sandbox_id.empty()) {
+    throw Error(0, "KillSandbox: the sandbox ID is empty");
+  }
+  ApiCall call;
+  call.method = "DELETE";
+  call.path = ApiPath({"sandboxes", sandbox_id});
+  // 404 is an answer here, not a failure: there was nothing to kill.
+  call.success = {200, 204, 404};
+  call.operation = "DELETE /sandboxes/{sandboxID}";
+  return CallApi(*state_, ctx, call).status != 404;
+}
+
+bool Client::KillSandbox(const std::string& sandbox_id) const {
+  return KillSandbox(Context::Background(), sandbox_id);
+}
+
+std::vector<ForkResult> Client::ForkSandboxImpl(const Context& ctx,
+                                                const std::string& sandbox_id,
+                                                const ForkParams& p) const {
+  return Sandbox::ForkByID(state_, ctx, sandbox_id, p);
+}
+
+std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(
+    const Context& ctx, const std::vector<std::string>& sandbox_ids) const {
+  std::map<std::string, SandboxMetric> out;
+  if (sandbox_ids.empty()) return out;
+  constexpr std::size_t kMaxIds = 100;
+  if (sandbox_ids.size() > kMaxIds) {
+    throw Error(0,
+                "GetSandboxesMetrics: at most 100 sandbox IDs per call, "
+                "got " +
+                    std::to_string(sandbox_ids.size()));
+  }
+  std::string ids;
+  for (const auto& id : sandbox_ids) {
+    if (id.empty() || id.find(',') != std::string::npos) {
+      throw Error(0,
+                  "GetSandboxesMetrics: a sandbox ID is empty or "
+                  "contains a comma");
+    }
+    if (!ids.empty()) ids += ',';
+    ids += id;
+  }
+  ApiCall call;
+  call.path = "/sandboxes/metrics";
+  call.query.Add("sandbox_ids", ids);
+  call.success = {200};
+  call.operation = "GET /sandboxes/metrics";
+  const auto response = CallApi(*state_, ctx, call);
+  const nlohmann::json body =
+      internal::ParseJsonBody(response.body, call.operation);
+  try {
+    internal::RequireObject(body, "response");
+    auto it = body.find("sandboxes");
+    if (it == body.end() || it->is_null()) return out;
+    internal::RequireObject(*it, "field 'sandboxes'");
+    for (auto entry = it->begin(); entry != it->end(); ++entry) {
+      SandboxMetric metric;
+      from_json(entry.value(), metric);
+      out[entry.key()] = metric;
+    }
+  } catch (const internal::JsonMappingError& e) {
+    internal::ThrowMalformedResponse(call.operation, e.what());
+  }
+  return out;
+}
+
+std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(
+    const std::vector<std::string>& sandbox_ids) const {
+  return GetSandboxesMetrics(Context::Background(), sandbox_ids);
+}
+
+bool Client::DeleteSnapshot(const Context& ctx,
+                            const std::string& snapshot_id) const {
+  if (snapshot_id.empty()) {
+    throw Error(0, "DeleteSnapshot: the snapshot ID is empty");
+  }
+  ApiCall call;
+  call.method = "DELETE";
+  call.path = ApiPath({"templates", snapshot_id});
+  // A snapshot is a template; 404 means it is already gone.
+  call.success = {200, 204, 404};
+  call.operation = "DELETE /templates/{snapshotID}";
+  return CallApi(*state_, ctx, call).status != 404;
+}
+
+bool Client::DeleteSnapshot(const std::string& snapshot_id) const {
+  return DeleteSnapshot(Context::Background(), snapshot_id);
+}
+
 // ---- snapshots -------------------------------------------------------------
 
 ListSnapshotsResult Client::ListSnapshotsImpl(

@@ -5,6 +5,9 @@
 #include <e2b/errors.hpp>
 #include <e2b/sandbox.hpp>
 
+#include <chrono>
+#include <cstdint>
+#include <exception>
 #include <utility>
 
 namespace e2b {
@@ -38,6 +41,67 @@ ApiCall SandboxCall(const internal::SandboxState& sandbox, const char* method,
 internal::HttpResponse Perform(const internal::SandboxState& sandbox,
                                const Context& ctx, const ApiCall& call) {
   return internal::CallApi(*sandbox.client, ctx, call);
+}
+
+// Whole seconds, rounded up as the official SDKs do (500 ms -> 1 s).
+std::int64_t CeilSeconds(std::chrono::milliseconds d) {
+  return (d.count() + 999) / 1000;
+}
+
+// One element of a fork answer: a running fork or the reason it failed.
+// A malformed element fails only that fork, not the others.
+struct ForkEntryOutcome {
+  std::shared_ptr<internal::SandboxState> state;
+  std::exception_ptr error;
+};
+
+ForkEntryOutcome ForkEntry(
+    const std::shared_ptr<const internal::ClientState>& client,
+    const nlohmann::json& entry, const std::string& operation) {
+  ForkEntryOutcome result;
+  try {
+    if (!entry.is_object()) {
+      internal::ThrowMalformedResponse(operation, "expected a JSON object");
+    }
+    auto sandbox = entry.find("sandbox");
+    auto error = entry.find("error");
+    const bool has_sandbox = sandbox != entry.end() && !sandbox->is_null();
+    const bool has_error = error != entry.end() && !error->is_null();
+    if (has_sandbox && !has_error) {
+      internal::CreatedSandbox created;
+      try {
+        internal::Decode(*sandbox, created);
+      } catch (const internal::JsonMappingError& e) {
+        internal::ThrowMalformedResponse(operation, e.what());
+      }
+      result.state = internal::NewSandboxState(client, created, operation);
+      return result;
+    }
+    if (!has_error) {
+      throw Error(0, "the fork failed to start for an unreported reason");
+    }
+    int code = 0;
+    std::string message;
+    try {
+      internal::RequireObject(*error, "error");
+      internal::ReadField(*error, "code", code);
+      internal::ReadField(*error, "message", message);
+    } catch (const internal::JsonMappingError& e) {
+      internal::ThrowMalformedResponse(operation, e.what());
+    }
+    // ErrorMessageFromBody cleans the text as for any error body; a 404
+    // here is about what this fork needed (its snapshot), not the source.
+    message = internal::RedactSecrets(internal::ErrorMessageFromBody(message),
+                                      {client->api_key});
+    if (message.empty()) {
+      message = code > 0 ? internal::HttpStatusText(code)
+                         : "the fork failed to start";
+    }
+    throw Error(code, std::move(message));
+  } catch (const Error&) {
+    result.error = std::current_exception();
+  }
+  return result;
 }
 
 void RequireNonNegative(int seconds, const char* what) {
@@ -165,6 +229,149 @@ SnapshotInfo Sandbox::CreateSnapshot(const Context& ctx,
 
 SnapshotInfo Sandbox::CreateSnapshot(const std::string& name) const {
   return CreateSnapshot(Context::Background(), name);
+}
+
+void Sandbox::Pause(bool keep_memory) const {
+  PauseWithContext(Context::Background(), keep_memory);
+}
+
+void Sandbox::PauseWithContext(const Context& ctx, bool keep_memory) const {
+  const auto& s = Require(state_);
+  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "pause"}),
+                          "POST /sandboxes/{sandboxID}/pause");
+  // The API's field is `memory` (Go head sends `keepMemory`, which the API
+  // ignores).
+  call.body = nlohmann::json{{"memory", keep_memory}};
+  call.success = {200, 204, 409};
+  Perform(s, ctx, call);
+}
+
+void Sandbox::Refresh() const { RefreshImpl(Context::Background(), {}); }
+
+void Sandbox::RefreshWithContext(const Context& ctx) const {
+  RefreshImpl(ctx, {});
+}
+
+void Sandbox::RefreshImpl(
+    const Context& ctx,
+    std::optional<std::chrono::milliseconds> duration) const {
+  const auto& s = Require(state_);
+  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "refreshes"}),
+                          "POST /sandboxes/{sandboxID}/refreshes");
+  call.body = nlohmann::json::object();
+  if (duration) {
+    if (duration->count() < 0) {
+      throw Error(0, "Refresh: duration must not be negative");
+    }
+    (*call.body)["duration"] = CeilSeconds(*duration);
+  }
+  call.success = {200, 204};
+  call.invalid_id_is_not_found = true;
+  Perform(s, ctx, call);
+}
+
+void Sandbox::UpdateNetwork(const NetworkUpdateConfig& cfg) const {
+  UpdateNetworkWithContext(Context::Background(), cfg);
+}
+
+void Sandbox::UpdateNetworkWithContext(const Context& ctx,
+                                       const NetworkUpdateConfig& cfg) const {
+  const auto& s = Require(state_);
+  auto call = SandboxCall(s, "PUT", ApiPath({"sandboxes", s.id, "network"}),
+                          "PUT /sandboxes/{sandboxID}/network");
+  call.body = internal::NetworkUpdateBody(cfg);
+  call.success = {200, 204};
+  Perform(s, ctx, call);
+}
+
+std::vector<ForkResult> Sandbox::ForkImpl(const Context& ctx,
+                                          const ForkParams& params) const {
+  const auto& s = Require(state_);
+  return ForkByID(s.client, ctx, s.id, params);
+}
+
+std::vector<ForkResult> Sandbox::ForkByID(
+    const std::shared_ptr<const internal::ClientState>& client,
+    const Context& ctx, const std::string& sandbox_id,
+    const ForkParams& params) {
+  if (sandbox_id.empty()) throw Error(0, "Fork: the sandbox ID is empty");
+  if (params.Count < 1) {
+    throw Error(0, "Fork: WithForkCount must be at least 1, got " +
+                       std::to_string(params.Count));
+  }
+  std::int64_t timeout = DefaultTimeout;
+  if (params.Timeout) {
+    if (params.Timeout->count() < 0) {
+      throw Error(0, "Fork: WithForkTimeout must not be negative");
+    }
+    timeout = CeilSeconds(*params.Timeout);
+  }
+  ApiCall call;
+  call.method = "POST";
+  call.path = ApiPath({"sandboxes", sandbox_id, "fork"});
+  call.body = nlohmann::json{{"count", params.Count}, {"timeout", timeout}};
+  call.success = {200, 201};
+  call.not_found = {NotFoundKind::kSandbox, sandbox_id};
+  call.invalid_id_is_not_found = true;
+  call.operation = "POST /sandboxes/{sandboxID}/fork";
+  const auto response = internal::CallApi(*client, ctx, call);
+  const nlohmann::json body =
+      internal::ParseJsonBody(response.body, call.operation);
+  if (!body.is_array()) {
+    internal::ThrowMalformedResponse(call.operation,
+                                     "expected a JSON array of fork results");
+  }
+  std::vector<ForkResult> results;
+  results.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    auto outcome = ForkEntry(
+        client, body[i], call.operation + " (fork " + std::to_string(i) + ")");
+    ForkResult result;
+    if (outcome.state) {
+      result.Sandbox = Sandbox(std::move(outcome.state));
+    } else {
+      result.Err = outcome.error;
+    }
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+bool Sandbox::IsRunning() const {
+  return IsRunningWithContext(Context::Background());
+}
+
+bool Sandbox::IsRunningWithContext(const Context& ctx) const {
+  const auto& s = Require(state_);
+  ctx.ThrowIfDone("GET /health");
+  internal::HttpRequest request;
+  request.url = s.envd_url + "/health";
+  // No access token: /health is public, and a token has no business there.
+  for (auto& header : s.EnvdHeaders()) {
+    if (header.first != "X-Access-Token") {
+      request.headers.push_back(std::move(header));
+    }
+  }
+  request.timeout = s.client->request_timeout;
+  request.context = ctx;
+  request.operation = "GET /health";
+  request.max_response_bytes = std::size_t{1} << 20;
+  const auto response = s.client->transport->Send(request);
+  if (response.status == 200 || response.status == 204) return true;
+  // The edge answers 502 for a sandbox that is gone or not running.
+  if (response.status == 502) return false;
+  internal::ThrowHttpError(response.status, response.body, {},
+                           {s.client->api_key, s.access_token});
+}
+
+std::string Sandbox::GetHost(int port) const {
+  const auto& s = Require(state_);
+  if (port < 1 || port > 65535) {
+    throw Error(0,
+                "GetHost: port " + std::to_string(port) + " is not in 1-65535");
+  }
+  if (s.client->debug) return "localhost:" + std::to_string(port);
+  return std::to_string(port) + "-" + s.id + "." + s.domain;
 }
 
 const std::string& Sandbox::EnvdAccessToken() const {

@@ -8,6 +8,7 @@
 #include <e2b/types.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,32 @@ struct ClientConfig {
   std::chrono::milliseconds RequestTimeout{60000};
 };
 
+/// Pages through GET /v2/sandboxes, following X-Next-Token. Made by
+/// Client::NewSandboxPaginator; one object is not meant for concurrent use.
+/// The official SDKs' SandboxPaginator.
+class SandboxPaginator {
+ public:
+  /// True until a page without a next token has been fetched.
+  bool HasNext() const noexcept { return has_next_; }
+  /// The token of the next page (empty before the first page unless given
+  /// with WithSandboxNextToken, and after the last one).
+  const std::string& NextToken() const noexcept { return next_token_; }
+  /// Fetches the next page. Throws e2b::Error when !HasNext(); a failed
+  /// fetch leaves the paginator where it was, so it can be retried.
+  std::vector<SandboxInfo> NextItems(const Context& ctx);
+  std::vector<SandboxInfo> NextItems();
+
+ private:
+  friend class Client;
+  SandboxPaginator(std::shared_ptr<const internal::ClientState> client,
+                   ListSandboxesV2Params params);
+
+  std::shared_ptr<const internal::ClientState> client_;
+  ListSandboxesV2Params params_;
+  std::string next_token_;
+  bool has_next_ = true;
+};
+
 /// The E2B API client. Cheap to copy: copies share configuration and
 /// connections. Thread-safe. Go: *Client.
 class Client {
@@ -51,6 +78,72 @@ class Client {
   /// Running sandboxes of this API key. Go: ListSandboxes.
   std::vector<SandboxInfo> ListSandboxes(const Context& ctx) const;
   std::vector<SandboxInfo> ListSandboxes() const;
+
+  /// Connects to an existing sandbox by ID, resuming it when it is paused,
+  /// and sets its lifetime to `timeout_seconds` from now (POST
+  /// /v2/sandboxes/{id}/connect). Throws SandboxNotFoundError when there
+  /// is no such sandbox. Go: Connect.
+  Sandbox Connect(const Context& ctx, const std::string& sandbox_id,
+                  int timeout_seconds = DefaultTimeout) const;
+  Sandbox Connect(const std::string& sandbox_id,
+                  int timeout_seconds = DefaultTimeout) const;
+
+  /// One page of sandboxes, running and paused (GET /v2/sandboxes);
+  /// options WithSandboxState, WithSandboxMetadata, WithSandboxLimit,
+  /// WithSandboxNextToken, WithSandboxTemplate, WithSandboxOrder,
+  /// WithSandboxStartedAfter. Go: ListSandboxesV2.
+  template <typename... Opts>
+  ListSandboxesV2Result ListSandboxesV2(const Context& ctx,
+                                        const Opts&... opts) const {
+    return ListSandboxesV2Impl(ctx,
+                               ApplyOptions(ListSandboxesV2Params{}, opts...));
+  }
+  template <typename... Opts>
+  ListSandboxesV2Result ListSandboxesV2(const Opts&... opts) const {
+    return ListSandboxesV2(Context::Background(), opts...);
+  }
+
+  /// A paginator over the same listing and options as ListSandboxesV2
+  /// (WithSandboxLimit is the page size). No request is made until
+  /// NextItems. The official SDKs' Sandbox.list().
+  template <typename... Opts>
+  SandboxPaginator NewSandboxPaginator(const Opts&... opts) const {
+    return SandboxPaginator(state_,
+                            ApplyOptions(ListSandboxesV2Params{}, opts...));
+  }
+
+  /// Kills a sandbox by ID without a Sandbox object (DELETE
+  /// /sandboxes/{id}): true when it was killed, false when it did not
+  /// exist. The official SDKs' Sandbox.kill(id).
+  bool KillSandbox(const Context& ctx, const std::string& sandbox_id) const;
+  bool KillSandbox(const std::string& sandbox_id) const;
+
+  /// Forks a running sandbox by ID; see Sandbox::Fork. Go: ForkSandbox.
+  template <typename... Opts>
+  std::vector<ForkResult> ForkSandbox(const Context& ctx,
+                                      const std::string& sandbox_id,
+                                      const Opts&... opts) const {
+    return ForkSandboxImpl(ctx, sandbox_id,
+                           ApplyOptions(ForkParams{}, opts...));
+  }
+  template <typename... Opts>
+  std::vector<ForkResult> ForkSandbox(const std::string& sandbox_id,
+                                      const Opts&... opts) const {
+    return ForkSandbox(Context::Background(), sandbox_id, opts...);
+  }
+
+  /// The latest metrics of up to 100 sandboxes in one call (GET
+  /// /sandboxes/metrics); sandboxes without a sample are absent from the
+  /// map. The API's getSandboxesMetrics.
+  std::map<std::string, SandboxMetric> GetSandboxesMetrics(
+      const Context& ctx, const std::vector<std::string>& sandbox_ids) const;
+  std::map<std::string, SandboxMetric> GetSandboxesMetrics(
+      const std::vector<std::string>& sandbox_ids) const;
+
+  /// Deletes a snapshot (DELETE /templates/{snapshotID}): true when it was
+  /// deleted, false when it did not exist. Go: DeleteSnapshot.
+  bool DeleteSnapshot(const Context& ctx, const std::string& snapshot_id) const;
+  bool DeleteSnapshot(const std::string& snapshot_id) const;
 
   /// One page of snapshots; options WithSnapshotLimit,
   /// WithSnapshotNextToken, WithSnapshotSandboxID. Go: ListSnapshots.
@@ -115,6 +208,11 @@ class Client {
   explicit Client(std::shared_ptr<internal::ClientState> state);
   ListSnapshotsResult ListSnapshotsImpl(const Context& ctx,
                                         const ListSnapshotsParams& p) const;
+  ListSandboxesV2Result ListSandboxesV2Impl(
+      const Context& ctx, const ListSandboxesV2Params& p) const;
+  std::vector<ForkResult> ForkSandboxImpl(const Context& ctx,
+                                          const std::string& sandbox_id,
+                                          const ForkParams& p) const;
   GetTemplateResult GetTemplateImpl(const Context& ctx,
                                     const std::string& template_id,
                                     const GetTemplateParams& p) const;

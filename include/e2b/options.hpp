@@ -9,6 +9,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace e2b {
 
@@ -100,6 +101,70 @@ BuildLogOption WithBuildLogDirection(std::string direction);
 BuildLogOption WithBuildLogLevel(std::string level);
 BuildLogOption WithBuildLogLimit(int limit);
 BuildLogOption WithBuildLogSource(std::string source);
+
+// ---- Client::ListSandboxesV2 and Client::NewSandboxPaginator ------------
+
+/// Parameters of GET /v2/sandboxes.
+struct ListSandboxesV2Params {
+  std::vector<std::string> State;  ///< "running", "paused"; empty = both
+  std::map<std::string, std::string> Metadata;  ///< all pairs must match
+  std::optional<int> Limit;                     ///< page size, 1-100
+  std::optional<std::string> NextToken;
+  std::optional<std::string> Template;      ///< template ID or alias
+  std::optional<std::string> Order;         ///< "asc" or "desc" (default)
+  std::optional<std::string> StartedAfter;  ///< RFC 3339 date-time
+};
+using ListSandboxesV2Option = Option<ListSandboxesV2Params>;
+/// Only sandboxes in these states (sent as one comma-separated value).
+/// Go: WithSandboxState.
+ListSandboxesV2Option WithSandboxState(std::vector<std::string> states);
+/// The Go spelling: WithSandboxState("running", "paused").
+template <
+    typename First, typename... More,
+    std::enable_if_t<std::is_convertible_v<const First&, std::string>, int> = 0>
+ListSandboxesV2Option WithSandboxState(const First& state,
+                                       const More&... more) {
+  return WithSandboxState(
+      std::vector<std::string>{std::string(state), std::string(more)...});
+}
+/// Only sandboxes whose metadata has all these pairs. Go:
+/// WithSandboxMetadata.
+ListSandboxesV2Option WithSandboxMetadata(
+    std::map<std::string, std::string> metadata);
+/// Page size (1-100, server default 100). Go: WithSandboxLimit.
+ListSandboxesV2Option WithSandboxLimit(int limit);
+/// Page token from a previous ListSandboxesV2Result. Go:
+/// WithSandboxNextToken.
+ListSandboxesV2Option WithSandboxNextToken(std::string token);
+/// Only sandboxes of this template (ID or alias).
+ListSandboxesV2Option WithSandboxTemplate(std::string template_id);
+/// "asc" (oldest first) or "desc" (newest first, the default) by start time.
+ListSandboxesV2Option WithSandboxOrder(std::string order);
+/// Only sandboxes started after this RFC 3339 time.
+ListSandboxesV2Option WithSandboxStartedAfter(std::string rfc3339);
+/// Only sandboxes started after this time (sent as RFC 3339 UTC).
+ListSandboxesV2Option WithSandboxStartedAfter(
+    std::chrono::system_clock::time_point time);
+
+// ---- Client::ForkSandbox and Sandbox::Fork --------------------------------
+
+struct ForkParams {
+  int Count = 1;
+  /// Lifetime of each fork; unset = DefaultTimeout. Sent in whole seconds
+  /// (rounded up).
+  std::optional<std::chrono::milliseconds> Timeout;
+};
+using ForkOption = Option<ForkParams>;
+/// Number of forks (at least 1, default 1; the API allows up to 100).
+/// Go: WithForkCount.
+ForkOption WithForkCount(int count);
+/// Lifetime of each fork. Go: WithForkTimeout.
+ForkOption WithForkTimeout(std::chrono::milliseconds timeout);
+template <typename Rep, typename Period>
+ForkOption WithForkTimeout(std::chrono::duration<Rep, Period> timeout) {
+  return WithForkTimeout(
+      std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+}
 
 // ---- CommandService::Run --------------------------------------------------
 

@@ -7,7 +7,10 @@
 #include <e2b/options.hpp>
 #include <e2b/types.hpp>
 
+#include <chrono>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +18,10 @@ namespace e2b {
 
 namespace internal {
 struct SandboxState;
+struct ClientState;
 }  // namespace internal
+
+struct ForkResult;
 
 /// A running E2B sandbox. Returned by Client::NewSandbox; cheap to copy and
 /// move (copies refer to the same remote sandbox) and usable after its
@@ -75,6 +81,58 @@ class Sandbox {
                               const std::string& name = {}) const;
   SnapshotInfo CreateSnapshot(const std::string& name = {}) const;
 
+  /// Pauses the sandbox; keep_memory = false saves only the filesystem
+  /// (resume then cold-boots). Sends `memory`, not head's `keepMemory`.
+  /// Go: Pause(keepMemory).
+  void Pause(bool keep_memory) const;
+  void PauseWithContext(const Context& ctx, bool keep_memory) const;
+
+  /// Extends the sandbox's life (POST /sandboxes/{id}/refreshes): without a
+  /// duration the server's default, else `duration` from now (whole
+  /// seconds, rounded up; the API accepts 0-3600 s). Go: Refresh.
+  void Refresh() const;
+  template <typename Rep, typename Period>
+  void Refresh(std::chrono::duration<Rep, Period> duration) const {
+    RefreshImpl(
+        Context::Background(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(duration));
+  }
+  void RefreshWithContext(const Context& ctx) const;
+  template <typename Rep, typename Period>
+  void RefreshWithContext(const Context& ctx,
+                          std::chrono::duration<Rep, Period> duration) const {
+    RefreshImpl(
+        ctx, std::chrono::duration_cast<std::chrono::milliseconds>(duration));
+  }
+
+  /// Replaces the sandbox's mutable network configuration (PUT
+  /// /sandboxes/{id}/network); fields left empty are cleared.
+  /// Go: UpdateNetwork.
+  void UpdateNetwork(const NetworkUpdateConfig& cfg) const;
+  void UpdateNetworkWithContext(const Context& ctx,
+                                const NetworkUpdateConfig& cfg) const;
+
+  /// Forks the sandbox into WithForkCount copies booted from one snapshot
+  /// of it; one ForkResult per fork. Throws only when the whole request
+  /// fails. Go: Fork.
+  template <typename... Opts>
+  std::vector<ForkResult> Fork(const Context& ctx, const Opts&... opts) const;
+  template <typename... Opts>
+  std::vector<ForkResult> Fork(const Opts&... opts) const;
+
+  /// Whether envd answers its health check: GET <envd>/health 200/204 ->
+  /// true, 502 (sandbox gone or paused) -> false; other statuses and
+  /// network failures throw. Go: IsRunning.
+  bool IsRunning() const;
+  bool IsRunningWithContext(const Context& ctx) const;
+
+  /// The host name that reaches `port` (1-65535) of this sandbox:
+  /// "<port>-<id>.<domain>", the domain being the one the API returned,
+  /// else the client's; "localhost:<port>" in E2B_DEBUG mode. With a
+  /// SandboxURL override the same edge-style name is returned (a server
+  /// such as e2b-local routes it by the Host header). Go: GetHost.
+  std::string GetHost(int port) const;
+
   /// The envd access token of this sandbox (empty when it has none).
   /// Treat it as a secret.
   const std::string& EnvdAccessToken() const;
@@ -87,9 +145,39 @@ class Sandbox {
   explicit Sandbox(std::shared_ptr<internal::SandboxState> state);
   std::vector<SandboxLogEntry> LogsImpl(const Context& ctx,
                                         const LogsParams& params) const;
+  void RefreshImpl(const Context& ctx,
+                   std::optional<std::chrono::milliseconds> duration) const;
+  std::vector<ForkResult> ForkImpl(const Context& ctx,
+                                   const ForkParams& params) const;
+  /// POST /sandboxes/{id}/fork for any sandbox ID (shared with
+  /// Client::ForkSandbox).
+  static std::vector<ForkResult> ForkByID(
+      const std::shared_ptr<const internal::ClientState>& client,
+      const Context& ctx, const std::string& sandbox_id,
+      const ForkParams& params);
 
   std::shared_ptr<internal::SandboxState> state_;
 };
+
+/// The outcome of one requested fork: exactly one of Sandbox (a running
+/// fork) and Err (why that fork did not start) is set. Err holds an
+/// e2b::Error; rethrow it with std::rethrow_exception. Go: ForkResult.
+struct ForkResult {
+  std::optional<e2b::Sandbox> Sandbox;
+  std::exception_ptr Err;
+  bool OK() const noexcept { return Sandbox.has_value(); }
+};
+
+template <typename... Opts>
+std::vector<ForkResult> Sandbox::Fork(const Context& ctx,
+                                      const Opts&... opts) const {
+  return ForkImpl(ctx, ApplyOptions(ForkParams{}, opts...));
+}
+
+template <typename... Opts>
+std::vector<ForkResult> Sandbox::Fork(const Opts&... opts) const {
+  return Fork(Context::Background(), opts...);
+}
 
 /// RAII stand-in for Go's `defer sandbox.Close()`: closes the sandbox when
 /// the closer goes out of scope, swallowing errors (a sandbox that is gone

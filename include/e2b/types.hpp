@@ -19,14 +19,6 @@ inline constexpr int DefaultTimeout = 300;
 /// DefaultCommandTimeout is the default command execution timeout.
 inline constexpr std::chrono::milliseconds DefaultCommandTimeout{60000};
 
-/// Configuration for NewSandbox. Empty Template means DefaultTemplate, a
-/// Timeout of 0 means DefaultTimeout (seconds).
-struct SandboxConfig {
-  std::string Template = DefaultTemplate;
-  int Timeout = DefaultTimeout;
-  std::map<std::string, std::string> EnvVars;
-};
-
 /// Lifecycle configuration of a sandbox (wire: `lifecycle`).
 struct SandboxLifecycle {
   bool AutoResume = false;
@@ -37,6 +29,105 @@ struct SandboxLifecycle {
 struct VolumeMount {
   std::string Name;
   std::string Path;
+};
+
+/// AllTraffic is the CIDR range of all IPv4 traffic: put it in DenyOut to
+/// block everything not listed in AllowOut. Go: AllTraffic.
+inline constexpr const char* AllTraffic = "0.0.0.0/0";
+
+/// A SOCKS5 proxy for outbound traffic (wire: `egressProxy`).
+/// Go: EgressProxyConfig.
+struct EgressProxyConfig {
+  std::string Address;  ///< host:port
+  std::string Username;
+  std::string Password;
+};
+
+/// Changes applied to matching outbound requests. Go: RequestTransform.
+struct RequestTransform {
+  /// Headers injected (replacing any of the same name).
+  std::map<std::string, std::string> Headers;
+};
+
+/// One transform rule for a host. Go: RequestRule.
+struct RequestRule {
+  RequestTransform Transform;
+};
+
+/// Outbound network configuration of a sandbox (wire: `network`).
+/// Go: NetworkConfig.
+struct NetworkConfig {
+  /// IPs, CIDR blocks or domains (wildcards allowed) allowed out.
+  std::vector<std::string> AllowOut;
+  /// IPs and CIDR blocks denied (AllTraffic denies everything else).
+  std::vector<std::string> DenyOut;
+  /// Per-host request transforms; the host must be in AllowOut too.
+  std::map<std::string, std::vector<RequestRule>> Rules;
+  std::optional<EgressProxyConfig> EgressProxy;
+  /// Whether sandbox URLs are public (create only; server default true).
+  std::optional<bool> AllowPublicTraffic;
+  /// Host name that replaces the request host on outbound requests (create
+  /// only; may contain ${PORT}).
+  std::string MaskRequestHost;
+
+  /// Adds a header-injection rule for `host`. Go: WithRequestTransform.
+  NetworkConfig& WithRequestTransform(
+      const std::string& host, std::map<std::string, std::string> headers);
+};
+
+/// A NetworkConfig that blocks all outbound traffic. Go: DenyAllOutbound.
+NetworkConfig DenyAllOutbound();
+/// A NetworkConfig that allows only `hosts` out. Go: AllowOutbound.
+NetworkConfig AllowOutbound(std::vector<std::string> hosts);
+
+/// The body of Sandbox::UpdateNetwork: it replaces the whole mutable network
+/// configuration, so an empty field clears that setting on the server.
+/// Go: NetworkUpdateConfig.
+struct NetworkUpdateConfig {
+  std::vector<std::string> AllowOut;
+  std::vector<std::string> DenyOut;
+  std::map<std::string, std::vector<RequestRule>> Rules;
+  std::optional<EgressProxyConfig> EgressProxy;
+  /// false is the same as DenyOut = {AllTraffic}.
+  std::optional<bool> AllowInternetAccess;
+};
+
+/// Automatic resume of a paused sandbox on inbound traffic (wire:
+/// `autoResume`). Go: AutoResumeConfig.
+struct AutoResumeConfig {
+  bool Enabled = false;
+};
+
+/// Configuration for NewSandbox. Empty Template means DefaultTemplate, a
+/// Timeout of 0 means DefaultTimeout (seconds). The fields after EnvVars are
+/// the Go SDK's later additions; their defaults send nothing new.
+struct SandboxConfig {
+  std::string Template = DefaultTemplate;
+  int Timeout = DefaultTimeout;
+  std::map<std::string, std::string> EnvVars;
+  /// envd demands the access token the API returns. Unlike Go (false), the
+  /// default is true, as in the official SDKs.
+  bool Secure = true;
+  /// Internet access (wire: `allow_internet_access`); unset = server
+  /// default (allowed).
+  std::optional<bool> AllowInternetAccess;
+  /// Outbound network rules; unset = server default (all allowed).
+  std::optional<NetworkConfig> Network;
+  /// Pause instead of kill when the timeout is reached.
+  bool AutoPause = false;
+  /// With AutoPause: keep memory (true, server default) or only the
+  /// filesystem (false).
+  std::optional<bool> AutoPauseMemory;
+  /// Resume a paused sandbox on inbound traffic.
+  std::optional<AutoResumeConfig> AutoResume;
+  /// Key-value pairs for filtering (ListSandboxesV2, WithSandboxMetadata).
+  std::map<std::string, std::string> Metadata;
+  /// Volumes to mount at creation.
+  std::vector<VolumeMount> VolumeMounts;
+  /// The official SDKs' form of the timeout behaviour: OnTimeout "pause"
+  /// (same as AutoPause) or "kill", AutoResume needs "pause". Combining it
+  /// with a contradicting AutoPause/AutoResume is an error.
+  std::optional<SandboxLifecycle> Lifecycle;
 };
 
 /// Details about a sandbox (GET /sandboxes/{id} and the listing).
@@ -54,6 +145,22 @@ struct SandboxInfo {
   std::string EnvdVersion;
   SandboxLifecycle Lifecycle;
   std::vector<VolumeMount> VolumeMounts;
+  /// Metadata given at creation.
+  std::map<std::string, std::string> Metadata;
+  /// Network configuration (GET /sandboxes/{id} only).
+  std::optional<NetworkConfig> Network;
+  /// Internet access as created (GET /sandboxes/{id} only; unset = not
+  /// reported).
+  std::optional<bool> AllowInternetAccess;
+  /// The sandbox domain the API reported (empty = the client's).
+  std::string Domain;
+};
+
+/// One page of ListSandboxesV2; NextToken is empty on the last page.
+/// Go: ListSandboxesV2Result.
+struct ListSandboxesV2Result {
+  std::vector<SandboxInfo> Sandboxes;
+  std::string NextToken;
 };
 
 /// One structured log entry of a sandbox.

@@ -6,6 +6,18 @@
 #include <utility>
 
 namespace e2b::internal {
+namespace {
+
+bool ContainsNoCase(std::string_view text, std::string_view needle) {
+  auto lower = [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                        [&](char a, char b) { return lower(a) == lower(b); });
+  return it != text.end();
+}
+
+}  // namespace
 
 std::string ApiPath(std::initializer_list<std::string_view> segments) {
   std::string path;
@@ -47,8 +59,62 @@ HttpResponse CallApi(const ClientState& client, const Context& ctx,
       call.success.end()) {
     return response;
   }
-  ThrowHttpError(response.status, response.body, call.not_found,
-                 {client.api_key});
+  NotFoundSubject subject = call.not_found;
+  int status = response.status;
+  if (call.invalid_id_is_not_found && status == 400 &&
+      ContainsNoCase(response.body, "invalid sandbox id")) {
+    status = 404;
+  }
+  ThrowHttpError(status, response.body, subject, {client.api_key});
+}
+
+std::string EncodeMetadataFilter(
+    const std::map<std::string, std::string>& metadata) {
+  std::string inner;
+  for (const auto& [key, value] : metadata) {
+    if (!inner.empty()) inner += '&';
+    inner += PercentEncode(key);
+    inner += '=';
+    inner += PercentEncode(value);
+  }
+  return PercentEncode(inner);
+}
+
+ListSandboxesV2Result ListSandboxesV2Page(const ClientState& client,
+                                          const Context& ctx,
+                                          const ListSandboxesV2Params& p) {
+  ApiCall call;
+  call.path = "/v2/sandboxes";
+  if (!p.Metadata.empty()) {
+    call.query.Add("metadata", EncodeMetadataFilter(p.Metadata));
+  }
+  if (!p.State.empty()) {
+    std::string states;
+    for (const auto& state : p.State) {
+      if (state.empty() || state.find(',') != std::string::npos) {
+        throw Error(0, "WithSandboxState: \"" + state +
+                           "\" is not a state (running or paused)");
+      }
+      if (!states.empty()) states += ',';
+      states += state;
+    }
+    call.query.Add("state", states);
+  }
+  if (p.Template) call.query.Add("template", *p.Template);
+  if (p.Order) call.query.Add("order", *p.Order);
+  if (p.StartedAfter) call.query.Add("startedAfter", *p.StartedAfter);
+  if (p.Limit) call.query.Add("limit", std::to_string(*p.Limit));
+  if (p.NextToken && !p.NextToken->empty()) {
+    call.query.Add("nextToken", *p.NextToken);
+  }
+  call.success = {200};
+  call.operation = "GET /v2/sandboxes";
+  const auto response = CallApi(client, ctx, call);
+  ListSandboxesV2Result result;
+  result.Sandboxes =
+      ParseResponse<std::vector<SandboxInfo>>(response.body, call.operation);
+  result.NextToken = response.Header("X-Next-Token").value_or("");
+  return result;
 }
 
 }  // namespace e2b::internal

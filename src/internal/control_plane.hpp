@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,10 @@ struct ApiCall {
   std::vector<int> success;
   /// What a 404 means for this call.
   NotFoundSubject not_found;
+  /// Also treat a 400 whose body says "invalid sandbox id" as the 404 above
+  /// (the API rejects malformed IDs that way; an ID that cannot exist is
+  /// not found).
+  bool invalid_id_is_not_found = false;
   /// For messages, e.g. "GET /sandboxes/{id}" (IDs left out on purpose).
   std::string operation;
 };
@@ -57,6 +62,17 @@ std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg);
 std::shared_ptr<SandboxState> NewSandboxState(
     std::shared_ptr<const ClientState> client, const CreatedSandbox& created,
     const std::string& operation);
+
+/// The `metadata` query value of the sandbox listings (PROTOCOL.md 2.1):
+/// pe(pe(k1)=pe(v1)&pe(k2)=pe(v2)) with a strict percent-encoder, which
+/// Query::Add then encodes once more. Empty for an empty map.
+std::string EncodeMetadataFilter(
+    const std::map<std::string, std::string>& metadata);
+
+/// One page of GET /v2/sandboxes with `params` (NextToken from params).
+ListSandboxesV2Result ListSandboxesV2Page(const ClientState& client,
+                                          const Context& ctx,
+                                          const ListSandboxesV2Params& params);
 
 /// "/<seg1>/<seg2>..." with every segment percent-encoded ("/" too).
 std::string ApiPath(std::initializer_list<std::string_view> segments);

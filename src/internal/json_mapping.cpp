@@ -198,13 +198,95 @@ json ParseJsonBody(std::string_view body, const std::string& operation) {
   }
 }
 
+namespace {
+
+// AutoPause and AutoResume after folding in the official SDKs' Lifecycle
+// form; contradictions are the caller's mistake and fail before any call.
+struct TimeoutBehaviour {
+  bool auto_pause = false;
+  std::optional<bool> auto_resume;
+};
+
+TimeoutBehaviour ResolveTimeoutBehaviour(const SandboxConfig& cfg) {
+  TimeoutBehaviour out;
+  out.auto_pause = cfg.AutoPause;
+  if (cfg.AutoResume) out.auto_resume = cfg.AutoResume->Enabled;
+  if (!cfg.Lifecycle) return out;
+  const SandboxLifecycle& lc = *cfg.Lifecycle;
+  if (!lc.OnTimeout.empty() && lc.OnTimeout != "kill" &&
+      lc.OnTimeout != "pause") {
+    throw Error(0,
+                "SandboxConfig.Lifecycle.OnTimeout must be \"kill\" or "
+                "\"pause\", not \"" +
+                    lc.OnTimeout + "\"");
+  }
+  const bool pause = lc.OnTimeout == "pause";
+  if (cfg.AutoPause && lc.OnTimeout == "kill") {
+    throw Error(0, "SandboxConfig.AutoPause contradicts Lifecycle.OnTimeout");
+  }
+  if (lc.AutoResume && !pause && !cfg.AutoPause) {
+    throw Error(0,
+                "SandboxConfig.Lifecycle.AutoResume needs OnTimeout "
+                "\"pause\"");
+  }
+  if (cfg.AutoResume && cfg.AutoResume->Enabled != lc.AutoResume) {
+    throw Error(0, "SandboxConfig.AutoResume contradicts Lifecycle.AutoResume");
+  }
+  out.auto_pause = out.auto_pause || pause;
+  out.auto_resume = lc.AutoResume;
+  return out;
+}
+
+}  // namespace
+
 json NewSandboxBody(const SandboxConfig& cfg) {
   json body = json::object();
   body["templateID"] = cfg.Template.empty() ? DefaultTemplate : cfg.Template;
   body["timeout"] = cfg.Timeout == 0 ? DefaultTimeout : cfg.Timeout;
   body["envVars"] = json::object();
   for (const auto& [key, value] : cfg.EnvVars) body["envVars"][key] = value;
-  body["secure"] = true;
+  body["secure"] = cfg.Secure;
+  const TimeoutBehaviour timeout = ResolveTimeoutBehaviour(cfg);
+  if (timeout.auto_pause) {
+    body["autoPause"] = true;
+    if (cfg.AutoPauseMemory) body["autoPauseMemory"] = *cfg.AutoPauseMemory;
+  } else if (cfg.AutoPauseMemory) {
+    throw Error(0, "SandboxConfig.AutoPauseMemory needs AutoPause");
+  }
+  if (timeout.auto_resume) {
+    body["autoResume"] = json{{"enabled", *timeout.auto_resume}};
+  }
+  if (cfg.AllowInternetAccess) {
+    body["allow_internet_access"] = *cfg.AllowInternetAccess;
+  }
+  if (cfg.Network) body["network"] = *cfg.Network;
+  if (!cfg.Metadata.empty()) body["metadata"] = cfg.Metadata;
+  if (!cfg.VolumeMounts.empty()) {
+    for (const auto& mount : cfg.VolumeMounts) {
+      if (mount.Name.empty() || mount.Path.empty()) {
+        throw Error(0,
+                    "SandboxConfig.VolumeMounts: every mount needs a Name "
+                    "and a Path");
+      }
+    }
+    body["volumeMounts"] = cfg.VolumeMounts;
+  }
+  return body;
+}
+
+json NetworkUpdateBody(const NetworkUpdateConfig& cfg) {
+  json body = json::object();
+  if (!cfg.AllowOut.empty()) body["allowOut"] = cfg.AllowOut;
+  if (!cfg.DenyOut.empty()) body["denyOut"] = cfg.DenyOut;
+  if (!cfg.Rules.empty()) {
+    json rules = json::object();
+    for (const auto& [host, list] : cfg.Rules) rules[host] = list;
+    body["rules"] = rules;
+  }
+  if (cfg.EgressProxy) body["egressProxy"] = *cfg.EgressProxy;
+  if (cfg.AllowInternetAccess) {
+    body["allow_internet_access"] = *cfg.AllowInternetAccess;
+  }
   return body;
 }
 
@@ -264,6 +346,71 @@ void from_json(const json& j, SandboxInfo& out) {
     } catch (const internal::JsonMappingError& e) {
       throw internal::JsonMappingError(std::string("field 'volumeMounts': ") +
                                        e.what());
+    }
+  }
+  ReadField(j, "metadata", out.Metadata);
+  ReadField(j, "domain", out.Domain);
+  auto internet = j.find("allowInternetAccess");
+  if (internet != j.end() && !internet->is_null()) {
+    bool allowed = true;
+    ReadField(j, "allowInternetAccess", allowed);
+    out.AllowInternetAccess = allowed;
+  }
+  auto network = j.find("network");
+  if (network != j.end() && !network->is_null()) {
+    try {
+      NetworkConfig config;
+      from_json(*network, config);
+      out.Network = std::move(config);
+    } catch (const internal::JsonMappingError& e) {
+      throw internal::JsonMappingError(std::string("field 'network': ") +
+                                       e.what());
+    }
+  }
+}
+
+void from_json(const json& j, EgressProxyConfig& out) {
+  RequireObject(j, "egress proxy");
+  ReadField(j, "address", out.Address);
+  ReadField(j, "username", out.Username);
+  ReadField(j, "password", out.Password);
+}
+
+void from_json(const json& j, RequestRule& out) {
+  RequireObject(j, "rule");
+  auto transform = j.find("transform");
+  if (transform == j.end() || transform->is_null()) return;
+  RequireObject(*transform, "transform");
+  ReadField(*transform, "headers", out.Transform.Headers);
+}
+
+void from_json(const json& j, NetworkConfig& out) {
+  RequireObject(j, "network");
+  ReadField(j, "allowOut", out.AllowOut);
+  ReadField(j, "denyOut", out.DenyOut);
+  ReadField(j, "maskRequestHost", out.MaskRequestHost);
+  auto pub = j.find("allowPublicTraffic");
+  if (pub != j.end() && !pub->is_null()) {
+    bool allowed = true;
+    ReadField(j, "allowPublicTraffic", allowed);
+    out.AllowPublicTraffic = allowed;
+  }
+  auto proxy = j.find("egressProxy");
+  if (proxy != j.end() && !proxy->is_null()) {
+    EgressProxyConfig config;
+    from_json(*proxy, config);
+    out.EgressProxy = std::move(config);
+  }
+  auto rules = j.find("rules");
+  if (rules != j.end() && !rules->is_null()) {
+    RequireObject(*rules, "rules");
+    for (auto it = rules->begin(); it != rules->end(); ++it) {
+      try {
+        internal::Decode(it.value(), out.Rules[it.key()]);
+      } catch (const internal::JsonMappingError& e) {
+        throw internal::JsonMappingError("rules for one host: " +
+                                         std::string(e.what()));
+      }
     }
   }
 }
@@ -376,6 +523,30 @@ void to_json(json& j, const VolumeMount& in) {
   j = json{{"name", in.Name}, {"path", in.Path}};
 }
 
+void to_json(json& j, const EgressProxyConfig& in) {
+  j = json{{"address", in.Address}};
+  if (!in.Username.empty()) j["username"] = in.Username;
+  if (!in.Password.empty()) j["password"] = in.Password;
+}
+
+void to_json(json& j, const RequestRule& in) {
+  j = json{{"transform", json{{"headers", in.Transform.Headers}}}};
+}
+
+void to_json(json& j, const NetworkConfig& in) {
+  j = json::object();
+  if (!in.AllowOut.empty()) j["allowOut"] = in.AllowOut;
+  if (!in.DenyOut.empty()) j["denyOut"] = in.DenyOut;
+  if (!in.Rules.empty()) {
+    json rules = json::object();
+    for (const auto& [host, list] : in.Rules) rules[host] = list;
+    j["rules"] = rules;
+  }
+  if (in.EgressProxy) j["egressProxy"] = *in.EgressProxy;
+  if (in.AllowPublicTraffic) j["allowPublicTraffic"] = *in.AllowPublicTraffic;
+  if (!in.MaskRequestHost.empty()) j["maskRequestHost"] = in.MaskRequestHost;
+}
+
 void to_json(json& j, const SandboxInfo& in) {
   j = json{{"sandboxID", in.ID},
            {"alias", in.Alias},
@@ -389,7 +560,13 @@ void to_json(json& j, const SandboxInfo& in) {
            {"endAt", in.EndAt},
            {"envdVersion", in.EnvdVersion},
            {"lifecycle", in.Lifecycle},
-           {"volumeMounts", in.VolumeMounts}};
+           {"volumeMounts", in.VolumeMounts},
+           {"metadata", in.Metadata}};
+  if (in.Network) j["network"] = *in.Network;
+  if (in.AllowInternetAccess) {
+    j["allowInternetAccess"] = *in.AllowInternetAccess;
+  }
+  if (!in.Domain.empty()) j["domain"] = in.Domain;
 }
 
 void to_json(json& j, const SandboxLogEntry& in) {

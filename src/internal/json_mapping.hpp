@@ -59,6 +59,10 @@ nlohmann::json ParseJsonBody(std::string_view body,
 /// defaults applied, envVars, and secure: true (so envd demands a token).
 nlohmann::json NewSandboxBody(const SandboxConfig& cfg);
 
+/// The request body of PUT /sandboxes/{id}/network: only the fields that
+/// are set (an omitted field is cleared by the server either way).
+nlohmann::json NetworkUpdateBody(const NetworkUpdateConfig& cfg);
+
 /// The request body of POST /v3/templates; optional fields only when set.
 nlohmann::json CreateTemplateBody(const CreateTemplateConfig& cfg);
 
@@ -92,6 +96,9 @@ void from_json(const nlohmann::json& j, TemplateDetail& out);
 void from_json(const nlohmann::json& j, TemplateBuild& out);
 void from_json(const nlohmann::json& j, TemplateWithBuilds& out);
 void from_json(const nlohmann::json& j, BuildLogEntry& out);
+void from_json(const nlohmann::json& j, EgressProxyConfig& out);
+void from_json(const nlohmann::json& j, RequestRule& out);
+void from_json(const nlohmann::json& j, NetworkConfig& out);
 
 void to_json(nlohmann::json& j, const SandboxLifecycle& in);
 void to_json(nlohmann::json& j, const VolumeMount& in);
@@ -104,6 +111,10 @@ void to_json(nlohmann::json& j, const TemplateDetail& in);
 void to_json(nlohmann::json& j, const TemplateBuild& in);
 void to_json(nlohmann::json& j, const TemplateWithBuilds& in);
 void to_json(nlohmann::json& j, const BuildLogEntry& in);
+/// Only the fields that are set (the API treats absent as default).
+void to_json(nlohmann::json& j, const EgressProxyConfig& in);
+void to_json(nlohmann::json& j, const RequestRule& in);
+void to_json(nlohmann::json& j, const NetworkConfig& in);
 
 namespace internal {
 
