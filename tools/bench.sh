@@ -138,6 +138,10 @@ run_phase transfer "${transfer[@]}" --tmp-dir "$results"
 run_phase concurrency "${concurrency[@]}"
 run_phase server "${server[@]}"
 
+if [[ -n "$keep_json" ]]; then
+  mkdir -p "$keep_json"
+  cp "$results"/*.json "$keep_json/"
+fi
 notes=()
 if [[ $mode == full && -f "$repo/tests/bench/analysis.md" ]]; then
   notes=(--notes "$repo/tests/bench/analysis.md")
@@ -150,8 +154,4 @@ command_line="tools/bench.sh${original_args[*]:+ ${original_args[*]}}"
   --compiler "$compiler" --curl "$curl_version" --node "$node_version" \
   --server "$server_note" --js-sdk "$( [[ $use_js -eq 1 ]] && echo 'e2b@2.51.0' || echo 'skipped (--no-js)')" \
   "${notes[@]}"
-if [[ -n "$keep_json" ]]; then
-  mkdir -p "$keep_json"
-  cp "$results"/*.json "$keep_json/"
-fi
 log "wrote $output"

@@ -5,6 +5,8 @@
 
 #include "bench_support.hpp"
 
+#include <e2b/types.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -23,6 +25,15 @@ struct Args {
   std::string Require(const std::string& name) const;
   long long Int(const std::string& name, long long fallback) const;
 };
+
+/// A "base" sandbox living `timeout_seconds`; set field by field so new
+/// SandboxConfig members keep their defaults.
+inline e2b::SandboxConfig BenchSandboxConfig(int timeout_seconds) {
+  e2b::SandboxConfig cfg;
+  cfg.Template = "base";
+  cfg.Timeout = timeout_seconds;
+  return cfg;
+}
 
 /// Summary as JSON (the unit is the caller's).
 nlohmann::json ToJson(const Summary& s);

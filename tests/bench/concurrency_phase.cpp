@@ -72,8 +72,7 @@ void RunConcurrency(const Args& args) {
 
   // The sandbox is made by a separate client, so the measured Client starts
   // with no connection and every one it opens is counted.
-  e2b::Sandbox sandbox =
-      e2b::NewClient().NewSandbox(e2b::SandboxConfig{"base", 900, {}});
+  e2b::Sandbox sandbox = e2b::NewClient().NewSandbox(BenchSandboxConfig(900));
   e2b::SandboxCloser closer(sandbox);
   const std::string token = sandbox.EnvdAccessToken();
 
@@ -94,8 +93,7 @@ void RunConcurrency(const Args& args) {
         // Sandbox handles are bound to the client that created them, so the
         // measured client creates its own sandbox (on the API port, which
         // is not counted).
-        e2b::Sandbox target =
-            client.NewSandbox(e2b::SandboxConfig{"base", 900, {}});
+        e2b::Sandbox target = client.NewSandbox(BenchSandboxConfig(900));
         e2b::SandboxCloser target_closer(target);
         ConnectionCounter counter(envd_port);
         r.seconds = RunThreads(threads, [&](int) {
@@ -155,9 +153,10 @@ void RunConcurrency(const Args& args) {
   for (const auto* runs : {&cpp_runs, &raw_runs}) {
     for (const auto& r : *runs) {
       if (r.errors > 0) {
-        throw BenchError(
-            std::to_string(r.errors) +
-            " calls failed under concurrency; first: " + r.first_error);
+        // `report` fails the run after writing the tables, so the error
+        // still shows up in them.
+        std::cerr << "concurrency: " << r.errors
+                  << " calls failed; first: " << r.first_error << "\n";
       }
     }
   }

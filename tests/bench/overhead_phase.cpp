@@ -182,7 +182,7 @@ void RunOverhead(const Args& args) {
   const std::string envd_url = RequireEnv("E2B_SANDBOX_URL");
 
   e2b::Client client = e2b::NewClient();
-  e2b::Sandbox sandbox = client.NewSandbox(e2b::SandboxConfig{"base", 900, {}});
+  e2b::Sandbox sandbox = client.NewSandbox(BenchSandboxConfig(900));
   e2b::SandboxCloser closer(sandbox);
   RawCurlClient raw(api_url, api_key, envd_url);
   const std::string token = sandbox.EnvdAccessToken();

@@ -101,6 +101,7 @@ void WriteReport(const Args& args) {
 
   // ---- targets summary, filled while the sections are written.
   std::ostringstream targets;
+  long concurrency_errors = 0;
   targets << "| target | measured | verdict |\n| --- | --- | --- |\n";
 
   // ---- call overhead
@@ -196,6 +197,7 @@ void WriteReport(const Args& args) {
           "|\n| --- | --- | --- | --- | --- | --- |\n";
     long total_errors = 0;
     bool measured = false;
+    std::ostringstream errors;
     for (const char* client : {"e2b-cpp", "raw-libcurl"}) {
       int round = 0;
       for (const auto& r : conc[client]) {
@@ -210,10 +212,13 @@ void WriteReport(const Args& args) {
         }
         const std::string first = r.value("first_error", std::string());
         if (!first.empty()) {
-          md << "\nFirst error (" << client << "): `" << first << "`\n\n";
+          errors << "\nFirst error (" << client << ", round " << round << "): `"
+                 << first << "`\n";
         }
       }
     }
+    concurrency_errors = total_errors;
+    md << errors.str();
     targets << "| concurrency: 0 errors | " << total_errors << " | "
             << Verdict(measured, total_errors == 0) << " |\n";
     md << "\n";
@@ -277,6 +282,11 @@ void WriteReport(const Args& args) {
   std::ofstream out(out_path, std::ios::trunc);
   out << md.str();
   if (!out) throw BenchError("cannot write " + out_path);
+  if (concurrency_errors > 0) {
+    throw BenchError("wrote " + out_path + ", but " +
+                     std::to_string(concurrency_errors) +
+                     " calls failed in the concurrency phase");
+  }
 }
 
 }  // namespace e2b_bench

@@ -84,7 +84,7 @@ void RunServer(const Args& args) {
   std::vector<double> create_s, kill_s;
   for (int i = 0; i < creates; ++i) {
     auto start = Clock::now();
-    e2b::Sandbox s = client.NewSandbox(e2b::SandboxConfig{"base", 300, {}});
+    e2b::Sandbox s = client.NewSandbox(BenchSandboxConfig(300));
     create_s.push_back(SecondsSince(start));
     start = Clock::now();
     s.Close();
@@ -97,7 +97,7 @@ void RunServer(const Args& args) {
   // Command start: request sent to the first stream message (the start
   // event with the pid), and the whole exchange, for `true`.
   {
-    e2b::Sandbox s = client.NewSandbox(e2b::SandboxConfig{"base", 300, {}});
+    e2b::Sandbox s = client.NewSandbox(BenchSandboxConfig(300));
     e2b::SandboxCloser closer(s);
     RawCurlClient raw(api_url, api_key, envd_url);
     std::vector<double> first, total;
@@ -123,8 +123,7 @@ void RunServer(const Args& args) {
     const MemorySample before = SampleMemory(server);
     std::vector<e2b::Sandbox> sandboxes;
     for (int i = 0; i < idle; ++i) {
-      sandboxes.push_back(
-          client.NewSandbox(e2b::SandboxConfig{"base", 300, {}}));
+      sandboxes.push_back(client.NewSandbox(BenchSandboxConfig(300)));
     }
     // Let whatever each sandbox starts settle into idleness.
     std::this_thread::sleep_for(std::chrono::seconds(2));

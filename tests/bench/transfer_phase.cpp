@@ -103,7 +103,7 @@ void RunTransferChild(const Args& args) {
   const std::string remote = "/home/user/bench-cpp.bin";
 
   e2b::Client client = e2b::NewClient();
-  e2b::Sandbox sandbox = client.NewSandbox(e2b::SandboxConfig{"base", 900, {}});
+  e2b::Sandbox sandbox = client.NewSandbox(BenchSandboxConfig(900));
   e2b::SandboxCloser closer(sandbox);
   std::vector<char> buffer(kChunk);
 
@@ -160,7 +160,7 @@ void RunTransfer(const Args& args, const std::string& self_path) {
   WriteSourceFile(source, bytes);
 
   e2b::Client client = e2b::NewClient();
-  e2b::Sandbox sandbox = client.NewSandbox(e2b::SandboxConfig{"base", 900, {}});
+  e2b::Sandbox sandbox = client.NewSandbox(BenchSandboxConfig(900));
   e2b::SandboxCloser closer(sandbox);
   const std::string url =
       envd_url + "/files?path=%2Fhome%2Fuser%2Fbench-curl.bin";
