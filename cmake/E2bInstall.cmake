@@ -33,6 +33,13 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(E2B_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
+# A static archive cannot carry its dependencies: its users link libcurl
+# themselves, so it is a plain requirement then, a private one otherwise.
+if(BUILD_SHARED_LIBS)
+  set(E2B_PC_CURL_FIELD "Requires.private")
+else()
+  set(E2B_PC_CURL_FIELD "Requires")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/e2b.pc.in
   ${PROJECT_BINARY_DIR}/e2b.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/e2b.pc

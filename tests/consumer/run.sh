@@ -35,8 +35,21 @@ pc_dir=$(dirname "$(find "$work/prefix" -name e2b.pc | head -n1)")
 PKG_CONFIG_PATH="$pc_dir" pkg-config --validate e2b
 # shellcheck disable=SC2046
 c++ -std=c++17 "$src/tests/consumer/main.cpp" -o "$work/pkgconfig-consumer" \
-  $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs --static e2b)
+  $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs e2b)
 "$work/pkgconfig-consumer" "$port"
+
+echo "== install (shared) + find_package =="
+cmake -S "$src" -B "$work/lib-shared" "${common[@]}" -DE2B_INSTALL=ON \
+  -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$work/prefix-shared" >/dev/null
+cmake --build "$work/lib-shared" -j"$jobs" >/dev/null
+cmake --install "$work/lib-shared" >/dev/null
+cmake -S "$src/tests/consumer" -B "$work/find_package_shared" \
+  -DE2B_CONSUMER_MODE=find_package \
+  -DCMAKE_PREFIX_PATH="$work/prefix-shared" >/dev/null
+cmake --build "$work/find_package_shared" -j"$jobs" >/dev/null
+ldd "$work/find_package_shared/consumer" | grep -q "libe2b.so" || {
+  echo "the shared consumer is not linked against libe2b.so" >&2; exit 1; }
+"$work/find_package_shared/consumer" "$port"
 
 echo "== add_subdirectory =="
 cmake -S "$src/tests/consumer" -B "$work/add_subdirectory" \
@@ -50,4 +63,4 @@ cmake -S "$src/tests/consumer" -B "$work/fetchcontent" \
 cmake --build "$work/fetchcontent" -j"$jobs" >/dev/null
 "$work/fetchcontent/consumer" "$port"
 
-echo "consumer builds: 4 passed, 0 failed"
+echo "consumer builds: 5 passed, 0 failed"
