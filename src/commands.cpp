@@ -1,6 +1,6 @@
-#include "internal/base64.hpp"
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
+#include "internal/process_stream.hpp"
 
 #include <e2b/commands.hpp>
 #include <e2b/errors.hpp>
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -18,13 +19,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kStartProcedure = "/process.Process/Start";
-// Asks envd for a keepalive after 50 s without output, so an idle command
-// is not cut by an intermediary (envd's own default is 90 s).
-constexpr const char* kKeepalivePingSeconds = "50";
-// The client-side limit of the exchange exceeds the server's deadline by
-// this much, so a command that times out on the server is reported with
-// envd's deadline_exceeded rather than a bare client timeout.
-constexpr std::chrono::milliseconds kClientGrace{5000};
+constexpr const char* kConnectProcedure = "/process.Process/Connect";
 
 [[noreturn]] void FailStart(const std::string& what) {
   throw Error(0, "process.Process/Start: " + what);
@@ -42,39 +37,41 @@ json StartRequest(const std::string& cmd, const std::vector<std::string>& args,
   if (!params.Cwd.empty()) process["cwd"] = params.Cwd;
   // An absent "stdin" leaves a stdin pipe open and a command that reads it
   // would hang until the timeout (PROTOCOL.md section 6, bug 4).
-  return json{{"process", std::move(process)}, {"stdin", false}};
+  json request{{"process", std::move(process)}, {"stdin", params.Stdin}};
+  if (params.Tag) request["tag"] = *params.Tag;
+  return request;
 }
 
-// sint32 is a JSON number; accept a decimal string as lenient parsers do.
-int ExitCodeOf(const json& end) {
-  const auto it = end.find("exitCode");
-  const auto code = it != end.end() ? it : end.find("exit_code");
-  if (code == end.end() || code->is_null()) return 0;
-  if (code->is_number_integer()) {
-    const auto value = code->get<long long>();
-    if (value >= -2147483648LL && value <= 2147483647LL) {
-      return static_cast<int>(value);
-    }
-  } else if (code->is_string()) {
-    const std::string text = code->get<std::string>();
-    try {
-      std::size_t used = 0;
-      const int value = std::stoi(text, &used);
-      if (used == text.size()) return value;
-    } catch (const std::exception&) {
-      // reported below
-    }
+internal::OutputCallbacks CallbacksOf(const RunParams& params) {
+  internal::OutputCallbacks callbacks;
+  callbacks.on_stdout = params.OnStdout;
+  callbacks.on_stderr = params.OnStderr;
+  callbacks.on_stdout_bytes = params.OnStdoutBytes;
+  callbacks.on_stderr_bytes = params.OnStderrBytes;
+  // A PTY's output is the process's stdout as far as a command sees it.
+  callbacks.on_pty = params.OnStdoutBytes;
+  return callbacks;
+}
+
+void CheckTimeouts(const char* call, const RunParams& params) {
+  if (params.Timeout.count() < 0) {
+    throw Error(0, std::string(call) + ": the timeout is negative");
   }
-  FailStart("end event has an invalid exitCode");
+  if (params.RequestTimeout.count() < 0) {
+    throw Error(0, std::string(call) + ": the request timeout is negative");
+  }
 }
 
-void AppendOutput(const json& data, const char* field, std::string& out) {
-  const auto it = data.find(field);
-  if (it == data.end() || it->is_null()) return;
-  if (!it->is_string()) FailStart(std::string(field) + " is not a string");
-  auto bytes = internal::Base64Decode(it->get_ref<const std::string&>());
-  if (!bytes) FailStart(std::string(field) + " is not valid base64");
-  out.append(*bytes);
+// The lifetime envd enforces (Connect-Timeout-Ms); nullopt = none.
+std::optional<std::chrono::milliseconds> LifetimeOf(const RunParams& params) {
+  if (params.NoTimeout) return std::nullopt;
+  return params.Timeout.count() > 0 ? params.Timeout : DefaultCommandTimeout;
+}
+
+std::chrono::milliseconds StreamHttpTimeout(
+    std::optional<std::chrono::milliseconds> lifetime) {
+  return lifetime ? *lifetime + internal::kStreamGrace
+                  : std::chrono::milliseconds{0};
 }
 
 }  // namespace
@@ -82,59 +79,56 @@ void AppendOutput(const json& data, const char* field, std::string& out) {
 CommandService::CommandService(std::shared_ptr<internal::SandboxState> state)
     : state_(std::move(state)) {}
 
+const internal::SandboxState& CommandService::State(const char* call) const {
+  if (!state_ || !state_->client) {
+    throw Error(
+        0, std::string(call) + " called on a CommandService without sandbox");
+  }
+  return *state_;
+}
+
 CommandResult CommandService::RunImpl(const Context& ctx,
                                       const std::string& cmd,
                                       const std::vector<std::string>& args,
                                       const RunParams& params) const {
-  if (!state_ || !state_->client) {
-    throw Error(0, "Commands.Run called on a CommandService without sandbox");
-  }
+  State("Commands.Run");
   if (cmd.empty()) throw Error(0, "Commands.Run: the command is empty");
-  if (params.Timeout.count() < 0) {
-    throw Error(0, "Commands.Run: the timeout is negative");
-  }
-  const std::chrono::milliseconds timeout =
-      params.Timeout.count() > 0 ? params.Timeout : DefaultCommandTimeout;
+  CheckTimeouts("Commands.Run", params);
+  const auto lifetime = LifetimeOf(params);
 
-  internal::ConnectCall call;
-  call.procedure = kStartProcedure;
-  call.headers = state_->EnvdHeaders();
-  call.headers.emplace_back("Keepalive-Ping-Interval", kKeepalivePingSeconds);
-  if (!params.User.empty()) {
-    // envd reads the user from Basic auth with an empty password; the Go
-    // seed's `User:` header is ignored by envd (PROTOCOL.md section 6).
-    call.headers.emplace_back(
-        "Authorization", "Basic " + internal::Base64Encode(params.User + ":"));
-  }
   // The server deadline is also the process lifetime: never longer than
   // what the caller's context allows.
-  std::chrono::milliseconds server_timeout = timeout;
+  std::optional<std::chrono::milliseconds> server_timeout = lifetime;
   if (auto remaining = ctx.Remaining()) {
-    server_timeout = std::max(std::chrono::milliseconds{1},
-                              std::min(server_timeout, *remaining));
+    server_timeout = std::max(
+        std::chrono::milliseconds{1},
+        server_timeout ? std::min(*server_timeout, *remaining) : *remaining);
   }
-  call.server_timeout = server_timeout;
-  call.http_timeout = timeout + kClientGrace;
+  const internal::ProcessRpc rpc(state_);
+  internal::ConnectCall call =
+      rpc.StreamCall(kStartProcedure, params.User, server_timeout,
+                     StreamHttpTimeout(lifetime));
   call.context = ctx;
+  auto stream =
+      rpc.Client().OpenServerStream(call, StartRequest(cmd, args, params));
 
-  internal::ConnectClient client(state_->client->transport, state_->envd_url,
-                                 state_->id, {state_->access_token});
-  auto stream = client.OpenServerStream(call, StartRequest(cmd, args, params));
-
+  const std::string procedure = "process.Process/Start";
+  internal::OutputDispatcher dispatcher(CallbacksOf(params));
   CommandResult result;
+  std::string end_error;
   bool ended = false;
   while (auto message = stream->Next()) {
-    const auto event = message->find("event");
-    if (event == message->end() || event->is_null()) continue;
-    if (!event->is_object()) FailStart("event is not a JSON object");
-    if (const auto data = event->find("data"); data != event->end()) {
-      if (!data->is_object()) FailStart("data event is not a JSON object");
-      AppendOutput(*data, "stdout", result.Stdout);
-      AppendOutput(*data, "stderr", result.Stderr);
-      AppendOutput(*data, "pty", result.Stdout);
-    } else if (const auto end = event->find("end"); end != event->end()) {
-      if (!end->is_object()) FailStart("end event is not a JSON object");
-      result.ExitCode = ExitCodeOf(*end);
+    const internal::ProcessEvent event =
+        internal::ParseProcessEvent(*message, procedure);
+    if (event.kind == internal::ProcessEvent::Kind::kData) {
+      result.Stdout.append(event.out);
+      result.Stdout.append(event.pty);
+      result.Stderr.append(event.err);
+      dispatcher.Deliver(event);
+    } else if (event.kind == internal::ProcessEvent::Kind::kEnd) {
+      dispatcher.Finish();
+      result.ExitCode = event.exit_code;
+      end_error = event.error;
       ended = true;
     }
     // start{pid} and keepalive{} carry nothing a Run result needs.
@@ -144,7 +138,114 @@ CommandResult CommandService::RunImpl(const Context& ctx,
     // saw has not succeeded.
     FailStart("stream finished without the process end event");
   }
+  if (params.ExitError && result.ExitCode != 0) {
+    throw CommandExitError(std::move(result), end_error);
+  }
   return result;
+}
+
+CommandHandle CommandService::StartImpl(const Context& ctx,
+                                        const std::string& cmd,
+                                        const std::vector<std::string>& args,
+                                        const RunParams& params) const {
+  State("Commands.Start");
+  if (cmd.empty()) throw Error(0, "Commands.Start: the command is empty");
+  CheckTimeouts("Commands.Start", params);
+  const auto lifetime = LifetimeOf(params);
+  const internal::ProcessRpc rpc(state_);
+  internal::StreamSpec spec;
+  spec.state = state_;
+  spec.call = rpc.StreamCall(kStartProcedure, params.User, lifetime,
+                             StreamHttpTimeout(lifetime));
+  spec.request = StartRequest(cmd, args, params);
+  spec.callbacks = CallbacksOf(params);
+  spec.exit_error = params.ExitError;
+  spec.request_timeout = params.RequestTimeout;
+  return CommandHandle(std::make_shared<internal::CommandHandleOwner>(
+      internal::CommandStream::Open(std::move(spec), ctx)));
+}
+
+CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
+                                          const std::string& tag,
+                                          const RunParams& params) const {
+  State("Commands.Connect");
+  CheckTimeouts("Commands.Connect", params);
+  const auto lifetime = LifetimeOf(params);
+  const internal::ProcessRpc rpc(state_);
+  internal::StreamSpec spec;
+  spec.state = state_;
+  // Connect takes no user: the process already runs as someone.
+  spec.call = rpc.StreamCall(kConnectProcedure, std::string(), lifetime,
+                             StreamHttpTimeout(lifetime));
+  spec.request = json{{"process", tag.empty() ? internal::PidSelector(pid)
+                                              : internal::TagSelector(tag)}};
+  spec.callbacks = CallbacksOf(params);
+  spec.exit_error = params.ExitError;
+  spec.request_timeout = params.RequestTimeout;
+  return CommandHandle(std::make_shared<internal::CommandHandleOwner>(
+      internal::CommandStream::Open(std::move(spec), ctx)));
+}
+
+std::vector<ProcessInfo> CommandService::List() const {
+  return List(Context::Background());
+}
+
+std::vector<ProcessInfo> CommandService::List(const Context& ctx) const {
+  State("Commands.List");
+  return internal::ProcessRpc(state_).List(ctx, std::chrono::milliseconds{0});
+}
+
+bool CommandService::Kill(std::uint32_t pid) const {
+  return Kill(Context::Background(), pid);
+}
+
+bool CommandService::Kill(const Context& ctx, std::uint32_t pid) const {
+  return SendSignal(ctx, pid, ProcessSignal::Kill);
+}
+
+bool CommandService::SendSignal(std::uint32_t pid, ProcessSignal signal) const {
+  return SendSignal(Context::Background(), pid, signal);
+}
+
+bool CommandService::SendSignal(const Context& ctx, std::uint32_t pid,
+                                ProcessSignal signal) const {
+  State("Commands.SendSignal");
+  return internal::ProcessRpc(state_).SendSignal(
+      ctx, internal::PidSelector(pid), signal, std::chrono::milliseconds{0});
+}
+
+void CommandService::SendStdin(std::uint32_t pid, std::string_view data) const {
+  SendStdin(Context::Background(), pid, data);
+}
+
+void CommandService::SendStdin(const Context& ctx, std::uint32_t pid,
+                               std::string_view data) const {
+  State("Commands.SendStdin");
+  internal::ProcessRpc(state_).SendInput(ctx, internal::PidSelector(pid), data,
+                                         /*pty=*/false,
+                                         std::chrono::milliseconds{0});
+}
+
+void CommandService::SendStdin(std::uint32_t pid,
+                               const std::vector<std::uint8_t>& data) const {
+  SendStdin(Context::Background(), pid, data);
+}
+
+void CommandService::SendStdin(const Context& ctx, std::uint32_t pid,
+                               const std::vector<std::uint8_t>& data) const {
+  SendStdin(ctx, pid,
+            std::string_view(reinterpret_cast<const char*>(data.data()),
+                             data.size()));
+}
+
+void CommandService::CloseStdin(std::uint32_t pid) const {
+  CloseStdin(Context::Background(), pid);
+}
+
+void CommandService::CloseStdin(const Context& ctx, std::uint32_t pid) const {
+  State("Commands.CloseStdin");
+  internal::ProcessRpc(state_).CloseStdin(ctx, internal::PidSelector(pid),
+                                          std::chrono::milliseconds{0});
 }
 
 }  // namespace e2b

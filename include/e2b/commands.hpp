@@ -1,12 +1,15 @@
 #ifndef E2B_COMMANDS_HPP_
 #define E2B_COMMANDS_HPP_
 
+#include <e2b/command_handle.hpp>
 #include <e2b/context.hpp>
 #include <e2b/options.hpp>
 #include <e2b/types.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace e2b {
@@ -15,15 +18,18 @@ namespace internal {
 struct SandboxState;
 }  // namespace internal
 
-/// Runs commands in a sandbox through envd's process.Process/Start stream.
+/// Runs commands in a sandbox through envd's process.Process service.
 /// Cheap to copy; thread-safe. Go: *CommandService.
 class CommandService {
  public:
   CommandService() = default;
 
   /// Runs `cmd` with `args` (no shell: cmd is looked up on PATH) and blocks
-  /// until it ends. A non-zero exit code is returned, not thrown. Options:
-  /// WithEnv, WithCwd, WithUser, WithTimeout. Go: CommandService.Run.
+  /// until it ends. A non-zero exit code is returned, not thrown (unless
+  /// WithCommandExitError). Options: WithEnv, WithCwd, WithUser,
+  /// WithTimeout, WithNoTimeout, WithOnStdout/WithOnStderr (+Bytes),
+  /// WithStdin, WithTag, WithCommandExitError. Callbacks run on the calling
+  /// thread. Go: CommandService.Run.
   template <typename... Opts>
   CommandResult Run(const std::string& cmd,
                     const std::vector<std::string>& args,
@@ -40,12 +46,120 @@ class CommandService {
     return RunImpl(ctx, cmd, args, ApplyOptions(RunParams{}, opts...));
   }
 
+  /// Runs a shell command line as the official SDKs do:
+  /// `/bin/bash -l -c "<command>"`, blocking like Run.
+  template <typename... Opts>
+  CommandResult RunShell(const std::string& command,
+                         const Opts&... opts) const {
+    return RunShell(Context::Background(), command, opts...);
+  }
+  template <typename... Opts>
+  CommandResult RunShell(const Context& ctx, const std::string& command,
+                         const Opts&... opts) const {
+    return RunImpl(ctx, kShell, ShellArgs(command),
+                   ApplyOptions(RunParams{}, opts...));
+  }
+
+  /// Starts `cmd` with `args` (no shell) in the background and returns once
+  /// the process has started. The lifetime (WithTimeout, default
+  /// DefaultCommandTimeout; WithNoTimeout for none) is enforced by envd;
+  /// `ctx` and WithRequestTimeout bound only the start. Go:
+  /// CommandService.Start.
+  template <typename... Opts>
+  CommandHandle Start(const std::string& cmd,
+                      const std::vector<std::string>& args,
+                      const Opts&... opts) const {
+    return Start(Context::Background(), cmd, args, opts...);
+  }
+  template <typename... Opts>
+  CommandHandle Start(const Context& ctx, const std::string& cmd,
+                      const std::vector<std::string>& args,
+                      const Opts&... opts) const {
+    return StartImpl(ctx, cmd, args, ApplyOptions(RunParams{}, opts...));
+  }
+
+  /// Start for a shell command line (`/bin/bash -l -c "<command>"`).
+  template <typename... Opts>
+  CommandHandle StartShell(const std::string& command,
+                           const Opts&... opts) const {
+    return StartShell(Context::Background(), command, opts...);
+  }
+  template <typename... Opts>
+  CommandHandle StartShell(const Context& ctx, const std::string& command,
+                           const Opts&... opts) const {
+    return StartImpl(ctx, kShell, ShellArgs(command),
+                     ApplyOptions(RunParams{}, opts...));
+  }
+
+  /// Attaches to a running process (started by any client). Output from
+  /// the moment of attaching reaches the callbacks of `opts`; WithTimeout
+  /// bounds how long the stream stays attached. Go: CommandService.Connect.
+  template <typename... Opts>
+  CommandHandle Connect(std::uint32_t pid, const Opts&... opts) const {
+    return Connect(Context::Background(), pid, opts...);
+  }
+  template <typename... Opts>
+  CommandHandle Connect(const Context& ctx, std::uint32_t pid,
+                        const Opts&... opts) const {
+    return ConnectImpl(ctx, pid, {}, ApplyOptions(RunParams{}, opts...));
+  }
+  /// Connect to the process started WithTag(tag).
+  template <typename... Opts>
+  CommandHandle ConnectByTag(const std::string& tag,
+                             const Opts&... opts) const {
+    return ConnectByTag(Context::Background(), tag, opts...);
+  }
+  template <typename... Opts>
+  CommandHandle ConnectByTag(const Context& ctx, const std::string& tag,
+                             const Opts&... opts) const {
+    return ConnectImpl(ctx, 0, tag, ApplyOptions(RunParams{}, opts...));
+  }
+
+  /// The processes running in the sandbox (commands and PTYs).
+  /// Go: CommandService.List.
+  std::vector<ProcessInfo> List() const;
+  std::vector<ProcessInfo> List(const Context& ctx) const;
+
+  /// Kills a process (SIGKILL); false when no such process exists.
+  /// Go: CommandService.Kill.
+  bool Kill(std::uint32_t pid) const;
+  bool Kill(const Context& ctx, std::uint32_t pid) const;
+  /// Sends SIGTERM or SIGKILL; false when no such process exists.
+  bool SendSignal(std::uint32_t pid, ProcessSignal signal) const;
+  bool SendSignal(const Context& ctx, std::uint32_t pid,
+                  ProcessSignal signal) const;
+
+  /// Writes to the stdin of a process started WithStdin.
+  /// Go: CommandService.SendStdin.
+  void SendStdin(std::uint32_t pid, std::string_view data) const;
+  void SendStdin(const Context& ctx, std::uint32_t pid,
+                 std::string_view data) const;
+  void SendStdin(std::uint32_t pid,
+                 const std::vector<std::uint8_t>& data) const;
+  void SendStdin(const Context& ctx, std::uint32_t pid,
+                 const std::vector<std::uint8_t>& data) const;
+  /// Closes the stdin of a process started WithStdin (EOF).
+  void CloseStdin(std::uint32_t pid) const;
+  void CloseStdin(const Context& ctx, std::uint32_t pid) const;
+
  private:
   friend class Sandbox;
+  friend class PtyService;
+  static constexpr const char* kShell = "/bin/bash";
+  static std::vector<std::string> ShellArgs(const std::string& command) {
+    return {"-l", "-c", command};
+  }
   explicit CommandService(std::shared_ptr<internal::SandboxState> state);
   CommandResult RunImpl(const Context& ctx, const std::string& cmd,
                         const std::vector<std::string>& args,
                         const RunParams& params) const;
+  CommandHandle StartImpl(const Context& ctx, const std::string& cmd,
+                          const std::vector<std::string>& args,
+                          const RunParams& params) const;
+  CommandHandle ConnectImpl(const Context& ctx, std::uint32_t pid,
+                            const std::string& tag,
+                            const RunParams& params) const;
+  const internal::SandboxState& State(const char* call) const;
 
   std::shared_ptr<internal::SandboxState> state_;
 };

@@ -4,12 +4,14 @@
 // Umbrella header of e2b-cpp, the C++ port of the E2B Go SDK.
 
 #include <e2b/client.hpp>
+#include <e2b/command_handle.hpp>
 #include <e2b/commands.hpp>
 #include <e2b/context.hpp>
 #include <e2b/errors.hpp>
 #include <e2b/filesystem.hpp>
 #include <e2b/http_client.hpp>
 #include <e2b/options.hpp>
+#include <e2b/pty.hpp>
 #include <e2b/sandbox.hpp>
 #include <e2b/types.hpp>
 #include <e2b/version.hpp>

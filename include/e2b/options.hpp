@@ -168,11 +168,33 @@ ForkOption WithForkTimeout(std::chrono::duration<Rep, Period> timeout) {
 
 // ---- CommandService::Run --------------------------------------------------
 
+/// Text output callback: UTF-8 text, never a character split across calls
+/// (invalid bytes arrive as U+FFFD).
+using OutputTextCallback = std::function<void(const std::string&)>;
+/// Raw output callback: the bytes exactly as the process wrote them.
+using OutputBytesCallback =
+    std::function<void(const std::vector<std::uint8_t>&)>;
+
 struct RunParams {
   std::map<std::string, std::string> EnvVars;
   std::string Cwd;
   std::string User;
   std::chrono::milliseconds Timeout{0};  ///< 0 = DefaultCommandTimeout
+  /// No process lifetime at all (WithNoTimeout); Timeout is then ignored.
+  bool NoTimeout = false;
+  /// Bounds each request and, for streams, the wait for the process to
+  /// start (0 = the client's RequestTimeout); never the process lifetime.
+  std::chrono::milliseconds RequestTimeout{0};
+  OutputTextCallback OnStdout;
+  OutputTextCallback OnStderr;
+  OutputBytesCallback OnStdoutBytes;
+  OutputBytesCallback OnStderrBytes;
+  /// Keep a stdin pipe open for SendStdin (default: closed at start).
+  bool Stdin = false;
+  /// Tag to find the process by in List and ConnectByTag.
+  std::optional<std::string> Tag;
+  /// Throw CommandExitError for a non-zero exit code.
+  bool ExitError = false;
 };
 using RunOption = Option<RunParams>;
 /// Environment variables for the command (added to the sandbox's).
@@ -189,6 +211,36 @@ RunOption WithTimeout(std::chrono::duration<Rep, Period> timeout) {
   return WithTimeout(
       std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
 }
+/// No process lifetime: the process runs until it ends or is killed (the
+/// stream survives idle periods through envd keepalives).
+RunOption WithNoTimeout();
+/// Per-request limit of the calls behind a command (the start handshake of
+/// Start/Connect, and unary calls), distinct from the process lifetime
+/// (WithTimeout). Go: the request context's deadline.
+RunOption WithRequestTimeout(std::chrono::milliseconds timeout);
+template <typename Rep, typename Period>
+RunOption WithRequestTimeout(std::chrono::duration<Rep, Period> timeout) {
+  return WithRequestTimeout(
+      std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+}
+/// Called with each stdout chunk as it arrives, decoded as UTF-8 without
+/// ever splitting a character. Go: WithOnStdout.
+RunOption WithOnStdout(OutputTextCallback callback);
+/// Called with each stderr chunk as it arrives (UTF-8, as WithOnStdout).
+/// Go: WithOnStderr.
+RunOption WithOnStderr(OutputTextCallback callback);
+/// Called with each stdout chunk's raw bytes as they arrive.
+RunOption WithOnStdoutBytes(OutputBytesCallback callback);
+/// Called with each stderr chunk's raw bytes as they arrive.
+RunOption WithOnStderrBytes(OutputBytesCallback callback);
+/// Keeps the process's stdin open so SendStdin/CloseStdin can feed it.
+/// Go: WithStdin.
+RunOption WithStdin(bool enabled = true);
+/// Tags the process so List shows it and ConnectByTag finds it.
+RunOption WithTag(std::string tag);
+/// Makes Run and Wait throw CommandExitError when the exit code is not 0
+/// (the newest Go SDK's behaviour); by default it is a result.
+RunOption WithCommandExitError(bool enabled = true);
 
 // ---- FilesystemService ----------------------------------------------------
 

@@ -1,0 +1,122 @@
+#ifndef E2B_COMMAND_HANDLE_HPP_
+#define E2B_COMMAND_HANDLE_HPP_
+
+#include <e2b/context.hpp>
+#include <e2b/errors.hpp>
+#include <e2b/types.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace e2b {
+
+namespace internal {
+class CommandStream;
+struct CommandHandleOwner;
+}  // namespace internal
+
+/// Signals a process can be sent (envd's Signal enum).
+enum class ProcessSignal {
+  Kill = 9,   ///< SIGKILL: ends the process at once
+  Term = 15,  ///< SIGTERM: asks the process to end
+};
+
+/// A process running in the sandbox (Commands.List). Go: ProcessInfo.
+struct ProcessInfo {
+  std::uint32_t PID = 0;
+  std::string Tag;  ///< empty when the process has none
+  std::string Cmd;
+  std::vector<std::string> Args;
+  std::map<std::string, std::string> Envs;
+  std::string Cwd;  ///< empty when not set at start
+};
+
+/// A non-zero exit code, thrown only where the caller opted in
+/// (WithCommandExitError). The result is kept. Go: *CommandExitError.
+class CommandExitError : public Error {
+ public:
+  /// `error` is envd's description of the exit ("exit status 3").
+  CommandExitError(CommandResult result, std::string error);
+  int ExitCode() const noexcept { return result_.ExitCode; }
+  const std::string& Stdout() const noexcept { return result_.Stdout; }
+  const std::string& Stderr() const noexcept { return result_.Stderr; }
+  const CommandResult& Result() const noexcept { return result_; }
+
+ private:
+  CommandResult result_;
+};
+
+/// A command or PTY session running in the sandbox, started with
+/// Commands.Start/StartShell, attached with Commands.Connect or created with
+/// Pty.Create. Its output is read in the background from the moment it is
+/// returned: callbacks run on that reader thread, and Stdout()/Stderr()
+/// hold what arrived so far. Copies share the process; destroying the last
+/// copy disconnects (the process keeps running). Thread-safe.
+/// Go: *CommandHandle.
+class CommandHandle {
+ public:
+  /// An empty handle; every call throws Error.
+  CommandHandle() = default;
+
+  /// The process ID in the sandbox. Go: CommandHandle.PID.
+  std::uint32_t PID() const;
+  /// True for a PTY session (output arrives as PTY data).
+  bool IsPty() const;
+
+  /// Blocks until the process ends and returns its result (a non-zero exit
+  /// code is a result unless WithCommandExitError was given). Throws what
+  /// broke the stream, Error when the handle was disconnected first, and
+  /// TimeoutError/Error when `ctx` expires/is cancelled (the process keeps
+  /// running). Go: CommandHandle.Wait.
+  CommandResult Wait() const;
+  CommandResult Wait(const Context& ctx) const;
+
+  /// Kills the process (SIGKILL); false when it no longer exists.
+  /// Go: CommandHandle.Kill.
+  bool Kill() const;
+  bool Kill(const Context& ctx) const;
+  /// Sends `signal`; false when the process no longer exists.
+  bool SendSignal(ProcessSignal signal) const;
+  bool SendSignal(const Context& ctx, ProcessSignal signal) const;
+
+  /// Writes to the process's stdin (started WithStdin; PTY sessions take
+  /// Pty.SendInput). Go: CommandHandle.SendStdin.
+  void SendStdin(std::string_view data) const;
+  void SendStdin(const Context& ctx, std::string_view data) const;
+  void SendStdin(const std::vector<std::uint8_t>& data) const;
+  void SendStdin(const Context& ctx,
+                 const std::vector<std::uint8_t>& data) const;
+  /// Closes the process's stdin (EOF). Go: CommandHandle.CloseStdin.
+  void CloseStdin() const;
+  void CloseStdin(const Context& ctx) const;
+
+  /// The raw stdout bytes received so far (PTY output for a PTY session).
+  std::string Stdout() const;
+  /// The raw stderr bytes received so far.
+  std::string Stderr() const;
+  /// The exit code once the end of the process was received.
+  /// Go: CommandHandle.ExitCode.
+  std::optional<int> ExitCode() const;
+
+  /// Stops receiving output without killing the process; no callback runs
+  /// after it returns (unless called from a callback). Reattach with
+  /// Commands.Connect. Go: CommandHandle.Disconnect.
+  void Disconnect() const;
+
+ private:
+  friend class CommandService;
+  friend class PtyService;
+  explicit CommandHandle(std::shared_ptr<internal::CommandHandleOwner> owner);
+  internal::CommandStream& Stream() const;
+
+  std::shared_ptr<internal::CommandHandleOwner> owner_;
+};
+
+}  // namespace e2b
+
+#endif  // E2B_COMMAND_HANDLE_HPP_

@@ -1,0 +1,492 @@
+#include "internal/process_stream.hpp"
+
+#include "internal/base64.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace e2b::internal {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// How often a wait re-checks a Context (which cannot notify).
+constexpr std::chrono::milliseconds kPollSlice{50};
+
+[[noreturn]] void Fail(const std::string& procedure, const std::string& what) {
+  throw Error(0, procedure + ": " + what);
+}
+
+void DecodeOutput(const json& data, const char* field, std::string& out,
+                  const std::string& procedure) {
+  const auto it = data.find(field);
+  if (it == data.end() || it->is_null()) return;
+  if (!it->is_string())
+    Fail(procedure, std::string(field) + " is not a string");
+  auto bytes = Base64Decode(it->get_ref<const std::string&>());
+  if (!bytes) Fail(procedure, std::string(field) + " is not valid base64");
+  out = std::move(*bytes);
+}
+
+// sint32 is a JSON number; accept a decimal string as lenient parsers do.
+int ExitCodeOf(const json& end, const std::string& procedure) {
+  const auto it = end.find("exitCode");
+  const auto code = it != end.end() ? it : end.find("exit_code");
+  if (code == end.end() || code->is_null()) return 0;
+  if (code->is_number_integer()) {
+    const auto value = code->get<long long>();
+    if (value >= -2147483648LL && value <= 2147483647LL) {
+      return static_cast<int>(value);
+    }
+  } else if (code->is_string()) {
+    const std::string text = code->get<std::string>();
+    try {
+      std::size_t used = 0;
+      const int value = std::stoi(text, &used);
+      if (used == text.size()) return value;
+    } catch (const std::exception&) {
+      // reported below
+    }
+  }
+  Fail(procedure, "end event has an invalid exitCode");
+}
+
+// uint32 as a number, or a decimal string.
+std::optional<std::uint32_t> Uint32Of(const json& value) {
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<unsigned long long>();
+    if (v <= 0xFFFFFFFFULL) return static_cast<std::uint32_t>(v);
+  } else if (value.is_number_integer()) {
+    const auto v = value.get<long long>();
+    if (v >= 0 && v <= 0xFFFFFFFFLL) return static_cast<std::uint32_t>(v);
+  } else if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.empty() || text.size() > 10) return std::nullopt;
+    unsigned long long v = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<unsigned long long>(c - '0');
+    }
+    if (v <= 0xFFFFFFFFULL) return static_cast<std::uint32_t>(v);
+  }
+  return std::nullopt;
+}
+
+std::string StringOf(const json& object, const char* name) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>()
+                                               : std::string();
+}
+
+std::vector<std::uint8_t> Bytes(const std::string& data) {
+  return std::vector<std::uint8_t>(data.begin(), data.end());
+}
+
+const char* SignalName(ProcessSignal signal) {
+  switch (signal) {
+    case ProcessSignal::Kill:
+      return "SIGNAL_SIGKILL";
+    case ProcessSignal::Term:
+      return "SIGNAL_SIGTERM";
+  }
+  throw Error(0, "unknown process signal");
+}
+
+bool IsProcessNotFound(const Error& e) {
+  // A Connect not_found maps to 404; a vanished sandbox is its own type.
+  return e.StatusCode() == 404 &&
+         dynamic_cast<const SandboxNotFoundError*>(&e) == nullptr;
+}
+
+}  // namespace
+
+// ---- events and output -----------------------------------------------------
+
+ProcessEvent ParseProcessEvent(const json& message,
+                               const std::string& procedure) {
+  ProcessEvent result;
+  const auto event = message.find("event");
+  if (event == message.end() || event->is_null()) return result;
+  if (!event->is_object()) Fail(procedure, "event is not a JSON object");
+  if (const auto start = event->find("start"); start != event->end()) {
+    if (!start->is_object())
+      Fail(procedure, "start event is not a JSON object");
+    result.kind = ProcessEvent::Kind::kStart;
+    const auto pid = start->find("pid");
+    if (pid != start->end() && !pid->is_null()) {
+      auto value = Uint32Of(*pid);
+      if (!value) Fail(procedure, "start event has an invalid pid");
+      result.pid = *value;
+    }
+  } else if (const auto data = event->find("data"); data != event->end()) {
+    if (!data->is_object()) Fail(procedure, "data event is not a JSON object");
+    result.kind = ProcessEvent::Kind::kData;
+    DecodeOutput(*data, "stdout", result.out, procedure);
+    DecodeOutput(*data, "stderr", result.err, procedure);
+    DecodeOutput(*data, "pty", result.pty, procedure);
+  } else if (const auto end = event->find("end"); end != event->end()) {
+    if (!end->is_object()) Fail(procedure, "end event is not a JSON object");
+    result.kind = ProcessEvent::Kind::kEnd;
+    result.exit_code = ExitCodeOf(*end, procedure);
+    result.error = StringOf(*end, "error");
+    if (result.error.empty()) result.error = StringOf(*end, "status");
+  } else if (event->contains("keepalive")) {
+    result.kind = ProcessEvent::Kind::kKeepalive;
+  }
+  return result;
+}
+
+void OutputDispatcher::Deliver(const ProcessEvent& event) {
+  if (!event.out.empty()) {
+    if (callbacks_.on_stdout_bytes)
+      callbacks_.on_stdout_bytes(Bytes(event.out));
+    if (callbacks_.on_stdout) {
+      const std::string text = stdout_text_.Decode(event.out);
+      if (!text.empty()) callbacks_.on_stdout(text);
+    }
+  }
+  if (!event.err.empty()) {
+    if (callbacks_.on_stderr_bytes)
+      callbacks_.on_stderr_bytes(Bytes(event.err));
+    if (callbacks_.on_stderr) {
+      const std::string text = stderr_text_.Decode(event.err);
+      if (!text.empty()) callbacks_.on_stderr(text);
+    }
+  }
+  if (!event.pty.empty() && callbacks_.on_pty)
+    callbacks_.on_pty(Bytes(event.pty));
+}
+
+void OutputDispatcher::Finish() {
+  if (callbacks_.on_stdout) {
+    const std::string text = stdout_text_.Flush();
+    if (!text.empty()) callbacks_.on_stdout(text);
+  }
+  if (callbacks_.on_stderr) {
+    const std::string text = stderr_text_.Flush();
+    if (!text.empty()) callbacks_.on_stderr(text);
+  }
+}
+
+// ---- unary RPCs
+// --------------------------------------------------------------
+
+json PidSelector(std::uint32_t pid) { return json{{"pid", pid}}; }
+json TagSelector(const std::string& tag) { return json{{"tag", tag}}; }
+
+ProcessRpc::ProcessRpc(std::shared_ptr<const SandboxState> state)
+    : state_(std::move(state)) {
+  if (!state_ || !state_->client) {
+    throw Error(0, "process call on a service without sandbox");
+  }
+}
+
+ConnectClient ProcessRpc::Client() const {
+  return ConnectClient(state_->client->transport, state_->envd_url, state_->id,
+                       {state_->access_token});
+}
+
+ConnectCall ProcessRpc::StreamCall(
+    const char* procedure, const std::string& user,
+    std::optional<std::chrono::milliseconds> lifetime,
+    std::chrono::milliseconds http_timeout) const {
+  ConnectCall call;
+  call.procedure = procedure;
+  call.headers = state_->EnvdHeaders();
+  call.headers.emplace_back("Keepalive-Ping-Interval", kKeepalivePingSeconds);
+  if (!user.empty()) {
+    // envd reads the user from Basic auth with an empty password.
+    call.headers.emplace_back("Authorization",
+                              "Basic " + Base64Encode(user + ":"));
+  }
+  call.server_timeout = lifetime;
+  call.http_timeout = http_timeout;
+  return call;
+}
+
+json ProcessRpc::Unary(const Context& ctx, const char* procedure,
+                       const json& request,
+                       std::chrono::milliseconds timeout) const {
+  ConnectCall call;
+  call.procedure = procedure;
+  call.headers = state_->EnvdHeaders();
+  call.http_timeout =
+      timeout.count() > 0 ? timeout : state_->client->request_timeout;
+  call.context = ctx;
+  return Client().Unary(call, request);
+}
+
+std::vector<ProcessInfo> ProcessRpc::List(
+    const Context& ctx, std::chrono::milliseconds timeout) const {
+  const std::string procedure = "process.Process/List";
+  const json response =
+      Unary(ctx, "/process.Process/List", json::object(), timeout);
+  std::vector<ProcessInfo> out;
+  const auto processes = response.find("processes");
+  if (processes == response.end() || processes->is_null()) return out;
+  if (!processes->is_array()) Fail(procedure, "processes is not an array");
+  for (const auto& item : *processes) {
+    if (!item.is_object()) Fail(procedure, "a process is not a JSON object");
+    ProcessInfo info;
+    if (const auto pid = item.find("pid"); pid != item.end()) {
+      auto value = Uint32Of(*pid);
+      if (!value) Fail(procedure, "a process has an invalid pid");
+      info.PID = *value;
+    }
+    info.Tag = StringOf(item, "tag");
+    if (const auto config = item.find("config");
+        config != item.end() && config->is_object()) {
+      info.Cmd = StringOf(*config, "cmd");
+      info.Cwd = StringOf(*config, "cwd");
+      if (const auto args = config->find("args");
+          args != config->end() && args->is_array()) {
+        for (const auto& arg : *args) {
+          if (arg.is_string()) info.Args.push_back(arg.get<std::string>());
+        }
+      }
+      if (const auto envs = config->find("envs");
+          envs != config->end() && envs->is_object()) {
+        for (const auto& [key, value] : envs->items()) {
+          if (value.is_string()) info.Envs[key] = value.get<std::string>();
+        }
+      }
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+bool ProcessRpc::SendSignal(const Context& ctx, const json& selector,
+                            ProcessSignal signal,
+                            std::chrono::milliseconds timeout) const {
+  const json request{{"process", selector}, {"signal", SignalName(signal)}};
+  try {
+    Unary(ctx, "/process.Process/SendSignal", request, timeout);
+  } catch (const Error& e) {
+    if (IsProcessNotFound(e)) return false;
+    throw;
+  }
+  return true;
+}
+
+void ProcessRpc::SendInput(const Context& ctx, const json& selector,
+                           std::string_view data, bool pty,
+                           std::chrono::milliseconds timeout) const {
+  const json request{{"process", selector},
+                     {"input", {{pty ? "pty" : "stdin", Base64Encode(data)}}}};
+  Unary(ctx, "/process.Process/SendInput", request, timeout);
+}
+
+void ProcessRpc::CloseStdin(const Context& ctx, const json& selector,
+                            std::chrono::milliseconds timeout) const {
+  Unary(ctx, "/process.Process/CloseStdin", json{{"process", selector}},
+        timeout);
+}
+
+void ProcessRpc::Resize(const Context& ctx, const json& selector,
+                        std::uint32_t cols, std::uint32_t rows,
+                        std::chrono::milliseconds timeout) const {
+  if (cols == 0 || rows == 0) {
+    throw Error(0, "Pty.Resize: columns and rows must be at least 1");
+  }
+  const json request{{"process", selector},
+                     {"pty", {{"size", {{"cols", cols}, {"rows", rows}}}}}};
+  Unary(ctx, "/process.Process/Update", request, timeout);
+}
+
+// ---- CommandStream
+// -------------------------------------------------------------
+
+CommandStream::CommandStream(StreamSpec spec)
+    : spec_(std::move(spec)),
+      rpc_(spec_.state),
+      request_timeout_(spec_.request_timeout.count() > 0
+                           ? spec_.request_timeout
+                           : spec_.state->client->request_timeout),
+      procedure_(spec_.call.procedure.substr(
+          spec_.call.procedure.rfind('/', 0) == 0 ? 1 : 0)),
+      stream_ctx_(Context::WithCancel()) {
+  spec_.call.context = stream_ctx_;
+}
+
+CommandStream::~CommandStream() {
+  std::lock_guard<std::mutex> lock(thread_mutex_);
+  if (thread_.joinable()) {
+    stream_ctx_.Cancel();
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
+  }
+}
+
+std::shared_ptr<CommandStream> CommandStream::Open(StreamSpec spec,
+                                                   const Context& ctx) {
+  std::shared_ptr<CommandStream> stream(new CommandStream(std::move(spec)));
+  {
+    std::lock_guard<std::mutex> lock(stream->thread_mutex_);
+    // The thread keeps the stream alive while it reads.
+    stream->thread_ = std::thread([self = stream] { self->ReadLoop(); });
+  }
+  const auto limit = Clock::now() + stream->request_timeout_;
+  std::unique_lock<std::mutex> lock(stream->mutex_);
+  while (!stream->started_ && !stream->finished_) {
+    const auto now = Clock::now();
+    if (ctx.Done() || now >= limit) {
+      lock.unlock();
+      stream->Disconnect();
+      ctx.ThrowIfDone(stream->procedure_.c_str());
+      throw TimeoutError(
+          stream->procedure_ + ": the process did not start within " +
+          std::to_string(stream->request_timeout_.count()) + " ms");
+    }
+    stream->changed_.wait_for(
+        lock, std::min<Clock::duration>(kPollSlice, limit - now));
+  }
+  if (!stream->started_) {
+    std::exception_ptr error = stream->error_;
+    lock.unlock();
+    stream->Disconnect();
+    if (error) std::rethrow_exception(error);
+    Fail(stream->procedure_, "stream finished before the process started");
+  }
+  return stream;
+}
+
+void CommandStream::Record(const ProcessEvent& event,
+                           OutputDispatcher& dispatcher) {
+  bool deliver = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stdout_.append(event.out);
+    stdout_.append(event.pty);
+    stderr_.append(event.err);
+    deliver = !disconnected_;
+  }
+  if (deliver) dispatcher.Deliver(event);
+}
+
+void CommandStream::ReadLoop() {
+  OutputDispatcher dispatcher(spec_.callbacks);
+  try {
+    auto reader = rpc_.Client().OpenServerStream(spec_.call, spec_.request);
+    bool ended = false;
+    while (auto message = reader->Next()) {
+      const ProcessEvent event = ParseProcessEvent(*message, procedure_);
+      if (ended) continue;  // nothing is expected after the end
+      switch (event.kind) {
+        case ProcessEvent::Kind::kStart: {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (!started_) {
+            pid_ = event.pid;
+            started_ = true;
+            changed_.notify_all();
+          }
+          break;
+        }
+        case ProcessEvent::Kind::kData: {
+          bool started = false;
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            started = started_;
+          }
+          if (!started) Fail(procedure_, "output before the start event");
+          Record(event, dispatcher);
+          break;
+        }
+        case ProcessEvent::Kind::kEnd: {
+          bool deliver = false;
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!started_) Fail(procedure_, "end before the start event");
+            deliver = !disconnected_;
+          }
+          // Text held by the decoders reaches the callbacks before Wait
+          // can return.
+          if (deliver) dispatcher.Finish();
+          std::lock_guard<std::mutex> lock(mutex_);
+          exit_code_ = event.exit_code;
+          end_error_ = event.error;
+          ended = true;
+          changed_.notify_all();
+          break;
+        }
+        case ProcessEvent::Kind::kKeepalive:
+        case ProcessEvent::Kind::kOther:
+          break;
+      }
+    }
+    if (!ended)
+      Fail(procedure_, "stream finished without the process end event");
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // A broken stream after the end event loses nothing; a disconnect's
+    // abort is not an error.
+    if (!exit_code_ && !disconnected_) error_ = std::current_exception();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  finished_ = true;
+  changed_.notify_all();
+}
+
+CommandResult CommandStream::Wait(const Context& ctx) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!finished_ && !exit_code_ && !disconnected_) {
+    if (ctx.Done()) {
+      lock.unlock();
+      ctx.ThrowIfDone("CommandHandle.Wait");
+    }
+    changed_.wait_for(lock, kPollSlice);
+  }
+  if (!exit_code_) {
+    if (error_) std::rethrow_exception(error_);
+    throw Error(0, procedure_ + ": process " + std::to_string(pid_) +
+                       " was disconnected before it ended");
+  }
+  CommandResult result{stdout_, stderr_, *exit_code_};
+  if (spec_.exit_error && result.ExitCode != 0) {
+    throw CommandExitError(std::move(result), end_error_);
+  }
+  return result;
+}
+
+std::string CommandStream::Stdout() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stdout_;
+}
+
+std::string CommandStream::Stderr() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stderr_;
+}
+
+std::optional<int> CommandStream::ExitCode() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return exit_code_;
+}
+
+void CommandStream::Disconnect() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    disconnected_ = true;
+    changed_.notify_all();
+  }
+  stream_ctx_.Cancel();
+  std::lock_guard<std::mutex> lock(thread_mutex_);
+  if (!thread_.joinable()) return;
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();  // called from a callback: the loop ends by itself
+  } else {
+    thread_.join();
+  }
+}
+
+CommandHandleOwner::~CommandHandleOwner() {
+  if (stream) stream->Disconnect();
+}
+
+}  // namespace e2b::internal

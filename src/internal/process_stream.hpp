@@ -1,0 +1,194 @@
+#ifndef E2B_INTERNAL_PROCESS_STREAM_HPP_
+#define E2B_INTERNAL_PROCESS_STREAM_HPP_
+
+// The process.Process service behind Commands and Pty: parsing of process
+// events, delivery of output to callbacks, the unary RPCs, and the
+// background stream behind every CommandHandle.
+
+#include "internal/client_state.hpp"
+#include "internal/connect_client.hpp"
+#include "internal/utf8_decoder.hpp"
+
+#include <e2b/command_handle.hpp>
+#include <e2b/context.hpp>
+#include <e2b/options.hpp>
+#include <e2b/types.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace e2b::internal {
+
+/// Asks envd for a keepalive after this many seconds without output, so an
+/// idle stream is not cut by an intermediary (envd's default is 90 s).
+inline constexpr const char* kKeepalivePingSeconds = "50";
+/// A stream's client-side limit exceeds the process lifetime by this much,
+/// so envd's deadline_exceeded arrives before a bare client timeout.
+inline constexpr std::chrono::milliseconds kStreamGrace{5000};
+
+/// Where process output goes as it arrives.
+struct OutputCallbacks {
+  OutputTextCallback on_stdout;
+  OutputTextCallback on_stderr;
+  OutputBytesCallback on_stdout_bytes;
+  OutputBytesCallback on_stderr_bytes;
+  OutputBytesCallback on_pty;
+};
+
+/// One StartResponse/ConnectResponse, with output already base64-decoded.
+struct ProcessEvent {
+  enum class Kind { kOther, kStart, kData, kEnd, kKeepalive };
+  Kind kind = Kind::kOther;
+  std::uint32_t pid = 0;
+  std::string out;  ///< stdout bytes
+  std::string err;  ///< stderr bytes
+  std::string pty;  ///< terminal bytes
+  int exit_code = 0;
+  std::string error;  ///< envd's text for an abnormal end
+};
+
+/// Parses one stream message; throws Error(0, "<procedure>: ...") when it
+/// is malformed. Unknown event kinds are Kind::kOther.
+ProcessEvent ParseProcessEvent(const nlohmann::json& message,
+                               const std::string& procedure);
+
+/// Calls the callbacks for output events, decoding text callbacks'
+/// UTF-8 incrementally per stream.
+class OutputDispatcher {
+ public:
+  explicit OutputDispatcher(OutputCallbacks callbacks)
+      : callbacks_(std::move(callbacks)) {}
+  void Deliver(const ProcessEvent& event);
+  /// Delivers what the text decoders still hold (at the end of output).
+  void Finish();
+
+ private:
+  OutputCallbacks callbacks_;
+  Utf8StreamDecoder stdout_text_;
+  Utf8StreamDecoder stderr_text_;
+};
+
+/// {"pid": n} or {"tag": t}.
+nlohmann::json PidSelector(std::uint32_t pid);
+nlohmann::json TagSelector(const std::string& tag);
+
+/// The unary process RPCs and the calls of the streaming ones.
+class ProcessRpc {
+ public:
+  explicit ProcessRpc(std::shared_ptr<const SandboxState> state);
+
+  /// The ConnectCall of a Start/Connect stream: envd headers, keepalive,
+  /// Basic auth for `user` (when not empty), Connect-Timeout-Ms = lifetime.
+  ConnectCall StreamCall(const char* procedure, const std::string& user,
+                         std::optional<std::chrono::milliseconds> lifetime,
+                         std::chrono::milliseconds http_timeout) const;
+  ConnectClient Client() const;
+
+  std::vector<ProcessInfo> List(const Context& ctx,
+                                std::chrono::milliseconds timeout) const;
+  /// False when envd knows no such process.
+  bool SendSignal(const Context& ctx, const nlohmann::json& selector,
+                  ProcessSignal signal,
+                  std::chrono::milliseconds timeout) const;
+  void SendInput(const Context& ctx, const nlohmann::json& selector,
+                 std::string_view data, bool pty,
+                 std::chrono::milliseconds timeout) const;
+  void CloseStdin(const Context& ctx, const nlohmann::json& selector,
+                  std::chrono::milliseconds timeout) const;
+  void Resize(const Context& ctx, const nlohmann::json& selector,
+              std::uint32_t cols, std::uint32_t rows,
+              std::chrono::milliseconds timeout) const;
+
+ private:
+  nlohmann::json Unary(const Context& ctx, const char* procedure,
+                       const nlohmann::json& request,
+                       std::chrono::milliseconds timeout) const;
+
+  std::shared_ptr<const SandboxState> state_;
+};
+
+/// What a CommandStream opens.
+struct StreamSpec {
+  std::shared_ptr<const SandboxState> state;
+  ConnectCall call;  ///< its context is replaced by the stream's own
+  nlohmann::json request;
+  OutputCallbacks callbacks;
+  bool pty = false;
+  bool exit_error = false;
+  std::chrono::milliseconds request_timeout{0};  ///< 0 = client default
+};
+
+/// A Start or Connect stream read on its own thread: the state behind a
+/// CommandHandle. Thread-safe.
+class CommandStream : public std::enable_shared_from_this<CommandStream> {
+ public:
+  /// Opens the stream and returns once the start event arrived. `ctx` and
+  /// the spec's request timeout bound only this wait.
+  static std::shared_ptr<CommandStream> Open(StreamSpec spec,
+                                             const Context& ctx);
+  ~CommandStream();
+  CommandStream(const CommandStream&) = delete;
+  CommandStream& operator=(const CommandStream&) = delete;
+
+  std::uint32_t Pid() const { return pid_; }
+  bool IsPty() const { return spec_.pty; }
+  CommandResult Wait(const Context& ctx);
+  std::string Stdout() const;
+  std::string Stderr() const;
+  std::optional<int> ExitCode() const;
+  void Disconnect();
+
+  const ProcessRpc& Rpc() const { return rpc_; }
+  std::chrono::milliseconds RequestTimeout() const { return request_timeout_; }
+
+ private:
+  explicit CommandStream(StreamSpec spec);
+  void ReadLoop();
+  void Record(const ProcessEvent& event, OutputDispatcher& dispatcher);
+
+  StreamSpec spec_;
+  ProcessRpc rpc_;
+  std::chrono::milliseconds request_timeout_;
+  std::string procedure_;
+  Context stream_ctx_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool started_ = false;
+  bool finished_ = false;
+  bool disconnected_ = false;
+  std::uint32_t pid_ = 0;
+  std::optional<int> exit_code_;
+  std::string end_error_;
+  std::exception_ptr error_;
+  std::string stdout_;
+  std::string stderr_;
+
+  std::mutex thread_mutex_;
+  std::thread thread_;
+};
+
+/// Owned by CommandHandle copies: the last one disconnects the stream.
+struct CommandHandleOwner {
+  explicit CommandHandleOwner(std::shared_ptr<CommandStream> s)
+      : stream(std::move(s)) {}
+  ~CommandHandleOwner();
+  CommandHandleOwner(const CommandHandleOwner&) = delete;
+  CommandHandleOwner& operator=(const CommandHandleOwner&) = delete;
+  std::shared_ptr<CommandStream> stream;
+};
+
+}  // namespace e2b::internal
+
+#endif  // E2B_INTERNAL_PROCESS_STREAM_HPP_
