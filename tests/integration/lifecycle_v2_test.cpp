@@ -1,0 +1,361 @@
+// The lifecycle calls beyond the seed against a real e2b-local: Connect
+// (running and paused), the v2 listing and its paginator, KillSandbox,
+// Refresh, UpdateNetwork, IsRunning, GetHost, DeleteSnapshot, batch
+// metrics, Fork, Pause(keepMemory) and the newer SandboxConfig fields.
+
+#include "integration/e2b_local_fixture.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <exception>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace e2b_test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class LifecycleV2Test : public E2bLocalTest {
+ protected:
+  // A sandbox that the fixture closes at TearDown, tagged with this test's
+  // own metadata so listings can be filtered to this test alone.
+  e2b::Sandbox Tagged(const std::map<std::string, std::string>& extra = {}) {
+    e2b::SandboxConfig cfg = Config();
+    cfg.Metadata = {{"suite", suite_}};
+    for (const auto& [k, v] : extra) cfg.Metadata[k] = v;
+    return NewSandbox(cfg);
+  }
+
+  std::vector<std::string> Ids(const std::vector<e2b::SandboxInfo>& list) {
+    std::vector<std::string> ids;
+    for (const auto& s : list) ids.push_back(s.ID);
+    return ids;
+  }
+
+  const std::string suite_ = "v2-" + RandomHex(6);
+};
+
+double Now() { return static_cast<double>(std::time(nullptr)); }
+
+bool Contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+TEST_F(LifecycleV2Test, ConnectToARunningSandbox) {
+  e2b::Sandbox sb = NewSandbox();
+  sb.Filesystem.WriteString("/home/user/connect.txt", "seen by the copy");
+  e2b::Sandbox again = Client().Connect(sb.ID, 600);
+  EXPECT_EQ(again.ID, sb.ID);
+  EXPECT_FALSE(again.EnvdAccessToken().empty());
+  EXPECT_EQ(again.Filesystem.ReadString("/home/user/connect.txt"),
+            "seen by the copy");
+  EXPECT_EQ(again.Commands.Run("echo", {"connected"}).Stdout, "connected\n");
+  auto end = ParseRFC3339(again.Info().EndAt);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_NEAR(*end - Now(), 600, 60);
+}
+
+TEST_F(LifecycleV2Test, ConnectResumesAPausedSandbox) {
+  e2b::Sandbox sb = NewSandbox();
+  sb.Filesystem.WriteString("/home/user/paused.txt", "kept");
+  sb.Pause();
+  EXPECT_EQ(sb.Info().State, "paused");
+  EXPECT_FALSE(sb.IsRunning());
+
+  e2b::Sandbox resumed = Client().Connect(e2b::Context::Background(), sb.ID);
+  EXPECT_EQ(resumed.ID, sb.ID);
+  EXPECT_EQ(sb.Info().State, "running");
+  EXPECT_TRUE(sb.IsRunning());
+  EXPECT_EQ(resumed.Filesystem.ReadString("/home/user/paused.txt"), "kept");
+}
+
+TEST_F(LifecycleV2Test, ConnectToAnUnknownSandboxIsNotFound) {
+  try {
+    Client().Connect("i00000000000000000000", 60);
+    FAIL() << "no exception";
+  } catch (const e2b::SandboxNotFoundError& e) {
+    EXPECT_EQ(e.SandboxID(), "i00000000000000000000");
+  }
+  e2b::Sandbox sb = NewSandbox();
+  sb.Close();
+  EXPECT_THROW(Client().Connect(sb.ID), e2b::SandboxNotFoundError);
+}
+
+TEST_F(LifecycleV2Test, PauseWithoutMemoryThenConnect) {
+  e2b::Sandbox sb = NewSandbox();
+  sb.Filesystem.WriteString("/home/user/fs-only.txt", "on disk");
+  sb.Pause(false);
+  EXPECT_EQ(sb.Info().State, "paused");
+  Client().Connect(sb.ID, 120);
+  EXPECT_EQ(sb.Filesystem.ReadString("/home/user/fs-only.txt"), "on disk");
+}
+
+TEST_F(LifecycleV2Test, ListV2FiltersByMetadataStateTemplateAndTime) {
+  e2b::Sandbox a = Tagged({{"role", "a"}, {"odd key&=", "v +%/&="}});
+  e2b::Sandbox b = Tagged({{"role", "b"}});
+  b.Pause();
+
+  auto all =
+      Ids(Client()
+              .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}))
+              .Sandboxes);
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_TRUE(Contains(all, a.ID));
+  EXPECT_TRUE(Contains(all, b.ID));
+
+  // Keys and values with &, =, %, + and spaces survive the double encoding.
+  auto odd = Ids(Client()
+                     .ListSandboxesV2(e2b::WithSandboxMetadata(
+                         {{"suite", suite_}, {"odd key&=", "v +%/&="}}))
+                     .Sandboxes);
+  EXPECT_EQ(odd, std::vector<std::string>{a.ID});
+  EXPECT_TRUE(Client()
+                  .ListSandboxesV2(e2b::WithSandboxMetadata(
+                      {{"suite", suite_}, {"odd key&=", "v +%/&"}}))
+                  .Sandboxes.empty());
+
+  auto paused =
+      Client().ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                               e2b::WithSandboxState("paused"));
+  ASSERT_EQ(paused.Sandboxes.size(), 1u);
+  EXPECT_EQ(paused.Sandboxes[0].ID, b.ID);
+  EXPECT_EQ(paused.Sandboxes[0].State, "paused");
+  EXPECT_EQ(paused.Sandboxes[0].Metadata.at("role"), "b");
+
+  auto both =
+      Ids(Client()
+              .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                               e2b::WithSandboxState("running", "paused"))
+              .Sandboxes);
+  EXPECT_EQ(both.size(), 2u);
+
+  EXPECT_EQ(Client()
+                .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                                 e2b::WithSandboxTemplate("base"))
+                .Sandboxes.size(),
+            2u);
+  EXPECT_TRUE(
+      Client()
+          .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                           e2b::WithSandboxTemplate("no-such-template"))
+          .Sandboxes.empty());
+
+  auto asc =
+      Ids(Client()
+              .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                               e2b::WithSandboxOrder("asc"))
+              .Sandboxes);
+  auto desc =
+      Ids(Client()
+              .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                               e2b::WithSandboxOrder("desc"))
+              .Sandboxes);
+  ASSERT_EQ(asc.size(), 2u);
+  EXPECT_EQ(asc, (std::vector<std::string>{desc.rbegin(), desc.rend()}));
+
+  const auto future = std::chrono::system_clock::now() + std::chrono::hours(1);
+  EXPECT_TRUE(
+      Client()
+          .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                           e2b::WithSandboxStartedAfter(future))
+          .Sandboxes.empty());
+  const auto past = std::chrono::system_clock::now() - std::chrono::hours(1);
+  EXPECT_EQ(Client()
+                .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                                 e2b::WithSandboxStartedAfter(past))
+                .Sandboxes.size(),
+            2u);
+
+  try {
+    Client().ListSandboxesV2(e2b::WithSandboxState("sleeping"));
+    FAIL() << "no exception";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 400) << e.what();
+  }
+}
+
+TEST_F(LifecycleV2Test, PaginatorWalksEveryPageOnce) {
+  std::set<std::string> created;
+  for (int i = 0; i < 3; ++i) created.insert(Tagged().ID);
+
+  auto first = Client().ListSandboxesV2(
+      e2b::WithSandboxMetadata({{"suite", suite_}}), e2b::WithSandboxLimit(2));
+  EXPECT_EQ(first.Sandboxes.size(), 2u);
+  EXPECT_FALSE(first.NextToken.empty());
+
+  e2b::SandboxPaginator pages = Client().NewSandboxPaginator(
+      e2b::WithSandboxMetadata({{"suite", suite_}}), e2b::WithSandboxLimit(1));
+  std::vector<std::string> seen;
+  int fetched = 0;
+  while (pages.HasNext()) {
+    ASSERT_LT(++fetched, 10) << "the paginator does not end";
+    for (const auto& s : pages.NextItems()) seen.push_back(s.ID);
+  }
+  EXPECT_EQ(fetched, 3);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), created);
+  EXPECT_EQ(seen.size(), created.size());
+  EXPECT_THROW(pages.NextItems(), e2b::Error);
+}
+
+TEST_F(LifecycleV2Test, KillSandboxById) {
+  e2b::Sandbox sb = NewSandbox();
+  EXPECT_TRUE(Client().KillSandbox(sb.ID));
+  EXPECT_THROW(sb.Info(), e2b::SandboxNotFoundError);
+  EXPECT_FALSE(Client().KillSandbox(sb.ID));
+  EXPECT_FALSE(Client().KillSandbox("i00000000000000000000"));
+}
+
+TEST_F(LifecycleV2Test, RefreshExtendsTheLifetime) {
+  e2b::Sandbox sb = NewSandbox();
+  sb.SetTimeout(30);
+  sb.Refresh(10min);
+  auto end = ParseRFC3339(sb.Info().EndAt);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_NEAR(*end - Now(), 600, 60);
+  sb.Refresh();  // the server's default duration; must not shorten it
+  auto later = ParseRFC3339(sb.Info().EndAt);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_GE(*later, *end - 1);
+  try {
+    sb.Refresh(2h);
+    FAIL() << "no exception";
+  } catch (const e2b::SandboxNotFoundError&) {
+    FAIL() << "an out-of-range duration is not a missing sandbox";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 400) << e.what();
+  }
+  sb.Close();
+  EXPECT_THROW(sb.Refresh(), e2b::SandboxNotFoundError);
+}
+
+TEST_F(LifecycleV2Test, UpdateNetworkReplacesTheConfig) {
+  e2b::SandboxConfig cfg = Config();
+  cfg.Network = e2b::AllowOutbound({"example.com"});
+  e2b::Sandbox sb = NewSandbox(cfg);
+  auto info = sb.Info();
+  ASSERT_TRUE(info.Network.has_value());
+  EXPECT_EQ(info.Network->AllowOut, std::vector<std::string>{"example.com"});
+
+  e2b::NetworkUpdateConfig update;
+  update.AllowOut = {"10.0.0.0/8"};
+  update.DenyOut = {e2b::AllTraffic};
+  sb.UpdateNetwork(update);
+  info = sb.Info();
+  ASSERT_TRUE(info.Network.has_value());
+  EXPECT_EQ(info.Network->AllowOut, std::vector<std::string>{"10.0.0.0/8"});
+  EXPECT_EQ(info.Network->DenyOut, std::vector<std::string>{"0.0.0.0/0"});
+
+  sb.Close();
+  EXPECT_THROW(sb.UpdateNetwork(update), e2b::SandboxNotFoundError);
+}
+
+TEST_F(LifecycleV2Test, IsRunningFollowsTheSandbox) {
+  e2b::Sandbox sb = NewSandbox();
+  EXPECT_TRUE(sb.IsRunning());
+  sb.Pause();
+  EXPECT_FALSE(sb.IsRunning());
+  sb.Resume(60);
+  EXPECT_TRUE(sb.IsRunningWithContext(e2b::Context::WithTimeout(10s)));
+  sb.Close();
+  EXPECT_FALSE(sb.IsRunning());
+}
+
+TEST_F(LifecycleV2Test, GetHostNamesThePortAndSandbox) {
+  e2b::Sandbox sb = NewSandbox();
+  const std::string host = sb.GetHost(8080);
+  EXPECT_EQ(host.rfind("8080-" + sb.ID + ".", 0), 0u) << host;
+  EXPECT_GT(host.size(), ("8080-" + sb.ID + ".").size());
+  EXPECT_THROW(sb.GetHost(0), e2b::Error);
+}
+
+TEST_F(LifecycleV2Test, DeleteSnapshot) {
+  e2b::Sandbox sb = NewSandbox();
+  e2b::SnapshotInfo snap = sb.CreateSnapshot();
+  ASSERT_FALSE(snap.SnapshotID.empty());
+  EXPECT_TRUE(Client().DeleteSnapshot(snap.SnapshotID));
+  auto listed = Client().ListSnapshots(e2b::WithSnapshotSandboxID(sb.ID));
+  for (const auto& s : listed.Snapshots) {
+    EXPECT_NE(s.SnapshotID, snap.SnapshotID) << "deleted snapshot still listed";
+  }
+  EXPECT_FALSE(Client().DeleteSnapshot(snap.SnapshotID));
+  EXPECT_FALSE(Client().DeleteSnapshot("no-such-snapshot:default"));
+}
+
+TEST_F(LifecycleV2Test, BatchMetrics) {
+  e2b::Sandbox a = NewSandbox();
+  e2b::Sandbox b = NewSandbox();
+  auto metrics =
+      Client().GetSandboxesMetrics({a.ID, b.ID, "i00000000000000000000"});
+  EXPECT_EQ(metrics.count("i00000000000000000000"), 0u);
+  for (const auto& id : {a.ID, b.ID}) {
+    ASSERT_EQ(metrics.count(id), 1u) << id;
+    EXPECT_GE(metrics[id].CPUCount, 1);
+    EXPECT_GT(metrics[id].MemTotal, 0);
+    EXPECT_GT(metrics[id].TimestampUnix, 0);
+  }
+  EXPECT_TRUE(Client().GetSandboxesMetrics({}).empty());
+}
+
+TEST_F(LifecycleV2Test, ForkCopiesTheSandbox) {
+  e2b::Sandbox sb = NewSandbox();
+  sb.Filesystem.WriteString("/home/user/fork.txt", "from the source");
+  std::vector<e2b::ForkResult> forks =
+      sb.Fork(e2b::WithForkCount(2), e2b::WithForkTimeout(90s));
+  ASSERT_EQ(forks.size(), 2u);
+  std::set<std::string> ids;
+  std::vector<std::unique_ptr<e2b::SandboxCloser>> closers;
+  for (auto& fork : forks) {
+    if (!fork.OK()) {
+      try {
+        std::rethrow_exception(fork.Err);
+      } catch (const e2b::Error& e) {
+        ADD_FAILURE() << "fork failed: " << e.what();
+      }
+      continue;
+    }
+    closers.push_back(std::make_unique<e2b::SandboxCloser>(*fork.Sandbox));
+    ids.insert(fork.Sandbox->ID);
+    EXPECT_NE(fork.Sandbox->ID, sb.ID);
+    EXPECT_EQ(fork.Sandbox->Filesystem.ReadString("/home/user/fork.txt"),
+              "from the source");
+    auto end = ParseRFC3339(fork.Sandbox->Info().EndAt);
+    ASSERT_TRUE(end.has_value());
+    EXPECT_NEAR(*end - Now(), 90, 45);
+  }
+  EXPECT_EQ(ids.size(), 2u);
+  // The source keeps running, unchanged.
+  EXPECT_EQ(sb.Info().State, "running");
+  EXPECT_EQ(sb.Filesystem.ReadString("/home/user/fork.txt"), "from the source");
+
+  EXPECT_THROW(Client().ForkSandbox("i00000000000000000000"),
+               e2b::SandboxNotFoundError);
+}
+
+TEST_F(LifecycleV2Test, NewerSandboxConfigFieldsShowInInfo) {
+  e2b::SandboxConfig cfg = Config();
+  cfg.Metadata = {{"suite", suite_}, {"owner", "it"}};
+  cfg.Lifecycle = e2b::SandboxLifecycle{true, "pause"};
+  cfg.AutoPauseMemory = true;
+  cfg.AllowInternetAccess = false;
+  e2b::Sandbox sb = NewSandbox(cfg);
+  e2b::SandboxInfo info = sb.Info();
+  EXPECT_EQ(info.Metadata, cfg.Metadata);
+  EXPECT_EQ(info.Lifecycle.OnTimeout, "pause");
+  EXPECT_TRUE(info.Lifecycle.AutoResume);
+  if (info.AllowInternetAccess) {
+    EXPECT_FALSE(*info.AllowInternetAccess);
+  }
+  EXPECT_EQ(sb.Commands.Run("echo", {"configured"}).Stdout, "configured\n");
+
+  e2b::SandboxConfig plain = Config();
+  plain.AutoPause = false;
+  e2b::Sandbox other = NewSandbox(plain);
+  EXPECT_EQ(other.Info().Lifecycle.OnTimeout, "kill");
+}
+
+}  // namespace
+}  // namespace e2b_test
