@@ -59,13 +59,12 @@ HttpResponse CallApi(const ClientState& client, const Context& ctx,
       call.success.end()) {
     return response;
   }
-  NotFoundSubject subject = call.not_found;
   int status = response.status;
   if (call.invalid_id_is_not_found && status == 400 &&
       ContainsNoCase(response.body, "invalid sandbox id")) {
     status = 404;
   }
-  ThrowHttpError(status, response.body, subject, {client.api_key});
+  ThrowHttpError(status, response.body, call.not_found, {client.api_key});
 }
 
 std::string EncodeMetadataFilter(
