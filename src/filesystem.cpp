@@ -2,6 +2,7 @@
 #include "internal/connect_client.hpp"
 #include "internal/error_mapping.hpp"
 #include "internal/file_streams.hpp"
+#include "internal/filesystem_mapping.hpp"
 #include "internal/url.hpp"
 
 #include <e2b/errors.hpp>
@@ -9,11 +10,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace e2b {
@@ -126,10 +133,91 @@ class Files {
   }
 
   const internal::SandboxState& State() const { return *state_; }
+  const std::shared_ptr<internal::SandboxState>& StatePtr() const {
+    return state_;
+  }
+
+  // A filesystem RPC: the envd headers plus, when a user is given, the
+  // Basic authorization envd reads the user from.
+  internal::ConnectCall Call(const char* method, const Context& ctx,
+                             const std::string& user,
+                             std::chrono::milliseconds timeout) const {
+    if (timeout.count() < 0) throw Error(0, "file timeout is negative");
+    internal::ConnectCall call;
+    call.procedure = std::string("/filesystem.Filesystem/") + method;
+    call.headers = state_->EnvdHeaders();
+    if (!user.empty()) {
+      call.headers.emplace_back("Authorization",
+                                internal::BasicAuthorization(user));
+    }
+    const auto limit =
+        timeout.count() > 0 ? timeout : state_->client->request_timeout;
+    if (limit.count() > 0) {
+      call.server_timeout = limit;
+      call.http_timeout = limit;
+    }
+    call.context = ctx;
+    return call;
+  }
+
+  internal::ConnectClient Rpc() const {
+    return internal::ConnectClient(state_->client->transport, state_->envd_url,
+                                   state_->id, {state_->access_token});
+  }
+
+  // A unary RPC whose not_found means "no such path".
+  nlohmann::json Unary(const internal::ConnectCall& call,
+                       const nlohmann::json& request,
+                       const std::string& path) const {
+    try {
+      return Rpc().Unary(call, request);
+    } catch (const SandboxNotFoundError&) {
+      throw;
+    } catch (const TimeoutError&) {
+      throw;
+    } catch (const FileNotFoundError&) {
+      throw;
+    } catch (const Error& e) {
+      if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
+      throw;
+    }
+  }
 
  private:
   std::shared_ptr<internal::SandboxState> state_;
 };
+
+// The `entry` of a Stat/MakeDir/Move answer.
+FileInfo EntryOf(const nlohmann::json& answer, const char* procedure) {
+  const auto it = answer.find("entry");
+  if (it == answer.end() || !it->is_object()) {
+    throw Error(0, std::string(procedure) + ": the answer has no entry");
+  }
+  return internal::FileInfoFromEntry(*it);
+}
+
+// X-Metadata-<key> headers: keys must be HTTP tokens (envd lower-cases
+// them), values printable; anything else would be mangled or split.
+void AddMetadataHeaders(internal::HttpHeaders& headers,
+                        const std::map<std::string, std::string>& metadata) {
+  static constexpr std::string_view kTokenChars =
+      "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (const auto& [key, value] : metadata) {
+    if (key.empty() ||
+        key.find_first_not_of(kTokenChars) != std::string::npos) {
+      throw Error(0, "file metadata key '" + key +
+                         "' is not a valid HTTP header token");
+    }
+    for (char c : value) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        throw Error(0, "file metadata value of '" + key +
+                           "' contains a control character");
+      }
+    }
+    headers.emplace_back("X-Metadata-" + key, value);
+  }
+}
 
 std::string RandomBoundary() {
   std::random_device device;
@@ -182,7 +270,31 @@ Multipart MakeMultipart(const std::string& path) {
   return multipart;
 }
 
-FileInfo ParseUploadAnswer(const internal::HttpResponse& response) {
+FileInfo UploadEntry(const nlohmann::json& entry, const char* operation) {
+  if (!entry.is_object()) {
+    throw Error(0, std::string(operation) +
+                       ": the upload answer entry is not an object");
+  }
+  const auto field = [&entry](const char* name) -> std::string {
+    const auto it = entry.find(name);
+    if (it == entry.end() || !it->is_string()) return {};
+    return it->get<std::string>();
+  };
+  FileInfo info;
+  info.Name = field("name");
+  info.Path = field("path");
+  info.Type = field("type");
+  const auto metadata = entry.find("metadata");
+  if (metadata != entry.end() && metadata->is_object()) {
+    for (const auto& [key, value] : metadata->items()) {
+      if (value.is_string()) info.Metadata[key] = value.get<std::string>();
+    }
+  }
+  return info;
+}
+
+std::vector<FileInfo> ParseUploadEntries(
+    const internal::HttpResponse& response) {
   auto entries = nlohmann::json::parse(response.body, nullptr,
                                        /*allow_exceptions=*/false);
   if (entries.is_discarded() || !entries.is_array()) {
@@ -191,43 +303,60 @@ FileInfo ParseUploadAnswer(const internal::HttpResponse& response) {
   if (entries.empty()) {
     throw Error(0, "POST /files: the upload answer lists no file");
   }
-  const auto& first = entries.front();
-  if (!first.is_object()) {
-    throw Error(0, "POST /files: the upload answer entry is not an object");
+  std::vector<FileInfo> out;
+  out.reserve(entries.size());
+  for (const auto& entry : entries) {
+    out.push_back(UploadEntry(entry, "POST /files"));
   }
-  const auto field = [&first](const char* name) -> std::string {
-    const auto it = first.find(name);
-    if (it == first.end() || !it->is_string()) return {};
-    return it->get<std::string>();
+  return out;
+}
+
+FileInfo ParseUploadAnswer(const internal::HttpResponse& response) {
+  return ParseUploadEntries(response).front();
+}
+
+// Reports upload progress from the ConcatStream's byte count.
+std::function<void(std::uint64_t)> UploadProgress(
+    const ProgressFunc& progress, std::optional<std::uint64_t> total) {
+  if (!progress) return {};
+  return [progress, total](std::uint64_t sent) {
+    progress(sent, total.value_or(0));
   };
-  FileInfo info;
-  info.Name = field("name");
-  info.Path = field("path");
-  info.Type = field("type");
-  return info;
+}
+
+// Rethrows the failure the upload body ran into (a local file that could
+// not be opened, a caller stream that failed) with its own message.
+[[noreturn]] void ThrowBodyFailure(const internal::ConcatStream& body) {
+  if (body.Failure()) std::rethrow_exception(body.Failure());
+  throw Error(0, "POST /files: reading the upload data failed");
 }
 
 // Sends an upload whose body is either `buffer` (when `data` is null) or
 // streamed from `data`, as octet-stream or, for old envd, multipart.
 FileInfo Upload(const Files& files, const Context& ctx, const std::string& path,
                 std::istream* data, std::string buffer,
-                const WriteParams& params) {
+                const WriteParams& params,
+                std::optional<std::uint64_t> data_size = std::nullopt) {
   HttpRequest request =
       files.Request("POST", ctx, path, params.User, params.Timeout);
   request.max_response_bytes = kMaxUploadResponseBytes;
+  AddMetadataHeaders(request.headers, params.Metadata);
   // The caller's stream is always read through a ConcatStream: it treats a
   // failbit at the end of data as the end even when the caller enabled
   // exceptions on its stream, and a badbit as a failure.
   std::optional<internal::ConcatStream> body;
   std::istringstream buffer_stream;
+  if (data == nullptr) data_size = buffer.size();
   if (NeedsMultipart(files.State().envd_version)) {
     Multipart multipart = MakeMultipart(path);
     request.headers.emplace_back("Content-Type", multipart.content_type);
     if (data == nullptr) {
-      request.body_size =
-          multipart.head.size() + buffer.size() + multipart.tail.size();
       buffer_stream.str(std::move(buffer));
       data = &buffer_stream;
+    }
+    if (data_size) {
+      request.body_size =
+          multipart.head.size() + *data_size + multipart.tail.size();
     }
     body.emplace();
     body->AddText(std::move(multipart.head));
@@ -236,25 +365,377 @@ FileInfo Upload(const Files& files, const Context& ctx, const std::string& path,
     request.body_stream = &*body;
   } else {
     request.headers.emplace_back("Content-Type", "application/octet-stream");
-    if (data == nullptr) {
+    if (data == nullptr && !params.Progress) {
       request.body = std::move(buffer);
     } else {
+      if (data == nullptr) {
+        buffer_stream.str(std::move(buffer));
+        data = &buffer_stream;
+      }
+      request.body_size = data_size;
       body.emplace();
       body->AddStream(*data);
       request.body_stream = &*body;
     }
   }
+  if (body)
+    body->SetProgress(UploadProgress(params.Progress, request.body_size));
 
   const internal::HttpResponse response = files.Transport().Send(request);
   // A source that failed mid-way must not pass as a shorter file, whatever
   // the server answered.
-  if ((data != nullptr && data->bad()) || (body && body->bad())) {
+  if (body && (body->bad() || body->Failure())) ThrowBodyFailure(*body);
+  if (data != nullptr && data->bad()) {
     throw Error(0, "POST /files: reading the upload data failed");
   }
   if (response.status != 200 && response.status != 201) {
     files.ThrowStatus(response.status, response.body, path);
   }
   return ParseUploadAnswer(response);
+}
+
+// Content-Range "bytes <first>-<last>/<total>" (total may be "*").
+struct ContentRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::optional<std::uint64_t> total;
+};
+
+std::optional<std::uint64_t> ParseUint(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
+std::optional<ContentRange> ParseContentRange(std::string_view text) {
+  constexpr std::string_view kUnit = "bytes ";
+  if (text.substr(0, kUnit.size()) != kUnit) return std::nullopt;
+  text.remove_prefix(kUnit.size());
+  const auto dash = text.find('-');
+  const auto slash = text.find('/');
+  if (dash == std::string_view::npos || slash == std::string_view::npos ||
+      dash > slash) {
+    return std::nullopt;
+  }
+  auto first = ParseUint(text.substr(0, dash));
+  auto last = ParseUint(text.substr(dash + 1, slash - dash - 1));
+  if (!first || !last || *last < *first) return std::nullopt;
+  ContentRange range;
+  range.first = *first;
+  range.last = *last;
+  const auto total = text.substr(slash + 1);
+  if (total != "*") {
+    range.total = ParseUint(total);
+    if (!range.total || *range.total <= *last) return std::nullopt;
+  }
+  return range;
+}
+
+// "bytes */<size>" of a 416 answer.
+std::optional<std::uint64_t> UnsatisfiedRangeSize(
+    const internal::HttpHeaders& headers) {
+  auto header = internal::FindHeader(headers, "Content-Range");
+  if (!header) return std::nullopt;
+  std::string_view text = *header;
+  constexpr std::string_view kPrefix = "bytes */";
+  if (text.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  return ParseUint(text.substr(kPrefix.size()));
+}
+
+bool PlainRead(const ReadParams& params) {
+  return params.Offset == 0 && !params.Length && params.ResumeAttempts <= 0 &&
+         !params.Progress;
+}
+
+// A download with a byte range, resumption after a broken transfer and
+// progress: a BodyReader over one or more GET /files exchanges, each asking
+// for the bytes not yet delivered.
+class FileDownload : public internal::BodyReader {
+ public:
+  FileDownload(Files files, const Context& ctx, std::string path,
+               ReadParams params)
+      : files_(std::move(files)),
+        ctx_(ctx),
+        path_(std::move(path)),
+        params_(std::move(params)),
+        position_(params_.Offset),
+        attempts_left_(std::max(params_.ResumeAttempts, 0)) {
+    if (params_.Length) {
+      if (*params_.Length > UINT64_MAX - params_.Offset) {
+        throw Error(0, "read range of '" + path_ + "' overflows");
+      }
+      end_ = params_.Offset + *params_.Length;
+    }
+    // One deadline for the whole download, however many exchanges it takes.
+    if (params_.Timeout.count() > 0) {
+      ctx_ = Context::WithTimeout(ctx_, params_.Timeout);
+      params_.Timeout = std::chrono::milliseconds(0);
+    }
+    body_ = OpenAt(position_);
+    Report();
+  }
+
+  int Status() const override { return 200; }
+  const internal::HttpHeaders& Headers() const override { return headers_; }
+
+  std::size_t Read(char* buffer, std::size_t size) override {
+    while (true) {
+      if (!body_) return 0;
+      std::size_t want = size;
+      if (known_end_) {
+        want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(want, *known_end_ - position_));
+      }
+      if (want == 0) {
+        body_.reset();  // the range is complete: abort the rest
+        return 0;
+      }
+      std::size_t got = 0;
+      try {
+        got = body_->Read(buffer, want);
+      } catch (const TimeoutError&) {
+        throw;
+      } catch (const Error& e) {
+        if (!CanResume(e)) throw;
+        Resume();
+        continue;
+      }
+      if (got == 0) {
+        if (known_end_ && position_ < *known_end_) {
+          // Cut short without a transport error (a chunked body).
+          if (attempts_left_ > 0 && !ctx_.Done()) {
+            Resume();
+            continue;
+          }
+          throw Error(0, "GET /files: the download of '" + path_ +
+                             "' ended early at byte " +
+                             std::to_string(position_) + " of " +
+                             std::to_string(*known_end_));
+        }
+        body_.reset();
+        return 0;
+      }
+      position_ += got;
+      Report();
+      return got;
+    }
+  }
+
+ private:
+  bool CanResume(const Error& e) const {
+    return e.StatusCode() == 0 && attempts_left_ > 0 && !ctx_.Done();
+  }
+
+  void Resume() {
+    --attempts_left_;
+    body_.reset();
+    body_ = OpenAt(position_);
+  }
+
+  void Report() const {
+    if (!params_.Progress) return;
+    const std::uint64_t total = known_end_ ? *known_end_ - params_.Offset : 0;
+    params_.Progress(position_ - params_.Offset, total);
+  }
+
+  // Opens the exchange for the bytes from `from`; null when there are none
+  // (the range starts at the end of the file).
+  std::unique_ptr<internal::BodyReader> OpenAt(std::uint64_t from) {
+    HttpRequest request =
+        files_.Request("GET", ctx_, path_, params_.User, params_.Timeout);
+    const bool ranged = from > 0 || end_.has_value();
+    if (ranged) {
+      std::string range = "bytes=" + std::to_string(from) + "-";
+      if (end_ && *end_ > from) range += std::to_string(*end_ - 1);
+      if (end_ && *end_ <= from) range += std::to_string(from);
+      request.headers.emplace_back("Range", std::move(range));
+    }
+    auto body = files_.Transport().Open(request);
+    const int status = body->Status();
+    if (status == 416 && ranged) {
+      const auto size = UnsatisfiedRangeSize(body->Headers());
+      if (size && *size == from) {  // a range that starts at the end
+        known_end_ = from;
+        first_open_ = false;
+        return nullptr;
+      }
+      throw Error(416, "GET /files: the read range starts at byte " +
+                           std::to_string(from) + ", beyond the end of '" +
+                           path_ + "'" +
+                           (size ? " (" + std::to_string(*size) + " bytes)"
+                                 : std::string()));
+    }
+    if (status != 200 && status != 206) {
+      const std::string text =
+          internal::ReadErrorBody(*body, internal::kMaxErrorBodyBytes);
+      files_.ThrowStatus(status, text, path_);
+    }
+    const auto modified =
+        internal::FindHeader(body->Headers(), "Last-Modified");
+    std::optional<std::uint64_t> file_size;
+    if (status == 206) {
+      const auto header =
+          internal::FindHeader(body->Headers(), "Content-Range");
+      const auto range = header ? ParseContentRange(*header) : std::nullopt;
+      if (!range || range->first != from) {
+        throw Error(0,
+                    "GET /files: the server answered the range request "
+                    "for '" +
+                        path_ + "' with a different range");
+      }
+      file_size = range->total;
+      std::uint64_t end = range->last + 1;
+      if (end_) end = std::min(end, *end_);
+      known_end_ = end;
+    } else {
+      // The whole file: skip to `from` here (a server that ignores Range).
+      if (auto length =
+              internal::FindHeader(body->Headers(), "Content-Length")) {
+        file_size = ParseUint(*length);
+      }
+      std::uint64_t skip = from;
+      std::vector<char> scratch(std::min<std::uint64_t>(skip, 1 << 16) + 1);
+      while (skip > 0) {
+        const std::size_t got = body->Read(
+            scratch.data(), static_cast<std::size_t>(
+                                std::min<std::uint64_t>(skip, scratch.size())));
+        if (got == 0) break;
+        skip -= got;
+      }
+      if (skip > 0) {
+        const std::uint64_t size = from - skip;
+        throw Error(416, "GET /files: the read range starts at byte " +
+                             std::to_string(from) + ", beyond the end of '" +
+                             path_ + "' (" + std::to_string(size) + " bytes)");
+      }
+      known_end_ = file_size;
+      if (end_) {
+        known_end_ = known_end_ ? std::min(*known_end_, *end_) : *end_;
+      }
+    }
+    // A resumed transfer must continue the same file, not a replaced one.
+    if (!first_open_) {
+      if ((modified && first_modified_ && *modified != *first_modified_) ||
+          (file_size && first_size_ && *file_size != *first_size_)) {
+        throw Error(0, "GET /files: '" + path_ +
+                           "' changed while its download was resumed");
+      }
+    } else {
+      first_modified_ = modified;
+      first_size_ = file_size;
+      headers_ = body->Headers();
+    }
+    first_open_ = false;
+    return body;
+  }
+
+  Files files_;
+  Context ctx_;
+  std::string path_;
+  ReadParams params_;
+  std::uint64_t position_;
+  int attempts_left_;
+  std::optional<std::uint64_t> end_;  ///< requested end (exclusive)
+  std::optional<std::uint64_t> known_end_;
+  std::optional<std::string> first_modified_;
+  std::optional<std::uint64_t> first_size_;
+  bool first_open_ = true;
+  internal::HttpHeaders headers_;
+  std::unique_ptr<internal::BodyReader> body_;
+};
+
+std::unique_ptr<internal::BodyReader> OpenDownload(const Files& files,
+                                                   const Context& ctx,
+                                                   const std::string& path,
+                                                   const ReadParams& params) {
+  if (PlainRead(params)) return files.OpenRead(ctx, path, params);
+  return std::make_unique<FileDownload>(files, ctx, path, params);
+}
+
+// Writes a multipart part header for `path`.
+std::string PartHead(const std::string& boundary, const std::string& path) {
+  return "--" + boundary +
+         "\r\nContent-Disposition: form-data; name=\"file\"; filename=" +
+         QuotedFilename(path) +
+         "\r\nContent-Type: application/octet-stream\r\n\r\n";
+}
+
+void CheckMultipartPath(const std::string& path) {
+  if (path.empty()) throw Error(0, "WriteFiles: a file has an empty path");
+  if (path.find_first_of("\"\r\n") != std::string::npos) {
+    throw Error(0, "WriteFiles: the path '" + path +
+                       "' contains a quote or line break, which a "
+                       "multipart upload cannot carry");
+  }
+}
+
+// One multipart upload of many files; `add_data(i, body)` appends file i's
+// bytes. The body size is declared when every size is known.
+std::vector<FileInfo> SendMultiUpload(
+    const Files& files, const Context& ctx, const WriteParams& params,
+    const std::vector<std::string>& paths,
+    const std::vector<std::optional<std::uint64_t>>& sizes,
+    const std::function<void(std::size_t, internal::ConcatStream&)>& add_data) {
+  if (params.Timeout.count() < 0) throw Error(0, "file timeout is negative");
+  for (const auto& path : paths) CheckMultipartPath(path);
+  internal::Query query;
+  if (!params.User.empty()) query.Add("username", params.User);
+  HttpRequest request;
+  request.method = "POST";
+  request.url =
+      internal::JoinUrl(files.State().envd_url, "/files") + query.Encode();
+  request.headers = files.State().EnvdHeaders();
+  request.timeout = params.Timeout;
+  request.context = ctx;
+  request.operation = "POST /files";
+  request.max_response_bytes = kMaxUploadResponseBytes;
+  AddMetadataHeaders(request.headers, params.Metadata);
+  const std::string boundary = RandomBoundary();
+  request.headers.emplace_back("Content-Type",
+                               "multipart/form-data; boundary=" + boundary);
+  internal::ConcatStream body;
+  std::optional<std::uint64_t> total = 0;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    std::string head = PartHead(boundary, paths[i]);
+    if (total && sizes[i]) {
+      *total += head.size() + *sizes[i] + 2;
+    } else {
+      total.reset();
+    }
+    body.AddText(std::move(head));
+    add_data(i, body);
+    body.AddText("\r\n");
+  }
+  std::string tail = "--" + boundary + "--\r\n";
+  if (total) *total += tail.size();
+  body.AddText(std::move(tail));
+  request.body_stream = &body;
+  request.body_size = total;
+  body.SetProgress(UploadProgress(params.Progress, total));
+  const internal::HttpResponse response = files.Transport().Send(request);
+  if (body.bad() || body.Failure()) ThrowBodyFailure(body);
+  if (response.status != 200 && response.status != 201) {
+    files.ThrowStatus(response.status, response.body,
+                      paths.size() == 1 ? paths.front() : std::string());
+  }
+  return ParseUploadEntries(response);
+}
+
+std::string JoinRemote(const std::string& dir, const std::string& relative) {
+  if (dir.empty()) return relative;
+  if (dir.back() == '/') return dir + relative;
+  return dir + "/" + relative;
+}
+
+// A name from a listing, safe to use as one local path component.
+bool SafeComponent(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
 }
 
 }  // namespace
@@ -268,7 +749,7 @@ std::unique_ptr<std::istream> FilesystemService::ReadImpl(
     const ReadParams& params) const {
   Files files(state_, "Filesystem.Read");
   return std::make_unique<internal::BodyReaderStream>(
-      files.OpenRead(ctx, path, params));
+      OpenDownload(files, ctx, path, params));
 }
 
 std::vector<std::uint8_t> FilesystemService::ReadBytesImpl(
@@ -282,7 +763,7 @@ std::string FilesystemService::ReadStringImpl(const Context& ctx,
                                               const std::string& path,
                                               const ReadParams& params) const {
   Files files(state_, "Filesystem.ReadString");
-  auto body = files.OpenRead(ctx, path, params);
+  auto body = OpenDownload(files, ctx, path, params);
   std::string out;
   std::string chunk(internal::kStreamChunkBytes, '\0');
   while (true) {
@@ -307,6 +788,579 @@ FileInfo FilesystemService::WriteBufferImpl(const Context& ctx,
                                             const WriteParams& params) const {
   Files files(state_, "Filesystem.Write");
   return Upload(files, ctx, path, nullptr, std::move(data), params);
+}
+
+// ---- Metadata RPCs ----------------------------------------------------------
+
+std::vector<FileInfo> FilesystemService::ListImpl(
+    const Context& ctx, const std::string& path,
+    const ReadParams& params) const {
+  Files files(state_, "Filesystem.List");
+  if (params.Depth == 0) throw Error(0, "List: depth must be at least 1");
+  const auto answer =
+      files.Unary(files.Call("ListDir", ctx, params.User, params.Timeout),
+                  {{"path", path}, {"depth", params.Depth}}, path);
+  std::vector<FileInfo> out;
+  const auto entries = answer.find("entries");
+  if (entries == answer.end() || entries->is_null()) return out;
+  if (!entries->is_array()) {
+    throw Error(0, "ListDir: entries is not a JSON array");
+  }
+  out.reserve(entries->size());
+  for (const auto& entry : *entries) {
+    out.push_back(internal::FileInfoFromEntry(entry));
+  }
+  return out;
+}
+
+FileInfo FilesystemService::StatImpl(const Context& ctx,
+                                     const std::string& path,
+                                     const ReadParams& params) const {
+  Files files(state_, "Filesystem.Stat");
+  return EntryOf(
+      files.Unary(files.Call("Stat", ctx, params.User, params.Timeout),
+                  {{"path", path}}, path),
+      "Stat");
+}
+
+bool FilesystemService::ExistsImpl(const Context& ctx, const std::string& path,
+                                   const ReadParams& params) const {
+  try {
+    StatImpl(ctx, path, params);
+    return true;
+  } catch (const FileNotFoundError&) {
+    return false;
+  }
+}
+
+bool FilesystemService::MakeDirImpl(const Context& ctx, const std::string& path,
+                                    const WriteParams& params) const {
+  Files files(state_, "Filesystem.MakeDir");
+  try {
+    files.Unary(files.Call("MakeDir", ctx, params.User, params.Timeout),
+                {{"path", path}}, path);
+    return true;
+  } catch (const SandboxNotFoundError&) {
+    throw;
+  } catch (const Error& e) {
+    // already_exists: the directory is there, which is what was asked.
+    if (e.StatusCode() == 409) return false;
+    throw;
+  }
+}
+
+void FilesystemService::RemoveImpl(const Context& ctx, const std::string& path,
+                                   const ReadParams& params) const {
+  Files files(state_, "Filesystem.Remove");
+  files.Unary(files.Call("Remove", ctx, params.User, params.Timeout),
+              {{"path", path}}, path);
+}
+
+FileInfo FilesystemService::RenameImpl(const Context& ctx,
+                                       const std::string& old_path,
+                                       const std::string& new_path,
+                                       const WriteParams& params) const {
+  Files files(state_, "Filesystem.Rename");
+  return EntryOf(
+      files.Unary(files.Call("Move", ctx, params.User, params.Timeout),
+                  {{"source", old_path}, {"destination", new_path}}, old_path),
+      "Move");
+}
+
+// ---- Polling watcher --------------------------------------------------------
+
+struct WatchHandle::Impl {
+  std::shared_ptr<internal::SandboxState> state;
+  std::string watcher_id;
+  std::string user;
+  std::mutex mutex;
+  bool stopped = false;
+};
+
+WatchHandle FilesystemService::WatchDirImpl(const Context& ctx,
+                                            const std::string& path,
+                                            bool recursive,
+                                            const ReadParams& params) const {
+  Files files(state_, "Filesystem.WatchDir");
+  const auto answer =
+      files.Unary(files.Call("CreateWatcher", ctx, params.User, params.Timeout),
+                  {{"path", path}, {"recursive", recursive}}, path);
+  auto impl = std::make_shared<WatchHandle::Impl>();
+  impl->state = state_;
+  impl->user = params.User;
+  const auto id = answer.find("watcherId");
+  if (id != answer.end() && id->is_string()) {
+    impl->watcher_id = id->get<std::string>();
+  }
+  if (impl->watcher_id.empty()) {
+    throw Error(0, "CreateWatcher: the answer has no watcherId");
+  }
+  return WatchHandle(std::move(impl));
+}
+
+std::vector<FilesystemEvent> WatchHandle::GetEvents(const Context& ctx) const {
+  if (!impl_) throw Error(0, "GetEvents called on an empty WatchHandle");
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->stopped) throw Error(0, "watcher already stopped");
+  }
+  Files files(impl_->state, "WatchHandle.GetEvents");
+  const auto answer =
+      files.Rpc().Unary(files.Call("GetWatcherEvents", ctx, impl_->user, {}),
+                        {{"watcherId", impl_->watcher_id}});
+  std::vector<FilesystemEvent> out;
+  const auto events = answer.find("events");
+  if (events == answer.end() || events->is_null()) return out;
+  if (!events->is_array()) {
+    throw Error(0, "GetWatcherEvents: events is not a JSON array");
+  }
+  for (const auto& event : *events) {
+    out.push_back(internal::FilesystemEventFromJson(event));
+  }
+  return out;
+}
+
+void WatchHandle::Stop(const Context& ctx) const {
+  if (!impl_) return;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (impl_->stopped) return;
+  Files files(impl_->state, "WatchHandle.Stop");
+  try {
+    files.Rpc().Unary(files.Call("RemoveWatcher", ctx, impl_->user, {}),
+                      {{"watcherId", impl_->watcher_id}});
+  } catch (const SandboxNotFoundError&) {
+    throw;
+  } catch (const Error& e) {
+    // not_found: the watcher is already gone, which is what Stop wants.
+    if (e.StatusCode() != 404) throw;
+  }
+  impl_->stopped = true;
+}
+
+std::string WatchHandle::WatcherID() const {
+  return impl_ ? impl_->watcher_id : std::string();
+}
+
+// ---- Streaming watch --------------------------------------------------------
+
+}  // namespace e2b
+
+namespace e2b::internal {
+
+struct WatchStreamState {
+  Context context;  ///< cancelled by Stop
+  std::unique_ptr<ConnectStreamReader> reader;
+  WatchCallback on_event;
+  std::string path;
+  std::thread thread;
+  mutable std::mutex mutex;
+  std::condition_variable done_cv;
+  bool running = true;
+  bool stopping = false;
+  std::exception_ptr failure;
+
+  // The messages of WatchDirResponse: {"start":{}}, {"filesystem":{..}},
+  // {"keepalive":{}}; some servers wrap them in "event", accepted too.
+  static const nlohmann::json& Inner(const nlohmann::json& message) {
+    const auto event = message.find("event");
+    if (event != message.end() && event->is_object()) return *event;
+    return message;
+  }
+
+  void Run() {
+    std::exception_ptr failure;
+    try {
+      while (auto message = reader->Next()) {
+        const auto& inner = Inner(*message);
+        const auto fs = inner.find("filesystem");
+        if (fs == inner.end()) continue;  // start, keepalive
+        const FilesystemEvent event = FilesystemEventFromJson(*fs);
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          if (stopping) break;
+        }
+        on_event(event);
+      }
+    } catch (const TimeoutError&) {
+      // The watch's own time limit (WithWatchTimeout) ended it.
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    reader.reset();  // closes the transfer
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!stopping) this->failure = failure;
+    running = false;
+    done_cv.notify_all();
+  }
+};
+
+}  // namespace e2b::internal
+
+namespace e2b {
+
+WatchStreamHandle::WatchStreamHandle(
+    std::shared_ptr<internal::WatchStreamState> state)
+    : state_(std::move(state)) {}
+
+WatchStreamHandle::WatchStreamHandle(WatchStreamHandle&&) noexcept = default;
+
+WatchStreamHandle& WatchStreamHandle::operator=(
+    WatchStreamHandle&& other) noexcept {
+  if (this != &other) {
+    Stop();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+WatchStreamHandle::~WatchStreamHandle() { Stop(); }
+
+void WatchStreamHandle::Stop() noexcept {
+  if (!state_) return;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->context.Cancel();
+  if (state_->thread.joinable()) {
+    if (state_->thread.get_id() == std::this_thread::get_id()) {
+      // Stopped from its own callback: the thread ends by itself.
+      state_->thread.detach();
+    } else {
+      state_->thread.join();
+    }
+  }
+}
+
+void WatchStreamHandle::Wait() {
+  if (!state_) return;
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->done_cv.wait(lock, [this] { return !state_->running; });
+  if (state_->failure) std::rethrow_exception(state_->failure);
+}
+
+bool WatchStreamHandle::Running() const {
+  if (!state_) return false;
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->running;
+}
+
+std::exception_ptr WatchStreamHandle::Failure() const {
+  if (!state_) return nullptr;
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->failure;
+}
+
+WatchStreamHandle FilesystemService::WatchDirStreamImpl(
+    const Context& ctx, const std::string& path, WatchCallback on_event,
+    const WatchParams& params) const {
+  Files files(state_, "Filesystem.WatchDir");
+  if (!on_event) throw Error(0, "WatchDir: the event callback is empty");
+  if (params.Timeout.count() < 0) throw Error(0, "watch timeout is negative");
+  auto state = std::make_shared<internal::WatchStreamState>();
+  state->context = Context::WithCancel(ctx);
+  state->on_event = std::move(on_event);
+  state->path = path;
+  internal::ConnectCall call =
+      files.Call("WatchDir", state->context, params.User, {});
+  // A stream lives until stopped: no client-side limit; the server ends it
+  // at WithWatchTimeout.
+  call.http_timeout = std::chrono::milliseconds(0);
+  call.server_timeout.reset();
+  if (params.Timeout.count() > 0) call.server_timeout = params.Timeout;
+  call.headers.emplace_back("Keepalive-Ping-Interval", "50");
+  const nlohmann::json request = {{"path", path},
+                                  {"recursive", params.Recursive},
+                                  {"includeEntry", params.IncludeEntry}};
+  // Until the server confirmed the watch (its first message), failures are
+  // the caller's: a missing path, a file, an unknown user.
+  try {
+    state->reader = files.Rpc().OpenServerStream(call, request);
+    auto first = state->reader->Next();
+    if (!first) {
+      throw Error(0, "WatchDir: the stream ended before the watch started");
+    }
+    const auto& inner = internal::WatchStreamState::Inner(*first);
+    if (inner.find("start") == inner.end()) {
+      throw Error(0, "WatchDir: the first message is not the start event");
+    }
+  } catch (const SandboxNotFoundError&) {
+    throw;
+  } catch (const TimeoutError&) {
+    throw;
+  } catch (const FileNotFoundError&) {
+    throw;
+  } catch (const Error& e) {
+    if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
+    throw;
+  }
+  internal::WatchStreamState* raw = state.get();
+  state->thread = std::thread([raw] { raw->Run(); });
+  return WatchStreamHandle(std::move(state));
+}
+
+// ---- Bulk and local-file transfers ------------------------------------------
+
+std::vector<FileInfo> FilesystemService::WriteFilesImpl(
+    const Context& ctx, const std::vector<WriteEntry>& entries,
+    const WriteParams& params) const {
+  Files files(state_, "Filesystem.WriteFiles");
+  if (entries.empty()) return {};
+  std::vector<std::string> paths;
+  std::vector<std::optional<std::uint64_t>> sizes;
+  for (const auto& entry : entries) {
+    paths.push_back(entry.Path);
+    sizes.push_back(entry.Stream != nullptr
+                        ? std::nullopt
+                        : std::optional<std::uint64_t>(entry.Data.size()));
+  }
+  return SendMultiUpload(
+      files, ctx, params, paths, sizes,
+      [&entries](std::size_t i, internal::ConcatStream& body) {
+        if (entries[i].Stream != nullptr) {
+          body.AddStream(*entries[i].Stream);
+        } else {
+          body.AddText(entries[i].Data);
+        }
+      });
+}
+
+FileInfo FilesystemService::UploadFileImpl(const Context& ctx,
+                                           const std::string& local_path,
+                                           const std::string& path,
+                                           const WriteParams& params) const {
+  Files files(state_, "Filesystem.UploadFile");
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(local_path, error)) {
+    throw Error(
+        0, "UploadFile: '" + local_path + "' is not a readable local file");
+  }
+  const std::uint64_t size = std::filesystem::file_size(local_path, error);
+  if (error) {
+    throw Error(0, "UploadFile: cannot read the size of '" + local_path + "'");
+  }
+  std::ifstream in(local_path, std::ios::in | std::ios::binary);
+  if (!in.is_open()) {
+    throw Error(0, "UploadFile: cannot open local file '" + local_path + "'");
+  }
+  return Upload(files, ctx, path, &in, {}, params, size);
+}
+
+std::uint64_t FilesystemService::DownloadFileImpl(
+    const Context& ctx, const std::string& path, const std::string& local_path,
+    const ReadParams& params) const {
+  Files files(state_, "Filesystem.DownloadFile");
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (params.Offset > 0) {
+    const auto existing = fs::file_size(local_path, error);
+    if (error || existing < params.Offset) {
+      throw Error(0, "DownloadFile: the local file '" + local_path +
+                         "' is shorter than the read offset " +
+                         std::to_string(params.Offset));
+    }
+  }
+  // Open the remote side first: a missing file must not clobber the local.
+  auto body = OpenDownload(files, ctx, path, params);
+  std::fstream out;
+  if (params.Offset > 0) {
+    out.open(local_path, std::ios::in | std::ios::out | std::ios::binary);
+    if (out.is_open()) out.seekp(static_cast<std::streamoff>(params.Offset));
+  } else {
+    out.open(local_path, std::ios::out | std::ios::trunc | std::ios::binary);
+  }
+  if (!out.is_open() || !out) {
+    throw Error(0, "DownloadFile: cannot open local file '" + local_path +
+                       "' for writing");
+  }
+  std::uint64_t written = 0;
+  std::vector<char> chunk(internal::kStreamChunkBytes);
+  while (true) {
+    const std::size_t got = body->Read(chunk.data(), chunk.size());
+    if (got == 0) break;
+    out.write(chunk.data(), static_cast<std::streamsize>(got));
+    if (!out) {
+      throw Error(
+          0, "DownloadFile: writing local file '" + local_path + "' failed");
+    }
+    written += got;
+  }
+  out.close();
+  if (out.fail()) {
+    throw Error(0,
+                "DownloadFile: writing local file '" + local_path + "' failed");
+  }
+  if (params.Offset > 0) {
+    // Cut what an earlier, longer attempt may have left after the range.
+    fs::resize_file(local_path, params.Offset + written, error);
+    if (error) {
+      throw Error(
+          0, "DownloadFile: cannot resize local file '" + local_path + "'");
+    }
+  }
+  return written;
+}
+
+std::vector<FileInfo> FilesystemService::UploadDirImpl(
+    const Context& ctx, const std::string& local_dir, const std::string& path,
+    const WriteParams& params) const {
+  Files files(state_, "Filesystem.UploadDir");
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(local_dir, error)) {
+    throw Error(0, "UploadDir: '" + local_dir + "' is not a local directory");
+  }
+  std::vector<std::pair<std::string, std::string>> uploads;  // local, remote
+  std::vector<std::optional<std::uint64_t>> sizes;
+  std::vector<std::string> empty_dirs;
+  fs::recursive_directory_iterator it(local_dir, error);
+  if (error) {
+    throw Error(0,
+                "UploadDir: cannot read local directory '" + local_dir + "'");
+  }
+  for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (error) {
+      throw Error(0,
+                  "UploadDir: cannot read local directory '" + local_dir + "'");
+    }
+    const fs::path& local = it->path();
+    const std::string relative =
+        fs::relative(local, local_dir, error).generic_string();
+    if (error || relative.empty()) continue;
+    if (it->is_symlink(error) && it->is_directory(error)) {
+      it.disable_recursion_pending();  // never follow a link into a loop
+      continue;
+    }
+    if (it->is_directory(error)) {
+      if (fs::is_empty(local, error)) {
+        empty_dirs.push_back(JoinRemote(path, relative));
+      }
+      continue;
+    }
+    if (!it->is_regular_file(error)) continue;  // sockets, fifos, ...
+    uploads.emplace_back(local.string(), JoinRemote(path, relative));
+    sizes.push_back(it->file_size(error));
+    if (error) {
+      throw Error(
+          0, "UploadDir: cannot read the size of '" + local.string() + "'");
+    }
+  }
+  std::sort(empty_dirs.begin(), empty_dirs.end());
+  std::vector<FileInfo> out;
+  if (!uploads.empty()) {
+    std::vector<std::string> remote;
+    for (const auto& upload : uploads) remote.push_back(upload.second);
+    out = SendMultiUpload(
+        files, ctx, params, remote, sizes,
+        [&uploads](std::size_t i, internal::ConcatStream& body) {
+          body.AddFile(uploads[i].first);
+        });
+  } else if (empty_dirs.empty()) {
+    empty_dirs.push_back(path);  // an empty directory uploads as one
+  }
+  for (const auto& dir : empty_dirs) MakeDirImpl(ctx, dir, params);
+  return out;
+}
+
+std::vector<FileInfo> FilesystemService::DownloadDirImpl(
+    const Context& ctx, const std::string& path, const std::string& local_dir,
+    const ReadParams& params) const {
+  Files files(state_, "Filesystem.DownloadDir");
+  namespace fs = std::filesystem;
+  ReadParams list_params;
+  list_params.User = params.User;
+  list_params.Timeout = params.Timeout;
+  const FileInfo root = StatImpl(ctx, path, list_params);
+  if (root.Type != "directory") {
+    throw Error(400, "DownloadDir: '" + path + "' is not a directory");
+  }
+  // Walk breadth-first, one listing per directory, and collect the files.
+  std::vector<std::pair<FileInfo, fs::path>> todo;
+  std::vector<std::pair<std::string, fs::path>> dirs = {
+      {root.Path.empty() ? path : root.Path, fs::path(local_dir)}};
+  std::error_code error;
+  for (std::size_t d = 0; d < dirs.size(); ++d) {
+    const auto [remote, local] = dirs[d];
+    fs::create_directories(local, error);
+    if (error || !fs::is_directory(local, error)) {
+      throw Error(0, "DownloadDir: cannot create local directory '" +
+                         local.string() + "'");
+    }
+    for (const FileInfo& entry : ListImpl(ctx, remote, list_params)) {
+      if (!SafeComponent(entry.Name)) {
+        throw Error(0, "DownloadDir: the server listed an unsafe name '" +
+                           entry.Name + "' in '" + remote + "'");
+      }
+      const std::string child =
+          entry.Path.empty() ? JoinRemote(remote, entry.Name) : entry.Path;
+      if (entry.Type == "directory") {
+        if (!entry.SymlinkTarget) dirs.emplace_back(child, local / entry.Name);
+      } else if (entry.Type == "file") {
+        FileInfo file = entry;
+        file.Path = child;
+        todo.emplace_back(std::move(file), local / entry.Name);
+      }
+    }
+  }
+  std::uint64_t total = 0;
+  for (const auto& item : todo) {
+    total +=
+        static_cast<std::uint64_t>(std::max<std::int64_t>(item.first.Size, 0));
+  }
+  ReadParams file_params;
+  file_params.User = params.User;
+  file_params.Timeout = params.Timeout;
+  file_params.ResumeAttempts = params.ResumeAttempts;
+  std::uint64_t done = 0;
+  std::vector<FileInfo> out;
+  for (const auto& [info, local] : todo) {
+    if (params.Progress) {
+      file_params.Progress = [&params, &done, total](std::uint64_t sent,
+                                                     std::uint64_t) {
+        params.Progress(done + sent, std::max(total, done + sent));
+      };
+    }
+    done += DownloadFileImpl(ctx, info.Path, local.string(), file_params);
+    out.push_back(info);
+  }
+  return out;
+}
+
+// ---- Signed URLs ------------------------------------------------------------
+
+std::string FilesystemService::SignedURLImpl(
+    const std::string& path, const char* operation,
+    const SignedURLParams& params) const {
+  Files files(state_, "Filesystem.DownloadURL");
+  const auto& state = files.State();
+  internal::Query query;
+  if (!path.empty()) query.Add("path", path);
+  if (!params.User.empty()) query.Add("username", params.User);
+  if (state.access_token.empty()) {
+    if (params.Expiration) {
+      throw Error(0,
+                  "signature expiration can be used only when the sandbox is "
+                  "secured (has an access token)");
+    }
+  } else {
+    std::optional<std::int64_t> expiration;
+    if (params.Expiration) {
+      if (params.Expiration->count() <= 0) {
+        throw Error(0, "signed URL expiration must be positive");
+      }
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      expiration = now + params.Expiration->count();
+    }
+    query.Add("signature",
+              internal::FilesSignature(path, operation, params.User,
+                                       state.access_token, expiration));
+    if (expiration) {
+      query.Add("signature_expiration", std::to_string(*expiration));
+    }
+  }
+  return internal::JoinUrl(state.envd_url, "/files") + query.Encode();
 }
 
 }  // namespace e2b

@@ -244,18 +244,63 @@ RunOption WithCommandExitError(bool enabled = true);
 
 // ---- FilesystemService ----------------------------------------------------
 
+/// Progress of a transfer: bytes moved so far and the expected total (0 when
+/// unknown). Called from the calling thread, after every chunk; it must not
+/// call back into the same transfer.
+using ProgressFunc =
+    std::function<void(std::uint64_t transferred, std::uint64_t total)>;
+
+/// Options of Read, ReadBytes, ReadString, DownloadFile, DownloadDir and of
+/// the metadata calls that take a ReadOption in Go (List, Stat, Exists,
+/// Remove, WatchDir); each call uses the fields that apply to it.
 struct ReadParams {
   std::string User;
   std::chrono::milliseconds Timeout{0};  ///< 0 = no per-call limit
+  /// Reads: first byte to transfer (sent as a Range request).
+  std::uint64_t Offset = 0;
+  /// Reads: at most this many bytes from Offset; unset = to the end.
+  std::optional<std::uint64_t> Length;
+  /// Reads: how many times a transfer that broke mid-way (connection reset
+  /// or closed early) is resumed from the byte where it stopped.
+  int ResumeAttempts = 0;
+  /// Reads: progress of the download.
+  ProgressFunc Progress;
+  /// List: how many levels below the path to list (1 = its children).
+  std::uint32_t Depth = 1;
 };
+/// Options of Write, WriteBytes, WriteString, WriteFiles, UploadFile,
+/// UploadDir and of MakeDir and Rename.
 struct WriteParams {
   std::string User;
   std::chrono::milliseconds Timeout{0};  ///< 0 = no per-call limit
+  /// Uploads: metadata stored with each written file (X-Metadata-<key>);
+  /// an upload without metadata clears a file's earlier metadata.
+  std::map<std::string, std::string> Metadata;
+  /// Uploads: progress of the request body.
+  ProgressFunc Progress;
+};
+/// Options of the streaming WatchDir.
+struct WatchParams {
+  std::string User;
+  /// Ends the watch after this long (0 = until Stop).
+  std::chrono::milliseconds Timeout{0};
+  bool Recursive = false;
+  /// Events carry the FileInfo of the changed path.
+  bool IncludeEntry = false;
+};
+/// Options of DownloadURL and UploadURL.
+struct SignedURLParams {
+  std::string User;
+  /// Lifetime of the signature; unset = it never expires.
+  std::optional<std::chrono::seconds> Expiration;
 };
 using ReadOption = Option<ReadParams>;
 using WriteOption = Option<WriteParams>;
+using WatchOption = Option<WatchParams>;
+using SignedURLOption = Option<SignedURLParams>;
 
-/// The result of WithFileUser: usable as a ReadOption and as a WriteOption.
+/// The result of WithFileUser: usable wherever a filesystem call takes a
+/// user (ReadOption, WriteOption, WatchOption).
 class FileUserOption {
  public:
   explicit FileUserOption(std::string user) : user_(std::move(user)) {}
@@ -265,16 +310,52 @@ class FileUserOption {
   operator WriteOption() const {  // NOLINT(google-explicit-constructor)
     return WriteOption([u = user_](WriteParams& p) { p.User = u; });
   }
+  operator WatchOption() const {  // NOLINT(google-explicit-constructor)
+    return WatchOption([u = user_](WatchParams& p) { p.User = u; });
+  }
 
  private:
   std::string user_;
 };
-/// Sandbox user for a file operation; a ReadOption and a WriteOption.
+/// Sandbox user for a file operation (sent as the `username` query of
+/// /files and as `Authorization: Basic` on filesystem RPCs). Go:
+/// WithFileUser.
 FileUserOption WithFileUser(std::string user);
-/// Per-call timeout of a Read, ReadBytes or ReadString.
+/// Per-call timeout of a read-side call. Go: WithReadTimeout.
 ReadOption WithReadTimeout(std::chrono::milliseconds timeout);
-/// Per-call timeout of a Write, WriteBytes or WriteString.
+/// Per-call timeout of a write-side call. Go: WithWriteTimeout.
 WriteOption WithWriteTimeout(std::chrono::milliseconds timeout);
+/// Reads only `length` bytes (unset = to the end) starting at `offset`.
+ReadOption WithReadRange(std::uint64_t offset,
+                         std::optional<std::uint64_t> length = std::nullopt);
+/// Resumes a download that broke mid-way up to `attempts` times.
+ReadOption WithReadResume(int attempts);
+/// Reports download progress.
+ReadOption WithReadProgress(ProgressFunc progress);
+/// List depth (1 = direct children). JS: list(path, {depth}).
+ReadOption WithDepth(std::uint32_t depth);
+/// Reports upload progress.
+WriteOption WithWriteProgress(ProgressFunc progress);
+/// Metadata stored with the written files. JS: write(.., {metadata}).
+WriteOption WithFileMetadata(std::map<std::string, std::string> metadata);
+/// Watch subdirectories too.
+WatchOption WithRecursive(bool recursive = true);
+/// Events carry the changed entry's FileInfo.
+WatchOption WithIncludeEntry(bool include = true);
+/// Ends the watch after `timeout` (0 = until stopped).
+WatchOption WithWatchTimeout(std::chrono::milliseconds timeout);
+/// User the signed URL acts as (empty = the sandbox default user). Go:
+/// WithSignedURLUser.
+SignedURLOption WithSignedURLUser(std::string user);
+/// How long the signed URL stays valid (whole seconds). Go:
+/// WithSignedURLExpiration.
+SignedURLOption WithSignedURLExpiration(std::chrono::seconds expiration);
+template <typename Rep, typename Period>
+SignedURLOption WithSignedURLExpiration(
+    std::chrono::duration<Rep, Period> expiration) {
+  return WithSignedURLExpiration(
+      std::chrono::duration_cast<std::chrono::seconds>(expiration));
+}
 
 }  // namespace e2b
 

@@ -204,11 +204,29 @@ struct CommandResult {
   int ExitCode = 0;
 };
 
-/// A file written to the sandbox filesystem.
+/// A file or directory in the sandbox filesystem: the result of Write (which
+/// fills Name, Path, Type and Metadata) and of Stat, List and Rename (all
+/// fields). Go: FileInfo (the official SDKs' EntryInfo).
 struct FileInfo {
   std::string Name;
   std::string Path;
+  /// "file", "directory", or "" when unknown. A symlink reports its
+  /// target's type (and SymlinkTarget); "symlink" only when the target is
+  /// unknown to the server (e.g. dangling).
   std::string Type;
+  std::int64_t Size = 0;
+  /// Permission bits, e.g. 0644 (octal).
+  std::uint32_t Mode = 0;
+  /// ls-style permissions, e.g. "-rw-r--r--" or "drwxr-xr-x".
+  std::string Permissions;
+  std::string Owner;
+  std::string Group;
+  /// Modification time; the epoch when the server did not say.
+  std::chrono::system_clock::time_point ModTime{};
+  /// Set when the path is a symlink: where it points.
+  std::optional<std::string> SymlinkTarget;
+  /// User metadata stored with the file (envd >= 0.6.2).
+  std::map<std::string, std::string> Metadata;
 };
 
 /// Configuration for CreateTemplate.

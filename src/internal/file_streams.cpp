@@ -67,18 +67,54 @@ void ConcatStreambuf::AddStream(std::istream& in) {
   parts_.push_back(std::move(part));
 }
 
+void ConcatStreambuf::AddFile(std::string local_path) {
+  Part part;
+  part.file = std::move(local_path);
+  parts_.push_back(std::move(part));
+}
+
+void ConcatStreambuf::SetProgress(std::function<void(std::uint64_t)> progress) {
+  progress_ = std::move(progress);
+}
+
+ConcatStreambuf::int_type ConcatStreambuf::Deliver(char* begin,
+                                                   std::size_t size) {
+  setg(begin, begin, begin + size);
+  delivered_ += size;
+  if (progress_) progress_(delivered_);
+  return traits_type::to_int_type(*gptr());
+}
+
 ConcatStreambuf::int_type ConcatStreambuf::underflow() {
   if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+  if (failure_) std::rethrow_exception(failure_);
+  try {
+    return NextChunk();
+  } catch (...) {
+    failure_ = std::current_exception();
+    throw;
+  }
+}
+
+ConcatStreambuf::int_type ConcatStreambuf::NextChunk() {
   while (current_ < parts_.size()) {
     Part& part = parts_[current_];
-    if (part.stream == nullptr) {
+    if (part.stream == nullptr && part.file.empty()) {
       // Text parts are handed out in place; the next underflow moves on.
       ++current_;
-      char* begin = part.text.data();
-      setg(begin, begin, begin + part.text.size());
-      return traits_type::to_int_type(*gptr());
+      if (part.text.empty()) continue;
+      return Deliver(part.text.data(), part.text.size());
     }
-    std::istream& in = *part.stream;
+    if (part.stream == nullptr) {
+      if (!part.owned) {
+        part.owned = std::make_unique<std::ifstream>(
+            part.file, std::ios::in | std::ios::binary);
+        if (!part.owned->is_open()) {
+          throw Error(0, "cannot open local file '" + part.file + "'");
+        }
+      }
+    }
+    std::istream& in = part.stream != nullptr ? *part.stream : *part.owned;
     std::streamsize got = 0;
     try {
       in.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
@@ -88,11 +124,15 @@ ConcatStreambuf::int_type ConcatStreambuf::underflow() {
       // failbit, which is not an error here; badbit is.
       got = in.gcount();
     }
-    if (in.bad()) throw Error(0, "reading the upload data failed");
-    if (got > 0) {
-      setg(buffer_.data(), buffer_.data(), buffer_.data() + got);
-      return traits_type::to_int_type(*gptr());
+    if (in.bad()) {
+      throw Error(0, part.file.empty()
+                         ? std::string("reading the upload data failed")
+                         : "reading local file '" + part.file + "' failed");
     }
+    if (got > 0) {
+      return Deliver(buffer_.data(), static_cast<std::size_t>(got));
+    }
+    part.owned.reset();  // one open file at a time
     ++current_;
   }
   return traits_type::eof();

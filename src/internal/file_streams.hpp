@@ -9,7 +9,10 @@
 #include "internal/http_transport.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <fstream>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <streambuf>
@@ -68,18 +71,34 @@ class ConcatStreambuf : public std::streambuf {
   void AddText(std::string text);
   /// `in` must outlive the reading.
   void AddStream(std::istream& in);
+  /// A local file, opened when the reading reaches it and closed after its
+  /// end (one descriptor at a time, however many files); one that cannot
+  /// be opened makes underflow() throw e2b::Error naming it.
+  void AddFile(std::string local_path);
+  /// Called with the total bytes handed out so far, after every refill.
+  void SetProgress(std::function<void(std::uint64_t)> progress);
+  /// The failure underflow() threw (an istream swallows it into badbit).
+  std::exception_ptr Failure() const { return failure_; }
 
  protected:
   int_type underflow() override;
 
  private:
+  int_type NextChunk();
   struct Part {
     std::string text;
     std::istream* stream = nullptr;
+    std::string file;  ///< AddFile's path; `owned` opens it lazily
+    std::unique_ptr<std::ifstream> owned;
   };
+  int_type Deliver(char* begin, std::size_t size);
+
   std::vector<Part> parts_;
   std::size_t current_ = 0;
   std::vector<char> buffer_;
+  std::function<void(std::uint64_t)> progress_;
+  std::uint64_t delivered_ = 0;
+  std::exception_ptr failure_;
 };
 
 /// An istream over a ConcatStreambuf.
@@ -91,6 +110,13 @@ class ConcatStream : public std::istream {
 
   void AddText(std::string text) { buffer_.AddText(std::move(text)); }
   void AddStream(std::istream& in) { buffer_.AddStream(in); }
+  void AddFile(std::string local_path) {
+    buffer_.AddFile(std::move(local_path));
+  }
+  void SetProgress(std::function<void(std::uint64_t)> progress) {
+    buffer_.SetProgress(std::move(progress));
+  }
+  std::exception_ptr Failure() const { return buffer_.Failure(); }
 
  private:
   ConcatStreambuf buffer_;
