@@ -14,8 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -699,6 +701,37 @@ TEST_F(LifecycleV2Test, GetHostWithASandboxUrlOverrideKeepsTheEdgeName) {
   auto client = MakeClient();  // SandboxURL = the test server
   auto sandbox = MakeSandbox(client, "ihost");
   EXPECT_EQ(sandbox.GetHost(5173), "5173-ihost.e2b.app");
+}
+
+TEST_F(LifecycleV2Test, GetHostInDebugModeIsLocalhost) {
+  // E2B_DEBUG as the official SDKs read it; restored whatever happens.
+  struct DebugEnv {
+    std::optional<std::string> saved;
+    DebugEnv() {
+      if (const char* v = std::getenv("E2B_DEBUG")) saved = v;
+      setenv("E2B_DEBUG", "true", 1);
+    }
+    ~DebugEnv() {
+      if (saved) {
+        setenv("E2B_DEBUG", saved->c_str(), 1);
+      } else {
+        unsetenv("E2B_DEBUG");
+      }
+    }
+  } debug;
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client, "idebug");
+  EXPECT_EQ(sandbox.GetHost(3000), "localhost:3000");
+}
+
+TEST_F(LifecycleV2Test, NewCallsOnAnEmptySandboxFailCleanly) {
+  e2b::Sandbox empty;
+  EXPECT_THROW(empty.Refresh(), e2b::Error);
+  EXPECT_THROW(empty.UpdateNetwork({}), e2b::Error);
+  EXPECT_THROW(empty.Fork(), e2b::Error);
+  EXPECT_THROW(empty.IsRunning(), e2b::Error);
+  EXPECT_THROW(empty.Pause(false), e2b::Error);
+  EXPECT_TRUE(server_.requests().empty());
 }
 
 // ---- SandboxConfig additions
