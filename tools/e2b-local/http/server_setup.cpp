@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <string>
 #include <system_error>
 #include <thread>
@@ -79,8 +83,19 @@ void SendJsonError(httplib::Response& res, int status,
            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+bool ApplyListenSocketOptions(int fd) {
+  int yes = 1;
+  bool ok = ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) == 0;
+  ok = ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes) == 0 && ok;
+  return ok;
+}
+
 void ConfigureServer(httplib::Server& server, ListenerKind kind) {
   server.new_task_queue = [] { return new ConnectionThreadQueue(1024); };
+  // httplib applies this to the listening socket, which accepted sockets
+  // inherit; the explicit option below covers a custom options callback.
+  server.set_tcp_nodelay(true);
+  server.set_socket_options([](socket_t fd) { ApplyListenSocketOptions(fd); });
   server.set_keep_alive_max_count(10000);
   // Between requests on a kept-alive connection.
   server.set_keep_alive_timeout(120);

@@ -49,9 +49,18 @@ class ConnectionThreadQueue : public httplib::TaskQueue {
 
 enum class ListenerKind { kControlPlane, kEnvd };
 
-/// Task queue, keep-alive, timeouts, payload limit (control plane: 1 MiB)
-/// and, for the control plane, JSON bodies for httplib's own errors.
+/// Task queue, keep-alive, timeouts, payload limit (control plane: 1 MiB),
+/// TCP_NODELAY on the listening socket and, for the control plane, JSON
+/// bodies for httplib's own errors.
 void ConfigureServer(httplib::Server& server, ListenerKind kind);
+
+/// The options every e2b-local listening socket gets: SO_REUSEADDR and
+/// TCP_NODELAY. Linux copies TCP_NODELAY to the sockets accept() returns,
+/// which matters because httplib writes a response's headers and body
+/// with separate send() calls: under Nagle the body of every response on a
+/// kept-alive connection waits ~40 ms for the client's delayed ACK.
+/// Returns false when the kernel refused one of them.
+bool ApplyListenSocketOptions(int fd);
 
 /// Writes the control plane's error body {"code": status, "message": ...}.
 void SendJsonError(httplib::Response& res, int status,

@@ -1,0 +1,117 @@
+// How e2b-local's listeners are set up: TCP_NODELAY reaches the sockets
+// httplib accepts (without it every response on a kept-alive connection
+// stalls ~40 ms).
+
+#include "http/server_setup.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace e2b_local {
+namespace {
+
+int NoDelayOf(int fd) {
+  int value = -1;
+  socklen_t size = sizeof value;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &size) != 0) {
+    return -1;
+  }
+  return value;
+}
+
+sockaddr_in Loopback(int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+int PortOf(int fd) {
+  sockaddr_in address{};
+  socklen_t size = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0 ||
+      address.sin_family != AF_INET) {
+    return -1;
+  }
+  return ntohs(address.sin_port);
+}
+
+// The listening socket of this process bound to `port`, found by scanning
+// the descriptor table (httplib does not expose it).
+int FindListeningSocket(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 ||
+        listening == 0) {
+      continue;
+    }
+    if (PortOf(fd) == port) return fd;
+  }
+  return -1;
+}
+
+// Runs the accept loop once and stops it, so httplib closes its socket
+// (it only does that from a running server).
+void StopNeverServed(httplib::Server& server) {
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  server.stop();
+  thread.join();
+}
+
+TEST(ListenSocketOptionsTest, AcceptedSocketsInheritNoDelay) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  ASSERT_TRUE(ApplyListenSocketOptions(listener));
+  EXPECT_EQ(NoDelayOf(listener), 1);
+  sockaddr_in address = Loopback(0);
+  ASSERT_EQ(
+      ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address),
+      0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  sockaddr_in target = Loopback(PortOf(listener));
+  ASSERT_EQ(
+      ::connect(client, reinterpret_cast<sockaddr*>(&target), sizeof target),
+      0);
+  int accepted = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(accepted, 0);
+  // What e2b-local relies on: httplib sets no option on accepted sockets.
+  EXPECT_EQ(NoDelayOf(accepted), 1);
+  ::close(accepted);
+  ::close(client);
+  ::close(listener);
+}
+
+TEST(ListenSocketOptionsTest, RejectsAnInvalidDescriptor) {
+  EXPECT_FALSE(ApplyListenSocketOptions(-1));
+}
+
+TEST(ConfigureServerTest, ListenerHasNoDelay) {
+  httplib::Server server;
+  ConfigureServer(server, ListenerKind::kEnvd);
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  int fd = FindListeningSocket(port);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(NoDelayOf(fd), 1);
+  StopNeverServed(server);
+}
+
+}  // namespace
+}  // namespace e2b_local
