@@ -22,8 +22,10 @@ std::string_view View(const std::vector<std::uint8_t>& data) {
 
 }  // namespace
 
+// `error` is copied, not moved: the order in which the base's arguments are
+// built is unspecified.
 CommandExitError::CommandExitError(CommandResult result, std::string error)
-    : Error(ExitWhat(result.ExitCode, error), 0, std::move(error)),
+    : Error(ExitWhat(result.ExitCode, error), 0, error),
       result_(std::move(result)) {}
 
 CommandHandle::CommandHandle(

@@ -424,9 +424,11 @@ void CommandStream::ReadLoop() {
       Fail(procedure_, "stream finished without the process end event");
   } catch (...) {
     std::lock_guard<std::mutex> lock(mutex_);
-    // A broken stream after the end event loses nothing; a disconnect's
-    // abort is not an error.
-    if (!exit_code_ && !disconnected_) error_ = std::current_exception();
+    // A disconnect's abort is not an error. An error after the end event
+    // still counts: envd reports a lifetime that ran out as
+    // deadline_exceeded after the killed process's end, and Run reports it
+    // the same way.
+    if (!disconnected_) error_ = std::current_exception();
   }
   std::lock_guard<std::mutex> lock(mutex_);
   finished_ = true;
@@ -435,15 +437,15 @@ void CommandStream::ReadLoop() {
 
 CommandResult CommandStream::Wait(const Context& ctx) {
   std::unique_lock<std::mutex> lock(mutex_);
-  while (!finished_ && !exit_code_ && !disconnected_) {
+  while (!finished_ && !disconnected_) {
     if (ctx.Done()) {
       lock.unlock();
       ctx.ThrowIfDone("CommandHandle.Wait");
     }
     changed_.wait_for(lock, kPollSlice);
   }
+  if (error_) std::rethrow_exception(error_);
   if (!exit_code_) {
-    if (error_) std::rethrow_exception(error_);
     throw Error(0, procedure_ + ": process " + std::to_string(pid_) +
                        " was disconnected before it ended");
   }
