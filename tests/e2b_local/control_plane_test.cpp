@@ -13,8 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -60,6 +63,39 @@ class ControlPlaneTest : public ::testing::Test {
     EXPECT_TRUE(r);
     EXPECT_EQ(r->status, 201) << r->body;
     return Body(r).at("sandboxID").get<std::string>();
+  }
+
+  // Runs `script` with sh in sandbox `id` as `user`; stdout and stderr
+  // together, then "exit=<code>".
+  std::string Sh(const std::string& id, const std::string& script,
+                 const std::string& user = "root") {
+    auto sandbox = registry_->Get(id);
+    auto account = sandbox->instance->LookupUser(user);
+    EXPECT_TRUE(account.has_value());
+    if (!account) return "";
+    SpawnOptions options;
+    options.argv = {"sh", "-c", script + " 2>&1"};
+    options.user = *account;
+    options.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"},
+                   {"HOME", account->home}};
+    auto process = sandbox->instance->Spawn(options);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(process->StdoutFd(), buf, sizeof buf)) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out + "exit=" + std::to_string(process->Wait().exit_code);
+  }
+
+  std::string SnapshotOf(const std::string& id) {
+    auto r = client_->Post("/sandboxes/" + id + "/snapshots", "{}",
+                           "application/json");
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r->status, 201) << r->body;
+    return Body(r).at("snapshotID").get<std::string>();
   }
 
   std::string dir_;
@@ -287,6 +323,44 @@ TEST_F(ControlPlaneTest, SnapshotsAndSandboxFromSnapshot) {
   EXPECT_EQ(r->status, 204);
   r = client_->Get("/snapshots?name=snap");
   EXPECT_EQ(Body(r).size(), 0u);
+}
+
+// Sandboxes from snapshots (and snapshots of those) see exactly the
+// filesystem their parent had: written files, deleted host files (overlay
+// whiteouts) and replaced host directories (opaque directories).
+TEST_F(ControlPlaneTest, SnapshotKeepsWritesAndDeletionsAcrossGenerations) {
+  const std::string first = CreateSandbox();
+  ASSERT_EQ(Sh(first,
+               "echo kept > /home/user/kept.txt && rm /etc/issue && "
+               "rm -r /etc/skel && mkdir /etc/skel && echo new > "
+               "/etc/skel/only && echo ok"),
+            "ok\nexit=0");
+  const std::string second = CreateSandbox({{"templateID", SnapshotOf(first)}});
+  EXPECT_EQ(Sh(second, "cat /home/user/kept.txt", "user"), "kept\nexit=0");
+  EXPECT_EQ(Sh(second, "test -e /etc/issue; echo $?"), "1\nexit=0");
+  EXPECT_EQ(Sh(second, "ls -A /etc/skel"), "only\nexit=0");
+  EXPECT_EQ(Sh(second, "id -un", "user"), "user\nexit=0");
+
+  // A second generation: deletions made before and after both hold.
+  ASSERT_EQ(Sh(second, "rm /home/user/kept.txt && echo more > /root/more"),
+            "exit=0");
+  const std::string third = CreateSandbox({{"templateID", SnapshotOf(second)}});
+  EXPECT_EQ(Sh(third, "test -e /home/user/kept.txt; echo $?"), "1\nexit=0");
+  EXPECT_EQ(Sh(third, "test -e /etc/issue; echo $?"), "1\nexit=0");
+  EXPECT_EQ(Sh(third, "ls -A /etc/skel; cat /root/more"), "only\nmore\nexit=0");
+
+  // Forks see the same.
+  auto r = client_->Post("/sandboxes/" + second + "/fork", R"({"count":1})",
+                         "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string fork = Body(r)[0]["sandbox"]["sandboxID"];
+  EXPECT_EQ(Sh(fork, "test -e /etc/issue; echo $?; cat /root/more"),
+            "1\nmore\nexit=0");
+
+  // The host is untouched.
+  EXPECT_TRUE(std::filesystem::exists("/etc/issue"));
+  EXPECT_TRUE(std::filesystem::exists("/etc/skel/.profile"));
+  EXPECT_FALSE(std::filesystem::exists("/etc/skel/only"));
 }
 
 TEST_F(ControlPlaneTest, Fork) {

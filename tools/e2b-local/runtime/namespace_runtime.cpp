@@ -6,6 +6,7 @@
 #include "runtime/process_launcher.hpp"
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_cgroups.hpp"
+#include "store/file_ops.hpp"
 
 #include <fcntl.h>
 #include <net/if.h>
@@ -21,6 +22,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -423,18 +425,7 @@ class NamespaceInstance : public SandboxInstance {
         spec_.dir.empty() || spec_.dir[0] != '/') {
       throw std::runtime_error("invalid sandbox id or directory");
     }
-    std::vector<std::string> layers = spec_.layers;
-    if (layers.empty() || layers.back() != "/") layers.push_back("/");
-    std::string lower;
-    for (const auto& layer : layers) {
-      // overlayfs options cannot escape these characters.
-      if (layer.find_first_of(",:\n") != std::string::npos) {
-        throw std::runtime_error("unsupported character in layer path '" +
-                                 layer + "'");
-      }
-      if (!lower.empty()) lower += ":";
-      lower += layer;
-    }
+    // overlayfs options cannot escape these characters.
     if (spec_.dir.find_first_of(",:\n") != std::string::npos) {
       throw std::runtime_error("unsupported character in sandbox directory");
     }
@@ -445,8 +436,20 @@ class NamespaceInstance : public SandboxInstance {
         throw std::runtime_error("cannot create " + *dir + ": " + ec.message());
       }
     }
-    std::string options =
-        "lowerdir=" + lower + ",upperdir=" + upper_ + ",workdir=" + work_;
+    // Template layers live under the state directory, inside the host's
+    // "/", and overlayfs refuses a lower layer nested in another one
+    // (ELOOP). So they are stacked into the upper layer, bottom first, and
+    // "/" stays the only lower layer: the base template copies nothing.
+    for (auto layer = spec_.layers.rbegin(); layer != spec_.layers.rend();
+         ++layer) {
+      if (*layer == "/") continue;
+      MergeLayer(*layer, upper_, LayerMergeMode::kOverlayUpper);
+    }
+    // Markers we do not write (redirects, metacopy, index) must not appear
+    // in an upper layer that later becomes a snapshot.
+    std::string options = "lowerdir=/,upperdir=" + upper_ +
+                          ",workdir=" + work_ +
+                          ",redirect_dir=off,metacopy=off,index=off";
     if (mount("overlay", root_.c_str(), "overlay", MS_NOSUID | MS_NODEV,
               options.c_str()) != 0) {
       throw std::runtime_error("mounting the sandbox overlay failed: " +
@@ -461,6 +464,20 @@ class NamespaceInstance : public SandboxInstance {
     StartInit();
   }
 
+  // Absolute, normalised host paths to mask ("/" itself never).
+  std::vector<std::string> HiddenPaths() const {
+    std::vector<std::string> hidden = spec_.hidden_paths;
+    if (hidden.empty()) hidden.push_back(fs::path(spec_.dir).parent_path());
+    std::vector<std::string> out;
+    for (const auto& path : hidden) {
+      if (path.empty() || path[0] != '/') continue;
+      std::string normal = fs::path(path).lexically_normal().string();
+      while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+      if (normal != "/") out.push_back(normal);
+    }
+    return out;
+  }
+
   std::string Hostname() const {
     std::string name = spec_.hostname.empty() ? spec_.id : spec_.hostname;
     if (name.size() > 64) name.resize(64);
@@ -473,10 +490,7 @@ class NamespaceInstance : public SandboxInstance {
     plan.hostname = Hostname();
     plan.loopback_only = !spec_.allow_internet_access;
     plan.root = root_;
-    std::vector<std::string> hidden = spec_.hidden_paths;
-    if (hidden.empty()) hidden.push_back(fs::path(spec_.dir).parent_path());
-    for (const auto& path : hidden) {
-      if (path.empty() || path[0] != '/' || path == "/") continue;
+    for (const auto& path : HiddenPaths()) {
       plan.hide_targets.push_back(root_ + path);
     }
     plan.proc = root_ + "/proc";

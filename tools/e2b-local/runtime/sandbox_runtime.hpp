@@ -80,7 +80,9 @@ class SandboxInstance {
   /// Host path whose contents are the sandbox's "/". File operations
   /// resolve client paths under it with RESOLVE_IN_ROOT semantics.
   virtual const std::string& RootPath() const = 0;
-  /// The writable layer (what a snapshot copies).
+  /// The writable layer (what a snapshot copies). Runtimes stack the
+  /// template layers into it at creation, so a copy of it is a complete
+  /// layer over the host's "/" that needs none of the layers it came from.
   virtual const std::string& UpperDir() const = 0;
   /// "user" (uid 1000, home /home/user) and "root" always exist.
   virtual std::optional<SandboxUser> LookupUser(
@@ -106,8 +108,9 @@ struct SpawnError : std::runtime_error {
 struct SandboxSpec {
   std::string id;
   /// Read-only template layers, topmost first; empty = the base template
-  /// (the host's "/"). Layers are stacked on the host's "/" unless the last
-  /// one is "/" itself.
+  /// (the host's "/"). Layers are stacked on the host's "/" ("/" itself in
+  /// the list is ignored). They are copied into the sandbox's writable
+  /// layer, so they may be deleted once Create returns.
   std::vector<std::string> layers;
   /// Directory owned by this sandbox (upper, work, merged, ...).
   std::string dir;

@@ -5,6 +5,7 @@
 #include "runtime/process_launcher.hpp"
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_cgroups.hpp"
+#include "store/file_ops.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -41,6 +42,11 @@ class UnisolatedInstance : public SandboxInstance {
     if (!ec) fs::create_directories(root_ + "/root", ec);
     if (ec) {
       throw std::runtime_error("cannot create " + root_ + ": " + ec.message());
+    }
+    // No overlay here: a snapshot's or fork's layers become plain files.
+    for (auto layer = spec.layers.rbegin(); layer != spec.layers.rend();
+         ++layer) {
+      if (*layer != "/") MergeLayer(*layer, root_, LayerMergeMode::kPlainTree);
     }
     chmod((root_ + "/tmp").c_str(), 01777);
     // Commands run as uid 1000 straight on the host, so they must be able to

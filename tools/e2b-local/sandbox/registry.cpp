@@ -45,8 +45,8 @@ constexpr std::size_t kMaxSamplesPerSandbox = 2000;
 
 }  // namespace
 
-/// A fork's copy of its parent's writable layer, shared by every sandbox of
-/// that fork and removed with the last of them.
+/// A fork's copy of its parent's writable layer, removed once the fork's
+/// sandboxes have copied it.
 struct SandboxRegistry::OwnedLayer {
   explicit OwnedLayer(std::string d) : dir(std::move(d)) {}
   ~OwnedLayer() { RemoveQuietly(dir); }
@@ -142,12 +142,12 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Create(
   }
   CheckTimeout(params.timeout_s);
   ResolvedTemplate resolved = store_.Resolve(params.template_ref);
-  return Start(resolved, params, resolved.build.layers, nullptr);
+  return Start(resolved, params, resolved.build.layers);
 }
 
 std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
     const ResolvedTemplate& resolved, const CreateSandboxParams& params,
-    std::vector<std::string> layers, std::shared_ptr<OwnedLayer> fork_layer) {
+    std::vector<std::string> layers) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) throw ApiError(503, "e2b-local is shutting down");
@@ -174,7 +174,6 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
 
   entry->dir = sandboxes_dir_ + "/" + sandbox->id;
   entry->layers = std::move(layers);
-  entry->fork_layer = std::move(fork_layer);
   entry->network = params.network;
 
   SandboxSpec spec;
@@ -226,7 +225,6 @@ void SandboxRegistry::KillEntry(const std::shared_ptr<Entry>& entry,
               << e.what() << "\n";
   }
   RemoveQuietly(entry->dir);
-  entry->fork_layer.reset();
 }
 
 void SandboxRegistry::Kill(const std::string& id) {
@@ -375,8 +373,9 @@ ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
     RemoveQuietly(layer_dir);
     throw ApiError(500, std::string("cannot snapshot sandbox: ") + e.what());
   }
+  // The writable layer already holds the sandbox's template layers (the
+  // runtime stacks them into it), so the copy stands alone.
   std::vector<std::string> layers{layer_dir};
-  layers.insert(layers.end(), entry->layers.begin(), entry->layers.end());
   try {
     auto result = store_.AddSnapshot(name, id, build_id, std::move(layers),
                                      sandbox.cpu_count, sandbox.memory_mb,
@@ -439,14 +438,15 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
   resolved.build.cpu_count = source.cpu_count;
   resolved.build.memory_mb = source.memory_mb;
   resolved.build.disk_size_mb = source.disk_size_mb;
+  // A complete layer (see Snapshot), copied into each child's own writable
+  // layer by the runtime: it goes away when this call returns.
   std::vector<std::string> layers{layer->dir};
-  layers.insert(layers.end(), entry->layers.begin(), entry->layers.end());
 
   std::vector<ForkOutcome> out;
   for (int i = 0; i < count; ++i) {
     ForkOutcome outcome;
     try {
-      outcome.sandbox = Start(resolved, params, layers, layer);
+      outcome.sandbox = Start(resolved, params, layers);
       outcome.sandbox->log.Add("info", "Sandbox forked", {{"from", id}});
     } catch (const ApiError& e) {
       outcome.error_status = e.status;

@@ -112,15 +112,13 @@ class SandboxRegistry : public SandboxDirectory {
     std::shared_ptr<LocalSandbox> sandbox;
     std::string dir;
     std::vector<std::string> layers;  ///< topmost first
-    std::shared_ptr<OwnedLayer> fork_layer;
     nlohmann::json network = nullptr;
     std::deque<MetricSample> metrics;
   };
 
   std::shared_ptr<LocalSandbox> Start(const ResolvedTemplate& resolved,
                                       const CreateSandboxParams& params,
-                                      std::vector<std::string> layers,
-                                      std::shared_ptr<OwnedLayer> fork_layer);
+                                      std::vector<std::string> layers);
   int CheckTimeout(int seconds) const;
   void KillEntry(const std::shared_ptr<Entry>& entry, const std::string& why);
   std::shared_ptr<Entry> GetEntry(const std::string& id) const;

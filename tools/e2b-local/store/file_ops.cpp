@@ -60,7 +60,13 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-void CopyXattrs(const std::string& src, const std::string& dst) {
+constexpr char kOverlayPrefix[] = "trusted.overlay.";
+constexpr char kOpaqueXattr[] = "trusted.overlay.opaque";
+
+// overlay_attrs: whether trusted.overlay.* travels too (a verbatim copy of
+// an upper layer needs its opaque markers; a merge writes its own).
+void CopyXattrs(const std::string& src, const std::string& dst,
+                bool overlay_attrs = true) {
   ssize_t size = ::llistxattr(src.c_str(), nullptr, 0);
   if (size <= 0) return;
   std::vector<char> names(static_cast<size_t>(size));
@@ -69,6 +75,7 @@ void CopyXattrs(const std::string& src, const std::string& dst) {
   for (ssize_t i = 0; i < size;) {
     std::string name(&names[static_cast<size_t>(i)]);
     i += static_cast<ssize_t>(name.size()) + 1;
+    if (!overlay_attrs && name.rfind(kOverlayPrefix, 0) == 0) continue;
     ssize_t vsize = ::lgetxattr(src.c_str(), name.c_str(), nullptr, 0);
     if (vsize < 0) continue;
     std::vector<char> value(static_cast<size_t>(vsize) + 1);
@@ -107,7 +114,8 @@ void CopyRegularFile(const std::string& src, const std::string& dst,
   }
 }
 
-void CopyEntry(const std::string& src, const std::string& dst, dev_t device);
+void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
+               bool overlay_attrs = true);
 
 void CopyDirectoryContents(const std::string& src, const std::string& dst,
                            dev_t device) {
@@ -125,7 +133,8 @@ void CopyDirectoryContents(const std::string& src, const std::string& dst,
   }
 }
 
-void CopyEntry(const std::string& src, const std::string& dst, dev_t device) {
+void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
+               bool overlay_attrs) {
   struct stat st;
   if (::lstat(src.c_str(), &st) != 0) {
     if (errno == ENOENT) return;  // removed while we were copying
@@ -156,8 +165,92 @@ void CopyEntry(const std::string& src, const std::string& dst, dev_t device) {
   } else {
     return;  // sockets do not survive a snapshot
   }
-  CopyXattrs(src, dst);
+  CopyXattrs(src, dst, overlay_attrs);
   CopyMetadata(dst, st);
+}
+
+bool IsWhiteout(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+bool IsOpaqueDir(const std::string& path) {
+  char value[4] = {0};
+  ssize_t n = ::lgetxattr(path.c_str(), kOpaqueXattr, value, sizeof value);
+  return n == 1 && value[0] == 'y';
+}
+
+void MarkOpaque(const std::string& path) {
+  if (::lsetxattr(path.c_str(), kOpaqueXattr, "y", 1, 0) != 0) {
+    Fail("cannot mark opaque", path);
+  }
+}
+
+void MakeWhiteout(const std::string& path) {
+  if (::mknod(path.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0) {
+    Fail("cannot create whiteout", path);
+  }
+}
+
+void RemoveTreeOnDevice(const std::string& path, dev_t device);
+
+void RemovePath(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    Fail("cannot stat", path);
+  }
+  RemoveTreeOnDevice(path, st.st_dev);
+}
+
+// Stacks directory src on top of directory dst (both exist).
+void MergeDirectory(const std::string& src, const std::string& dst,
+                    dev_t device, LayerMergeMode mode) {
+  const bool overlay = mode == LayerMergeMode::kOverlayUpper;
+  DIR* dir = ::opendir(src.c_str());
+  if (dir == nullptr) Fail("cannot open directory", src);
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(dir);
+  for (const auto& name : names) {
+    const std::string from = src + "/" + name, to = dst + "/" + name;
+    struct stat st;
+    if (::lstat(from.c_str(), &st) != 0) Fail("cannot stat", from);
+    struct stat below;
+    const bool exists = ::lstat(to.c_str(), &below) == 0;
+    if (!exists && errno != ENOENT) Fail("cannot stat", to);
+    if (IsWhiteout(st)) {
+      // Deleted in this layer: whatever the layers below had goes, and in
+      // an upper layer the marker stays to keep hiding the host's entry.
+      if (exists) RemovePath(to);
+      if (overlay) MakeWhiteout(to);
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      if (exists) RemovePath(to);
+      CopyEntry(from, to, device, /*overlay_attrs=*/false);
+      continue;
+    }
+    const bool opaque = IsOpaqueDir(from);
+    // A directory over a non-directory (a file or a whiteout) hides the
+    // host's entry of that name just as an opaque one does.
+    bool mark_opaque = opaque;
+    if (exists && (!S_ISDIR(below.st_mode) || opaque)) {
+      mark_opaque = mark_opaque || !S_ISDIR(below.st_mode);
+      RemovePath(to);
+    } else if (exists) {
+      mark_opaque = IsOpaqueDir(to);
+    }
+    if (::mkdir(to.c_str(), 0700) != 0 && errno != EEXIST) {
+      Fail("cannot create directory", to);
+    }
+    if (st.st_dev == device) MergeDirectory(from, to, device, mode);
+    CopyXattrs(from, to, /*overlay_attrs=*/false);
+    if (overlay && mark_opaque) MarkOpaque(to);
+    CopyMetadata(to, st);
+  }
 }
 
 }  // namespace
@@ -243,6 +336,18 @@ void CopyTree(const std::string& src, const std::string& dst) {
   CopyDirectoryContents(src, dst, st.st_dev);
   CopyXattrs(src, dst);
   CopyMetadata(dst, st);
+}
+
+void MergeLayer(const std::string& src, const std::string& dst,
+                LayerMergeMode mode) {
+  struct stat st;
+  if (::lstat(src.c_str(), &st) != 0) Fail("cannot stat", src);
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    Fail("cannot merge", src);
+  }
+  MakeDirs(dst);
+  MergeDirectory(src, dst, st.st_dev, mode);
 }
 
 namespace {

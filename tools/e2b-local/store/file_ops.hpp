@@ -26,6 +26,25 @@ void MakeDirs(const std::string& path, bool private_dir = false);
 /// follows symlinks and never leaves the source's filesystem.
 void CopyTree(const std::string& src, const std::string& dst);
 
+/// How MergeLayer treats overlayfs markers (whiteouts: 0/0 character
+/// devices; opaque directories: trusted.overlay.opaque="y").
+enum class LayerMergeMode {
+  /// The result is an overlayfs upper layer over the host's "/": markers
+  /// are kept (and added where a merged entry must keep hiding the host's).
+  kOverlayUpper,
+  /// The result is a plain tree: whiteouts delete, opaque directories
+  /// replace, and no marker is written.
+  kPlainTree,
+};
+
+/// Applies the layer `src` (an overlayfs upper layer or a copy of one) on
+/// top of the tree `dst`, as overlayfs would stack them: entries of `src`
+/// replace those of `dst`, directories merge unless opaque, whiteouts
+/// delete. Other trusted.overlay.* attributes are dropped. Never follows
+/// symlinks and never leaves the source's filesystem.
+void MergeLayer(const std::string& src, const std::string& dst,
+                LayerMergeMode mode);
+
 /// rm -rf that never follows symlinks nor crosses into another mounted
 /// filesystem (throws instead); a missing path is not an error.
 void RemoveTree(const std::string& path);
