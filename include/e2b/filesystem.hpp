@@ -102,7 +102,8 @@ class WatchStreamHandle {
 /// exception it throws ends the watch (Wait() rethrows it).
 using WatchCallback = std::function<void(const FilesystemEvent&)>;
 
-/// Reads and writes files in a sandbox through envd's /files endpoint.
+/// Files in a sandbox: reads and writes through envd's /files endpoint,
+/// metadata calls and watches through the filesystem.Filesystem RPCs.
 /// Cheap to copy; thread-safe. Go: *FilesystemService.
 class FilesystemService {
  public:
@@ -112,7 +113,11 @@ class FilesystemService {
   /// from the network as it is read (constant memory for any size) and
   /// closes the transfer when destroyed. Throws FileNotFoundError when the
   /// path does not exist; a failure mid-transfer sets badbit on the stream
-  /// (with exceptions enabled, it throws the e2b::Error). Go: Read.
+  /// (with exceptions enabled, it throws the e2b::Error). WithReadRange
+  /// reads a slice (HTTP Range; 416 Error when it starts past the end),
+  /// WithReadResume re-requests the missing bytes after a broken transfer
+  /// (refusing a file that changed meanwhile), WithReadProgress reports
+  /// progress. Go: Read.
   template <typename... Opts>
   std::unique_ptr<std::istream> Read(const Context& ctx,
                                      const std::string& path,
@@ -150,7 +155,9 @@ class FilesystemService {
   }
 
   /// Uploads everything `data` yields to `path`, streaming (constant
-  /// memory). Creates parent directories; overwrites. Go: Write.
+  /// memory). Creates parent directories; overwrites. WithFileMetadata
+  /// stores metadata with the file, WithWriteProgress reports progress.
+  /// Go: Write.
   template <typename... Opts>
   FileInfo Write(const Context& ctx, const std::string& path,
                  std::istream& data, const Opts&... opts) const {
