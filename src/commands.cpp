@@ -166,9 +166,12 @@ CommandHandle CommandService::StartImpl(const Context& ctx,
 }
 
 CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
-                                          const std::string& tag,
+                                          const std::optional<std::string>& tag,
                                           const RunParams& params) const {
   State("Commands.Connect");
+  if (tag && tag->empty()) {
+    throw Error(0, "Commands.ConnectByTag: the tag is empty");
+  }
   CheckTimeouts("Commands.Connect", params);
   const auto lifetime = LifetimeOf(params);
   const internal::ProcessRpc rpc(state_);
@@ -177,8 +180,8 @@ CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
   // Connect takes no user: the process already runs as someone.
   spec.call = rpc.StreamCall(kConnectProcedure, std::string(), lifetime,
                              StreamHttpTimeout(lifetime));
-  spec.request = json{{"process", tag.empty() ? internal::PidSelector(pid)
-                                              : internal::TagSelector(tag)}};
+  spec.request = json{{"process", tag ? internal::TagSelector(*tag)
+                                      : internal::PidSelector(pid)}};
   spec.callbacks = CallbacksOf(params);
   spec.exit_error = params.ExitError;
   spec.request_timeout = params.RequestTimeout;

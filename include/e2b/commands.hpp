@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,7 +102,8 @@ class CommandService {
   template <typename... Opts>
   CommandHandle Connect(const Context& ctx, std::uint32_t pid,
                         const Opts&... opts) const {
-    return ConnectImpl(ctx, pid, {}, ApplyOptions(RunParams{}, opts...));
+    return ConnectImpl(ctx, pid, std::nullopt,
+                       ApplyOptions(RunParams{}, opts...));
   }
   /// Connect to the process started WithTag(tag).
   template <typename... Opts>
@@ -157,7 +159,7 @@ class CommandService {
                           const std::vector<std::string>& args,
                           const RunParams& params) const;
   CommandHandle ConnectImpl(const Context& ctx, std::uint32_t pid,
-                            const std::string& tag,
+                            const std::optional<std::string>& tag,
                             const RunParams& params) const;
   const internal::SandboxState& State(const char* call) const;
 

@@ -508,6 +508,7 @@ TEST_F(CommandsHandleTest, ConnectByPidAndByTag) {
   EXPECT_EQ(Payload(request.body), (json{{"process", {{"tag", "web"}}}}));
   EXPECT_EQ(Header(request, "Connect-Timeout-Ms"), "<absent>");
 
+  EXPECT_THROW(sandbox_.Commands.ConnectByTag(""), Error);
   Serve("Connect",
         {EndFrame({{"error",
                     {{"code", "not_found"},
