@@ -244,7 +244,10 @@ void WatchDir(EnvdCall& call, const json& request, StreamWriter& out) {
           : std::chrono::duration_cast<Clock::duration>(
                 std::chrono::seconds(90));
   auto next_keepalive = started + keepalive;
-  if (!out.Send(json{{"event", {{"start", json::object()}}}})) return;
+  // WatchDirResponse is `oneof event {start, filesystem, keepalive}`: a
+  // oneof's name never appears in JSON, so each frame is just its member
+  // (unlike process StartResponse, whose field really is named `event`).
+  if (!out.Send(json{{"start", json::object()}})) return;
   for (;;) {
     auto now = Clock::now();
     if (call.timeout && now - started >= *call.timeout) {
@@ -262,13 +265,13 @@ void WatchDir(EnvdCall& call, const json& request, StreamWriter& out) {
     }
     if (rc > 0) {
       for (auto& event : watcher->ReadEvents()) {
-        if (!out.Send(json{{"event", {{"filesystem", std::move(event)}}}})) {
+        if (!out.Send(json{{"filesystem", std::move(event)}})) {
           return;
         }
       }
     }
     if (Clock::now() >= next_keepalive) {
-      if (!out.Send(json{{"event", {{"keepalive", json::object()}}}})) return;
+      if (!out.Send(json{{"keepalive", json::object()}})) return;
       next_keepalive = Clock::now() + keepalive;
     }
     if (!out.ClientConnected()) return;
