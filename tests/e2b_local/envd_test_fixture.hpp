@@ -76,6 +76,12 @@ class FakeDirectory : public SandboxDirectory {
     auto it = sandboxes_.find(id);
     return it == sandboxes_.end() ? nullptr : it->second;
   }
+  std::vector<std::shared_ptr<LocalSandbox>> List() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::shared_ptr<LocalSandbox>> out;
+    for (const auto& [id, sandbox] : sandboxes_) out.push_back(sandbox);
+    return out;
+  }
   void Add(std::shared_ptr<LocalSandbox> sandbox) {
     std::lock_guard<std::mutex> lock(mu_);
     sandboxes_[sandbox->id] = std::move(sandbox);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 
@@ -252,6 +253,106 @@ TEST_F(FilesHandlerTest, TokenAndSignatures) {
   res = client->Get("/files?path=s.txt&signature=" + timed +
                     "&signature_expiration=" + std::to_string(later + 1));
   EXPECT_EQ(res->status, 401);
+}
+
+// What URLSearchParams does to a query value ('+', '/', '=' escaped).
+std::string QueryEscape(const std::string& value) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+TEST_F(FilesHandlerTest, SignedUrlWithoutRoutingFindsItsSandbox) {
+  // The SDK builds signed URLs on the shared envd base: no E2b-Sandbox-Id
+  // header and no sandbox in the host, only the signature.
+  WriteFile(secure_root_ + "/home/user/shared.txt", "for a third party");
+  AddSandbox("isbxother", dir_.path() + "/open", "another-token");
+  auto anonymous = Client("");
+  const std::int64_t later = Now() + 600;
+  const std::string read_sig =
+      SignFilesRequest("/home/user/shared.txt", "read", "", kToken, later);
+  const std::string read_query =
+      "path=%2Fhome%2Fuser%2Fshared.txt&signature=" + QueryEscape(read_sig) +
+      "&signature_expiration=" + std::to_string(later);
+  auto res = anonymous->Get(("/files?" + read_query).c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->body, "for a third party");
+
+  const std::string write_sig =
+      SignFilesRequest("up.txt", "write", "user", kToken, std::nullopt);
+  res = anonymous->Post(
+      ("/files?path=up.txt&username=user&signature=" + QueryEscape(write_sig))
+          .c_str(),
+      "uploaded", "application/octet-stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(ReadFile(secure_root_ + "/home/user/up.txt"), "uploaded");
+
+  // A read signature does not route a write, nor a signature made with a
+  // token no sandbox has, nor one "made" with the open sandbox's empty
+  // token; each gets envd's usual 401 body, never a token.
+  const std::string unauthorized = json{
+      {"code", 401},
+      {"message",
+       "unauthorized access, please provide a valid access token or "
+       "method signing if supported"}}.dump();
+  for (const std::string& sig :
+       {read_sig,
+        SignFilesRequest("up.txt", "write", "user", "guess", std::nullopt),
+        SignFilesRequest("up.txt", "write", "user", "", std::nullopt)}) {
+    res = anonymous->Post(
+        ("/files?path=up.txt&username=user&signature=" + QueryEscape(sig))
+            .c_str(),
+        "x", "application/octet-stream");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401);
+    EXPECT_EQ(json::parse(res->body), json::parse(unauthorized));
+    EXPECT_EQ(res->body.find(kToken), std::string::npos);
+  }
+  // A malformed expiration matches nobody.
+  res = anonymous->Get(("/files?path=%2Fhome%2Fuser%2Fshared.txt&signature=" +
+                        QueryEscape(read_sig) + "&signature_expiration=soon")
+                           .c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  // Without a signature there is still nothing to route by.
+  res = anonymous->Get("/files?path=%2Fhome%2Fuser%2Fshared.txt");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+}
+
+TEST_F(FilesHandlerTest, SignedUrlMatchingSeveralSandboxesIsRefused) {
+  AddSandbox("isbxtwin", dir_.path() + "/open", kToken);
+  const std::string sig =
+      SignFilesRequest("a.txt", "read", "", kToken, std::nullopt);
+  auto res = Client("")->Get(
+      ("/files?path=a.txt&signature=" + QueryEscape(sig)).c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["code"], 401);
+}
+
+TEST_F(FilesHandlerTest, SignedUrlForAPausedSandboxIs502) {
+  {
+    std::lock_guard<std::mutex> lock(secure_->mu);
+    secure_->status = SandboxStatus::kPaused;
+  }
+  const std::string sig =
+      SignFilesRequest("a.txt", "read", "", kToken, std::nullopt);
+  auto res = Client("")->Get(
+      ("/files?path=a.txt&signature=" + QueryEscape(sig)).c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
 }
 
 TEST(SignFilesRequestTest, MatchesKnownDigest) {

@@ -214,16 +214,45 @@ EnvdServer::EnvdServer(SandboxDirectory& sandboxes) : sandboxes_(sandboxes) {
   RegisterFilesystemService(registry_);
 }
 
-std::shared_ptr<LocalSandbox> EnvdServer::Route(const httplib::Request& req,
-                                                httplib::Response& res) const {
+std::shared_ptr<LocalSandbox> EnvdServer::FindBySignature(
+    const httplib::Request& req, const std::string& operation) const {
+  // Every candidate is checked, match or not, so the time taken says
+  // nothing about which sandbox (or how many) the signature fits.
+  std::shared_ptr<LocalSandbox> match;
+  int matches = 0;
+  for (const auto& sandbox : sandboxes_.List()) {
+    if (!sandbox) continue;
+    if (FilesSignatureMatches(req, operation, sandbox->access_token)) {
+      match = sandbox;
+      ++matches;
+    }
+  }
+  return matches == 1 ? match : nullptr;
+}
+
+std::shared_ptr<LocalSandbox> EnvdServer::Route(
+    const httplib::Request& req, httplib::Response& res,
+    const char* files_operation) const {
   std::string id = SandboxIdFromRequest(req);
-  if (id.empty()) {
+  std::shared_ptr<LocalSandbox> sandbox;
+  if (id.empty() && files_operation != nullptr && req.has_param("signature") &&
+      !req.has_header("X-Access-Token")) {
+    // A signed URL handed to a third party: the SDK builds it from the
+    // shared envd base, so it names no sandbox and only the signature can.
+    sandbox = FindBySignature(req, files_operation);
+    if (!sandbox) {
+      SetEnvdHttpError(res, 401, kUnauthorized);
+      return nullptr;
+    }
+    id = sandbox->id;
+  } else if (id.empty()) {
     SetEnvdHttpError(res, 400,
                      "cannot tell which sandbox this request is for: send the "
                      "E2b-Sandbox-Id header or use a <port>-<sandboxID> host");
     return nullptr;
+  } else {
+    sandbox = sandboxes_.Find(id);
   }
-  auto sandbox = sandboxes_.Find(id);
   if (!sandbox || !sandbox->instance ||
       sandbox->Status() != SandboxStatus::kRunning) {
     res.status = 502;
@@ -261,7 +290,7 @@ void EnvdServer::Mount(httplib::Server& server) {
   server.Get("/files",
              [this](const httplib::Request& req, httplib::Response& res) {
                AllowCors(res);
-               auto sandbox = Route(req, res);
+               auto sandbox = Route(req, res, "read");
                if (sandbox) HandleFilesGet(*sandbox, req, res);
              });
 
@@ -269,7 +298,7 @@ void EnvdServer::Mount(httplib::Server& server) {
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) {
                 AllowCors(res);
-                auto sandbox = Route(req, res);
+                auto sandbox = Route(req, res, "write");
                 if (!sandbox) {
                   DiscardRequestBody(req, reader);
                   return;

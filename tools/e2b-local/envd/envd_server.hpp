@@ -30,9 +30,17 @@ class EnvdServer {
   void Mount(httplib::Server& server);
 
  private:
-  /// The routed sandbox, or nullptr after writing the 502 answer.
-  std::shared_ptr<LocalSandbox> Route(const httplib::Request& req,
-                                      httplib::Response& res) const;
+  /// The routed sandbox, or nullptr after writing the error answer (502
+  /// for a sandbox that is not running). For /files (`files_operation`
+  /// "read" or "write"), a signed request without routing information goes
+  /// to the one sandbox whose access token verifies its signature.
+  std::shared_ptr<LocalSandbox> Route(
+      const httplib::Request& req, httplib::Response& res,
+      const char* files_operation = nullptr) const;
+  /// The only sandbox whose token signs this /files request, or nullptr
+  /// when none or several do.
+  std::shared_ptr<LocalSandbox> FindBySignature(
+      const httplib::Request& req, const std::string& operation) const;
 
   void HandleRpc(const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader& reader) const;

@@ -111,6 +111,20 @@ struct FilesAuth {
   std::string username;  ///< the query value as sent ("" when absent)
 };
 
+// signature_expiration: absent, or unix seconds as 1 to 18 digits.
+bool ParseExpiration(const httplib::Request& req,
+                     std::optional<std::int64_t>& expiration) {
+  expiration.reset();
+  if (!req.has_param("signature_expiration")) return true;
+  const std::string text = req.get_param_value("signature_expiration");
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  expiration = std::stoll(text);
+  return true;
+}
+
 // Token or signature, then the user; false after writing the 401.
 bool AuthorizeFiles(LocalSandbox& sandbox, const httplib::Request& req,
                     httplib::Response& res, const char* operation,
@@ -124,14 +138,11 @@ bool AuthorizeFiles(LocalSandbox& sandbox, const httplib::Request& req,
     }
   } else if (!sandbox.access_token.empty()) {
     std::optional<std::int64_t> expiration;
-    if (req.has_param("signature_expiration")) {
-      const std::string text = req.get_param_value("signature_expiration");
-      if (text.empty() || text.size() > 18 ||
-          text.find_first_not_of("0123456789") != std::string::npos) {
-        SetEnvdHttpError(res, 401, "invalid signature expiration");
-        return false;
-      }
-      expiration = std::stoll(text);
+    if (!ParseExpiration(req, expiration)) {
+      SetEnvdHttpError(res, 401, "invalid signature expiration");
+      return false;
+    }
+    if (expiration) {
       auto now = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
@@ -140,11 +151,7 @@ bool AuthorizeFiles(LocalSandbox& sandbox, const httplib::Request& req,
         return false;
       }
     }
-    const std::string expected =
-        SignFilesRequest(req.get_param_value("path"), operation, auth.username,
-                         sandbox.access_token, expiration);
-    if (!req.has_param("signature") ||
-        !ConstantTimeEquals(req.get_param_value("signature"), expected)) {
+    if (!FilesSignatureMatches(req, operation, sandbox.access_token)) {
       SetEnvdHttpError(res, 401, kUnauthorized);
       return false;
     }
@@ -318,6 +325,20 @@ std::string SignFilesRequest(const std::string& path,
   }
   return "v1_" + Base64EncodeNoPad(std::string_view(
                      reinterpret_cast<const char*>(digest), length));
+}
+
+bool FilesSignatureMatches(const httplib::Request& req,
+                           const std::string& operation,
+                           const std::string& access_token) {
+  std::optional<std::int64_t> expiration;
+  if (access_token.empty() || !req.has_param("signature") ||
+      !ParseExpiration(req, expiration)) {
+    return false;
+  }
+  const std::string expected = SignFilesRequest(
+      req.get_param_value("path"), operation, req.get_param_value("username"),
+      access_token, expiration);
+  return ConstantTimeEquals(req.get_param_value("signature"), expected);
 }
 
 void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,

@@ -110,6 +110,9 @@ class SandboxDirectory {
   virtual ~SandboxDirectory() = default;
   /// The sandbox with this ID unless killed; nullptr when unknown.
   virtual std::shared_ptr<LocalSandbox> Find(const std::string& id) const = 0;
+  /// Every sandbox not yet killed (running and paused), e.g. to route a
+  /// signed envd URL that names no sandbox.
+  virtual std::vector<std::shared_ptr<LocalSandbox>> List() const = 0;
 };
 
 }  // namespace e2b_local
