@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <zlib.h>
 
 #include <cctype>
 #include <chrono>
@@ -189,6 +190,91 @@ TEST_F(FilesHandlerTest, GzipBodyAndUnknownEncoding) {
   res =
       Upload("path=z2.txt", "not gzip", kOpen, {{"Content-Encoding", "gzip"}});
   EXPECT_EQ(res->status, 400);
+}
+
+std::string Gunzip(const std::string& data) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) return "<inflateInit2 failed>";
+  std::string out;
+  char buf[16384];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  int rc;
+  do {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof(buf);
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - z.avail_out);
+  } while (rc == Z_OK);
+  inflateEnd(&z);
+  return rc == Z_STREAM_END && z.avail_in == 0 ? out : "<not one gzip member>";
+}
+
+TEST_F(FilesHandlerTest, DownloadGzipsWhenAsked) {
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += "line " + std::to_string(i) + "\n";
+  WriteFile(root_ + "/home/user/log.txt", content);
+  WriteFile(root_ + "/home/user/empty", "");
+  auto client = Client();
+  client->set_decompress(false);  // look at the bytes on the wire
+
+  auto res = client->Get("/files?path=log.txt", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/octet-stream");
+  EXPECT_LT(res->body.size(), content.size() / 2);
+  EXPECT_TRUE(Gunzip(res->body) == content);
+
+  // An empty file is still a valid gzip stream.
+  res = client->Get("/files?path=empty", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(Gunzip(res->body), "");
+
+  // gzip by preference or wildcard; identity when gzip is refused, not
+  // offered, or a range is asked for.
+  struct Case {
+    const char* accept;
+    bool gzip;
+  };
+  for (const Case& c : {Case{"br;q=0.5, GZIP;q=0.8", true}, Case{"*", true},
+                        Case{"gzip;q=0.2, identity;q=0.9", false},
+                        Case{"gzip;q=0", false}, Case{"br, deflate", false},
+                        Case{"", false}, Case{"gzip;q=bogus", false}}) {
+    res = client->Get("/files?path=log.txt", {{"Accept-Encoding", c.accept}});
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << c.accept;
+    EXPECT_EQ(res->has_header("Content-Encoding"), c.gzip) << c.accept;
+    EXPECT_TRUE((c.gzip ? Gunzip(res->body) : res->body) == content)
+        << c.accept;
+  }
+  res = client->Get("/files?path=log.txt",
+                    {{"Accept-Encoding", "gzip"}, {"Range", "bytes=0-5"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 206);
+  EXPECT_FALSE(res->has_header("Content-Encoding"));
+  EXPECT_EQ(res->body, "line 0");
+}
+
+TEST_F(FilesHandlerTest, DownloadWithNoAcceptableEncodingIs406) {
+  WriteFile(root_ + "/home/user/f.txt", "data");
+  auto client = Client();
+  client->set_decompress(false);
+  for (const char* accept :
+       {"identity;q=0, gzip;q=0", "*;q=0", "br, identity;q=0"}) {
+    auto res = client->Get("/files?path=f.txt", {{"Accept-Encoding", accept}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 406) << accept;
+    EXPECT_EQ(json::parse(res->body)["code"], 406) << accept;
+  }
+  // Ranges come only as identity.
+  auto res = client->Get(
+      "/files?path=f.txt",
+      {{"Accept-Encoding", "gzip, identity;q=0"}, {"Range", "bytes=0-1"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 406);
 }
 
 TEST_F(FilesHandlerTest, MetadataIsStoredAndCleared) {

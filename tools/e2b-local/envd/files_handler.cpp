@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -105,6 +107,114 @@ std::optional<std::time_t> ParseHttpDate(const std::string& text) {
   if (end == nullptr || *end != '\0') return std::nullopt;
   return timegm(&tm);
 }
+
+enum class DownloadEncoding { kIdentity, kGzip, kUnacceptable };
+
+// Accept-Encoding negotiation (RFC 9110 12.5.3) between the two codings
+// envd serves. gzip wins ties; identity is acceptable unless excluded by
+// "identity;q=0" or by "*;q=0" without an identity entry. gzip is never
+// chosen when `gzip_allowed` is false (ranged requests).
+DownloadEncoding NegotiateEncoding(const httplib::Request& req,
+                                   bool gzip_allowed) {
+  if (!req.has_header("Accept-Encoding")) return DownloadEncoding::kIdentity;
+  std::optional<double> gzip, identity, any;
+  std::string header = req.get_header_value("Accept-Encoding");
+  std::size_t start = 0;
+  while (start <= header.size()) {
+    std::size_t comma = header.find(',', start);
+    if (comma == std::string::npos) comma = header.size();
+    std::string element = header.substr(start, comma - start);
+    start = comma + 1;
+    std::size_t semi = element.find(';');
+    std::string coding = MediaType(element.substr(0, semi));
+    if (coding.empty()) continue;
+    double q = 1.0;
+    bool valid = true;
+    while (semi != std::string::npos) {
+      std::size_t next = element.find(';', semi + 1);
+      std::string param = MediaType(element.substr(
+          semi + 1,
+          next == std::string::npos ? std::string::npos : next - semi - 1));
+      semi = next;
+      if (param.compare(0, 2, "q=") != 0) continue;
+      // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+      std::string text = param.substr(2);
+      char* end = nullptr;
+      q = std::strtod(text.c_str(), &end);
+      valid = !text.empty() && end != nullptr && *end == '\0' &&
+              text.size() <= 5 && std::isfinite(q) && q >= 0.0 && q <= 1.0 &&
+              std::isdigit(static_cast<unsigned char>(text[0]));
+    }
+    if (!valid) continue;  // a malformed element is ignored
+    if (coding == "gzip" || coding == "x-gzip") {
+      gzip = q;
+    } else if (coding == "identity") {
+      identity = q;
+    } else if (coding == "*") {
+      any = q;
+    }
+  }
+  const double q_gzip = !gzip_allowed ? 0.0 : gzip ? *gzip : any.value_or(0.0);
+  // Unlisted identity stays acceptable but below any coding the client
+  // did list, so "br;q=0.5, gzip;q=0.8" still means gzip.
+  const double q_identity = identity ? *identity : any ? *any : 0.001;
+  if (q_gzip > 0.0 && q_gzip >= q_identity) return DownloadEncoding::kGzip;
+  if (q_identity > 0.0) return DownloadEncoding::kIdentity;
+  return DownloadEncoding::kUnacceptable;
+}
+
+// A file read from its descriptor and gzipped chunk by chunk, so neither
+// the file nor its compressed form is ever held whole in memory.
+class GzipFileStream {
+ public:
+  explicit GzipFileStream(UniqueFd fd) : fd_(std::move(fd)) {
+    // windowBits 15 + 16: a gzip wrapper rather than zlib's.
+    if (deflateInit2(&z_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
+      throw std::runtime_error("cannot initialise gzip");
+    }
+  }
+  ~GzipFileStream() { deflateEnd(&z_); }
+  GzipFileStream(const GzipFileStream&) = delete;
+  GzipFileStream& operator=(const GzipFileStream&) = delete;
+
+  // Compresses the next chunk of the file into `sink` (the whole trailer
+  // at end of file); false aborts the response.
+  bool Pump(httplib::DataSink& sink) {
+    if (finished_) return false;
+    ssize_t n;
+    do {
+      n = pread(fd_.get(), in_.data(), in_.size(), offset_);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return false;
+    offset_ += n;
+    z_.next_in = reinterpret_cast<Bytef*>(in_.data());
+    z_.avail_in = static_cast<uInt>(n);
+    const int flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
+    int rc;
+    do {
+      z_.next_out = reinterpret_cast<Bytef*>(out_.data());
+      z_.avail_out = static_cast<uInt>(out_.size());
+      rc = deflate(&z_, flush);
+      if (rc == Z_STREAM_ERROR) return false;
+      std::size_t produced = out_.size() - z_.avail_out;
+      if (produced > 0 && !sink.write(out_.data(), produced)) return false;
+    } while (z_.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    if (flush == Z_FINISH) {
+      finished_ = true;
+      sink.done();
+    }
+    return true;
+  }
+
+ private:
+  UniqueFd fd_;
+  z_stream z_{};
+  off_t offset_ = 0;
+  bool finished_ = false;
+  std::vector<char> in_ = std::vector<char>(kReadChunk);
+  std::vector<char> out_ = std::vector<char>(kReadChunk);
+};
 
 struct FilesAuth {
   SandboxUser user;
@@ -345,6 +455,19 @@ void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
                     httplib::Response& res) {
   FilesAuth auth;
   if (!AuthorizeFiles(sandbox, req, res, "read", auth)) return;
+  // Ranges address the identity bytes, so a ranged request is never
+  // compressed.
+  const DownloadEncoding encoding =
+      NegotiateEncoding(req, /*gzip_allowed=*/req.ranges.empty());
+  if (encoding == DownloadEncoding::kUnacceptable) {
+    SetEnvdHttpError(
+        res, 406,
+        "none of the encodings in Accept-Encoding is available "
+        "(gzip or identity" +
+            std::string(req.ranges.empty() ? ")"
+                                           : "; ranges only as identity)"));
+    return;
+  }
   std::string path;
   try {
     path = ResolveClientPath(req.get_param_value("path"), auth.user);
@@ -395,6 +518,26 @@ void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
       res.set_header("Content-Range", "bytes */" + std::to_string(size));
       return;
     }
+  }
+  res.set_header("Vary", "Accept-Encoding");
+  if (encoding == DownloadEncoding::kGzip) {
+    // As envd does: compressed on the fly, so the length is unknown and
+    // the body goes out chunked.
+    std::shared_ptr<GzipFileStream> gzip;
+    try {
+      gzip = std::make_shared<GzipFileStream>(std::move(*fd));
+    } catch (const std::exception& e) {
+      SetEnvdHttpError(res, 500, e.what());
+      return;
+    }
+    res.status = 200;
+    res.set_header("Content-Encoding", "gzip");
+    res.set_chunked_content_provider(
+        "application/octet-stream",
+        [gzip](std::size_t, httplib::DataSink& sink) {
+          return gzip->Pump(sink);
+        });
+    return;
   }
   if (size == 0) {
     res.set_content("", "application/octet-stream");
