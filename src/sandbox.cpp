@@ -116,6 +116,7 @@ Sandbox::Sandbox(std::shared_ptr<internal::SandboxState> state)
     : ID(state->id),
       Commands(state),
       Filesystem(state),
+      Pty(state),
       state_(std::move(state)) {}
 
 void Sandbox::Close() const { CloseWithContext(Context::Background()); }

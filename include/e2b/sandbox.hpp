@@ -5,6 +5,7 @@
 #include <e2b/context.hpp>
 #include <e2b/filesystem.hpp>
 #include <e2b/options.hpp>
+#include <e2b/pty.hpp>
 #include <e2b/types.hpp>
 
 #include <chrono>
@@ -35,6 +36,8 @@ class Sandbox {
   CommandService Commands;
   /// File reads and writes in the sandbox.
   FilesystemService Filesystem;
+  /// Interactive terminals (PTYs) in the sandbox. Go: Sandbox.Pty.
+  PtyService Pty;
 
   Sandbox() = default;
 
