@@ -363,6 +363,27 @@ TEST_F(ControlPlaneTest, SnapshotKeepsWritesAndDeletionsAcrossGenerations) {
   EXPECT_FALSE(std::filesystem::exists("/etc/skel/only"));
 }
 
+// The state directory (database, layers, other sandboxes) is invisible from
+// inside a sandbox, and through the sandbox's root as the server sees it.
+TEST_F(ControlPlaneTest, SandboxCannotSeeTheStateDirectory) {
+  const std::string other = CreateSandbox();
+  ASSERT_EQ(Sh(other, "echo secret > /root/secret && echo ok"), "ok\nexit=0");
+  SnapshotOf(other);
+  ASSERT_FALSE(std::filesystem::is_empty(dir_ + "/layers"));
+  const std::string id = CreateSandbox();
+  EXPECT_EQ(Sh(id, "ls -A " + dir_), "exit=0");
+  EXPECT_NE(
+      Sh(id, "cat " + dir_ + "/sandboxes/" + other + "/upper/root/secret"),
+      "secret\nexit=0");
+  EXPECT_EQ(Sh(id, "find " + dir_ + " -mindepth 1 | wc -l"), "0\nexit=0");
+  // Read-only inside.
+  EXPECT_EQ(Sh(id, "touch " + dir_ + "/x").find("exit=0"), std::string::npos);
+  const std::string root = registry_->Get(id)->instance->RootPath();
+  EXPECT_TRUE(std::filesystem::is_empty(root + dir_));
+  // The rest of the host is still there.
+  EXPECT_EQ(Sh(id, "test -d /usr/bin && echo yes"), "yes\nexit=0");
+}
+
 TEST_F(ControlPlaneTest, Fork) {
   const std::string id = CreateSandbox();
   auto r = client_->Post("/sandboxes/" + id + "/fork", R"({"count":2})",

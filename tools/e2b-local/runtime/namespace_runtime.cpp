@@ -445,6 +445,7 @@ class NamespaceInstance : public SandboxInstance {
       if (*layer == "/") continue;
       MergeLayer(*layer, upper_, LayerMergeMode::kOverlayUpper);
     }
+    for (const auto& path : HiddenPaths()) MaskInUpper(path);
     // Markers we do not write (redirects, metacopy, index) must not appear
     // in an upper layer that later becomes a snapshot.
     std::string options = "lowerdir=/,upperdir=" + upper_ +
@@ -476,6 +477,46 @@ class NamespaceInstance : public SandboxInstance {
       if (normal != "/") out.push_back(normal);
     }
     return out;
+  }
+
+  // An empty opaque directory in the upper layer hides the host's `path`
+  // from everything that looks through the overlay, the server's own file
+  // operations included (the tmpfs init mounts only exists in the
+  // sandbox's mount namespace). Parents are created with the host's
+  // metadata, as a copy-up would, so e.g. /tmp keeps its sticky bit.
+  void MaskInUpper(const std::string& path) {
+    struct stat host;
+    if (lstat(path.c_str(), &host) != 0 || !S_ISDIR(host.st_mode)) return;
+    std::string prefix;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+      pos = path.find('/', pos + 1);
+      prefix = path.substr(0, pos);
+      const std::string target = upper_ + prefix;
+      struct stat original, current;
+      if (lstat(prefix.c_str(), &original) != 0) return;
+      const bool last = pos == std::string::npos;
+      if (lstat(target.c_str(), &current) == 0) {
+        if (!S_ISDIR(current.st_mode)) return;  // the layers replaced it
+        if (!last) continue;
+        // The template layers have something here: hide it too.
+        RemoveTree(target);
+      }
+      if (mkdir(target.c_str(), original.st_mode & 07777) != 0) {
+        throw std::runtime_error("cannot create " + target + ": " +
+                                 Errno(errno));
+      }
+      if (chown(target.c_str(), original.st_uid, original.st_gid) != 0 ||
+          chmod(target.c_str(), original.st_mode & 07777) != 0) {
+        throw std::runtime_error("cannot copy the owner of " + prefix + " to " +
+                                 target + ": " + Errno(errno));
+      }
+      if (last &&
+          setxattr(target.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0) {
+        throw std::runtime_error("cannot mark " + target +
+                                 " opaque: " + Errno(errno));
+      }
+    }
   }
 
   std::string Hostname() const {

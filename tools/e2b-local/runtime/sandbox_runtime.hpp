@@ -119,9 +119,10 @@ struct SandboxSpec {
   /// Reported as the totals of Usage(); 0 = the host's.
   int cpu_count = 0;
   int memory_mb = 0;
-  /// Host paths masked by an empty read-only directory inside a namespaced
-  /// sandbox (e.g. the state directory); empty = the parent of `dir`, so
-  /// sandboxes never see each other's layers.
+  /// Host paths masked by an empty directory in a namespaced sandbox (the
+  /// registry passes its whole state directory); empty = the parent of
+  /// `dir`, so sandboxes never see each other's layers. Masked both inside
+  /// the sandbox (read-only) and in RootPath() as the server sees it.
   std::vector<std::string> hidden_paths;
 };
 

@@ -182,6 +182,8 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   spec.dir = entry->dir;
   spec.hostname = sandbox->id;
   spec.allow_internet_access = params.allow_internet_access;
+  // The database, template layers and every other sandbox's files.
+  spec.hidden_paths = {store_.StateDir()};
   try {
     MakeDirs(entry->dir, /*private_dir=*/true);
     sandbox->instance = runtime_.Create(spec);
