@@ -3,6 +3,8 @@
 #include "control/control_plane.hpp"
 
 #include "http/server_setup.hpp"
+#include "runtime/runtime_factories.hpp"
+#include "runtime/sandbox_cgroups.hpp"
 #include "runtime/sandbox_runtime.hpp"
 #include "sandbox/registry.hpp"
 #include "store/file_ops.hpp"
@@ -12,12 +14,16 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -447,6 +453,112 @@ TEST_F(ControlPlaneTest, Templates) {
   EXPECT_EQ(r->status, 404);
   r = client_->Get("/templates/" + tid);
   EXPECT_EQ(r->status, 404);
+}
+
+bool MountedAt(const std::string& path) {
+  for (const auto& m : runtime_internal::MountsUnder(path)) {
+    if (m == path) return true;
+  }
+  return false;
+}
+
+// A server that died leaves mounts, cgroups (maybe with frozen tasks) and
+// directories; the next registry on that state directory removes them and
+// nothing of another state directory.
+TEST(RegistryStartupTest, ReclaimsLeftoversOfItsOwnStateDirOnly) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting needs root";
+  char a_tmpl[] = "/tmp/e2b-reclaim-a-XXXXXX";
+  char b_tmpl[] = "/tmp/e2b-reclaim-b-XXXXXX";
+  ASSERT_NE(mkdtemp(a_tmpl), nullptr);
+  ASSERT_NE(mkdtemp(b_tmpl), nullptr);
+  const std::string a = a_tmpl, b = b_tmpl;
+  const std::string a_root = a + "/sandboxes/ileftover/root";
+  const std::string b_root = b + "/sandboxes/iother/root";
+  for (const auto& root : {a_root, b_root}) {
+    MakeDirs(root);
+    ASSERT_EQ(mount("tmpfs", root.c_str(), "tmpfs", 0, "size=64k"), 0);
+    // Stacked, as an overlay over a masked path would be.
+    ASSERT_EQ(mount("tmpfs", root.c_str(), "tmpfs", 0, "size=64k"), 0);
+  }
+  // A cgroup of each, the dead server's with a frozen task in it.
+  const std::string a_scope = runtime_internal::CgroupScope(a + "/sandboxes");
+  const std::string b_scope = runtime_internal::CgroupScope(b + "/sandboxes");
+  ASSERT_NE(a_scope, b_scope);
+  const std::string a_freezer =
+      runtime_internal::CgroupScopeDirs(a_scope)[0] + "/ileftover";
+  const std::string b_freezer =
+      runtime_internal::CgroupScopeDirs(b_scope)[0] + "/iother";
+  const bool freezer = std::filesystem::exists("/sys/fs/cgroup/freezer/tasks");
+  pid_t task = -1;
+  if (freezer) {
+    std::filesystem::create_directories(a_freezer);
+    std::filesystem::create_directories(b_freezer);
+    task = fork();
+    if (task == 0) {
+      execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    ASSERT_GT(task, 0);
+    {
+      std::ofstream procs(a_freezer + "/cgroup.procs");
+      procs << task;
+    }
+    std::ofstream(a_freezer + "/freezer.state") << "FROZEN";
+  }
+
+  auto runtime = MakeRuntime(IsolationMode::kNone);
+  {
+    TemplateStore store(a);
+    SandboxRegistry registry(*runtime, store);
+    EXPECT_FALSE(MountedAt(a_root));
+    EXPECT_FALSE(std::filesystem::exists(a + "/sandboxes/ileftover"));
+    EXPECT_TRUE(MountedAt(b_root));
+    if (freezer) {
+      EXPECT_FALSE(std::filesystem::exists(a_freezer));
+      EXPECT_TRUE(std::filesystem::exists(b_freezer));
+      int status = 0;
+      ASSERT_EQ(waitpid(task, &status, 0), task);
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    }
+    registry.Shutdown();
+  }
+  while (MountedAt(b_root)) ASSERT_EQ(umount2(b_root.c_str(), 0), 0);
+  if (freezer) {
+    rmdir(b_freezer.c_str());
+    rmdir(runtime_internal::CgroupScopeDirs(b_scope)[0].c_str());
+  }
+  RemoveTree(a);
+  RemoveTree(b);
+}
+
+// A second registry on a state directory in use leaves the first one's
+// sandboxes alone.
+TEST(RegistryStartupTest, SecondServerOnTheSameStateDirTouchesNothing) {
+  char tmpl[] = "/tmp/e2b-reclaim-live-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  auto runtime = MakeRuntime(IsolationMode::kAuto);
+  TemplateStore store(dir);
+  SandboxRegistry first(*runtime, store);
+  CreateSandboxParams params;
+  params.template_ref = "base";
+  auto sandbox = first.Create(params);
+  const std::string root = sandbox->instance->RootPath();
+  ASSERT_TRUE(std::filesystem::exists(root + "/home/user"));
+  {
+    TemplateStore second_store(dir);
+    SandboxRegistry second(*runtime, second_store);
+    second.Shutdown();
+  }
+  EXPECT_TRUE(std::filesystem::exists(root + "/home/user"));
+  EXPECT_EQ(
+      sandbox->instance
+          ->Spawn({{"true"}, {}, "/", *sandbox->instance->LookupUser("root")})
+          ->Wait()
+          .status,
+      "exit status 0");
+  first.Shutdown();
+  RemoveTree(dir);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The sandbox runtime against the real kernel: namespaces, overlayfs,
 // users, PTYs, freezing and teardown.
 
+#include "runtime/sandbox_cgroups.hpp"
 #include "runtime/sandbox_runtime.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -117,6 +119,8 @@ class RuntimeTest : public ::testing::TestWithParam<IsolationMode> {
   }
 
   void TearDown() override {
+    // Drops this test's (empty by now) cgroups.
+    if (!state_.empty()) ReclaimLeftovers(state_ + "/sandboxes");
     std::error_code ec;
     if (!state_.empty()) fs::remove_all(state_, ec);
   }
@@ -313,6 +317,52 @@ TEST_P(RuntimeTest, DestroyIsIdempotentAndCleansUp) {
   EXPECT_FALSE(IsMountedAnywhereUnder(dir));
   EXPECT_FALSE(fs::exists(dir));
   EXPECT_THROW(sandbox->Spawn(options), SpawnError);
+}
+
+// A server killed with live sandboxes leaves their mounts and cgroups;
+// ReclaimLeftovers (run by the next registry) releases them.
+TEST_P(RuntimeTest, LeftoversOfACrashedServerAreReclaimed) {
+  pid_t server = fork();
+  if (server == 0) {
+    // Dies without destroying anything, as a crashed server would.
+    try {
+      auto sandbox = NewSandbox("sbx-crash");
+      auto user = *sandbox->LookupUser("user");
+      SpawnOptions options;
+      options.argv = {"sleep", "60"};
+      options.user = user;
+      options.env = BaseEnv(user);
+      sandbox->Spawn(options).release();
+      sandbox.release();
+      _exit(0);
+    } catch (...) {
+      _exit(1);
+    }
+  }
+  ASSERT_GT(server, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(server, &status, 0), server);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const std::string dir = state_ + "/sandboxes/sbx-crash";
+  if (Isolated()) {
+    EXPECT_TRUE(IsMountedAnywhereUnder(dir));
+  }
+  std::string report = ReclaimLeftovers(state_ + "/sandboxes");
+  EXPECT_FALSE(IsMountedAnywhereUnder(dir)) << report;
+  if (Isolated()) {
+    EXPECT_NE(report.find("unmounted"), std::string::npos) << report;
+  }
+  // The group (with the sleep the fallback left running on the host) is
+  // gone.
+  const std::string scope =
+      runtime_internal::CgroupScope(state_ + "/sandboxes");
+  for (const auto& scope_dir : runtime_internal::CgroupScopeDirs(scope)) {
+    EXPECT_FALSE(fs::exists(scope_dir + "/sbx-crash")) << scope_dir;
+  }
+  // Everything left is plain files now.
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  EXPECT_FALSE(ec) << ec.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RuntimeTest,

@@ -297,7 +297,8 @@ std::optional<SandboxUser> LookupInPasswd(const std::string& passwd_path,
 class NamespaceInstance : public SandboxInstance {
  public:
   explicit NamespaceInstance(const SandboxSpec& spec)
-      : spec_(spec), cgroups_(spec.id) {
+      : spec_(spec),
+        cgroups_(CgroupScope(fs::path(spec.dir).parent_path()), spec.id) {
     root_ = spec.dir + "/root";
     upper_ = spec.dir + "/upper";
     work_ = spec.dir + "/work";

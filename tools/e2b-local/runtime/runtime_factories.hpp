@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace e2b_local {
 namespace runtime_internal {
@@ -13,6 +14,14 @@ namespace runtime_internal {
 std::string ProbeNamespaces();
 std::unique_ptr<SandboxRuntime> MakeNamespaceRuntime();
 std::unique_ptr<SandboxRuntime> MakeUnisolatedRuntime();
+
+/// Where the fallback keeps sandbox roots when uid 1000 cannot reach
+/// sandboxes_dir: a root-owned, world-traversable directory of its own.
+std::string FallbackRootsDir(const std::string& sandboxes_dir);
+
+/// Mount points at or under `prefix` (a directory), deepest first, from
+/// /proc/self/mountinfo with its octal escapes decoded.
+std::vector<std::string> MountsUnder(const std::string& prefix);
 
 /// CPU percentage between consecutive samples of a cumulative counter.
 class CpuMeter {

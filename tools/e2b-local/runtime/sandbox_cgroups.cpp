@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -26,17 +27,32 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-// Makes <root>/<controller>/e2b-local/<id>; "" when the controller is not
-// mounted as cgroup v1 or we may not create groups.
-std::string MakeGroup(const std::string& controller, const std::string& id) {
+constexpr const char* kControllers[] = {"freezer", "cpuacct", "memory"};
+
+// Makes <root>/<controller>/e2b-local/<scope>/<id>; "" when the controller
+// is not mounted as cgroup v1 or we may not create groups.
+std::string MakeGroup(const std::string& controller, const std::string& scope,
+                      const std::string& id) {
   std::string base = std::string(kCgroupRoot) + "/" + controller;
   struct stat st;
   if (stat((base + "/cgroup.procs").c_str(), &st) != 0) return "";
-  std::string parent = base + "/e2b-local";
-  if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) return "";
-  std::string dir = parent + "/" + id;
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return "";
-  return dir;
+  // Remove() drops an empty scope group: when that races with this mkdir
+  // chain, the last mkdir fails with ENOENT and the chain is made again.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::string dir = base;
+    bool made = true;
+    for (const auto* part : {"e2b-local", scope.c_str(), id.c_str()}) {
+      dir += "/";
+      dir += part;
+      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        made = false;
+        break;
+      }
+    }
+    if (made) return dir;
+    if (errno != ENOENT) return "";
+  }
+  return "";
 }
 
 std::vector<pid_t> ReadPids(const std::string& dir) {
@@ -59,11 +75,79 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
   return out.str();
 }
 
-SandboxCgroups::SandboxCgroups(const std::string& sandbox_id) {
-  if (geteuid() != 0) return;
-  freezer_ = MakeGroup("freezer", sandbox_id);
-  cpuacct_ = MakeGroup("cpuacct", sandbox_id);
-  memory_ = MakeGroup("memory", sandbox_id);
+std::string CgroupScope(const std::string& sandboxes_dir) {
+  // "/a//b/" and "/a/b" are one directory, so one scope.
+  std::string dir =
+      std::filesystem::path(sandboxes_dir).lexically_normal().string();
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  // FNV-1a: stable across runs and builds, unlike std::hash.
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (unsigned char c : dir) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string scope = "s-";
+  for (int shift = 60; shift >= 0; shift -= 4)
+    scope += kHex[(hash >> shift) & 15];
+  return scope;
+}
+
+std::vector<std::string> CgroupScopeDirs(const std::string& scope) {
+  std::vector<std::string> dirs;
+  for (const char* controller : kControllers) {
+    dirs.push_back(std::string(kCgroupRoot) + "/" + controller + "/e2b-local/" +
+                   scope);
+  }
+  return dirs;
+}
+
+int ReclaimCgroupScope(const std::string& scope) {
+  if (scope.empty() || scope.find('/') != std::string::npos) return 0;
+  int removed = 0;
+  for (const auto& scope_dir : CgroupScopeDirs(scope)) {
+    DIR* dir = opendir(scope_dir.c_str());
+    if (dir == nullptr) continue;
+    std::vector<std::string> groups;
+    while (struct dirent* entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st;
+      std::string path = scope_dir + "/" + name;
+      // Only sub-groups are directories; the rest are control files.
+      if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        groups.push_back(path);
+      }
+    }
+    closedir(dir);
+    for (const auto& group : groups) {
+      // A frozen task cannot die: thaw first (a no-op outside freezer).
+      WriteFile(group + "/freezer.state", "THAWED");
+      for (int attempt = 0; attempt < 200; ++attempt) {
+        if (rmdir(group.c_str()) == 0) {
+          ++removed;
+          break;
+        }
+        if (errno == ENOENT) break;
+        for (pid_t pid : ReadPids(group)) kill(pid, SIGKILL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    rmdir(scope_dir.c_str());
+  }
+  return removed;
+}
+
+SandboxCgroups::SandboxCgroups(const std::string& scope,
+                               const std::string& sandbox_id) {
+  if (geteuid() != 0 || scope.empty() || sandbox_id.empty() ||
+      scope.find('/') != std::string::npos ||
+      sandbox_id.find('/') != std::string::npos) {
+    return;
+  }
+  freezer_ = MakeGroup("freezer", scope, sandbox_id);
+  cpuacct_ = MakeGroup("cpuacct", scope, sandbox_id);
+  memory_ = MakeGroup("memory", scope, sandbox_id);
 }
 
 SandboxCgroups::~SandboxCgroups() { Remove(); }
@@ -131,6 +215,10 @@ void SandboxCgroups::Remove() {
       for (pid_t pid : ReadPids(*dir)) kill(pid, SIGKILL);
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    // The scope's group goes with its last sandbox (fails while others
+    // remain), so state directories used once leave nothing behind.
+    auto slash = dir->rfind('/');
+    if (slash != std::string::npos) rmdir(dir->substr(0, slash).c_str());
     dir->clear();
   }
 }

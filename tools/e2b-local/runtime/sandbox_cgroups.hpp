@@ -2,7 +2,9 @@
 #define E2B_LOCAL_RUNTIME_SANDBOX_CGROUPS_HPP_
 
 // Per-sandbox cgroup v1 groups (freezer, cpuacct, memory) under
-// /sys/fs/cgroup/<controller>/e2b-local/<id>. Each controller is optional:
+// /sys/fs/cgroup/<controller>/e2b-local/<scope>/<id>, where the scope names
+// the directory the sandboxes live in, so servers with different state
+// directories never touch each other's groups. Each controller is optional:
 // callers fall back to signals and /proc when one is missing.
 
 #include <sys/types.h>
@@ -18,7 +20,7 @@ namespace runtime_internal {
 class SandboxCgroups {
  public:
   /// Creates what the host offers; never throws.
-  explicit SandboxCgroups(const std::string& sandbox_id);
+  SandboxCgroups(const std::string& scope, const std::string& sandbox_id);
   ~SandboxCgroups();
   SandboxCgroups(const SandboxCgroups&) = delete;
   SandboxCgroups& operator=(const SandboxCgroups&) = delete;
@@ -41,6 +43,18 @@ class SandboxCgroups {
  private:
   std::string freezer_, cpuacct_, memory_;
 };
+
+/// The cgroup scope of sandboxes whose directories are in sandboxes_dir.
+std::string CgroupScope(const std::string& sandboxes_dir);
+
+/// Host directories of the scope's group in each controller (existing or
+/// not), e.g. /sys/fs/cgroup/freezer/e2b-local/<scope>.
+std::vector<std::string> CgroupScopeDirs(const std::string& scope);
+
+/// Removes every group of the scope, thawing and killing what is left in
+/// them: only for groups of a server that is gone. Returns how many groups
+/// were removed.
+int ReclaimCgroupScope(const std::string& scope);
 
 /// Reads a whole small file; nullopt when it cannot be read.
 std::optional<std::string> ReadSmallFile(const std::string& path);

@@ -134,6 +134,13 @@ class SandboxRuntime {
   virtual const char* Name() const = 0;
 };
 
+/// Releases what sandboxes whose `dir` is in sandboxes_dir left behind when
+/// a server using that directory died: overlay mounts under it, their
+/// cgroups (killing tasks still in them) and the fallback's roots. Nothing
+/// of other directories is touched. Call only while no sandbox of
+/// sandboxes_dir is live. Never throws; returns what it did, for logs.
+std::string ReclaimLeftovers(const std::string& sandboxes_dir);
+
 /// kAuto picks namespaces when the kernel allows them, else the fallback
 /// (with a loud warning on stderr). kNamespaces throws when unavailable.
 std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode);

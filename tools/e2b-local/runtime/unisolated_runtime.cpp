@@ -32,7 +32,9 @@ bool GroupAlive(pid_t pgid) { return kill(-pgid, 0) == 0; }
 class UnisolatedInstance : public SandboxInstance {
  public:
   explicit UnisolatedInstance(const SandboxSpec& spec)
-      : spec_(spec), root_(spec.dir + "/root"), cgroups_(spec.id) {
+      : spec_(spec),
+        root_(spec.dir + "/root"),
+        cgroups_(CgroupScope(fs::path(spec.dir).parent_path()), spec.id) {
     if (spec.dir.empty() || spec.dir[0] != '/') {
       throw std::runtime_error("invalid sandbox directory");
     }

@@ -5,6 +5,9 @@
 #include "store/random_ids.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
@@ -62,18 +65,45 @@ SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
   fork_layers_dir_ = store_.StateDir() + "/fork-layers";
   MakeDirs(sandboxes_dir_);
   MakeDirs(fork_layers_dir_);
-  // Running sandboxes do not survive a restart; their directories would
-  // only take disk.
+  // Held for the registry's life: a second server on the same state
+  // directory must not mistake our live sandboxes for a crash's leftovers.
+  const std::string lock_path = store_.StateDir() + "/sandboxes.lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ >= 0 && ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+  if (lock_fd_ < 0) {
+    std::cerr << "e2b-local: WARNING: " << store_.StateDir()
+              << " is in use by another e2b-local (cannot lock " << lock_path
+              << "); leaving its sandboxes alone\n";
+    StartLifecycle();
+    return;
+  }
+  // Running sandboxes do not survive a restart. A server that died left
+  // their mounts, cgroups and directories behind; they only take resources.
+  std::string reclaimed = ReclaimLeftovers(sandboxes_dir_);
+  if (!reclaimed.empty()) {
+    std::cerr << "e2b-local: cleaned up after a previous run: " << reclaimed
+              << "\n";
+  }
   for (const auto& name : ListDir(sandboxes_dir_)) {
     RemoveQuietly(sandboxes_dir_ + "/" + name);
   }
   for (const auto& name : ListDir(fork_layers_dir_)) {
     RemoveQuietly(fork_layers_dir_ + "/" + name);
   }
+  StartLifecycle();
+}
+
+void SandboxRegistry::StartLifecycle() {
   lifecycle_ = std::thread([this] { LifecycleLoop(); });
 }
 
-SandboxRegistry::~SandboxRegistry() { Shutdown(); }
+SandboxRegistry::~SandboxRegistry() {
+  Shutdown();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
 
 void SandboxRegistry::Shutdown() {
   std::map<std::string, std::shared_ptr<Entry>> entries;
@@ -88,6 +118,11 @@ void SandboxRegistry::Shutdown() {
     lifecycle_.join();
   }
   for (auto& [id, entry] : entries) KillEntry(entry, "server shutting down");
+  // Drops the now empty per-state-directory cgroups, so a state directory
+  // used once does not leave groups behind forever.
+  if (lock_fd_ >= 0 && !reclaimed_at_shutdown_.exchange(true)) {
+    ReclaimLeftovers(sandboxes_dir_);
+  }
 }
 
 std::shared_ptr<LocalSandbox> SandboxRegistry::Find(

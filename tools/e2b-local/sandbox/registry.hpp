@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -58,7 +59,8 @@ struct RegistryOptions {
 class SandboxRegistry : public SandboxDirectory {
  public:
   /// Sandbox directories go to <store.StateDir()>/sandboxes; leftovers of a
-  /// previous run are removed. Starts the lifecycle thread.
+  /// previous run (directories, mounts, cgroups) are removed unless another
+  /// live registry holds the state directory. Starts the lifecycle thread.
   SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
                   RegistryOptions options = {});
   ~SandboxRegistry() override;
@@ -125,6 +127,7 @@ class SandboxRegistry : public SandboxDirectory {
   /// Copies the writable layer of a frozen (or already paused) sandbox.
   void CopyUpperLayer(Entry& entry, const std::string& target);
   void LifecycleLoop();
+  void StartLifecycle();
   void Sample(const std::shared_ptr<Entry>& entry);
 
   SandboxRuntime& runtime_;
@@ -132,6 +135,8 @@ class SandboxRegistry : public SandboxDirectory {
   const RegistryOptions options_;
   std::string sandboxes_dir_;
   std::string fork_layers_dir_;
+  int lock_fd_ = -1;  ///< flock on <state>/sandboxes.lock; -1: not ours
+  std::atomic<bool> reclaimed_at_shutdown_{false};
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;
