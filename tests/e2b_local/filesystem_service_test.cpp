@@ -53,6 +53,15 @@ TEST_F(FilesystemServiceTest, StatFile) {
   EXPECT_FALSE(e.contains("symlinkTarget"));
 }
 
+TEST_F(FilesystemServiceTest, ModeIsPermissionBitsOnly) {
+  std::filesystem::create_directories(Home() + "/sticky");
+  chmod((Home() + "/sticky").c_str(), 01777);
+  auto [status, body] = Call("Stat", {{"path", "sticky"}});
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["entry"]["mode"], 0777);
+  EXPECT_EQ(body["entry"]["permissions"], "drwxrwxrwt");
+}
+
 TEST_F(FilesystemServiceTest, StatDirectoryAndSymlinks) {
   auto [status, body] = Call("Stat", {{"path", "/home/user"}});
   ASSERT_EQ(status, 200);

@@ -174,7 +174,9 @@ nlohmann::json EntryInfoBuilder::Build(const std::string& path) {
   entry["type"] = FileTypeName(st.st_mode);
   entry["path"] = path;
   entry["size"] = std::to_string(static_cast<long long>(st.st_size));
-  entry["mode"] = static_cast<unsigned>(st.st_mode & 07777);
+  // Permission bits only, as envd's FileMode.Perm(): setuid, setgid and
+  // sticky show in `permissions`, never in `mode`.
+  entry["mode"] = static_cast<unsigned>(st.st_mode & 0777);
   entry["permissions"] = FormatPermissions(st.st_mode);
   entry["owner"] = OwnerName(st.st_uid);
   entry["group"] = GroupName(st.st_gid);
