@@ -167,7 +167,10 @@ DownloadEncoding NegotiateEncoding(const httplib::Request& req,
 // the file nor its compressed form is ever held whole in memory.
 class GzipFileStream {
  public:
-  explicit GzipFileStream(UniqueFd fd) : fd_(std::move(fd)) {
+  // Sends the file's first `size` bytes (its size when the request came),
+  // so a file that keeps growing cannot keep the response open forever.
+  GzipFileStream(UniqueFd fd, std::size_t size)
+      : fd_(std::move(fd)), size_(size) {
     // windowBits 15 + 16: a gzip wrapper rather than zlib's.
     if (deflateInit2(&z_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -178,19 +181,23 @@ class GzipFileStream {
   GzipFileStream(const GzipFileStream&) = delete;
   GzipFileStream& operator=(const GzipFileStream&) = delete;
 
-  // Compresses the next chunk of the file into `sink` (the whole trailer
-  // at end of file); false aborts the response.
+  // Compresses the next chunk of the file into `sink` (the trailer after
+  // the last one); false aborts the response, also when the file shrank,
+  // so a client never takes a cut-short file for a whole one.
   bool Pump(httplib::DataSink& sink) {
     if (finished_) return false;
-    ssize_t n;
-    do {
-      n = pread(fd_.get(), in_.data(), in_.size(), offset_);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return false;
-    offset_ += n;
+    const std::size_t want = std::min(in_.size(), size_ - sent_);
+    ssize_t n = 0;
+    if (want > 0) {
+      do {
+        n = pread(fd_.get(), in_.data(), want, static_cast<off_t>(sent_));
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) return false;
+      sent_ += static_cast<std::size_t>(n);
+    }
     z_.next_in = reinterpret_cast<Bytef*>(in_.data());
     z_.avail_in = static_cast<uInt>(n);
-    const int flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
+    const int flush = sent_ == size_ ? Z_FINISH : Z_NO_FLUSH;
     int rc;
     do {
       z_.next_out = reinterpret_cast<Bytef*>(out_.data());
@@ -209,8 +216,9 @@ class GzipFileStream {
 
  private:
   UniqueFd fd_;
+  const std::size_t size_;
+  std::size_t sent_ = 0;
   z_stream z_{};
-  off_t offset_ = 0;
   bool finished_ = false;
   std::vector<char> in_ = std::vector<char>(kReadChunk);
   std::vector<char> out_ = std::vector<char>(kReadChunk);
@@ -525,7 +533,7 @@ void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
     // the body goes out chunked.
     std::shared_ptr<GzipFileStream> gzip;
     try {
-      gzip = std::make_shared<GzipFileStream>(std::move(*fd));
+      gzip = std::make_shared<GzipFileStream>(std::move(*fd), size);
     } catch (const std::exception& e) {
       SetEnvdHttpError(res, 500, e.what());
       return;
