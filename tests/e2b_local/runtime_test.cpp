@@ -365,6 +365,34 @@ TEST_P(RuntimeTest, LeftoversOfACrashedServerAreReclaimed) {
   EXPECT_FALSE(ec) << ec.message();
 }
 
+// The fallback runs commands as uid 1000 on the host: a state directory
+// closed to that user (e.g. under /root) must still give usable sandboxes.
+TEST_P(RuntimeTest, PrivateStateDirectoryStillWorks) {
+  chmod(state_.c_str(), 0700);
+  auto sandbox = NewSandbox("sbx-private");
+  if (!Isolated() && geteuid() == 0) {
+    // Moved out of reach of the closed state directory.
+    EXPECT_NE(sandbox->RootPath().rfind(state_ + "/", 0), 0u);
+  }
+  {
+    std::ofstream out(sandbox->RootPath() + "/home/user/note.txt");
+    out << "from host";
+  }
+  auto user = *sandbox->LookupUser("user");
+  auto home = Run(*sandbox, {"sh", "-c", "pwd; cat note.txt; echo hi > out"},
+                  "user", user.home);
+  EXPECT_EQ(home.status.status, "exit status 0") << home.err;
+  EXPECT_EQ(home.out, (Isolated() ? std::string("/home/user")
+                                  : sandbox->RootPath() + "/home/user") +
+                          "\nfrom host");
+  EXPECT_TRUE(fs::exists(sandbox->RootPath() + "/home/user/out"));
+  // The default cwd (the home) works too.
+  EXPECT_EQ(Run(*sandbox, {"cat", "out"}).out, "hi\n");
+  const std::string root = sandbox->RootPath();
+  sandbox->Destroy();
+  EXPECT_FALSE(fs::exists(root));
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, RuntimeTest,
                          ::testing::Values(IsolationMode::kNamespaces,
                                            IsolationMode::kNone),

@@ -29,38 +29,24 @@ namespace fs = std::filesystem;
 // signals reach its children too.
 bool GroupAlive(pid_t pgid) { return kill(-pgid, 0) == 0; }
 
+constexpr uid_t kUserUid = 1000;
+constexpr gid_t kUserGid = 1000;
+
 class UnisolatedInstance : public SandboxInstance {
  public:
   explicit UnisolatedInstance(const SandboxSpec& spec)
       : spec_(spec),
-        root_(spec.dir + "/root"),
         cgroups_(CgroupScope(fs::path(spec.dir).parent_path()), spec.id) {
-    if (spec.dir.empty() || spec.dir[0] != '/') {
-      throw std::runtime_error("invalid sandbox directory");
+    if (spec.dir.empty() || spec.dir[0] != '/' || spec.id.empty() ||
+        spec.id.find('/') != std::string::npos || spec.id == "." ||
+        spec.id == "..") {
+      throw std::runtime_error("invalid sandbox id or directory");
     }
-    std::error_code ec;
-    fs::create_directories(root_ + "/home/user", ec);
-    if (!ec) fs::create_directories(root_ + "/tmp", ec);
-    if (!ec) fs::create_directories(root_ + "/root", ec);
-    if (ec) {
-      throw std::runtime_error("cannot create " + root_ + ": " + ec.message());
-    }
-    // No overlay here: a snapshot's or fork's layers become plain files.
-    for (auto layer = spec.layers.rbegin(); layer != spec.layers.rend();
-         ++layer) {
-      if (*layer != "/") MergeLayer(*layer, root_, LayerMergeMode::kPlainTree);
-    }
-    chmod((root_ + "/tmp").c_str(), 01777);
-    // Commands run as uid 1000 straight on the host, so they must be able to
-    // pass through the (possibly private) sandbox directory.
-    chmod(spec.dir.c_str(), 0711);
-    chmod(root_.c_str(), 0755);
-    can_switch_ = geteuid() == 0;
-    if (can_switch_) {
-      if (chown((root_ + "/home/user").c_str(), 1000, 1000) != 0) {
-        throw std::runtime_error("cannot chown " + root_ +
-                                 "/home/user: " + std::strerror(errno));
-      }
+    try {
+      Setup();
+    } catch (...) {
+      Destroy();
+      throw;
     }
   }
 
@@ -72,7 +58,9 @@ class UnisolatedInstance : public SandboxInstance {
   std::optional<SandboxUser> LookupUser(
       const std::string& name) const override {
     if (name == "user") {
-      if (can_switch_) return SandboxUser{"user", 1000, 1000, "/home/user"};
+      if (can_switch_) {
+        return SandboxUser{"user", kUserUid, kUserGid, "/home/user"};
+      }
       return SandboxUser{"user", getuid(), getgid(), "/home/user"};
     }
     if (name == "root") {
@@ -141,6 +129,7 @@ class UnisolatedInstance : public SandboxInstance {
     cgroups_.Remove();
     std::error_code ec;
     fs::remove_all(spec_.dir, ec);
+    if (relocated_) fs::remove_all(root_, ec);
   }
 
   ResourceUsage Usage() override {
@@ -195,6 +184,91 @@ class UnisolatedInstance : public SandboxInstance {
   }
 
  private:
+  void Setup() {
+    can_switch_ = geteuid() == 0;
+    root_ = spec_.dir + "/root";
+    // Commands run as uid 1000 straight on the host, so they must be able
+    // to pass through the (private) sandbox directory and every parent of
+    // it. When a parent is closed to them (a state directory under /root,
+    // say), the root moves to a directory of our own that they can reach.
+    std::error_code ec;
+    fs::create_directories(spec_.dir, ec);
+    if (ec) {
+      throw std::runtime_error("cannot create " + spec_.dir + ": " +
+                               ec.message());
+    }
+    chmod(spec_.dir.c_str(), 0711);
+    if (can_switch_ && !Traversable(spec_.dir, kUserUid, kUserGid)) {
+      std::string base = FallbackRootsDir(fs::path(spec_.dir).parent_path());
+      MakeOwnedDir(base);
+      if (!Traversable(base, kUserUid, kUserGid)) {
+        throw std::runtime_error("uid 1000 can reach neither " + spec_.dir +
+                                 " nor " + base);
+      }
+      root_ = base + "/" + spec_.id;
+      relocated_ = true;
+      if (mkdir(root_.c_str(), 0755) != 0) {
+        throw std::runtime_error("cannot create " + root_ + ": " +
+                                 std::strerror(errno));
+      }
+    }
+    fs::create_directories(root_ + "/home/user", ec);
+    if (!ec) fs::create_directories(root_ + "/tmp", ec);
+    if (!ec) fs::create_directories(root_ + "/root", ec);
+    if (ec) {
+      throw std::runtime_error("cannot create " + root_ + ": " + ec.message());
+    }
+    // No overlay here: a snapshot's or fork's layers become plain files.
+    for (auto layer = spec_.layers.rbegin(); layer != spec_.layers.rend();
+         ++layer) {
+      if (*layer != "/") MergeLayer(*layer, root_, LayerMergeMode::kPlainTree);
+    }
+    chmod((root_ + "/tmp").c_str(), 01777);
+    chmod(root_.c_str(), 0755);
+    if (can_switch_) {
+      if (chown((root_ + "/home/user").c_str(), kUserUid, kUserGid) != 0) {
+        throw std::runtime_error("cannot chown " + root_ +
+                                 "/home/user: " + std::strerror(errno));
+      }
+    }
+  }
+
+  // Whether uid/gid may search every directory from "/" down to `path`
+  // (supplementary groups aside: uid 1000 is a plain user here).
+  static bool Traversable(const std::string& path, uid_t uid, gid_t gid) {
+    std::string prefix = "/";
+    std::size_t pos = 0;
+    while (true) {
+      struct stat st;
+      if (stat(prefix.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+      mode_t bit = st.st_uid == uid   ? S_IXUSR
+                   : st.st_gid == gid ? S_IXGRP
+                                      : S_IXOTH;
+      if ((st.st_mode & bit) == 0) return false;
+      if (pos == std::string::npos || prefix == path) return true;
+      pos = path.find('/', pos + 1);
+      prefix = path.substr(0, pos);
+      if (prefix.empty()) return true;
+    }
+  }
+
+  // A directory in a shared place (/tmp) is only used when it is really
+  // ours: not a symlink, owned by us, writable by nobody else.
+  static void MakeOwnedDir(const std::string& path) {
+    if (mkdir(path.c_str(), 0711) != 0 && errno != EEXIST) {
+      throw std::runtime_error("cannot create " + path + ": " +
+                               std::strerror(errno));
+    }
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+      throw std::runtime_error(path +
+                               " exists but is not a private directory of "
+                               "this user; remove it");
+    }
+    chmod(path.c_str(), 0711);
+  }
+
   // Caller holds mu_. Groups that are gone are forgotten so a recycled
   // process group id is not signalled later.
   void SignalGroups(int signo) {
@@ -212,6 +286,7 @@ class UnisolatedInstance : public SandboxInstance {
   std::string root_;
   SandboxCgroups cgroups_;
   bool can_switch_ = false;
+  bool relocated_ = false;  ///< root_ is under FallbackRootsDir
   std::mutex mu_;
   std::set<pid_t> groups_;
   bool frozen_ = false;
