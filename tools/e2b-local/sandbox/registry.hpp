@@ -72,7 +72,7 @@ class SandboxRegistry : public SandboxDirectory {
   /// Like Find, but throws ApiError 404 "sandbox '<id>' not found".
   std::shared_ptr<LocalSandbox> Get(const std::string& id) const;
   /// Live sandboxes (running and paused), oldest first.
-  std::vector<std::shared_ptr<LocalSandbox>> List() const;
+  std::vector<std::shared_ptr<LocalSandbox>> List() const override;
 
   std::shared_ptr<LocalSandbox> Create(const CreateSandboxParams& params);
   void Kill(const std::string& id);
