@@ -9,6 +9,7 @@ packages=(
   libssl-dev zlib1g-dev libbrotli-dev
   googletest libgtest-dev libbenchmark-dev
   util-linux procps iproute2 curl
+  clang libclang-rt-14-dev
 )
 # The conformance suite runs the official JS SDK; keep an existing Node.js.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -3,6 +3,7 @@
 #include <e2b/errors.hpp>
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 
 namespace e2b::internal {
@@ -47,10 +48,15 @@ std::string RedactedUrl(std::string_view url) {
       shown.remove_prefix(at + 1);
     }
   }
-  std::string out(prefix);
-  for (char c : shown) {
-    auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  // The scheme part is filtered too: a control character before "://"
+  // must not reach a log line either.
+  std::string out;
+  out.reserve(prefix.size() + shown.size());
+  for (std::string_view part : {prefix, shown}) {
+    for (char c : part) {
+      auto u = static_cast<unsigned char>(c);
+      out += (u < 0x20 || u == 0x7f) ? '?' : c;
+    }
   }
   return out;
 }

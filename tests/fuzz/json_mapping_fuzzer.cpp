@@ -1,0 +1,156 @@
+// Fuzzes every control-plane response decoder (src/internal/json_mapping.*):
+// whatever the body, decoding ends in a value or in e2b::Error(0,
+// "malformed response ...") -- never another exception, a crash or UB --
+// and the message never repeats a value from the body (bodies carry access
+// tokens; the seeds put "SECRET" into string values to watch for that).
+// What decodes must survive the library's own to_json and decode again to
+// the same thing.
+
+#include "fuzz_input.hpp"
+#include "internal/json_mapping.hpp"
+
+#include <e2b/errors.hpp>
+#include <e2b/types.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using e2b_fuzz::Check;
+using nlohmann::json;
+namespace internal = e2b::internal;
+
+const std::string kOperation = "GET /fuzz";
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void CheckError(const e2b::Error& e) {
+  Check(e.StatusCode() == 0, "decoding error with an HTTP status", e.what());
+  const std::string what = e.what();
+  Check(what.find("malformed response from " + kOperation) != std::string::npos,
+        "decoding error does not name the operation", what);
+  Check(what.find("SECRET") == std::string::npos,
+        "a body value leaked into the error", what);
+}
+
+template <typename T>
+json ToJson(const T& value) {
+  json j;
+  to_json(j, value);
+  return j;
+}
+
+template <typename T>
+json ToJson(const std::vector<T>& values) {
+  json j = json::array();
+  for (const auto& v : values) j.push_back(ToJson(v));
+  return j;
+}
+
+// Decodes T; when that works, to_json -> decode -> to_json must be stable.
+template <typename T>
+void Roundtrip(const std::string& body) {
+  T decoded;
+  try {
+    decoded = internal::ParseResponse<T>(body, kOperation);
+  } catch (const e2b::Error& e) {
+    CheckError(e);
+    return;
+  }
+  const std::string first = Dump(ToJson(decoded));
+  T again;
+  try {
+    again = internal::ParseResponse<T>(first, kOperation);
+  } catch (const e2b::Error& e) {
+    e2b_fuzz::Fail("the library's own JSON does not decode", e.what());
+  }
+  Check(Dump(ToJson(again)) == first, "decode(to_json(x)) != x", first);
+}
+
+template <typename T>
+void ArrayField(const std::string& body, const char* key) {
+  try {
+    auto items = internal::ParseArrayField<T>(body, key, kOperation);
+    const std::string first = Dump(json{{key, ToJson(items)}});
+    auto again = internal::ParseArrayField<T>(first, key, kOperation);
+    Check(Dump(json{{key, ToJson(again)}}) == first,
+          "array field does not round-trip", first);
+  } catch (const e2b::Error& e) {
+    CheckError(e);
+  }
+}
+
+void Created(const std::string& body) {
+  try {
+    internal::ParseResponse<internal::CreatedSandbox>(body, kOperation);
+  } catch (const e2b::Error& e) {
+    CheckError(e);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  e2b_fuzz::FuzzInput in(data, size);
+  const std::uint8_t which = in.Byte();
+  const std::string body = in.Rest();
+  switch (which % 16) {
+    case 0:
+      Created(body);
+      break;
+    case 1:
+      Roundtrip<e2b::SandboxInfo>(body);
+      break;
+    case 2:
+      Roundtrip<std::vector<e2b::SandboxInfo>>(body);
+      break;
+    case 3:
+      Roundtrip<std::vector<e2b::SandboxMetric>>(body);
+      break;
+    case 4:
+      ArrayField<e2b::SandboxLogEntry>(body, "logs");
+      break;
+    case 5:
+      Roundtrip<e2b::SnapshotInfo>(body);
+      break;
+    case 6:
+      Roundtrip<std::vector<e2b::SnapshotInfo>>(body);
+      break;
+    case 7:
+      Roundtrip<std::vector<e2b::TemplateDetail>>(body);
+      break;
+    case 8:
+      Roundtrip<e2b::TemplateInfo>(body);
+      break;
+    case 9:
+      Roundtrip<e2b::TemplateWithBuilds>(body);
+      break;
+    case 10:
+      ArrayField<e2b::BuildLogEntry>(body, "logs");
+      break;
+    case 11:
+      Roundtrip<e2b::TemplateBuild>(body);
+      break;
+    case 12:
+      Roundtrip<e2b::NetworkConfig>(body);
+      break;
+    case 13:
+      Roundtrip<e2b::SandboxMetric>(body);
+      break;
+    case 14:
+      Roundtrip<e2b::SandboxLifecycle>(body);
+      break;
+    default:
+      Roundtrip<e2b::VolumeMount>(body);
+      break;
+  }
+  return 0;
+}
