@@ -1,6 +1,7 @@
 // How e2b-local's listeners are set up: TCP_NODELAY reaches the sockets
 // httplib accepts (without it every response on a kept-alive connection
-// stalls ~40 ms).
+// stalls ~40 ms), and the listen backlog holds a burst of connects (with
+// httplib's backlog of 5 the kernel drops or resets the rest).
 
 #include "http/server_setup.hpp"
 
@@ -8,17 +9,22 @@
 #include <httplib.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace e2b_local {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 int NoDelayOf(int fd) {
   int value = -1;
@@ -102,14 +108,82 @@ TEST(ListenSocketOptionsTest, RejectsAnInvalidDescriptor) {
   EXPECT_FALSE(ApplyListenSocketOptions(-1));
 }
 
-TEST(ConfigureServerTest, ListenerHasNoDelay) {
+TEST(BindListenerTest, ConfiguredListenerHasNoDelay) {
   httplib::Server server;
   ConfigureServer(server, ListenerKind::kEnvd);
-  int port = server.bind_to_any_port("127.0.0.1");
+  int port = BindListener(server, "127.0.0.1", 0);
   ASSERT_GT(port, 0);
   int fd = FindListeningSocket(port);
   ASSERT_GE(fd, 0);
   EXPECT_EQ(NoDelayOf(fd), 1);
+  StopNeverServed(server);
+}
+
+TEST(BindListenerTest, BindsTheRequestedPort) {
+  // A free port: bind one, note it, release it.
+  int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(probe, 0);
+  sockaddr_in address = Loopback(0);
+  ASSERT_EQ(
+      ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  int wanted = PortOf(probe);
+  ::close(probe);
+
+  httplib::Server server;
+  ConfigureServer(server, ListenerKind::kControlPlane);
+  ASSERT_EQ(BindListener(server, "127.0.0.1", wanted), wanted);
+  EXPECT_GE(FindListeningSocket(wanted), 0);
+  // The port is taken now: a second listener fails cleanly.
+  httplib::Server second;
+  ConfigureServer(second, ListenerKind::kControlPlane);
+  EXPECT_EQ(BindListener(second, "127.0.0.1", wanted), -1);
+  StopNeverServed(server);
+}
+
+TEST(BindListenerTest, BacklogHoldsABurstOfConnects) {
+  httplib::Server server;
+  ConfigureServer(server, ListenerKind::kEnvd);
+  int port = BindListener(server, "127.0.0.1", 0);
+  ASSERT_GT(port, 0);
+  // Nobody accepts yet: every connect that completes sits in the accept
+  // queue. With a backlog of 5 only 6 would; the rest would hang in
+  // SYN_SENT.
+  constexpr int kClients = 64;
+  std::vector<int> clients;
+  sockaddr_in target = Loopback(port);
+  for (int i = 0; i < kClients; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    clients.push_back(fd);
+    int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target);
+    ASSERT_TRUE(rc == 0 || errno == EINPROGRESS) << "connect " << i;
+  }
+  int connected = 0;
+  auto until = Clock::now() + std::chrono::seconds(3);
+  std::vector<bool> done(kClients, false);
+  while (connected < kClients && Clock::now() < until) {
+    std::vector<pollfd> fds;
+    std::vector<int> index;
+    for (int i = 0; i < kClients; ++i) {
+      if (done[i]) continue;
+      fds.push_back({clients[i], POLLOUT, 0});
+      index.push_back(i);
+    }
+    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+    for (std::size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents == 0) continue;
+      int error = 0;
+      socklen_t size = sizeof error;
+      ::getsockopt(fds[k].fd, SOL_SOCKET, SO_ERROR, &error, &size);
+      ASSERT_EQ(error, 0) << "client " << index[k] << " was refused";
+      done[index[k]] = true;
+      ++connected;
+    }
+  }
+  EXPECT_EQ(connected, kClients);
+  // Closed before the accept loop starts, so the connection threads it
+  // spawns see EOF at once and shutdown does not wait for them.
+  for (int fd : clients) ::close(fd);
   StopNeverServed(server);
 }
 

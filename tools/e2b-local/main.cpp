@@ -13,6 +13,8 @@
 
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -28,11 +30,6 @@ std::string UrlHost(const std::string& host) {
     return "[" + host + "]";
   }
   return host;
-}
-
-int Bind(httplib::Server& server, const std::string& host, int port) {
-  if (port == 0) return server.bind_to_any_port(host);
-  return server.bind_to_port(host, port) ? port : -1;
 }
 
 int Run(int argc, char** argv) {
@@ -84,22 +81,38 @@ int Run(int argc, char** argv) {
   control.Mount(api_server);
   envd.Mount(envd_server);
 
-  int api_port = Bind(api_server, config.host, config.api_port);
+  int api_port =
+      e2b_local::BindListener(api_server, config.host, config.api_port);
   if (api_port <= 0) {
     std::cerr << "e2b-local: cannot listen on " << config.host << ":"
               << config.api_port << " (control plane)\n";
     registry.Shutdown();
     return 1;
   }
-  int envd_port = Bind(envd_server, config.host, config.envd_port);
+  int envd_port =
+      e2b_local::BindListener(envd_server, config.host, config.envd_port);
   if (envd_port <= 0) {
     std::cerr << "e2b-local: cannot listen on " << config.host << ":"
               << config.envd_port << " (envd)\n";
     registry.Shutdown();
     return 1;
   }
-  std::thread api_thread([&] { api_server.listen_after_bind(); });
-  std::thread envd_thread([&] { envd_server.listen_after_bind(); });
+  std::atomic<bool> api_ended{false}, envd_ended{false};
+  std::thread api_thread([&] {
+    api_server.listen_after_bind();
+    api_ended = true;
+  });
+  std::thread envd_thread([&] {
+    envd_server.listen_after_bind();
+    envd_ended = true;
+  });
+  // httplib's stop() does nothing before the accept loop runs, so a signal
+  // right after the URLs are printed would leave a loop blocked in accept()
+  // forever. Announce readiness only once both loops run (or ended).
+  while (!(api_server.is_running() || api_ended) ||
+         !(envd_server.is_running() || envd_ended)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 
   const std::string host = UrlHost(config.host);
   std::printf("E2B_API_URL=http://%s:%d\nE2B_SANDBOX_URL=http://%s:%d\n",

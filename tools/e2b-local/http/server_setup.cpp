@@ -90,6 +90,29 @@ bool ApplyListenSocketOptions(int fd) {
   return ok;
 }
 
+int BindListener(httplib::Server& server, const std::string& host, int port) {
+  // httplib does not expose the listening socket: note it as its options
+  // are applied (for a host with several addresses, the last socket tried
+  // is the one that bound).
+  int listen_fd = -1;
+  server.set_socket_options([&listen_fd](socket_t fd) {
+    listen_fd = fd;
+    ApplyListenSocketOptions(fd);
+  });
+  int bound = -1;
+  if (port == 0) {
+    bound = server.bind_to_any_port(host);
+  } else if (server.bind_to_port(host, port)) {
+    bound = port;
+  }
+  server.set_socket_options([](socket_t fd) { ApplyListenSocketOptions(fd); });
+  if (bound <= 0 || listen_fd < 0) return -1;
+  // Listening again on a listening socket only changes its backlog. Should
+  // the kernel refuse, the socket still listens with httplib's backlog.
+  ::listen(listen_fd, SOMAXCONN);
+  return bound;
+}
+
 void ConfigureServer(httplib::Server& server, ListenerKind kind) {
   server.new_task_queue = [] { return new ConnectionThreadQueue(1024); };
   // httplib applies this to the listening socket, which accepted sockets

@@ -62,6 +62,12 @@ void ConfigureServer(httplib::Server& server, ListenerKind kind);
 /// Returns false when the kernel refused one of them.
 bool ApplyListenSocketOptions(int fd);
 
+/// Binds `server` (already configured) to host:port, any free port when
+/// `port` is 0, and listens with a backlog of SOMAXCONN instead of
+/// httplib's 5, which a burst of parallel clients overflows (the kernel
+/// then resets their connections). Returns the port, or -1.
+int BindListener(httplib::Server& server, const std::string& host, int port);
+
 /// Writes the control plane's error body {"code": status, "message": ...}.
 void SendJsonError(httplib::Response& res, int status,
                    const std::string& message);
