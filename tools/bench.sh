@@ -16,9 +16,6 @@
 #                  are already there (no network; for ctest).
 #   --keep-json    also copy each phase's JSON results to DIR.
 #   --e2b-local    a different e2b-local binary (default: the one built).
-#   --server-nodelay  experiment: run e2b-local with TCP_NODELAY forced on
-#                  its accepted sockets (LD_PRELOAD shim), to show what the
-#                  Nagle fix in tests/bench/analysis.md would give.
 #
 # Each phase gets a fresh e2b-local on free loopback ports
 # (tools/with-e2b-local.sh), so one phase's leftovers cannot skew another.
@@ -31,7 +28,6 @@ build=1
 output=""
 use_js=1
 js_optional=0
-nodelay=0
 keep_json=""
 server_bin=""
 original_args=("$@")
@@ -46,8 +42,7 @@ while [[ $# -gt 0 ]]; do
     --js-optional) js_optional=1 ;;
     --keep-json) keep_json=$(realpath -m "$2"); shift ;;
     --e2b-local) server_bin=$(realpath -m "$2"); shift ;;
-    --server-nodelay) nodelay=1 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -117,19 +112,13 @@ results=$(mktemp -d "${TMPDIR:-/tmp}/e2b-bench.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 load_start=$(cat /proc/loadavg)
 
-preload=()
-if [[ $nodelay -eq 1 ]]; then
-  preload=(env "LD_PRELOAD=$build_dir/tests/bench/libe2b_bench_nodelay.so")
-  server_note="e2b-local with TCP_NODELAY forced (--server-nodelay experiment)"
-else
-  server_note="e2b-local as built"
-fi
+server_note="e2b-local as built"
 
 run_phase() {
   local name=$1
   shift
   log "phase $name"
-  "${preload[@]}" "$repo/tools/with-e2b-local.sh" "$server_bin" \
+  "$repo/tools/with-e2b-local.sh" "$server_bin" \
     "$bench_bin" "$name" --out "$results/$name.json" "$@"
 }
 
