@@ -319,6 +319,33 @@ TEST_P(RuntimeTest, DestroyIsIdempotentAndCleansUp) {
   EXPECT_THROW(sandbox->Spawn(options), SpawnError);
 }
 
+// Two servers (here: two state directories) may use the same sandbox id;
+// their cgroups must stay apart, or destroying one kills the other's
+// processes (this made parallel test runs fail at random).
+TEST_P(RuntimeTest, SameIdInAnotherStateDirIsUntouched) {
+  auto mine = NewSandbox("sbx-same");
+  SandboxSpec spec;
+  spec.id = "sbx-same";
+  spec.dir = state_ + "/other-sandboxes/sbx-same";
+  auto theirs = runtime_->Create(spec);
+  auto user = *theirs->LookupUser("user");
+  SpawnOptions options;
+  options.argv = {"sh", "-c", "read x; echo alive"};
+  options.user = user;
+  options.env = BaseEnv(user);
+  options.stdin_pipe = true;
+  auto process = theirs->Spawn(options);
+  mine->Freeze();
+  mine->Thaw();
+  mine->Destroy();
+  EXPECT_TRUE(process->WriteInput("go\n"));
+  auto result = Collect(*process);
+  EXPECT_EQ(result.out, "alive\n");
+  EXPECT_EQ(result.status.status, "exit status 0");
+  theirs->Destroy();
+  ReclaimLeftovers(state_ + "/other-sandboxes");
+}
+
 // A server killed with live sandboxes leaves their mounts and cgroups;
 // ReclaimLeftovers (run by the next registry) releases them.
 TEST_P(RuntimeTest, LeftoversOfACrashedServerAreReclaimed) {
