@@ -476,6 +476,27 @@ TEST_P(NamespaceIsolationTest, SeesOnlyItsOwnProcessesAndFiles) {
   sleeper->Wait();
 }
 
+// A hidden path reached through a symlink is masked at its target, and the
+// symlink stays a symlink.
+TEST_P(NamespaceIsolationTest, HiddenPathThroughASymlink) {
+  fs::create_directories(state_ + "/real");
+  std::ofstream(state_ + "/real/secret.txt") << "secret";
+  fs::create_directory_symlink(state_ + "/real", state_ + "/link");
+  SandboxSpec spec;
+  spec.id = "sbx-hide";
+  spec.dir = state_ + "/sandboxes/sbx-hide";
+  spec.hidden_paths = {state_ + "/link"};
+  auto sandbox = runtime_->Create(spec);
+  auto out = Run(*sandbox,
+                 {"sh", "-c",
+                  "test -L " + state_ + "/link && ls -A " + state_ +
+                      "/real && echo listed"},
+                 "root");
+  EXPECT_EQ(out.out, "listed\n") << out.err;
+  EXPECT_FALSE(fs::exists(sandbox->RootPath() + state_ + "/real/secret.txt"));
+  EXPECT_TRUE(fs::is_symlink(sandbox->RootPath() + state_ + "/link"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Namespaces, NamespaceIsolationTest,
                          ::testing::Values(IsolationMode::kNamespaces));
 

@@ -473,7 +473,14 @@ class NamespaceInstance : public SandboxInstance {
     std::vector<std::string> out;
     for (const auto& path : hidden) {
       if (path.empty() || path[0] != '/') continue;
-      std::string normal = fs::path(path).lexically_normal().string();
+      // Resolved, so a symlinked component (/var/run -> /run) is neither
+      // replaced by a directory in the upper layer nor followed to the
+      // host's "/" when init mounts the mask.
+      std::error_code ec;
+      std::string normal = fs::weakly_canonical(path, ec).string();
+      if (ec || normal.empty()) {
+        normal = fs::path(path).lexically_normal().string();
+      }
       while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
       if (normal != "/") out.push_back(normal);
     }
