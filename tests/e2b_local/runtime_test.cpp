@@ -319,6 +319,42 @@ TEST_P(RuntimeTest, DestroyIsIdempotentAndCleansUp) {
   EXPECT_THROW(sandbox->Spawn(options), SpawnError);
 }
 
+// Template layers (topmost first) are stacked on the host's "/": files
+// appear, whiteouts delete in the namespaced runtime and are never copied
+// as device nodes into the fallback's plain tree.
+TEST_P(RuntimeTest, TemplateLayersAreStacked) {
+  if (geteuid() != 0) GTEST_SKIP() << "whiteouts need root";
+  const std::string lower = state_ + "/layers/lower";
+  const std::string upper = state_ + "/layers/upper";
+  fs::create_directories(lower + "/home/user");
+  fs::create_directories(upper + "/etc");
+  fs::create_directories(upper + "/home/user");
+  std::ofstream(lower + "/home/user/greeting") << "old";
+  std::ofstream(lower + "/home/user/dropped") << "x";
+  std::ofstream(upper + "/home/user/greeting") << "new";
+  ASSERT_EQ(mknod((upper + "/home/user/dropped").c_str(), S_IFCHR, 0), 0);
+  ASSERT_EQ(mknod((upper + "/etc/issue").c_str(), S_IFCHR, 0), 0);
+  SandboxSpec spec;
+  spec.id = "sbx-layers";
+  spec.dir = state_ + "/sandboxes/sbx-layers";
+  spec.layers = {upper, lower, "/"};
+  auto sandbox = runtime_->Create(spec);
+  const std::string root = sandbox->RootPath();
+  auto seen = Run(*sandbox,
+                  {"sh", "-c", "cat greeting; test -e dropped; echo \" $?\""});
+  EXPECT_EQ(seen.out, "new 1\n") << seen.err;
+  if (Isolated()) {
+    EXPECT_EQ(Run(*sandbox, {"sh", "-c", "test -e /etc/issue; echo $?"}).out,
+              "1\n");
+    EXPECT_TRUE(fs::exists("/etc/issue"));
+  } else {
+    EXPECT_FALSE(fs::exists(fs::symlink_status(root + "/etc/issue")));
+  }
+  // The layers are copies: they may go once the sandbox exists.
+  fs::remove_all(state_ + "/layers");
+  EXPECT_EQ(Run(*sandbox, {"cat", "greeting"}).out, "new");
+}
+
 // Two servers (here: two state directories) may use the same sandbox id;
 // their cgroups must stay apart, or destroying one kills the other's
 // processes (this made parallel test runs fail at random).
