@@ -33,6 +33,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kSlice{50};
 // Body bytes a streaming reader buffers before it pauses the transfer.
 constexpr std::size_t kSpillLimit = 256 * 1024;
+// How long, and for how many more body bytes, a dropped streaming reader
+// waits for the end of its body so that the connection can be reused.
+constexpr std::chrono::milliseconds kFinishGrace{10};
+constexpr std::size_t kFinishBytes = 64 * 1024;
 
 void GlobalInit() {
   static std::once_flag once;
@@ -445,7 +449,42 @@ class CurlTransfer final : public BodyReader {
     }
   }
 
+  // A reader dropped right after the last bytes it wanted (a Connect stream
+  // stops at its end-of-stream message) usually leaves only the end of the
+  // body unread: the chunked terminator, often still in flight. Letting
+  // curl see it keeps the connection for reuse, where removing an
+  // unfinished transfer would close it and the next call would pay for a
+  // new one. Bounded in time and bytes, so a reader dropped in the middle
+  // of a long or stalled body still aborts promptly.
+  void FinishAbandoned() noexcept {
+    if (mode_ != Mode::kStreaming || !attached_ || done_ || paused_) return;
+    if (data_pos_ < data_.size()) return;  // unread data: not near the end
+    if (context_.Cancelled() || DeadlinePassed()) return;
+    const auto until = Clock::now() + kFinishGrace;
+    for (;;) {
+      int running = 0;
+      if (curl_multi_perform(handle_.multi, &running) != CURLM_OK) return;
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(handle_.multi, &left)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == handle_.easy) {
+          done_ = true;
+          result_ = msg->data.result;
+        }
+      }
+      if (done_ || paused_ || data_.size() > kFinishBytes) return;
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - Clock::now());
+      if (wait.count() <= 0) return;
+      if (curl_multi_poll(handle_.multi, nullptr, 0,
+                          static_cast<int>(wait.count()),
+                          nullptr) != CURLM_OK) {
+        return;
+      }
+    }
+  }
+
   void Detach() {
+    FinishAbandoned();
     if (attached_) {
       // Aborts an unfinished transfer; curl then closes its connection.
       curl_multi_remove_handle(handle_.multi, handle_.easy);

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -272,6 +273,114 @@ TEST_F(HttpTransportTest, ManyThreadsShareOneTransport) {
   }
   // Pooled: far fewer connections than calls.
   EXPECT_LE(server_.connections(), static_cast<std::size_t>(kThreads) * 2);
+}
+
+// Runs `call` from kThreads threads kCalls times each; returns the errors.
+std::vector<std::string> RunConcurrently(int threads, int calls,
+                                         const std::function<void(int)>& call) {
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < calls; ++i) {
+        try {
+          call(t);
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> lock(mutex);
+          errors.push_back(e.what());
+        }
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  return errors;
+}
+
+TEST_F(HttpTransportTest, ConcurrentCallsKeepTheirConnections) {
+  server_.server().Get(
+      "/ping", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content("pong", "text/plain");
+      });
+  server_.Start();
+  constexpr int kThreads = 32;
+  HTTPClientOptions options;
+  options.MaxIdleConnections = kThreads;
+  auto transport = MakeCurlTransport(options);
+  std::atomic<int> ok{0};
+  auto errors = RunConcurrently(kThreads, 50, [&](int) {
+    if (transport->Send(Request("GET", "/ping")).body == "pong") ++ok;
+  });
+  for (std::size_t i = 0; i < errors.size() && i < 5; ++i) {
+    ADD_FAILURE() << errors[i];
+  }
+  EXPECT_EQ(ok.load(), kThreads * 50);
+  // Every thread holds at most one connection at a time, and the pool keeps
+  // as many idle: a connection is only replaced, never churned.
+  EXPECT_LE(server_.connections(), options.MaxIdleConnections + 2);
+}
+
+TEST_F(HttpTransportTest, StreamsReadToTheirEndKeepTheirConnections) {
+  // Like a Connect stream: the reader stops at the last message it expects
+  // and never asks for the end of the body, whose terminating chunk the
+  // server sends separately.
+  const std::string kMessage = "last message";
+  server_.server().Post("/stream", [&](const httplib::Request&,
+                                       httplib::Response& response) {
+    response.set_chunked_content_provider(
+        "application/connect+json", [&](std::size_t, httplib::DataSink& sink) {
+          sink.write(kMessage.data(), kMessage.size());
+          sink.done();
+          return true;
+        });
+  });
+  server_.Start();
+  constexpr int kThreads = 32;
+  HTTPClientOptions options;
+  options.MaxIdleConnections = kThreads;
+  auto transport = MakeCurlTransport(options);
+  std::atomic<int> ok{0};
+  auto errors = RunConcurrently(kThreads, 50, [&](int) {
+    auto reader = transport->Open(Request("POST", "/stream"));
+    std::string got(kMessage.size(), '\0');
+    std::size_t have = 0;
+    while (have < got.size()) {
+      std::size_t n = reader->Read(&got[have], got.size() - have);
+      if (n == 0) break;
+      have += n;
+    }
+    if (got == kMessage) ++ok;
+  });
+  for (std::size_t i = 0; i < errors.size() && i < 5; ++i) {
+    ADD_FAILURE() << errors[i];
+  }
+  EXPECT_EQ(ok.load(), kThreads * 50);
+  EXPECT_LE(server_.connections(), options.MaxIdleConnections + 2);
+}
+
+TEST_F(HttpTransportTest, DroppingAStalledStreamReturnsPromptly) {
+  server_.server().Get(
+      "/stalled", [this](const httplib::Request&, httplib::Response& response) {
+        response.set_chunked_content_provider(
+            "text/plain", [this](std::size_t offset, httplib::DataSink& sink) {
+              if (offset == 0) return sink.write("x", 1);
+              auto until = Clock::now() + std::chrono::seconds(8);
+              while (!release_.load() && Clock::now() < until) {
+                std::this_thread::sleep_for(milliseconds(10));
+              }
+              sink.done();
+              return true;
+            });
+      });
+  server_.Start();
+  auto reader = transport_->Open(Request("GET", "/stalled"));
+  char byte;
+  ASSERT_EQ(reader->Read(&byte, 1), 1u);
+  // Waiting for the body's end must stay a short grace, not the 8 s the
+  // server would take.
+  auto started = Clock::now();
+  reader.reset();
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(4));
 }
 
 TEST_F(HttpTransportTest, StreamsLargeBodyInSmallPieces) {
