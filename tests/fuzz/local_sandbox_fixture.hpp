@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -86,31 +87,42 @@ inline void EnterJail(const std::vector<std::string>& writable) {
   fs::create_directories(ScratchDir(), ec);
   std::vector<std::string> keep;
   for (const auto& dir : writable) {
-    if (fs::is_directory(dir, ec)) keep.push_back(fs::canonical(dir, ec));
+    if (!fs::is_directory(dir, ec)) continue;
+    const std::string path = fs::canonical(dir, ec).string();
+    if (!ec && std::find(keep.begin(), keep.end(), path) == keep.end()) {
+      keep.push_back(path);
+    }
   }
-  MountAttr attr{kMountAttrRdonly, 0, 0, 0};
+  // Outer directories first, so a nested bind sits on top and stays a
+  // mount root that mount_setattr can address.
+  std::sort(keep.begin(), keep.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() < b.size();
+            });
   bool ok = Try(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS)") &&
             Try(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0,
-                "making mounts private");
-  // Bind the writable directories to themselves first: the recursive
-  // read-only flag then reaches them too, and is cleared on them below.
+                "making mounts private") &&
+            Try(mount("tmpfs", ScratchDir().c_str(), "tmpfs", 0,
+                      "size=256m,mode=0755") == 0,
+                "mounting the scratch tmpfs");
   for (const auto& dir : keep) {
     ok = ok &&
          Try(mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) == 0,
              "binding a libFuzzer directory");
   }
-  ok = ok && Try(syscall(kSysMountSetattr, AT_FDCWD, "/", kAtRecursive, &attr,
-                         sizeof(attr)) == 0,
-                 "mount_setattr(read-only)");
+  MountAttr ro{kMountAttrRdonly, 0, 0, 0};
   MountAttr rw{0, kMountAttrRdonly, 0, 0};
+  const bool made_read_only =
+      ok && Try(syscall(kSysMountSetattr, AT_FDCWD, "/", kAtRecursive, &ro,
+                        sizeof(ro)) == 0,
+                "mount_setattr(read-only)");
+  ok = made_read_only;
+  keep.push_back(ScratchDir());
   for (const auto& dir : keep) {
     ok = ok && Try(syscall(kSysMountSetattr, AT_FDCWD, dir.c_str(), 0, &rw,
                            sizeof(rw)) == 0,
                    "mount_setattr(read-write)");
   }
-  ok = ok && Try(mount("tmpfs", ScratchDir().c_str(), "tmpfs", 0,
-                       "size=256m,mode=0755") == 0,
-                 "mounting the scratch tmpfs");
   // Proof, not hope: a write outside the scratch directory must now fail.
   if (ok) {
     const int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
@@ -122,6 +134,10 @@ inline void EnterJail(const std::vector<std::string>& writable) {
       unlinkat(fd, "e2b-fuzz-jail-probe", 0);
     }
     if (fd >= 0) close(fd);
+  }
+  if (!ok && made_read_only) {
+    // Half a jail is worse than none: give the fixture a writable tree.
+    syscall(kSysMountSetattr, AT_FDCWD, "/", kAtRecursive, &rw, sizeof(rw));
   }
   JailFlag() = ok;
   if (!ok) {
@@ -144,7 +160,12 @@ inline std::vector<std::string> LibFuzzerDirs(int argc, char** argv) {
       out.push_back(arg);
     }
   }
-  out.push_back(".");  // default artifact prefix
+  bool has_prefix = false;
+  for (int i = 1; i < argc; ++i) {
+    has_prefix =
+        has_prefix || std::string(argv[i]).rfind("-artifact_prefix=", 0) == 0;
+  }
+  if (!has_prefix) out.push_back(".");  // libFuzzer's default artifact dir
   return out;
 }
 

@@ -2,6 +2,7 @@
 // in the client library, kept as plain tests so every build checks them,
 // not only fuzzing runs. The raw inputs are in tests/fuzz/regressions/.
 
+#include "internal/connect_client.hpp"
 #include "internal/filesystem_mapping.hpp"
 #include "internal/json_mapping.hpp"
 #include "internal/url.hpp"
@@ -62,6 +63,23 @@ TEST(FuzzRegressionTest, Rfc3339AfterYear2262DoesNotWrapAround) {
     const auto later = ParseRfc3339(text);
     if (later) {
       EXPECT_GE(*later, *before) << text << " parsed to an earlier time";
+    }
+  }
+}
+
+// connect_stream fuzzer: ThrowConnectHttpError redacts secrets from the
+// error body's message but not from its `code`; an unknown code becomes
+// the message when there is none, so a server that puts the access token
+// into "code" gets it into the exception text.
+TEST(FuzzRegressionTest, ConnectErrorCodeIsRedactedToo) {
+  const std::string secret = "SECRET-envd-token-0123";
+  for (int status : {400, 404, 500}) {
+    try {
+      ThrowConnectHttpError(status, "{\"code\":\"not_f" + secret + "\"}", "sbx",
+                            {secret});
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).find(secret), std::string::npos)
+          << e.what();
     }
   }
 }
