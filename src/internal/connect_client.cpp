@@ -122,7 +122,11 @@ std::string ConnectCodeForHttpStatus(int status) {
 void ThrowConnectError(std::string_view code, std::string_view message,
                        const std::vector<std::string>& secrets) {
   std::string text = RedactSecrets(Printable(message), secrets);
-  if (text.empty()) text = code.empty() ? "unknown" : Printable(code);
+  // An unknown code stands in for a missing message, so it is as untrusted
+  // as the message and gets the same redaction.
+  if (text.empty()) {
+    text = code.empty() ? "unknown" : RedactSecrets(Printable(code), secrets);
+  }
   if (code == "deadline_exceeded") throw TimeoutError(text);
   throw Error(ConnectCodeHttpStatus(code), text);
 }

@@ -191,6 +191,13 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(
                                           static_cast<unsigned>(day));
   const std::int64_t seconds =
       days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // system_clock counts nanoseconds in 64 bits (years 1678..2262 here): a
+  // time outside that range cannot be represented, so it is not a time.
+  constexpr auto kClockLimit = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::duration::max())
+                                   .count() -
+                               1;
+  if (seconds > kClockLimit || seconds < -kClockLimit) return std::nullopt;
   const auto since_epoch =
       std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos);
   return std::chrono::system_clock::time_point(

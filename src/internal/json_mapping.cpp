@@ -195,6 +195,10 @@ json ParseJsonBody(std::string_view body, const std::string& operation) {
     }
     ThrowMalformedResponse(operation,
                            "invalid JSON at byte " + std::to_string(e.byte));
+  } catch (const json::exception&) {
+    // E.g. a number beyond double's range (out_of_range); nlohmann's text
+    // would quote the body, so name only the kind of failure.
+    ThrowMalformedResponse(operation, "JSON value out of range");
   }
 }
 
