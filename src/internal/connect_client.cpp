@@ -17,30 +17,6 @@ constexpr std::size_t kMaxMessageChars = 1024;
 // Connect-Timeout-Ms allows at most 10 digits.
 constexpr long long kMaxConnectTimeoutMs = 9999999999LL;
 
-struct CodeStatus {
-  const char* code;
-  int status;
-};
-
-constexpr CodeStatus kCodeStatuses[] = {
-    {"canceled", 499},
-    {"unknown", 500},
-    {"invalid_argument", 400},
-    {"deadline_exceeded", 504},
-    {"not_found", 404},
-    {"already_exists", 409},
-    {"permission_denied", 403},
-    {"resource_exhausted", 429},
-    {"failed_precondition", 400},
-    {"aborted", 409},
-    {"out_of_range", 400},
-    {"unimplemented", 501},
-    {"internal", 500},
-    {"unavailable", 503},
-    {"data_loss", 500},
-    {"unauthenticated", 401},
-};
-
 // Keeps server text readable and bounded in an exception message: control
 // characters (a binary or HTML body) become spaces, and long text is cut.
 std::string Printable(std::string_view text) {
@@ -91,13 +67,6 @@ std::string StringField(const nlohmann::json& object, const char* name) {
 }
 
 }  // namespace
-
-int ConnectCodeHttpStatus(std::string_view code) {
-  for (const auto& entry : kCodeStatuses) {
-    if (code == entry.code) return entry.status;
-  }
-  return 500;
-}
 
 std::string ConnectCodeForHttpStatus(int status) {
   switch (status) {

@@ -29,10 +29,6 @@ inline constexpr std::size_t kMaxConnectMessageBytes = std::size_t{16} << 20;
 /// Most of an error body kept for the exception message.
 inline constexpr std::size_t kMaxErrorBodyBytes = std::size_t{64} << 10;
 
-/// The HTTP status a Connect server uses for an error code name
-/// ("not_found" -> 404); 500 for names it does not know.
-int ConnectCodeHttpStatus(std::string_view code);
-
 /// The Connect code a client derives from a non-Connect HTTP error status
 /// (connect-go's table: 400 internal, 401 unauthenticated, 403
 /// permission_denied, 404 unimplemented, 429/502/503/504 unavailable, else

@@ -1,6 +1,40 @@
 #include "internal/connect_envelope.hpp"
 
 namespace e2b::internal {
+namespace {
+
+struct CodeStatus {
+  const char* code;
+  int status;
+};
+
+constexpr CodeStatus kCodeStatuses[] = {
+    {"canceled", 499},
+    {"unknown", 500},
+    {"invalid_argument", 400},
+    {"deadline_exceeded", 504},
+    {"not_found", 404},
+    {"already_exists", 409},
+    {"permission_denied", 403},
+    {"resource_exhausted", 429},
+    {"failed_precondition", 400},
+    {"aborted", 409},
+    {"out_of_range", 400},
+    {"unimplemented", 501},
+    {"internal", 500},
+    {"unavailable", 503},
+    {"data_loss", 500},
+    {"unauthenticated", 401},
+};
+
+}  // namespace
+
+int ConnectCodeHttpStatus(std::string_view code) {
+  for (const auto& entry : kCodeStatuses) {
+    if (code == entry.code) return entry.status;
+  }
+  return 500;
+}
 
 std::string EncodeEnvelope(std::uint8_t flags, std::string_view payload) {
   if (payload.size() > 0xffffffffu) {
@@ -33,10 +67,9 @@ std::optional<Envelope> EnvelopeDecoder::Next() {
   if (available < kEnvelopeHeaderSize) return std::nullopt;
   const auto* header =
       reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
-  const std::size_t length = (std::size_t{header[1]} << 24) |
-                             (std::size_t{header[2]} << 16) |
-                             (std::size_t{header[3]} << 8) |
-                             std::size_t{header[4]};
+  const std::size_t length =
+      (std::size_t{header[1]} << 24) | (std::size_t{header[2]} << 16) |
+      (std::size_t{header[3]} << 8) | std::size_t{header[4]};
   if (length > max_payload_) {
     throw EnvelopeError("connect envelope of " + std::to_string(length) +
                         " bytes exceeds the limit of " +

@@ -2,8 +2,9 @@
 #define E2B_INTERNAL_CONNECT_ENVELOPE_HPP_
 
 // Connect streaming envelopes: 1 flag byte, 4-byte big-endian length, then
-// the payload. Shared by the client library and e2b-local, so it depends on
-// nothing but the standard library.
+// the payload; and the error-code table of the protocol. Shared by the
+// client library and e2b-local, so it depends on nothing but the standard
+// library.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,10 @@ class EnvelopeError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// The HTTP status a Connect server uses for an error code name
+/// ("not_found" -> 404); 500 for names it does not know.
+int ConnectCodeHttpStatus(std::string_view code);
 
 /// Frames one message.
 std::string EncodeEnvelope(std::uint8_t flags, std::string_view payload);

@@ -6,6 +6,10 @@
 // see parsed JSON and throw ConnectError; the HTTP layer turns that into a
 // Connect error body (unary) or end-of-stream error (streaming).
 
+#include "sandbox/local_sandbox.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -13,10 +17,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
-
-#include "sandbox/local_sandbox.hpp"
 
 namespace httplib {
 struct Request;

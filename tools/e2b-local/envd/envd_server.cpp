@@ -52,28 +52,6 @@ void AllowCors(httplib::Response& res) {
   res.set_header("Access-Control-Expose-Headers", "*");
 }
 
-int HttpStatusForCode(const std::string& code) {
-  static const std::map<std::string, int> kStatus = {
-      {"canceled", 499},
-      {"unknown", 500},
-      {"invalid_argument", 400},
-      {"deadline_exceeded", 504},
-      {"not_found", 404},
-      {"already_exists", 409},
-      {"permission_denied", 403},
-      {"resource_exhausted", 429},
-      {"failed_precondition", 400},
-      {"aborted", 409},
-      {"out_of_range", 400},
-      {"unimplemented", 501},
-      {"internal", 500},
-      {"unavailable", 503},
-      {"data_loss", 500},
-      {"unauthenticated", 401}};
-  auto it = kStatus.find(code);
-  return it == kStatus.end() ? 500 : it->second;
-}
-
 json ErrorJson(const std::string& code, const std::string& message) {
   return json{{"code", code}, {"message", message}};
 }
@@ -427,8 +405,8 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
         error.emplace("internal", e.what());
       }
     }
-    SetConnectError(res, HttpStatusForCode(error->code), error->code,
-                    error->what());
+    SetConnectError(res, e2b::internal::ConnectCodeHttpStatus(error->code),
+                    error->code, error->what());
     return;
   }
 
