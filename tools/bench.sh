@@ -42,7 +42,7 @@ while [[ $# -gt 0 ]]; do
     --js-optional) js_optional=1 ;;
     --keep-json) keep_json=$(realpath -m "$2"); shift ;;
     --e2b-local) server_bin=$(realpath -m "$2"); shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

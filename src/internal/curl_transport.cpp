@@ -138,6 +138,8 @@ class CurlShare {
 struct CurlHandle {
   CURL* easy = nullptr;
   CURLM* multi = nullptr;
+  // The per-transport options are set (see CurlTransfer::ConfigureHandle).
+  bool configured = false;
 };
 
 void DestroyHandle(CurlHandle handle) {
@@ -191,9 +193,20 @@ class TransportState {
     return handle;
   }
 
-  // The easy handle must no longer be attached to its multi handle.
-  void Release(CurlHandle handle) {
-    curl_easy_reset(handle.easy);
+  // The easy handle must no longer be attached to its multi handle. After a
+  // clean transfer the next one overwrites every per-request option, so the
+  // handle keeps its configuration; anything else (an error, an abort, a
+  // paused transfer) resets it to curl's defaults.
+  void Release(CurlHandle handle, bool clean) {
+    if (!clean) {
+      curl_easy_reset(handle.easy);
+      // curl_easy_reset keeps the share.
+      handle.configured = false;
+    } else {
+      // The error buffer belongs to the finished transfer; curl must not
+      // write into it once that is gone.
+      curl_easy_setopt(handle.easy, CURLOPT_ERRORBUFFER, nullptr);
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (idle_.size() < options_.MaxIdleConnections) {
@@ -226,9 +239,6 @@ class CurlTransfer final : public BodyReader {
         stream_(request.body_stream),
         stream_size_(request.body_size),
         max_bytes_(request.max_response_bytes) {
-    prefix_ = method_ + " " + RedactedUrl(url_) + ": ";
-    auto query_begin = url_.find('?');
-    if (query_begin != std::string::npos) query_ = url_.substr(query_begin + 1);
     if (stream_ == nullptr) {
       if (mode_ == Mode::kStreaming) {
         // The upload may still run after Open returns.
@@ -238,8 +248,10 @@ class CurlTransfer final : public BodyReader {
         body_ = request.body;
       }
     }
-    upload_ = stream_ != nullptr || !body_.empty() || method_ == "POST" ||
-              method_ == "PUT" || method_ == "PATCH";
+    // A HEAD request sends no body (nor does curl read a response body).
+    upload_ = method_ != "HEAD" &&
+              (stream_ != nullptr || !body_.empty() || method_ == "POST" ||
+               method_ == "PUT" || method_ == "PATCH");
     ComputeDeadline(request.timeout);
     Validate(request);
     handle_ = state_->Acquire();
@@ -247,7 +259,7 @@ class CurlTransfer final : public BodyReader {
       Configure(request);
       CURLMcode mc = curl_multi_add_handle(handle_.multi, handle_.easy);
       if (mc != CURLM_OK) {
-        throw Error(0, prefix_ + "starting the transfer failed: " +
+        throw Error(0, Prefix() + "starting the transfer failed: " +
                            curl_multi_strerror(mc));
       }
       attached_ = true;
@@ -308,7 +320,7 @@ class CurlTransfer final : public BodyReader {
         // May deliver the held-back data to OnWrite right away.
         CURLcode rc = curl_easy_pause(handle_.easy, CURLPAUSE_CONT);
         if (rc != CURLE_OK) {
-          throw Error(0, prefix_ + "resuming the transfer failed: " +
+          throw Error(0, Prefix() + "resuming the transfer failed: " +
                              curl_easy_strerror(rc));
         }
         continue;
@@ -332,23 +344,28 @@ class CurlTransfer final : public BodyReader {
     }
   }
 
+  // What error messages start with; built only when one is thrown, since
+  // redacting the URL is not free and most calls never fail.
+  std::string Prefix() const {
+    return method_ + " " + RedactedUrl(url_) + ": ";
+  }
+
   void Validate(const HttpRequest& request) {
     if (!IsToken(method_)) {
-      prefix_ = "HTTP request " + RedactedUrl(url_) + ": ";
-      throw Error(0, prefix_ + "invalid method");
+      throw Error(0, "HTTP request " + RedactedUrl(url_) + ": invalid method");
     }
     if (HasLineBreakOrNul(url_)) {
-      throw Error(0, prefix_ + "URL contains CR, LF or NUL");
+      throw Error(0, Prefix() + "URL contains CR, LF or NUL");
     }
     for (const auto& [name, value] : request.headers) {
       if (!IsToken(name)) {
-        throw Error(0, prefix_ +
+        throw Error(0, Prefix() +
                            "invalid header name (must be a non-empty "
                            "token without CR, LF, NUL or ':')");
       }
       if (HasLineBreakOrNul(value)) {
-        throw Error(
-            0, prefix_ + "value of header " + name + " contains CR, LF or NUL");
+        throw Error(0, Prefix() + "value of header " + name +
+                           " contains CR, LF or NUL");
       }
     }
     CheckContext();
@@ -359,21 +376,21 @@ class CurlTransfer final : public BodyReader {
     CURLcode rc = curl_easy_setopt(handle_.easy, option, value);
     if (rc != CURLE_OK) {
       throw Error(
-          0, prefix_ + "configuring curl failed: " + curl_easy_strerror(rc));
+          0, Prefix() + "configuring curl failed: " + curl_easy_strerror(rc));
     }
   }
 
   void AppendHeader(const std::string& line) {
     curl_slist* grown = curl_slist_append(header_list_, line.c_str());
-    if (grown == nullptr) throw Error(0, prefix_ + "out of memory");
+    if (grown == nullptr) throw Error(0, Prefix() + "out of memory");
     header_list_ = grown;
   }
 
-  void Configure(const HttpRequest& request) {
+  // Options that are the same for every transfer of the transport: set once
+  // per pooled handle, which keeps them until an unclean transfer makes
+  // Release reset it.
+  void ConfigureHandle() {
     const HTTPClientOptions& options = state_->options();
-    errbuf_[0] = '\0';
-    Set(CURLOPT_ERRORBUFFER, errbuf_);
-    Set(CURLOPT_URL, url_.c_str());
     Set(CURLOPT_NOSIGNAL, 1L);
     Set(CURLOPT_PROTOCOLS_STR, "http,https");
     Set(CURLOPT_FOLLOWLOCATION, 0L);
@@ -384,13 +401,6 @@ class CurlTransfer final : public BodyReader {
       Set(CURLOPT_CONNECTTIMEOUT_MS,
           static_cast<long>(options.ConnectTimeout.count()));
     }
-    if (deadline_) {
-      // A backstop inside curl; Pump enforces the deadline itself.
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          *deadline_ - Clock::now());
-      Set(CURLOPT_TIMEOUT_MS,
-          static_cast<long>(std::max<long long>(left.count() + 1, 1)));
-    }
     Set(CURLOPT_SSL_VERIFYPEER, options.InsecureSkipTLSVerify ? 0L : 1L);
     Set(CURLOPT_SSL_VERIFYHOST, options.InsecureSkipTLSVerify ? 0L : 2L);
     if (!options.CAInfo.empty()) Set(CURLOPT_CAINFO, options.CAInfo.c_str());
@@ -399,54 +409,76 @@ class CurlTransfer final : public BodyReader {
     Set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     Set(CURLOPT_TCP_KEEPALIVE, 1L);
     if (options.MaxIdleConnections == 0) Set(CURLOPT_FORBID_REUSE, 1L);
+    Set(CURLOPT_HEADERFUNCTION, &CurlTransfer::OnHeader);
+    Set(CURLOPT_WRITEFUNCTION, &CurlTransfer::OnWrite);
+    Set(CURLOPT_READFUNCTION, &CurlTransfer::OnRead);
+    Set(CURLOPT_SEEKFUNCTION, &CurlTransfer::OnSeek);
+    handle_.configured = true;
+  }
+
+  // Everything a previous transfer on this handle may have set is set
+  // again here, to this request's value or to curl's default.
+  void Configure(const HttpRequest& request) {
+    if (!handle_.configured) ConfigureHandle();
+    errbuf_[0] = '\0';
+    Set(CURLOPT_ERRORBUFFER, errbuf_);
+    Set(CURLOPT_URL, url_.c_str());
+    long timeout_ms = 0;
+    if (deadline_) {
+      // A backstop inside curl; Pump enforces the deadline itself.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *deadline_ - Clock::now());
+      timeout_ms = static_cast<long>(std::max<long long>(left.count() + 1, 1));
+    }
+    Set(CURLOPT_TIMEOUT_MS, timeout_ms);
 
     bool has_user_agent = false;
+    std::string line;
     for (const auto& [name, value] : request.headers) {
       if (EqualsNoCase(name, "User-Agent")) has_user_agent = true;
       // "Name;" is curl's way to send a header with an empty value.
-      AppendHeader(value.empty() ? name + ";" : name + ": " + value);
+      line.assign(name);
+      line += value.empty() ? ";" : ": ";
+      line += value;
+      AppendHeader(line);
     }
     if (upload_) AppendHeader("Expect:");
-    if (header_list_ != nullptr) Set(CURLOPT_HTTPHEADER, header_list_);
-    if (!has_user_agent) Set(CURLOPT_USERAGENT, UserAgent().c_str());
+    Set(CURLOPT_HTTPHEADER, header_list_);
+    Set(CURLOPT_USERAGENT, has_user_agent ? static_cast<const char*>(nullptr)
+                                          : UserAgent().c_str());
 
-    Set(CURLOPT_HEADERFUNCTION, &CurlTransfer::OnHeader);
     Set(CURLOPT_HEADERDATA, this);
-    Set(CURLOPT_WRITEFUNCTION, &CurlTransfer::OnWrite);
     Set(CURLOPT_WRITEDATA, this);
-    Set(CURLOPT_XFERINFOFUNCTION, &CurlTransfer::OnProgress);
-    Set(CURLOPT_XFERINFODATA, this);
-    Set(CURLOPT_NOPROGRESS, 0L);
-    if (mode_ == Mode::kBuffered) {
-      // Lets curl refuse early when Content-Length announces too much.
-      Set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_bytes_));
-    }
+    Set(CURLOPT_READDATA, this);
+    Set(CURLOPT_SEEKDATA, this);
+    // Lets curl refuse early when Content-Length announces too much; a
+    // streaming reader enforces its own limit (ReadAll).
+    Set(CURLOPT_MAXFILESIZE_LARGE,
+        static_cast<curl_off_t>(mode_ == Mode::kBuffered ? max_bytes_ : 0));
 
-    if (method_ == "GET" && !upload_) {
-      Set(CURLOPT_HTTPGET, 1L);
-    } else if (method_ == "HEAD") {
-      Set(CURLOPT_NOBODY, 1L);
-    } else {
-      Set(CURLOPT_CUSTOMREQUEST, method_.c_str());
-      if (upload_) {
-        // UPLOAD sends the body through OnRead without curl's form
-        // defaults (no implied Content-Type); the custom method keeps the
-        // verb. Unknown size means chunked transfer encoding.
-        Set(CURLOPT_UPLOAD, 1L);
-        Set(CURLOPT_READFUNCTION, &CurlTransfer::OnRead);
-        Set(CURLOPT_READDATA, this);
-        Set(CURLOPT_SEEKFUNCTION, &CurlTransfer::OnSeek);
-        Set(CURLOPT_SEEKDATA, this);
-        curl_off_t size = -1;
-        if (stream_ == nullptr) {
-          size = static_cast<curl_off_t>(body_.size());
-        } else if (stream_size_) {
-          size = static_cast<curl_off_t>(*stream_size_);
-        }
-        Set(CURLOPT_INFILESIZE_LARGE, size);
-        if (stream_ != nullptr) stream_start_ = stream_->tellg();
+    // HTTPGET and UPLOAD change curl's method but not CUSTOMREQUEST, so the
+    // verb is always set explicitly.
+    // UPLOAD 0 turns HEAD back into GET: NOBODY comes after it.
+    const bool head = method_ == "HEAD";
+    Set(CURLOPT_CUSTOMREQUEST, (method_ == "GET" && !upload_) || head
+                                   ? static_cast<const char*>(nullptr)
+                                   : method_.c_str());
+    Set(CURLOPT_UPLOAD, upload_ ? 1L : 0L);
+    Set(CURLOPT_NOBODY, head ? 1L : 0L);
+    if (!upload_ && !head) Set(CURLOPT_HTTPGET, 1L);
+    curl_off_t size = -1;
+    if (upload_) {
+      // UPLOAD sends the body through OnRead without curl's form defaults
+      // (no implied Content-Type); the custom method keeps the verb.
+      // Unknown size means chunked transfer encoding.
+      if (stream_ == nullptr) {
+        size = static_cast<curl_off_t>(body_.size());
+      } else if (stream_size_) {
+        size = static_cast<curl_off_t>(*stream_size_);
       }
+      if (stream_ != nullptr) stream_start_ = stream_->tellg();
     }
+    Set(CURLOPT_INFILESIZE_LARGE, size);
   }
 
   // A reader dropped right after the last bytes it wanted (a Connect stream
@@ -491,7 +523,7 @@ class CurlTransfer final : public BodyReader {
       attached_ = false;
     }
     if (handle_.easy != nullptr) {
-      state_->Release(handle_);
+      state_->Release(handle_, done_ && result_ == CURLE_OK && !paused_);
       handle_ = CurlHandle{};
     }
     if (header_list_ != nullptr) {
@@ -505,8 +537,8 @@ class CurlTransfer final : public BodyReader {
   }
 
   void CheckContext() const {
-    if (context_.Cancelled()) throw Error(0, prefix_ + "context cancelled");
-    if (DeadlinePassed()) throw TimeoutError(prefix_ + timeout_text_);
+    if (context_.Cancelled()) throw Error(0, Prefix() + "context cancelled");
+    if (DeadlinePassed()) throw TimeoutError(Prefix() + timeout_text_);
   }
 
   // Drives the transfer until `ready` holds or it is done, waiting on the
@@ -518,7 +550,8 @@ class CurlTransfer final : public BodyReader {
       int running = 0;
       CURLMcode mc = curl_multi_perform(handle_.multi, &running);
       if (mc != CURLM_OK) {
-        throw Error(0, prefix_ + "transfer failed: " + curl_multi_strerror(mc));
+        throw Error(0,
+                    Prefix() + "transfer failed: " + curl_multi_strerror(mc));
       }
       int left = 0;
       while (CURLMsg* msg = curl_multi_info_read(handle_.multi, &left)) {
@@ -538,7 +571,7 @@ class CurlTransfer final : public BodyReader {
       mc = curl_multi_poll(handle_.multi, nullptr, 0,
                            static_cast<int>(slice.count()), nullptr);
       if (mc != CURLM_OK) {
-        throw Error(0, prefix_ + "waiting for the network failed: " +
+        throw Error(0, Prefix() + "waiting for the network failed: " +
                            curl_multi_strerror(mc));
       }
     }
@@ -552,10 +585,13 @@ class CurlTransfer final : public BodyReader {
       detail.pop_back();
     }
     // Signed URLs carry their signature in the query: never echo it.
-    if (!query_.empty()) {
-      for (auto at = detail.find(query_); at != std::string::npos;
-           at = detail.find(query_)) {
-        detail.replace(at, query_.size(), "<redacted>");
+    auto query_begin = url_.find('?');
+    const std::string query =
+        query_begin == std::string::npos ? "" : url_.substr(query_begin + 1);
+    if (!query.empty()) {
+      for (auto at = detail.find(query); at != std::string::npos;
+           at = detail.find(query)) {
+        detail.replace(at, query.size(), "<redacted>");
       }
     }
     return detail;
@@ -564,16 +600,16 @@ class CurlTransfer final : public BodyReader {
   void ThrowIfFailed() const {
     if (result_ == CURLE_OK) return;
     if (too_large_ || result_ == CURLE_FILESIZE_EXCEEDED) {
-      throw Error(0, prefix_ + "response body exceeds the limit of " +
+      throw Error(0, Prefix() + "response body exceeds the limit of " +
                          std::to_string(max_bytes_) + " bytes");
     }
-    if (!upload_error_.empty()) throw Error(0, prefix_ + upload_error_);
+    if (!upload_error_.empty()) throw Error(0, Prefix() + upload_error_);
     if (result_ == CURLE_ABORTED_BY_CALLBACK) CheckContext();
     if (result_ == CURLE_OPERATION_TIMEDOUT) {
-      throw TimeoutError(prefix_ +
+      throw TimeoutError(Prefix() +
                          (DeadlinePassed() ? timeout_text_ : Detail()));
     }
-    throw Error(0, prefix_ + Detail());
+    throw Error(0, Prefix() + Detail());
   }
 
   int FinalStatus() const {
@@ -730,19 +766,10 @@ class CurlTransfer final : public BodyReader {
     return CURL_SEEKFUNC_OK;
   }
 
-  static int OnProgress(void* self, curl_off_t, curl_off_t, curl_off_t,
-                        curl_off_t) {
-    auto* transfer = static_cast<CurlTransfer*>(self);
-    return (transfer->context_.Cancelled() || transfer->DeadlinePassed()) ? 1
-                                                                          : 0;
-  }
-
   std::shared_ptr<TransportState> state_;
   Mode mode_;
   std::string method_;
   std::string url_;
-  std::string query_;
-  std::string prefix_;
   Context context_;
   std::optional<Clock::time_point> deadline_;
   std::string timeout_text_;

@@ -144,6 +144,85 @@ TEST_F(HttpTransportTest, GetAndDeleteSendNoBody) {
   }
 }
 
+TEST_F(HttpTransportTest, ReusedHandleCarriesNothingOver) {
+  // One pooled handle serves every call in turn: whatever a call sets (a
+  // verb, an upload, a header list, a user agent, a size limit, a timeout)
+  // must not leak into the next.
+  auto record = [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("body", "text/plain");
+  };
+  server_.server().Get("/r", record);
+  server_.server().Post("/r", record);
+  server_.server().Put("/r", record);
+  server_.server().Delete("/r", record);
+  server_.server().Patch("/r", record);
+  server_.server().Options("/r", record);
+  server_.Start();
+  HTTPClientOptions options;
+  options.MaxIdleConnections = 1;
+  auto transport = MakeCurlTransport(options);
+
+  HttpRequest post = Request("POST", "/r");
+  post.headers = {{"X-One", "1"}, {"User-Agent", "custom/1"}};
+  post.body = "abc";
+  post.timeout = milliseconds(5000);
+  EXPECT_EQ(transport->Send(post).body, "body");
+  HttpResponse head = transport->Send(Request("HEAD", "/r"));
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(transport->Send(Request("GET", "/r")).body, "body");
+  std::istringstream stream("streamed");
+  HttpRequest put = Request("PUT", "/r");
+  put.body_stream = &stream;
+  EXPECT_EQ(transport->Send(put).body, "body");
+  EXPECT_EQ(transport->Send(Request("DELETE", "/r")).body, "body");
+  EXPECT_EQ(transport->Send(Request("OPTIONS", "/r")).body, "body");
+  HttpRequest patch = Request("PATCH", "/r");
+  patch.body = "p";
+  EXPECT_EQ(transport->Send(patch).body, "body");
+  EXPECT_EQ(transport->Send(Request("GET", "/r")).body, "body");
+
+  // Sequential calls on a handle that is kept: one connection throughout.
+  EXPECT_EQ(server_.connections(), 1u);
+  // A failed call resets the handle; the next one is still right.
+  HttpRequest small = Request("GET", "/r");
+  small.max_response_bytes = 2;
+  EXPECT_THROW(transport->Send(small), Error);
+  HttpRequest last = Request("GET", "/r");
+  EXPECT_EQ(transport->Send(last).body, "body");
+
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 10u);
+  struct Expected {
+    const char* method;
+    const char* body;
+    const char* content_length;
+    const char* transfer_encoding;
+  };
+  const Expected expected[] = {{"POST", "abc", "3", "<absent>"},
+                               {"HEAD", "", "<absent>", "<absent>"},
+                               {"GET", "", "<absent>", "<absent>"},
+                               {"PUT", "streamed", "<absent>", "chunked"},
+                               {"DELETE", "", "<absent>", "<absent>"},
+                               {"OPTIONS", "", "<absent>", "<absent>"},
+                               {"PATCH", "p", "1", "<absent>"},
+                               {"GET", "", "<absent>", "<absent>"},
+                               {"GET", "", "<absent>", "<absent>"},
+                               {"GET", "", "<absent>", "<absent>"}};
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    SCOPED_TRACE("request " + std::to_string(i));
+    const auto& seen = requests[i];
+    EXPECT_EQ(seen.method, expected[i].method);
+    EXPECT_EQ(seen.body, expected[i].body);
+    EXPECT_EQ(HeaderOf(seen, "Content-Length"), expected[i].content_length);
+    EXPECT_EQ(HeaderOf(seen, "Transfer-Encoding"),
+              expected[i].transfer_encoding);
+    EXPECT_EQ(HeaderOf(seen, "X-One"), i == 0 ? "1" : "<absent>");
+    EXPECT_EQ(HeaderOf(seen, "User-Agent"), i == 0 ? "custom/1" : UserAgent());
+    EXPECT_EQ(HeaderOf(seen, "Expect"), "<absent>");
+  }
+}
+
 TEST_F(HttpTransportTest, PostWithoutBodySendsZeroContentLength) {
   server_.server().Post(
       "/pause", [](const httplib::Request&, httplib::Response& response) {
