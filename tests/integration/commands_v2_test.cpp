@@ -237,6 +237,44 @@ TEST_F(CommandsV2Test, LifetimeEndsTheProcessButNotTheStart) {
   EXPECT_TRUE(Eventually([&] { return !Listed(pid); }));
 }
 
+// A silent process outlives every request-level limit: the client's
+// RequestTimeout and WithRequestTimeout bound only the start handshake, the
+// stream itself stays open (envd keepalives, no client-side deadline) for
+// as long as the process runs, for the starting and for an attached client.
+TEST_F(CommandsV2Test, IdleStreamOutlivesRequestTimeouts) {
+  e2b::ClientConfig cfg;
+  cfg.APIKey = Server().APIKey();
+  cfg.APIBaseURL = Server().APIURL();
+  cfg.SandboxURL = Server().SandboxURL();
+  cfg.RequestTimeout = 1s;
+  e2b::Client impatient = e2b::NewClient(cfg);
+  e2b::Sandbox sandbox = impatient.Connect(sandbox_.ID, 120);
+
+  const auto started = std::chrono::steady_clock::now();
+  e2b::CommandHandle handle = sandbox.Commands.StartShell(
+      "echo begin; sleep 4; echo end", e2b::WithNoTimeout(),
+      e2b::WithRequestTimeout(1s));
+  e2b::CommandHandle attached =
+      sandbox.Commands.Connect(handle.PID(), e2b::WithRequestTimeout(1s));
+  std::string streamed;
+  const e2b::CommandResult r = sandbox.Commands.RunShell(
+      "sleep 3; echo quiet-run", e2b::WithNoTimeout(),
+      e2b::WithRequestTimeout(1s),
+      e2b::WithOnStdout([&](const std::string& t) { streamed += t; }));
+  EXPECT_EQ(r.ExitCode, 0);
+  EXPECT_EQ(r.Stdout, "quiet-run\n");
+  EXPECT_EQ(streamed, "quiet-run\n");
+
+  const e2b::CommandResult first = handle.Wait();
+  EXPECT_EQ(first.ExitCode, 0);
+  EXPECT_EQ(first.Stdout, "begin\nend\n");
+  const e2b::CommandResult second = attached.Wait();
+  EXPECT_EQ(second.ExitCode, 0);
+  EXPECT_NE(second.Stdout.find("end\n"), std::string::npos) << second.Stdout;
+  // The streams really were idle for longer than every request limit.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 4s);
+}
+
 TEST_F(CommandsV2Test, SecondClientConnectsAndWaits) {
   e2b::CommandHandle first = sandbox_.Commands.StartShell(
       "echo started; read -r line; echo \"got $line\"; exit 3",
