@@ -136,6 +136,20 @@ class Sandbox {
   /// such as e2b-local routes it by the Host header). Go: GetHost.
   std::string GetHost(int port) const;
 
+  /// A URL that downloads `path` with a plain HTTP GET (signed when the
+  /// sandbox has an access token); the same as Filesystem.DownloadURL.
+  /// Go: DownloadURL.
+  template <typename... Opts>
+  std::string DownloadURL(const std::string& path, const Opts&... opts) const {
+    return Filesystem.DownloadURL(path, opts...);
+  }
+  /// A URL that uploads to `path` with an HTTP POST; the same as
+  /// Filesystem.UploadURL. Go: UploadURL.
+  template <typename... Opts>
+  std::string UploadURL(const std::string& path, const Opts&... opts) const {
+    return Filesystem.UploadURL(path, opts...);
+  }
+
   /// The envd access token of this sandbox (empty when it has none).
   /// Treat it as a secret.
   const std::string& EnvdAccessToken() const;

@@ -314,8 +314,9 @@ TEST_F(FilesystemV2Test, SignedURLsWorkWithoutTheToken) {
   EXPECT_EQ(res->body, "signed content");
 
   // Without expiration, and for another user.
-  const std::string up = sandbox_.Filesystem.UploadURL(
-      "/tmp/uploaded.txt", e2b::WithSignedURLUser("root"));
+  // The Sandbox-level form (Go: Sandbox.UploadURL) is the same URL maker.
+  const std::string up =
+      sandbox_.UploadURL("/tmp/uploaded.txt", e2b::WithSignedURLUser("root"));
   res = plain.Post(PathAndQuery(up), "via signed url",
                    "application/octet-stream");
   ASSERT_TRUE(res);
