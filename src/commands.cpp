@@ -64,14 +64,7 @@ void CheckTimeouts(const char* call, const RunParams& params) {
 
 // The lifetime envd enforces (Connect-Timeout-Ms); nullopt = none.
 std::optional<std::chrono::milliseconds> LifetimeOf(const RunParams& params) {
-  if (params.NoTimeout) return std::nullopt;
-  return params.Timeout.count() > 0 ? params.Timeout : DefaultCommandTimeout;
-}
-
-std::chrono::milliseconds StreamHttpTimeout(
-    std::optional<std::chrono::milliseconds> lifetime) {
-  return lifetime ? *lifetime + internal::kStreamGrace
-                  : std::chrono::milliseconds{0};
+  return internal::ProcessLifetime(params.NoTimeout, params.Timeout);
 }
 
 }  // namespace
@@ -106,8 +99,8 @@ CommandResult CommandService::RunImpl(const Context& ctx,
   }
   const internal::ProcessRpc rpc(state_);
   internal::ConnectCall call =
-      rpc.StreamCall(kStartProcedure, params.User, server_timeout,
-                     StreamHttpTimeout(lifetime));
+      rpc.StreamCall(kStartProcedure, params.User, lifetime);
+  call.server_timeout = server_timeout;
   call.context = ctx;
   auto stream =
       rpc.Client().OpenServerStream(call, StartRequest(cmd, args, params));
@@ -155,8 +148,7 @@ CommandHandle CommandService::StartImpl(const Context& ctx,
   const internal::ProcessRpc rpc(state_);
   internal::StreamSpec spec;
   spec.state = state_;
-  spec.call = rpc.StreamCall(kStartProcedure, params.User, lifetime,
-                             StreamHttpTimeout(lifetime));
+  spec.call = rpc.StreamCall(kStartProcedure, params.User, lifetime);
   spec.request = StartRequest(cmd, args, params);
   spec.callbacks = CallbacksOf(params);
   spec.exit_error = params.ExitError;
@@ -178,8 +170,7 @@ CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
   internal::StreamSpec spec;
   spec.state = state_;
   // Connect takes no user: the process already runs as someone.
-  spec.call = rpc.StreamCall(kConnectProcedure, std::string(), lifetime,
-                             StreamHttpTimeout(lifetime));
+  spec.call = rpc.StreamCall(kConnectProcedure, std::string(), lifetime);
   spec.request = json{{"process", tag ? internal::TagSelector(*tag)
                                       : internal::PidSelector(pid)}};
   spec.callbacks = CallbacksOf(params);

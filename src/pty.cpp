@@ -17,14 +17,7 @@ std::optional<std::chrono::milliseconds> LifetimeOf(const PtyParams& params) {
   if (params.Timeout.count() < 0 || params.RequestTimeout.count() < 0) {
     throw Error(0, "Pty: a timeout is negative");
   }
-  if (params.NoTimeout) return std::nullopt;
-  return params.Timeout.count() > 0 ? params.Timeout : DefaultCommandTimeout;
-}
-
-std::chrono::milliseconds StreamHttpTimeout(
-    std::optional<std::chrono::milliseconds> lifetime) {
-  return lifetime ? *lifetime + internal::kStreamGrace
-                  : std::chrono::milliseconds{0};
+  return internal::ProcessLifetime(params.NoTimeout, params.Timeout);
 }
 
 std::string_view View(const std::vector<std::uint8_t>& data) {
@@ -65,8 +58,7 @@ CommandHandle PtyService::CreateImpl(const Context& ctx, std::uint32_t cols,
   const internal::ProcessRpc rpc(state_);
   internal::StreamSpec spec;
   spec.state = state_;
-  spec.call = rpc.StreamCall("/process.Process/Start", params.User, lifetime,
-                             StreamHttpTimeout(lifetime));
+  spec.call = rpc.StreamCall("/process.Process/Start", params.User, lifetime);
   spec.request = std::move(request);
   spec.callbacks.on_pty = params.OnData;
   spec.pty = true;
@@ -84,8 +76,8 @@ CommandHandle PtyService::ConnectImpl(const Context& ctx, std::uint32_t pid,
   const internal::ProcessRpc rpc(state_);
   internal::StreamSpec spec;
   spec.state = state_;
-  spec.call = rpc.StreamCall("/process.Process/Connect", std::string(),
-                             lifetime, StreamHttpTimeout(lifetime));
+  spec.call =
+      rpc.StreamCall("/process.Process/Connect", std::string(), lifetime);
   spec.request = json{{"process", internal::PidSelector(pid)}};
   spec.callbacks.on_pty = params.OnData;
   spec.pty = true;

@@ -189,10 +189,15 @@ ConnectClient ProcessRpc::Client() const {
                        {state_->access_token});
 }
 
+std::optional<std::chrono::milliseconds> ProcessLifetime(
+    bool no_timeout, std::chrono::milliseconds timeout) {
+  if (no_timeout) return std::nullopt;
+  return timeout.count() > 0 ? timeout : DefaultCommandTimeout;
+}
+
 ConnectCall ProcessRpc::StreamCall(
     const char* procedure, const std::string& user,
-    std::optional<std::chrono::milliseconds> lifetime,
-    std::chrono::milliseconds http_timeout) const {
+    std::optional<std::chrono::milliseconds> lifetime) const {
   ConnectCall call;
   call.procedure = procedure;
   call.headers = state_->EnvdHeaders();
@@ -203,7 +208,8 @@ ConnectCall ProcessRpc::StreamCall(
                               "Basic " + Base64Encode(user + ":"));
   }
   call.server_timeout = lifetime;
-  call.http_timeout = http_timeout;
+  call.http_timeout =
+      lifetime ? *lifetime + kStreamGrace : std::chrono::milliseconds{0};
   return call;
 }
 

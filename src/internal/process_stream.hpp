@@ -37,6 +37,12 @@ inline constexpr const char* kKeepalivePingSeconds = "50";
 /// so envd's deadline_exceeded arrives before a bare client timeout.
 inline constexpr std::chrono::milliseconds kStreamGrace{5000};
 
+/// The process lifetime envd enforces (Connect-Timeout-Ms) for a command's
+/// or PTY's timeout options: none with `no_timeout`, else `timeout`, or
+/// DefaultCommandTimeout when it is 0.
+std::optional<std::chrono::milliseconds> ProcessLifetime(
+    bool no_timeout, std::chrono::milliseconds timeout);
+
 /// Where process output goes as it arrives.
 struct OutputCallbacks {
   OutputTextCallback on_stdout;
@@ -89,10 +95,12 @@ class ProcessRpc {
   explicit ProcessRpc(std::shared_ptr<const SandboxState> state);
 
   /// The ConnectCall of a Start/Connect stream: envd headers, keepalive,
-  /// Basic auth for `user` (when not empty), Connect-Timeout-Ms = lifetime.
-  ConnectCall StreamCall(const char* procedure, const std::string& user,
-                         std::optional<std::chrono::milliseconds> lifetime,
-                         std::chrono::milliseconds http_timeout) const;
+  /// Basic auth for `user` (when not empty), Connect-Timeout-Ms = lifetime,
+  /// and a client-side limit of lifetime + kStreamGrace (none without a
+  /// lifetime: the stream then lasts as long as the process).
+  ConnectCall StreamCall(
+      const char* procedure, const std::string& user,
+      std::optional<std::chrono::milliseconds> lifetime) const;
   ConnectClient Client() const;
 
   std::vector<ProcessInfo> List(const Context& ctx,
