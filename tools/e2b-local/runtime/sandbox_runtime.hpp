@@ -124,6 +124,10 @@ struct SandboxSpec {
   /// `dir`, so sandboxes never see each other's layers. Masked both inside
   /// the sandbox (read-only) and in RootPath() as the server sees it.
   std::vector<std::string> hidden_paths;
+  /// Destroy() renames `dir` away and deletes it on a background thread
+  /// (RemoveTreeInBackground) instead of before it returns; the registry
+  /// sets this so a kill does not wait for the disk.
+  bool remove_dir_in_background = false;
 };
 
 class SandboxRuntime {

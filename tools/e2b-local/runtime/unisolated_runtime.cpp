@@ -2,6 +2,7 @@
 // host under a per-sandbox directory. Nothing is isolated; MakeRuntime says
 // so loudly.
 
+#include "runtime/background_removal.hpp"
 #include "runtime/process_launcher.hpp"
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_cgroups.hpp"
@@ -127,9 +128,14 @@ class UnisolatedInstance : public SandboxInstance {
     SignalGroups(SIGKILL);
     for (pid_t pid : cgroups_.Pids()) kill(pid, SIGKILL);
     cgroups_.Remove();
-    std::error_code ec;
-    fs::remove_all(spec_.dir, ec);
-    if (relocated_) fs::remove_all(root_, ec);
+    if (spec_.remove_dir_in_background) {
+      RemoveTreeInBackground(spec_.dir);
+      if (relocated_) RemoveTreeInBackground(root_);
+    } else {
+      std::error_code ec;
+      fs::remove_all(spec_.dir, ec);
+      if (relocated_) fs::remove_all(root_, ec);
+    }
   }
 
   ResourceUsage Usage() override {

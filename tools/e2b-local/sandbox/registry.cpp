@@ -1,6 +1,7 @@
 #include "sandbox/registry.hpp"
 
 #include "control/api_error.hpp"
+#include "runtime/background_removal.hpp"
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
 
@@ -118,6 +119,9 @@ void SandboxRegistry::Shutdown() {
     lifecycle_.join();
   }
   for (auto& [id, entry] : entries) KillEntry(entry, "server shutting down");
+  // Killed sandboxes' directories are deleted in the background; a server
+  // that stops leaves none of them behind.
+  WaitForBackgroundRemovals();
   // Drops the now empty per-state-directory cgroups, so a state directory
   // used once does not leave groups behind forever.
   if (lock_fd_ >= 0 && !reclaimed_at_shutdown_.exchange(true)) {
@@ -219,6 +223,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   spec.allow_internet_access = params.allow_internet_access;
   // The database, template layers and every other sandbox's files.
   spec.hidden_paths = {store_.StateDir()};
+  spec.remove_dir_in_background = true;
   try {
     MakeDirs(entry->dir, /*private_dir=*/true);
     sandbox->instance = runtime_.Create(spec);

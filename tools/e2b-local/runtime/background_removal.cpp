@@ -1,0 +1,129 @@
+#include "runtime/background_removal.hpp"
+
+#include "store/file_ops.hpp"
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace e2b_local {
+namespace {
+
+void RemoveNow(const std::string& path) {
+  try {
+    RemoveTree(path);
+  } catch (const std::exception& e) {
+    std::cerr << "e2b-local: " << e.what() << "\n";
+  }
+}
+
+// One worker thread, started on first use and joined at exit after it has
+// emptied its queue, so a server that shuts down normally leaves nothing.
+class BackgroundRemover {
+ public:
+  static BackgroundRemover& Instance() {
+    static BackgroundRemover remover;
+    return remover;
+  }
+
+  ~BackgroundRemover() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    work_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  BackgroundRemover(const BackgroundRemover&) = delete;
+  BackgroundRemover& operator=(const BackgroundRemover&) = delete;
+
+  void Add(const std::string& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return;
+    const auto slash = path.find_last_of('/');
+    if (slash == std::string::npos || slash + 1 == path.size()) {
+      RemoveNow(path);
+      return;
+    }
+    const std::string hidden = path.substr(0, slash + 1) + ".removing-" +
+                               path.substr(slash + 1) + "-" +
+                               std::to_string(++counter_);
+    // Same directory, so the same filesystem: rename cannot copy.
+    if (::rename(path.c_str(), hidden.c_str()) != 0) {
+      RemoveNow(path);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      RemoveNow(hidden);
+      return;
+    }
+    queue_.push_back(hidden);
+    if (!worker_.joinable()) {
+      try {
+        worker_ = std::thread([this] { Run(); });
+      } catch (const std::exception&) {
+        queue_.pop_back();
+        RemoveNow(hidden);
+        return;
+      }
+    }
+    work_.notify_one();
+  }
+
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [this] { return queue_.empty() && busy_ == 0; });
+  }
+
+ private:
+  BackgroundRemover() = default;
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      const std::string path = queue_.front();
+      queue_.pop_front();
+      ++busy_;
+      lock.unlock();
+      RemoveNow(path);
+      lock.lock();
+      --busy_;
+      if (queue_.empty() && busy_ == 0) idle_.notify_all();
+    }
+  }
+
+  std::atomic<unsigned long> counter_{0};
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::condition_variable idle_;
+  std::deque<std::string> queue_;
+  int busy_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace
+
+void RemoveTreeInBackground(const std::string& path) {
+  try {
+    BackgroundRemover::Instance().Add(path);
+  } catch (const std::exception& e) {
+    std::cerr << "e2b-local: removing " << path << ": " << e.what() << "\n";
+  }
+}
+
+void WaitForBackgroundRemovals() { BackgroundRemover::Instance().Wait(); }
+
+}  // namespace e2b_local
