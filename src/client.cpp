@@ -1,6 +1,7 @@
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
 #include "internal/json_mapping.hpp"
+#include "internal/retry.hpp"
 #include "internal/url.hpp"
 
 #include <e2b/client.hpp>
@@ -147,8 +148,12 @@ std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg) {
     throw Error(0, "ClientConfig.RequestTimeout must not be negative");
   }
   state->request_timeout = cfg.RequestTimeout;
+  ValidateRetryPolicy(cfg.Retry);
+  state->retry = cfg.Retry;
   state->transport = cfg.HTTPClient ? TransportOf(*cfg.HTTPClient)
                                     : internal::MakeCurlTransport({});
+  state->envd_read_transport = MakeRetryingTransport(
+      state->transport, state->retry, EnvdRetryStatuses());
   return state;
 }
 
@@ -240,6 +245,8 @@ Sandbox Client::Connect(const Context& ctx, const std::string& sandbox_id,
   call.success = {200, 201};
   call.not_found = {NotFoundKind::kSandbox, sandbox_id};
   call.invalid_id_is_not_found = true;
+  // Connecting twice leaves the sandbox running with the same end time.
+  call.idempotent = true;
   call.operation = "POST /v2/sandboxes/{sandboxID}/connect";
   const auto response = CallApi(*state_, ctx, call);
   auto created = internal::ParseResponse<internal::CreatedSandbox>(

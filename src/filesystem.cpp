@@ -103,6 +103,14 @@ class Files {
     return *state_->client->transport;
   }
 
+  // For downloads only: retried (ClientConfig::Retry) until response
+  // headers arrive, never once body bytes may have reached the caller.
+  internal::HttpTransport& ReadTransport() const {
+    const auto& client = *state_->client;
+    return client.envd_read_transport ? *client.envd_read_transport
+                                      : *client.transport;
+  }
+
   // Maps a failed /files answer (PROTOCOL.md section 3).
   [[noreturn]] void ThrowStatus(int status, std::string_view body,
                                 const std::string& path) const {
@@ -121,7 +129,7 @@ class Files {
   std::unique_ptr<internal::BodyReader> OpenRead(
       const Context& ctx, const std::string& path,
       const ReadParams& params) const {
-    auto body = Transport().Open(
+    auto body = ReadTransport().Open(
         Request("GET", ctx, path, params.User, params.Timeout));
     if (body->Status() != 200) {
       const int status = body->Status();
@@ -160,17 +168,22 @@ class Files {
     return call;
   }
 
-  internal::ConnectClient Rpc() const {
-    return internal::ConnectClient(state_->client->transport, state_->envd_url,
-                                   state_->id, {state_->access_token});
+  // `idempotent`: the RPC only reads, so it may be retried
+  // (ClientConfig::Retry); RPCs that change files never are.
+  internal::ConnectClient Rpc(bool idempotent = false) const {
+    const auto& client = *state_->client;
+    return internal::ConnectClient(
+        idempotent && client.envd_read_transport ? client.envd_read_transport
+                                                 : client.transport,
+        state_->envd_url, state_->id, {state_->access_token});
   }
 
   // A unary RPC whose not_found means "no such path".
   nlohmann::json Unary(const internal::ConnectCall& call,
-                       const nlohmann::json& request,
-                       const std::string& path) const {
+                       const nlohmann::json& request, const std::string& path,
+                       bool idempotent = false) const {
     try {
-      return Rpc().Unary(call, request);
+      return Rpc(idempotent).Unary(call, request);
     } catch (const SandboxNotFoundError&) {
       throw;
     } catch (const TimeoutError&) {
@@ -554,7 +567,7 @@ class FileDownload : public internal::BodyReader {
       if (end_ && *end_ <= from) range += std::to_string(from);
       request.headers.emplace_back("Range", std::move(range));
     }
-    auto body = files_.Transport().Open(request);
+    auto body = files_.ReadTransport().Open(request);
     const int status = body->Status();
     if (status == 416 && ranged) {
       const auto size = UnsatisfiedRangeSize(body->Headers());
@@ -799,7 +812,8 @@ std::vector<FileInfo> FilesystemService::ListImpl(
   if (params.Depth == 0) throw Error(0, "List: depth must be at least 1");
   const auto answer =
       files.Unary(files.Call("ListDir", ctx, params.User, params.Timeout),
-                  {{"path", path}, {"depth", params.Depth}}, path);
+                  {{"path", path}, {"depth", params.Depth}}, path,
+                  /*idempotent=*/true);
   std::vector<FileInfo> out;
   const auto entries = answer.find("entries");
   if (entries == answer.end() || entries->is_null()) return out;
@@ -819,7 +833,7 @@ FileInfo FilesystemService::StatImpl(const Context& ctx,
   Files files(state_, "Filesystem.Stat");
   return EntryOf(
       files.Unary(files.Call("Stat", ctx, params.User, params.Timeout),
-                  {{"path", path}}, path),
+                  {{"path", path}}, path, /*idempotent=*/true),
       "Stat");
 }
 

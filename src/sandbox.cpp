@@ -1,6 +1,7 @@
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
 #include "internal/json_mapping.hpp"
+#include "internal/retry.hpp"
 
 #include <e2b/errors.hpp>
 #include <e2b/sandbox.hpp>
@@ -154,6 +155,8 @@ void Sandbox::SetTimeoutWithContext(const Context& ctx,
                           "POST /sandboxes/{sandboxID}/timeout");
   call.body = nlohmann::json{{"timeout", timeout_seconds}};
   call.success = {200, 204};
+  // The end time is set, not extended: setting it twice is setting it once.
+  call.idempotent = true;
   Perform(s, ctx, call);
 }
 
@@ -166,6 +169,8 @@ void Sandbox::PauseWithContext(const Context& ctx) const {
   // 409 means "already paused": the caller's goal is reached, so it is a
   // success here (the Go SDK throws; the JS SDK returns false).
   call.success = {200, 204, 409};
+  // A repeated pause finds the sandbox paused (409), a success here.
+  call.idempotent = true;
   Perform(s, ctx, call);
 }
 
@@ -244,6 +249,8 @@ void Sandbox::PauseWithContext(const Context& ctx, bool keep_memory) const {
   // ignores).
   call.body = nlohmann::json{{"memory", keep_memory}};
   call.success = {200, 204, 409};
+  // A repeated pause finds the sandbox paused (409), a success here.
+  call.idempotent = true;
   Perform(s, ctx, call);
 }
 
@@ -268,6 +275,8 @@ void Sandbox::RefreshImpl(
   }
   call.success = {200, 204};
   call.invalid_id_is_not_found = true;
+  // Refreshing sets the end time to now + duration; twice is once.
+  call.idempotent = true;
   Perform(s, ctx, call);
 }
 
@@ -357,7 +366,9 @@ bool Sandbox::IsRunningWithContext(const Context& ctx) const {
   request.context = ctx;
   request.operation = "GET /health";
   request.max_response_bytes = std::size_t{1} << 20;
-  const auto response = s.client->transport->Send(request);
+  const auto response =
+      internal::SendWithRetry(*s.client->transport, request, s.client->retry,
+                              internal::EnvdRetryStatuses());
   if (response.status == 200 || response.status == 204) return true;
   // The edge answers 502 for a sandbox that is gone or not running.
   if (response.status == 502) return false;

@@ -19,6 +19,34 @@ namespace internal {
 struct ClientState;
 }  // namespace internal
 
+/// How the client retries idempotent calls after a transient failure (a
+/// connection refused, reset or cut short before the answer reached the
+/// caller; HTTP 429, 502, 503, 504 from the API; 429, 503, 504 from envd).
+/// Retried: Info, ListSandboxes(V2), Kill/Close, SetTimeout, Refresh,
+/// Connect, Pause, UpdateNetwork, Metrics, Logs, the template and snapshot
+/// reads and deletes, Filesystem Read/ReadBytes/ReadString (until the first
+/// body byte), Stat, List, Exists and IsRunning. Never retried once the
+/// request may have reached the server: NewSandbox, Resume, Fork,
+/// CreateSnapshot, CreateTemplate, Commands and Pty, Filesystem writes,
+/// MakeDir, Remove, Rename and watchers. Timeouts are not retried; the
+/// Context's deadline and ClientConfig::RequestTimeout bound the whole call,
+/// waits included, and cancelling the Context ends a wait at once. The
+/// names are gRPC's retry-policy names.
+struct RetryPolicy {
+  /// Attempts in total, the first included; 1 turns retries off.
+  int MaxAttempts = 3;
+  /// Wait before the first retry; multiplied by BackoffMultiplier for each
+  /// further one, up to MaxBackoff.
+  std::chrono::milliseconds InitialBackoff{200};
+  /// Longest wait between attempts, also for a server's Retry-After.
+  std::chrono::milliseconds MaxBackoff{5000};
+  double BackoffMultiplier = 2.0;
+  /// Fraction of each computed wait that is random (0 = none, 1 = full
+  /// jitter): the wait is drawn from [d * (1 - Jitter), d]. A Retry-After
+  /// wait has no jitter.
+  double Jitter = 0.2;
+};
+
 /// Configuration for NewClient. Explicit values win; empty ones are filled
 /// from the environment as the official SDKs do.
 struct ClientConfig {
@@ -39,6 +67,8 @@ struct ClientConfig {
   /// Limit for each control-plane call (0 = none). Not in the Go seed (the
   /// official SDKs use 60 s).
   std::chrono::milliseconds RequestTimeout{60000};
+  /// Retries of idempotent calls (see RetryPolicy). Not in the Go seed.
+  RetryPolicy Retry;
 };
 
 /// Pages through GET /v2/sandboxes, following X-Next-Token. Made by

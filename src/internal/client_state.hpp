@@ -3,11 +3,13 @@
 
 // State shared by a Client, its copies and the Sandboxes it hands out.
 
+#include "internal/http_transport.hpp"
+
+#include <e2b/client.hpp>
+
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include "internal/http_transport.hpp"
 
 namespace e2b::internal {
 
@@ -26,6 +28,10 @@ struct ClientState {
   bool debug = false;
   std::chrono::milliseconds request_timeout{60000};
   std::shared_ptr<HttpTransport> transport;
+  /// ClientConfig::Retry, validated (internal/retry.hpp applies it).
+  RetryPolicy retry;
+  /// `transport` with envd's retries, for idempotent envd calls only.
+  std::shared_ptr<HttpTransport> envd_read_transport;
 };
 
 /// What every call on one sandbox needs. Immutable after creation.

@@ -1,5 +1,7 @@
 #include "internal/control_plane.hpp"
 
+#include "internal/retry.hpp"
+
 #include <e2b/errors.hpp>
 
 #include <algorithm>
@@ -28,6 +30,11 @@ std::string ApiPath(std::initializer_list<std::string_view> segments) {
   return path;
 }
 
+bool IsIdempotent(const ApiCall& call) {
+  return call.idempotent || call.method == "GET" || call.method == "HEAD" ||
+         call.method == "PUT" || call.method == "DELETE";
+}
+
 HttpResponse CallApi(const ClientState& client, const Context& ctx,
                      const ApiCall& call) {
   // A call whose context is already over never reaches the network.
@@ -54,7 +61,18 @@ HttpResponse CallApi(const ClientState& client, const Context& ctx,
   request.context = ctx;
   request.operation = call.operation;
 
-  HttpResponse response = client.transport->Send(request);
+  RetryOutcome outcome;
+  HttpResponse response =
+      IsIdempotent(call)
+          ? SendWithRetry(*client.transport, request, client.retry,
+                          ApiRetryStatuses(), &outcome)
+          : client.transport->Send(request);
+  if (call.method == "DELETE" && response.status == 404 &&
+      outcome.attempts > 1 && !call.success.empty()) {
+    // An earlier attempt may have deleted it and lost only its answer.
+    response.status = call.success.front();
+    return response;
+  }
   if (std::find(call.success.begin(), call.success.end(), response.status) !=
       call.success.end()) {
     return response;

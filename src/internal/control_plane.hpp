@@ -40,13 +40,24 @@ struct ApiCall {
   /// (the API rejects malformed IDs that way; an ID that cannot exist is
   /// not found).
   bool invalid_id_is_not_found = false;
+  /// Whether repeating the call has the effect of doing it once, so that it
+  /// may be retried (ClientConfig::Retry) after the request may have
+  /// reached the server. GET, HEAD, PUT and DELETE always are; a POST only
+  /// when this is set.
+  bool idempotent = false;
   /// For messages, e.g. "GET /sandboxes/{id}" (IDs left out on purpose).
   std::string operation;
 };
 
+/// True when `call` may be retried (its method or call.idempotent).
+bool IsIdempotent(const ApiCall& call);
+
 /// Performs `call` against the client's API. Returns the response when its
 /// status is in call.success; throws as ThrowHttpError otherwise, and as the
-/// transport does for failures that are not an HTTP answer.
+/// transport does for failures that are not an HTTP answer. Idempotent calls
+/// are retried as internal/retry.hpp says; a DELETE whose retry finds
+/// nothing (404) after an earlier attempt may have deleted it counts as
+/// the first success status.
 HttpResponse CallApi(const ClientState& client, const Context& ctx,
                      const ApiCall& call);
 

@@ -79,6 +79,9 @@ class ApiTest : public ::testing::Test {
     cfg.APIBaseURL = server_.url();
     cfg.SandboxURL = server_.url();
     cfg.RequestTimeout = std::chrono::seconds(20);
+    // One canned answer per call: a retried 429/5xx would eat the next
+    // test's answer. Retries are tested in retry_test.cpp.
+    cfg.Retry.MaxAttempts = 1;
     return e2b::NewClient(cfg);
   }
 

@@ -1,0 +1,419 @@
+#include "internal/retry.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <ctime>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace e2b::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool ContainsNoCase(std::string_view text, std::string_view needle) {
+  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return Lower(a) == Lower(b); });
+  return it != text.end();
+}
+
+// Failures that are the same on every attempt: the request itself is
+// unusable, the answer is too big to buffer, the certificate is not trusted,
+// or the library cannot run curl at all. The texts are the transport's own
+// (curl_transport.cpp) and curl's; tests in retry_test.cpp pin the ones a
+// server can provoke.
+constexpr std::array<std::string_view, 13> kPermanentFailures = {
+    "exceeds the limit",     // max_response_bytes
+    "context cancelled",     // Context::Cancel
+    "invalid method",        // request validation
+    "CR, LF or NUL",         // request validation
+    "invalid header name",   // request validation
+    "configuring curl",      // curl_easy_setopt refused an option
+    "out of memory",         //
+    "initializing libcurl",  //
+    "creating a curl",       //
+    "not supported",         // curl: a protocol outside http/https
+    "unsupported",           //
+    "bad/illegal format",    // curl: malformed URL
+    "certificate",           // TLS verification
+};
+
+milliseconds Min(milliseconds a, milliseconds b) { return a < b ? a : b; }
+
+double RandomUnit() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+// ---- HTTP-date
+// ---------------------------------------------------------------
+
+int MonthIndex(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> kMonths = {
+      "jan", "feb", "mar", "apr", "may", "jun",
+      "jul", "aug", "sep", "oct", "nov", "dec"};
+  if (name.size() != 3) return -1;
+  for (std::size_t i = 0; i < kMonths.size(); ++i) {
+    if (Lower(name[0]) == kMonths[i][0] && Lower(name[1]) == kMonths[i][1] &&
+        Lower(name[2]) == kMonths[i][2]) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+// days_from_civil algorithm), so no time zone or timegm is involved.
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// Splits on spaces, commas and colons.
+std::vector<std::string_view> Tokens(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == ',' || text[i] == ':')) {
+      ++i;
+    }
+    std::size_t start = i;
+    while (i < text.size() && text[i] != ' ' && text[i] != ',' &&
+           text[i] != ':') {
+      ++i;
+    }
+    if (i > start) out.push_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
+std::optional<int> Number(std::string_view text, std::size_t max_digits) {
+  if (text.empty() || text.size() > max_digits) return std::nullopt;
+  int value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+// Seconds since the epoch of an HTTP-date (RFC 9110 section 5.6.7).
+std::optional<std::int64_t> ParseHttpDate(std::string_view text) {
+  const auto t = Tokens(text);
+  std::optional<int> day;
+  std::optional<int> year;
+  int month = -1;
+  std::size_t clock = 0;  // index of the hour token
+  if (t.size() == 8 && t[7] == "GMT") {
+    // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+    day = Number(t[1], 2);
+    month = MonthIndex(t[2]);
+    year = Number(t[3], 4);
+    clock = 4;
+  } else if (t.size() == 6 && t[5] == "GMT") {
+    // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+    const std::string_view date = t[1];
+    if (date.size() != 9 || date[2] != '-' || date[6] != '-') {
+      return std::nullopt;
+    }
+    day = Number(date.substr(0, 2), 2);
+    month = MonthIndex(date.substr(3, 3));
+    year = Number(date.substr(7, 2), 2);
+    // RFC 9110: a two-digit year more than 50 years ahead is in the past.
+    if (year) *year += *year < 70 ? 2000 : 1900;
+    clock = 2;
+  } else if (t.size() == 7) {
+    // asctime: Sun Nov  6 08:49:37 1994
+    month = MonthIndex(t[1]);
+    day = Number(t[2], 2);
+    year = Number(t[6], 4);
+    clock = 3;
+  } else {
+    return std::nullopt;
+  }
+  const auto hour = Number(t[clock], 2);
+  const auto minute = Number(t[clock + 1], 2);
+  const auto second = Number(t[clock + 2], 2);
+  if (!day || !year || month < 0 || !hour || !minute || !second || *day < 1 ||
+      *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
+    return std::nullopt;
+  }
+  const std::int64_t days = DaysFromCivil(
+      *year, static_cast<unsigned>(month + 1), static_cast<unsigned>(*day));
+  return days * 86400 + *hour * 3600 + *minute * 60 + *second;
+}
+
+// ---- the retry loop
+// ----------------------------------------------------------
+
+// The earliest of the Context's deadline and `timeout` from `start`.
+std::optional<Clock::time_point> CallDeadline(const HttpRequest& request,
+                                              Clock::time_point start) {
+  std::optional<Clock::time_point> deadline = request.context.Deadline();
+  if (request.timeout.count() > 0) {
+    const auto own = start + request.timeout;
+    if (!deadline || own < *deadline) deadline = own;
+  }
+  return deadline;
+}
+
+// Sleeps `delay` in short slices so a cancelled Context ends the wait
+// promptly; throws as Context::ThrowIfDone when it does.
+void Wait(milliseconds delay, const HttpRequest& request) {
+  constexpr milliseconds kSlice{10};
+  const auto until = Clock::now() + delay;
+  for (;;) {
+    request.context.ThrowIfDone(request.operation.c_str());
+    const auto now = Clock::now();
+    if (now >= until) return;
+    std::this_thread::sleep_for(std::min<Clock::duration>(until - now, kSlice));
+  }
+}
+
+// Drives the attempts of one call. `attempt(request)` performs one exchange
+// and returns the status to judge (or throws a transport failure).
+class RetryLoop {
+ public:
+  RetryLoop(const HttpRequest& request, const RetryPolicy& policy,
+            const RetryStatuses& statuses)
+      : original_(request),
+        policy_(policy),
+        statuses_(statuses),
+        start_(Clock::now()),
+        deadline_(CallDeadline(request, start_)) {}
+
+  // The request for the next attempt: the call's remaining time as its
+  // timeout, so retries never stretch the call beyond its limit.
+  HttpRequest Next() {
+    ++attempts_;
+    HttpRequest request = original_;
+    if (original_.timeout.count() > 0) {
+      const auto left = std::chrono::ceil<milliseconds>(
+          start_ + original_.timeout - Clock::now());
+      request.timeout = std::max(left, milliseconds(1));
+    }
+    return request;
+  }
+
+  // After an answer with `status`: true when another attempt follows (the
+  // wait is done).
+  bool RetryAfterStatus(int status, const HttpHeaders& headers) {
+    if (!statuses_.Contains(status)) return false;
+    std::optional<milliseconds> asked;
+    if (auto value = FindHeader(headers, "Retry-After")) {
+      asked = ParseRetryAfter(*value, std::chrono::system_clock::now());
+    }
+    return WaitForNext(asked);
+  }
+
+  // After a thrown transport failure: true when another attempt follows.
+  bool RetryAfterFailure(const Error& error) {
+    if (!IsTransientFailure(error, original_.context)) return false;
+    return WaitForNext(std::nullopt);
+  }
+
+  int attempts() const { return attempts_; }
+
+ private:
+  bool WaitForNext(std::optional<milliseconds> asked) {
+    if (attempts_ >= policy_.MaxAttempts) return false;
+    const milliseconds delay =
+        asked ? Min(*asked, policy_.MaxBackoff)
+              : BackoffDelay(policy_, attempts_, RandomUnit());
+    // A wait that outlasts the call would only turn the answer into a
+    // timeout; the answer says more.
+    if (deadline_ && Clock::now() + delay >= *deadline_) return false;
+    Wait(delay, original_);
+    return true;
+  }
+
+  const HttpRequest& original_;
+  const RetryPolicy& policy_;
+  const RetryStatuses& statuses_;
+  Clock::time_point start_;
+  std::optional<Clock::time_point> deadline_;
+  int attempts_ = 0;
+};
+
+class RetryingTransport final : public HttpTransport {
+ public:
+  RetryingTransport(std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
+                    const RetryStatuses& statuses)
+      : inner_(std::move(inner)),
+        policy_(std::move(policy)),
+        statuses_(statuses) {}
+
+  HttpResponse Send(const HttpRequest& request) override {
+    if (request.body_stream != nullptr) return inner_->Send(request);
+    return SendWithRetry(*inner_, request, policy_, statuses_);
+  }
+
+  std::unique_ptr<BodyReader> Open(const HttpRequest& request) override {
+    if (request.body_stream != nullptr) return inner_->Open(request);
+    return OpenWithRetry(*inner_, request, policy_, statuses_);
+  }
+
+ private:
+  std::shared_ptr<HttpTransport> inner_;
+  RetryPolicy policy_;
+  RetryStatuses statuses_;
+};
+
+}  // namespace
+
+bool RetryStatuses::Contains(int status) const {
+  return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
+}
+
+const RetryStatuses& ApiRetryStatuses() {
+  static const RetryStatuses statuses{{429, 502, 503, 504}};
+  return statuses;
+}
+
+const RetryStatuses& EnvdRetryStatuses() {
+  static const RetryStatuses statuses{{429, 503, 504}};
+  return statuses;
+}
+
+void ValidateRetryPolicy(const RetryPolicy& policy) {
+  if (policy.MaxAttempts < 1) {
+    throw Error(0,
+                "RetryPolicy.MaxAttempts must be at least 1 (1 = no "
+                "retries), got " +
+                    std::to_string(policy.MaxAttempts));
+  }
+  if (policy.InitialBackoff.count() < 0 || policy.MaxBackoff.count() < 0) {
+    throw Error(0,
+                "RetryPolicy.InitialBackoff and MaxBackoff must not be "
+                "negative");
+  }
+  if (policy.MaxBackoff < policy.InitialBackoff) {
+    throw Error(0, "RetryPolicy.MaxBackoff must not be below InitialBackoff");
+  }
+  if (!(policy.BackoffMultiplier >= 1.0) ||
+      !std::isfinite(policy.BackoffMultiplier)) {
+    throw Error(0,
+                "RetryPolicy.BackoffMultiplier must be a finite number of "
+                "at least 1");
+  }
+  if (!(policy.Jitter >= 0.0 && policy.Jitter <= 1.0)) {
+    throw Error(0, "RetryPolicy.Jitter must be between 0 and 1");
+  }
+}
+
+milliseconds BackoffDelay(const RetryPolicy& policy, int retry,
+                          double random01) {
+  const double cap = static_cast<double>(policy.MaxBackoff.count());
+  double delay = static_cast<double>(policy.InitialBackoff.count());
+  for (int i = 1; i < retry && delay < cap; ++i) {
+    delay *= policy.BackoffMultiplier;
+  }
+  delay = std::min(delay, cap);
+  const double jitter = std::clamp(policy.Jitter, 0.0, 1.0);
+  delay -= delay * jitter * std::clamp(random01, 0.0, 1.0);
+  return milliseconds(static_cast<milliseconds::rep>(std::llround(delay)));
+}
+
+std::optional<milliseconds> ParseRetryAfter(
+    std::string_view value, std::chrono::system_clock::time_point now) {
+  const auto begin = value.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return std::nullopt;
+  value = value.substr(begin, value.find_last_not_of(" \t") - begin + 1);
+  if (value.find_first_not_of("0123456789") == std::string_view::npos) {
+    // delta-seconds; anything beyond a day is as good as "much later".
+    constexpr std::int64_t kDay = 86400;
+    std::int64_t seconds = 0;
+    for (char c : value) {
+      seconds = std::min<std::int64_t>(seconds * 10 + (c - '0'), kDay);
+    }
+    return milliseconds(seconds * 1000);
+  }
+  const auto at = ParseHttpDate(value);
+  if (!at) return std::nullopt;
+  const auto now_ms =
+      std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count();
+  const std::int64_t left = *at * 1000 - now_ms;
+  return milliseconds(std::max<std::int64_t>(left, 0));
+}
+
+bool IsTransientFailure(const Error& error, const Context& ctx) {
+  if (dynamic_cast<const TimeoutError*>(&error) != nullptr) return false;
+  if (error.StatusCode() != 0) return false;
+  if (ctx.Done()) return false;
+  for (std::string_view permanent : kPermanentFailures) {
+    if (ContainsNoCase(error.Message(), permanent)) return false;
+  }
+  return true;
+}
+
+HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
+                           const RetryPolicy& policy,
+                           const RetryStatuses& statuses,
+                           RetryOutcome* outcome) {
+  if (request.body_stream != nullptr) {
+    throw Error(
+        0, request.operation + ": a streamed request body cannot be retried");
+  }
+  RetryLoop loop(request, policy, statuses);
+  for (;;) {
+    if (outcome != nullptr) outcome->attempts = loop.attempts() + 1;
+    HttpResponse response;
+    try {
+      response = transport.Send(loop.Next());
+    } catch (const Error& e) {
+      if (loop.RetryAfterFailure(e)) continue;
+      throw;
+    }
+    if (loop.RetryAfterStatus(response.status, response.headers)) continue;
+    return response;
+  }
+}
+
+std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
+                                          const HttpRequest& request,
+                                          const RetryPolicy& policy,
+                                          const RetryStatuses& statuses) {
+  if (request.body_stream != nullptr) {
+    throw Error(
+        0, request.operation + ": a streamed request body cannot be retried");
+  }
+  RetryLoop loop(request, policy, statuses);
+  for (;;) {
+    std::unique_ptr<BodyReader> body;
+    try {
+      body = transport.Open(loop.Next());
+    } catch (const Error& e) {
+      if (loop.RetryAfterFailure(e)) continue;
+      throw;
+    }
+    // Only headers have arrived: nothing has reached the caller yet, and
+    // dropping the reader aborts the unwanted body.
+    if (loop.RetryAfterStatus(body->Status(), body->Headers())) continue;
+    return body;
+  }
+}
+
+std::shared_ptr<HttpTransport> MakeRetryingTransport(
+    std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
+    const RetryStatuses& statuses) {
+  return std::make_shared<RetryingTransport>(std::move(inner),
+                                             std::move(policy), statuses);
+}
+
+}  // namespace e2b::internal
