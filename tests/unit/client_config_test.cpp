@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -200,6 +201,57 @@ TEST(ClientConfigTest, RejectsBadSettings) {
 
   env.Set("E2B_API_URL", "://broken");
   expect_error(WithKey());
+}
+
+TEST(ClientConfigTest, RetryPolicyDefaultsAndValidation) {
+  EnvGuard env;
+  auto state = ResolveClientState(WithKey());
+  EXPECT_EQ(state->retry.MaxAttempts, 3);
+  EXPECT_EQ(state->retry.InitialBackoff, std::chrono::milliseconds(200));
+  EXPECT_EQ(state->retry.MaxBackoff, std::chrono::milliseconds(5000));
+  EXPECT_EQ(state->retry.BackoffMultiplier, 2.0);
+  EXPECT_EQ(state->retry.Jitter, 0.2);
+  EXPECT_NE(state->envd_read_transport, nullptr);
+
+  auto expect_error = [](const e2b::RetryPolicy& policy, const char* field) {
+    auto cfg = WithKey();
+    cfg.Retry = policy;
+    try {
+      ResolveClientState(cfg);
+      ADD_FAILURE() << "accepted a bad " << field;
+    } catch (const e2b::Error& e) {
+      EXPECT_EQ(e.StatusCode(), 0);
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos)
+          << e.what();
+    }
+  };
+  e2b::RetryPolicy policy;
+  policy.MaxAttempts = 0;
+  expect_error(policy, "MaxAttempts");
+  policy = {};
+  policy.InitialBackoff = std::chrono::milliseconds(-1);
+  expect_error(policy, "InitialBackoff");
+  policy = {};
+  policy.MaxBackoff = std::chrono::milliseconds(100);
+  expect_error(policy, "MaxBackoff");
+  policy = {};
+  policy.BackoffMultiplier = 0.5;
+  expect_error(policy, "BackoffMultiplier");
+  policy.BackoffMultiplier = std::numeric_limits<double>::infinity();
+  expect_error(policy, "BackoffMultiplier");
+  policy = {};
+  policy.Jitter = 1.5;
+  expect_error(policy, "Jitter");
+  policy.Jitter = std::numeric_limits<double>::quiet_NaN();
+  expect_error(policy, "Jitter");
+
+  // One attempt (no retries) and no waits at all are fine.
+  auto cfg = WithKey();
+  cfg.Retry.MaxAttempts = 1;
+  cfg.Retry.InitialBackoff = std::chrono::milliseconds(0);
+  cfg.Retry.MaxBackoff = std::chrono::milliseconds(0);
+  cfg.Retry.Jitter = 1;
+  EXPECT_EQ(ResolveClientState(cfg)->retry.MaxAttempts, 1);
 }
 
 TEST(ClientConfigTest, SharedHttpClientSharesTheTransport) {
