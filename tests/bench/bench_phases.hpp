@@ -60,6 +60,10 @@ void RunConcurrency(const Args& args);
 /// memory per idle sandbox.
 void RunServer(const Args& args);
 
+/// --calls N of one operation (--op info|raw-info|run|raw-run) by one
+/// client, for profilers; prints the per-call summary as JSON.
+void RunLoop(const Args& args);
+
 /// BENCHMARKS.md from the phases' JSON files.
 void WriteReport(const Args& args);
 

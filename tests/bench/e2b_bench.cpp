@@ -6,6 +6,8 @@
 //   e2b_bench transfer    --out F --bytes N [--rounds R] [--tmp-dir D]
 //   e2b_bench concurrency --out F [--threads T] [--calls C] [--rounds R]
 //   e2b_bench server      --out F [--create N] [--idle N] [--starts N]
+//   e2b_bench loop        --op info|raw-info|run|raw-run [--calls N]
+//                         (one client's calls in a row, for profilers)
 //   e2b_bench report      --in DIR --out FILE --command CMD [--mode M]
 //   e2b_bench transfer-child <source file> <bytes>   (used by transfer)
 //
@@ -51,10 +53,11 @@ Args ParseArgs(int argc, char** argv, int first) {
 }
 
 int Usage() {
-  std::cerr << "usage: e2b_bench "
-               "overhead|transfer|concurrency|server|report|transfer-child "
-               "[--flag value]...\n(see the comment at the top of "
-               "tests/bench/e2b_bench.cpp)\n";
+  std::cerr
+      << "usage: e2b_bench "
+         "overhead|transfer|concurrency|server|loop|report|transfer-child "
+         "[--flag value]...\n(see the comment at the top of "
+         "tests/bench/e2b_bench.cpp)\n";
   return 2;
 }
 
@@ -77,6 +80,8 @@ int main(int argc, char** argv) {
       e2b_bench::RunConcurrency(args);
     } else if (command == "server") {
       e2b_bench::RunServer(args);
+    } else if (command == "loop") {
+      e2b_bench::RunLoop(args);
     } else if (command == "report") {
       e2b_bench::WriteReport(args);
     } else {
