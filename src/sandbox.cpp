@@ -35,6 +35,7 @@ ApiCall SandboxCall(const internal::SandboxState& sandbox, const char* method,
   call.method = method;
   call.path = std::move(path);
   call.not_found = {NotFoundKind::kSandbox, sandbox.id};
+  call.secrets = {sandbox.access_token};
   call.operation = operation;
   return call;
 }

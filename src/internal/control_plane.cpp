@@ -82,7 +82,9 @@ HttpResponse CallApi(const ClientState& client, const Context& ctx,
       ContainsNoCase(response.body, "invalid sandbox id")) {
     status = 404;
   }
-  ThrowHttpError(status, response.body, call.not_found, {client.api_key});
+  std::vector<std::string> secrets = call.secrets;
+  secrets.push_back(client.api_key);
+  ThrowHttpError(status, response.body, call.not_found, secrets);
 }
 
 std::string EncodeMetadataFilter(

@@ -45,6 +45,9 @@ struct ApiCall {
   /// reached the server. GET, HEAD, PUT and DELETE always are; a POST only
   /// when this is set.
   bool idempotent = false;
+  /// Secrets besides the API key to scrub from error messages (a sandbox's
+  /// envd access token, which the API knows too).
+  std::vector<std::string> secrets;
   /// For messages, e.g. "GET /sandboxes/{id}" (IDs left out on purpose).
   std::string operation;
 };

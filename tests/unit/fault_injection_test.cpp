@@ -314,4 +314,19 @@ TEST_F(FaultInjectionTest, OversizedBodiesAreCappedNotBuffered) {
   ExpectClean(e, "xxxx");
 }
 
+// The API knows a sandbox's envd access token too; a sandbox-scoped call
+// scrubs it from the server's text like the API key.
+TEST_F(FaultInjectionTest, SandboxScopedErrorsRedactTheAccessToken) {
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client);
+  server_.Push(
+      FaultStep::Json(500, std::string(R"({"code":500,"message":"token )") +
+                               kToken + " and key " + kKey + R"( rejected"})"));
+  auto e = ExpectError([&] { sandbox.Info(); }, 500);
+  ExpectClean(e, "rejected");
+  EXPECT_NE(e.Message().find("[REDACTED] and key [REDACTED]"),
+            std::string::npos)
+      << e.Message();
+}
+
 }  // namespace
