@@ -3,6 +3,7 @@
 #
 #   tools/bench.sh [--smoke] [--build-dir DIR] [--no-build] [--output FILE]
 #                  [--no-js] [--keep-json DIR] [--e2b-local BIN]
+#                  [--no-callgrind]
 #
 #   --smoke        tiny sizes (seconds, not minutes): checks that every phase
 #                  works; the numbers mean nothing. Writes BENCHMARKS-smoke.md
@@ -16,6 +17,8 @@
 #                  are already there (no network; for ctest).
 #   --keep-json    also copy each phase's JSON results to DIR.
 #   --e2b-local    a different e2b-local binary (default: the one built).
+#   --no-callgrind skip the per-call instruction counts (otherwise taken
+#                  with valgrind's callgrind when valgrind is installed).
 #
 # Each phase gets a fresh e2b-local on free loopback ports
 # (tools/with-e2b-local.sh), so one phase's leftovers cannot skew another.
@@ -30,6 +33,7 @@ use_js=1
 js_optional=0
 keep_json=""
 server_bin=""
+use_callgrind=1
 original_args=("$@")
 
 while [[ $# -gt 0 ]]; do
@@ -42,7 +46,8 @@ while [[ $# -gt 0 ]]; do
     --js-optional) js_optional=1 ;;
     --keep-json) keep_json=$(realpath -m "$2"); shift ;;
     --e2b-local) server_bin=$(realpath -m "$2"); shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --no-callgrind) use_callgrind=0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -99,12 +104,14 @@ if [[ $smoke -eq 1 ]]; then
   transfer=(--bytes $((4 << 20)) --rounds 1)
   concurrency=(--threads 4 --calls 5 --rounds 1)
   server=(--create 3 --idle 3 --starts 5)
+  callgrind_calls=10
   mode=smoke
 else
   overhead=(--rounds 10 --batch 20)
   transfer=(--bytes $((1 << 30)) --rounds 3)
   concurrency=(--threads 32 --calls 50 --rounds 2)
   server=(--create 30 --idle 20 --starts 100)
+  callgrind_calls=200
   mode=full
 fi
 
@@ -126,6 +133,36 @@ run_phase overhead "${overhead[@]}" "${js_args[@]}"
 run_phase transfer "${transfer[@]}" --tmp-dir "$results"
 run_phase concurrency "${concurrency[@]}"
 run_phase server "${server[@]}"
+
+# Instructions per call under callgrind: unlike wall time, a loaded machine
+# does not move them, so they show what the client itself costs.
+if [[ $use_callgrind -eq 1 ]] && command -v valgrind >/dev/null; then
+  log "phase instructions (callgrind)"
+  "$repo/tools/with-e2b-local.sh" "$server_bin" bash -c '
+    set -euo pipefail
+    bin=$1 out=$2 calls=$3 tmp=$4
+    json="{\"calls\":$calls,\"instructions_per_call\":{"
+    sep=""
+    for op in info raw-info run raw-run; do
+      valgrind --tool=callgrind --toggle-collect="*CallLoop*" \
+        --callgrind-out-file="$tmp/callgrind-$op.out" \
+        --log-file="$tmp/callgrind-$op.log" \
+        "$bin" loop --op "$op" --calls "$calls" --warmup 10 >/dev/null
+      collected=$(sed -n "s/.*Collected : \([0-9]*\).*/\1/p" \
+        "$tmp/callgrind-$op.log")
+      if [[ -z "$collected" ]]; then
+        echo "bench.sh: callgrind reported no count for $op" >&2
+        exit 1
+      fi
+      json+="$sep\"$op\":$((collected / calls))"
+      sep=","
+      rm -f "$tmp/callgrind-$op.out" "$tmp/callgrind-$op.log"
+    done
+    echo "$json}}" >"$out"
+  ' _ "$bench_bin" "$results/instructions.json" "$callgrind_calls" "$results"
+elif [[ $use_callgrind -eq 1 ]]; then
+  log "valgrind is not installed: skipping the instruction counts"
+fi
 
 if [[ -n "$keep_json" ]]; then
   mkdir -p "$keep_json"

@@ -65,6 +65,7 @@ void WriteReport(const Args& args) {
   const json transfer = Load(dir, "transfer.json");
   const json conc = Load(dir, "concurrency.json");
   const json server = Load(dir, "server.json");
+  const json instructions = Load(dir, "instructions.json");
   const std::string mode = args.Get("mode", "full");
 
   std::ostringstream md;
@@ -114,9 +115,19 @@ void WriteReport(const Args& args) {
           "or Connect envelope) on one reused easy handle and reads until the "
           "end of the response (end-of-stream envelope for Start). JS SDK: "
        << overhead.value("js", std::string("?")) << ".\n\n";
+    md << "Ratios are the median over rounds of the ratio of two clients' "
+          "batch medians in the same round (batches run back to back, so "
+          "load that changes between rounds cancels out); the range is the "
+          "p10-p90 of those per-round ratios.\n\n";
     md << "| operation | e2b-cpp | raw libcurl (floor) | JS SDK | e2b-cpp / "
-          "floor | JS SDK / e2b-cpp |\n| --- | --- | --- | --- | --- | --- "
-          "|\n";
+          "floor (p10-p90) | JS SDK / e2b-cpp (p10-p90) |\n| --- | --- | --- "
+          "| --- | --- | --- |\n";
+    const auto spread = [](const json& op, const char* key) {
+      const double lo = Num(op, {key, "p10"});
+      const double hi = Num(op, {key, "p90"});
+      if (lo < 0 || hi < 0) return std::string();
+      return " (" + Fixed(lo, 2) + "-" + Fixed(hi, 2) + ")";
+    };
     for (const char* name : {"info", "run_shell", "run_direct"}) {
       const json& op = overhead["operations"][name];
       if (!op.is_object()) continue;
@@ -127,7 +138,8 @@ void WriteReport(const Args& args) {
       const double js_over = Num(op, {"js_over_cpp"});
       md << "| " << op.value("label", std::string(name)) << " | " << Ms(cpp)
          << " | " << Ms(raw) << " | " << Ms(js) << " | " << Ratio(over_raw)
-         << " | " << Ratio(js_over) << " |\n";
+         << spread(op, "cpp_over_raw_rounds") << " | " << Ratio(js_over)
+         << spread(op, "js_over_cpp_rounds") << " |\n";
       targets << "| " << name << ": e2b-cpp <= 1.10x the libcurl floor | "
               << Ratio(over_raw) << " | "
               << Verdict(over_raw >= 0, over_raw >= 0 && over_raw <= 1.10)
@@ -140,8 +152,51 @@ void WriteReport(const Args& args) {
     }
     md << "\np10/p90 per client are in the JSON next to this run's logs "
           "(`--keep-json`).\n\n";
+    // How much of a Commands.Run is the sandbox's own work: no client can
+    // be faster than the JS SDK by more than JS / floor.
+    const json& shell = overhead["operations"]["run_shell"];
+    const json& direct = overhead["operations"]["run_direct"];
+    const double shell_raw = Num(shell, {"clients", "raw-libcurl", "median"});
+    const double direct_raw = Num(direct, {"clients", "raw-libcurl", "median"});
+    const double shell_js = Num(shell, {"clients", "js-sdk", "median"});
+    if (shell_raw > 0 && direct_raw > 0 && shell_js > 0) {
+      md << "Commands.Run is bounded by the sandbox: the raw floor itself "
+            "takes "
+         << Ms(shell_raw) << " for the JS SDK's command line, of which `bash "
+         << "-l` start-up is about " << Ms(shell_raw - direct_raw)
+         << " (the same floor without a shell takes " << Ms(direct_raw)
+         << "). A client that cost nothing could be at most "
+         << Ratio(shell_js / shell_raw)
+         << " faster than the JS SDK on this operation.\n\n";
+    }
   } else {
     md << "Not run.\n\n";
+  }
+
+  // ---- instructions
+  if (instructions.is_object()) {
+    const json& per_call = instructions["instructions_per_call"];
+    md << "## Client instructions per call (callgrind)\n\n"
+       << "`e2b_bench loop` under `valgrind --tool=callgrind "
+          "--toggle-collect='*CallLoop*'`, "
+       << instructions.value("calls", 0)
+       << " calls each: user-space instructions of the client process only "
+          "(libcurl, JSON, the library; not the kernel, not the server). A "
+          "loaded machine does not move these, so this ratio is the "
+          "repeatable one.\n\n"
+       << "| operation | e2b-cpp | raw libcurl (floor) | e2b-cpp / floor "
+          "|\n| --- | --- | --- | --- |\n";
+    const auto row = [&](const char* label, const char* cpp_key,
+                         const char* raw_key) {
+      const double cpp = Num(per_call, {cpp_key});
+      const double raw = Num(per_call, {raw_key});
+      md << "| " << label << " | " << Fixed(cpp / 1000.0, 1) << "k | "
+         << Fixed(raw / 1000.0, 1) << "k | "
+         << Ratio(raw > 0 && cpp >= 0 ? cpp / raw : -1) << " |\n";
+    };
+    row("Sandbox::Info()", "info", "raw-info");
+    row("Commands.Run(\"echo\", {\"hi\"})", "run", "raw-run");
+    md << "\n";
   }
 
   // ---- transfers
