@@ -198,17 +198,19 @@ class RetryLoop {
         start_(Clock::now()),
         deadline_(CallDeadline(request, start_)) {}
 
-  // The request for the next attempt: the call's remaining time as its
+  // The request for the next attempt: the first is the caller's own (no
+  // copy on the common path); a retry gets the call's remaining time as its
   // timeout, so retries never stretch the call beyond its limit.
-  HttpRequest Next() {
+  const HttpRequest& Next() {
     ++attempts_;
-    HttpRequest request = original_;
+    if (attempts_ == 1) return original_;
+    retry_ = original_;
     if (original_.timeout.count() > 0) {
       const auto left = std::chrono::ceil<milliseconds>(
           start_ + original_.timeout - Clock::now());
-      request.timeout = std::max(left, milliseconds(1));
+      retry_.timeout = std::max(left, milliseconds(1));
     }
-    return request;
+    return retry_;
   }
 
   // After an answer with `status`: true when another attempt follows (the
@@ -248,6 +250,7 @@ class RetryLoop {
   const RetryStatuses& statuses_;
   Clock::time_point start_;
   std::optional<Clock::time_point> deadline_;
+  HttpRequest retry_;
   int attempts_ = 0;
 };
 

@@ -11,11 +11,17 @@
 #include <e2b/e2b.hpp>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <stdlib.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -518,6 +524,72 @@ TEST_F(RetryTest, CancellingTheContextEndsTheWait) {
   EXPECT_LT(Clock::now() - start, milliseconds(1500));
   EXPECT_EQ(server_.request_count(), 1u);
 }
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+// An API server with a throwaway self-signed certificate: the client refuses
+// it at once (a certificate failure is not worth another attempt) and
+// talks to it once its CA is supplied.
+TEST(RetryTlsTest, UntrustedCertificateFailsAtOnceUnlessTheCaIsSupplied) {
+  char dir_template[] = "/tmp/e2b-retry-tls-XXXXXX";
+  const char* made = ::mkdtemp(dir_template);
+  ASSERT_NE(made, nullptr);
+  const std::string dir = made;
+  const std::string command =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes -days 1 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    std::system(("rm -rf " + dir).c_str());
+    GTEST_SKIP() << "openssl could not make a test certificate";
+  }
+  httplib::SSLServer server((dir + "/cert.pem").c_str(),
+                            (dir + "/key.pem").c_str());
+  ASSERT_TRUE(server.is_valid());
+  // Close after each answer so stop() need not wait out a kept-alive
+  // connection.
+  server.set_keep_alive_max_count(1);
+  server.set_read_timeout(1, 0);
+  std::atomic<int> requests{0};
+  server.Get("/sandboxes", [&](const httplib::Request&, httplib::Response& r) {
+    ++requests;
+    r.set_content("[]", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(milliseconds(1));
+
+  e2b::ClientConfig cfg;
+  cfg.APIKey = kKey;
+  cfg.APIBaseURL = "https://127.0.0.1:" + std::to_string(port);
+  cfg.Retry.InitialBackoff = std::chrono::seconds(1);
+  const auto start = Clock::now();
+  try {
+    e2b::NewClient(cfg).ListSandboxes();
+    ADD_FAILURE() << "an untrusted certificate was accepted";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 0);
+    EXPECT_NE(std::string(e.what()).find("certificate"), std::string::npos)
+        << e.what();
+    ExpectNoSecret(e);
+  }
+  // A retry would have waited InitialBackoff first.
+  EXPECT_LT(Clock::now() - start, milliseconds(900));
+  EXPECT_EQ(requests.load(), 0);
+
+  e2b::HTTPClientOptions options;
+  options.CAInfo = dir + "/cert.pem";
+  cfg.HTTPClient = std::make_shared<e2b::HTTPClient>(options);
+  EXPECT_TRUE(e2b::NewClient(cfg).ListSandboxes().empty());
+  EXPECT_EQ(requests.load(), 1);
+  cfg.HTTPClient.reset();
+
+  server.stop();
+  thread.join();
+  std::system(("rm -rf " + dir).c_str());
+}
+#endif  // CPPHTTPLIB_OPENSSL_SUPPORT
 
 // ---- the pure parts
 // ----------------------------------------------------------
