@@ -75,9 +75,12 @@ bool IsToken(std::string_view text) {
   return true;
 }
 
+// A plain loop: find_first_of calls memchr once per character of `text`.
 bool HasLineBreakOrNul(std::string_view text) {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) !=
-         std::string_view::npos;
+  for (char c : text) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
 }
 
 std::string_view Trim(std::string_view text) {

@@ -2,6 +2,7 @@
 
 #include <e2b/errors.hpp>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -22,9 +23,13 @@ using nlohmann::json;
 
 // The value of `key`, or null when the field is missing.
 const json* Field(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return nullptr;
-  return &*it;
+  if (!j.is_object()) return nullptr;
+  // Looked up as a string_view: json::find(const char*) measures the key
+  // again at every comparison of the tree walk.
+  const auto& members = j.get_ref<const json::object_t&>();
+  auto it = members.find(std::string_view(key));
+  if (it == members.end() || it->second.is_null()) return nullptr;
+  return &it->second;
 }
 
 // An integer in [lo, hi] from a JSON number or a decimal string.
@@ -299,18 +304,20 @@ class CommonJsonReader {
   // Printable ASCII only: escapes, control characters and UTF-8 (which
   // nlohmann validates) go the slow way.
   bool String(std::string& out) {
+    static const std::array<bool, 256> kPlain = [] {
+      std::array<bool, 256> plain{};
+      for (int c = 0x20; c < 0x80; ++c)
+        plain[static_cast<std::size_t>(c)] = true;
+      plain['"'] = false;
+      plain['\\'] = false;
+      return plain;
+    }();
     const char* start = ++at_;
-    while (at_ != end_) {
-      const auto c = static_cast<unsigned char>(*at_);
-      if (c == '"') {
-        out.assign(start, at_);
-        ++at_;
-        return true;
-      }
-      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
-      ++at_;
-    }
-    return false;
+    while (at_ != end_ && kPlain[static_cast<unsigned char>(*at_)]) ++at_;
+    if (at_ == end_ || *at_ != '"') return false;
+    out.assign(start, at_);
+    ++at_;
+    return true;
   }
 
   bool Literal(std::string_view word, json value, json& out) {
