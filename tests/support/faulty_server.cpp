@@ -284,6 +284,13 @@ void FaultyServer::Serve(int fd) {
     Reset(fd);
     return;
   }
+  if (step.kind == Kind::kRaw) {
+    SendAll(fd, step.body);
+    ::shutdown(fd, SHUT_WR);
+    Hold(fd);
+    ::close(fd);
+    return;
+  }
   if (step.kind == Kind::kStall) {
     Hold(fd);
     ::close(fd);

@@ -38,6 +38,8 @@ struct FaultStep {
     /// Status and headers, then `large_size` bytes of 'x' generated on the
     /// fly (chunked when `chunked`, else with that Content-Length).
     kLargeBody,
+    /// Sends `body` as is, instead of any HTTP answer, then closes.
+    kRaw,
   };
   Kind kind = Kind::kRespond;
   int status = 200;

@@ -277,6 +277,32 @@ TEST_F(FaultInjectionTest, WrongContentTypesAreRejectedClearly) {
   EXPECT_EQ(server_.request_count(), 3u);
 }
 
+TEST_F(FaultInjectionTest, AnswersThatAreNotHttpAreErrors) {
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client);
+  const std::vector<std::string> garbage = {
+      "SSH-2.0-OpenSSH_9.2\r\n",
+      std::string("\x00\xff\x13\x37 binary", 12),
+      "HTTP/1.1 2x0 Maybe\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 5\r\n\r\n[]",
+  };
+  for (const auto& text : garbage) {
+    SCOPED_TRACE(text);
+    FaultStep raw = FaultStep::Of(Kind::kRaw);
+    raw.body = text;
+    server_.clear_requests();
+    server_.Push(raw);
+    auto e = ExpectError([&] { sandbox.Info(); }, 0);
+    ExpectClean(e, "");
+    // Retried or not, a call ends after at most MaxAttempts.
+    EXPECT_LE(server_.request_count(), 3u);
+    server_.clear_requests();
+    e = ExpectError([&] { sandbox.Filesystem.WriteString("/a", "x"); }, 0);
+    ExpectClean(e, "");
+    EXPECT_EQ(server_.request_count(), 1u);
+  }
+}
+
 // ---- oversized bodies
 // ----------------------------------------------------------
 
