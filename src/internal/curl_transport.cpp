@@ -37,6 +37,9 @@ constexpr std::size_t kSpillLimit = 256 * 1024;
 // waits for the end of its body so that the connection can be reused.
 constexpr std::chrono::milliseconds kFinishGrace{10};
 constexpr std::size_t kFinishBytes = 64 * 1024;
+// curl's receive buffer per handle (its default is 16 KiB): larger reads
+// mean fewer recv calls and write callbacks per MiB downloaded.
+constexpr long kReceiveBufferBytes = 128 * 1024;
 
 void GlobalInit() {
   static std::once_flag once;
@@ -411,6 +414,7 @@ class CurlTransfer final : public BodyReader {
     if (!options.Proxy.empty()) Set(CURLOPT_PROXY, options.Proxy.c_str());
     Set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     Set(CURLOPT_TCP_KEEPALIVE, 1L);
+    Set(CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
     if (options.MaxIdleConnections == 0) Set(CURLOPT_FORBID_REUSE, 1L);
     Set(CURLOPT_HEADERFUNCTION, &CurlTransfer::OnHeader);
     Set(CURLOPT_WRITEFUNCTION, &CurlTransfer::OnWrite);
