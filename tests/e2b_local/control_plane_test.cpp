@@ -2,6 +2,7 @@
 
 #include "control/control_plane.hpp"
 
+#include "control/api_error.hpp"
 #include "http/server_setup.hpp"
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_cgroups.hpp"
@@ -27,6 +28,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace e2b_local {
 namespace {
@@ -559,6 +562,101 @@ TEST(RegistryStartupTest, SecondServerOnTheSameStateDirTouchesNothing) {
       "exit status 0");
   first.Shutdown();
   RemoveTree(dir);
+}
+
+// Routing as a pure function (the fuzzer local_control_plane runs it on
+// hostile input).
+
+RouteMatch Match(const std::string& method, const std::string& target) {
+  return MatchRoute(method, SplitRequestPath(target), target);
+}
+
+int RouteErrorStatus(const std::string& method, const std::string& target) {
+  try {
+    Match(method, target);
+  } catch (const ApiError& e) {
+    return e.status;
+  }
+  return 0;
+}
+
+TEST(MatchRouteTest, EveryEndpoint) {
+  struct Case {
+    const char* method;
+    const char* target;
+    Endpoint endpoint;
+    const char* id;
+    const char* build;
+  };
+  const Case cases[] = {
+      {"POST", "/sandboxes", Endpoint::kCreateSandbox, "", ""},
+      {"POST", "/v2/sandboxes", Endpoint::kCreateSandbox, "", ""},
+      {"GET", "/sandboxes?metadata=a%3Db", Endpoint::kListSandboxesV1, "", ""},
+      {"GET", "/v2/sandboxes", Endpoint::kListSandboxesV2, "", ""},
+      {"GET", "/sandboxes/metrics", Endpoint::kBatchMetrics, "", ""},
+      {"GET", "/sandboxes/s1", Endpoint::kGetSandbox, "s1", ""},
+      {"DELETE", "/sandboxes/s1", Endpoint::kKillSandbox, "s1", ""},
+      {"POST", "/sandboxes/s1/connect", Endpoint::kConnectSandbox, "s1", ""},
+      {"POST", "/v2/sandboxes/s1/connect", Endpoint::kConnectSandbox, "s1", ""},
+      {"GET", "/sandboxes/s1/logs", Endpoint::kSandboxLogsV1, "s1", ""},
+      {"GET", "/v2/sandboxes/s1/logs", Endpoint::kSandboxLogsV2, "s1", ""},
+      {"GET", "/sandboxes/s1/metrics", Endpoint::kSandboxMetrics, "s1", ""},
+      {"PUT", "/sandboxes/s1/network", Endpoint::kSetNetwork, "s1", ""},
+      {"POST", "/sandboxes/s1/timeout", Endpoint::kSetTimeout, "s1", ""},
+      {"POST", "/sandboxes/s1/refreshes", Endpoint::kRefresh, "s1", ""},
+      {"POST", "/sandboxes/s1/pause", Endpoint::kPause, "s1", ""},
+      {"POST", "/sandboxes/s1/resume", Endpoint::kResume, "s1", ""},
+      {"POST", "/sandboxes/s1/fork", Endpoint::kFork, "s1", ""},
+      {"POST", "/sandboxes/s1/snapshots", Endpoint::kCreateSnapshot, "s1", ""},
+      {"GET", "/snapshots", Endpoint::kListSnapshots, "", ""},
+      {"POST", "/v3/templates", Endpoint::kCreateTemplate, "", ""},
+      {"GET", "/templates", Endpoint::kListTemplates, "", ""},
+      {"GET", "/templates/t1", Endpoint::kGetTemplate, "t1", ""},
+      {"GET", "/templates/team/t1", Endpoint::kGetTemplate, "team/t1", ""},
+      {"GET", "/templates/a%2Fb", Endpoint::kGetTemplate, "a/b", ""},
+      {"DELETE", "/templates/t1", Endpoint::kDeleteTemplate, "t1", ""},
+      {"GET", "/templates/t1/builds/b1/logs", Endpoint::kBuildLogs, "t1", "b1"},
+      {"GET", "/templates/t1/builds/b1/status", Endpoint::kBuildStatus, "t1",
+       "b1"},
+      {"GET", "//sandboxes//s1/", Endpoint::kGetSandbox, "s1", ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.target);
+    const RouteMatch m = Match(c.method, c.target);
+    EXPECT_EQ(m.endpoint, c.endpoint);
+    EXPECT_EQ(m.id, c.id);
+    EXPECT_EQ(m.build_id, c.build);
+  }
+}
+
+TEST(MatchRouteTest, UnknownRoutesAre404AndBadEscapes400) {
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/"},
+           {"GET", "/nope"},
+           {"PUT", "/sandboxes"},
+           {"GET", "/v2/sandboxes/s1"},
+           {"POST", "/v2/sandboxes/metrics/x"},
+           {"POST", "/sandboxes/s1/nope"},
+           {"GET", "/sandboxes/s1/a/b"},
+           {"POST", "/templates"},
+           {"POST", "/v3/templates/x"},
+           {"GET", "/v2/templates/t1"},
+           {"PATCH", "/templates/t1"},
+           {"POST", "/snapshots"},
+           {"get", "/sandboxes"},
+       }) {
+    EXPECT_EQ(RouteErrorStatus(method, target), 404) << method << " " << target;
+  }
+  EXPECT_EQ(RouteErrorStatus("GET", "/sandboxes/%zz"), 400);
+  EXPECT_EQ(RouteErrorStatus("GET", "/sandboxes/%4"), 400);
+}
+
+TEST(MatchRouteTest, HealthCheckIsOnlyGetHealth) {
+  EXPECT_TRUE(IsHealthCheck("GET", SplitRequestPath("/health?x=1")));
+  EXPECT_TRUE(IsHealthCheck("GET", SplitRequestPath("//health/")));
+  EXPECT_FALSE(IsHealthCheck("POST", SplitRequestPath("/health")));
+  EXPECT_FALSE(IsHealthCheck("GET", SplitRequestPath("/health/x")));
 }
 
 }  // namespace

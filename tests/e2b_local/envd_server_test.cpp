@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace e2b_local {
 namespace {
 
@@ -257,6 +262,86 @@ TEST(ConstantTimeEqualsTest, ComparesWholeStrings) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
   EXPECT_FALSE(ConstantTimeEquals("", "a"));
+}
+
+// The Connect framing HandleRpc applies, as pure functions (the fuzzer
+// local_connect_framing runs them on hostile input).
+
+std::string ErrorCodeOf(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const ConnectError& e) {
+    return e.code;
+  }
+  return "";
+}
+
+TEST(RpcFramingTest, BasicAuthUser) {
+  EXPECT_EQ(BasicAuthUser("Basic " + Base64Encode("root:")), "root");
+  EXPECT_EQ(BasicAuthUser("  bAsIc   " + Base64Encode("ann:pw:x") + " "),
+            "ann");
+  EXPECT_EQ(BasicAuthUser(""), std::nullopt);
+  EXPECT_EQ(BasicAuthUser("Bearer abc"), std::nullopt);
+  EXPECT_EQ(BasicAuthUser("Basic " + Base64Encode(":pw")), std::nullopt);
+  EXPECT_EQ(ErrorCodeOf([] { BasicAuthUser("Basic !!!"); }), "unauthenticated");
+}
+
+TEST(RpcFramingTest, ConnectTimeout) {
+  EXPECT_EQ(ParseConnectTimeout(std::nullopt), std::nullopt);
+  EXPECT_EQ(ParseConnectTimeout(std::string(" 1500 ")),
+            std::chrono::milliseconds(1500));
+  EXPECT_EQ(ParseConnectTimeout(std::string("9999999999")),
+            std::chrono::milliseconds(9999999999LL));
+  for (const char* bad : {"", "-1", "1e3", "12345678901", "0x10", "1 2"}) {
+    EXPECT_EQ(ErrorCodeOf([&] { ParseConnectTimeout(std::string(bad)); }),
+              "invalid_argument")
+        << bad;
+  }
+}
+
+TEST(RpcFramingTest, KeepaliveIntervalFallsBackTo90s) {
+  EXPECT_EQ(ParseKeepaliveInterval("15"), std::chrono::seconds(15));
+  EXPECT_EQ(ParseKeepaliveInterval(" 7 "), std::chrono::seconds(7));
+  for (const char* bad : {"", "0", "-5", "abc", "1234567890"}) {
+    EXPECT_EQ(ParseKeepaliveInterval(bad), std::chrono::seconds(90)) << bad;
+  }
+}
+
+TEST(RpcFramingTest, ContentTypes) {
+  EXPECT_TRUE(RpcContentTypeMatches("application/json", true));
+  EXPECT_TRUE(RpcContentTypeMatches(" Application/JSON ; charset=utf-8", true));
+  EXPECT_FALSE(RpcContentTypeMatches("application/connect+json", true));
+  EXPECT_TRUE(RpcContentTypeMatches("application/connect+json", false));
+  EXPECT_FALSE(RpcContentTypeMatches("application/json", false));
+  EXPECT_FALSE(RpcContentTypeMatches("", false));
+}
+
+TEST(RpcFramingTest, UnaryRequest) {
+  EXPECT_EQ(DecodeUnaryRequest(R"({"path":"/x"})"), json({{"path", "/x"}}));
+  for (const char* bad : {"", "[]", "null", "{", "\"s\"", "{} {}"}) {
+    EXPECT_EQ(ErrorCodeOf([&] { DecodeUnaryRequest(bad); }), "invalid_argument")
+        << bad;
+  }
+}
+
+TEST(RpcFramingTest, StreamRequestTakesExactlyOneEnvelope) {
+  const std::string one = e2b::internal::EncodeEnvelope(0, R"({"path":"/x"})");
+  EXPECT_EQ(DecodeStreamRequest(one), json({{"path", "/x"}}));
+  const std::vector<std::string> bad = {
+      "",
+      R"({"path":"/x"})",                            // no envelope
+      one.substr(0, one.size() - 1),                 // truncated
+      one + e2b::internal::EncodeEnvelope(0, "{}"),  // two
+      e2b::internal::EncodeEnvelope(1, "{}"),        // compressed
+      e2b::internal::EncodeEnvelope(2, "{}"),        // end of stream
+      e2b::internal::EncodeEnvelope(0, "[]"),        // not an object
+      std::string("\0\xff\xff\xff\xff", 5)           // over the 16 MiB cap
+  };
+  for (const auto& body : bad) {
+    EXPECT_EQ(ErrorCodeOf([&] { DecodeStreamRequest(body); }),
+              "invalid_argument")
+        << json(body).dump(-1, ' ', true, json::error_handler_t::replace);
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 namespace e2b_local {
@@ -38,23 +39,6 @@ struct ControlPlane::Call {
 };
 
 namespace {
-
-std::vector<std::string> SplitPath(const std::string& target) {
-  std::string path = target.substr(0, target.find('?'));
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) {
-      auto segment = PathUnescape(path.substr(start, slash - start));
-      if (!segment) throw ApiError(400, "malformed percent-encoding in path");
-      out.push_back(*segment);
-    }
-    start = slash + 1;
-  }
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& parts, size_t from,
                  size_t to) {
@@ -87,7 +71,136 @@ bool MetadataMatches(const LocalSandbox& s,
 
 constexpr int kDefaultSandboxTimeout = 15;
 
+[[noreturn]] void NoRoute(const std::string& method, const std::string& path) {
+  throw ApiError(404, "no route for " + method + " " + path);
+}
+
+RouteMatch MatchSandboxRoute(const std::string& m,
+                             const std::vector<std::string>& segments,
+                             const std::string& path) {
+  // Drop the "v2" prefix; the few v2-only forms are told apart by `v2`.
+  const bool v2 = segments[0] == "v2";
+  std::vector<std::string> p(segments.begin() + (v2 ? 1 : 0), segments.end());
+  if (p.size() == 1) {
+    if (m == "POST") return {Endpoint::kCreateSandbox, {}, {}};
+    if (m == "GET") {
+      return {
+          v2 ? Endpoint::kListSandboxesV2 : Endpoint::kListSandboxesV1, {}, {}};
+    }
+    NoRoute(m, path);
+  }
+  if (p.size() == 2 && p[1] == "metrics" && m == "GET" && !v2) {
+    return {Endpoint::kBatchMetrics, {}, {}};
+  }
+  const std::string& id = p[1];
+  if (p.size() == 2) {
+    if (v2) NoRoute(m, path);
+    if (m == "GET") return {Endpoint::kGetSandbox, id, {}};
+    if (m == "DELETE") return {Endpoint::kKillSandbox, id, {}};
+    NoRoute(m, path);
+  }
+  if (p.size() != 3) NoRoute(m, path);
+  const std::string& action = p[2];
+  if (v2) {
+    if (m == "POST" && action == "connect") {
+      return {Endpoint::kConnectSandbox, id, {}};
+    }
+    if (m == "GET" && action == "logs") {
+      return {Endpoint::kSandboxLogsV2, id, {}};
+    }
+    NoRoute(m, path);
+  }
+  if (m == "GET") {
+    if (action == "metrics") return {Endpoint::kSandboxMetrics, id, {}};
+    if (action == "logs") return {Endpoint::kSandboxLogsV1, id, {}};
+    NoRoute(m, path);
+  }
+  if (m == "PUT" && action == "network") {
+    return {Endpoint::kSetNetwork, id, {}};
+  }
+  if (m != "POST") NoRoute(m, path);
+  static const std::map<std::string, Endpoint> kPostActions = {
+      {"timeout", Endpoint::kSetTimeout},
+      {"refreshes", Endpoint::kRefresh},
+      {"pause", Endpoint::kPause},
+      {"resume", Endpoint::kResume},
+      {"connect", Endpoint::kConnectSandbox},
+      {"fork", Endpoint::kFork},
+      {"snapshots", Endpoint::kCreateSnapshot}};
+  auto it = kPostActions.find(action);
+  if (it == kPostActions.end()) NoRoute(m, path);
+  return {it->second, id, {}};
+}
+
+RouteMatch MatchTemplateRoute(const std::string& m,
+                              const std::vector<std::string>& p,
+                              const std::string& path) {
+  if (p[0] == "v3") {
+    if (p.size() == 2 && m == "POST")
+      return {Endpoint::kCreateTemplate, {}, {}};
+    NoRoute(m, path);
+  }
+  if (p[0] == "v2") NoRoute(m, path);
+  if (p.size() == 1) {
+    if (m != "GET") NoRoute(m, path);
+    return {Endpoint::kListTemplates, {}, {}};
+  }
+  // /templates/{id}/builds/{buildID}/(logs|status)
+  if (p.size() == 5 && p[2] == "builds" && m == "GET") {
+    if (p[4] == "logs") return {Endpoint::kBuildLogs, p[1], p[3]};
+    if (p[4] == "status") return {Endpoint::kBuildStatus, p[1], p[3]};
+    NoRoute(m, path);
+  }
+  // An unescaped ID with '/' (the Go seed does not escape path IDs) arrives
+  // as several segments.
+  const std::string id = Join(p, 1, p.size());
+  if (m == "GET") return {Endpoint::kGetTemplate, id, {}};
+  if (m == "DELETE") return {Endpoint::kDeleteTemplate, id, {}};
+  NoRoute(m, path);
+}
+
 }  // namespace
+
+std::vector<std::string> SplitRequestPath(const std::string& target) {
+  std::string path = target.substr(0, target.find('?'));
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) {
+      auto segment = PathUnescape(path.substr(start, slash - start));
+      if (!segment) throw ApiError(400, "malformed percent-encoding in path");
+      out.push_back(*segment);
+    }
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool IsHealthCheck(const std::string& method,
+                   const std::vector<std::string>& segments) {
+  return method == "GET" && segments.size() == 1 && segments[0] == "health";
+}
+
+RouteMatch MatchRoute(const std::string& method,
+                      const std::vector<std::string>& p,
+                      const std::string& path) {
+  if (p.empty()) throw ApiError(404, "no route for " + path);
+  const std::string& first = p[0];
+  if (first == "sandboxes" ||
+      (first == "v2" && p.size() >= 2 && p[1] == "sandboxes")) {
+    return MatchSandboxRoute(method, p, path);
+  }
+  if (first == "snapshots" && p.size() == 1 && method == "GET") {
+    return {Endpoint::kListSnapshots, {}, {}};
+  }
+  if (first == "templates" || (p.size() >= 2 && p[1] == "templates" &&
+                               (first == "v2" || first == "v3"))) {
+    return MatchTemplateRoute(method, p, path);
+  }
+  NoRoute(method, path);
+}
 
 ControlPlane::ControlPlane(SandboxRegistry& registry, TemplateStore& store,
                            std::vector<std::string> api_keys)
@@ -119,9 +232,8 @@ bool ControlPlane::Authorized(const httplib::Request& req) const {
 
 void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
   try {
-    Call call{req, res, SplitPath(req.target)};
-    if (req.method == "GET" && call.path.size() == 1 &&
-        call.path[0] == "health") {
+    Call call{req, res, SplitRequestPath(req.target)};
+    if (IsHealthCheck(req.method, call.path)) {
       call.Json(200, json{{"status", "ok"}});
       return;
     }
@@ -129,7 +241,7 @@ void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
       SendJsonError(res, 401, "Invalid API key");
       return;
     }
-    Route(call);
+    Dispatch(call, MatchRoute(req.method, call.path, req.path));
   } catch (const ApiError& e) {
     SendJsonError(res, e.status, e.what());
   } catch (const std::exception& e) {
@@ -137,109 +249,103 @@ void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
-void ControlPlane::Route(Call& call) {
-  const auto& p = call.path;
-  if (p.empty()) throw ApiError(404, "no route for " + call.req.path);
-  const std::string& first = p[0];
-  if (first == "sandboxes" ||
-      (first == "v2" && p.size() >= 2 && p[1] == "sandboxes")) {
-    RouteSandboxes(call);
-    return;
-  }
-  if (first == "snapshots" && p.size() == 1 && call.req.method == "GET") {
-    ListSnapshots(call);
-    return;
-  }
-  if (first == "templates" || (p.size() >= 2 && p[1] == "templates" &&
-                               (first == "v2" || first == "v3"))) {
-    RouteTemplates(call);
-    return;
-  }
-  throw ApiError(404, "no route for " + call.req.method + " " + call.req.path);
-}
-
-void ControlPlane::RouteSandboxes(Call& call) {
-  const std::string& m = call.req.method;
-  // Drop the "v2" prefix; the few v2-only forms are told apart by `v2`.
-  const bool v2 = call.path[0] == "v2";
-  std::vector<std::string> p(call.path.begin() + (v2 ? 1 : 0), call.path.end());
-  auto no_route = [&] {
-    throw ApiError(404, "no route for " + m + " " + call.req.path);
-  };
-  if (p.size() == 1) {
-    if (m == "POST") return CreateSandbox(call);
-    if (m == "GET") return v2 ? ListSandboxesV2(call) : ListSandboxesV1(call);
-    no_route();
-  }
-  if (p.size() == 2 && p[1] == "metrics" && m == "GET" && !v2) {
-    return BatchMetrics(call);
-  }
-  const std::string& id = p[1];
-  if (p.size() == 2) {
-    if (v2) no_route();
-    if (m == "GET") {
+void ControlPlane::Dispatch(Call& call, const RouteMatch& route) {
+  const std::string& id = route.id;
+  switch (route.endpoint) {
+    case Endpoint::kCreateSandbox:
+      return CreateSandbox(call);
+    case Endpoint::kListSandboxesV1:
+      return ListSandboxesV1(call);
+    case Endpoint::kListSandboxesV2:
+      return ListSandboxesV2(call);
+    case Endpoint::kBatchMetrics:
+      return BatchMetrics(call);
+    case Endpoint::kGetSandbox: {
       auto sandbox = registry_.Get(id);
       call.Json(200, SandboxDetailJson(*sandbox, registry_.Network(id)));
       return;
     }
-    if (m == "DELETE") {
+    case Endpoint::kKillSandbox:
       registry_.Kill(id);
       call.NoContent();
       return;
+    case Endpoint::kConnectSandbox:
+      return ConnectSandbox(call, id);
+    case Endpoint::kSandboxLogsV1:
+      return SandboxLogsV1(call, id);
+    case Endpoint::kSandboxLogsV2:
+      return SandboxLogsV2(call, id);
+    case Endpoint::kSandboxMetrics:
+      return SandboxMetrics(call, id);
+    case Endpoint::kSetNetwork: {
+      json body = call.Body(false);
+      registry_.SetNetwork(id, body);
+      call.NoContent();
+      return;
     }
-    no_route();
+    case Endpoint::kSetTimeout: {
+      json body = call.Body(false);
+      if (!body.contains("timeout")) {
+        throw ApiError(400, "'timeout' is required");
+      }
+      registry_.SetTimeout(id, TimeoutField(body, "timeout", 0));
+      call.NoContent();
+      return;
+    }
+    case Endpoint::kRefresh: {
+      json body = call.Body();
+      registry_.Refresh(id, TimeoutField(body, "duration", 0));
+      call.NoContent();
+      return;
+    }
+    case Endpoint::kPause: {
+      json body = call.Body();
+      OptionalBool(body, "memory");  // validated; memory is always kept
+      registry_.Pause(id);
+      call.NoContent();
+      return;
+    }
+    case Endpoint::kResume: {
+      json body = call.Body();
+      auto sandbox = registry_.Resume(
+          id, TimeoutField(body, "timeout", kDefaultSandboxTimeout),
+          OptionalBool(body, "autoPause"));
+      call.Json(201, SandboxJson(*sandbox));
+      return;
+    }
+    case Endpoint::kFork:
+      return ForkSandbox(call, id);
+    case Endpoint::kCreateSnapshot: {
+      json body = call.Body();
+      auto name = OptionalString(body, "name");
+      auto result = registry_.Snapshot(id, name.value_or(""));
+      call.Json(201, SnapshotInfoJson(result.tmpl));
+      return;
+    }
+    case Endpoint::kListSnapshots:
+      return ListSnapshots(call);
+    case Endpoint::kCreateTemplate:
+      return CreateTemplate(call);
+    case Endpoint::kListTemplates: {
+      json out = json::array();
+      for (const auto& t : store_.List()) {
+        if (!t.snapshot) out.push_back(TemplateJson(t));
+      }
+      call.Json(200, out);
+      return;
+    }
+    case Endpoint::kGetTemplate:
+      return GetTemplate(call, id);
+    case Endpoint::kDeleteTemplate:
+      registry_.DeleteTemplate(id);
+      call.NoContent();
+      return;
+    case Endpoint::kBuildLogs:
+      return BuildLogs(call, id, route.build_id);
+    case Endpoint::kBuildStatus:
+      return BuildStatus(call, id, route.build_id);
   }
-  if (p.size() != 3) no_route();
-  const std::string& action = p[2];
-  if (v2) {
-    if (m == "POST" && action == "connect") return ConnectSandbox(call, id);
-    if (m == "GET" && action == "logs") return SandboxLogsV2(call, id);
-    no_route();
-  }
-  if (m == "GET") {
-    if (action == "metrics") return SandboxMetrics(call, id);
-    if (action == "logs") return SandboxLogsV1(call, id);
-    no_route();
-  }
-  if (m == "PUT" && action == "network") {
-    json body = call.Body(false);
-    registry_.SetNetwork(id, body);
-    call.NoContent();
-    return;
-  }
-  if (m != "POST") no_route();
-  if (action == "timeout") {
-    json body = call.Body(false);
-    if (!body.contains("timeout")) throw ApiError(400, "'timeout' is required");
-    registry_.SetTimeout(id, TimeoutField(body, "timeout", 0));
-    call.NoContent();
-  } else if (action == "refreshes") {
-    json body = call.Body();
-    registry_.Refresh(id, TimeoutField(body, "duration", 0));
-    call.NoContent();
-  } else if (action == "pause") {
-    json body = call.Body();
-    OptionalBool(body, "memory");  // validated; memory is always kept
-    registry_.Pause(id);
-    call.NoContent();
-  } else if (action == "resume") {
-    json body = call.Body();
-    auto sandbox = registry_.Resume(
-        id, TimeoutField(body, "timeout", kDefaultSandboxTimeout),
-        OptionalBool(body, "autoPause"));
-    call.Json(201, SandboxJson(*sandbox));
-  } else if (action == "connect") {
-    ConnectSandbox(call, id);
-  } else if (action == "fork") {
-    ForkSandbox(call, id);
-  } else if (action == "snapshots") {
-    json body = call.Body();
-    auto name = OptionalString(body, "name");
-    auto result = registry_.Snapshot(id, name.value_or(""));
-    call.Json(201, SnapshotInfoJson(result.tmpl));
-  } else {
-    no_route();
-  }
+  throw ApiError(404, "no route for " + call.req.method + " " + call.req.path);
 }
 
 void ControlPlane::CreateSandbox(Call& call) {
@@ -507,44 +613,6 @@ void ControlPlane::ListSnapshots(Call& call) {
     call.res.set_header("X-Next-Token", EncodePageToken(offset + limit));
   }
   call.Json(200, out);
-}
-
-void ControlPlane::RouteTemplates(Call& call) {
-  const std::string& m = call.req.method;
-  const auto& p = call.path;
-  auto no_route = [&] {
-    throw ApiError(404, "no route for " + m + " " + call.req.path);
-  };
-  if (p[0] == "v3") {
-    if (p.size() == 2 && m == "POST") return CreateTemplate(call);
-    no_route();
-  }
-  if (p[0] == "v2") no_route();
-  if (p.size() == 1) {
-    if (m != "GET") no_route();
-    json out = json::array();
-    for (const auto& t : store_.List()) {
-      if (!t.snapshot) out.push_back(TemplateJson(t));
-    }
-    call.Json(200, out);
-    return;
-  }
-  // /templates/{id}/builds/{buildID}/(logs|status)
-  if (p.size() == 5 && p[2] == "builds" && m == "GET") {
-    if (p[4] == "logs") return BuildLogs(call, p[1], p[3]);
-    if (p[4] == "status") return BuildStatus(call, p[1], p[3]);
-    no_route();
-  }
-  // An unescaped ID with '/' (the Go seed does not escape path IDs) arrives
-  // as several segments.
-  const std::string id = Join(p, 1, p.size());
-  if (m == "GET") return GetTemplate(call, id);
-  if (m == "DELETE") {
-    registry_.DeleteTemplate(id);
-    call.NoContent();
-    return;
-  }
-  no_route();
 }
 
 void ControlPlane::CreateTemplate(Call& call) {

@@ -19,6 +19,56 @@ struct Response;
 
 namespace e2b_local {
 
+/// The control-plane operations a request can be routed to.
+enum class Endpoint {
+  kCreateSandbox,    ///< POST /sandboxes, POST /v2/sandboxes
+  kListSandboxesV1,  ///< GET /sandboxes
+  kListSandboxesV2,  ///< GET /v2/sandboxes
+  kBatchMetrics,     ///< GET /sandboxes/metrics
+  kGetSandbox,       ///< GET /sandboxes/{id}
+  kKillSandbox,      ///< DELETE /sandboxes/{id}
+  kConnectSandbox,   ///< POST /sandboxes/{id}/connect, also under /v2
+  kSandboxLogsV1,    ///< GET /sandboxes/{id}/logs
+  kSandboxLogsV2,    ///< GET /v2/sandboxes/{id}/logs
+  kSandboxMetrics,   ///< GET /sandboxes/{id}/metrics
+  kSetNetwork,       ///< PUT /sandboxes/{id}/network
+  kSetTimeout,       ///< POST /sandboxes/{id}/timeout
+  kRefresh,          ///< POST /sandboxes/{id}/refreshes
+  kPause,            ///< POST /sandboxes/{id}/pause
+  kResume,           ///< POST /sandboxes/{id}/resume
+  kFork,             ///< POST /sandboxes/{id}/fork
+  kCreateSnapshot,   ///< POST /sandboxes/{id}/snapshots
+  kListSnapshots,    ///< GET /snapshots
+  kCreateTemplate,   ///< POST /v3/templates
+  kListTemplates,    ///< GET /templates
+  kGetTemplate,      ///< GET /templates/{id}
+  kDeleteTemplate,   ///< DELETE /templates/{id}
+  kBuildLogs,        ///< GET /templates/{id}/builds/{build}/logs
+  kBuildStatus,      ///< GET /templates/{id}/builds/{build}/status
+};
+
+/// Where a request goes: the endpoint and the IDs its path names.
+struct RouteMatch {
+  Endpoint endpoint;
+  std::string id;        ///< sandbox or template ID; empty when none
+  std::string build_id;  ///< for kBuildLogs and kBuildStatus
+};
+
+/// The decoded, non-empty segments of a request target's path (the query
+/// dropped). Throws ApiError 400 on malformed percent-encoding.
+std::vector<std::string> SplitRequestPath(const std::string& target);
+
+/// Whether this is the health check, which needs no API key.
+bool IsHealthCheck(const std::string& method,
+                   const std::vector<std::string>& segments);
+
+/// The endpoint for `method` and the path `segments`; throws ApiError 404
+/// naming `path` (the request's path, for the message) when there is none.
+/// Pure: no registry or store is consulted.
+RouteMatch MatchRoute(const std::string& method,
+                      const std::vector<std::string>& segments,
+                      const std::string& path);
+
 class ControlPlane {
  public:
   /// `api_keys` must not be empty; requests need X-API-Key equal to one.
@@ -35,9 +85,7 @@ class ControlPlane {
  private:
   struct Call;
   bool Authorized(const httplib::Request& req) const;
-  void Route(Call& call);
-  void RouteSandboxes(Call& call);
-  void RouteTemplates(Call& call);
+  void Dispatch(Call& call, const RouteMatch& route);
 
   void CreateSandbox(Call& call);
   void ListSandboxesV1(Call& call);

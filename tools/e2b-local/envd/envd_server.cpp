@@ -139,27 +139,6 @@ bool RunStream(StreamState& state, httplib::DataSink& sink) {
   return true;
 }
 
-// Connect-Timeout-Ms: 1 to 10 digits.
-std::optional<std::chrono::milliseconds> ParseTimeout(
-    const httplib::Request& req) {
-  if (!req.has_header("Connect-Timeout-Ms")) return std::nullopt;
-  std::string text = Trim(req.get_header_value("Connect-Timeout-Ms"));
-  if (!AllDigits(text) || text.size() > 10) {
-    throw ConnectError("invalid_argument",
-                       "invalid Connect-Timeout-Ms header: '" + text + "'");
-  }
-  return std::chrono::milliseconds(std::stoll(text));
-}
-
-std::chrono::seconds ParseKeepalive(const httplib::Request& req) {
-  std::string text = Trim(req.get_header_value("Keepalive-Ping-Interval"));
-  if (AllDigits(text) && text.size() <= 9) {
-    long long value = std::stoll(text);
-    if (value > 0) return std::chrono::seconds(value);
-  }
-  return std::chrono::seconds(90);
-}
-
 }  // namespace
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
@@ -173,6 +152,85 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
     diff |= static_cast<unsigned char>(x ^ y);
   }
   return diff == 0;
+}
+
+std::optional<std::string> BasicAuthUser(const std::string& authorization) {
+  const std::string value = Trim(authorization);
+  if (Lower(value.substr(0, 6)) != "basic ") return std::nullopt;
+  auto decoded = Base64Decode(Trim(value.substr(6)));
+  if (!decoded) {
+    throw ConnectError("unauthenticated", "invalid Basic authorization header");
+  }
+  std::string name = decoded->substr(0, decoded->find(':'));
+  if (name.empty()) return std::nullopt;
+  return name;
+}
+
+std::optional<std::chrono::milliseconds> ParseConnectTimeout(
+    const std::optional<std::string>& header) {
+  if (!header) return std::nullopt;
+  std::string text = Trim(*header);
+  if (!AllDigits(text) || text.size() > 10) {
+    throw ConnectError("invalid_argument",
+                       "invalid Connect-Timeout-Ms header: '" + text + "'");
+  }
+  return std::chrono::milliseconds(std::stoll(text));
+}
+
+std::chrono::seconds ParseKeepaliveInterval(const std::string& header) {
+  std::string text = Trim(header);
+  if (AllDigits(text) && text.size() <= 9) {
+    long long value = std::stoll(text);
+    if (value > 0) return std::chrono::seconds(value);
+  }
+  return std::chrono::seconds(90);
+}
+
+const char* RpcContentType(bool unary) {
+  return unary ? "application/json" : "application/connect+json";
+}
+
+bool RpcContentTypeMatches(const std::string& content_type, bool unary) {
+  return MediaType(content_type) == RpcContentType(unary);
+}
+
+json DecodeUnaryRequest(const std::string& body) {
+  json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (body.empty() || !request.is_object()) {
+    throw ConnectError("invalid_argument",
+                       body.empty() ? "empty request body: send {}"
+                                    : "request body is not a JSON object");
+  }
+  return request;
+}
+
+json DecodeStreamRequest(const std::string& body) {
+  std::optional<e2b::internal::Envelope> envelope;
+  try {
+    e2b::internal::EnvelopeDecoder decoder(kMaxRpcBody);
+    decoder.Feed(body);
+    envelope = decoder.Next();
+    if (!envelope || decoder.HasPartial() || decoder.Next()) {
+      envelope.reset();
+    }
+  } catch (const e2b::internal::EnvelopeError& e) {
+    throw ConnectError("invalid_argument", e.what());
+  }
+  if (!envelope) {
+    throw ConnectError("invalid_argument",
+                       "a server-streaming request takes exactly one "
+                       "complete envelope");
+  }
+  if (envelope->Compressed() || envelope->EndStream()) {
+    throw ConnectError("invalid_argument",
+                       "unexpected envelope flags in the request");
+  }
+  json request = json::parse(envelope->payload, nullptr, false);
+  if (!request.is_object()) {
+    throw ConnectError("invalid_argument",
+                       "request message is not a JSON object");
+  }
+  return request;
 }
 
 std::string SandboxIdFromRequest(const httplib::Request& req) {
@@ -309,19 +367,14 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
   call.sandbox = sandbox;
   call.http = &req;
   std::string username = kDefaultUser;
-  std::string authorization = Trim(req.get_header_value("Authorization"));
-  if (Lower(authorization.substr(0, 6)) == "basic ") {
-    auto decoded = Base64Decode(Trim(authorization.substr(6)));
-    if (!decoded) {
-      SetConnectError(res, 401, "unauthenticated",
-                      "invalid Basic authorization header");
-      return reject();
-    }
-    std::string name = decoded->substr(0, decoded->find(':'));
-    if (!name.empty()) {
-      username = name;
+  try {
+    if (auto name = BasicAuthUser(req.get_header_value("Authorization"))) {
+      username = *name;
       call.user_from_header = true;
     }
+  } catch (const ConnectError& e) {
+    SetConnectError(res, 401, e.code, e.what());
+    return reject();
   }
   auto user = sandbox->instance->LookupUser(username);
   if (!user) {
@@ -338,9 +391,9 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
                     req.path + " is not implemented");
     return reject();
   }
-  const char* expected =
-      unary != nullptr ? "application/json" : "application/connect+json";
-  if (MediaType(req.get_header_value("Content-Type")) != expected) {
+  const char* expected = RpcContentType(unary != nullptr);
+  if (!RpcContentTypeMatches(req.get_header_value("Content-Type"),
+                             unary != nullptr)) {
     res.status = 415;
     res.set_header("Accept-Post", expected);
     res.set_content(
@@ -372,8 +425,13 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
   }
   if (!error) {
     try {
-      call.timeout = ParseTimeout(req);
-      call.keepalive_interval = ParseKeepalive(req);
+      std::optional<std::string> timeout_header;
+      if (req.has_header("Connect-Timeout-Ms")) {
+        timeout_header = req.get_header_value("Connect-Timeout-Ms");
+      }
+      call.timeout = ParseConnectTimeout(timeout_header);
+      call.keepalive_interval = ParseKeepaliveInterval(
+          req.get_header_value("Keepalive-Ping-Interval"));
     } catch (const ConnectError& e) {
       error = e;
     }
@@ -382,11 +440,10 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
   if (unary != nullptr) {
     json request;
     if (!error) {
-      request = json::parse(body, nullptr, /*allow_exceptions=*/false);
-      if (body.empty() || !request.is_object()) {
-        error.emplace("invalid_argument",
-                      body.empty() ? "empty request body: send {}"
-                                   : "request body is not a JSON object");
+      try {
+        request = DecodeUnaryRequest(body);
+      } catch (const ConnectError& e) {
+        error = e;
       }
     }
     if (!error) {
@@ -415,25 +472,9 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
   state->handler = stream;
   if (!error) {
     try {
-      e2b::internal::EnvelopeDecoder decoder(kMaxRpcBody);
-      decoder.Feed(body);
-      auto envelope = decoder.Next();
-      if (!envelope || decoder.HasPartial() || decoder.Next()) {
-        error.emplace("invalid_argument",
-                      "a server-streaming request takes exactly one "
-                      "complete envelope");
-      } else if (envelope->Compressed() || envelope->EndStream()) {
-        error.emplace("invalid_argument",
-                      "unexpected envelope flags in the request");
-      } else {
-        state->request = json::parse(envelope->payload, nullptr, false);
-        if (!state->request.is_object()) {
-          error.emplace("invalid_argument",
-                        "request message is not a JSON object");
-        }
-      }
-    } catch (const e2b::internal::EnvelopeError& e) {
-      error.emplace("invalid_argument", e.what());
+      state->request = DecodeStreamRequest(body);
+    } catch (const ConnectError& e) {
+      error = e;
     }
   }
   state->early_error = std::move(error);

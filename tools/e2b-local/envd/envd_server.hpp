@@ -8,6 +8,7 @@
 #include "envd/connect_rpc.hpp"
 #include "sandbox/local_sandbox.hpp"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,41 @@ std::string SandboxIdFromRequest(const httplib::Request& req);
 
 /// Compares secrets in time independent of where they differ.
 bool ConstantTimeEquals(const std::string& a, const std::string& b);
+
+// The Connect request framing HandleRpc checks before a handler runs, as
+// pure functions so the fuzzers reach them. Each throws ConnectError with
+// the code HandleRpc answers.
+
+/// The user an `Authorization: Basic base64("<user>:<password>")` header
+/// names; nullopt when the header is not Basic or names nobody. Throws
+/// ConnectError "unauthenticated" when the credentials are not base64.
+std::optional<std::string> BasicAuthUser(const std::string& authorization);
+
+/// Connect-Timeout-Ms (nullopt when the header is absent): 1 to 10 digits
+/// around optional white space, else ConnectError "invalid_argument".
+std::optional<std::chrono::milliseconds> ParseConnectTimeout(
+    const std::optional<std::string>& header);
+
+/// Keepalive-Ping-Interval in seconds: 1 to 9 digits and positive, else the
+/// default of 90 s.
+std::chrono::seconds ParseKeepaliveInterval(const std::string& header);
+
+/// The media type a unary ("application/json") or server-streaming
+/// ("application/connect+json") RPC takes.
+const char* RpcContentType(bool unary);
+
+/// Whether a Content-Type header's media type (case and parameters
+/// ignored) is RpcContentType(unary).
+bool RpcContentTypeMatches(const std::string& content_type, bool unary);
+
+/// A unary request body: one JSON object, else ConnectError
+/// "invalid_argument".
+nlohmann::json DecodeUnaryRequest(const std::string& body);
+
+/// A server-streaming request body: exactly one complete, uncompressed,
+/// non-end-of-stream envelope holding a JSON object, else ConnectError
+/// "invalid_argument".
+nlohmann::json DecodeStreamRequest(const std::string& body);
 
 }  // namespace e2b_local
 
