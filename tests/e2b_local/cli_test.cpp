@@ -146,4 +146,55 @@ TEST(CliTest, BadFlagsExitTwoAndHelpExitsZero) {
   }
 }
 
+// The listening sockets of this process tree on `port`, as the kernel
+// reports them in /proc/net/tcp and tcp6: "<hex address>:<hex port>".
+std::vector<std::string> ListenersOnPort(int port) {
+  char want[8];
+  std::snprintf(want, sizeof want, ":%04X", port);
+  std::vector<std::string> found;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      if (!(fields >> slot >> local >> remote >> state)) continue;
+      if (state != "0A") continue;  // TCP_LISTEN
+      if (local.size() > 5 && local.compare(local.size() - 5, 5, want) == 0) {
+        found.push_back(local);
+      }
+    }
+  }
+  return found;
+}
+
+TEST(CliTest, ListenersBindLoopbackByDefault) {
+  char tmpl[] = "/tmp/e2b-cli-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  Child child = Spawn({"e2b-local", "--api-port", "0", "--envd-port", "0",
+                       "--state-dir", dir, "--api-key", "e2b_feed"},
+                      false);
+  const std::string api = ReadLine(child.out);
+  const std::string envd = ReadLine(child.out);
+  ReadLine(child.out);
+  ASSERT_NE(api.find(':'), std::string::npos) << api;
+  ASSERT_NE(envd.find(':'), std::string::npos) << envd;
+  // What the kernel has bound, not what was printed: 127.0.0.1 only, never
+  // the wildcard address or another interface.
+  for (int port : {PortOf(api), PortOf(envd)}) {
+    const auto listeners = ListenersOnPort(port);
+    ASSERT_FALSE(listeners.empty()) << "nothing listens on port " << port;
+    for (const auto& local : listeners) {
+      EXPECT_EQ(local.substr(0, local.size() - 5), "0100007F")
+          << "port " << port << " is bound to " << local;
+    }
+  }
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(WaitExit(child.pid), 0);
+  fclose(child.out);
+  e2b_local::RemoveTree(dir);
+}
+
 }  // namespace
