@@ -214,6 +214,34 @@ SEEDS["local_envd_rpc"] = [
 ]
 
 
+def framing(flags, auth, timeout, keepalive, content_type, sandbox, host, body):
+    return (bytes([flags]) + short(auth) + short(timeout) + short(keepalive)
+            + short(content_type) + short(sandbox) + short(host)
+            + (body if isinstance(body, bytes) else body.encode()))
+
+
+SEEDS["local_connect_framing"] = [
+    framing(1, "Basic cm9vdDo=", "1500", "30", "application/json", "sbx1", "",
+            j({"path": "/home/user"})),
+    framing(0, "basic dXNlcjpwdw==", "", "", "application/connect+json", "",
+            "49983-sbx1.localhost", env(0, j({"process": {"cmd": "ls"}}))),
+    framing(1, "Basic !!!", " 12345678901 ", "0", "Application/JSON; x=y", " ",
+            "[::1]:80", env(2, "{}") + env(0, "{}")),
+    framing(1, "Bearer x", "1e3", "-5", "", "a" * 40, "80-", b"\x00\xff\xff\xff\xff"),
+]
+
+SEEDS["local_control_plane"] = [
+    bytes([m]) + t.encode() for m, t in [
+        (1, "/sandboxes"), (0, "/sandboxes?metadata=a%3Db"), (0, "/v2/sandboxes"),
+        (0, "/sandboxes/metrics?sandbox_ids=a,b"), (0, "/sandboxes/s1"),
+        (3, "/sandboxes/s1"), (1, "/sandboxes/s1/timeout"), (1, "/v2/sandboxes/s1/connect"),
+        (0, "/v2/sandboxes/s1/logs"), (2, "/sandboxes/s1/network"), (0, "/snapshots"),
+        (1, "/v3/templates"), (0, "/templates/team/t1"), (3, "/templates/a%2Fb"),
+        (0, "/templates/t1/builds/b1/status"), (0, "//health/"), (0, "/sandboxes/%zz"),
+    ]
+] + [b"\x80" + short("BREW") + b"/sandboxes/s1/pause"]
+
+
 def main():
     for target, seeds in SEEDS.items():
         d = os.path.join(ROOT, target)
