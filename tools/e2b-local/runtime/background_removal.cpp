@@ -25,22 +25,16 @@ void RemoveNow(const std::string& path) {
   }
 }
 
-// One worker thread, started on first use and joined at exit after it has
-// emptied its queue, so a server that shuts down normally leaves nothing.
+// One worker thread, started on first use. The remover is never destroyed,
+// so it stays usable from static destructors; whoever must not leave
+// directories behind (SandboxRegistry::Shutdown) waits for it, and what a
+// process exiting mid-removal leaves is a hidden sibling that the next
+// start-up removes.
 class BackgroundRemover {
  public:
   static BackgroundRemover& Instance() {
-    static BackgroundRemover remover;
-    return remover;
-  }
-
-  ~BackgroundRemover() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    work_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    static BackgroundRemover* remover = new BackgroundRemover();
+    return *remover;
   }
 
   BackgroundRemover(const BackgroundRemover&) = delete;
@@ -63,14 +57,12 @@ class BackgroundRemover {
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      RemoveNow(hidden);
-      return;
-    }
     queue_.push_back(hidden);
-    if (!worker_.joinable()) {
+    if (!started_) {
       try {
-        worker_ = std::thread([this] { Run(); });
+        // Detached: the remover lives as long as the process.
+        std::thread([this] { Run(); }).detach();
+        started_ = true;
       } catch (const std::exception&) {
         queue_.pop_back();
         RemoveNow(hidden);
@@ -91,8 +83,7 @@ class BackgroundRemover {
   void Run() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to do
+      work_.wait(lock, [this] { return !queue_.empty(); });
       const std::string path = queue_.front();
       queue_.pop_front();
       ++busy_;
@@ -110,8 +101,7 @@ class BackgroundRemover {
   std::condition_variable idle_;
   std::deque<std::string> queue_;
   int busy_ = 0;
-  bool stopping_ = false;
-  std::thread worker_;
+  bool started_ = false;
 };
 
 }  // namespace
