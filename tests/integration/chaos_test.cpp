@@ -46,7 +46,22 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define E2B_CHAOS_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define E2B_CHAOS_SANITIZED 1
+#endif
+#endif
+#ifdef E2B_CHAOS_SANITIZED
+// Sanitized builds (tools/sanitize.sh) run several times slower: fewer
+// requests, and more patience before an answer counts as missing.
+constexpr int kRequests = 1000;
+constexpr int kAnswerBoundSeconds = 30;
+#else
 constexpr int kRequests = 2500;
+constexpr int kAnswerBoundSeconds = 5;
+#endif
 constexpr std::uint64_t kDefaultSeed = 20261129;
 
 constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
@@ -621,8 +636,8 @@ TEST_F(ChaosTest, RandomAndMalformedRequestsHarmNothing) {
     req.headers = std::move(headers);
     httplib::Client client("127.0.0.1", api ? api_port : envd_port);
     client.set_connection_timeout(2, 0);
-    client.set_read_timeout(5, 0);
-    client.set_write_timeout(5, 0);
+    client.set_read_timeout(kAnswerBoundSeconds, 0);
+    client.set_write_timeout(kAnswerBoundSeconds, 0);
     const auto sent_at = Clock::now();
     auto result = client.send(req);
     if (std::getenv("E2B_CHAOS_VERBOSE") != nullptr &&

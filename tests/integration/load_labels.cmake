@@ -2,4 +2,4 @@
 # the load tests keep the "integration" label and add "load", so
 # `ctest -L load` runs only them, with a bound that suits their size.
 set_tests_properties(LoadTest.FiftySandboxesTimesTenStreamsLoseNoByte
-  PROPERTIES LABELS "integration;load" TIMEOUT 240)
+  PROPERTIES LABELS "integration;load" TIMEOUT 300)

@@ -38,10 +38,25 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define E2B_LOAD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define E2B_LOAD_SANITIZED 1
+#endif
+#endif
+#ifdef E2B_LOAD_SANITIZED
+// Sanitized builds (tools/sanitize.sh) run several times slower: the same
+// concurrency, an eighth of the data.
+constexpr std::size_t kDataDivisor = 8;
+#else
+constexpr std::size_t kDataDivisor = 1;
+#endif
+
 constexpr int kSandboxes = 50;
 constexpr int kStreamsPerSandbox = 10;
-constexpr std::size_t kStdoutBytes = 48 * 1024;
-constexpr std::size_t kStderrBytes = 16 * 1024;
+constexpr std::size_t kStdoutBytes = 48 * 1024 / kDataDivisor;
+constexpr std::size_t kStderrBytes = 16 * 1024 / kDataDivisor;
 constexpr int kCreateThreads = 8;
 
 std::string Hex(const std::array<std::uint8_t, 32>& digest) {
