@@ -141,11 +141,63 @@ int DescendantCount() {
   return static_cast<int>(family.size()) - 1;
 }
 
+// The e2b-local this test process started: the child named e2b-local.
+int ServerPid() {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return -1;
+  int found = -1;
+  while (dirent* entry = readdir(proc)) {
+    const std::string name = entry->d_name;
+    if (name.empty() || name.find_first_not_of("0123456789") != name.npos) {
+      continue;
+    }
+    std::ifstream in("/proc/" + name + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    const std::size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    int ppid = 0;
+    if (rest >> state >> ppid && ppid == static_cast<int>(getpid()) &&
+        stat.substr(open + 1, close - open - 1) == "e2b-local") {
+      found = std::stoi(name);
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+// The server's open descriptors that are not sockets (pipes of processes,
+// files it serves): sockets come and go with the client's connection pool,
+// anything else left over is a leak.
+std::vector<std::string> NonSocketFds(int pid) {
+  std::vector<std::string> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* fds = opendir(dir.c_str());
+  if (fds == nullptr) return out;
+  while (dirent* entry = readdir(fds)) {
+    if (entry->d_name[0] == '.') continue;
+    char target[512];
+    const std::string link = dir + "/" + entry->d_name;
+    const ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+    if (n <= 0) continue;
+    const std::string what(target, static_cast<std::size_t>(n));
+    if (what.rfind("socket:", 0) == 0) continue;
+    out.push_back(what);
+  }
+  closedir(fds);
+  return out;
+}
+
 class LoadTest : public E2bLocalTest {};
 
 TEST_F(LoadTest, FiftySandboxesTimesTenStreamsLoseNoByte) {
   const std::string marker = "e2b-load-" + RandomHex(6);
   const int baseline_processes = DescendantCount();
+  const int server_pid = ServerPid();
+  ASSERT_GT(server_pid, 0) << "cannot find the e2b-local child process";
+  const std::size_t baseline_fds = NonSocketFds(server_pid).size();
   const auto started = Clock::now();
   auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -321,13 +373,19 @@ TEST_F(LoadTest, FiftySandboxesTimesTenStreamsLoseNoByte) {
   // Processes may take a moment to be reaped after the kill answers.
   std::vector<std::string> leaked = ProcessesWithMarker(marker);
   int descendants = DescendantCount();
+  std::vector<std::string> fds = NonSocketFds(server_pid);
   for (auto deadline = Clock::now() + 10s;
-       (!leaked.empty() || descendants > baseline_processes) &&
+       (!leaked.empty() || descendants > baseline_processes ||
+        fds.size() > baseline_fds) &&
        Clock::now() < deadline;) {
     std::this_thread::sleep_for(50ms);
     leaked = ProcessesWithMarker(marker);
     descendants = DescendantCount();
+    fds = NonSocketFds(server_pid);
   }
+  EXPECT_LE(fds.size(), baseline_fds)
+      << "e2b-local holds more non-socket descriptors than before, e.g. "
+      << fds.back();
   EXPECT_TRUE(leaked.empty())
       << leaked.size() << " processes left, first " << leaked.front();
   EXPECT_LE(descendants, baseline_processes)
