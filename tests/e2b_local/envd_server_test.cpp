@@ -256,6 +256,41 @@ TEST_F(EnvdServerTest, CorsPreflight) {
             "x-access-token");
 }
 
+// A broken multipart body must not turn an answer already decided (no
+// such sandbox, a wrong token, an unsupported content type) into httplib's
+// 400 while the body still says 401 or 502; the chaos test found the
+// status and the body disagreeing.
+TEST_F(EnvdServerTest, BrokenMultipartKeepsTheDecidedStatus) {
+  const std::string broken = "--b\r\nContent-Disposition: form-data; na";
+  const char* type = "multipart/form-data; boundary=b";
+  auto res = Client("inope")->Post("/files?path=/x", broken, type);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_EQ(json::parse(res->body)["code"], 502);
+
+  res = Client(kSecure)->Post("/files?path=/x", {{"X-Access-Token", "wrong"}},
+                              broken, type);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["code"], 401);
+
+  res = Client(kSecure)->Post("/filesystem.Filesystem/Stat",
+                              {{"X-Access-Token", kToken}}, broken, type);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+
+  res =
+      Client(kOpen)->Post("/files?path=/x&username=nobody-here", broken, type);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["code"], 401);
+
+  // A body that is broken on its own is still a 400.
+  res = Client(kOpen)->Post("/files?path=/home/user/x", broken, type);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+}
+
 TEST(ConstantTimeEqualsTest, ComparesWholeStrings) {
   EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
   EXPECT_TRUE(ConstantTimeEquals("", ""));

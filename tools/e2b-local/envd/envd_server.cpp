@@ -139,6 +139,28 @@ bool RunStream(StreamState& state, httplib::DataSink& sink) {
   return true;
 }
 
+// httplib sets the status to 400 when a body it is asked to read turns out
+// malformed (a broken multipart body), over whatever the handler had
+// already answered. A handler that has decided on an error and only drains
+// the body keeps its status, so the status and the error body agree.
+httplib::ContentReader KeepingDecidedError(const httplib::ContentReader& reader,
+                                           httplib::Response& res) {
+  auto keep = [&res](int before, bool ok) {
+    if (!ok && before >= 400) res.status = before;
+    return ok;
+  };
+  return httplib::ContentReader(
+      [&reader, &res, keep](httplib::ContentReceiver receiver) {
+        const int before = res.status;
+        return keep(before, reader(std::move(receiver)));
+      },
+      [&reader, &res, keep](httplib::MultipartContentHeader header,
+                            httplib::ContentReceiver receiver) {
+        const int before = res.status;
+        return keep(before, reader(std::move(header), std::move(receiver)));
+      });
+}
+
 }  // namespace
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
@@ -332,8 +354,9 @@ void EnvdServer::Mount(httplib::Server& server) {
 
   server.Post("/files",
               [this](const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) {
+                     const httplib::ContentReader& raw_reader) {
                 AllowCors(res);
+                const auto reader = KeepingDecidedError(raw_reader, res);
                 auto sandbox = Route(req, res, "write");
                 if (!sandbox) {
                   DiscardRequestBody(req, reader);
@@ -346,7 +369,7 @@ void EnvdServer::Mount(httplib::Server& server) {
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) {
                 AllowCors(res);
-                HandleRpc(req, res, reader);
+                HandleRpc(req, res, KeepingDecidedError(reader, res));
               });
 }
 
