@@ -686,6 +686,35 @@ TEST_F(ChaosTest, RandomAndMalformedRequestsHarmNothing) {
                          "credentials succeeded: " +
                          req.method + " " + req.path.substr(0, 80));
     }
+    // Secrets only go to callers that already hold one: an error answer
+    // never echoes the API key or an access token, whatever was sent.
+    const std::string& answer = result->body;
+    const std::string victim_token = victim.EnvdAccessToken();
+    if (status >= 400 && (answer.find(key) != std::string::npos ||
+                          answer.find(token) != std::string::npos ||
+                          answer.find(victim_token) != std::string::npos)) {
+      failures.push_back(where + ": a " + std::to_string(status) +
+                         " answer carries a secret: " + req.method + " " +
+                         req.path.substr(0, 80));
+    }
+    // Error bodies that claim JSON are the documented shapes: the control
+    // plane's {"code": <status>, "message"} and Connect's {"code", "message"}.
+    if (status >= 400 && req.method != "HEAD" &&
+        result->get_header_value("Content-Type").rfind("application/json", 0) ==
+            0) {
+      const auto body = nlohmann::json::parse(answer, nullptr, false);
+      const bool shaped =
+          body.is_object() && body.contains("message") &&
+          body["message"].is_string() && body.contains("code") &&
+          (api ? body["code"] == status
+               : body["code"].is_string() || body["code"] == status);
+      if (!shaped) {
+        failures.push_back(where + ": malformed " + std::to_string(status) +
+                           " body for " + req.method + " " +
+                           req.path.substr(0, 80) + ": " +
+                           answer.substr(0, 200));
+      }
+    }
   }
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - started).count();
