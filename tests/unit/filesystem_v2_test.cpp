@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -403,23 +404,26 @@ TEST_F(FilesystemV2UnitTest, CallbackExceptionEndsTheWatch) {
 }
 
 TEST_F(FilesystemV2UnitTest, StopEndsABlockedStreamPromptly) {
-  std::atomic<bool> release{false};
+  // Shared with the handler: the server thread still runs it after the test
+  // body returns (the fixture stops the server later), so a reference to a
+  // local here was a stack-use-after-return (found by AddressSanitizer).
+  auto release = std::make_shared<std::atomic<bool>>(false);
   server_.server().Post(
       "/filesystem.Filesystem/WatchDir",
-      [&release](const httplib::Request&, httplib::Response& res) {
+      [release](const httplib::Request&, httplib::Response& res) {
         res.set_chunked_content_provider(
             "application/connect+json",
-            [&release, sent = false](std::size_t,
-                                     httplib::DataSink& sink) mutable {
+            [release, sent = false](std::size_t,
+                                    httplib::DataSink& sink) mutable {
               if (!sent) {
                 const std::string start = Envelope(0, R"({"start":{}})");
                 sink.write(start.data(), start.size());
                 sent = true;
               }
-              for (int i = 0; i < 100 && !release; ++i) {
+              for (int i = 0; i < 100 && !*release; ++i) {
                 std::this_thread::sleep_for(20ms);
               }
-              if (release) sink.done();
+              if (*release) sink.done();
               return sink.is_writable();
             });
       });
@@ -430,7 +434,7 @@ TEST_F(FilesystemV2UnitTest, StopEndsABlockedStreamPromptly) {
   watch.Stop();  // must not wait for the server
   EXPECT_FALSE(watch.Running());
   EXPECT_NO_THROW(watch.Wait());
-  release = true;
+  *release = true;
 }
 
 TEST_F(FilesystemV2UnitTest, WriteFilesSendsOneMultipartBody) {
