@@ -854,22 +854,25 @@ TEST_F(HttpTransportTest, NoIdleConnectionsMeansNoReuse) {
 }
 
 TEST_F(HttpTransportTest, BodyIsPulledOnlyAsItIsRead) {
-  std::atomic<std::size_t> produced{0};
-  server_.server().Get(
-      "/huge", [&](const httplib::Request&, httplib::Response& response) {
-        response.set_chunked_content_provider(
-            "application/octet-stream",
-            [&](std::size_t offset, httplib::DataSink& sink) {
-              if (offset >= (std::size_t{1} << 30)) {
-                sink.done();
-                return true;
-              }
-              std::string chunk(64 * 1024, 'h');
-              bool ok = sink.write(chunk.data(), chunk.size());
-              produced = offset + chunk.size();
-              return ok;
-            });
-      });
+  // Shared with the handler: the server thread keeps producing after the
+  // test body returns (the fixture stops the server later), so a reference
+  // to a local here was a stack-use-after-return (found by AddressSanitizer).
+  auto produced = std::make_shared<std::atomic<std::size_t>>(0);
+  server_.server().Get("/huge", [produced](const httplib::Request&,
+                                           httplib::Response& response) {
+    response.set_chunked_content_provider(
+        "application/octet-stream",
+        [produced](std::size_t offset, httplib::DataSink& sink) {
+          if (offset >= (std::size_t{1} << 30)) {
+            sink.done();
+            return true;
+          }
+          std::string chunk(64 * 1024, 'h');
+          bool ok = sink.write(chunk.data(), chunk.size());
+          *produced = offset + chunk.size();
+          return ok;
+        });
+  });
   server_.Start();
   auto reader = transport_->Open(Request("GET", "/huge"));
   char byte;
@@ -880,7 +883,7 @@ TEST_F(HttpTransportTest, BodyIsPulledOnlyAsItIsRead) {
   std::this_thread::sleep_for(milliseconds(300));
   ASSERT_EQ(reader->Read(&byte, 1), 1u);
   std::this_thread::sleep_for(milliseconds(300));
-  EXPECT_LT(produced.load(), std::size_t{32} << 20);
+  EXPECT_LT(produced->load(), std::size_t{32} << 20);
 }
 
 TEST_F(HttpTransportTest, ReaderOutlivesItsTransport) {
