@@ -187,5 +187,55 @@ TEST(BindListenerTest, BacklogHoldsABurstOfConnects) {
   StopNeverServed(server);
 }
 
+// A POST without Content-Length or Transfer-Encoding has an empty body
+// (RFC 9112 6.3) and is answered at once, instead of holding its connection
+// thread until the read timeout (httplib's default reads until close).
+TEST(ConfigureServerTest, BodyWithoutLengthIsEmpty) {
+  httplib::Server server;
+  ConfigureServer(server, ListenerKind::kControlPlane);
+  server.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content("got " + std::to_string(req.body.size()), "text/plain");
+  });
+  int port = BindListener(server, "127.0.0.1", 0);
+  ASSERT_GT(port, 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in target = Loopback(port);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target),
+            0);
+  // The bound only stops a failing test from waiting out the 60 s read
+  // timeout.
+  auto exchange = [fd](const std::string& request, const std::string& want) {
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      return std::string("send failed");
+    }
+    std::string answer;
+    char buffer[4096];
+    auto until = Clock::now() + std::chrono::seconds(10);
+    while (answer.find(want) == std::string::npos && Clock::now() < until) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      answer.append(buffer, static_cast<std::size_t>(n));
+    }
+    return answer;
+  };
+  std::string first = exchange("POST /echo HTTP/1.1\r\nHost: x\r\n\r\n", "got");
+  EXPECT_NE(first.find("got 0"), std::string::npos) << first;
+  // The connection is still in step: the next request is read as one.
+  std::string second = exchange(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "got");
+  EXPECT_NE(second.find("got 3"), std::string::npos) << second;
+  ::close(fd);
+  server.stop();
+  thread.join();
+}
+
 }  // namespace
 }  // namespace e2b_local

@@ -127,6 +127,21 @@ void ConfigureServer(httplib::Server& server, ListenerKind kind) {
   // Only counts while the peer is not reading: a stream idle between
   // keepalives never writes, so it is never cut by this.
   server.set_write_timeout(300, 0);
+  // RFC 9112 section 6.3: a request with neither Content-Length nor
+  // Transfer-Encoding has an empty body. httplib instead reads a POST, PUT
+  // or PATCH body until the peer closes, so such a request would hold its
+  // connection thread for the whole read timeout before being answered.
+  // The pre-routing handler runs before httplib reads the body: saying
+  // "Content-Length: 0" makes it read none. httplib's Request is a
+  // non-const object handed over as const, so the cast is well defined.
+  server.set_pre_routing_handler(
+      [](const httplib::Request& req, httplib::Response&) {
+        if (!req.has_header("Content-Length") &&
+            !req.has_header("Transfer-Encoding")) {
+          const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
   if (kind == ListenerKind::kControlPlane) {
     server.set_payload_max_length(kControlPlaneMaxBody);
     server.set_error_handler(httplib::Server::HandlerWithResponse(
