@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <string>
+#include <thread>
 
 namespace e2b_local {
 namespace {
@@ -147,6 +149,52 @@ TEST_F(StateStoreTest, AtomicWriteAndCopyTree) {
   EXPECT_STREQ(target, "/etc/passwd");
   RemoveTree(dir_ + "/dst");
   EXPECT_NE(lstat((dir_ + "/dst").c_str(), &st), 0);
+}
+
+// A snapshot copies a running sandbox's tree while envd may delete in it:
+// entries that vanish between listing and copying are skipped as deleted,
+// never an error (the chaos test saw "cannot open" failures here).
+TEST_F(StateStoreTest, CopyTreeSkipsEntriesRemovedMidCopy) {
+  const std::string src = dir_ + "/live";
+  auto populate = [&] {
+    for (int d = 0; d < 20; ++d) {
+      const std::string sub = src + "/d" + std::to_string(d);
+      MakeDirs(sub + "/inner");
+      for (int f = 0; f < 10; ++f) {
+        std::ofstream(sub + "/f" + std::to_string(f)) << "content";
+        std::ofstream(sub + "/inner/g" + std::to_string(f)) << "content";
+      }
+      symlink("f0", (sub + "/link").c_str());
+    }
+  };
+  populate();
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    while (!stop) {
+      RemoveTree(src);
+      MakeDirs(src);
+      populate();
+    }
+  });
+  int failures = 0;
+  std::string first_error;
+  for (int i = 0; i < 40; ++i) {
+    const std::string dst = dir_ + "/copy" + std::to_string(i);
+    try {
+      CopyTree(src, dst);
+    } catch (const std::exception& e) {
+      // Only the root itself vanishing (between churn's remove and mkdir)
+      // may fail: the caller asked for a tree that was not there.
+      if (std::string(e.what()).find(src + "/") != std::string::npos &&
+          failures++ == 0) {
+        first_error = e.what();
+      }
+    }
+    RemoveTree(dst);
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(failures, 0) << first_error;
 }
 
 }  // namespace

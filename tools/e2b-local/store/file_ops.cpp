@@ -95,10 +95,15 @@ void CopyMetadata(const std::string& dst, const struct stat& st) {
   ::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW);
 }
 
-void CopyRegularFile(const std::string& src, const std::string& dst,
+// False when src was removed before it could be opened (a copy of a live
+// tree, such as a running sandbox's snapshot, skips it as already deleted).
+bool CopyRegularFile(const std::string& src, const std::string& dst,
                      const struct stat& st) {
   Fd in(::open(src.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (in.get() < 0) Fail("cannot open", src);
+  if (in.get() < 0) {
+    if (errno == ENOENT) return false;
+    Fail("cannot open", src);
+  }
   Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                 st.st_mode & 0777));
   if (out.get() < 0) Fail("cannot create", dst);
@@ -112,6 +117,7 @@ void CopyRegularFile(const std::string& src, const std::string& dst,
     if (n == 0) break;
     WriteAll(out.get(), buffer.data(), static_cast<size_t>(n), dst);
   }
+  return true;
 }
 
 void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
@@ -120,7 +126,10 @@ void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
 void CopyDirectoryContents(const std::string& src, const std::string& dst,
                            dev_t device) {
   DIR* dir = ::opendir(src.c_str());
-  if (dir == nullptr) Fail("cannot open directory", src);
+  if (dir == nullptr) {
+    if (errno == ENOENT) return;  // removed while we were copying
+    Fail("cannot open directory", src);
+  }
   std::vector<std::string> names;
   while (struct dirent* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
@@ -148,11 +157,14 @@ void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
     // kept as empty directories.
     if (st.st_dev == device) CopyDirectoryContents(src, dst, device);
   } else if (S_ISREG(st.st_mode)) {
-    CopyRegularFile(src, dst, st);
+    if (!CopyRegularFile(src, dst, st)) return;
   } else if (S_ISLNK(st.st_mode)) {
     std::vector<char> target(static_cast<size_t>(st.st_size) + 256);
     ssize_t n = ::readlink(src.c_str(), target.data(), target.size());
-    if (n < 0) Fail("cannot read link", src);
+    if (n < 0) {
+      if (errno == ENOENT) return;
+      Fail("cannot read link", src);
+    }
     std::string text(target.data(), static_cast<size_t>(n));
     if (::symlink(text.c_str(), dst.c_str()) != 0) {
       Fail("cannot create symlink", dst);
