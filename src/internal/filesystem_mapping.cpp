@@ -1,6 +1,7 @@
 #include "internal/filesystem_mapping.hpp"
 
 #include "internal/base64.hpp"
+#include "internal/civil_time.hpp"
 #include "internal/sha256.hpp"
 
 #include <e2b/errors.hpp>
@@ -66,16 +67,6 @@ std::uint32_t Uint32Of(const json& object, const char* name) {
   }();
   if (value < 0 || value > std::numeric_limits<std::uint32_t>::max()) return 0;
   return static_cast<std::uint32_t>(value);
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date.
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 bool Digits(std::string_view text, std::size_t pos, std::size_t count,

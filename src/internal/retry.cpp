@@ -1,5 +1,7 @@
 #include "internal/retry.hpp"
 
+#include "internal/civil_time.hpp"
+
 #include <e2b/errors.hpp>
 
 #include <algorithm>
@@ -71,17 +73,6 @@ int MonthIndex(std::string_view name) {
     }
   }
   return -1;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-// days_from_civil algorithm), so no time zone or timegm is involved.
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 // Splits on spaces, commas and colons.
