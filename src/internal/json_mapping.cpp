@@ -57,8 +57,12 @@ Int ReadInteger(const char* key, const json& value) {
   if (value.is_number_float()) {
     // 2.0 is an integer in JSON's eyes; 2.5 is not.
     const double v = value.get<double>();
+    // hi itself rounds up to 2^63 as a double for 64-bit types, so the
+    // bound is the exact power of two above it: 2^63 must be refused, not
+    // converted (undefined behaviour; found by the json_mapping fuzzer).
+    const double above_hi = std::ldexp(1.0, std::numeric_limits<Int>::digits);
     if (!std::isfinite(v) || std::floor(v) != v ||
-        v < static_cast<double>(lo) || v > static_cast<double>(hi)) {
+        v < static_cast<double>(lo) || v >= above_hi) {
       throw JsonMappingError(std::string("field '") + key +
                              "': expected an integer");
     }

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 namespace e2b::internal {
@@ -49,6 +51,32 @@ TEST(FuzzRegressionTest, NumberOverflowIsAMalformedResponse) {
       ADD_FAILURE() << "not an e2b::Error for " << body << ": " << e.what();
     }
   }
+}
+
+// json_mapping fuzzer: an integer field given as the float 2^63
+// (9.223372036854775808e18) passed the range check, because INT64_MAX
+// rounds up to 2^63 as a double, and was converted to int64 (undefined
+// behaviour, UBSan: outside the range of representable values). Fixed in
+// ReadInteger (src/internal/json_mapping.cpp).
+TEST(FuzzRegressionTest, FloatJustAboveInt64IsRefused) {
+  for (const char* body :
+       {R"({"memUsed": 9.223372036854775807e18})",
+        R"({"memUsed": 9223372036854775808.0})", R"({"memUsed": -9.3e18})"}) {
+    try {
+      ParseResponse<SandboxMetric>(body, "GET /sandboxes/{id}/metrics");
+      ADD_FAILURE() << "accepted " << body;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("expected an integer"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  // The largest double below 2^63 and -2^63 itself are int64 values.
+  auto metric = ParseResponse<SandboxMetric>(
+      R"({"memUsed": 9.2233720368547748e18, "memTotal": -9.223372036854775808e18})",
+      "GET /sandboxes/{id}/metrics");
+  EXPECT_EQ(metric.MemUsed, 9223372036854774784LL);
+  EXPECT_EQ(metric.MemTotal, std::numeric_limits<std::int64_t>::min());
 }
 
 // envd_messages fuzzer: ParseRfc3339 converts seconds to the clock's
