@@ -4,6 +4,8 @@
 // One sandbox as e2b-local knows it: what the control plane reports, the
 // runtime instance, and the per-sandbox state of the envd services.
 
+#include "runtime/sandbox_runtime.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -12,8 +14,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include "runtime/sandbox_runtime.hpp"
 
 namespace e2b_local {
 
@@ -50,7 +50,8 @@ class SandboxLog {
 template <typename T>
 class ServiceSlot {
  public:
-  std::shared_ptr<T> GetOrCreate(const std::function<std::shared_ptr<T>()>& make) {
+  std::shared_ptr<T> GetOrCreate(
+      const std::function<std::shared_ptr<T>()>& make) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!value_) value_ = make();
     return value_;
@@ -91,7 +92,7 @@ struct LocalSandbox {
   mutable std::mutex mu;
   SandboxStatus status = SandboxStatus::kRunning;
   std::chrono::system_clock::time_point end_at;
-  bool auto_pause = false;   ///< on timeout: pause instead of kill
+  bool auto_pause = false;  ///< on timeout: pause instead of kill
   bool auto_resume = false;
 
   SandboxLog log;
