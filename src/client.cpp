@@ -152,8 +152,10 @@ std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg) {
   state->retry = cfg.Retry;
   state->transport = cfg.HTTPClient ? TransportOf(*cfg.HTTPClient)
                                     : internal::MakeCurlTransport({});
-  state->envd_read_transport = MakeRetryingTransport(
-      state->transport, state->retry, EnvdRetryStatuses());
+  state->envd_read_transport =
+      MakeRetryingTransport(state->transport, state->retry, EnvdRetryRule());
+  state->envd_write_transport =
+      MakeRetryingTransport(state->transport, state->retry, UnsentRetryRule());
   return state;
 }
 

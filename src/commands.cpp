@@ -102,8 +102,8 @@ CommandResult CommandService::RunImpl(const Context& ctx,
       rpc.StreamCall(kStartProcedure, params.User, lifetime);
   call.server_timeout = server_timeout;
   call.context = ctx;
-  auto stream =
-      rpc.Client().OpenServerStream(call, StartRequest(cmd, args, params));
+  auto stream = rpc.ClientFor(call).OpenServerStream(
+      call, StartRequest(cmd, args, params));
 
   const std::string procedure = "process.Process/Start";
   internal::OutputDispatcher dispatcher(CallbacksOf(params));

@@ -99,16 +99,16 @@ class Files {
     return request;
   }
 
-  internal::HttpTransport& Transport() const {
-    return *state_->client->transport;
+  // For uploads: retried (ClientConfig::Retry) only when the request never
+  // left; a streamed body is never retried.
+  internal::HttpTransport& WriteTransport() const {
+    return *state_->client->EnvdTransport(false);
   }
 
-  // For downloads only: retried (ClientConfig::Retry) until response
-  // headers arrive, never once body bytes may have reached the caller.
+  // For downloads: retried until response headers arrive, never once body
+  // bytes may have reached the caller.
   internal::HttpTransport& ReadTransport() const {
-    const auto& client = *state_->client;
-    return client.envd_read_transport ? *client.envd_read_transport
-                                      : *client.transport;
+    return *state_->client->EnvdTransport(true);
   }
 
   // Maps a failed /files answer (PROTOCOL.md section 3).
@@ -171,11 +171,9 @@ class Files {
   // `idempotent`: the RPC only reads, so it may be retried
   // (ClientConfig::Retry); RPCs that change files never are.
   internal::ConnectClient Rpc(bool idempotent = false) const {
-    const auto& client = *state_->client;
-    return internal::ConnectClient(
-        idempotent && client.envd_read_transport ? client.envd_read_transport
-                                                 : client.transport,
-        state_->envd_url, state_->id, {state_->access_token});
+    return internal::ConnectClient(state_->client->EnvdTransport(idempotent),
+                                   state_->envd_url, state_->id,
+                                   {state_->access_token});
   }
 
   // A unary RPC whose not_found means "no such path".
@@ -394,7 +392,7 @@ FileInfo Upload(const Files& files, const Context& ctx, const std::string& path,
   if (body)
     body->SetProgress(UploadProgress(params.Progress, request.body_size));
 
-  const internal::HttpResponse response = files.Transport().Send(request);
+  const internal::HttpResponse response = files.WriteTransport().Send(request);
   // A source that failed mid-way must not pass as a shorter file, whatever
   // the server answered.
   if (body && (body->bad() || body->Failure())) ThrowBodyFailure(*body);
@@ -729,7 +727,7 @@ std::vector<FileInfo> SendMultiUpload(
   request.body_stream = &body;
   request.body_size = total;
   body.SetProgress(UploadProgress(params.Progress, total));
-  const internal::HttpResponse response = files.Transport().Send(request);
+  const internal::HttpResponse response = files.WriteTransport().Send(request);
   if (body.bad() || body.Failure()) ThrowBodyFailure(body);
   if (response.status != 200 && response.status != 201) {
     files.ThrowStatus(response.status, response.body,

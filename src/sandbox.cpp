@@ -369,7 +369,7 @@ bool Sandbox::IsRunningWithContext(const Context& ctx) const {
   request.max_response_bytes = std::size_t{1} << 20;
   const auto response =
       internal::SendWithRetry(*s.client->transport, request, s.client->retry,
-                              internal::EnvdRetryStatuses());
+                              internal::EnvdRetryRule());
   if (response.status == 200 || response.status == 204) return true;
   // The edge answers 502 for a sandbox that is gone or not running.
   if (response.status == 502) return false;

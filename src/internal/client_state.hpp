@@ -32,6 +32,17 @@ struct ClientState {
   RetryPolicy retry;
   /// `transport` with envd's retries, for idempotent envd calls only.
   std::shared_ptr<HttpTransport> envd_read_transport;
+  /// `transport` retrying only failures before the request left, for envd
+  /// calls that are not idempotent (writes, process start, signals).
+  std::shared_ptr<HttpTransport> envd_write_transport;
+
+  /// The transport for an envd call: envd_read_transport when `idempotent`,
+  /// else envd_write_transport (either falls back to `transport`).
+  const std::shared_ptr<HttpTransport>& EnvdTransport(bool idempotent) const {
+    const auto& chosen =
+        idempotent ? envd_read_transport : envd_write_transport;
+    return chosen ? chosen : transport;
+  }
 };
 
 /// What every call on one sandbox needs. Immutable after creation.

@@ -62,11 +62,9 @@ HttpResponse CallApi(const ClientState& client, const Context& ctx,
   request.operation = call.operation;
 
   RetryOutcome outcome;
-  HttpResponse response =
-      IsIdempotent(call)
-          ? SendWithRetry(*client.transport, request, client.retry,
-                          ApiRetryStatuses(), &outcome)
-          : client.transport->Send(request);
+  HttpResponse response = SendWithRetry(
+      *client.transport, request, client.retry,
+      IsIdempotent(call) ? ApiRetryRule() : UnsentRetryRule(), &outcome);
   if (call.method == "DELETE" && response.status == 404 &&
       outcome.attempts > 1 && !call.success.empty()) {
     // An earlier attempt may have deleted it and lost only its answer.

@@ -41,6 +41,36 @@ constexpr std::size_t kFinishBytes = 64 * 1024;
 // mean fewer recv calls and write callbacks per MiB downloaded.
 constexpr long kReceiveBufferBytes = 128 * 1024;
 
+// What another attempt can do about a failed transfer (timeouts and
+// cancellation are decided before this).
+enum class Failure {
+  kBeforeSend,  // no connection was made: the request never left
+  kAfterSend,   // the connection broke; the request may have arrived
+  kPermanent,   // the same on every attempt (TLS trust, URL, options, ...)
+};
+
+Failure ClassifyFailure(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:  // the handshake, before any request byte
+      return Failure::kBeforeSend;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_AGAIN:
+      return Failure::kAfterSend;
+    default:
+      return Failure::kPermanent;
+  }
+}
+
 void GlobalInit() {
   static std::once_flag once;
   // A throw leaves the flag unset, so a later transport retries.
@@ -615,6 +645,14 @@ class CurlTransfer final : public BodyReader {
     if (result_ == CURLE_OPERATION_TIMEDOUT) {
       throw TimeoutError(Prefix() +
                          (DeadlinePassed() ? timeout_text_ : Detail()));
+    }
+    switch (ClassifyFailure(result_)) {
+      case Failure::kBeforeSend:
+        throw TransientTransportError(Prefix() + Detail(), false);
+      case Failure::kAfterSend:
+        throw TransientTransportError(Prefix() + Detail(), true);
+      case Failure::kPermanent:
+        break;
     }
     throw Error(0, Prefix() + Detail());
   }

@@ -4,12 +4,16 @@
 // The one HTTP transport of the library. An HTTP status is data, not a
 // failure: Send/Open return a response for any status. They throw only for
 // what is not an HTTP answer: e2b::TimeoutError when the request timeout or
-// the Context deadline passes, e2b::Error (status 0) for a cancelled
-// Context, network/TLS/DNS failures, a header value with CR or LF, or a
-// buffered body above max_response_bytes. Messages name the operation and
-// host, never a header value (API keys and tokens travel in headers).
+// the Context deadline passes, TransientTransportError for a network
+// failure another attempt may not meet (refused, reset, closed early,
+// truncated, DNS), and e2b::Error (status 0) for everything another attempt
+// cannot fix (a cancelled Context, a TLS certificate failure, a header
+// value with CR or LF, a buffered body above max_response_bytes). Messages
+// name the operation and host, never a header value (API keys and tokens
+// travel in headers).
 
 #include <e2b/context.hpp>
+#include <e2b/errors.hpp>
 #include <e2b/http_client.hpp>
 
 #include <chrono>
@@ -30,6 +34,25 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 /// Case-insensitive lookup of the first header named `name`.
 std::optional<std::string> FindHeader(const HttpHeaders& headers,
                                       std::string_view name);
+
+/// A network failure that another attempt may not meet. Users see it as
+/// the e2b::Error it derives from; the retry code (retry.hpp) reads its
+/// kind instead of the message.
+class TransientTransportError : public Error {
+ public:
+  TransientTransportError(std::string message, bool request_may_have_arrived)
+      : Error(0, std::move(message)),
+        request_may_have_arrived_(request_may_have_arrived) {}
+  /// False only when the request certainly never left (no connection was
+  /// made: refused, DNS, TLS handshake), so even a call that is not
+  /// idempotent may be sent again.
+  bool RequestMayHaveArrived() const noexcept {
+    return request_may_have_arrived_;
+  }
+
+ private:
+  bool request_may_have_arrived_;
+};
 
 struct HttpRequest {
   std::string method = "GET";

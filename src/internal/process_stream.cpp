@@ -184,9 +184,12 @@ ProcessRpc::ProcessRpc(std::shared_ptr<const SandboxState> state)
   }
 }
 
-ConnectClient ProcessRpc::Client() const {
-  return ConnectClient(state_->client->transport, state_->envd_url, state_->id,
-                       {state_->access_token});
+ConnectClient ProcessRpc::ClientFor(const ConnectCall& call) const {
+  const bool idempotent = call.procedure == "/process.Process/Connect" ||
+                          call.procedure == "/process.Process/List" ||
+                          call.procedure == "/process.Process/Update";
+  return ConnectClient(state_->client->EnvdTransport(idempotent),
+                       state_->envd_url, state_->id, {state_->access_token});
 }
 
 std::optional<std::chrono::milliseconds> ProcessLifetime(
@@ -222,7 +225,7 @@ json ProcessRpc::Unary(const Context& ctx, const char* procedure,
   call.http_timeout =
       timeout.count() > 0 ? timeout : state_->client->request_timeout;
   call.context = ctx;
-  return Client().Unary(call, request);
+  return ClientFor(call).Unary(call, request);
 }
 
 std::vector<ProcessInfo> ProcessRpc::List(
@@ -379,7 +382,8 @@ void CommandStream::Record(const ProcessEvent& event,
 void CommandStream::ReadLoop() {
   OutputDispatcher dispatcher(spec_.callbacks);
   try {
-    auto reader = rpc_.Client().OpenServerStream(spec_.call, spec_.request);
+    auto reader =
+        rpc_.ClientFor(spec_.call).OpenServerStream(spec_.call, spec_.request);
     bool ended = false;
     while (auto message = reader->Next()) {
       const ProcessEvent event = ParseProcessEvent(*message, procedure_);

@@ -101,7 +101,11 @@ class ProcessRpc {
   ConnectCall StreamCall(
       const char* procedure, const std::string& user,
       std::optional<std::chrono::milliseconds> lifetime) const;
-  ConnectClient Client() const;
+  /// The client for `call`: retried like an idempotent envd call
+  /// (ClientConfig::Retry) for the RPCs that only read or set a state
+  /// (Connect, List, Update), else only when the request never left
+  /// (Start, SendSignal, SendInput, CloseStdin).
+  ConnectClient ClientFor(const ConnectCall& call) const;
 
   std::vector<ProcessInfo> List(const Context& ctx,
                                 std::chrono::milliseconds timeout) const;

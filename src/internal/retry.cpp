@@ -24,33 +24,6 @@ char Lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool ContainsNoCase(std::string_view text, std::string_view needle) {
-  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return Lower(a) == Lower(b); });
-  return it != text.end();
-}
-
-// Failures that are the same on every attempt: the request itself is
-// unusable, the answer is too big to buffer, the certificate is not trusted,
-// or the library cannot run curl at all. The texts are the transport's own
-// (curl_transport.cpp) and curl's; tests in retry_test.cpp pin the ones a
-// server can provoke.
-constexpr std::array<std::string_view, 13> kPermanentFailures = {
-    "exceeds the limit",     // max_response_bytes
-    "context cancelled",     // Context::Cancel
-    "invalid method",        // request validation
-    "CR, LF or NUL",         // request validation
-    "invalid header name",   // request validation
-    "configuring curl",      // curl_easy_setopt refused an option
-    "out of memory",         //
-    "initializing libcurl",  //
-    "creating a curl",       //
-    "not supported",         // curl: a protocol outside http/https
-    "unsupported",           //
-    "bad/illegal format",    // curl: malformed URL
-    "certificate",           // TLS verification
-};
-
 milliseconds Min(milliseconds a, milliseconds b) { return a < b ? a : b; }
 
 double RandomUnit() {
@@ -182,10 +155,10 @@ void Wait(milliseconds delay, const HttpRequest& request) {
 class RetryLoop {
  public:
   RetryLoop(const HttpRequest& request, const RetryPolicy& policy,
-            const RetryStatuses& statuses)
+            const RetryRule& rule)
       : original_(request),
         policy_(policy),
-        statuses_(statuses),
+        rule_(rule),
         start_(Clock::now()),
         deadline_(CallDeadline(request, start_)) {}
 
@@ -207,7 +180,7 @@ class RetryLoop {
   // After an answer with `status`: true when another attempt follows (the
   // wait is done).
   bool RetryAfterStatus(int status, const HttpHeaders& headers) {
-    if (!statuses_.Contains(status)) return false;
+    if (!rule_.Contains(status)) return false;
     std::optional<milliseconds> asked;
     if (auto value = FindHeader(headers, "Retry-After")) {
       asked = ParseRetryAfter(*value, std::chrono::system_clock::now());
@@ -217,7 +190,7 @@ class RetryLoop {
 
   // After a thrown transport failure: true when another attempt follows.
   bool RetryAfterFailure(const Error& error) {
-    if (!IsTransientFailure(error, original_.context)) return false;
+    if (!IsTransientFailure(error, original_.context, rule_)) return false;
     return WaitForNext(std::nullopt);
   }
 
@@ -238,7 +211,7 @@ class RetryLoop {
 
   const HttpRequest& original_;
   const RetryPolicy& policy_;
-  const RetryStatuses& statuses_;
+  const RetryRule& rule_;
   Clock::time_point start_;
   std::optional<Clock::time_point> deadline_;
   HttpRequest retry_;
@@ -248,41 +221,44 @@ class RetryLoop {
 class RetryingTransport final : public HttpTransport {
  public:
   RetryingTransport(std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
-                    const RetryStatuses& statuses)
-      : inner_(std::move(inner)),
-        policy_(std::move(policy)),
-        statuses_(statuses) {}
+                    const RetryRule& rule)
+      : inner_(std::move(inner)), policy_(std::move(policy)), rule_(rule) {}
 
   HttpResponse Send(const HttpRequest& request) override {
     if (request.body_stream != nullptr) return inner_->Send(request);
-    return SendWithRetry(*inner_, request, policy_, statuses_);
+    return SendWithRetry(*inner_, request, policy_, rule_);
   }
 
   std::unique_ptr<BodyReader> Open(const HttpRequest& request) override {
     if (request.body_stream != nullptr) return inner_->Open(request);
-    return OpenWithRetry(*inner_, request, policy_, statuses_);
+    return OpenWithRetry(*inner_, request, policy_, rule_);
   }
 
  private:
   std::shared_ptr<HttpTransport> inner_;
   RetryPolicy policy_;
-  RetryStatuses statuses_;
+  RetryRule rule_;
 };
 
 }  // namespace
 
-bool RetryStatuses::Contains(int status) const {
+bool RetryRule::Contains(int status) const {
   return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
 }
 
-const RetryStatuses& ApiRetryStatuses() {
-  static const RetryStatuses statuses{{429, 502, 503, 504}};
-  return statuses;
+const RetryRule& ApiRetryRule() {
+  static const RetryRule rule{{429, 502, 503, 504}, true};
+  return rule;
 }
 
-const RetryStatuses& EnvdRetryStatuses() {
-  static const RetryStatuses statuses{{429, 503, 504}};
-  return statuses;
+const RetryRule& EnvdRetryRule() {
+  static const RetryRule rule{{429, 503, 504}, true};
+  return rule;
+}
+
+const RetryRule& UnsentRetryRule() {
+  static const RetryRule rule{{}, false};
+  return rule;
 }
 
 void ValidateRetryPolicy(const RetryPolicy& policy) {
@@ -346,25 +322,21 @@ std::optional<milliseconds> ParseRetryAfter(
   return milliseconds(std::max<std::int64_t>(left, 0));
 }
 
-bool IsTransientFailure(const Error& error, const Context& ctx) {
-  if (dynamic_cast<const TimeoutError*>(&error) != nullptr) return false;
-  if (error.StatusCode() != 0) return false;
-  if (ctx.Done()) return false;
-  for (std::string_view permanent : kPermanentFailures) {
-    if (ContainsNoCase(error.Message(), permanent)) return false;
-  }
-  return true;
+bool IsTransientFailure(const Error& error, const Context& ctx,
+                        const RetryRule& rule) {
+  const auto* transient = dynamic_cast<const TransientTransportError*>(&error);
+  if (transient == nullptr || ctx.Done()) return false;
+  return rule.after_send || !transient->RequestMayHaveArrived();
 }
 
 HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
-                           const RetryPolicy& policy,
-                           const RetryStatuses& statuses,
+                           const RetryPolicy& policy, const RetryRule& rule,
                            RetryOutcome* outcome) {
   if (request.body_stream != nullptr) {
     throw Error(
         0, request.operation + ": a streamed request body cannot be retried");
   }
-  RetryLoop loop(request, policy, statuses);
+  RetryLoop loop(request, policy, rule);
   for (;;) {
     if (outcome != nullptr) outcome->attempts = loop.attempts() + 1;
     HttpResponse response;
@@ -382,12 +354,12 @@ HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
 std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
                                           const HttpRequest& request,
                                           const RetryPolicy& policy,
-                                          const RetryStatuses& statuses) {
+                                          const RetryRule& rule) {
   if (request.body_stream != nullptr) {
     throw Error(
         0, request.operation + ": a streamed request body cannot be retried");
   }
-  RetryLoop loop(request, policy, statuses);
+  RetryLoop loop(request, policy, rule);
   for (;;) {
     std::unique_ptr<BodyReader> body;
     try {
@@ -405,9 +377,9 @@ std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
 
 std::shared_ptr<HttpTransport> MakeRetryingTransport(
     std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
-    const RetryStatuses& statuses) {
+    const RetryRule& rule) {
   return std::make_shared<RetryingTransport>(std::move(inner),
-                                             std::move(policy), statuses);
+                                             std::move(policy), rule);
 }
 
 }  // namespace e2b::internal

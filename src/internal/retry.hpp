@@ -5,12 +5,15 @@
 // decide whether a call is idempotent and pass only those here; this file
 // decides what is worth another attempt and how long to wait:
 //
-// * a transport failure that is not an HTTP answer (refused, reset, closed
-//   early, truncated, DNS), but never a timeout, a cancelled Context, a body
-//   above the buffering cap, a TLS certificate failure or a malformed
-//   request, which another attempt cannot fix;
-// * the statuses in RetryStatuses (429/502/503/504 for the API; envd leaves
-//   out 502, which the edge answers for a sandbox that is gone).
+// * a TransientTransportError (refused, reset, closed early, truncated,
+//   DNS); never a timeout, a cancelled Context or any other failure the
+//   transport throws (a body above the buffering cap, a TLS certificate
+//   failure, a malformed request), which another attempt cannot fix. A call
+//   that is not idempotent (RetryRule::after_send false) is retried only
+//   when the request certainly never left (no connection was made);
+// * the statuses in RetryRule (429/502/503/504 for the API; envd leaves
+//   out 502, which the edge answers for a sandbox that is gone; none for
+//   calls that are not idempotent).
 //
 // The wait before retry n (n = 1, 2, ...) is min(MaxBackoff,
 // InitialBackoff * BackoffMultiplier^(n-1)) with its last Jitter fraction
@@ -33,16 +36,24 @@
 
 namespace e2b::internal {
 
-/// The statuses worth another attempt.
-struct RetryStatuses {
+/// What a call may be retried after.
+struct RetryRule {
+  /// The answers worth another attempt.
   std::vector<int> statuses;
+  /// Whether a failure after the request may have reached the server is
+  /// worth another attempt: true only for idempotent calls.
+  bool after_send = true;
   bool Contains(int status) const;
 };
 
-/// 429, 502, 503, 504: the control plane's transient answers.
-const RetryStatuses& ApiRetryStatuses();
-/// 429, 503, 504: envd's (and the edge's) transient answers.
-const RetryStatuses& EnvdRetryStatuses();
+/// Idempotent control-plane calls: 429, 502, 503, 504 and any transient
+/// failure.
+const RetryRule& ApiRetryRule();
+/// Idempotent envd calls: 429, 503, 504 (envd's and the edge's transient
+/// answers) and any transient failure.
+const RetryRule& EnvdRetryRule();
+/// Calls that are not idempotent: only a failure before the request left.
+const RetryRule& UnsentRetryRule();
 
 /// Throws e2b::Error naming the field when `policy` is unusable
 /// (MaxAttempts < 1, a negative backoff, MaxBackoff < InitialBackoff,
@@ -61,9 +72,10 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(
     std::string_view value, std::chrono::system_clock::time_point now);
 
 /// Whether a transport failure (thrown by HttpTransport) may go away on
-/// another attempt. False for TimeoutError, errors with an HTTP status, a
-/// cancelled Context and the permanent failures listed above.
-bool IsTransientFailure(const Error& error, const Context& ctx);
+/// another attempt under `rule`: a TransientTransportError (for a rule
+/// without after_send, one whose request never left) while `ctx` is live.
+bool IsTransientFailure(const Error& error, const Context& ctx,
+                        const RetryRule& rule);
 
 /// What happened across the attempts of one call.
 struct RetryOutcome {
@@ -74,23 +86,22 @@ struct RetryOutcome {
 /// must be null (a stream cannot be replayed). Returns the last answer even
 /// when its status is a retryable one (the caller maps it to an error).
 HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
-                           const RetryPolicy& policy,
-                           const RetryStatuses& statuses,
+                           const RetryPolicy& policy, const RetryRule& rule,
                            RetryOutcome* outcome = nullptr);
 
 /// transport.Open(request), retried until response headers with a status
-/// outside `statuses` arrive; never once a body reader has been handed out.
+/// outside `rule` arrive; never once a body reader has been handed out.
 std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
                                           const HttpRequest& request,
                                           const RetryPolicy& policy,
-                                          const RetryStatuses& statuses);
+                                          const RetryRule& rule);
 
 /// A transport that performs every Send and Open through SendWithRetry and
-/// OpenWithRetry; for the idempotent calls of code that takes a transport
-/// (the Connect client). Requests with a body_stream go through unretried.
+/// OpenWithRetry under `rule`; for code that takes a transport (the Connect
+/// client, /files). Requests with a body_stream go through unretried.
 std::shared_ptr<HttpTransport> MakeRetryingTransport(
     std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
-    const RetryStatuses& statuses);
+    const RetryRule& rule);
 
 }  // namespace e2b::internal
 
