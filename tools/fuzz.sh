@@ -81,6 +81,12 @@ for t in "${targets[@]}"; do
     echo "fuzz.sh: $t FAILED (exit $rc); reproducer: ${reproducer:-see $log}" >&2
     grep -E 'runtime error|ERROR: |invariant broken|what\(\)' "$log" |
       head -5 >&2 || true
+    # CI keeps only the log: print the input itself so it can be replayed
+    # (base64 -d > file; build-fuzz/tests/fuzz/fuzz_<target> file).
+    if [[ -n $reproducer && -f $reproducer ]]; then
+      echo "fuzz.sh: $t reproducer, base64 (first 8 KiB):" >&2
+      head -c 8192 "$reproducer" | base64 -w 100 >&2
+    fi
     failed+=("$t")
     summary+=("$t: FAILED after ${execs:-?} executions; reproducer ${reproducer:-none}; log $log")
   else
