@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -112,6 +113,15 @@ void RemoveTreeInBackground(const std::string& path) {
   } catch (const std::exception& e) {
     std::cerr << "e2b-local: removing " << path << ": " << e.what() << "\n";
   }
+}
+
+void RemoveSandboxTree(const std::string& path, bool in_background) {
+  if (in_background) {
+    RemoveTreeInBackground(path);
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
 }
 
 void WaitForBackgroundRemovals() { BackgroundRemover::Instance().Wait(); }

@@ -17,6 +17,11 @@ namespace e2b_local {
 /// synchronously. Never throws; a missing path is not an error.
 void RemoveTreeInBackground(const std::string& path);
 
+/// Deletes a destroyed sandbox's tree as its SandboxSpec asks: with
+/// RemoveTreeInBackground when in_background, else before it returns (not
+/// following symlinks). Never throws; a missing path is not an error.
+void RemoveSandboxTree(const std::string& path, bool in_background);
+
 /// Blocks until every tree handed to RemoveTreeInBackground so far is gone
 /// (or failed to go, which is logged).
 void WaitForBackgroundRemovals();

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -18,20 +17,13 @@
 namespace e2b_local {
 namespace runtime_internal {
 
-double CpuMeter::Sample(double used_seconds, int cpu_count) {
-  double wall = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now().time_since_epoch())
-                    .count();
-  double pct = 0;
-  if (has_last_ && wall > last_wall_ && cpu_count > 0) {
-    pct = (used_seconds - last_used_) / (wall - last_wall_) / cpu_count * 100;
-    if (pct < 0) pct = 0;
-    if (pct > 100) pct = 100;
+const SandboxSpec& CheckSandboxSpec(const SandboxSpec& spec) {
+  if (spec.dir.empty() || spec.dir[0] != '/' || spec.id.empty() ||
+      spec.id.find('/') != std::string::npos || spec.id == "." ||
+      spec.id == "..") {
+    throw std::runtime_error("invalid sandbox id or directory");
   }
-  has_last_ = true;
-  last_used_ = used_seconds;
-  last_wall_ = wall;
-  return pct;
+  return spec;
 }
 
 std::string ProbeNamespaces() {

@@ -6,7 +6,9 @@
 #include "runtime/background_removal.hpp"
 #include "runtime/process_launcher.hpp"
 #include "runtime/runtime_factories.hpp"
+#include "runtime/sandbox_accounts.hpp"
 #include "runtime/sandbox_cgroups.hpp"
+#include "runtime/sandbox_usage.hpp"
 #include "store/file_ops.hpp"
 
 #include <fcntl.h>
@@ -20,12 +22,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -33,16 +35,12 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 namespace e2b_local {
 namespace runtime_internal {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr uid_t kUserUid = 1000;
-constexpr gid_t kUserGid = 1000;
 
 std::string Errno(int err) { return std::strerror(err); }
 
@@ -220,15 +218,8 @@ int InitMain(void* arg) {
 }
 
 bool IsMounted(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devno, root, mount_point;
-    fields >> id >> parent >> devno >> root >> mount_point;
-    if (mount_point == path) return true;
-  }
-  return false;
+  auto mounts = MountsUnder(path);
+  return std::find(mounts.begin(), mounts.end(), path) != mounts.end();
 }
 
 // /etc/passwd and /etc/group of the sandbox get a `user` (1000:1000) in
@@ -265,7 +256,7 @@ void PrepareUserAccount(const std::string& root) {
   rewrite(root + "/etc/group", "user", "user:x:1000:", "1000");
   std::string home = root + "/home/user";
   fs::create_directories(home, ec);
-  if (ec || chown(home.c_str(), kUserUid, kUserGid) != 0 ||
+  if (ec || chown(home.c_str(), kSandboxUserUid, kSandboxUserGid) != 0 ||
       chmod(home.c_str(), 0750) != 0) {
     throw std::runtime_error("cannot prepare /home/user in the sandbox");
   }
@@ -289,16 +280,13 @@ std::optional<SandboxUser> LookupInPasswd(const std::string& passwd_path,
     user.home = fields[5].empty() ? "/" : fields[5];
     return user;
   }
-  if (name == "root") return SandboxUser{"root", 0, 0, "/root"};
-  if (name == "user")
-    return SandboxUser{"user", kUserUid, kUserGid, "/home/user"};
-  return std::nullopt;
+  return BuiltInSandboxUser(name);
 }
 
 class NamespaceInstance : public SandboxInstance {
  public:
   explicit NamespaceInstance(const SandboxSpec& spec)
-      : spec_(spec),
+      : spec_(CheckSandboxSpec(spec)),
         cgroups_(CgroupScope(fs::path(spec.dir).parent_path()), spec.id) {
     root_ = spec.dir + "/root";
     upper_ = spec.dir + "/upper";
@@ -371,66 +359,20 @@ class NamespaceInstance : public SandboxInstance {
       mounted_ = IsMounted(root_);
     }
     cgroups_.Remove();
-    if (!mounted_ && !spec_.dir.empty()) {
-      if (spec_.remove_dir_in_background) {
-        RemoveTreeInBackground(spec_.dir);
-      } else {
-        std::error_code ec;
-        fs::remove_all(spec_.dir, ec);
-      }
+    if (!mounted_) {
+      RemoveSandboxTree(spec_.dir, spec_.remove_dir_in_background);
     }
   }
 
   ResourceUsage Usage() override {
-    ResourceUsage usage;
-    usage.cpu_count =
-        spec_.cpu_count > 0
-            ? spec_.cpu_count
-            : static_cast<int>(std::thread::hardware_concurrency());
-    long page = sysconf(_SC_PAGESIZE);
-    usage.mem_total =
-        spec_.memory_mb > 0
-            ? static_cast<std::int64_t>(spec_.memory_mb) * 1024 * 1024
-            : static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) * page;
-    auto cpu = cgroups_.CpuNanos();
-    auto memory = cgroups_.Memory();
-    if (!cpu || !memory) {
-      std::uint64_t ticks = 0;
-      std::int64_t rss = 0;
-      for (pid_t pid : SandboxPids()) {
-        if (auto sample = SampleProcess(pid)) {
-          ticks += sample->cpu_ticks;
-          rss += sample->rss_bytes;
-        }
-      }
-      if (!cpu) {
-        cpu = static_cast<std::uint64_t>(static_cast<double>(ticks) /
-                                         sysconf(_SC_CLK_TCK) * 1e9);
-      }
-      if (!memory) memory = std::make_pair(rss, std::int64_t{0});
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      usage.cpu_used_pct =
-          cpu_meter_.Sample(static_cast<double>(*cpu) / 1e9, usage.cpu_count);
-    }
-    usage.mem_used = memory->first;
-    usage.mem_cache = memory->second;
-    usage.disk_used = DiskUsageBytes(upper_);
-    struct statvfs vfs;
-    if (statvfs(spec_.dir.c_str(), &vfs) == 0) {
-      usage.disk_total = static_cast<std::int64_t>(vfs.f_blocks) *
-                         static_cast<std::int64_t>(vfs.f_frsize);
-    }
-    return usage;
+    // upper_, not root_: the root shows the host's "/" below the files
+    // of the sandbox.
+    return usage_.Sample(
+        spec_, cgroups_, [this] { return SandboxPids(); }, upper_);
   }
 
  private:
   void Start() {
-    if (spec_.id.empty() || spec_.id.find('/') != std::string::npos ||
-        spec_.dir.empty() || spec_.dir[0] != '/') {
-      throw std::runtime_error("invalid sandbox id or directory");
-    }
     // overlayfs options cannot escape these characters.
     if (spec_.dir.find_first_of(",:\n") != std::string::npos) {
       throw std::runtime_error("unsupported character in sandbox directory");
@@ -649,7 +591,7 @@ class NamespaceInstance : public SandboxInstance {
   bool mounted_ = false;
   bool frozen_ = false;
   bool destroyed_ = false;
-  CpuMeter cpu_meter_;
+  SandboxUsageMeter usage_;
 };
 
 class NamespaceRuntime : public SandboxRuntime {

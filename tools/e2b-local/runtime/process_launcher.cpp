@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -17,7 +16,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -477,27 +475,6 @@ ExitStatus DescribeWaitStatus(int wait_status) {
   result.status = "signal: " + name;
   if (WCOREDUMP(wait_status)) result.status += " (core dumped)";
   return result;
-}
-
-std::int64_t DiskUsageBytes(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::int64_t total = 0;
-  std::error_code ec;
-  struct stat root_st;
-  if (lstat(dir.c_str(), &root_st) != 0) return 0;
-  total += static_cast<std::int64_t>(root_st.st_blocks) * 512;
-  fs::recursive_directory_iterator it(
-      dir, fs::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st;
-    if (lstat(it->path().c_str(), &st) != 0) continue;
-    if (st.st_dev != root_st.st_dev) {
-      if (S_ISDIR(st.st_mode)) it.disable_recursion_pending();
-      continue;
-    }
-    total += static_cast<std::int64_t>(st.st_blocks) * 512;
-  }
-  return total;
 }
 
 std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,

@@ -39,9 +39,6 @@ void CloseDescriptorsExcept(const int* keep, int count);
 /// "signal: killed".
 ExitStatus DescribeWaitStatus(int wait_status);
 
-/// Sums st_blocks * 512 of every file under dir (not crossing devices).
-std::int64_t DiskUsageBytes(const std::string& dir);
-
 }  // namespace runtime_internal
 }  // namespace e2b_local
 

@@ -15,6 +15,12 @@ std::string ProbeNamespaces();
 std::unique_ptr<SandboxRuntime> MakeNamespaceRuntime();
 std::unique_ptr<SandboxRuntime> MakeUnisolatedRuntime();
 
+/// Throws std::runtime_error unless spec.id can name a directory and a
+/// cgroup (not empty, no '/', not "." or "..") and spec.dir is absolute.
+/// Returns spec, so an instance checks it in its first member initializer,
+/// before its cgroups or directories are made from it.
+const SandboxSpec& CheckSandboxSpec(const SandboxSpec& spec);
+
 /// Where the fallback keeps sandbox roots when uid 1000 cannot reach
 /// sandboxes_dir: a root-owned, world-traversable directory of its own.
 std::string FallbackRootsDir(const std::string& sandboxes_dir);
@@ -22,18 +28,6 @@ std::string FallbackRootsDir(const std::string& sandboxes_dir);
 /// Mount points at or under `prefix` (a directory), deepest first, from
 /// /proc/self/mountinfo with its octal escapes decoded.
 std::vector<std::string> MountsUnder(const std::string& prefix);
-
-/// CPU percentage between consecutive samples of a cumulative counter.
-class CpuMeter {
- public:
-  /// used_seconds: total CPU time consumed so far.
-  double Sample(double used_seconds, int cpu_count);
-
- private:
-  bool has_last_ = false;
-  double last_used_ = 0;
-  double last_wall_ = 0;
-};
 
 }  // namespace runtime_internal
 }  // namespace e2b_local

@@ -5,12 +5,13 @@
 #include "runtime/background_removal.hpp"
 #include "runtime/process_launcher.hpp"
 #include "runtime/runtime_factories.hpp"
+#include "runtime/sandbox_accounts.hpp"
 #include "runtime/sandbox_cgroups.hpp"
+#include "runtime/sandbox_usage.hpp"
 #include "store/file_ops.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,7 +19,6 @@
 #include <filesystem>
 #include <mutex>
 #include <set>
-#include <thread>
 
 namespace e2b_local {
 namespace runtime_internal {
@@ -30,19 +30,11 @@ namespace fs = std::filesystem;
 // signals reach its children too.
 bool GroupAlive(pid_t pgid) { return kill(-pgid, 0) == 0; }
 
-constexpr uid_t kUserUid = 1000;
-constexpr gid_t kUserGid = 1000;
-
 class UnisolatedInstance : public SandboxInstance {
  public:
   explicit UnisolatedInstance(const SandboxSpec& spec)
-      : spec_(spec),
+      : spec_(CheckSandboxSpec(spec)),
         cgroups_(CgroupScope(fs::path(spec.dir).parent_path()), spec.id) {
-    if (spec.dir.empty() || spec.dir[0] != '/' || spec.id.empty() ||
-        spec.id.find('/') != std::string::npos || spec.id == "." ||
-        spec.id == "..") {
-      throw std::runtime_error("invalid sandbox id or directory");
-    }
     try {
       Setup();
     } catch (...) {
@@ -58,17 +50,13 @@ class UnisolatedInstance : public SandboxInstance {
 
   std::optional<SandboxUser> LookupUser(
       const std::string& name) const override {
-    if (name == "user") {
-      if (can_switch_) {
-        return SandboxUser{"user", kUserUid, kUserGid, "/home/user"};
-      }
-      return SandboxUser{"user", getuid(), getgid(), "/home/user"};
+    auto user = BuiltInSandboxUser(name);
+    // Without the right to switch, every command runs as the server does.
+    if (user && !can_switch_) {
+      user->uid = getuid();
+      user->gid = getgid();
     }
-    if (name == "root") {
-      if (can_switch_) return SandboxUser{"root", 0, 0, "/root"};
-      return SandboxUser{"root", getuid(), getgid(), "/root"};
-    }
-    return std::nullopt;
+    return user;
   }
 
   std::unique_ptr<SandboxProcess> Spawn(const SpawnOptions& options) override {
@@ -128,65 +116,14 @@ class UnisolatedInstance : public SandboxInstance {
     SignalGroups(SIGKILL);
     for (pid_t pid : cgroups_.Pids()) kill(pid, SIGKILL);
     cgroups_.Remove();
-    if (spec_.remove_dir_in_background) {
-      RemoveTreeInBackground(spec_.dir);
-      if (relocated_) RemoveTreeInBackground(root_);
-    } else {
-      std::error_code ec;
-      fs::remove_all(spec_.dir, ec);
-      if (relocated_) fs::remove_all(root_, ec);
-    }
+    RemoveSandboxTree(spec_.dir, spec_.remove_dir_in_background);
+    if (relocated_) RemoveSandboxTree(root_, spec_.remove_dir_in_background);
   }
 
   ResourceUsage Usage() override {
-    ResourceUsage usage;
-    usage.cpu_count =
-        spec_.cpu_count > 0
-            ? spec_.cpu_count
-            : static_cast<int>(std::thread::hardware_concurrency());
-    usage.mem_total =
-        spec_.memory_mb > 0
-            ? static_cast<std::int64_t>(spec_.memory_mb) * 1024 * 1024
-            : static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) *
-                  sysconf(_SC_PAGESIZE);
-    auto cpu = cgroups_.CpuNanos();
-    auto memory = cgroups_.Memory();
-    if (!cpu || !memory) {
-      std::set<pid_t> groups;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        groups = groups_;
-      }
-      std::uint64_t ticks = 0;
-      std::int64_t rss = 0;
-      for (pid_t pid : AllPids()) {
-        pid_t pgid = getpgid(pid);
-        if (pgid < 0 || groups.count(pgid) == 0) continue;
-        if (auto sample = SampleProcess(pid)) {
-          ticks += sample->cpu_ticks;
-          rss += sample->rss_bytes;
-        }
-      }
-      if (!cpu) {
-        cpu = static_cast<std::uint64_t>(static_cast<double>(ticks) /
-                                         sysconf(_SC_CLK_TCK) * 1e9);
-      }
-      if (!memory) memory = std::make_pair(rss, std::int64_t{0});
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      usage.cpu_used_pct =
-          cpu_meter_.Sample(static_cast<double>(*cpu) / 1e9, usage.cpu_count);
-    }
-    usage.mem_used = memory->first;
-    usage.mem_cache = memory->second;
-    usage.disk_used = DiskUsageBytes(root_);
-    struct statvfs vfs;
-    if (statvfs(spec_.dir.c_str(), &vfs) == 0) {
-      usage.disk_total = static_cast<std::int64_t>(vfs.f_blocks) *
-                         static_cast<std::int64_t>(vfs.f_frsize);
-    }
-    return usage;
+    // Everything written is under the root: there are no layers below it.
+    return usage_.Sample(
+        spec_, cgroups_, [this] { return GroupMembers(); }, root_);
   }
 
  private:
@@ -204,10 +141,11 @@ class UnisolatedInstance : public SandboxInstance {
                                ec.message());
     }
     chmod(spec_.dir.c_str(), 0711);
-    if (can_switch_ && !Traversable(spec_.dir, kUserUid, kUserGid)) {
+    if (can_switch_ &&
+        !Traversable(spec_.dir, kSandboxUserUid, kSandboxUserGid)) {
       std::string base = FallbackRootsDir(fs::path(spec_.dir).parent_path());
       MakeOwnedDir(base);
-      if (!Traversable(base, kUserUid, kUserGid)) {
+      if (!Traversable(base, kSandboxUserUid, kSandboxUserGid)) {
         throw std::runtime_error("uid 1000 can reach neither " + spec_.dir +
                                  " nor " + base);
       }
@@ -232,7 +170,8 @@ class UnisolatedInstance : public SandboxInstance {
     chmod((root_ + "/tmp").c_str(), 01777);
     chmod(root_.c_str(), 0755);
     if (can_switch_) {
-      if (chown((root_ + "/home/user").c_str(), kUserUid, kUserGid) != 0) {
+      if (chown((root_ + "/home/user").c_str(), kSandboxUserUid,
+                kSandboxUserGid) != 0) {
         throw std::runtime_error("cannot chown " + root_ +
                                  "/home/user: " + std::strerror(errno));
       }
@@ -275,6 +214,21 @@ class UnisolatedInstance : public SandboxInstance {
     chmod(path.c_str(), 0711);
   }
 
+  // Host processes of the command groups, for Usage() without cgroups.
+  std::vector<pid_t> GroupMembers() {
+    std::set<pid_t> groups;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      groups = groups_;
+    }
+    std::vector<pid_t> members;
+    for (pid_t pid : AllPids()) {
+      pid_t pgid = getpgid(pid);
+      if (pgid >= 0 && groups.count(pgid) != 0) members.push_back(pid);
+    }
+    return members;
+  }
+
   // Caller holds mu_. Groups that are gone are forgotten so a recycled
   // process group id is not signalled later.
   void SignalGroups(int signo) {
@@ -297,7 +251,7 @@ class UnisolatedInstance : public SandboxInstance {
   std::set<pid_t> groups_;
   bool frozen_ = false;
   bool destroyed_ = false;
-  CpuMeter cpu_meter_;
+  SandboxUsageMeter usage_;
 };
 
 class UnisolatedRuntime : public SandboxRuntime {
