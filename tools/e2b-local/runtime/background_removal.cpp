@@ -16,15 +16,16 @@
 #include <thread>
 
 namespace e2b_local {
-namespace {
 
-void RemoveNow(const std::string& path) {
+void RemoveTreeOrLog(const std::string& path) {
   try {
     RemoveTree(path);
   } catch (const std::exception& e) {
     std::cerr << "e2b-local: " << e.what() << "\n";
   }
 }
+
+namespace {
 
 // One worker thread, started on first use. The remover is never destroyed,
 // so it stays usable from static destructors; whoever must not leave
@@ -46,7 +47,7 @@ class BackgroundRemover {
     if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return;
     const auto slash = path.find_last_of('/');
     if (slash == std::string::npos || slash + 1 == path.size()) {
-      RemoveNow(path);
+      RemoveTreeOrLog(path);
       return;
     }
     const std::string hidden = path.substr(0, slash + 1) + ".removing-" +
@@ -54,7 +55,7 @@ class BackgroundRemover {
                                std::to_string(++counter_);
     // Same directory, so the same filesystem: rename cannot copy.
     if (::rename(path.c_str(), hidden.c_str()) != 0) {
-      RemoveNow(path);
+      RemoveTreeOrLog(path);
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
@@ -66,7 +67,7 @@ class BackgroundRemover {
         started_ = true;
       } catch (const std::exception&) {
         queue_.pop_back();
-        RemoveNow(hidden);
+        RemoveTreeOrLog(hidden);
         return;
       }
     }
@@ -89,7 +90,7 @@ class BackgroundRemover {
       queue_.pop_front();
       ++busy_;
       lock.unlock();
-      RemoveNow(path);
+      RemoveTreeOrLog(path);
       lock.lock();
       --busy_;
       if (queue_.empty() && busy_ == 0) idle_.notify_all();

@@ -17,6 +17,9 @@ namespace e2b_local {
 /// synchronously. Never throws; a missing path is not an error.
 void RemoveTreeInBackground(const std::string& path);
 
+/// RemoveTree, with a failure logged to stderr instead of thrown.
+void RemoveTreeOrLog(const std::string& path);
+
 /// Deletes a destroyed sandbox's tree as its SandboxSpec asks: with
 /// RemoveTreeInBackground when in_background, else before it returns (not
 /// following symlinks). Never throws; a missing path is not an error.

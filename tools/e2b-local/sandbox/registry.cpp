@@ -5,7 +5,6 @@
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -25,26 +24,6 @@ std::int64_t ToMs(Clock::time_point tp) {
       .count();
 }
 
-std::vector<std::string> ListDir(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* e = ::readdir(dir)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(dir);
-  return names;
-}
-
-void RemoveQuietly(const std::string& path) {
-  try {
-    RemoveTree(path);
-  } catch (const std::exception& e) {
-    std::cerr << "e2b-local: " << e.what() << "\n";
-  }
-}
-
 constexpr std::size_t kMaxSamplesPerSandbox = 2000;
 
 }  // namespace
@@ -53,7 +32,7 @@ constexpr std::size_t kMaxSamplesPerSandbox = 2000;
 /// sandboxes have copied it.
 struct SandboxRegistry::OwnedLayer {
   explicit OwnedLayer(std::string d) : dir(std::move(d)) {}
-  ~OwnedLayer() { RemoveQuietly(dir); }
+  ~OwnedLayer() { RemoveTreeOrLog(dir); }
   OwnedLayer(const OwnedLayer&) = delete;
   OwnedLayer& operator=(const OwnedLayer&) = delete;
   std::string dir;
@@ -88,11 +67,9 @@ SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
     std::cerr << "e2b-local: cleaned up after a previous run: " << reclaimed
               << "\n";
   }
-  for (const auto& name : ListDir(sandboxes_dir_)) {
-    RemoveQuietly(sandboxes_dir_ + "/" + name);
-  }
-  for (const auto& name : ListDir(fork_layers_dir_)) {
-    RemoveQuietly(fork_layers_dir_ + "/" + name);
+  for (const std::string& dir : {sandboxes_dir_, fork_layers_dir_}) {
+    auto names = DirectoryNames(dir).value_or(std::vector<std::string>{});
+    for (const auto& name : names) RemoveTreeOrLog(dir + "/" + name);
   }
   StartLifecycle();
 }
@@ -228,7 +205,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
     MakeDirs(entry->dir, /*private_dir=*/true);
     sandbox->instance = runtime_.Create(spec);
   } catch (const std::exception& e) {
-    RemoveQuietly(entry->dir);
+    RemoveTreeOrLog(entry->dir);
     std::cerr << "e2b-local: cannot start sandbox " << sandbox->id << ": "
               << e.what() << "\n";
     throw ApiError(500, std::string("cannot start sandbox: ") + e.what());
@@ -266,7 +243,7 @@ void SandboxRegistry::KillEntry(const std::shared_ptr<Entry>& entry,
     std::cerr << "e2b-local: destroying sandbox " << sandbox.id << ": "
               << e.what() << "\n";
   }
-  RemoveQuietly(entry->dir);
+  RemoveTreeOrLog(entry->dir);
 }
 
 void SandboxRegistry::Kill(const std::string& id) {
@@ -409,10 +386,10 @@ ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
     }
     CopyUpperLayer(*entry, layer_dir);
   } catch (const ApiError&) {
-    RemoveQuietly(layer_dir);
+    RemoveTreeOrLog(layer_dir);
     throw;
   } catch (const std::exception& e) {
-    RemoveQuietly(layer_dir);
+    RemoveTreeOrLog(layer_dir);
     throw ApiError(500, std::string("cannot snapshot sandbox: ") + e.what());
   }
   // The writable layer already holds the sandbox's template layers (the
@@ -426,7 +403,7 @@ ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
                     {{"snapshotID", result.tmpl.SnapshotId()}});
     return result;
   } catch (...) {
-    RemoveQuietly(layer_dir);
+    RemoveTreeOrLog(layer_dir);
     throw;
   }
 }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -125,19 +126,12 @@ void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
 
 void CopyDirectoryContents(const std::string& src, const std::string& dst,
                            dev_t device) {
-  DIR* dir = ::opendir(src.c_str());
-  if (dir == nullptr) {
+  auto names = DirectoryNames(src);
+  if (!names) {
     if (errno == ENOENT) return;  // removed while we were copying
     Fail("cannot open directory", src);
   }
-  std::vector<std::string> names;
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    names.push_back(name);
-  }
-  ::closedir(dir);
-  for (const auto& name : names) {
+  for (const auto& name : *names) {
     CopyEntry(src + "/" + name, dst + "/" + name, device);
   }
 }
@@ -218,15 +212,9 @@ void RemovePath(const std::string& path) {
 void MergeDirectory(const std::string& src, const std::string& dst,
                     dev_t device, LayerMergeMode mode) {
   const bool overlay = mode == LayerMergeMode::kOverlayUpper;
-  DIR* dir = ::opendir(src.c_str());
-  if (dir == nullptr) Fail("cannot open directory", src);
-  std::vector<std::string> names;
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(dir);
-  for (const auto& name : names) {
+  auto names = DirectoryNames(src);
+  if (!names) Fail("cannot open directory", src);
+  for (const auto& name : *names) {
     const std::string from = src + "/" + name, to = dst + "/" + name;
     struct stat st;
     if (::lstat(from.c_str(), &st) != 0) Fail("cannot stat", from);
@@ -379,15 +367,9 @@ void RemoveTreeOnDevice(const std::string& path, dev_t device) {
     }
     // Read-only directories inside a layer still have to go.
     ::chmod(path.c_str(), 0700);
-    DIR* dir = ::opendir(path.c_str());
-    if (dir == nullptr) Fail("cannot open directory", path);
-    std::vector<std::string> names;
-    while (struct dirent* entry = ::readdir(dir)) {
-      std::string name = entry->d_name;
-      if (name != "." && name != "..") names.push_back(name);
-    }
-    ::closedir(dir);
-    for (const auto& name : names)
+    auto names = DirectoryNames(path);
+    if (!names) Fail("cannot open directory", path);
+    for (const auto& name : *names)
       RemoveTreeOnDevice(path + "/" + name, device);
     if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
       Fail("cannot remove directory", path);
@@ -398,6 +380,18 @@ void RemoveTreeOnDevice(const std::string& path, dev_t device) {
 }
 
 }  // namespace
+
+std::optional<std::vector<std::string>> DirectoryNames(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> stream(::opendir(dir.c_str()),
+                                             ::closedir);
+  if (!stream) return std::nullopt;
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(stream.get())) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  return names;
+}
 
 void RemoveTree(const std::string& path) {
   struct stat st;

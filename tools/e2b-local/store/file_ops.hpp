@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace e2b_local {
 
@@ -44,6 +45,10 @@ enum class LayerMergeMode {
 /// symlinks and never leaves the source's filesystem.
 void MergeLayer(const std::string& src, const std::string& dst,
                 LayerMergeMode mode);
+
+/// Names in directory `dir` other than "." and "..", unsorted; nullopt
+/// (with errno set) when it cannot be opened.
+std::optional<std::vector<std::string>> DirectoryNames(const std::string& dir);
 
 /// rm -rf that never follows symlinks nor crosses into another mounted
 /// filesystem (throws instead); a missing path is not an error.
