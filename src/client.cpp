@@ -1,3 +1,4 @@
+#include "internal/ascii.hpp"
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
 #include "internal/json_mapping.hpp"
@@ -22,22 +23,12 @@ namespace {
 using internal::ApiCall;
 using internal::ApiPath;
 using internal::CallApi;
+using internal::EqualsNoCase;
 using internal::NotFoundKind;
 
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) {
-      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 std::string TrimTrailingSlashes(std::string url) {

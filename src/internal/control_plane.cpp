@@ -1,5 +1,6 @@
 #include "internal/control_plane.hpp"
 
+#include "internal/ascii.hpp"
 #include "internal/retry.hpp"
 
 #include <e2b/errors.hpp>
@@ -8,19 +9,6 @@
 #include <utility>
 
 namespace e2b::internal {
-namespace {
-
-bool ContainsNoCase(std::string_view text, std::string_view needle) {
-  auto lower = [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  };
-  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(),
-                        [&](char a, char b) { return lower(a) == lower(b); });
-  return it != text.end();
-}
-
-}  // namespace
-
 std::string ApiPath(std::initializer_list<std::string_view> segments) {
   std::string path;
   for (std::string_view segment : segments) {

@@ -7,6 +7,7 @@
 // connections themselves live in a CURLSH connection cache shared by all
 // handles of the transport, so any handle reuses any idle connection.
 
+#include "internal/ascii.hpp"
 #include "internal/http_transport.hpp"
 #include "internal/url.hpp"
 
@@ -81,18 +82,6 @@ void GlobalInit() {
                          curl_easy_strerror(rc));
     }
   });
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // RFC 7230 token characters: what a method or a header name may contain.

@@ -3,28 +3,14 @@
 
 #include "internal/http_transport.hpp"
 
+#include "internal/ascii.hpp"
+
 #include <e2b/errors.hpp>
 #include <e2b/version.hpp>
 
 #include <vector>
 
 namespace e2b::internal {
-namespace {
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::optional<std::string> FindHeader(const HttpHeaders& headers,
                                       std::string_view name) {
   for (const auto& [key, value] : headers) {

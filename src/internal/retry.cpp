@@ -1,5 +1,6 @@
 #include "internal/retry.hpp"
 
+#include "internal/ascii.hpp"
 #include "internal/civil_time.hpp"
 
 #include <e2b/errors.hpp>
@@ -20,10 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 milliseconds Min(milliseconds a, milliseconds b) { return a < b ? a : b; }
 
 double RandomUnit() {
@@ -40,8 +37,9 @@ int MonthIndex(std::string_view name) {
       "jul", "aug", "sep", "oct", "nov", "dec"};
   if (name.size() != 3) return -1;
   for (std::size_t i = 0; i < kMonths.size(); ++i) {
-    if (Lower(name[0]) == kMonths[i][0] && Lower(name[1]) == kMonths[i][1] &&
-        Lower(name[2]) == kMonths[i][2]) {
+    if (AsciiLower(name[0]) == kMonths[i][0] &&
+        AsciiLower(name[1]) == kMonths[i][1] &&
+        AsciiLower(name[2]) == kMonths[i][2]) {
       return static_cast<int>(i);
     }
   }
