@@ -70,6 +70,23 @@ bool NeedsMultipart(const std::string& envd_version) {
   return version && *version < kOctetStreamSince;
 }
 
+// Rethrows the exception being handled, a plain 404 (envd's not_found) as
+// FileNotFoundError for `path`. Call only from a catch block.
+[[noreturn]] void RethrowForPath(const std::string& path) {
+  try {
+    throw;
+  } catch (const SandboxNotFoundError&) {
+    throw;
+  } catch (const TimeoutError&) {
+    throw;
+  } catch (const FileNotFoundError&) {
+    throw;
+  } catch (const Error& e) {
+    if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
+    throw;
+  }
+}
+
 class Files {
  public:
   Files(const std::shared_ptr<internal::SandboxState>& state,
@@ -182,15 +199,8 @@ class Files {
                        bool idempotent = false) const {
     try {
       return Rpc(idempotent).Unary(call, request);
-    } catch (const SandboxNotFoundError&) {
-      throw;
-    } catch (const TimeoutError&) {
-      throw;
-    } catch (const FileNotFoundError&) {
-      throw;
-    } catch (const Error& e) {
-      if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
-      throw;
+    } catch (...) {
+      RethrowForPath(path);
     }
   }
 
@@ -1096,15 +1106,8 @@ WatchStreamHandle FilesystemService::WatchDirStreamImpl(
     if (inner.find("start") == inner.end()) {
       throw Error(0, "WatchDir: the first message is not the start event");
     }
-  } catch (const SandboxNotFoundError&) {
-    throw;
-  } catch (const TimeoutError&) {
-    throw;
-  } catch (const FileNotFoundError&) {
-    throw;
-  } catch (const Error& e) {
-    if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
-    throw;
+  } catch (...) {
+    RethrowForPath(path);
   }
   internal::WatchStreamState* raw = state.get();
   state->thread = std::thread([raw] { raw->Run(); });
