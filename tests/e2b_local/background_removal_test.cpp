@@ -1,5 +1,6 @@
 // RemoveTreeInBackground: the path is gone when the call returns, the tree
-// is deleted later by the worker, and deletion keeps RemoveTree's rules.
+// is deleted later by the worker, and deletion keeps RemoveTree's rules;
+// RemoveSandboxTree (now or in the background) and RemoveTreeOrLog too.
 
 #include "runtime/background_removal.hpp"
 
@@ -81,6 +82,30 @@ TEST_F(BackgroundRemovalTest, ManyTreesAllGo) {
   }
   WaitForBackgroundRemovals();
   EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+TEST_F(BackgroundRemovalTest, SandboxTreeGoesNowOrInTheBackground) {
+  Write(dir_ + "/now/a/b", "x");
+  RemoveSandboxTree(dir_ + "/now", false);
+  EXPECT_TRUE(fs::is_empty(dir_)) << "removed before it returned";
+  Write(dir_ + "/later/a/b", "x");
+  RemoveSandboxTree(dir_ + "/later", true);
+  EXPECT_FALSE(fs::exists(dir_ + "/later"));
+  WaitForBackgroundRemovals();
+  EXPECT_TRUE(fs::is_empty(dir_));
+  RemoveSandboxTree(dir_ + "/never-existed", false);
+}
+
+TEST_F(BackgroundRemovalTest, RemoveTreeOrLogKeepsRemoveTreesRules) {
+  const std::string outside = dir_ + "/outside";
+  Write(outside + "/keep.txt", "keep");
+  const std::string tree = dir_ + "/tree";
+  Write(tree + "/a/b", "x");
+  fs::create_directory_symlink(outside, tree + "/link");
+  RemoveTreeOrLog(tree);
+  EXPECT_FALSE(fs::exists(tree));
+  EXPECT_TRUE(fs::exists(outside + "/keep.txt"));
+  RemoveTreeOrLog(dir_ + "/never-existed");
 }
 
 }  // namespace
