@@ -393,6 +393,41 @@ TEST_F(ControlPlaneTest, SandboxCannotSeeTheStateDirectory) {
   EXPECT_EQ(Sh(id, "test -d /usr/bin && echo yes"), "yes\nexit=0");
 }
 
+// The log endpoints check `direction`, `level` and `cursor` alike; only the
+// default direction differs (a sandbox's logs start with the newest).
+TEST_F(ControlPlaneTest, LogQueriesAreCheckedAlike) {
+  const std::string id = CreateSandbox();
+  ASSERT_EQ(client_->Post("/sandboxes/" + id + "/pause", "", "application/json")
+                ->status,
+            204);
+  const std::string logs = "/v2/sandboxes/" + id + "/logs";
+  auto r = client_->Get(logs);
+  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_EQ(Body(r)["logs"].size(), 2u);
+  EXPECT_EQ(Body(r)["logs"][0]["message"], "Sandbox paused");
+  r = client_->Get(logs + "?direction=forward");
+  EXPECT_EQ(Body(r)["logs"][0]["message"], "Sandbox created");
+
+  r = client_->Post("/v3/templates", R"({"name":"log-queries"})",
+                    "application/json");
+  ASSERT_EQ(r->status, 202) << r->body;
+  const std::string build = "/templates/" +
+                            Body(r)["templateID"].get<std::string>() +
+                            "/builds/" + Body(r)["buildID"].get<std::string>();
+  r = client_->Get(build + "/logs?direction=backward&level=debug");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_GE(Body(r)["logs"].size(), 1u);
+
+  for (const std::string& path : {logs, build + "/logs"}) {
+    for (const char* query :
+         {"?direction=sideways", "?level=loud", "?cursor=-1", "?cursor=x"}) {
+      r = client_->Get(path + query);
+      EXPECT_EQ(r->status, 400) << path << query << ": " << r->body;
+    }
+  }
+  EXPECT_EQ(client_->Get(build + "/status?level=loud")->status, 400);
+}
+
 TEST_F(ControlPlaneTest, Fork) {
   const std::string id = CreateSandbox();
   auto r = client_->Post("/sandboxes/" + id + "/fork", R"({"count":2})",

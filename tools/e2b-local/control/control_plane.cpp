@@ -60,6 +60,35 @@ int TimeoutField(const json& body, const char* name, int fallback) {
   return static_cast<int>(*v);
 }
 
+// The query parameters of the log endpoints, checked alike everywhere.
+
+// `level`: the lowest rank to return; 0 (everything) when absent.
+int MinLogLevelQuery(const std::string& level) {
+  if (level.empty()) return 0;
+  const int rank = LogLevelRank(level);
+  if (rank < 0) {
+    throw ApiError(400, "'level' must be debug, info, warn or error");
+  }
+  return rank;
+}
+
+// `direction`: whether the oldest entries come first. The default differs
+// between endpoints (a sandbox's logs start with the newest).
+bool ForwardQuery(const std::string& direction, bool forward_when_absent) {
+  if (direction.empty()) return forward_when_absent;
+  if (direction != "forward" && direction != "backward") {
+    throw ApiError(400, "'direction' must be forward or backward");
+  }
+  return direction == "forward";
+}
+
+// `cursor`: the timestamp (ms) a page starts at; nullopt when absent.
+std::optional<std::int64_t> LogCursorQuery(const std::string& cursor) {
+  if (cursor.empty()) return std::nullopt;
+  return QueryInt(cursor, "cursor", 0, 0,
+                  std::numeric_limits<std::int64_t>::max() / 2);
+}
+
 bool MetadataMatches(const LocalSandbox& s,
                      const std::map<std::string, std::string>& filter) {
   for (const auto& [k, v] : filter) {
@@ -516,28 +545,13 @@ void ControlPlane::SandboxLogsV1(Call& call, const std::string& id) {
 
 void ControlPlane::SandboxLogsV2(Call& call, const std::string& id) {
   auto sandbox = registry_.Get(id);
-  const std::string direction = call.Query("direction");
-  if (!direction.empty() && direction != "forward" && direction != "backward") {
-    throw ApiError(400, "'direction' must be forward or backward");
-  }
-  const bool forward = direction == "forward";
-  const std::string level = call.Query("level");
-  int min_rank = 0;
-  if (!level.empty()) {
-    min_rank = LogLevelRank(level);
-    if (min_rank < 0) {
-      throw ApiError(400, "'level' must be debug, info, warn or error");
-    }
-  }
+  const bool forward = ForwardQuery(call.Query("direction"), false);
+  const int min_rank = MinLogLevelQuery(call.Query("level"));
   const std::string search = call.Query("search");
   if (search.size() > 256) throw ApiError(400, "'search' is too long");
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 1000, 0, 1000));
-  std::optional<std::int64_t> cursor;
-  if (!call.Query("cursor").empty()) {
-    cursor = QueryInt(call.Query("cursor"), "cursor", 0, 0,
-                      std::numeric_limits<std::int64_t>::max() / 2);
-  }
+  const auto cursor = LogCursorQuery(call.Query("cursor"));
   auto entries = sandbox->log.Entries();
   if (!forward) std::reverse(entries.begin(), entries.end());
   json logs = json::array();
@@ -676,29 +690,15 @@ void ControlPlane::GetTemplate(Call& call, const std::string& id) {
 void ControlPlane::BuildLogs(Call& call, const std::string& id,
                              const std::string& build_id) {
   auto found = store_.GetBuild(id, build_id);
-  const std::string direction = call.Query("direction");
-  if (!direction.empty() && direction != "forward" && direction != "backward") {
-    throw ApiError(400, "'direction' must be forward or backward");
-  }
+  const bool forward = ForwardQuery(call.Query("direction"), true);
   const std::string source = call.Query("source");
   if (!source.empty() && source != "temporary" && source != "persistent") {
     throw ApiError(400, "'source' must be temporary or persistent");
   }
-  int min_rank = 0;
-  if (std::string level = call.Query("level"); !level.empty()) {
-    min_rank = LogLevelRank(level);
-    if (min_rank < 0) {
-      throw ApiError(400, "'level' must be debug, info, warn or error");
-    }
-  }
+  const int min_rank = MinLogLevelQuery(call.Query("level"));
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 100, 0, 100));
-  std::optional<std::int64_t> cursor;
-  if (!call.Query("cursor").empty()) {
-    cursor = QueryInt(call.Query("cursor"), "cursor", 0, 0,
-                      std::numeric_limits<std::int64_t>::max() / 2);
-  }
-  const bool forward = direction != "backward";
+  const auto cursor = LogCursorQuery(call.Query("cursor"));
   auto entries = found.build.logs;
   if (!forward) std::reverse(entries.begin(), entries.end());
   json logs = json::array();
@@ -721,13 +721,7 @@ void ControlPlane::BuildStatus(Call& call, const std::string& id,
       QueryInt(call.Query("logsOffset"), "logsOffset", 0, 0, 1 << 30));
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 100, 0, 100));
-  int min_rank = 0;
-  if (std::string level = call.Query("level"); !level.empty()) {
-    min_rank = LogLevelRank(level);
-    if (min_rank < 0) {
-      throw ApiError(400, "'level' must be debug, info, warn or error");
-    }
-  }
+  const int min_rank = MinLogLevelQuery(call.Query("level"));
   json lines = json::array(), entries = json::array();
   const auto& logs = found.build.logs;
   for (std::size_t i = offset; i < logs.size() && entries.size() < limit; ++i) {

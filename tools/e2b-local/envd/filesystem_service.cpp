@@ -107,6 +107,21 @@ json Stat(EnvdCall& call, const json& request) {
   return json{{"entry", BuildEntry(*fs, path)}};
 }
 
+// ListDir and watchers take only a directory; anything else is the
+// caller's mistake (invalid_argument), not a failure of the sandbox.
+void RequireDirectory(const SandboxFs& fs, const std::string& path) {
+  struct stat st {};
+  try {
+    st = fs.Stat(path);
+  } catch (const PathError& e) {
+    throw PathErrorToConnect(e);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw ConnectError("invalid_argument",
+                       "path '" + path + "' is not a directory");
+  }
+}
+
 void ListInto(const SandboxFs& fs, EntryInfoBuilder& builder,
               const std::string& dir, std::uint32_t depth_left, json& out,
               bool top) {
@@ -140,16 +155,7 @@ json ListDir(EnvdCall& call, const json& request) {
   std::string path = ResolvePath(call, StringField(request, "path"));
   std::uint32_t depth = Uint32Field(request, "depth");
   if (depth == 0) depth = 1;
-  struct stat st {};
-  try {
-    st = fs->Stat(path);
-  } catch (const PathError& e) {
-    throw PathErrorToConnect(e);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    throw ConnectError("invalid_argument",
-                       "path '" + path + "' is not a directory");
-  }
+  RequireDirectory(*fs, path);
   EntryInfoBuilder builder(*fs);
   json entries = json::array();
   ListInto(*fs, builder, path, depth, entries, /*top=*/true);
@@ -358,16 +364,7 @@ DirWatcher::DirWatcher(std::shared_ptr<const SandboxFs> fs,
       path_(path),
       recursive_(recursive),
       include_entry_(include_entry) {
-  struct stat st {};
-  try {
-    st = fs_->Stat(path_);
-  } catch (const PathError& e) {
-    throw PathErrorToConnect(e);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    throw ConnectError("invalid_argument",
-                       "path '" + path_ + "' is not a directory");
-  }
+  RequireDirectory(*fs_, path_);
   inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
     throw ConnectError(errno == EMFILE ? "resource_exhausted" : "internal",
