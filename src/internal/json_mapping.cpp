@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <system_error>
+#include <type_traits>
 
 namespace e2b {
 namespace internal {
@@ -92,34 +93,35 @@ void RequireObject(const json& j, const char* what) {
   }
 }
 
-void ReadField(const json& j, const char* key, std::string& out) {
-  const json* v = Field(j, key);
-  if (v == nullptr) return;
-  if (!v->is_string()) WrongType(key, "a string", *v);
-  out = v->get<std::string>();
+namespace {
+
+// Conversions of a member's value (not null); `key` is named in errors.
+void ReadValue(const char* key, const json& v, std::string& out) {
+  if (!v.is_string()) WrongType(key, "a string", v);
+  out = v.get_ref<const std::string&>();
 }
 
-void ReadField(const json& j, const char* key, int& out) {
-  const json* v = Field(j, key);
-  if (v == nullptr) return;
-  out = ReadInteger<int>(key, *v);
+// The same from a value that is not needed afterwards (DecodeFlat's).
+void ReadValue(const char* key, json&& v, std::string& out) {
+  if (!v.is_string()) WrongType(key, "a string", v);
+  out = std::move(v.get_ref<std::string&>());
 }
 
-void ReadField(const json& j, const char* key, std::int64_t& out) {
-  const json* v = Field(j, key);
-  if (v == nullptr) return;
-  out = ReadInteger<std::int64_t>(key, *v);
+void ReadValue(const char* key, const json& v, int& out) {
+  out = ReadInteger<int>(key, v);
 }
 
-void ReadField(const json& j, const char* key, double& out) {
-  const json* v = Field(j, key);
-  if (v == nullptr) return;
-  if (v->is_number()) {
-    out = v->get<double>();
+void ReadValue(const char* key, const json& v, std::int64_t& out) {
+  out = ReadInteger<std::int64_t>(key, v);
+}
+
+void ReadValue(const char* key, const json& v, double& out) {
+  if (v.is_number()) {
+    out = v.get<double>();
     return;
   }
-  if (v->is_string()) {
-    const auto& text = v->get_ref<const std::string&>();
+  if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
     try {
       std::size_t used = 0;
       const double parsed = std::stod(text, &used);
@@ -133,14 +135,85 @@ void ReadField(const json& j, const char* key, double& out) {
     throw JsonMappingError(std::string("field '") + key +
                            "': expected a number string");
   }
-  WrongType(key, "a number", *v);
+  WrongType(key, "a number", v);
+}
+
+void ReadValue(const char* key, const json& v, bool& out) {
+  if (!v.is_boolean()) WrongType(key, "a boolean", v);
+  out = v.get<bool>();
+}
+
+void ReadValue(const char* key, const json& v, std::vector<std::string>& out) {
+  if (!v.is_array()) WrongType(key, "an array of strings", v);
+  out.clear();
+  for (const auto& item : v) {
+    if (!item.is_string()) WrongType(key, "an array of strings", item);
+    out.push_back(item.get<std::string>());
+  }
+}
+
+void ReadValue(const char* key, const json& v,
+               std::map<std::string, std::string>& out) {
+  if (!v.is_object()) WrongType(key, "an object", v);
+  out.clear();
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    // Log fields are meant to be strings; keep any other scalar readable
+    // instead of failing the whole call over one odd field.
+    out[it.key()] =
+        it.value().is_string() ? it.value().get<std::string>() : it->dump();
+  }
+}
+
+// A nested object or array through its from_json, errors prefixed with
+// the field's name.
+template <typename T>
+void ReadNested(const char* key, const json& v, T& out) {
+  try {
+    Decode(v, out);
+  } catch (const JsonMappingError& e) {
+    throw JsonMappingError(std::string("field '") + key + "': " + e.what());
+  }
+}
+
+void ReadValue(const char* key, const json& v, SandboxLifecycle& out) {
+  ReadNested(key, v, out);
+}
+
+void ReadValue(const char* key, const json& v, std::vector<VolumeMount>& out) {
+  ReadNested(key, v, out);
+}
+
+void ReadValue(const char* key, const json& v, NetworkConfig& out) {
+  ReadNested(key, v, out);
+}
+
+template <typename T>
+void ReadValue(const char* key, const json& v, std::optional<T>& out) {
+  T value{};
+  ReadValue(key, v, value);
+  out = std::move(value);
+}
+
+}  // namespace
+
+void ReadField(const json& j, const char* key, std::string& out) {
+  if (const json* v = Field(j, key)) ReadValue(key, *v, out);
+}
+
+void ReadField(const json& j, const char* key, int& out) {
+  if (const json* v = Field(j, key)) ReadValue(key, *v, out);
+}
+
+void ReadField(const json& j, const char* key, std::int64_t& out) {
+  if (const json* v = Field(j, key)) ReadValue(key, *v, out);
+}
+
+void ReadField(const json& j, const char* key, double& out) {
+  if (const json* v = Field(j, key)) ReadValue(key, *v, out);
 }
 
 void ReadField(const json& j, const char* key, bool& out) {
-  const json* v = Field(j, key);
-  if (v == nullptr) return;
-  if (!v->is_boolean()) WrongType(key, "a boolean", *v);
-  out = v->get<bool>();
+  if (const json* v = Field(j, key)) ReadValue(key, *v, out);
 }
 
 void ReadField(const json& j, const char* key,
@@ -150,44 +223,76 @@ void ReadField(const json& j, const char* key,
     out.reset();
     return;
   }
-  if (!v->is_string()) WrongType(key, "a string", *v);
-  out = v->get<std::string>();
+  ReadValue(key, *v, out);
 }
 
 void ReadField(const json& j, const char* key, std::vector<std::string>& out) {
-  const json* v = Field(j, key);
-  if (v == nullptr) return;
-  if (!v->is_array()) WrongType(key, "an array of strings", *v);
-  out.clear();
-  for (const auto& item : *v) {
-    if (!item.is_string()) WrongType(key, "an array of strings", item);
-    out.push_back(item.get<std::string>());
-  }
+  if (const json* v = Field(j, key)) ReadValue(key, *v, out);
 }
 
 void ReadField(const json& j, const char* key,
                std::map<std::string, std::string>& out) {
-  const json* v = Field(j, key);
-  if (v == nullptr) return;
-  if (!v->is_object()) WrongType(key, "an object", *v);
-  out.clear();
-  for (auto it = v->begin(); it != v->end(); ++it) {
-    // Log fields are meant to be strings; keep any other scalar readable
-    // instead of failing the whole call over one odd field.
-    out[it.key()] =
-        it.value().is_string() ? it.value().get<std::string>() : it->dump();
-  }
+  if (const json* v = Field(j, key)) ReadValue(key, *v, out);
 }
 
+namespace {
+
+// The members of the objects that have a tree-free decoder (DecodeFlat),
+// in the order the tree decoder reads them (which decides which error a
+// document with several bad fields gets): visit(name, field) per member,
+// `name` a string literal.
+// A missing or null member keeps the field's default.
+template <typename Visit>
+void VisitMembers(SandboxLifecycle& out, Visit&& visit) {
+  visit("autoResume", out.AutoResume);
+  visit("onTimeout", out.OnTimeout);
+}
+
+template <typename Visit>
+void VisitMembers(CreatedSandbox& out, Visit&& visit) {
+  visit("sandboxID", out.SandboxID);
+  visit("templateID", out.TemplateID);
+  visit("alias", out.Alias);
+  visit("clientID", out.ClientID);
+  visit("envdVersion", out.EnvdVersion);
+  visit("envdAccessToken", out.EnvdAccessToken);
+  visit("domain", out.Domain);
+}
+
+template <typename Visit>
+void VisitMembers(SandboxInfo& out, Visit&& visit) {
+  visit("sandboxID", out.ID);
+  visit("alias", out.Alias);
+  visit("clientID", out.ClientID);
+  visit("templateID", out.Template);
+  visit("state", out.State);
+  visit("cpuCount", out.CPUCount);
+  visit("memoryMB", out.MemoryMB);
+  visit("diskSizeMB", out.DiskSizeMB);
+  visit("startedAt", out.StartedAt);
+  visit("endAt", out.EndAt);
+  visit("envdVersion", out.EnvdVersion);
+  visit("lifecycle", out.Lifecycle);
+  visit("volumeMounts", out.VolumeMounts);
+  visit("metadata", out.Metadata);
+  visit("domain", out.Domain);
+  visit("allowInternetAccess", out.AllowInternetAccess);
+  visit("network", out.Network);
+}
+
+// The tree decoder of a type with VisitMembers.
+template <typename T>
+void DecodeMembers(const json& j, const char* what, T& out) {
+  RequireObject(j, what);
+  VisitMembers(out, [&j](const char* key, auto& field) {
+    if (const json* v = Field(j, key)) ReadValue(key, *v, field);
+  });
+}
+
+}  // namespace
+
 void from_json(const json& j, CreatedSandbox& out) {
-  RequireObject(j, "sandbox");
-  ReadField(j, "sandboxID", out.SandboxID);
-  ReadField(j, "templateID", out.TemplateID);
-  ReadField(j, "alias", out.Alias);
-  ReadField(j, "clientID", out.ClientID);
-  ReadField(j, "envdVersion", out.EnvdVersion);
-  ReadField(j, "envdAccessToken", out.EnvdAccessToken);
-  ReadField(j, "domain", out.Domain);
+  DecodeMembers(j, "sandbox", out);
 }
 
 void ThrowMalformedResponse(const std::string& operation,
@@ -215,6 +320,67 @@ class CommonJsonReader {
     SkipSpace();
     return at_ == end_;
   }
+
+  // The whole text as one value read by read(*this) (e.g. with Object).
+  template <typename Read>
+  bool Document(Read&& read) {
+    SkipSpace();
+    if (!read(*this)) return false;
+    SkipSpace();
+    return at_ == end_;
+  }
+
+  // The object ahead, without building it: member(key, *this) for each
+  // member in order, which reads the value (ReadString, ReadValue,
+  // SkipValue or a nested Object) and returns false to give up. False
+  // when what is ahead is not an object of the subset or a member gave up.
+  template <typename Member>
+  bool Object(Member&& member) {
+    if (!AtObject()) return false;
+    ++at_;
+    SkipSpace();
+    if (at_ != end_ && *at_ == '}') {
+      ++at_;
+      return true;
+    }
+    for (;;) {
+      std::string_view key;
+      if (!AtString() || !StringView(key)) return false;
+      SkipSpace();
+      if (at_ == end_ || *at_ != ':') return false;
+      ++at_;
+      SkipSpace();
+      if (!member(key, *this)) return false;
+      SkipSpace();
+      if (at_ == end_) return false;
+      if (*at_ == '}') {
+        ++at_;
+        return true;
+      }
+      if (*at_ != ',') return false;
+      ++at_;
+      SkipSpace();
+    }
+  }
+
+  bool AtObject() const { return at_ != end_ && *at_ == '{'; }
+  // Passes over the value ahead (a string without building it).
+  bool SkipValue() {
+    if (AtString()) {
+      std::string_view ignored;
+      return StringView(ignored);
+    }
+    json ignored;
+    return Value(ignored, 1);
+  }
+
+  // For a Members callback: whether the value ahead is a string.
+  bool AtString() const { return at_ != end_ && *at_ == '"'; }
+  // Reads the string ahead (see AtString); false when it is outside the
+  // subset.
+  bool ReadString(std::string& out) { return String(out); }
+  // Reads a member's value of any kind.
+  bool ReadValue(json& out) { return Value(out, 1); }
 
  private:
   // Deeper documents go to nlohmann, whose parser needs no recursion.
@@ -308,6 +474,13 @@ class CommonJsonReader {
   // Printable ASCII only: escapes, control characters and UTF-8 (which
   // nlohmann validates) go the slow way.
   bool String(std::string& out) {
+    std::string_view text;
+    if (!StringView(text)) return false;
+    out.assign(text.data(), text.size());
+    return true;
+  }
+
+  bool StringView(std::string_view& out) {
     static const std::array<bool, 256> kPlain = [] {
       std::array<bool, 256> plain{};
       for (int c = 0x20; c < 0x80; ++c)
@@ -319,7 +492,7 @@ class CommonJsonReader {
     const char* start = ++at_;
     while (at_ != end_ && kPlain[static_cast<unsigned char>(*at_)]) ++at_;
     if (at_ == end_ || *at_ != '"') return false;
-    out.assign(start, at_);
+    out = std::string_view(start, static_cast<std::size_t>(at_ - start));
     ++at_;
     return true;
   }
@@ -489,6 +662,96 @@ json CreateTemplateBody(const CreateTemplateConfig& cfg) {
   return body;
 }
 
+namespace {
+
+// DecodeFlat for a type with VisitMembers: each member's value is parsed
+// alone and converted as the tree decoder converts it. Gives up (false)
+// where the two could differ: text outside CommonJsonReader's subset, a
+// member given twice (the tree keeps the last), a field of the wrong type
+// (the tree decoder names the first in VisitMembers order).
+// Whether VisitMembers(T&, ...) exists.
+struct IgnoreMembers {
+  template <typename Name, typename Field>
+  void operator()(const Name&, Field&) const {}
+};
+template <typename T, typename = void>
+struct HasMembers : std::false_type {};
+template <typename T>
+struct HasMembers<
+    T, std::void_t<decltype(VisitMembers(std::declval<T&>(), IgnoreMembers()))>>
+    : std::true_type {};
+
+template <typename T>
+bool DecodeObjectFlat(CommonJsonReader& in, T& out);
+
+// One member's value into `field`, as ReadValue would convert it.
+template <typename Field>
+bool DecodeValueFlat(CommonJsonReader& in, const char* name, Field& field) {
+  // The common cases without a JSON value in between.
+  if constexpr (std::is_same_v<Field, std::string>) {
+    if (in.AtString()) return in.ReadString(field);
+  } else if constexpr (HasMembers<Field>::value) {
+    if (in.AtObject()) return DecodeObjectFlat(in, field);
+  } else if constexpr (std::is_same_v<Field,
+                                      std::map<std::string, std::string>>) {
+    if (in.AtObject()) {
+      // Values that are not strings are kept as their JSON text by the
+      // tree decoder; that case takes the tree path.
+      return in.Object([&field](std::string_view key, CommonJsonReader& r) {
+        return r.AtString() && r.ReadString(field[std::string(key)]);
+      });
+    }
+  }
+  json value;
+  if (!in.ReadValue(value)) return false;
+  if (!value.is_null()) ReadValue(name, std::move(value), field);
+  return true;
+}
+
+// The object ahead into `out` through VisitMembers. Gives up where the
+// tree decoder could differ: a member given twice (the tree keeps the
+// last), a field of the wrong type (JsonMappingError: the tree decoder
+// names the first bad one in VisitMembers order).
+template <typename T>
+bool DecodeObjectFlat(CommonJsonReader& in, T& out) {
+  std::uint64_t seen = 0;
+  return in.Object([&](std::string_view key, CommonJsonReader& r) {
+    bool matched = false;
+    bool ok = true;
+    std::uint64_t bit = 1;
+    VisitMembers(out, [&](const auto& name, auto& field) {
+      // `name` is a string literal: its length is known here.
+      if (!matched && key == std::string_view(name, sizeof name - 1)) {
+        matched = true;
+        ok = (seen & bit) == 0 && DecodeValueFlat(r, name, field);
+        seen |= bit;
+      }
+      bit <<= 1;
+    });
+    return matched ? ok : r.SkipValue();
+  });
+}
+
+template <typename T>
+bool DecodeMembersFlat(std::string_view body, T& out) {
+  try {
+    return CommonJsonReader(body).Document(
+        [&out](CommonJsonReader& in) { return DecodeObjectFlat(in, out); });
+  } catch (const JsonMappingError&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+bool DecodeFlat(std::string_view body, CreatedSandbox& out) {
+  return DecodeMembersFlat(body, out);
+}
+
+bool DecodeFlat(std::string_view body, SandboxInfo& out) {
+  return DecodeMembersFlat(body, out);
+}
+
 }  // namespace internal
 
 using internal::ReadField;
@@ -496,9 +759,7 @@ using internal::RequireObject;
 using nlohmann::json;
 
 void from_json(const json& j, SandboxLifecycle& out) {
-  RequireObject(j, "lifecycle");
-  ReadField(j, "autoResume", out.AutoResume);
-  ReadField(j, "onTimeout", out.OnTimeout);
+  internal::DecodeMembers(j, "lifecycle", out);
 }
 
 void from_json(const json& j, VolumeMount& out) {
@@ -508,55 +769,7 @@ void from_json(const json& j, VolumeMount& out) {
 }
 
 void from_json(const json& j, SandboxInfo& out) {
-  RequireObject(j, "sandbox");
-  ReadField(j, "sandboxID", out.ID);
-  ReadField(j, "alias", out.Alias);
-  ReadField(j, "clientID", out.ClientID);
-  ReadField(j, "templateID", out.Template);
-  ReadField(j, "state", out.State);
-  ReadField(j, "cpuCount", out.CPUCount);
-  ReadField(j, "memoryMB", out.MemoryMB);
-  ReadField(j, "diskSizeMB", out.DiskSizeMB);
-  ReadField(j, "startedAt", out.StartedAt);
-  ReadField(j, "endAt", out.EndAt);
-  ReadField(j, "envdVersion", out.EnvdVersion);
-  auto lifecycle = j.find("lifecycle");
-  if (lifecycle != j.end() && !lifecycle->is_null()) {
-    try {
-      from_json(*lifecycle, out.Lifecycle);
-    } catch (const internal::JsonMappingError& e) {
-      throw internal::JsonMappingError(std::string("field 'lifecycle': ") +
-                                       e.what());
-    }
-  }
-  auto mounts = j.find("volumeMounts");
-  if (mounts != j.end()) {
-    try {
-      internal::Decode(*mounts, out.VolumeMounts);
-    } catch (const internal::JsonMappingError& e) {
-      throw internal::JsonMappingError(std::string("field 'volumeMounts': ") +
-                                       e.what());
-    }
-  }
-  ReadField(j, "metadata", out.Metadata);
-  ReadField(j, "domain", out.Domain);
-  auto internet = j.find("allowInternetAccess");
-  if (internet != j.end() && !internet->is_null()) {
-    bool allowed = true;
-    ReadField(j, "allowInternetAccess", allowed);
-    out.AllowInternetAccess = allowed;
-  }
-  auto network = j.find("network");
-  if (network != j.end() && !network->is_null()) {
-    try {
-      NetworkConfig config;
-      from_json(*network, config);
-      out.Network = std::move(config);
-    } catch (const internal::JsonMappingError& e) {
-      throw internal::JsonMappingError(std::string("field 'network': ") +
-                                       e.what());
-    }
-  }
+  internal::DecodeMembers(j, "sandbox", out);
 }
 
 void from_json(const json& j, EgressProxyConfig& out) {

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -54,6 +55,23 @@ void from_json(const nlohmann::json& j, CreatedSandbox& out);
 /// (naming the byte offset, never the content).
 nlohmann::json ParseJsonBody(std::string_view body,
                              const std::string& operation);
+
+/// Decodes `body` straight into a default-constructed `out`, without the
+/// JSON tree ParseJsonBody builds, for the answers of frequent calls
+/// (Sandbox::Info, create, connect). Covers the common case only; false
+/// means "take the tree path" (`out` is then unspecified), which gives the
+/// canonical value or error. When it returns true, `out` equals what the
+/// tree path gives (the json_mapping fuzzer checks this).
+bool DecodeFlat(std::string_view body, CreatedSandbox& out);
+bool DecodeFlat(std::string_view body, SandboxInfo& out);
+
+/// Whether T has a DecodeFlat overload.
+template <typename T, typename = void>
+struct HasFlatDecoder : std::false_type {};
+template <typename T>
+struct HasFlatDecoder<T, std::void_t<decltype(DecodeFlat(std::string_view(),
+                                                         std::declval<T&>()))>>
+    : std::true_type {};
 
 /// The request body of POST /sandboxes: template and timeout with their
 /// defaults applied, envVars, and secure: true (so envd demands a token).
@@ -162,6 +180,10 @@ std::vector<T> ReadArrayField(const nlohmann::json& j, const char* key) {
 /// "malformed response from <operation>: ...").
 template <typename T>
 T ParseResponse(std::string_view body, const std::string& operation) {
+  if constexpr (HasFlatDecoder<T>::value) {
+    T out{};
+    if (DecodeFlat(body, out)) return out;
+  }
   const nlohmann::json j = ParseJsonBody(body, operation);
   try {
     T out{};

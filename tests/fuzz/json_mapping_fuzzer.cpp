@@ -4,7 +4,8 @@
 // and the message never repeats a value from the body (bodies carry access
 // tokens; the seeds put "SECRET" into string values to watch for that).
 // What decodes must survive the library's own to_json and decode again to
-// the same thing.
+// the same thing. Where the tree-free decoder (DecodeFlat) accepts a body,
+// the JSON-tree decoder must accept it too and give the same value.
 
 #include "fuzz_input.hpp"
 #include "internal/json_mapping.hpp"
@@ -87,7 +88,31 @@ void ArrayField(const std::string& body, const char* key) {
   }
 }
 
+std::string Fields(const internal::CreatedSandbox& c) {
+  return Dump(json::array({c.SandboxID, c.TemplateID, c.Alias, c.ClientID,
+                           c.EnvdVersion, c.EnvdAccessToken, c.Domain}));
+}
+
+std::string Fields(const e2b::SandboxInfo& info) { return Dump(ToJson(info)); }
+
+// DecodeFlat's answer, when it gives one, is the tree decoder's.
+template <typename T>
+void FlatMatchesTree(const std::string& body) {
+  T flat{};
+  if (!internal::DecodeFlat(body, flat)) return;
+  T tree{};
+  try {
+    internal::Decode(internal::ParseJsonBody(body, kOperation), tree);
+  } catch (const std::exception& e) {
+    e2b_fuzz::Fail("DecodeFlat accepted what the tree decoder refuses",
+                   e.what());
+  }
+  Check(Fields(flat) == Fields(tree), "DecodeFlat and the tree decoder differ",
+        Fields(flat) + " vs " + Fields(tree));
+}
+
 void Created(const std::string& body) {
+  FlatMatchesTree<internal::CreatedSandbox>(body);
   try {
     internal::ParseResponse<internal::CreatedSandbox>(body, kOperation);
   } catch (const e2b::Error& e) {
@@ -107,6 +132,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       Created(body);
       break;
     case 1:
+      FlatMatchesTree<e2b::SandboxInfo>(body);
       Roundtrip<e2b::SandboxInfo>(body);
       break;
     case 2:

@@ -97,6 +97,80 @@ TEST(JsonMappingTest, WrongTypesAreReportedByField) {
       std::string::npos);
 }
 
+// The tree-free decoder of frequent answers (DecodeFlat) takes the common
+// case and hands everything else to the tree decoder; both must agree.
+TEST(JsonMappingTest, FlatDecoderMatchesTheTreeDecoder) {
+  const std::string body = R"( {"alias":"base","allowInternetAccess":false,
+      "clientID":"c","cpuCount":2,"diskSizeMB":"1024","domain":null,
+      "endAt":"2026-11-29T10:20:43.968Z","envdAccessToken":"tok",
+      "envdVersion":"0.6.4","lifecycle":{"autoResume":true,"onTimeout":"pause"},
+      "memoryMB":512,"metadata":{"k":"v","e":""},"sandboxID":"sbx1",
+      "startedAt":"2026-11-29T10:20:28.968Z","state":"running",
+      "templateID":"base","volumeMounts":[{"name":"v","path":"/data"}],
+      "network":{"allowOut":["a"]},"future":{"x":[1,null]}} )";
+  e2b::SandboxInfo flat;
+  ASSERT_TRUE(e2b::internal::DecodeFlat(body, flat));
+  e2b::SandboxInfo tree;
+  e2b::internal::Decode(json::parse(body), tree);
+  json a;
+  json b;
+  e2b::to_json(a, flat);
+  e2b::to_json(b, tree);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(flat.ID, "sbx1");
+  EXPECT_EQ(flat.DiskSizeMB, 1024);
+  EXPECT_EQ(flat.Lifecycle.OnTimeout, "pause");
+  EXPECT_TRUE(flat.Lifecycle.AutoResume);
+  EXPECT_EQ(flat.Metadata.at("k"), "v");
+  ASSERT_TRUE(flat.AllowInternetAccess.has_value());
+  EXPECT_FALSE(*flat.AllowInternetAccess);
+  ASSERT_EQ(flat.VolumeMounts.size(), 1u);
+  ASSERT_TRUE(flat.Network.has_value());
+  EXPECT_EQ(flat.Network->AllowOut, std::vector<std::string>{"a"});
+
+  e2b::internal::CreatedSandbox created;
+  ASSERT_TRUE(e2b::internal::DecodeFlat(
+      R"({"sandboxID":"s","envdAccessToken":"t","domain":null})", created));
+  EXPECT_EQ(created.SandboxID, "s");
+  EXPECT_EQ(created.EnvdAccessToken, "t");
+  EXPECT_EQ(created.Domain, "");
+}
+
+TEST(JsonMappingTest, FlatDecoderLeavesTheRestToTheTreeDecoder) {
+  struct Case {
+    const char* body;
+    const char* why;
+  };
+  for (const Case& c : {
+           Case{R"({"sandboxID":"a","sandboxID":"b"})", "repeated member"},
+           Case{R"({"metadata":{"k":1}})", "metadata value not a string"},
+           Case{R"({"sandboxID":"a\u0062"})", "escape"},
+           Case{R"({"cpuCount":"four"})", "wrong type"},
+           Case{R"({"lifecycle":{"onTimeout":1}})", "wrong nested type"},
+           Case{R"([])", "not an object"},
+           Case{R"({"sandboxID":"a"} x)", "trailing text"},
+           Case{R"({"sandboxID":"a")", "truncated"},
+       }) {
+    SCOPED_TRACE(c.why);
+    e2b::SandboxInfo info;
+    EXPECT_FALSE(e2b::internal::DecodeFlat(c.body, info));
+  }
+  // ParseResponse then gives the tree decoder's value or error.
+  EXPECT_EQ(ParseResponse<e2b::SandboxInfo>(
+                R"({"sandboxID":"a","sandboxID":"b"})", "op")
+                .ID,
+            "b");
+  EXPECT_EQ(
+      ParseResponse<e2b::SandboxInfo>(R"({"sandboxID":"a\u0062"})", "op").ID,
+      "ab");
+  EXPECT_EQ(ParseResponse<e2b::SandboxInfo>(R"({"metadata":{"k":1}})", "op")
+                .Metadata.at("k"),
+            "1");
+  EXPECT_NE(ParseError<e2b::SandboxInfo>(R"({"lifecycle":{"onTimeout":1}})")
+                .find("field 'lifecycle': field 'onTimeout'"),
+            std::string::npos);
+}
+
 TEST(JsonMappingTest, TopLevelShapes) {
   EXPECT_NE(ParseError<e2b::SandboxInfo>("[]").find("expected a JSON object"),
             std::string::npos);
