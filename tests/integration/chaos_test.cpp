@@ -395,6 +395,7 @@ TEST_F(ChaosTest, RandomAndMalformedRequestsHarmNothing) {
   e2b::Sandbox target = NewSandbox();
   target.Commands.Run("ln", {"-s", "/", "/home/user/escape"});
   const std::string token = target.EnvdAccessToken();
+  const std::string victim_token = victim.EnvdAccessToken();
   const std::string key = Server().APIKey();
 
   Chaos chaos(seed, host_dir);
@@ -689,7 +690,6 @@ TEST_F(ChaosTest, RandomAndMalformedRequestsHarmNothing) {
     // Secrets only go to callers that already hold one: an error answer
     // never echoes the API key or an access token, whatever was sent.
     const std::string& answer = result->body;
-    const std::string victim_token = victim.EnvdAccessToken();
     if (status >= 400 && (answer.find(key) != std::string::npos ||
                           answer.find(token) != std::string::npos ||
                           answer.find(victim_token) != std::string::npos)) {
@@ -718,6 +718,13 @@ TEST_F(ChaosTest, RandomAndMalformedRequestsHarmNothing) {
   }
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - started).count();
+
+  // Nor does the server's log (its stderr) name a secret after all that.
+  const std::string log = Server().StderrTail(std::size_t{64} << 20);
+  EXPECT_EQ(log.find(key), std::string::npos) << "the API key is in the log";
+  EXPECT_EQ(log.find(token), std::string::npos) << "a token is in the log";
+  EXPECT_EQ(log.find(victim_token), std::string::npos)
+      << "the victim's token is in the log";
 
   // The server still answers, on both ports.
   httplib::Client api_client("127.0.0.1", api_port);

@@ -355,4 +355,30 @@ TEST_F(FaultInjectionTest, SandboxScopedErrorsRedactTheAccessToken) {
       << e.Message();
 }
 
+// The library writes no log line of its own, so none can carry a secret:
+// whatever fails, and however the server's text quotes the key and the
+// token, nothing reaches stdout or stderr (errors are only thrown).
+TEST_F(FaultInjectionTest, NothingIsWrittenToStdoutOrStderr) {
+  auto client = MakeClient(std::chrono::seconds(10), 2);
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  auto sandbox = MakeSandbox(client);
+  const std::string text = std::string("token ") + kToken + " key " + kKey;
+  server_.Push(
+      FaultStep::Json(401, R"({"code":401,"message":")" + text + R"("})"));
+  EXPECT_THROW(client.NewSandbox(), e2b::Error);
+  server_.Push(FaultStep::Of(Kind::kResetBeforeAnswer));
+  server_.Push(FaultStep::Of(Kind::kResetBeforeAnswer));
+  EXPECT_THROW(sandbox.Info(), e2b::Error);
+  server_.Push(FaultStep::Json(
+      500, R"({"code":"internal","message":")" + text + R"("})"));
+  EXPECT_THROW(sandbox.Commands.Run("true", {}), e2b::Error);
+  server_.Push(FaultStep::Json(200, "{not json " + text));
+  EXPECT_THROW(sandbox.Filesystem.Stat("/a"), e2b::Error);
+  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(err, "");
+}
+
 }  // namespace
