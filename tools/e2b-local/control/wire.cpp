@@ -2,9 +2,9 @@
 
 #include "control/api_error.hpp"
 #include "util/base64.hpp"
+#include "util/utc_timestamp.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <ctime>
 #include <limits>
 
@@ -13,19 +13,13 @@ namespace e2b_local {
 using nlohmann::json;
 
 std::string FormatTimestamp(std::int64_t unix_ms) {
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  int millis = static_cast<int>(unix_ms % 1000);
+  std::int64_t secs = unix_ms / 1000;
+  long millis = static_cast<long>(unix_ms % 1000);
   if (millis < 0) {
     millis += 1000;
     secs -= 1;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, millis);
-  return buf;
+  return FormatUtcTimestamp(secs, millis, 3);
 }
 
 std::string FormatTimestamp(std::chrono::system_clock::time_point tp) {

@@ -1,11 +1,12 @@
 #include "envd/entry_info.hpp"
 
+#include "util/utc_timestamp.hpp"
+
 #include <fcntl.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -94,14 +95,7 @@ std::string FormatPermissions(mode_t mode) {
 }
 
 std::string FormatTimestamp(const struct timespec& ts) {
-  std::time_t seconds = ts.tv_sec;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                utc.tm_min, utc.tm_sec, static_cast<long>(ts.tv_nsec));
-  return buf;
+  return FormatUtcTimestamp(ts.tv_sec, static_cast<long>(ts.tv_nsec), 9);
 }
 
 std::map<std::string, std::string> ReadFileMetadata(int fd) {

@@ -1,0 +1,17 @@
+#ifndef E2B_LOCAL_UTIL_UTC_TIMESTAMP_HPP_
+#define E2B_LOCAL_UTIL_UTC_TIMESTAMP_HPP_
+
+#include <cstdint>
+#include <string>
+
+namespace e2b_local {
+
+/// RFC 3339 in UTC with exactly `digits` (1 to 9) fraction digits, the one
+/// formatter behind the control plane's and envd's timestamps:
+/// FormatUtcTimestamp(1735787045, 123, 3) is "2025-01-02T03:04:05.123Z".
+/// `fraction` counts units of 10^-digits seconds, in [0, 10^digits).
+std::string FormatUtcTimestamp(std::int64_t seconds, long fraction, int digits);
+
+}  // namespace e2b_local
+
+#endif  // E2B_LOCAL_UTIL_UTC_TIMESTAMP_HPP_
