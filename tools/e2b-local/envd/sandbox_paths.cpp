@@ -92,16 +92,6 @@ bool ChownRefusedToNonRoot(int error_number) {
   return error_number == EPERM && geteuid() != 0;
 }
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) Reset(other.Release());
-  return *this;
-}
-
-void UniqueFd::Reset(int fd) {
-  if (fd_ >= 0) close(fd_);
-  fd_ = fd;
-}
-
 std::string CleanAbsolutePath(const std::string& path) {
   std::vector<std::string> parts;
   std::size_t i = 0;

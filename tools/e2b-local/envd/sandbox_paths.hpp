@@ -8,6 +8,7 @@
 // symlinks and /proc/<pid>/root links never leave the sandbox.
 
 #include "runtime/sandbox_runtime.hpp"
+#include "util/unique_fd.hpp"
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -28,26 +29,6 @@ class PathError : public std::runtime_error {
 
  private:
   int error_number_;
-};
-
-/// An owned file descriptor.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.Release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() { return std::exchange(fd_, -1); }
-  void Reset(int fd = -1);
-
- private:
-  int fd_ = -1;
 };
 
 /// Turns a client path into a clean absolute sandbox path: empty = home,

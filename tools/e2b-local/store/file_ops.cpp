@@ -1,5 +1,7 @@
 #include "store/file_ops.hpp"
 
+#include "util/unique_fd.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,25 +24,6 @@ namespace {
 [[noreturn]] void Fail(const std::string& what, const std::string& path) {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 void WriteAll(int fd, const char* data, size_t size, const std::string& path) {
   while (size > 0) {
@@ -100,13 +83,13 @@ void CopyMetadata(const std::string& dst, const struct stat& st) {
 // tree, such as a running sandbox's snapshot, skips it as already deleted).
 bool CopyRegularFile(const std::string& src, const std::string& dst,
                      const struct stat& st) {
-  Fd in(::open(src.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd in(::open(src.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (in.get() < 0) {
     if (errno == ENOENT) return false;
     Fail("cannot open", src);
   }
-  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                st.st_mode & 0777));
+  UniqueFd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                      st.st_mode & 0777));
   if (out.get() < 0) Fail("cannot create", dst);
   std::vector<char> buffer(1 << 16);
   while (true) {
@@ -260,7 +243,8 @@ void WriteFileAtomically(const std::string& path, const std::string& data) {
   std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." +
                      std::to_string(counter.fetch_add(1));
   {
-    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    UniqueFd fd(
+        ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) Fail("cannot create", temp);
     try {
       WriteAll(fd.get(), data.data(), data.size(), temp);
@@ -269,7 +253,7 @@ void WriteFileAtomically(const std::string& path, const std::string& data) {
       ::unlink(temp.c_str());
       throw;
     }
-    if (::close(fd.release()) != 0) {
+    if (::close(fd.Release()) != 0) {
       ::unlink(temp.c_str());
       Fail("cannot close", temp);
     }
@@ -280,12 +264,13 @@ void WriteFileAtomically(const std::string& path, const std::string& data) {
     errno = saved;
     Fail("cannot rename over", path);
   }
-  Fd dir(::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(
+      ::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() >= 0) ::fsync(dir.get());
 }
 
 std::optional<std::string> ReadFileIfExists(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::nullopt;
     Fail("cannot open", path);
