@@ -26,6 +26,21 @@ std::int64_t ToMs(Clock::time_point tp) {
 
 constexpr std::size_t kMaxSamplesPerSandbox = 2000;
 
+// What every call naming a sandbox that is gone (or never was) answers.
+ApiError SandboxNotFound(const std::string& id) {
+  return ApiError(404, "sandbox '" + id + "' not found");
+}
+
+// Resume and Connect of a paused sandbox; the caller holds sandbox.mu.
+void ResumeLocked(LocalSandbox& sandbox) {
+  try {
+    sandbox.instance->Thaw();
+  } catch (const std::exception& e) {
+    throw ApiError(500, std::string("cannot resume sandbox: ") + e.what());
+  }
+  sandbox.status = SandboxStatus::kRunning;
+}
+
 }  // namespace
 
 /// A fork's copy of its parent's writable layer, removed once the fork's
@@ -119,7 +134,7 @@ std::shared_ptr<SandboxRegistry::Entry> SandboxRegistry::GetEntry(
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) {
-    throw ApiError(404, "sandbox '" + id + "' not found");
+    throw SandboxNotFound(id);
   }
   return it->second;
 }
@@ -252,7 +267,7 @@ void SandboxRegistry::Kill(const std::string& id) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(id);
     if (it == entries_.end()) {
-      throw ApiError(404, "sandbox '" + id + "' not found");
+      throw SandboxNotFound(id);
     }
     entry = it->second;
     entries_.erase(it);
@@ -285,7 +300,7 @@ void SandboxRegistry::Pause(const std::string& id) {
       throw ApiError(409, "sandbox '" + id + "' is already paused");
     }
     if (sandbox->status == SandboxStatus::kKilled) {
-      throw ApiError(404, "sandbox '" + id + "' not found");
+      throw SandboxNotFound(id);
     }
     try {
       sandbox->instance->Freeze();
@@ -307,14 +322,9 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Resume(
       throw ApiError(409, "sandbox '" + id + "' is already running");
     }
     if (sandbox->status == SandboxStatus::kKilled) {
-      throw ApiError(404, "sandbox '" + id + "' not found");
+      throw SandboxNotFound(id);
     }
-    try {
-      sandbox->instance->Thaw();
-    } catch (const std::exception& e) {
-      throw ApiError(500, std::string("cannot resume sandbox: ") + e.what());
-    }
-    sandbox->status = SandboxStatus::kRunning;
+    ResumeLocked(*sandbox);
     sandbox->end_at = Clock::now() + std::chrono::seconds(timeout_s);
     if (auto_pause) sandbox->auto_pause = *auto_pause;
   }
@@ -328,19 +338,14 @@ bool SandboxRegistry::Connect(const std::string& id, int timeout_s) {
   {
     std::lock_guard<std::mutex> lock(sandbox->mu);
     if (sandbox->status == SandboxStatus::kKilled) {
-      throw ApiError(404, "sandbox '" + id + "' not found");
+      throw SandboxNotFound(id);
     }
     auto new_end = Clock::now() + std::chrono::seconds(timeout_s);
     if (sandbox->status == SandboxStatus::kRunning) {
       sandbox->end_at = std::max(sandbox->end_at, new_end);
       return false;
     }
-    try {
-      sandbox->instance->Thaw();
-    } catch (const std::exception& e) {
-      throw ApiError(500, std::string("cannot resume sandbox: ") + e.what());
-    }
-    sandbox->status = SandboxStatus::kRunning;
+    ResumeLocked(*sandbox);
     sandbox->end_at = new_end;
   }
   sandbox->log.Add("info", "Sandbox resumed", {{"via", "connect"}});
@@ -382,7 +387,7 @@ ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
   try {
     std::lock_guard<std::mutex> lock(sandbox.mu);
     if (sandbox.status == SandboxStatus::kKilled) {
-      throw ApiError(404, "sandbox '" + id + "' not found");
+      throw SandboxNotFound(id);
     }
     CopyUpperLayer(*entry, layer_dir);
   } catch (const ApiError&) {
@@ -423,7 +428,7 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
   {
     std::lock_guard<std::mutex> lock(source.mu);
     if (source.status == SandboxStatus::kKilled) {
-      throw ApiError(404, "sandbox '" + id + "' not found");
+      throw SandboxNotFound(id);
     }
     try {
       CopyUpperLayer(*entry, layer->dir);

@@ -180,17 +180,6 @@ void MakeWhiteout(const std::string& path) {
   }
 }
 
-void RemoveTreeOnDevice(const std::string& path, dev_t device);
-
-void RemovePath(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return;
-    Fail("cannot stat", path);
-  }
-  RemoveTreeOnDevice(path, st.st_dev);
-}
-
 // Stacks directory src on top of directory dst (both exist).
 void MergeDirectory(const std::string& src, const std::string& dst,
                     dev_t device, LayerMergeMode mode) {
@@ -207,12 +196,12 @@ void MergeDirectory(const std::string& src, const std::string& dst,
     if (IsWhiteout(st)) {
       // Deleted in this layer: whatever the layers below had goes, and in
       // an upper layer the marker stays to keep hiding the host's entry.
-      if (exists) RemovePath(to);
+      if (exists) RemoveTree(to);
       if (overlay) MakeWhiteout(to);
       continue;
     }
     if (!S_ISDIR(st.st_mode)) {
-      if (exists) RemovePath(to);
+      if (exists) RemoveTree(to);
       CopyEntry(from, to, device, /*overlay_attrs=*/false);
       continue;
     }
@@ -222,7 +211,7 @@ void MergeDirectory(const std::string& src, const std::string& dst,
     bool mark_opaque = opaque;
     if (exists && (!S_ISDIR(below.st_mode) || opaque)) {
       mark_opaque = mark_opaque || !S_ISDIR(below.st_mode);
-      RemovePath(to);
+      RemoveTree(to);
     } else if (exists) {
       mark_opaque = IsOpaqueDir(to);
     }
