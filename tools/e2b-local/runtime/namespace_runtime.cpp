@@ -8,6 +8,7 @@
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_accounts.hpp"
 #include "runtime/sandbox_cgroups.hpp"
+#include "runtime/sandbox_run_state.hpp"
 #include "runtime/sandbox_usage.hpp"
 #include "store/file_ops.hpp"
 
@@ -313,8 +314,7 @@ class NamespaceInstance : public SandboxInstance {
     LaunchTarget target;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (destroyed_) throw SpawnError("internal", "the sandbox is destroyed");
-      if (frozen_) throw SpawnError("internal", "the sandbox is paused");
+      state_.CheckCanSpawn();
       target.init_pid = init_pid_;
     }
     target.cgroup_procs = cgroups_.ProcsFiles();
@@ -326,25 +326,17 @@ class NamespaceInstance : public SandboxInstance {
 
   void Freeze() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (destroyed_ || frozen_) return;
-    if (!cgroups_.Freeze()) SignalAll(SIGSTOP);
-    frozen_ = true;
+    state_.Freeze();
   }
 
   void Thaw() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (destroyed_ || !frozen_) return;
-    if (!cgroups_.Thaw()) SignalAll(SIGCONT);
-    frozen_ = false;
+    state_.Thaw();
   }
 
   void Destroy() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (destroyed_) return;
-    destroyed_ = true;
-    // Frozen tasks cannot die until thawed.
-    if (frozen_ && !cgroups_.Thaw()) SignalAll(SIGCONT);
-    frozen_ = false;
+    if (!state_.BeginDestroy()) return;
     if (lifeline_ >= 0) close(lifeline_);
     lifeline_ = -1;
     if (init_pid_ > 0) {
@@ -589,8 +581,7 @@ class NamespaceInstance : public SandboxInstance {
   pid_t init_pid_ = 0;
   int lifeline_ = -1;
   bool mounted_ = false;
-  bool frozen_ = false;
-  bool destroyed_ = false;
+  SandboxRunState state_{cgroups_, [this](int signo) { SignalAll(signo); }};
   SandboxUsageMeter usage_;
 };
 

@@ -7,6 +7,7 @@
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_accounts.hpp"
 #include "runtime/sandbox_cgroups.hpp"
+#include "runtime/sandbox_run_state.hpp"
 #include "runtime/sandbox_usage.hpp"
 #include "store/file_ops.hpp"
 
@@ -62,8 +63,7 @@ class UnisolatedInstance : public SandboxInstance {
   std::unique_ptr<SandboxProcess> Spawn(const SpawnOptions& options) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (destroyed_) throw SpawnError("internal", "the sandbox is destroyed");
-      if (frozen_) throw SpawnError("internal", "the sandbox is paused");
+      state_.CheckCanSpawn();
     }
     // Sandbox paths live under RootPath() on the host: map the cwd and HOME
     // so `~/x` and relative paths meet the files clients upload.
@@ -96,23 +96,17 @@ class UnisolatedInstance : public SandboxInstance {
 
   void Freeze() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (destroyed_ || frozen_) return;
-    if (!cgroups_.Freeze()) SignalGroups(SIGSTOP);
-    frozen_ = true;
+    state_.Freeze();
   }
 
   void Thaw() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (destroyed_ || !frozen_) return;
-    if (!cgroups_.Thaw()) SignalGroups(SIGCONT);
-    frozen_ = false;
+    state_.Thaw();
   }
 
   void Destroy() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (destroyed_) return;
-    destroyed_ = true;
-    if (frozen_ && !cgroups_.Thaw()) SignalGroups(SIGCONT);
+    if (!state_.BeginDestroy()) return;
     SignalGroups(SIGKILL);
     for (pid_t pid : cgroups_.Pids()) kill(pid, SIGKILL);
     cgroups_.Remove();
@@ -249,8 +243,7 @@ class UnisolatedInstance : public SandboxInstance {
   bool relocated_ = false;  ///< root_ is under FallbackRootsDir
   std::mutex mu_;
   std::set<pid_t> groups_;
-  bool frozen_ = false;
-  bool destroyed_ = false;
+  SandboxRunState state_{cgroups_, [this](int signo) { SignalGroups(signo); }};
   SandboxUsageMeter usage_;
 };
 
