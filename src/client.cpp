@@ -332,22 +332,7 @@ std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(
   call.success = {200};
   call.operation = "GET /sandboxes/metrics";
   const auto response = CallApi(*state_, ctx, call);
-  const nlohmann::json body =
-      internal::ParseJsonBody(response.body, call.operation);
-  try {
-    internal::RequireObject(body, "response");
-    auto it = body.find("sandboxes");
-    if (it == body.end() || it->is_null()) return out;
-    internal::RequireObject(*it, "field 'sandboxes'");
-    for (auto entry = it->begin(); entry != it->end(); ++entry) {
-      SandboxMetric metric;
-      from_json(entry.value(), metric);
-      out[entry.key()] = metric;
-    }
-  } catch (const internal::JsonMappingError& e) {
-    internal::ThrowMalformedResponse(call.operation, e.what());
-  }
-  return out;
+  return internal::ParseSandboxesMetrics(response.body, call.operation);
 }
 
 std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(

@@ -59,47 +59,31 @@ struct ForkEntryOutcome {
 
 ForkEntryOutcome ForkEntry(
     const std::shared_ptr<const internal::ClientState>& client,
-    const nlohmann::json& entry, const std::string& operation) {
+    const internal::ForkEntryWire& entry, const std::string& operation) {
+  using Kind = internal::ForkEntryWire::Kind;
   ForkEntryOutcome result;
   try {
-    if (!entry.is_object()) {
-      internal::ThrowMalformedResponse(operation, "expected a JSON object");
-    }
-    auto sandbox = entry.find("sandbox");
-    auto error = entry.find("error");
-    const bool has_sandbox = sandbox != entry.end() && !sandbox->is_null();
-    const bool has_error = error != entry.end() && !error->is_null();
-    if (has_sandbox && !has_error) {
-      internal::CreatedSandbox created;
-      try {
-        internal::Decode(*sandbox, created);
-      } catch (const internal::JsonMappingError& e) {
-        internal::ThrowMalformedResponse(operation, e.what());
-      }
-      result.state = internal::NewSandboxState(client, created, operation);
-      return result;
-    }
-    if (!has_error) {
-      throw Error(0, "the fork failed to start for an unreported reason");
-    }
-    int code = 0;
-    std::string message;
-    try {
-      internal::RequireObject(*error, "error");
-      internal::ReadField(*error, "code", code);
-      internal::ReadField(*error, "message", message);
-    } catch (const internal::JsonMappingError& e) {
-      internal::ThrowMalformedResponse(operation, e.what());
+    switch (entry.kind) {
+      case Kind::kSandbox:
+        result.state =
+            internal::NewSandboxState(client, entry.sandbox, operation);
+        return result;
+      case Kind::kMalformed:
+        internal::ThrowMalformedResponse(operation, entry.malformed);
+      case Kind::kUnreported:
+        throw Error(0, "the fork failed to start for an unreported reason");
+      case Kind::kError:
+        break;
     }
     // ErrorMessageFromBody cleans the text as for any error body; a 404
     // here is about what this fork needed (its snapshot), not the source.
-    message = internal::RedactSecrets(internal::ErrorMessageFromBody(message),
-                                      {client->api_key});
+    std::string message = internal::RedactSecrets(
+        internal::ErrorMessageFromBody(entry.message), {client->api_key});
     if (message.empty()) {
-      message = code > 0 ? internal::HttpStatusText(code)
-                         : "the fork failed to start";
+      message = entry.code > 0 ? internal::HttpStatusText(entry.code)
+                               : "the fork failed to start";
     }
-    throw Error(code, std::move(message));
+    throw Error(entry.code, std::move(message));
   } catch (const Error&) {
     result.error = std::current_exception();
   }
@@ -326,17 +310,14 @@ std::vector<ForkResult> Sandbox::ForkByID(
   call.invalid_id_is_not_found = true;
   call.operation = "POST /sandboxes/{sandboxID}/fork";
   const auto response = internal::CallApi(*client, ctx, call);
-  const nlohmann::json body =
-      internal::ParseJsonBody(response.body, call.operation);
-  if (!body.is_array()) {
-    internal::ThrowMalformedResponse(call.operation,
-                                     "expected a JSON array of fork results");
-  }
+  const auto entries =
+      internal::ParseForkResults(response.body, call.operation);
   std::vector<ForkResult> results;
-  results.reserve(body.size());
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    auto outcome = ForkEntry(
-        client, body[i], call.operation + " (fork " + std::to_string(i) + ")");
+  results.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    auto outcome =
+        ForkEntry(client, entries[i],
+                  call.operation + " (fork " + std::to_string(i) + ")");
     ForkResult result;
     if (outcome.state) {
       result.Sandbox = Sandbox(std::move(outcome.state));

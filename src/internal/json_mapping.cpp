@@ -752,6 +752,57 @@ bool DecodeFlat(std::string_view body, SandboxInfo& out) {
   return DecodeMembersFlat(body, out);
 }
 
+std::vector<ForkEntryWire> ParseForkResults(std::string_view body,
+                                            const std::string& operation) {
+  const json entries = ParseJsonBody(body, operation);
+  if (!entries.is_array()) {
+    ThrowMalformedResponse(operation, "expected a JSON array of fork results");
+  }
+  std::vector<ForkEntryWire> out;
+  out.reserve(entries.size());
+  for (const json& entry : entries) {
+    ForkEntryWire wire;
+    try {
+      RequireObject(entry, "fork result");
+      const json* sandbox = Field(entry, "sandbox");
+      const json* error = Field(entry, "error");
+      if (sandbox != nullptr && error == nullptr) {
+        Decode(*sandbox, wire.sandbox);
+        wire.kind = ForkEntryWire::Kind::kSandbox;
+      } else if (error != nullptr) {
+        RequireObject(*error, "error");
+        ReadField(*error, "code", wire.code);
+        ReadField(*error, "message", wire.message);
+        wire.kind = ForkEntryWire::Kind::kError;
+      }
+    } catch (const JsonMappingError& e) {
+      wire = ForkEntryWire{};
+      wire.kind = ForkEntryWire::Kind::kMalformed;
+      wire.malformed = e.what();
+    }
+    out.push_back(std::move(wire));
+  }
+  return out;
+}
+
+std::map<std::string, SandboxMetric> ParseSandboxesMetrics(
+    std::string_view body, const std::string& operation) {
+  const json j = ParseJsonBody(body, operation);
+  std::map<std::string, SandboxMetric> out;
+  try {
+    RequireObject(j, "response");
+    const json* sandboxes = Field(j, "sandboxes");
+    if (sandboxes == nullptr) return out;
+    RequireObject(*sandboxes, "field 'sandboxes'");
+    for (auto entry = sandboxes->begin(); entry != sandboxes->end(); ++entry) {
+      Decode(entry.value(), out[entry.key()]);
+    }
+  } catch (const JsonMappingError& e) {
+    ThrowMalformedResponse(operation, e.what());
+  }
+  return out;
+}
+
 }  // namespace internal
 
 using internal::ReadField;

@@ -47,6 +47,33 @@ struct CreatedSandbox {
 
 void from_json(const nlohmann::json& j, CreatedSandbox& out);
 
+/// One entry of a fork answer: a sandbox, or an error with the server's code
+/// and message (each entry stands alone: one bad entry fails only its
+/// fork).
+struct ForkEntryWire {
+  enum class Kind {
+    kSandbox,     ///< `sandbox` holds the new sandbox
+    kError,       ///< `code` and `message` say why it failed
+    kUnreported,  ///< neither a sandbox nor an error
+    kMalformed,   ///< `malformed` says what is wrong with the entry
+  };
+  Kind kind = Kind::kUnreported;
+  CreatedSandbox sandbox;
+  int code = 0;
+  std::string message;
+  std::string malformed;
+};
+
+/// The body of POST /sandboxes/{id}/fork: a JSON array of entries; throws
+/// as ThrowMalformedResponse when it is not an array.
+std::vector<ForkEntryWire> ParseForkResults(std::string_view body,
+                                            const std::string& operation);
+
+/// The body of GET /sandboxes/metrics: {"sandboxes": {id: metric}} (a
+/// missing or null map is empty); throws as ThrowMalformedResponse.
+std::map<std::string, SandboxMetric> ParseSandboxesMetrics(
+    std::string_view body, const std::string& operation);
+
 /// Throws e2b::Error(0, "malformed response from <operation>: <why>").
 [[noreturn]] void ThrowMalformedResponse(const std::string& operation,
                                          const std::string& why);

@@ -1,4 +1,5 @@
-// Fuzzes every control-plane response decoder (src/internal/json_mapping.*):
+// Fuzzes every control-plane response decoder (src/internal/json_mapping.*,
+// fork results and batch metrics included):
 // whatever the body, decoding ends in a value or in e2b::Error(0,
 // "malformed response ...") -- never another exception, a crash or UB --
 // and the message never repeats a value from the body (bodies carry access
@@ -120,6 +121,28 @@ void Created(const std::string& body) {
   }
 }
 
+void ForkResults(const std::string& body) {
+  try {
+    for (const auto& entry : internal::ParseForkResults(body, kOperation)) {
+      Check(entry.malformed.find("SECRET") == std::string::npos,
+            "a body value leaked into a fork entry's error", entry.malformed);
+      Check((entry.kind == internal::ForkEntryWire::Kind::kMalformed) ==
+                !entry.malformed.empty(),
+            "a malformed fork entry without a reason (or the reverse)");
+    }
+  } catch (const e2b::Error& e) {
+    CheckError(e);
+  }
+}
+
+void SandboxesMetrics(const std::string& body) {
+  try {
+    internal::ParseSandboxesMetrics(body, kOperation);
+  } catch (const e2b::Error& e) {
+    CheckError(e);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
@@ -127,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   e2b_fuzz::FuzzInput in(data, size);
   const std::uint8_t which = in.Byte();
   const std::string body = in.Rest();
-  switch (which % 16) {
+  switch (which % 18) {
     case 0:
       Created(body);
       break;
@@ -174,8 +197,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     case 14:
       Roundtrip<e2b::SandboxLifecycle>(body);
       break;
-    default:
+    case 15:
       Roundtrip<e2b::VolumeMount>(body);
+      break;
+    case 16:
+      ForkResults(body);
+      break;
+    default:
+      SandboxesMetrics(body);
       break;
   }
   return 0;
