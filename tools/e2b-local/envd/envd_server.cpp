@@ -3,11 +3,11 @@
 #include "envd/files_handler.hpp"
 #include "internal/connect_envelope.hpp"
 #include "util/base64.hpp"
+#include "util/http_text.hpp"
 
 #include <httplib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <string_view>
 
@@ -21,23 +21,6 @@ constexpr const char kUnauthorized[] =
     "unauthorized access, please provide a valid access token or method "
     "signing if supported";
 constexpr const char kDefaultUser[] = "user";
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string Trim(std::string s) {
-  auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
-}
-
-std::string MediaType(const std::string& content_type) {
-  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
-}
 
 bool AllDigits(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
@@ -177,9 +160,9 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 }
 
 std::optional<std::string> BasicAuthUser(const std::string& authorization) {
-  const std::string value = Trim(authorization);
-  if (Lower(value.substr(0, 6)) != "basic ") return std::nullopt;
-  auto decoded = Base64Decode(Trim(value.substr(6)));
+  const std::string value = TrimWhitespace(authorization);
+  if (Lowercase(value.substr(0, 6)) != "basic ") return std::nullopt;
+  auto decoded = Base64Decode(TrimWhitespace(value.substr(6)));
   if (!decoded) {
     throw ConnectError("unauthenticated", "invalid Basic authorization header");
   }
@@ -191,7 +174,7 @@ std::optional<std::string> BasicAuthUser(const std::string& authorization) {
 std::optional<std::chrono::milliseconds> ParseConnectTimeout(
     const std::optional<std::string>& header) {
   if (!header) return std::nullopt;
-  std::string text = Trim(*header);
+  std::string text = TrimWhitespace(*header);
   if (!AllDigits(text) || text.size() > 10) {
     throw ConnectError("invalid_argument",
                        "invalid Connect-Timeout-Ms header: '" + text + "'");
@@ -200,7 +183,7 @@ std::optional<std::chrono::milliseconds> ParseConnectTimeout(
 }
 
 std::chrono::seconds ParseKeepaliveInterval(const std::string& header) {
-  std::string text = Trim(header);
+  std::string text = TrimWhitespace(header);
   if (AllDigits(text) && text.size() <= 9) {
     long long value = std::stoll(text);
     if (value > 0) return std::chrono::seconds(value);
@@ -256,9 +239,9 @@ json DecodeStreamRequest(const std::string& body) {
 }
 
 std::string SandboxIdFromRequest(const httplib::Request& req) {
-  std::string header = Trim(req.get_header_value("E2b-Sandbox-Id"));
+  std::string header = TrimWhitespace(req.get_header_value("E2b-Sandbox-Id"));
   if (!header.empty()) return header;
-  std::string host = Lower(Trim(req.get_header_value("Host")));
+  std::string host = Lowercase(TrimWhitespace(req.get_header_value("Host")));
   if (host.empty() || host[0] == '[') return {};  // IPv6 literal
   std::string label = host.substr(0, host.find_first_of(".:"));
   std::size_t dash = label.find('-');

@@ -4,6 +4,7 @@
 #include "envd/envd_server.hpp"
 #include "envd/sandbox_paths.hpp"
 #include "util/base64.hpp"
+#include "util/http_text.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -37,23 +38,6 @@ constexpr std::size_t kMaxDiscard = std::size_t{64} << 20;
 constexpr std::size_t kMaxMetadataKey = 246;
 constexpr std::size_t kMaxMetadataTotal = 4096;
 constexpr std::size_t kReadChunk = 64 * 1024;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-// "type/subtype; param" -> "type/subtype", lower-cased and trimmed.
-std::string MediaType(const std::string& content_type) {
-  std::string media = content_type.substr(0, content_type.find(';'));
-  auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  media.erase(media.begin(),
-              std::find_if(media.begin(), media.end(), not_space));
-  media.erase(std::find_if(media.rbegin(), media.rend(), not_space).base(),
-              media.end());
-  return Lower(media);
-}
 
 // A failure that becomes an envd HTTP error.
 struct FilesError {
@@ -291,7 +275,7 @@ bool ParseMetadata(const httplib::Request& req, httplib::Response& res,
   const std::string prefix = "x-metadata-";
   std::size_t total = 0;
   for (const auto& [name, value] : req.headers) {
-    std::string lower = Lower(name);
+    std::string lower = Lowercase(name);
     if (lower.compare(0, prefix.size(), prefix) != 0) continue;
     std::string key = lower.substr(prefix.size());
     bool printable_key =
@@ -580,7 +564,8 @@ void HandleFilesPost(LocalSandbox& sandbox, const httplib::Request& req,
     DiscardRequestBody(req, reader);
     return;
   }
-  const std::string encoding = Lower(req.get_header_value("Content-Encoding"));
+  const std::string encoding =
+      Lowercase(req.get_header_value("Content-Encoding"));
   if (!encoding.empty() && encoding != "identity" && encoding != "gzip") {
     fail(400, "unsupported Content-Encoding '" + encoding + "'");
     return;
