@@ -1,6 +1,7 @@
 #include "internal/connect_client.hpp"
 
 #include "internal/error_mapping.hpp"
+#include "internal/json_mapping.hpp"
 #include "internal/url.hpp"
 
 #include <e2b/errors.hpp>
@@ -37,9 +38,8 @@ std::string Printable(std::string_view text) {
 }
 
 std::optional<nlohmann::json> ParseObject(std::string_view text) {
-  auto parsed =
-      nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+  auto parsed = TryParseJson(text);
+  if (!parsed || !parsed->is_object()) return std::nullopt;
   return parsed;
 }
 
@@ -184,8 +184,9 @@ std::optional<nlohmann::json> ConnectStreamReader::Next() {
       }
       return message;
     }
-    chunk_.resize(kReadChunkBytes);
-    const std::size_t got = body_->Read(chunk_.data(), chunk_.size());
+    // Allocated once and never zeroed: Read fills what it returns.
+    if (!chunk_) chunk_.reset(new char[kReadChunkBytes]);
+    const std::size_t got = body_->Read(chunk_.get(), kReadChunkBytes);
     if (got == 0) {
       finished_ = true;
       if (decoder_.HasPartial()) {
@@ -193,7 +194,7 @@ std::optional<nlohmann::json> ConnectStreamReader::Next() {
       }
       Fail("stream ended without its end-of-stream message");
     }
-    decoder_.Feed(std::string_view(chunk_.data(), got));
+    decoder_.Feed(std::string_view(chunk_.get(), got));
   }
   return std::nullopt;
 }

@@ -98,7 +98,7 @@ class ConnectStreamReader {
   std::string procedure_;
   std::vector<std::string> secrets_;
   EnvelopeDecoder decoder_;
-  std::string chunk_;
+  std::unique_ptr<char[]> chunk_;
   bool finished_ = false;
 };
 

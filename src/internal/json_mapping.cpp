@@ -540,6 +540,16 @@ class CommonJsonReader {
 
 }  // namespace
 
+std::optional<json> TryParseJson(std::string_view text) {
+  {
+    json value;
+    if (CommonJsonReader(text).Parse(value)) return value;
+  }
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
+}
+
 json ParseJsonBody(std::string_view body, const std::string& operation) {
   {
     json value;

@@ -83,6 +83,11 @@ std::map<std::string, SandboxMetric> ParseSandboxesMetrics(
 nlohmann::json ParseJsonBody(std::string_view body,
                              const std::string& operation);
 
+/// Parses `text` as JSON: the value nlohmann::json::parse gives, reached
+/// faster for the common subset (plain ASCII strings, integers); nullopt
+/// when `text` is not valid JSON. Never throws for bad input.
+std::optional<nlohmann::json> TryParseJson(std::string_view text);
+
 /// Decodes `body` straight into a default-constructed `out`, without the
 /// JSON tree ParseJsonBody builds, for the answers of frequent calls
 /// (Sandbox::Info, create, connect). Covers the common case only; false
