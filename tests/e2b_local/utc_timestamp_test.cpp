@@ -1,5 +1,5 @@
-// FormatUtcTimestamp and the two formatters built on it: the control
-// plane's milliseconds and envd's nanoseconds.
+// FormatUtcTimestamp and the two formatters built on it (the control
+// plane's milliseconds and envd's nanoseconds), and UnixMillis.
 
 #include "util/utc_timestamp.hpp"
 
@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <ctime>
 
 namespace e2b_local {
@@ -33,6 +34,16 @@ TEST(UtcTimestampTest, EnvdNanoseconds) {
   ts.tv_sec = 1735787045;
   ts.tv_nsec = 42;
   EXPECT_EQ(FormatTimestamp(ts), "2025-01-02T03:04:05.000000042Z");
+}
+
+TEST(UtcTimestampTest, UnixMillisTruncatesToMilliseconds) {
+  using std::chrono::system_clock;
+  EXPECT_EQ(UnixMillis(system_clock::time_point{}), 0);
+  const auto time = system_clock::time_point{} +
+                    std::chrono::seconds(1735787045) +
+                    std::chrono::microseconds(123999);
+  EXPECT_EQ(UnixMillis(time), 1735787045123);
+  EXPECT_EQ(FormatTimestamp(time), "2025-01-02T03:04:05.123Z");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "control/wire.hpp"
 #include "envd/envd_server.hpp"
 #include "http/server_setup.hpp"
+#include "util/utc_timestamp.hpp"
 
 #include <httplib.h>
 
@@ -463,9 +464,7 @@ void ControlPlane::ListSandboxesV2(Call& call) {
     if (status == SandboxStatus::kPaused && !want_paused) continue;
     if (!MetadataMatches(*s, filter)) continue;
     if (!tmpl.empty() && s->template_id != tmpl && s->alias != tmpl) continue;
-    if (started_after && std::chrono::duration_cast<std::chrono::milliseconds>(
-                             s->started_at.time_since_epoch())
-                                 .count() <= *started_after) {
+    if (started_after && UnixMillis(s->started_at) <= *started_after) {
       continue;
     }
     matched.push_back(s);
@@ -530,9 +529,7 @@ void ControlPlane::SandboxLogsV1(Call& call, const std::string& id) {
   json logs = json::array(), entries = json::array();
   for (const auto& e : sandbox->log.Entries()) {
     if (logs.size() >= limit) break;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  e.timestamp.time_since_epoch())
-                  .count();
+    const std::int64_t ms = UnixMillis(e.timestamp);
     if (ms < start) continue;
     json line = LogEntryJson(e);
     line.erase("timestamp");
@@ -557,9 +554,7 @@ void ControlPlane::SandboxLogsV2(Call& call, const std::string& id) {
   json logs = json::array();
   for (const auto& e : entries) {
     if (logs.size() >= limit) break;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  e.timestamp.time_since_epoch())
-                  .count();
+    const std::int64_t ms = UnixMillis(e.timestamp);
     if (cursor && (forward ? ms < *cursor : ms > *cursor)) continue;
     if (LogLevelRank(e.level) < min_rank) continue;
     if (!search.empty() && e.message.find(search) == std::string::npos) {

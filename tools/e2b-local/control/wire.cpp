@@ -23,9 +23,7 @@ std::string FormatTimestamp(std::int64_t unix_ms) {
 }
 
 std::string FormatTimestamp(std::chrono::system_clock::time_point tp) {
-  return FormatTimestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
-                             tp.time_since_epoch())
-                             .count());
+  return FormatTimestamp(UnixMillis(tp));
 }
 
 std::optional<std::int64_t> ParseTimestampMs(const std::string& s) {

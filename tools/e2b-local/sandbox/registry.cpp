@@ -4,6 +4,7 @@
 #include "runtime/background_removal.hpp"
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
+#include "util/utc_timestamp.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -17,12 +18,6 @@ namespace e2b_local {
 namespace {
 
 using Clock = std::chrono::system_clock;
-
-std::int64_t ToMs(Clock::time_point tp) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             tp.time_since_epoch())
-      .count();
-}
 
 constexpr std::size_t kMaxSamplesPerSandbox = 2000;
 
@@ -484,7 +479,7 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
 
 void SandboxRegistry::Sample(const std::shared_ptr<Entry>& entry) {
   MetricSample sample;
-  sample.timestamp_ms = ToMs(Clock::now());
+  sample.timestamp_ms = UnixMillis(Clock::now());
   try {
     sample.usage = entry->sandbox->instance->Usage();
   } catch (const std::exception&) {

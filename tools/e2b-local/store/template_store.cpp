@@ -3,6 +3,7 @@
 #include "control/api_error.hpp"
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
+#include "util/utc_timestamp.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -86,11 +87,7 @@ void from_json(const json& j, TemplateRecord& r) {
   }
 }
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t NowMs() { return UnixMillis(std::chrono::system_clock::now()); }
 
 std::string TemplateRecord::SnapshotId() const {
   return (names.empty() ? template_id : names.front()) + ":default";

@@ -17,4 +17,10 @@ std::string FormatUtcTimestamp(std::int64_t seconds, long fraction,
   return buf;
 }
 
+std::int64_t UnixMillis(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             time.time_since_epoch())
+      .count();
+}
+
 }  // namespace e2b_local
