@@ -8,7 +8,7 @@
 #include <e2b/errors.hpp>
 #include <e2b/version.hpp>
 
-#include <vector>
+#include <memory>
 
 namespace e2b::internal {
 std::optional<std::string> FindHeader(const HttpHeaders& headers,
@@ -21,16 +21,18 @@ std::optional<std::string> FindHeader(const HttpHeaders& headers,
 
 std::string BodyReader::ReadAll(std::size_t max_bytes) {
   std::string out;
-  std::vector<char> buffer(64 * 1024);
+  constexpr std::size_t kChunk = 64 * 1024;
+  // Not zeroed: Read fills what it returns.
+  const std::unique_ptr<char[]> buffer(new char[kChunk]);
   for (;;) {
-    std::size_t n = Read(buffer.data(), buffer.size());
+    std::size_t n = Read(buffer.get(), kChunk);
     if (n == 0) break;
     // out.size() never exceeds max_bytes, so the subtraction cannot wrap.
     if (n > max_bytes - out.size()) {
       throw Error(0, "response body exceeds the limit of " +
                          std::to_string(max_bytes) + " bytes");
     }
-    out.append(buffer.data(), n);
+    out.append(buffer.get(), n);
   }
   return out;
 }
