@@ -107,7 +107,7 @@ if [[ $smoke -eq 1 ]]; then
   callgrind_calls=10
   mode=smoke
 else
-  overhead=(--rounds 20 --batch 20)
+  overhead=(--rounds 60 --batch 20)
   transfer=(--bytes $((1 << 30)) --rounds 5)
   concurrency=(--threads 32 --calls 50 --rounds 2)
   server=(--create 30 --idle 20 --starts 100)
