@@ -363,6 +363,32 @@ class CommonJsonReader {
     }
   }
 
+  // The array ahead, without building it: item(*this) reads each element
+  // in order and returns false to give up. False when what is ahead is not
+  // an array of the subset or an item gave up.
+  template <typename Item>
+  bool Items(Item&& item) {
+    if (at_ == end_ || *at_ != '[') return false;
+    ++at_;
+    SkipSpace();
+    if (at_ != end_ && *at_ == ']') {
+      ++at_;
+      return true;
+    }
+    for (;;) {
+      if (!item(*this)) return false;
+      SkipSpace();
+      if (at_ == end_) return false;
+      if (*at_ == ']') {
+        ++at_;
+        return true;
+      }
+      if (*at_ != ',') return false;
+      ++at_;
+      SkipSpace();
+    }
+  }
+
   bool AtObject() const { return at_ != end_ && *at_ == '{'; }
   // Passes over the value ahead (a string without building it).
   bool SkipValue() {
@@ -760,6 +786,19 @@ bool DecodeFlat(std::string_view body, CreatedSandbox& out) {
 
 bool DecodeFlat(std::string_view body, SandboxInfo& out) {
   return DecodeMembersFlat(body, out);
+}
+
+bool DecodeFlat(std::string_view body, std::vector<SandboxInfo>& out) {
+  try {
+    return CommonJsonReader(body).Document([&out](CommonJsonReader& in) {
+      return in.Items([&out](CommonJsonReader& item) {
+        out.emplace_back();
+        return DecodeObjectFlat(item, out.back());
+      });
+    });
+  } catch (const JsonMappingError&) {
+    return false;
+  }
 }
 
 std::vector<ForkEntryWire> ParseForkResults(std::string_view body,

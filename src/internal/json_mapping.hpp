@@ -90,12 +90,13 @@ std::optional<nlohmann::json> TryParseJson(std::string_view text);
 
 /// Decodes `body` straight into a default-constructed `out`, without the
 /// JSON tree ParseJsonBody builds, for the answers of frequent calls
-/// (Sandbox::Info, create, connect). Covers the common case only; false
-/// means "take the tree path" (`out` is then unspecified), which gives the
-/// canonical value or error. When it returns true, `out` equals what the
-/// tree path gives (the json_mapping fuzzer checks this).
+/// (Sandbox::Info, create, connect, sandbox listings). Covers the common case
+/// only; false means "take the tree path" (`out` is then unspecified), which
+/// gives the canonical value or error. When it returns true, `out` equals what
+/// the tree path gives (the json_mapping fuzzer checks this).
 bool DecodeFlat(std::string_view body, CreatedSandbox& out);
 bool DecodeFlat(std::string_view body, SandboxInfo& out);
+bool DecodeFlat(std::string_view body, std::vector<SandboxInfo>& out);
 
 /// Whether T has a DecodeFlat overload.
 template <typename T, typename = void>

@@ -96,6 +96,10 @@ std::string Fields(const internal::CreatedSandbox& c) {
 
 std::string Fields(const e2b::SandboxInfo& info) { return Dump(ToJson(info)); }
 
+std::string Fields(const std::vector<e2b::SandboxInfo>& list) {
+  return Dump(ToJson(list));
+}
+
 // DecodeFlat's answer, when it gives one, is the tree decoder's.
 template <typename T>
 void FlatMatchesTree(const std::string& body) {
@@ -159,6 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       Roundtrip<e2b::SandboxInfo>(body);
       break;
     case 2:
+      FlatMatchesTree<std::vector<e2b::SandboxInfo>>(body);
       Roundtrip<std::vector<e2b::SandboxInfo>>(body);
       break;
     case 3:

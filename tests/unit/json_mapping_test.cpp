@@ -136,6 +136,41 @@ TEST(JsonMappingTest, FlatDecoderMatchesTheTreeDecoder) {
   EXPECT_EQ(created.Domain, "");
 }
 
+TEST(JsonMappingTest, FlatDecoderReadsSandboxListings) {
+  const std::string body =
+      R"([{"sandboxID":"a","cpuCount":2,"lifecycle":{"onTimeout":"kill"}},
+          {"sandboxID":"b","metadata":{"k":"v"}}])";
+  std::vector<e2b::SandboxInfo> flat;
+  ASSERT_TRUE(e2b::internal::DecodeFlat(body, flat));
+  std::vector<e2b::SandboxInfo> tree;
+  e2b::internal::Decode(json::parse(body), tree);
+  ASSERT_EQ(flat.size(), 2u);
+  ASSERT_EQ(tree.size(), 2u);
+  for (std::size_t i = 0; i < flat.size(); ++i) {
+    json a;
+    json b;
+    e2b::to_json(a, flat[i]);
+    e2b::to_json(b, tree[i]);
+    EXPECT_EQ(a, b);
+  }
+  std::vector<e2b::SandboxInfo> empty;
+  EXPECT_TRUE(e2b::internal::DecodeFlat(" [ ] ", empty));
+  EXPECT_TRUE(empty.empty());
+  for (const char* other :
+       {"null", "[null]", "[{},]", "{}", "[{\"cpuCount\":\"x\"}]"}) {
+    SCOPED_TRACE(other);
+    std::vector<e2b::SandboxInfo> list;
+    EXPECT_FALSE(e2b::internal::DecodeFlat(other, list));
+  }
+  // null is an empty listing, a bad item names its index (tree path).
+  EXPECT_TRUE(
+      ParseResponse<std::vector<e2b::SandboxInfo>>("null", "op").empty());
+  EXPECT_NE(
+      ParseError<std::vector<e2b::SandboxInfo>>(R"([{},{"cpuCount":"x"}])")
+          .find("item 1"),
+      std::string::npos);
+}
+
 TEST(JsonMappingTest, FlatDecoderLeavesTheRestToTheTreeDecoder) {
   struct Case {
     const char* body;
