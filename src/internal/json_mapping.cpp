@@ -336,31 +336,7 @@ class CommonJsonReader {
   // when what is ahead is not an object of the subset or a member gave up.
   template <typename Member>
   bool Object(Member&& member) {
-    if (!AtObject()) return false;
-    ++at_;
-    SkipSpace();
-    if (at_ != end_ && *at_ == '}') {
-      ++at_;
-      return true;
-    }
-    for (;;) {
-      std::string_view key;
-      if (!AtString() || !StringView(key)) return false;
-      SkipSpace();
-      if (at_ == end_ || *at_ != ':') return false;
-      ++at_;
-      SkipSpace();
-      if (!member(key, *this)) return false;
-      SkipSpace();
-      if (at_ == end_) return false;
-      if (*at_ == '}') {
-        ++at_;
-        return true;
-      }
-      if (*at_ != ',') return false;
-      ++at_;
-      SkipSpace();
-    }
+    return Members([&](std::string_view key) { return member(key, *this); });
   }
 
   // The array ahead, without building it: item(*this) reads each element
@@ -368,25 +344,7 @@ class CommonJsonReader {
   // an array of the subset or an item gave up.
   template <typename Item>
   bool Items(Item&& item) {
-    if (at_ == end_ || *at_ != '[') return false;
-    ++at_;
-    SkipSpace();
-    if (at_ != end_ && *at_ == ']') {
-      ++at_;
-      return true;
-    }
-    for (;;) {
-      if (!item(*this)) return false;
-      SkipSpace();
-      if (at_ == end_) return false;
-      if (*at_ == ']') {
-        ++at_;
-        return true;
-      }
-      if (*at_ != ',') return false;
-      ++at_;
-      SkipSpace();
-    }
+    return Sequence('[', ']', [&] { return item(*this); });
   }
 
   bool AtObject() const { return at_ != end_ && *at_ == '{'; }
@@ -443,27 +401,22 @@ class CommonJsonReader {
     }
   }
 
-  bool Object(json& out, int depth) {
-    if (depth >= kMaxDepth) return false;
+  // `open`, then element() for each element (which reads it) separated
+  // by commas, then `close`.
+  template <typename Element>
+  bool Sequence(char open, char close, Element&& element) {
+    if (at_ == end_ || *at_ != open) return false;
     ++at_;
-    out = json::object();
     SkipSpace();
-    if (at_ != end_ && *at_ == '}') {
+    if (at_ != end_ && *at_ == close) {
       ++at_;
       return true;
     }
     for (;;) {
-      std::string key;
-      if (at_ == end_ || *at_ != '"' || !String(key)) return false;
-      SkipSpace();
-      if (at_ == end_ || *at_ != ':') return false;
-      ++at_;
-      SkipSpace();
-      // A repeated key keeps its last value, as with nlohmann.
-      if (!Value(out[std::move(key)], depth + 1)) return false;
+      if (!element()) return false;
       SkipSpace();
       if (at_ == end_) return false;
-      if (*at_ == '}') {
+      if (*at_ == close) {
         ++at_;
         return true;
       }
@@ -473,28 +426,36 @@ class CommonJsonReader {
     }
   }
 
+  // An object: member(key) for each member, positioned at its value.
+  template <typename Member>
+  bool Members(Member&& member) {
+    return Sequence('{', '}', [&] {
+      std::string_view key;
+      if (!AtString() || !StringView(key)) return false;
+      SkipSpace();
+      if (at_ == end_ || *at_ != ':') return false;
+      ++at_;
+      SkipSpace();
+      return member(key);
+    });
+  }
+
+  bool Object(json& out, int depth) {
+    if (depth >= kMaxDepth) return false;
+    out = json::object();
+    return Members([&](std::string_view key) {
+      // A repeated key keeps its last value, as with nlohmann.
+      return Value(out[std::string(key)], depth + 1);
+    });
+  }
+
   bool Array(json& out, int depth) {
     if (depth >= kMaxDepth) return false;
-    ++at_;
     out = json::array();
-    SkipSpace();
-    if (at_ != end_ && *at_ == ']') {
-      ++at_;
-      return true;
-    }
-    for (;;) {
+    return Sequence('[', ']', [&] {
       out.push_back(json());
-      if (!Value(out.back(), depth + 1)) return false;
-      SkipSpace();
-      if (at_ == end_) return false;
-      if (*at_ == ']') {
-        ++at_;
-        return true;
-      }
-      if (*at_ != ',') return false;
-      ++at_;
-      SkipSpace();
-    }
+      return Value(out.back(), depth + 1);
+    });
   }
 
   // Printable ASCII only: escapes, control characters and UTF-8 (which

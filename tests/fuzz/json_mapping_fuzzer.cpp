@@ -5,7 +5,8 @@
 // and the message never repeats a value from the body (bodies carry access
 // tokens; the seeds put "SECRET" into string values to watch for that).
 // What decodes must survive the library's own to_json and decode again to
-// the same thing. Where the tree-free decoder (DecodeFlat) accepts a body,
+// the same thing. The JSON reader must agree with nlohmann on every body.
+// Where the tree-free decoder (DecodeFlat) accepts a body,
 // the JSON-tree decoder must accept it too and give the same value.
 
 #include "fuzz_input.hpp"
@@ -100,6 +101,24 @@ std::string Fields(const std::vector<e2b::SandboxInfo>& list) {
   return Dump(ToJson(list));
 }
 
+// The library's JSON reader (a fast path for the common subset in front of
+// nlohmann) accepts exactly what nlohmann accepts, with the same value.
+void ReaderMatchesNlohmann(const std::string& text) {
+  const auto fast = internal::TryParseJson(text);
+  json slow;
+  try {
+    slow = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  } catch (const std::exception&) {
+    slow = json(json::value_t::discarded);
+  }
+  if (slow.is_discarded()) {
+    Check(!fast.has_value(), "the reader accepts what nlohmann refuses", text);
+    return;
+  }
+  Check(fast.has_value(), "the reader refuses what nlohmann accepts", text);
+  Check(*fast == slow, "the reader and nlohmann disagree", text);
+}
+
 // DecodeFlat's answer, when it gives one, is the tree decoder's.
 template <typename T>
 void FlatMatchesTree(const std::string& body) {
@@ -154,6 +173,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   e2b_fuzz::FuzzInput in(data, size);
   const std::uint8_t which = in.Byte();
   const std::string body = in.Rest();
+  ReaderMatchesNlohmann(body);
   switch (which % 18) {
     case 0:
       Created(body);
