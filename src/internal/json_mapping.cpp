@@ -538,12 +538,11 @@ std::optional<json> TryParseJson(std::string_view text) {
 }
 
 json ParseJsonBody(std::string_view body, const std::string& operation) {
-  {
-    json value;
-    if (CommonJsonReader(body).Parse(value)) return value;
-  }
+  if (auto value = TryParseJson(body)) return std::move(*value);
+  // Invalid: parsed again, with exceptions, only to say where and why.
   try {
-    return json::parse(body.begin(), body.end());
+    const json accepted = json::parse(body.begin(), body.end());
+    static_cast<void>(accepted);
   } catch (const json::parse_error& e) {
     // nlohmann's own text quotes the input, which may hold a token.
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -556,6 +555,8 @@ json ParseJsonBody(std::string_view body, const std::string& operation) {
     // would quote the body, so name only the kind of failure.
     ThrowMalformedResponse(operation, "JSON value out of range");
   }
+  // nlohmann accepted it with exceptions on but not without: not expected.
+  ThrowMalformedResponse(operation, "invalid JSON");
 }
 
 namespace {
@@ -729,14 +730,20 @@ bool DecodeObjectFlat(CommonJsonReader& in, T& out) {
   });
 }
 
-template <typename T>
-bool DecodeMembersFlat(std::string_view body, T& out) {
+// The whole body through read(reader); a field of the wrong type gives up.
+template <typename Read>
+bool DecodeDocumentFlat(std::string_view body, Read&& read) {
   try {
-    return CommonJsonReader(body).Document(
-        [&out](CommonJsonReader& in) { return DecodeObjectFlat(in, out); });
+    return CommonJsonReader(body).Document(read);
   } catch (const JsonMappingError&) {
     return false;
   }
+}
+
+template <typename T>
+bool DecodeMembersFlat(std::string_view body, T& out) {
+  return DecodeDocumentFlat(
+      body, [&out](CommonJsonReader& in) { return DecodeObjectFlat(in, out); });
 }
 
 }  // namespace
@@ -750,16 +757,12 @@ bool DecodeFlat(std::string_view body, SandboxInfo& out) {
 }
 
 bool DecodeFlat(std::string_view body, std::vector<SandboxInfo>& out) {
-  try {
-    return CommonJsonReader(body).Document([&out](CommonJsonReader& in) {
-      return in.Items([&out](CommonJsonReader& item) {
-        out.emplace_back();
-        return DecodeObjectFlat(item, out.back());
-      });
+  return DecodeDocumentFlat(body, [&out](CommonJsonReader& in) {
+    return in.Items([&out](CommonJsonReader& item) {
+      out.emplace_back();
+      return DecodeObjectFlat(item, out.back());
     });
-  } catch (const JsonMappingError&) {
-    return false;
-  }
+  });
 }
 
 std::vector<ForkEntryWire> ParseForkResults(std::string_view body,
