@@ -172,6 +172,7 @@ std::shared_ptr<SandboxState> NewSandboxState(
   sandbox->domain =
       created.Domain.empty() ? client->sandbox_domain : created.Domain;
   sandbox->envd_url = EnvdBaseUrl(*client, sandbox->id, sandbox->domain);
+  sandbox->api_path = ApiPath({"sandboxes", sandbox->id});
   sandbox->client = std::move(client);
   return sandbox;
 }

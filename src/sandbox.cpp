@@ -109,8 +109,8 @@ void Sandbox::Close() const { CloseWithContext(Context::Background()); }
 
 void Sandbox::CloseWithContext(const Context& ctx) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "DELETE", ApiPath({"sandboxes", s.id}),
-                          "DELETE /sandboxes/{sandboxID}");
+  auto call =
+      SandboxCall(s, "DELETE", s.api_path, "DELETE /sandboxes/{sandboxID}");
   call.success = {200, 204};
   Perform(s, ctx, call);
 }
@@ -121,8 +121,7 @@ SandboxInfo Sandbox::Info() const {
 
 SandboxInfo Sandbox::InfoWithContext(const Context& ctx) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "GET", ApiPath({"sandboxes", s.id}),
-                          "GET /sandboxes/{sandboxID}");
+  auto call = SandboxCall(s, "GET", s.api_path, "GET /sandboxes/{sandboxID}");
   call.success = {200};
   const auto response = Perform(s, ctx, call);
   return internal::ParseResponse<SandboxInfo>(response.body, call.operation);
@@ -136,7 +135,7 @@ void Sandbox::SetTimeoutWithContext(const Context& ctx,
                                     int timeout_seconds) const {
   const auto& s = Require(state_);
   RequireNonNegative(timeout_seconds, "SetTimeout");
-  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "timeout"}),
+  auto call = SandboxCall(s, "POST", s.api_path + "/timeout",
                           "POST /sandboxes/{sandboxID}/timeout");
   call.body = nlohmann::json{{"timeout", timeout_seconds}};
   call.success = {200, 204};
@@ -149,7 +148,7 @@ void Sandbox::Pause() const { PauseWithContext(Context::Background()); }
 
 void Sandbox::PauseWithContext(const Context& ctx) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "pause"}),
+  auto call = SandboxCall(s, "POST", s.api_path + "/pause",
                           "POST /sandboxes/{sandboxID}/pause");
   // 409 means "already paused": the caller's goal is reached, so it is a
   // success here (the Go SDK throws; the JS SDK returns false).
@@ -166,7 +165,7 @@ void Sandbox::Resume(int timeout_seconds) const {
 void Sandbox::ResumeWithContext(const Context& ctx, int timeout_seconds) const {
   const auto& s = Require(state_);
   RequireNonNegative(timeout_seconds, "Resume");
-  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "resume"}),
+  auto call = SandboxCall(s, "POST", s.api_path + "/resume",
                           "POST /sandboxes/{sandboxID}/resume");
   call.body = nlohmann::json{{"timeout", timeout_seconds}};
   call.success = {200, 201, 204};
@@ -181,7 +180,7 @@ std::vector<SandboxMetric> Sandbox::MetricsWithContext(
     const Context& ctx) const {
   const auto& s = Require(state_);
   // Unlike the Go SDK, a 404 here is a SandboxNotFoundError too.
-  auto call = SandboxCall(s, "GET", ApiPath({"sandboxes", s.id, "metrics"}),
+  auto call = SandboxCall(s, "GET", s.api_path + "/metrics",
                           "GET /sandboxes/{sandboxID}/metrics");
   call.success = {200};
   const auto response = Perform(s, ctx, call);
@@ -208,7 +207,7 @@ std::vector<SandboxLogEntry> Sandbox::LogsImpl(const Context& ctx,
 SnapshotInfo Sandbox::CreateSnapshot(const Context& ctx,
                                      const std::string& name) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "snapshots"}),
+  auto call = SandboxCall(s, "POST", s.api_path + "/snapshots",
                           "POST /sandboxes/{sandboxID}/snapshots");
   // The API requires a body; {} lets the server pick the name.
   call.body = nlohmann::json::object();
@@ -228,7 +227,7 @@ void Sandbox::Pause(bool keep_memory) const {
 
 void Sandbox::PauseWithContext(const Context& ctx, bool keep_memory) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "pause"}),
+  auto call = SandboxCall(s, "POST", s.api_path + "/pause",
                           "POST /sandboxes/{sandboxID}/pause");
   // The API's field is `memory` (Go head sends `keepMemory`, which the API
   // ignores).
@@ -249,7 +248,7 @@ void Sandbox::RefreshImpl(
     const Context& ctx,
     std::optional<std::chrono::milliseconds> duration) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", ApiPath({"sandboxes", s.id, "refreshes"}),
+  auto call = SandboxCall(s, "POST", s.api_path + "/refreshes",
                           "POST /sandboxes/{sandboxID}/refreshes");
   call.body = nlohmann::json::object();
   if (duration) {
@@ -272,7 +271,7 @@ void Sandbox::UpdateNetwork(const NetworkUpdateConfig& cfg) const {
 void Sandbox::UpdateNetworkWithContext(const Context& ctx,
                                        const NetworkUpdateConfig& cfg) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "PUT", ApiPath({"sandboxes", s.id, "network"}),
+  auto call = SandboxCall(s, "PUT", s.api_path + "/network",
                           "PUT /sandboxes/{sandboxID}/network");
   call.body = internal::NetworkUpdateBody(cfg);
   call.success = {200, 204};

@@ -53,6 +53,8 @@ struct SandboxState {
   std::string access_token;  ///< envdAccessToken; may be empty
   std::string domain;        ///< the domain the API returned, else client's
   std::string envd_url;      ///< base URL of envd, no trailing slash
+  /// "/sandboxes/<id>": the control-plane path of the sandbox, encoded once.
+  std::string api_path;
 
   /// Headers for every envd request: X-Access-Token (when there is a
   /// token), E2b-Sandbox-Id, E2b-Sandbox-Port: 49983, User-Agent.

@@ -31,6 +31,7 @@ HttpResponse CallApi(const ClientState& client, const Context& ctx,
   HttpRequest request;
   request.method = call.method;
   request.url = JoinUrl(client.api_base_url, call.path) + call.query.Encode();
+  request.headers.reserve(4);
   request.headers.emplace_back("X-API-Key", client.api_key);
   request.headers.emplace_back("User-Agent", UserAgent());
   request.headers.emplace_back("Accept", "application/json");

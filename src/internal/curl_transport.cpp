@@ -160,16 +160,49 @@ class CurlShare {
   std::array<std::mutex, CURL_LOCK_DATA_LAST> mutexes_;
 };
 
+// The request header lines of a handle's last transfer, kept with the
+// headers they were built from: calls of one client send the same headers
+// again and again, and rebuilding curl's list (a line, a node and a copy
+// per header) and checking every byte again cost more than comparing them.
+struct HeaderLines {
+  HeaderLines() = default;
+  HeaderLines(const HeaderLines&) = delete;
+  HeaderLines& operator=(const HeaderLines&) = delete;
+  HeaderLines(HeaderLines&& other) noexcept { *this = std::move(other); }
+  HeaderLines& operator=(HeaderLines&& other) noexcept {
+    std::swap(list, other.list);
+    std::swap(source, other.source);
+    std::swap(upload, other.upload);
+    std::swap(has_user_agent, other.has_user_agent);
+    return *this;
+  }
+  ~HeaderLines() { curl_slist_free_all(list); }
+
+  bool Matches(const HttpHeaders& headers, bool for_upload) const {
+    return list != nullptr && upload == for_upload && source == headers;
+  }
+
+  curl_slist* list = nullptr;
+  HttpHeaders source;   // validated
+  bool upload = false;  // ends with "Expect:" (no 100-continue wait)
+  bool has_user_agent = false;
+};
+
+// An easy handle with its multi handle. Move-only: it owns its header
+// lines, which curl reads while the handle is set up with them.
 struct CurlHandle {
   CURL* easy = nullptr;
   CURLM* multi = nullptr;
   // The per-transport options are set (see CurlTransfer::ConfigureHandle).
   bool configured = false;
+  HeaderLines headers;
 };
 
-void DestroyHandle(CurlHandle handle) {
+void DestroyHandle(CurlHandle& handle) {
   if (handle.multi != nullptr) curl_multi_cleanup(handle.multi);
   if (handle.easy != nullptr) curl_easy_cleanup(handle.easy);
+  handle.multi = nullptr;
+  handle.easy = nullptr;
 }
 
 // What a transport and the readers it handed out share: the options, the
@@ -180,7 +213,7 @@ class TransportState {
   explicit TransportState(HTTPClientOptions options)
       : options_(std::move(options)) {}
   ~TransportState() {
-    for (CurlHandle handle : idle_) DestroyHandle(handle);
+    for (CurlHandle& handle : idle_) DestroyHandle(handle);
   }
   TransportState(const TransportState&) = delete;
   TransportState& operator=(const TransportState&) = delete;
@@ -191,7 +224,7 @@ class TransportState {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!idle_.empty()) {
-        CurlHandle handle = idle_.back();
+        CurlHandle handle = std::move(idle_.back());
         idle_.pop_back();
         return handle;
       }
@@ -222,7 +255,7 @@ class TransportState {
   // clean transfer the next one overwrites every per-request option, so the
   // handle keeps its configuration; anything else (an error, an abort, a
   // paused transfer) resets it to curl's defaults.
-  void Release(CurlHandle handle, bool clean) {
+  void Release(CurlHandle&& handle, bool clean) {
     if (!clean) {
       curl_easy_reset(handle.easy);
       // curl_easy_reset keeps the share.
@@ -235,7 +268,7 @@ class TransportState {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (idle_.size() < options_.MaxIdleConnections) {
-        idle_.push_back(handle);
+        idle_.push_back(std::move(handle));
         return;
       }
     }
@@ -274,11 +307,13 @@ class CurlTransfer final : public BodyReader {
       }
     }
     // A HEAD request sends no body (nor does curl read a response body).
-    upload_ = method_ != "HEAD" &&
-              (stream_ != nullptr || !body_.empty() || method_ == "POST" ||
-               method_ == "PUT" || method_ == "PATCH");
+    // Compared as views: a size check first, no call per comparison.
+    const std::string_view method = method_;
+    upload_ = method != "HEAD" &&
+              (stream_ != nullptr || !body_.empty() || method == "POST" ||
+               method == "PUT" || method == "PATCH");
     ComputeDeadline(request.timeout);
-    Validate(request);
+    Validate();
     handle_ = state_->Acquire();
     try {
       Configure(request);
@@ -359,14 +394,20 @@ class CurlTransfer final : public BodyReader {
     auto now = Clock::now();
     if (timeout.count() > 0) {
       deadline_ = now + timeout;
-      timeout_text_ =
-          "request timed out after " + std::to_string(timeout.count()) + " ms";
+      request_timeout_ = timeout;
     }
     auto context_deadline = context_.Deadline();
     if (context_deadline && (!deadline_ || *context_deadline < *deadline_)) {
       deadline_ = context_deadline;
-      timeout_text_ = "context deadline exceeded";
+      deadline_is_context_ = true;
     }
+  }
+
+  // Which deadline passed, for the TimeoutError.
+  std::string TimeoutText() const {
+    if (deadline_is_context_) return "context deadline exceeded";
+    return "request timed out after " +
+           std::to_string(request_timeout_.count()) + " ms";
   }
 
   // What error messages start with; built only when one is thrown, since
@@ -375,14 +416,19 @@ class CurlTransfer final : public BodyReader {
     return method_ + " " + RedactedUrl(url_) + ": ";
   }
 
-  void Validate(const HttpRequest& request) {
+  void Validate() {
     if (!IsToken(method_)) {
       throw Error(0, "HTTP request " + RedactedUrl(url_) + ": invalid method");
     }
     if (HasLineBreakOrNul(url_)) {
       throw Error(0, Prefix() + "URL contains CR, LF or NUL");
     }
-    for (const auto& [name, value] : request.headers) {
+    // The headers are checked when their lines are built (SetHeaders).
+    CheckContext();
+  }
+
+  void ValidateHeaders(const HttpHeaders& headers) const {
+    for (const auto& [name, value] : headers) {
       if (!IsToken(name)) {
         throw Error(0, Prefix() +
                            "invalid header name (must be a non-empty "
@@ -393,7 +439,6 @@ class CurlTransfer final : public BodyReader {
                            " contains CR, LF or NUL");
       }
     }
-    CheckContext();
   }
 
   template <typename T>
@@ -405,10 +450,40 @@ class CurlTransfer final : public BodyReader {
     }
   }
 
-  void AppendHeader(const std::string& line) {
-    curl_slist* grown = curl_slist_append(header_list_, line.c_str());
-    if (grown == nullptr) throw Error(0, Prefix() + "out of memory");
-    header_list_ = grown;
+  // Sets the request's header lines, reusing the handle's when they are
+  // the same.
+  void SetHeaders(const HttpHeaders& headers) {
+    HeaderLines& lines = handle_.headers;
+    if (!lines.Matches(headers, upload_)) {
+      ValidateHeaders(headers);
+      HeaderLines built;
+      std::string line;
+      auto append = [&](const std::string& text) {
+        curl_slist* grown = curl_slist_append(built.list, text.c_str());
+        if (grown == nullptr) throw Error(0, Prefix() + "out of memory");
+        built.list = grown;
+      };
+      for (const auto& [name, value] : headers) {
+        if (EqualsNoCase(name, "User-Agent")) built.has_user_agent = true;
+        // "Name;" is curl's way to send a header with an empty value.
+        line.assign(name);
+        line += value.empty() ? ";" : ": ";
+        line += value;
+        append(line);
+      }
+      // curl would otherwise wait for a 100 Continue before the body.
+      if (upload_) append("Expect:");
+      built.source = headers;
+      built.upload = upload_;
+      // The handle's old list is freed only once curl no longer has it.
+      Set(CURLOPT_HTTPHEADER, built.list);
+      lines = std::move(built);
+    } else {
+      Set(CURLOPT_HTTPHEADER, lines.list);
+    }
+    Set(CURLOPT_USERAGENT, lines.has_user_agent
+                               ? static_cast<const char*>(nullptr)
+                               : UserAgent().c_str());
   }
 
   // Options that are the same for every transfer of the transport: set once
@@ -458,20 +533,7 @@ class CurlTransfer final : public BodyReader {
     }
     Set(CURLOPT_TIMEOUT_MS, timeout_ms);
 
-    bool has_user_agent = false;
-    std::string line;
-    for (const auto& [name, value] : request.headers) {
-      if (EqualsNoCase(name, "User-Agent")) has_user_agent = true;
-      // "Name;" is curl's way to send a header with an empty value.
-      line.assign(name);
-      line += value.empty() ? ";" : ": ";
-      line += value;
-      AppendHeader(line);
-    }
-    if (upload_) AppendHeader("Expect:");
-    Set(CURLOPT_HTTPHEADER, header_list_);
-    Set(CURLOPT_USERAGENT, has_user_agent ? static_cast<const char*>(nullptr)
-                                          : UserAgent().c_str());
+    SetHeaders(request.headers);
 
     Set(CURLOPT_HEADERDATA, this);
     Set(CURLOPT_WRITEDATA, this);
@@ -485,8 +547,9 @@ class CurlTransfer final : public BodyReader {
     // HTTPGET and UPLOAD change curl's method but not CUSTOMREQUEST, so the
     // verb is always set explicitly.
     // UPLOAD 0 turns HEAD back into GET: NOBODY comes after it.
-    const bool head = method_ == "HEAD";
-    Set(CURLOPT_CUSTOMREQUEST, (method_ == "GET" && !upload_) || head
+    const std::string_view method = method_;
+    const bool head = method == "HEAD";
+    Set(CURLOPT_CUSTOMREQUEST, (method == "GET" && !upload_) || head
                                    ? static_cast<const char*>(nullptr)
                                    : method_.c_str());
     Set(CURLOPT_UPLOAD, upload_ ? 1L : 0L);
@@ -549,12 +612,9 @@ class CurlTransfer final : public BodyReader {
       attached_ = false;
     }
     if (handle_.easy != nullptr) {
-      state_->Release(handle_, done_ && result_ == CURLE_OK && !paused_);
+      state_->Release(std::move(handle_),
+                      done_ && result_ == CURLE_OK && !paused_);
       handle_ = CurlHandle{};
-    }
-    if (header_list_ != nullptr) {
-      curl_slist_free_all(header_list_);
-      header_list_ = nullptr;
     }
   }
 
@@ -564,7 +624,7 @@ class CurlTransfer final : public BodyReader {
 
   void CheckContext() const {
     if (context_.Cancelled()) throw Error(0, Prefix() + "context cancelled");
-    if (DeadlinePassed()) throw TimeoutError(Prefix() + timeout_text_);
+    if (DeadlinePassed()) throw TimeoutError(Prefix() + TimeoutText());
   }
 
   // Drives the transfer until `ready` holds or it is done, waiting on the
@@ -633,7 +693,7 @@ class CurlTransfer final : public BodyReader {
     if (result_ == CURLE_ABORTED_BY_CALLBACK) CheckContext();
     if (result_ == CURLE_OPERATION_TIMEDOUT) {
       throw TimeoutError(Prefix() +
-                         (DeadlinePassed() ? timeout_text_ : Detail()));
+                         (DeadlinePassed() ? TimeoutText() : Detail()));
     }
     switch (ClassifyFailure(result_)) {
       case Failure::kBeforeSend:
@@ -705,6 +765,8 @@ class CurlTransfer final : public BodyReader {
     }
     auto colon = line.find(':');
     if (colon == std::string_view::npos) return;
+    // Responses carry a handful of headers: one allocation, not four.
+    if (headers_.empty()) headers_.reserve(8);
     headers_.emplace_back(std::string(line.substr(0, colon)),
                           std::string(Trim(line.substr(colon + 1))));
   }
@@ -806,7 +868,8 @@ class CurlTransfer final : public BodyReader {
   std::string url_;
   Context context_;
   std::optional<Clock::time_point> deadline_;
-  std::string timeout_text_;
+  std::chrono::milliseconds request_timeout_{0};
+  bool deadline_is_context_ = false;  // else the request's own timeout
 
   // Request body: a string (body_ views owned_body_ or the request's) or a
   // stream.
@@ -822,7 +885,6 @@ class CurlTransfer final : public BodyReader {
 
   CurlHandle handle_;
   bool attached_ = false;
-  curl_slist* header_list_ = nullptr;
   char errbuf_[CURL_ERROR_SIZE] = {};
 
   // Response.

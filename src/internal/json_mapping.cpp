@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <system_error>
 #include <type_traits>
@@ -366,6 +367,43 @@ class CommonJsonReader {
   // Reads a member's value of any kind.
   bool ReadValue(json& out) { return Value(out, 1); }
 
+  // Passes over a null ahead; false (nothing read) when it is not one.
+  bool SkipNull() { return Word("null"); }
+
+  // Reads a boolean ahead; false (nothing read) when it is not one.
+  bool ReadBoolean(bool& out) {
+    if (Word("true")) {
+      out = true;
+      return true;
+    }
+    if (Word("false")) {
+      out = false;
+      return true;
+    }
+    return false;
+  }
+
+  // Reads an integer ahead that Integer would read and that fits Int;
+  // false (nothing read) otherwise, e.g. for 2.0 or a value out of range,
+  // which the tree decoder handles or names.
+  template <typename Int>
+  bool ReadInteger(Int& out) {
+    const char* digits = at_;
+    if (digits != end_ && *digits == '-') ++digits;
+    const char* stop = digits;
+    while (stop != end_ && *stop >= '0' && *stop <= '9') ++stop;
+    if (stop == digits || (*digits == '0' && stop - digits > 1)) return false;
+    if (stop != end_ && (*stop == '.' || *stop == 'e' || *stop == 'E')) {
+      return false;
+    }
+    Int value{};
+    auto [end, error] = std::from_chars(at_, stop, value);
+    if (error != std::errc() || end != stop) return false;
+    out = value;
+    at_ = stop;
+    return true;
+  }
+
  private:
   // Deeper documents go to nlohmann, whose parser needs no recursion.
   static constexpr int kMaxDepth = 32;
@@ -485,12 +523,18 @@ class CommonJsonReader {
   }
 
   bool Literal(std::string_view word, json value, json& out) {
+    if (!Word(word)) return false;
+    out = std::move(value);
+    return true;
+  }
+
+  // Passes over `word` if it is ahead.
+  bool Word(std::string_view word) {
     if (static_cast<std::size_t>(end_ - at_) < word.size() ||
         std::string_view(at_, word.size()) != word) {
       return false;
     }
     at_ += word.size();
-    out = std::move(value);
     return true;
   }
 
@@ -685,9 +729,21 @@ bool DecodeObjectFlat(CommonJsonReader& in, T& out);
 // One member's value into `field`, as ReadValue would convert it.
 template <typename Field>
 bool DecodeValueFlat(CommonJsonReader& in, const char* name, Field& field) {
-  // The common cases without a JSON value in between.
+  // The common cases without a JSON value in between. A null keeps the
+  // default, as in the tree decoder.
+  if (in.SkipNull()) return true;
   if constexpr (std::is_same_v<Field, std::string>) {
     if (in.AtString()) return in.ReadString(field);
+  } else if constexpr (std::is_same_v<Field, bool> ||
+                       std::is_same_v<Field, std::optional<bool>>) {
+    bool value = false;
+    if (in.ReadBoolean(value)) {
+      field = value;
+      return true;
+    }
+  } else if constexpr (std::is_same_v<Field, int> ||
+                       std::is_same_v<Field, std::int64_t>) {
+    if (in.ReadInteger(field)) return true;
   } else if constexpr (HasMembers<Field>::value) {
     if (in.AtObject()) return DecodeObjectFlat(in, field);
   } else if constexpr (std::is_same_v<Field,
@@ -702,7 +758,7 @@ bool DecodeValueFlat(CommonJsonReader& in, const char* name, Field& field) {
   }
   json value;
   if (!in.ReadValue(value)) return false;
-  if (!value.is_null()) ReadValue(name, std::move(value), field);
+  ReadValue(name, std::move(value), field);
   return true;
 }
 
@@ -718,8 +774,11 @@ bool DecodeObjectFlat(CommonJsonReader& in, T& out) {
     bool ok = true;
     std::uint64_t bit = 1;
     VisitMembers(out, [&](const auto& name, auto& field) {
-      // `name` is a string literal: its length is known here.
-      if (!matched && key == std::string_view(name, sizeof name - 1)) {
+      // `name` is a string literal: its length is known here, and the
+      // first byte rules out most names before any comparison call.
+      constexpr std::size_t size = sizeof name - 1;
+      if (!matched && key.size() == size && key[0] == name[0] &&
+          std::memcmp(key.data(), name, size) == 0) {
         matched = true;
         ok = (seen & bit) == 0 && DecodeValueFlat(r, name, field);
         seen |= bit;

@@ -223,6 +223,77 @@ TEST_F(HttpTransportTest, ReusedHandleCarriesNothingOver) {
   }
 }
 
+TEST_F(HttpTransportTest, HeaderLinesFollowEveryRequestOnAReusedHandle) {
+  // A pooled handle keeps the header lines of its last call and reuses
+  // them when the next call sends the same headers: any difference (a
+  // value, a header more or less, an empty value, a body) must be sent as
+  // the new call says, also after a failed call reset the handle.
+  auto record = [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("body", "text/plain");
+  };
+  server_.server().Get("/h", record);
+  server_.server().Post("/h", record);
+  server_.Start();
+  HTTPClientOptions options;
+  options.MaxIdleConnections = 1;
+  auto transport = MakeCurlTransport(options);
+
+  const HttpHeaders base = {{"X-API-Key", "key-1"}, {"Accept", "text/plain"}};
+  struct Step {
+    const char* method;
+    HttpHeaders headers;
+    std::size_t max_response_bytes;  // 2 makes the call fail
+  };
+  const std::size_t kAny = HttpRequest{}.max_response_bytes;
+  const Step steps[] = {
+      {"GET", base, kAny},
+      {"GET", base, kAny},
+      {"GET", {{"X-API-Key", "key-2"}, {"Accept", "text/plain"}}, kAny},
+      {"GET", {{"X-API-Key", "key-2"}}, kAny},
+      {"GET", {{"X-API-Key", "key-2"}, {"X-Empty", ""}}, kAny},
+      {"POST", {{"X-API-Key", "key-2"}, {"X-Empty", ""}}, kAny},
+      {"GET", {{"X-API-Key", "key-2"}, {"X-Empty", ""}}, kAny},
+      {"GET", base, 2},
+      {"GET", base, kAny},
+      {"GET", {}, kAny},
+  };
+  for (const Step& step : steps) {
+    HttpRequest request = Request(step.method, "/h");
+    request.headers = step.headers;
+    request.max_response_bytes = step.max_response_bytes;
+    if (step.max_response_bytes == 2) {
+      EXPECT_THROW(transport->Send(request), Error);
+    } else {
+      EXPECT_EQ(transport->Send(request).body, "body");
+    }
+  }
+
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), std::size(steps));
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    SCOPED_TRACE("request " + std::to_string(i));
+    const auto& seen = requests[i];
+    const HttpHeaders& sent = steps[i].headers;
+    EXPECT_EQ(seen.method, steps[i].method);
+    // (The test server drops headers with an empty value, so X-Empty only
+    // changes the header set here.)
+    for (const char* name : {"X-API-Key", "Accept"}) {
+      // curl's own Accept when the request names none.
+      std::string expected = std::string(name) == "Accept" ? "*/*" : "<absent>";
+      for (const auto& [key, value] : sent) {
+        if (key == name) expected = value;
+      }
+      EXPECT_EQ(HeaderOf(seen, name), expected) << name;
+    }
+    EXPECT_EQ(HeaderOf(seen, "User-Agent"), UserAgent());
+    EXPECT_EQ(HeaderOf(seen, "Expect"), "<absent>");
+    EXPECT_EQ(HeaderOf(seen, "Content-Length"),
+              std::string(steps[i].method) == "POST" ? "0" : "<absent>");
+  }
+  // The failed call's handle was reset, so it opened a second connection.
+  EXPECT_EQ(server_.connections(), 2u);
+}
+
 TEST_F(HttpTransportTest, PostWithoutBodySendsZeroContentLength) {
   server_.server().Post(
       "/pause", [](const httplib::Request&, httplib::Response& response) {
