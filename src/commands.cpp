@@ -110,9 +110,8 @@ CommandResult CommandService::RunImpl(const Context& ctx,
   CommandResult result;
   std::string end_error;
   bool ended = false;
-  while (auto message = stream->Next()) {
-    const internal::ProcessEvent event =
-        internal::ParseProcessEvent(*message, procedure);
+  while (auto next = internal::NextProcessEvent(*stream, procedure)) {
+    const internal::ProcessEvent& event = *next;
     if (event.kind == internal::ProcessEvent::Kind::kData) {
       result.Stdout.append(event.out);
       result.Stdout.append(event.pty);

@@ -159,6 +159,21 @@ void ConnectStreamReader::Fail(const std::string& what) const {
 }
 
 std::optional<nlohmann::json> ConnectStreamReader::Next() {
+  const std::string* payload = NextPayload();
+  if (payload == nullptr) return std::nullopt;
+  return ParseMessage(*payload);
+}
+
+nlohmann::json ConnectStreamReader::ParseMessage(std::string_view payload) {
+  auto message = ParseObject(payload);
+  if (!message) {
+    finished_ = true;
+    Fail("stream message is not a JSON object");
+  }
+  return std::move(*message);
+}
+
+const std::string* ConnectStreamReader::NextPayload() {
   while (!finished_) {
     std::optional<Envelope> envelope;
     try {
@@ -175,14 +190,10 @@ std::optional<nlohmann::json> ConnectStreamReader::Next() {
       if (envelope->EndStream()) {
         finished_ = true;
         FinishStream(envelope->payload);
-        return std::nullopt;
+        return nullptr;
       }
-      auto message = ParseObject(envelope->payload);
-      if (!message) {
-        finished_ = true;
-        Fail("stream message is not a JSON object");
-      }
-      return message;
+      payload_ = std::move(envelope->payload);
+      return &payload_;
     }
     // Allocated once and never zeroed: Read fills what it returns.
     if (!chunk_) chunk_.reset(new char[kReadChunkBytes]);
@@ -196,7 +207,7 @@ std::optional<nlohmann::json> ConnectStreamReader::Next() {
     }
     decoder_.Feed(std::string_view(chunk_.get(), got));
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 void ConnectStreamReader::FinishStream(const std::string& payload) {

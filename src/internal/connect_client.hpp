@@ -90,6 +90,16 @@ class ConnectStreamReader {
   /// or compressed envelope, or a message that is not a JSON object.
   std::optional<nlohmann::json> Next();
 
+  /// Next() without the parsing: the next message's JSON text, unchecked
+  /// (valid until the next call), or null once the end-of-stream envelope
+  /// reported success. Throws as Next() does for everything but the text.
+  const std::string* NextPayload();
+
+  /// A message text from NextPayload() as Next() would return it: throws
+  /// e2b::Error (and the stream counts as broken) when it is not a JSON
+  /// object.
+  nlohmann::json ParseMessage(std::string_view payload);
+
  private:
   [[noreturn]] void Fail(const std::string& what) const;
   void FinishStream(const std::string& payload);
@@ -99,6 +109,7 @@ class ConnectStreamReader {
   std::vector<std::string> secrets_;
   EnvelopeDecoder decoder_;
   std::unique_ptr<char[]> chunk_;
+  std::string payload_;  // the message NextPayload() returned last
   bool finished_ = false;
 };
 

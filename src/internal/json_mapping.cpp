@@ -824,6 +824,108 @@ bool DecodeFlat(std::string_view body, std::vector<SandboxInfo>& out) {
   });
 }
 
+namespace {
+
+// Reads the members of the object ahead that `read` knows: read(key, r)
+// returns 1 when it read the value, 0 when the key is not one of its own
+// (the value is skipped), -1 to give up. A member given twice gives up
+// (the tree keeps the last one); up to 8 known keys, by index.
+template <typename Known, typename Read>
+bool ReadKnownMembers(CommonJsonReader& in, Known&& index_of, Read&& read) {
+  unsigned seen = 0;
+  return in.Object([&](std::string_view key, CommonJsonReader& r) {
+    const int index = index_of(key);
+    if (index < 0) return r.SkipValue();
+    const unsigned bit = 1u << index;
+    if ((seen & bit) != 0) return false;
+    seen |= bit;
+    return read(index, r);
+  });
+}
+
+// A string member, or null (which keeps `out` as it is).
+bool ReadStringOrNull(CommonJsonReader& r, std::string& out) {
+  if (r.SkipNull()) return true;
+  return r.AtString() && r.ReadString(out);
+}
+
+}  // namespace
+
+bool DecodeFlat(std::string_view message, ProcessEventText& out) {
+  using Kind = ProcessEventText::Kind;
+  const auto read_event = [&out](CommonJsonReader& event) {
+    return event.Object([&out](std::string_view key, CommonJsonReader& r) {
+      Kind kind = Kind::kNone;
+      if (key == "start") kind = Kind::kStart;
+      if (key == "data") kind = Kind::kData;
+      if (key == "end") kind = Kind::kEnd;
+      if (key == "keepalive") kind = Kind::kKeepalive;
+      if (kind == Kind::kNone) return r.SkipValue();
+      // A second kind: which one counts is the tree decoder's call.
+      if (out.kind != Kind::kNone) return false;
+      out.kind = kind;
+      switch (kind) {
+        case Kind::kStart:
+          return r.AtObject() &&
+                 ReadKnownMembers(
+                     r, [](std::string_view k) { return k == "pid" ? 0 : -1; },
+                     [&out](int, CommonJsonReader& v) {
+                       return v.SkipNull() || v.ReadInteger(out.pid);
+                     });
+        case Kind::kData:
+          return r.AtObject() && ReadKnownMembers(
+                                     r,
+                                     [](std::string_view k) {
+                                       return k == "stdout"   ? 0
+                                              : k == "stderr" ? 1
+                                              : k == "pty"    ? 2
+                                                              : -1;
+                                     },
+                                     [&out](int index, CommonJsonReader& v) {
+                                       std::string& field =
+                                           index == 0   ? out.stdout_base64
+                                           : index == 1 ? out.stderr_base64
+                                                        : out.pty_base64;
+                                       return ReadStringOrNull(v, field);
+                                     });
+        case Kind::kEnd:
+          // exit_code (the proto name) is rare: the tree decoder has it.
+          return r.AtObject() &&
+                 ReadKnownMembers(
+                     r,
+                     [](std::string_view k) {
+                       return k == "exitCode"    ? 0
+                              : k == "error"     ? 1
+                              : k == "status"    ? 2
+                              : k == "exit_code" ? 3
+                                                 : -1;
+                     },
+                     [&out](int index, CommonJsonReader& v) {
+                       if (index == 0) {
+                         return v.SkipNull() || v.ReadInteger(out.exit_code);
+                       }
+                       if (index == 3) return false;
+                       return ReadStringOrNull(
+                           v, index == 1 ? out.error : out.status);
+                     });
+        default:
+          return r.SkipValue();
+      }
+    });
+  };
+  bool seen_event = false;
+  return DecodeDocumentFlat(message, [&](CommonJsonReader& in) {
+    return in.AtObject() &&
+           in.Object([&](std::string_view key, CommonJsonReader& r) {
+             if (key != "event") return r.SkipValue();
+             if (seen_event) return false;
+             seen_event = true;
+             if (r.SkipNull()) return true;
+             return r.AtObject() && read_event(r);
+           });
+  });
+}
+
 std::vector<ForkEntryWire> ParseForkResults(std::string_view body,
                                             const std::string& operation) {
   const json entries = ParseJsonBody(body, operation);

@@ -98,6 +98,28 @@ bool DecodeFlat(std::string_view body, CreatedSandbox& out);
 bool DecodeFlat(std::string_view body, SandboxInfo& out);
 bool DecodeFlat(std::string_view body, std::vector<SandboxInfo>& out);
 
+/// A process event message (envd's StartResponse or ConnectResponse) as
+/// DecodeFlat reads it: which event it is and its fields as sent, output
+/// still base64. ParseProcessEvent (process_stream.hpp) checks and decodes
+/// it exactly as it does the JSON tree of the same message.
+struct ProcessEventText {
+  enum class Kind { kNone, kStart, kData, kEnd, kKeepalive };
+  Kind kind = Kind::kNone;
+  std::uint32_t pid = 0;
+  std::string stdout_base64;
+  std::string stderr_base64;
+  std::string pty_base64;
+  int exit_code = 0;
+  std::string error;
+  std::string status;
+};
+
+/// The common shape of a process event (one event kind, plain fields);
+/// false for anything else, which the tree path then parses or rejects.
+/// Every command's output arrives this way, so Commands.Run and output
+/// streaming skip the JSON tree per message.
+bool DecodeFlat(std::string_view message, ProcessEventText& out);
+
 /// Whether T has a DecodeFlat overload.
 template <typename T, typename = void>
 struct HasFlatDecoder : std::false_type {};

@@ -20,15 +20,20 @@ constexpr std::chrono::milliseconds kPollSlice{50};
   throw Error(0, procedure + ": " + what);
 }
 
+void DecodeBase64(std::string_view text, const char* field, std::string& out,
+                  const std::string& procedure) {
+  auto bytes = Base64Decode(text);
+  if (!bytes) Fail(procedure, std::string(field) + " is not valid base64");
+  out = std::move(*bytes);
+}
+
 void DecodeOutput(const json& data, const char* field, std::string& out,
                   const std::string& procedure) {
   const auto it = data.find(field);
   if (it == data.end() || it->is_null()) return;
   if (!it->is_string())
     Fail(procedure, std::string(field) + " is not a string");
-  auto bytes = Base64Decode(it->get_ref<const std::string&>());
-  if (!bytes) Fail(procedure, std::string(field) + " is not valid base64");
-  out = std::move(*bytes);
+  DecodeBase64(it->get_ref<const std::string&>(), field, out, procedure);
 }
 
 // sint32 is a JSON number; accept a decimal string as lenient parsers do.
@@ -137,6 +142,46 @@ ProcessEvent ParseProcessEvent(const json& message,
     result.kind = ProcessEvent::Kind::kKeepalive;
   }
   return result;
+}
+
+ProcessEvent ParseProcessEvent(const ProcessEventText& message,
+                               const std::string& procedure) {
+  using Kind = ProcessEventText::Kind;
+  ProcessEvent result;
+  switch (message.kind) {
+    case Kind::kNone:
+      break;
+    case Kind::kStart:
+      result.kind = ProcessEvent::Kind::kStart;
+      result.pid = message.pid;
+      break;
+    case Kind::kData:
+      result.kind = ProcessEvent::Kind::kData;
+      // In the tree decoder's order, so a message with two bad fields
+      // names the same one.
+      DecodeBase64(message.stdout_base64, "stdout", result.out, procedure);
+      DecodeBase64(message.stderr_base64, "stderr", result.err, procedure);
+      DecodeBase64(message.pty_base64, "pty", result.pty, procedure);
+      break;
+    case Kind::kEnd:
+      result.kind = ProcessEvent::Kind::kEnd;
+      result.exit_code = message.exit_code;
+      result.error = message.error.empty() ? message.status : message.error;
+      break;
+    case Kind::kKeepalive:
+      result.kind = ProcessEvent::Kind::kKeepalive;
+      break;
+  }
+  return result;
+}
+
+std::optional<ProcessEvent> NextProcessEvent(ConnectStreamReader& reader,
+                                             const std::string& procedure) {
+  const std::string* payload = reader.NextPayload();
+  if (payload == nullptr) return std::nullopt;
+  ProcessEventText text;
+  if (DecodeFlat(*payload, text)) return ParseProcessEvent(text, procedure);
+  return ParseProcessEvent(reader.ParseMessage(*payload), procedure);
 }
 
 void OutputDispatcher::Deliver(const ProcessEvent& event) {
@@ -385,8 +430,8 @@ void CommandStream::ReadLoop() {
     auto reader =
         rpc_.ClientFor(spec_.call).OpenServerStream(spec_.call, spec_.request);
     bool ended = false;
-    while (auto message = reader->Next()) {
-      const ProcessEvent event = ParseProcessEvent(*message, procedure_);
+    while (auto next = NextProcessEvent(*reader, procedure_)) {
+      const ProcessEvent& event = *next;
       if (ended) continue;  // nothing is expected after the end
       switch (event.kind) {
         case ProcessEvent::Kind::kStart: {

@@ -7,6 +7,7 @@
 
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
+#include "internal/json_mapping.hpp"
 #include "internal/utf8_decoder.hpp"
 
 #include <e2b/command_handle.hpp>
@@ -68,6 +69,17 @@ struct ProcessEvent {
 /// is malformed. Unknown event kinds are Kind::kOther.
 ProcessEvent ParseProcessEvent(const nlohmann::json& message,
                                const std::string& procedure);
+
+/// The same for a message DecodeFlat read (internal/json_mapping.hpp):
+/// the same event, or the same error, as for the message's JSON tree.
+ProcessEvent ParseProcessEvent(const ProcessEventText& message,
+                               const std::string& procedure);
+
+/// The next event of a process stream, or nullopt at its successful end:
+/// decoded without a JSON tree when the message has the common shape.
+/// Throws as ConnectStreamReader::Next and ParseProcessEvent do.
+std::optional<ProcessEvent> NextProcessEvent(ConnectStreamReader& reader,
+                                             const std::string& procedure);
 
 /// Calls the callbacks for output events, decoding text callbacks'
 /// UTF-8 incrementally per stream.

@@ -7,6 +7,7 @@
 #include "fuzz_input.hpp"
 #include "internal/base64.hpp"
 #include "internal/filesystem_mapping.hpp"
+#include "internal/json_mapping.hpp"
 #include "internal/process_stream.hpp"
 #include "internal/utf8_decoder.hpp"
 
@@ -84,13 +85,34 @@ void CheckBase64(const std::string& bytes) {
   }
 }
 
-void CheckMessages(const std::string& text) {
-  const json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (message.is_discarded()) return;
+// What ParseProcessEvent gives: the event, or the error's text.
+template <typename Message>
+std::string EventOutcome(const Message& message) {
   try {
-    internal::ParseProcessEvent(message, "/process.Process/Start");
-  } catch (const e2b::Error&) {
+    const auto event =
+        internal::ParseProcessEvent(message, "/process.Process/Start");
+    return "kind " + std::to_string(static_cast<int>(event.kind)) + " pid " +
+           std::to_string(event.pid) + " out " + event.out + " err " +
+           event.err + " pty " + event.pty + " exit " +
+           std::to_string(event.exit_code) + " error " + event.error;
+  } catch (const e2b::Error& e) {
+    return std::string("error ") + e.what();
   }
+}
+
+void CheckMessages(const std::string& text) {
+  // Whatever the tree-free decoder accepts, it decodes as the tree path
+  // does: the same event or the same error.
+  internal::ProcessEventText flat;
+  const bool flat_ok = internal::DecodeFlat(text, flat);
+  const json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (flat_ok) {
+    Check(message.is_object(), "flat decoder accepted a non-object");
+    Check(EventOutcome(flat) == EventOutcome(message),
+          "flat and tree process event decoding differ");
+  }
+  if (message.is_discarded()) return;
+  EventOutcome(message);
   try {
     internal::FileInfoFromEntry(message);
   } catch (const e2b::Error&) {

@@ -109,6 +109,12 @@ SEEDS["envd_messages"] = [
     b"\x00" + start, b"\x00" + data, b"\x00" + end, b"\x00" + keep,
     b"\x00" + j({"event": {"data": {"pty": "not base64!"}}}),
     b"\x00" + j({"event": {"start": {"pid": -1}}}),
+    # Shapes the tree-free event decoder takes or leaves to the tree.
+    b"\x00" + j({"event": {"data": {"stderr": "ZXJyCg==", "stdout": None}}}),
+    b"\x00" + j({"event": {"end": {"exitCode": 1, "exited": True,
+                                   "status": "exit status 1", "error": "x"}}}),
+    b"\x00" + j({"event": {"end": {"exit_code": "3", "status": "exit status 3"}}}),
+    b"\x00" + j({"event": {"start": {"pid": 7}, "keepalive": {}}}),
     b"\x00" + j(entry),
     b"\x00" + j({"name": "f", "type": "EVENT_TYPE_WRITE", "entry": entry}),
     b"\x00" + j({"type": 3, "entry": {"type": 2}}),

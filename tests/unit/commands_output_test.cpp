@@ -136,6 +136,66 @@ TEST(ProcessEventTest, MalformedEventsAreErrorsNamingTheCall) {
   }
 }
 
+// ParseProcessEvent's outcome for a message: the event or the error text.
+template <typename Message>
+std::string Outcome(const Message& message) {
+  try {
+    const ProcessEvent e = ParseProcessEvent(message, "p");
+    return std::to_string(static_cast<int>(e.kind)) + "|" +
+           std::to_string(e.pid) + "|" + e.out + "|" + e.err + "|" + e.pty +
+           "|" + std::to_string(e.exit_code) + "|" + e.error;
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+TEST(ProcessEventTest, TreeFreeDecodingTakesEnvdsShapesAndMatchesTheTree) {
+  // What envd sends for every command: decoded without a JSON tree.
+  const char* common[] = {
+      R"({"event":{"start":{"pid":42}}})",
+      R"({"event":{"data":{"stdout":"aGkK"}}})",
+      R"({"event":{"data":{"stderr":"ZXJy","stdout":null}}})",
+      R"({"event":{"data":{"pty":"AP8="}}})",
+      R"({"event":{"data":{"stdout":"***"}}})",  // same error as the tree
+      R"({"event":{"end":{"exitCode":1,"exited":true,"status":"exit status 1"}}})",
+      R"({"event":{"end":{"exited":true,"status":"signal: killed","error":"x"}}})",
+      R"({"event":{"end":{}}})",
+      R"({"event":{"keepalive":{}}})",
+      R"({"event":{"future":{"a":[1,2]}}})",
+      R"({"event":null})",
+      R"({"other":1})",
+  };
+  for (const char* text : common) {
+    SCOPED_TRACE(text);
+    ProcessEventText flat;
+    ASSERT_TRUE(DecodeFlat(text, flat));
+    EXPECT_EQ(Outcome(flat), Outcome(json::parse(text)));
+  }
+  // Anything else is left to the tree, which decides or names the error.
+  const char* left[] = {
+      R"({"event":{"start":{"pid":"42"}}})",
+      R"({"event":{"start":{"pid":-1}}})",
+      R"({"event":{"start":{"pid":4294967296}}})",
+      R"({"event":{"start":{"pid":1},"end":{}}})",
+      R"({"event":{"end":{"exit_code":3}}})",
+      R"({"event":{"end":{"exitCode":99999999999}}})",
+      R"({"event":{"end":{"exitCode":1.0}}})",
+      R"({"event":{"data":{"stdout":5}}})",
+      R"({"event":{"data":{"stdout":"aGk=","stdout":"eA=="}}})",
+      R"({"event":{"data":"x"}})",
+      R"({"event":[]})",
+      R"({"event":{},"event":{"keepalive":{}}})",
+      R"({"event":{"end":{"status":"caf\u00e9"}}})",
+      R"([1])",
+      R"({"event":{"start":{"pid":1}}} x)",
+  };
+  for (const char* text : left) {
+    SCOPED_TRACE(text);
+    ProcessEventText flat;
+    EXPECT_FALSE(DecodeFlat(text, flat));
+  }
+}
+
 TEST(OutputDispatcherTest, TextAndBytesCallbacksSeeTheSameStream) {
   std::string text;
   std::string bytes;
