@@ -129,7 +129,24 @@ run_phase() {
     "$bench_bin" "$name" --out "$results/$name.json" "$@"
 }
 
-run_phase overhead "${overhead[@]}" "${js_args[@]}"
+# The call-overhead phase runs the clients on CPU 0 and e2b-local (with
+# the sandboxes it starts) on CPU 1 when there are two CPUs or more. Left
+# to the scheduler, client and server sometimes share a core and sometimes
+# not, which moved the same run's per-round ratios by 0.7x-1.3x on a
+# 2-core machine; pinned, each request crosses cores as it would cross a
+# network, the same way for every client.
+placement="not pinned"
+pin_server=()
+pin_client=()
+if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then
+  pin_server=(taskset -c 1)
+  pin_client=(taskset -c 0)
+  placement="clients on CPU 0, e2b-local and its sandboxes on CPU 1"
+fi
+log "phase overhead ($placement)"
+"${pin_server[@]}" "$repo/tools/with-e2b-local.sh" "$server_bin" \
+  "${pin_client[@]}" "$bench_bin" overhead --out "$results/overhead.json" \
+  "${overhead[@]}" "${js_args[@]}"
 run_phase transfer "${transfer[@]}" --tmp-dir "$results"
 run_phase concurrency "${concurrency[@]}"
 run_phase server "${server[@]}"
@@ -178,6 +195,6 @@ command_line="tools/bench.sh${original_args[*]:+ ${original_args[*]}}"
 "$bench_bin" report --in "$results" --out "$output" --mode "$mode" \
   --command "$command_line" --load-start "$load_start" \
   --compiler "$compiler" --curl "$curl_version" --node "$node_version" \
-  --server "$server_note" --js-sdk "$( [[ $use_js -eq 1 ]] && echo 'e2b@2.51.0' || echo 'skipped (--no-js)')" \
+  --server "$server_note" --overhead-placement "$placement" --js-sdk "$( [[ $use_js -eq 1 ]] && echo 'e2b@2.51.0' || echo 'skipped (--no-js)')" \
   "${notes[@]}"
 log "wrote $output"

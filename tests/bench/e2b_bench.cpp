@@ -3,6 +3,7 @@
 // e2b-local. tools/bench.sh runs every subcommand and then `report`.
 //
 //   e2b_bench overhead    --out F [--rounds R] [--batch B] [--js-dir D]
+//                         [--ops info,run_shell,run_direct]
 //   e2b_bench transfer    --out F --bytes N [--rounds R] [--tmp-dir D]
 //   e2b_bench concurrency --out F [--threads T] [--calls C] [--rounds R]
 //   e2b_bench server      --out F [--create N] [--idle N] [--starts N]

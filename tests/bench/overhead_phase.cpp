@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <functional>
@@ -23,6 +24,21 @@ namespace e2b_bench {
 namespace {
 
 using nlohmann::json;
+
+// One batch of calls: each call's wall time, and the CPU time (user and
+// system, all threads) the client process spent on the whole batch. The
+// CPU time is what the client itself costs: unlike wall time it does not
+// include the server's work or waiting for a core on a loaded machine.
+struct BatchResult {
+  std::vector<double> seconds;
+  double cpu_seconds = 0;
+};
+
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 // The command line the JS SDK runs for commands.run("echo hi"), sent the
 // same way by the other two clients.
@@ -94,7 +110,7 @@ class NodeWorker {
   NodeWorker(const NodeWorker&) = delete;
   NodeWorker& operator=(const NodeWorker&) = delete;
 
-  std::vector<double> Batch(const std::string& request) {
+  BatchResult Batch(const std::string& request) {
     const std::string line = request + "\n";
     if (write(write_fd_, line.data(), line.size()) !=
         static_cast<ssize_t>(line.size())) {
@@ -105,7 +121,8 @@ class NodeWorker {
       throw BenchError("JS SDK call failed: " +
                        reply["error"].get<std::string>());
     }
-    return reply.at("seconds").get<std::vector<double>>();
+    return {reply.at("seconds").get<std::vector<double>>(),
+            reply.at("cpu_seconds").get<double>()};
   }
 
  private:
@@ -136,17 +153,19 @@ class NodeWorker {
   std::string buffer_;
 };
 
-using Batch = std::function<std::vector<double>(int)>;
+using Batch = std::function<BatchResult(int)>;
 
 Batch Timed(std::function<void()> call) {
   return [call = std::move(call)](int n) {
-    std::vector<double> seconds;
+    BatchResult result;
+    const double cpu_start = ProcessCpuSeconds();
     for (int i = 0; i < n; ++i) {
       const auto start = Clock::now();
       call();
-      seconds.push_back(SecondsSince(start));
+      result.seconds.push_back(SecondsSince(start));
     }
-    return seconds;
+    result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+    return result;
   };
 }
 
@@ -154,6 +173,7 @@ struct Variant {
   std::string client;  // "e2b-cpp", "raw-libcurl", "js-sdk"
   Batch batch;
   std::vector<double> samples;
+  std::vector<double> cpu_per_call = {};  // one per round
 };
 
 struct Operation {
@@ -164,6 +184,9 @@ struct Operation {
   // back to back, so a load change between rounds cancels out.
   std::vector<double> cpp_over_raw = {};
   std::vector<double> js_over_cpp = {};
+  // The same for the client's CPU time per call.
+  std::vector<double> cpu_cpp_over_raw = {};
+  std::vector<double> cpu_js_over_cpp = {};
 };
 
 double Median(std::vector<double> values) { return Summarize(values).median; }
@@ -206,6 +229,14 @@ void RunOverhead(const Args& args) {
   }
   if (!node && require_js) throw BenchError("JS SDK " + js_status);
 
+  // --ops info,run_shell,run_direct: only these operations (default all).
+  const std::string only = args.Get("ops", "");
+  auto wanted = [&only](const std::string& name) {
+    if (only.empty()) return true;
+    const std::string list = "," + only + ",";
+    return list.find("," + name + ",") != std::string::npos;
+  };
+
   std::vector<double> command_start;
   std::vector<Operation> ops;
   {
@@ -225,7 +256,7 @@ void RunOverhead(const Args& args) {
            [&](int n) { return node->Batch("info " + std::to_string(n)); },
            {}});
     }
-    ops.push_back(std::move(info));
+    if (wanted(info.name)) ops.push_back(std::move(info));
   }
   {
     Operation run{"run_shell",
@@ -249,7 +280,7 @@ void RunOverhead(const Args& args) {
                               },
                               {}});
     }
-    ops.push_back(std::move(run));
+    if (wanted(run.name)) ops.push_back(std::move(run));
   }
   {
     Operation run{"run_direct",
@@ -263,16 +294,18 @@ void RunOverhead(const Args& args) {
     run.variants.push_back(
         {"raw-libcurl",
          [&](int n) {
-           std::vector<double> seconds;
+           BatchResult result;
+           const double cpu_start = ProcessCpuSeconds();
            for (int i = 0; i < n; ++i) {
              const auto t = raw.Start(sandbox.ID, token, kDirectStartJson);
-             seconds.push_back(t.total_seconds);
+             result.seconds.push_back(t.total_seconds);
              command_start.push_back(t.first_message_seconds);
            }
-           return seconds;
+           result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+           return result;
          },
          {}});
-    ops.push_back(std::move(run));
+    if (wanted(run.name)) ops.push_back(std::move(run));
   }
 
   // Warm-up: connections, the sandbox's page cache, node's JIT.
@@ -285,22 +318,28 @@ void RunOverhead(const Args& args) {
     for (auto& op : ops) {
       const std::size_t n = op.variants.size();
       std::map<std::string, double> round_median;
+      std::map<std::string, double> round_cpu;
       for (std::size_t k = 0; k < n; ++k) {
         // Rotate who goes first so no client always follows another.
         auto& v = op.variants[(k + static_cast<std::size_t>(round)) % n];
-        auto seconds = v.batch(batch);
-        round_median[v.client] = Median(seconds);
-        v.samples.insert(v.samples.end(), seconds.begin(), seconds.end());
+        const BatchResult result = v.batch(batch);
+        round_median[v.client] = Median(result.seconds);
+        round_cpu[v.client] = result.cpu_seconds / batch;
+        v.cpu_per_call.push_back(round_cpu[v.client]);
+        v.samples.insert(v.samples.end(), result.seconds.begin(),
+                         result.seconds.end());
       }
-      if (round_median.count("raw-libcurl") &&
-          round_median["raw-libcurl"] > 0) {
-        op.cpp_over_raw.push_back(round_median["e2b-cpp"] /
-                                  round_median["raw-libcurl"]);
-      }
-      if (round_median.count("js-sdk") && round_median["e2b-cpp"] > 0) {
-        op.js_over_cpp.push_back(round_median["js-sdk"] /
-                                 round_median["e2b-cpp"]);
-      }
+      // a / b for this round, when both clients ran.
+      const auto ratio = [](std::map<std::string, double>& of, const char* a,
+                            const char* b, std::vector<double>& into) {
+        if (of.count(a) && of.count(b) && of[b] > 0) {
+          into.push_back(of[a] / of[b]);
+        }
+      };
+      ratio(round_median, "e2b-cpp", "raw-libcurl", op.cpp_over_raw);
+      ratio(round_median, "js-sdk", "e2b-cpp", op.js_over_cpp);
+      ratio(round_cpu, "e2b-cpp", "raw-libcurl", op.cpu_cpp_over_raw);
+      ratio(round_cpu, "js-sdk", "e2b-cpp", op.cpu_js_over_cpp);
     }
     std::cerr << "overhead: round " << round + 1 << "/" << rounds << "\n";
   }
@@ -317,7 +356,16 @@ void RunOverhead(const Args& args) {
     for (const auto& v : op.variants) {
       const Summary s = Summarize(v.samples);
       entry["clients"][v.client] = ToJson(s);
+      entry["cpu_per_call"][v.client] = ToJson(Summarize(v.cpu_per_call));
       medians[v.client] = s.median;
+    }
+    if (!op.cpu_cpp_over_raw.empty()) {
+      entry["cpu_cpp_over_raw"] = Median(op.cpu_cpp_over_raw);
+      entry["cpu_cpp_over_raw_rounds"] = ToJson(Summarize(op.cpu_cpp_over_raw));
+    }
+    if (!op.cpu_js_over_cpp.empty()) {
+      entry["cpu_js_over_cpp"] = Median(op.cpu_js_over_cpp);
+      entry["cpu_js_over_cpp_rounds"] = ToJson(Summarize(op.cpu_js_over_cpp));
     }
     // The verdicts use the median of the per-round ratios; the ratio of
     // the pooled medians is kept for comparison.

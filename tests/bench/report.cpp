@@ -89,8 +89,8 @@ void WriteReport(const Args& args) {
     md << "| " << (key == "loadavg" ? "load average (at report time)" : key)
        << " | " << value << " |\n";
   }
-  for (const char* key :
-       {"load-start", "compiler", "curl", "node", "js-sdk", "server"}) {
+  for (const char* key : {"load-start", "compiler", "curl", "node", "js-sdk",
+                          "server", "overhead-placement"}) {
     const std::string value = args.Get(key, "");
     if (!value.empty()) md << "| " << key << " | " << value << " |\n";
   }
@@ -152,6 +152,31 @@ void WriteReport(const Args& args) {
     }
     md << "\np10/p90 per client are in the JSON next to this run's logs "
           "(`--keep-json`).\n\n";
+
+    md << "### Client CPU time per call\n\n"
+          "The CPU time (user and system, all threads) each client's process "
+          "spent per call, measured over each batch. Unlike wall time it "
+          "leaves out the server's work and any wait for a core, so it "
+          "shows what the client itself costs, syscalls included. Ratios "
+          "are medians of per-round ratios (p10-p90).\n\n";
+    md << "| operation | e2b-cpp | raw libcurl (floor) | JS SDK | e2b-cpp / "
+          "floor (p10-p90) | JS SDK / e2b-cpp (p10-p90) |\n| --- | --- | --- "
+          "| --- | --- | --- |\n";
+    for (const char* name : {"info", "run_shell", "run_direct"}) {
+      const json& op = overhead["operations"][name];
+      if (!op.is_object() || !op.contains("cpu_per_call")) continue;
+      const auto us = [&op](const char* client) {
+        const double v = Num(op, {"cpu_per_call", client, "median"});
+        return v < 0 ? std::string("n/a") : Fixed(v * 1e6, 1) + " us";
+      };
+      const double over_raw = Num(op, {"cpu_cpp_over_raw"});
+      md << "| " << op.value("label", std::string(name)) << " | "
+         << us("e2b-cpp") << " | " << us("raw-libcurl") << " | " << us("js-sdk")
+         << " | " << Ratio(over_raw) << spread(op, "cpu_cpp_over_raw_rounds")
+         << " | " << Ratio(Num(op, {"cpu_js_over_cpp"}))
+         << spread(op, "cpu_js_over_cpp_rounds") << " |\n";
+    }
+    md << "\n";
     // How much of a Commands.Run is the sandbox's own work: no client can
     // be faster than the JS SDK by more than JS / floor.
     const json& shell = overhead["operations"]["run_shell"];

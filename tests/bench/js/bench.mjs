@@ -9,8 +9,9 @@
 //   info <n>          n x sandbox.getInfo()
 //   run <n> <cmd...>  n x sandbox.commands.run(<cmd>)
 //   quit
-// Each request answers one JSON line {"seconds":[...]} (per-call wall time),
-// or {"error":"..."} when a call failed.
+// Each request answers one JSON line {"seconds":[...],"cpu_seconds":x}
+// (per-call wall times, the batch's CPU time), or {"error":"..."} when a
+// call failed.
 import readline from 'node:readline'
 import { Sandbox } from 'e2b'
 
@@ -18,14 +19,18 @@ function reply(object) {
   process.stdout.write(JSON.stringify(object) + '\n')
 }
 
+// Per-call wall times, and the CPU time (user and system, all of node's
+// threads) the whole batch took.
 async function timed(n, call) {
   const seconds = []
+  const cpuStart = process.cpuUsage()
   for (let i = 0; i < n; i++) {
     const start = process.hrtime.bigint()
     await call()
     seconds.push(Number(process.hrtime.bigint() - start) / 1e9)
   }
-  return seconds
+  const cpu = process.cpuUsage(cpuStart)
+  return { seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6 }
 }
 
 async function main() {
@@ -44,15 +49,15 @@ async function main() {
     try {
       if (op === 'quit' || op === '') break
       if (op === 'info') {
-        reply({ seconds: await timed(n, () => sandbox.getInfo()) })
+        reply(await timed(n, () => sandbox.getInfo()))
       } else if (op === 'run') {
         const cmd = rest.join(' ')
-        reply({
-          seconds: await timed(n, async () => {
+        reply(
+          await timed(n, async () => {
             const result = await sandbox.commands.run(cmd)
             if (result.exitCode !== 0) throw new Error(`exit ${result.exitCode}`)
           }),
-        })
+        )
       } else {
         reply({ error: `unknown request: ${op}` })
       }
