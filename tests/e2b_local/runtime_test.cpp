@@ -285,6 +285,38 @@ TEST_P(RuntimeTest, FreezeStopsProgressAndThawResumes) {
   EXPECT_EQ(process->Wait().status, "signal: killed");
 }
 
+TEST_P(RuntimeTest, CommandsJoinEveryGroupOfTheirSandbox) {
+  // A command joins the sandbox's freezer, cpuacct and memory groups (through
+  // their `tasks` files), so pausing and usage see it.
+  if (geteuid() != 0) GTEST_SKIP() << "cgroups need root";
+  auto sandbox = NewSandbox("sbx-groups");
+  const std::string groups = Run(*sandbox, {"cat", "/proc/self/cgroup"}).out;
+  for (const char* controller : {"freezer", "cpuacct", "memory"}) {
+    SCOPED_TRACE(controller);
+    bool found = false;
+    std::istringstream lines(groups);
+    for (std::string line; std::getline(lines, line);) {
+      // "<id>:<controllers>:<path>", e.g. "4:cpu,cpuacct:/e2b-local/...".
+      const auto first = line.find(':');
+      const auto second = line.find(':', first + 1);
+      if (first == std::string::npos || second == std::string::npos) continue;
+      const std::string names =
+          "," + line.substr(first + 1, second - first - 1) + ",";
+      if (names.find(std::string(",") + controller + ",") ==
+          std::string::npos) {
+        continue;
+      }
+      found = true;
+      const std::string path = line.substr(second + 1);
+      EXPECT_EQ(path.rfind("/e2b-local/", 0), 0u) << path;
+      EXPECT_EQ(path.substr(path.size() - std::string("/sbx-groups").size()),
+                "/sbx-groups")
+          << path;
+    }
+    if (!found) ADD_FAILURE() << "no " << controller << " line in\n" << groups;
+  }
+}
+
 TEST_P(RuntimeTest, FilesFlowBetweenRootPathAndProcesses) {
   auto sandbox = NewSandbox("sbx-files");
   {

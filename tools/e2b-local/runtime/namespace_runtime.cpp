@@ -91,7 +91,7 @@ const char* StageName(int stage) {
 struct InitPlan {
   int ready_fd = -1;
   int lifeline_fd = -1;
-  std::vector<std::string> cgroup_procs;
+  std::vector<std::string> cgroup_attach;
   std::string hostname;
   bool loopback_only = false;
   std::string root;
@@ -117,7 +117,7 @@ int InitMain(void* arg) {
   int keep[2] = {plan.ready_fd, plan.lifeline_fd};
   CloseDescriptorsExcept(keep, 2);
   prctl(PR_SET_NAME, "e2b-init", 0, 0, 0);
-  for (const auto& path : plan.cgroup_procs) {
+  for (const auto& path : plan.cgroup_attach) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) InitFail(plan, kInitCgroup);
     close(fd);
@@ -317,7 +317,7 @@ class NamespaceInstance : public SandboxInstance {
       state_.CheckCanSpawn();
       target.init_pid = init_pid_;
     }
-    target.cgroup_procs = cgroups_.ProcsFiles();
+    target.cgroup_attach = cgroups_.AttachFiles();
     target.switch_user = true;
     target.ptmx_path =
         "/proc/" + std::to_string(target.init_pid) + "/root/dev/pts/ptmx";
@@ -483,7 +483,7 @@ class NamespaceInstance : public SandboxInstance {
 
   void StartInit() {
     InitPlan plan;
-    plan.cgroup_procs = cgroups_.ProcsFiles();
+    plan.cgroup_attach = cgroups_.AttachFiles();
     plan.hostname = Hostname();
     plan.loopback_only = !spec_.allow_internet_access;
     plan.root = root_;

@@ -226,7 +226,7 @@ class PosixProcess : public SandboxProcess {
 struct LaunchPlan {
   std::vector<std::string> argv_storage, env_storage, ns_paths;
   std::vector<char*> argv, envp;
-  std::vector<std::string> cgroup_procs;
+  std::vector<std::string> cgroup_attach;
   std::string cwd;
   bool switch_user = false;
   uid_t uid = 0;
@@ -284,7 +284,7 @@ int Lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
   setsid();
   int keep[4] = {status_fd, in_fd, out_fd, err_fd};
   CloseDescriptorsExcept(keep, 4);
-  for (const auto& path : plan.cgroup_procs) {
+  for (const auto& path : plan.cgroup_attach) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) {
       Report(status_fd, kCgroupFailed, errno);
@@ -512,7 +512,7 @@ std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,
   plan.uid = options.user.uid;
   plan.gid = options.user.gid;
   plan.pty = options.pty;
-  plan.cgroup_procs = target.cgroup_procs;
+  plan.cgroup_attach = target.cgroup_attach;
   if (target.init_pid > 0) {
     // mnt last: after it the /proc paths of the host are out of reach (the
     // descriptors are all opened first anyway).

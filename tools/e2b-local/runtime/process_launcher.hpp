@@ -19,8 +19,9 @@ struct LaunchTarget {
   /// Host pid of the sandbox's init whose namespaces the process joins; 0
   /// runs it on the host (the unisolated fallback).
   pid_t init_pid = 0;
-  /// cgroup.procs files the process joins (so Freeze and Usage see it).
-  std::vector<std::string> cgroup_procs;
+  /// cgroup files the process joins (so Freeze and Usage see it); see
+  /// SandboxCgroups::AttachFiles.
+  std::vector<std::string> cgroup_attach;
   /// Switch to options.user's uid/gid (false when the server cannot).
   bool switch_user = true;
   /// ptmx to allocate a PTY from (the sandbox's own devpts when possible).

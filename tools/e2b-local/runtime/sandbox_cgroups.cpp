@@ -152,10 +152,10 @@ SandboxCgroups::SandboxCgroups(const std::string& scope,
 
 SandboxCgroups::~SandboxCgroups() { Remove(); }
 
-std::vector<std::string> SandboxCgroups::ProcsFiles() const {
+std::vector<std::string> SandboxCgroups::AttachFiles() const {
   std::vector<std::string> files;
   for (const auto* dir : {&freezer_, &cpuacct_, &memory_}) {
-    if (!dir->empty()) files.push_back(*dir + "/cgroup.procs");
+    if (!dir->empty()) files.push_back(*dir + "/tasks");
   }
   return files;
 }

@@ -77,7 +77,7 @@ class UnisolatedInstance : public SandboxInstance {
     }
     LaunchTarget target;
     target.switch_user = can_switch_;
-    target.cgroup_procs = cgroups_.ProcsFiles();
+    target.cgroup_attach = cgroups_.AttachFiles();
     std::unique_ptr<SandboxProcess> process;
     try {
       process = LaunchProcess(mapped, target);
