@@ -359,24 +359,19 @@ void RunOverhead(const Args& args) {
       entry["cpu_per_call"][v.client] = ToJson(Summarize(v.cpu_per_call));
       medians[v.client] = s.median;
     }
-    if (!op.cpu_cpp_over_raw.empty()) {
-      entry["cpu_cpp_over_raw"] = Median(op.cpu_cpp_over_raw);
-      entry["cpu_cpp_over_raw_rounds"] = ToJson(Summarize(op.cpu_cpp_over_raw));
-    }
-    if (!op.cpu_js_over_cpp.empty()) {
-      entry["cpu_js_over_cpp"] = Median(op.cpu_js_over_cpp);
-      entry["cpu_js_over_cpp_rounds"] = ToJson(Summarize(op.cpu_js_over_cpp));
-    }
-    // The verdicts use the median of the per-round ratios; the ratio of
-    // the pooled medians is kept for comparison.
-    if (!op.cpp_over_raw.empty()) {
-      entry["cpp_over_raw"] = Median(op.cpp_over_raw);
-      entry["cpp_over_raw_rounds"] = ToJson(Summarize(op.cpp_over_raw));
-    }
-    if (!op.js_over_cpp.empty()) {
-      entry["js_over_cpp"] = Median(op.js_over_cpp);
-      entry["js_over_cpp_rounds"] = ToJson(Summarize(op.js_over_cpp));
-    }
+    // The verdicts use the median of the per-round ratios (<key>), with
+    // their spread (<key>_rounds); the ratio of the pooled medians is kept
+    // for comparison.
+    const auto put_ratios = [&entry](const std::string& key,
+                                     const std::vector<double>& per_round) {
+      if (per_round.empty()) return;
+      entry[key] = Median(per_round);
+      entry[key + "_rounds"] = ToJson(Summarize(per_round));
+    };
+    put_ratios("cpp_over_raw", op.cpp_over_raw);
+    put_ratios("js_over_cpp", op.js_over_cpp);
+    put_ratios("cpu_cpp_over_raw", op.cpu_cpp_over_raw);
+    put_ratios("cpu_js_over_cpp", op.cpu_js_over_cpp);
     if (medians.count("raw-libcurl") && medians["raw-libcurl"] > 0) {
       entry["cpp_over_raw_pooled"] =
           medians["e2b-cpp"] / medians["raw-libcurl"];

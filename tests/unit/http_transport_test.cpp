@@ -51,6 +51,13 @@ std::string HeaderOf(const e2b_test::RecordedRequest& request,
 
 class HttpTransportTest : public ::testing::Test {
  protected:
+  // A transport that keeps one idle handle: calls in a row share it.
+  static std::shared_ptr<HttpTransport> SingleHandleTransport() {
+    HTTPClientOptions options;
+    options.MaxIdleConnections = 1;
+    return MakeCurlTransport(options);
+  }
+
   void TearDown() override { release_.store(true); }
 
   HttpRequest Request(const std::string& method, const std::string& path) {
@@ -158,9 +165,7 @@ TEST_F(HttpTransportTest, ReusedHandleCarriesNothingOver) {
   server_.server().Patch("/r", record);
   server_.server().Options("/r", record);
   server_.Start();
-  HTTPClientOptions options;
-  options.MaxIdleConnections = 1;
-  auto transport = MakeCurlTransport(options);
+  auto transport = SingleHandleTransport();
 
   HttpRequest post = Request("POST", "/r");
   post.headers = {{"X-One", "1"}, {"User-Agent", "custom/1"}};
@@ -234,9 +239,7 @@ TEST_F(HttpTransportTest, HeaderLinesFollowEveryRequestOnAReusedHandle) {
   server_.server().Get("/h", record);
   server_.server().Post("/h", record);
   server_.Start();
-  HTTPClientOptions options;
-  options.MaxIdleConnections = 1;
-  auto transport = MakeCurlTransport(options);
+  auto transport = SingleHandleTransport();
 
   const HttpHeaders base = {{"X-API-Key", "key-1"}, {"Accept", "text/plain"}};
   struct Step {
