@@ -463,16 +463,20 @@ class CurlTransfer final : public BodyReader {
         if (grown == nullptr) throw Error(0, Prefix() + "out of memory");
         built.list = grown;
       };
+      bool has_content_type = false;
       for (const auto& [name, value] : headers) {
         if (EqualsNoCase(name, "User-Agent")) built.has_user_agent = true;
+        if (EqualsNoCase(name, "Content-Type")) has_content_type = true;
         // "Name;" is curl's way to send a header with an empty value.
         line.assign(name);
         line += value.empty() ? ";" : ": ";
         line += value;
         append(line);
       }
-      // curl would otherwise wait for a 100 Continue before the body.
+      // curl would otherwise wait for a 100 Continue before the body, and
+      // label an in-memory body as a form.
       if (upload_) append("Expect:");
+      if (upload_ && !has_content_type) append("Content-Type:");
       built.source = headers;
       built.upload = upload_;
       // The handle's old list is freed only once curl no longer has it.
@@ -544,28 +548,37 @@ class CurlTransfer final : public BodyReader {
     Set(CURLOPT_MAXFILESIZE_LARGE,
         static_cast<curl_off_t>(mode_ == Mode::kBuffered ? max_bytes_ : 0));
 
-    // HTTPGET and UPLOAD change curl's method but not CUSTOMREQUEST, so the
-    // verb is always set explicitly.
-    // UPLOAD 0 turns HEAD back into GET: NOBODY comes after it.
+    // HTTPGET, POSTFIELDS, UPLOAD and NOBODY each set curl's method, the
+    // last one winning, but not CUSTOMREQUEST: the verb is always set
+    // explicitly, and the order below leaves the method this call needs.
     const std::string_view method = method_;
     const bool head = method == "HEAD";
     Set(CURLOPT_CUSTOMREQUEST, (method == "GET" && !upload_) || head
                                    ? static_cast<const char*>(nullptr)
                                    : method_.c_str());
+    if (upload_ && stream_ == nullptr) {
+      // A body in memory goes out with the headers, in one send, as a
+      // POST whose verb CUSTOMREQUEST replaces; curl does not copy it.
+      Set(CURLOPT_UPLOAD, 0L);
+      Set(CURLOPT_NOBODY, 0L);
+      Set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(-1));
+      Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
+      Set(CURLOPT_POSTFIELDS, body_.empty() ? "" : body_.data());
+      return;
+    }
+    // POSTFIELDS back to none (it makes the method POST, so first).
+    Set(CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
+    Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
+    // UPLOAD 0 turns HEAD back into GET: NOBODY comes after it.
     Set(CURLOPT_UPLOAD, upload_ ? 1L : 0L);
     Set(CURLOPT_NOBODY, head ? 1L : 0L);
     if (!upload_ && !head) Set(CURLOPT_HTTPGET, 1L);
     curl_off_t size = -1;
     if (upload_) {
-      // UPLOAD sends the body through OnRead without curl's form defaults
-      // (no implied Content-Type); the custom method keeps the verb.
-      // Unknown size means chunked transfer encoding.
-      if (stream_ == nullptr) {
-        size = static_cast<curl_off_t>(body_.size());
-      } else if (stream_size_) {
-        size = static_cast<curl_off_t>(*stream_size_);
-      }
-      if (stream_ != nullptr) stream_start_ = stream_->tellg();
+      // A stream goes through OnRead; unknown size means chunked transfer
+      // encoding.
+      if (stream_size_) size = static_cast<curl_off_t>(*stream_size_);
+      stream_start_ = stream_->tellg();
     }
     Set(CURLOPT_INFILESIZE_LARGE, size);
   }
@@ -806,13 +819,9 @@ class CurlTransfer final : public BodyReader {
     }
   }
 
+  // The request body stream (a body in memory goes as POSTFIELDS).
   std::size_t ReadBody(char* buffer, std::size_t length) {
-    if (stream_ == nullptr) {
-      std::size_t n = std::min(length, body_.size() - body_pos_);
-      std::memcpy(buffer, body_.data() + body_pos_, n);
-      body_pos_ += n;
-      return n;
-    }
+    if (stream_ == nullptr) return 0;
     if (stream_size_) {
       std::uint64_t left = *stream_size_ - sent_;
       if (left < length) length = static_cast<std::size_t>(left);
@@ -840,14 +849,8 @@ class CurlTransfer final : public BodyReader {
   static int OnSeek(void* self, curl_off_t offset, int origin) {
     auto* transfer = static_cast<CurlTransfer*>(self);
     if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
-    if (transfer->stream_ == nullptr) {
-      if (static_cast<std::size_t>(offset) > transfer->body_.size()) {
-        return CURL_SEEKFUNC_FAIL;
-      }
-      transfer->body_pos_ = static_cast<std::size_t>(offset);
-      return CURL_SEEKFUNC_OK;
-    }
-    if (transfer->stream_start_ == std::streampos(-1)) {
+    if (transfer->stream_ == nullptr ||
+        transfer->stream_start_ == std::streampos(-1)) {
       return CURL_SEEKFUNC_CANTSEEK;
     }
     try {
@@ -875,7 +878,6 @@ class CurlTransfer final : public BodyReader {
   // stream.
   std::string owned_body_;
   std::string_view body_;
-  std::size_t body_pos_ = 0;
   std::istream* stream_;
   std::optional<std::uint64_t> stream_size_;
   std::streampos stream_start_ = std::streampos(-1);
