@@ -184,6 +184,8 @@ struct Operation {
   // back to back, so a load change between rounds cancels out.
   std::vector<double> cpp_over_raw = {};
   std::vector<double> js_over_cpp = {};
+  // What a client that cost nothing could gain over the JS SDK at most.
+  std::vector<double> js_over_raw = {};
   // The same for the client's CPU time per call.
   std::vector<double> cpu_cpp_over_raw = {};
   std::vector<double> cpu_js_over_cpp = {};
@@ -338,6 +340,7 @@ void RunOverhead(const Args& args) {
       };
       ratio(round_median, "e2b-cpp", "raw-libcurl", op.cpp_over_raw);
       ratio(round_median, "js-sdk", "e2b-cpp", op.js_over_cpp);
+      ratio(round_median, "js-sdk", "raw-libcurl", op.js_over_raw);
       ratio(round_cpu, "e2b-cpp", "raw-libcurl", op.cpu_cpp_over_raw);
       ratio(round_cpu, "js-sdk", "e2b-cpp", op.cpu_js_over_cpp);
     }
@@ -370,6 +373,7 @@ void RunOverhead(const Args& args) {
     };
     put_ratios("cpp_over_raw", op.cpp_over_raw);
     put_ratios("js_over_cpp", op.js_over_cpp);
+    put_ratios("js_over_raw", op.js_over_raw);
     put_ratios("cpu_cpp_over_raw", op.cpu_cpp_over_raw);
     put_ratios("cpu_js_over_cpp", op.cpu_js_over_cpp);
     if (medians.count("raw-libcurl") && medians["raw-libcurl"] > 0) {
