@@ -184,7 +184,8 @@ struct HeaderLines {
 
   curl_slist* list = nullptr;
   HttpHeaders source;   // validated
-  bool upload = false;  // ends with "Expect:" (no 100-continue wait)
+  bool upload = false;  // the call sends a body: ends with "Expect:" (and
+                        // "Content-Type:" unless the headers name one)
   bool has_user_agent = false;
 };
 
@@ -195,6 +196,8 @@ struct CurlHandle {
   CURLM* multi = nullptr;
   // The per-transport options are set (see CurlTransfer::ConfigureHandle).
   bool configured = false;
+  // The last call's body was set as POSTFIELDS (Release clears it).
+  bool post_fields = false;
   HeaderLines headers;
 };
 
@@ -260,10 +263,18 @@ class TransportState {
       curl_easy_reset(handle.easy);
       // curl_easy_reset keeps the share.
       handle.configured = false;
+      handle.post_fields = false;
     } else {
-      // The error buffer belongs to the finished transfer; curl must not
-      // write into it once that is gone.
+      // The error buffer and an in-memory body belong to the finished
+      // transfer; the handle must not keep pointers to them once they are
+      // gone. (The next call sets its method after these.)
       curl_easy_setopt(handle.easy, CURLOPT_ERRORBUFFER, nullptr);
+      if (handle.post_fields) {
+        curl_easy_setopt(handle.easy, CURLOPT_POSTFIELDS, nullptr);
+        curl_easy_setopt(handle.easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(-1));
+        handle.post_fields = false;
+      }
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -564,11 +575,9 @@ class CurlTransfer final : public BodyReader {
       Set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(-1));
       Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
       Set(CURLOPT_POSTFIELDS, body_.empty() ? "" : body_.data());
+      handle_.post_fields = true;
       return;
     }
-    // POSTFIELDS back to none (it makes the method POST, so first).
-    Set(CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
-    Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
     // UPLOAD 0 turns HEAD back into GET: NOBODY comes after it.
     Set(CURLOPT_UPLOAD, upload_ ? 1L : 0L);
     Set(CURLOPT_NOBODY, head ? 1L : 0L);

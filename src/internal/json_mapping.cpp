@@ -762,31 +762,48 @@ bool DecodeValueFlat(CommonJsonReader& in, const char* name, Field& field) {
   return true;
 }
 
+// The members of the object ahead, each through member(key, r, claim),
+// which reads or skips the value. For a member it knows, it first calls
+// claim(i) with the member's index (below 64): false means the member came
+// before, and the decoder gives up, since the tree keeps the last one.
+template <typename Member>
+bool ReadMembersOnce(CommonJsonReader& in, Member&& member) {
+  std::uint64_t seen = 0;
+  const auto claim = [&seen](int index) {
+    const std::uint64_t bit = std::uint64_t{1} << index;
+    if ((seen & bit) != 0) return false;
+    seen |= bit;
+    return true;
+  };
+  return in.Object([&](std::string_view key, CommonJsonReader& r) {
+    return member(key, r, claim);
+  });
+}
+
 // The object ahead into `out` through VisitMembers. Gives up where the
 // tree decoder could differ: a member given twice (the tree keeps the
 // last), a field of the wrong type (JsonMappingError: the tree decoder
 // names the first bad one in VisitMembers order).
 template <typename T>
 bool DecodeObjectFlat(CommonJsonReader& in, T& out) {
-  std::uint64_t seen = 0;
-  return in.Object([&](std::string_view key, CommonJsonReader& r) {
-    bool matched = false;
-    bool ok = true;
-    std::uint64_t bit = 1;
-    VisitMembers(out, [&](const auto& name, auto& field) {
-      // `name` is a string literal: its length is known here, and the
-      // first byte rules out most names before any comparison call.
-      constexpr std::size_t size = sizeof name - 1;
-      if (!matched && key.size() == size && key[0] == name[0] &&
-          std::memcmp(key.data(), name, size) == 0) {
-        matched = true;
-        ok = (seen & bit) == 0 && DecodeValueFlat(r, name, field);
-        seen |= bit;
-      }
-      bit <<= 1;
-    });
-    return matched ? ok : r.SkipValue();
-  });
+  return ReadMembersOnce(
+      in, [&out](std::string_view key, CommonJsonReader& r, const auto& claim) {
+        bool matched = false;
+        bool ok = true;
+        int index = 0;
+        VisitMembers(out, [&](const auto& name, auto& field) {
+          // `name` is a string literal: its length is known here, and the
+          // first byte rules out most names before any comparison call.
+          constexpr std::size_t size = sizeof name - 1;
+          if (!matched && key.size() == size && key[0] == name[0] &&
+              std::memcmp(key.data(), name, size) == 0) {
+            matched = true;
+            ok = claim(index) && DecodeValueFlat(r, name, field);
+          }
+          ++index;
+        });
+        return matched ? ok : r.SkipValue();
+      });
 }
 
 // The whole body through read(reader); a field of the wrong type gives up.
@@ -826,21 +843,17 @@ bool DecodeFlat(std::string_view body, std::vector<SandboxInfo>& out) {
 
 namespace {
 
-// Reads the members of the object ahead that `read` knows: read(key, r)
-// returns 1 when it read the value, 0 when the key is not one of its own
-// (the value is skipped), -1 to give up. A member given twice gives up
-// (the tree keeps the last one); up to 8 known keys, by index.
+// ReadMembersOnce for members named by index_of(key) (-1: not one of
+// them, skipped) and read by read(index, r), which returns false to give
+// up.
 template <typename Known, typename Read>
 bool ReadKnownMembers(CommonJsonReader& in, Known&& index_of, Read&& read) {
-  unsigned seen = 0;
-  return in.Object([&](std::string_view key, CommonJsonReader& r) {
-    const int index = index_of(key);
-    if (index < 0) return r.SkipValue();
-    const unsigned bit = 1u << index;
-    if ((seen & bit) != 0) return false;
-    seen |= bit;
-    return read(index, r);
-  });
+  return ReadMembersOnce(
+      in, [&](std::string_view key, CommonJsonReader& r, const auto& claim) {
+        const int index = index_of(key);
+        if (index < 0) return r.SkipValue();
+        return claim(index) && read(index, r);
+      });
 }
 
 // A string member, or null (which keeps `out` as it is).

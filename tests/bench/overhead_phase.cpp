@@ -155,17 +155,23 @@ class NodeWorker {
 
 using Batch = std::function<BatchResult(int)>;
 
+// n calls of one(), which returns that call's wall time, with the
+// batch's CPU time.
+BatchResult MeasureBatch(int n, const std::function<double()>& one) {
+  BatchResult result;
+  const double cpu_start = ProcessCpuSeconds();
+  for (int i = 0; i < n; ++i) result.seconds.push_back(one());
+  result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  return result;
+}
+
 Batch Timed(std::function<void()> call) {
   return [call = std::move(call)](int n) {
-    BatchResult result;
-    const double cpu_start = ProcessCpuSeconds();
-    for (int i = 0; i < n; ++i) {
+    return MeasureBatch(n, [&call] {
       const auto start = Clock::now();
       call();
-      result.seconds.push_back(SecondsSince(start));
-    }
-    result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
-    return result;
+      return SecondsSince(start);
+    });
   };
 }
 
@@ -296,15 +302,11 @@ void RunOverhead(const Args& args) {
     run.variants.push_back(
         {"raw-libcurl",
          [&](int n) {
-           BatchResult result;
-           const double cpu_start = ProcessCpuSeconds();
-           for (int i = 0; i < n; ++i) {
+           return MeasureBatch(n, [&] {
              const auto t = raw.Start(sandbox.ID, token, kDirectStartJson);
-             result.seconds.push_back(t.total_seconds);
              command_start.push_back(t.first_message_seconds);
-           }
-           result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
-           return result;
+             return t.total_seconds;
+           });
          },
          {}});
     if (wanted(run.name)) ops.push_back(std::move(run));
