@@ -10,6 +10,12 @@ packages=(
   googletest libgtest-dev libbenchmark-dev
   util-linux procps iproute2 curl
   clang libclang-rt-14-dev
+  # e2b-local's sandboxes: the base root filesystem (mmdebstrap, the Debian
+  # keys it checks the mirror with; zstd for --rootfs *.tar.zst), the
+  # seccomp filter of the sandbox init, user-mode networking and the
+  # sandbox's egress rules.
+  mmdebstrap debian-archive-keyring zstd
+  libseccomp-dev passt nftables
 )
 # The conformance suite runs the official JS SDK; keep an existing Node.js.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
