@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 
 namespace e2b_local {
 namespace {
@@ -145,6 +149,85 @@ TEST_F(SandboxFsTest, RenameAndListNames) {
   EXPECT_EQ(fs.ListNames("/etc"),
             (std::vector<std::string>{"b.txt", "passwd"}));
   EXPECT_THROW(fs.Rename("/missing", "/x"), PathError);
+}
+
+TEST_F(SandboxFsTest, ReadRegularFileBoundsSizeAndType) {
+  SandboxFs fs(root_);
+  EXPECT_EQ(ReadRegularFile(fs, "/etc/passwd", 1024), "sandbox passwd\n");
+  EXPECT_EQ(ReadRegularFile(fs, "/etc/passwd", 15), "sandbox passwd\n");
+  EXPECT_EQ(ReadRegularFile(fs, "/etc/passwd", 14), std::nullopt);
+  EXPECT_EQ(ReadRegularFile(fs, "/etc/missing", 1024), std::nullopt);
+  EXPECT_EQ(ReadRegularFile(fs, "/etc", 1024), std::nullopt);
+  // Symlinks resolve inside the root, never to the host's file.
+  std::filesystem::create_symlink("/etc/passwd", root_ + "/link");
+  EXPECT_EQ(ReadRegularFile(fs, "/link", 1024), "sandbox passwd\n");
+  std::filesystem::create_symlink("../../../../../../../etc/hostname",
+                                  root_ + "/climb");
+  EXPECT_EQ(ReadRegularFile(fs, "/climb", 1024), std::nullopt);
+}
+
+TEST_F(SandboxFsTest, ReadRegularFileNeverBlocksOnFifoOrReadsDevices) {
+  SandboxFs fs(root_);
+  ASSERT_EQ(mkfifo((root_ + "/etc/group").c_str(), 0644), 0);
+  // A FIFO without a writer would block an ordinary open forever.
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(ReadRegularFile(fs, "/etc/group", 1 << 20), std::nullopt);
+  EXPECT_LT(std::chrono::steady_clock::now() - started,
+            std::chrono::seconds(1));
+  // /dev/zero behind an absolute link resolves inside the root (missing);
+  // a device node inside the root is refused by type, not read.
+  std::filesystem::remove(root_ + "/etc/passwd");
+  std::filesystem::create_symlink("/dev/zero", root_ + "/etc/passwd");
+  EXPECT_EQ(ReadRegularFile(fs, "/etc/passwd", 1 << 20), std::nullopt);
+  if (geteuid() == 0) {
+    std::filesystem::create_directories(root_ + "/dev");
+    ASSERT_EQ(
+        mknod((root_ + "/dev/zero").c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);
+    EXPECT_EQ(ReadRegularFile(fs, "/etc/passwd", 1 << 20), std::nullopt);
+  }
+}
+
+TEST_F(SandboxFsTest, WriteRegularFileReplacesSymlinkInsteadOfFollowing) {
+  TempDir outside;
+  WriteFile(outside.path() + "/victim", "host file");
+  std::filesystem::create_symlink(outside.path() + "/victim",
+                                  root_ + "/etc/hostname");
+  SandboxFs fs(root_);
+  WriteRegularFile(fs, "/etc/hostname", "sbx\n", geteuid(), getegid(), 0644);
+  EXPECT_EQ(ReadFile(outside.path() + "/victim"), "host file");
+  EXPECT_FALSE(std::filesystem::is_symlink(root_ + "/etc/hostname"));
+  EXPECT_EQ(ReadFile(root_ + "/etc/hostname"), "sbx\n");
+  struct stat st {};
+  ASSERT_EQ(lstat((root_ + "/etc/hostname").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  // Replacing an existing file leaves no temporary file behind.
+  WriteRegularFile(fs, "/etc/hostname", "again", geteuid(), getegid(), 0600);
+  EXPECT_EQ(ReadFile(root_ + "/etc/hostname"), "again");
+  EXPECT_EQ(fs.ListNames("/etc"),
+            (std::vector<std::string>{"hostname", "passwd"}));
+}
+
+TEST_F(SandboxFsTest, WriteRegularFileStaysInsideRootAndChowns) {
+  TempDir outside;
+  // The parent is a symlink to a host directory: it resolves inside the
+  // root (where /<outside> does not exist), so nothing is written outside.
+  std::filesystem::create_directory_symlink(outside.path(), root_ + "/out");
+  SandboxFs fs(root_);
+  EXPECT_THROW(WriteRegularFile(fs, "/out/f", "x", 0, 0, 0644), PathError);
+  EXPECT_TRUE(std::filesystem::is_empty(outside.path()));
+  // A directory at the path is not replaced.
+  std::filesystem::create_directories(root_ + "/etc/dir");
+  EXPECT_THROW(WriteRegularFile(fs, "/etc/dir", "x", 0, 0, 0644), PathError);
+  EXPECT_EQ(fs.ListNames("/etc"), (std::vector<std::string>{"dir", "passwd"}));
+  if (geteuid() == 0) {
+    WriteRegularFile(fs, "/etc/group", "g\n", 1000123, 1000456, 0640);
+    struct stat st {};
+    ASSERT_EQ(stat((root_ + "/etc/group").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 1000123u);
+    EXPECT_EQ(st.st_gid, 1000456u);
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
+  }
 }
 
 TEST(SandboxPathOfFdTest, MapsHostPathsUnderRoot) {

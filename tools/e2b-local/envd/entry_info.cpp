@@ -14,28 +14,14 @@
 namespace e2b_local {
 namespace {
 
-constexpr std::size_t kMaxNameFileSize = 4u << 20;
+// Bound on the sandbox's /etc/passwd and /etc/group: the sandbox owns
+// them, so a huge (or endless) one must cost the server nothing.
+constexpr std::size_t kMaxNameFileSize = 1u << 20;
 
-// Reads a small file inside the sandbox (etc/passwd); empty when missing.
-std::string ReadSmallFile(const SandboxFs& fs, const std::string& path) {
-  UniqueFd fd;
-  try {
-    fd = fs.Open(path, O_RDONLY | O_NONBLOCK);
-  } catch (const PathError&) {
-    return {};
-  }
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > kMaxNameFileSize) break;
-  }
-  return out;
+// A name table inside the sandbox; empty when missing, not a regular file
+// or over the bound (ids are then shown as numbers).
+std::string ReadNameFile(const SandboxFs& fs, const std::string& path) {
+  return ReadRegularFile(fs, path, kMaxNameFileSize).value_or(std::string());
 }
 
 // name:x:id:... lines into id -> name (first name wins, like getpwuid).
@@ -143,8 +129,8 @@ void WriteFileMetadata(int fd, const std::map<std::string, std::string>& meta) {
 void EntryInfoBuilder::LoadNames() {
   if (names_loaded_) return;
   names_loaded_ = true;
-  ParseIdFile(ReadSmallFile(fs_, "/etc/passwd"), users_);
-  ParseIdFile(ReadSmallFile(fs_, "/etc/group"), groups_);
+  ParseIdFile(ReadNameFile(fs_, "/etc/passwd"), users_);
+  ParseIdFile(ReadNameFile(fs_, "/etc/group"), groups_);
 }
 
 std::string EntryInfoBuilder::OwnerName(uid_t uid) {

@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 
 namespace e2b_local {
 namespace {
@@ -342,6 +345,94 @@ std::vector<std::string> SandboxFs::ListNames(const std::string& path) const {
   closedir(dir);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::optional<std::string> ReadRegularFile(const SandboxFs& fs,
+                                           const std::string& path,
+                                           std::size_t max_bytes) {
+  // O_PATH opens nothing: no FIFO blocks, no device driver runs. Only once
+  // the inode is known to be a regular file is it opened for reading,
+  // through the descriptor, so a rename in between cannot swap it.
+  UniqueFd handle;
+  try {
+    handle = fs.Open(path, O_PATH);
+  } catch (const PathError&) {
+    return std::nullopt;
+  }
+  struct stat st {};
+  if (fstat(handle.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    return std::nullopt;
+  }
+  std::string reopen = "/proc/self/fd/" + std::to_string(handle.get());
+  UniqueFd fd(
+      open(reopen.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  std::string out;
+  out.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    // The file may grow after fstat: the bound holds for what is read.
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      return std::nullopt;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+void WriteRegularFile(const SandboxFs& fs, const std::string& path,
+                      const std::string& content, uid_t uid, gid_t gid,
+                      mode_t mode) {
+  auto [dir, name] = fs.OpenParent(path);
+  // A fresh name created with O_EXCL never follows anything; renameat then
+  // replaces whatever entry `name` is (a symlink included) without
+  // following it.
+  static std::atomic<unsigned> counter{0};
+  std::string temp_name;
+  UniqueFd fd;
+  for (int attempt = 0; attempt < kMaxAttempts && !fd.valid(); ++attempt) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    temp_name = ".e2b-tmp-" + std::to_string(getpid()) + "-" +
+                std::to_string(counter.fetch_add(1)) + "-" +
+                std::to_string(now.tv_nsec);
+    fd.Reset(openat(dir.get(), temp_name.c_str(),
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600));
+    if (!fd.valid() && errno != EEXIST) break;
+  }
+  if (!fd.valid()) {
+    int err = errno;
+    throw PathError(err,
+                    "create a file beside '" + path + "': " + ErrnoText(err));
+  }
+  auto fail = [&](const std::string& what) {
+    int err = errno;
+    unlinkat(dir.get(), temp_name.c_str(), 0);
+    throw PathError(err, what + " '" + path + "': " + ErrnoText(err));
+  };
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n =
+        write(fd.get(), content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write");
+    written += static_cast<std::size_t>(n);
+  }
+  if (fchown(fd.get(), uid, gid) != 0 && !ChownRefusedToNonRoot(errno)) {
+    fail("chown");
+  }
+  // After chown, which clears setuid/setgid bits.
+  if (fchmod(fd.get(), mode) != 0) fail("chmod");
+  fd.Reset();
+  if (renameat(dir.get(), temp_name.c_str(), dir.get(), name.c_str()) != 0) {
+    fail("replace");
+  }
 }
 
 std::string SandboxPathOfFd(int fd, const std::string& host_root) {

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -85,6 +87,24 @@ class SandboxFs {
   std::string root_path_;  ///< as the kernel reports it (symlinks resolved)
   UniqueFd root_;
 };
+
+/// Reads a regular file inside the root (symlinks resolved inside the root
+/// only), at most max_bytes; nullopt when missing, not regular, or larger
+/// than max_bytes. A FIFO, device or directory there costs nothing: the
+/// type is checked on an O_PATH descriptor before anything is opened for
+/// reading.
+std::optional<std::string> ReadRegularFile(const SandboxFs& fs,
+                                           const std::string& path,
+                                           std::size_t max_bytes);
+
+/// Atomically replaces a regular file inside the root (temp file in the
+/// same dir + renameat), never following a symlink at `path` (a symlink or
+/// non-regular file there is replaced, not followed), owner uid/gid (host
+/// ids), mode. The parent directory resolves inside the root. Throws
+/// PathError (EISDIR when `path` is a directory).
+void WriteRegularFile(const SandboxFs& fs, const std::string& path,
+                      const std::string& content, uid_t uid, gid_t gid,
+                      mode_t mode);
 
 /// The sandbox path of an open descriptor (via /proc/self/fd), given the
 /// host path of the root; empty when it is not under the root.
