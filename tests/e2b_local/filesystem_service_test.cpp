@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <deque>
@@ -337,6 +339,81 @@ TEST_F(FilesystemServiceTest, PollingWatcher) {
   EXPECT_EQ(status, 404);
   std::tie(status, body) = Call("CreateWatcher", {{"path", "missing"}});
   EXPECT_EQ(status, 404);
+}
+
+TEST_F(FilesystemServiceTest, ListDirCapsDepthAndEntries) {
+  std::filesystem::create_directories(Home() + "/big");
+  auto [status, body] = Call("ListDir", {{"path", "big"}, {"depth", 64}});
+  EXPECT_EQ(status, 200) << body;
+  std::tie(status, body) = Call("ListDir", {{"path", "big"}, {"depth", 65}});
+  EXPECT_EQ(status, 400) << body;
+  EXPECT_EQ(body["code"], "invalid_argument");
+  // One entry over the cap: a clear error instead of a listing the server
+  // would have to hold in memory.
+  for (int i = 0; i <= 100000; ++i) {
+    int fd = open((Home() + "/big/" + std::to_string(i)).c_str(),
+                  O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    close(fd);
+  }
+  std::tie(status, body) = Call("ListDir", {{"path", "big"}});
+  EXPECT_EQ(status, 429) << body.dump().substr(0, 200);
+  EXPECT_EQ(body["code"], "resource_exhausted");
+  EXPECT_NE(body["message"].get<std::string>().find("100000"),
+            std::string::npos);
+  std::filesystem::remove(Home() + "/big/0");
+  std::tie(status, body) = Call("ListDir", {{"path", "big"}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["entries"].size(), 100000u);
+}
+
+TEST_F(FilesystemServiceTest, WatchersPerSandboxAreCapped) {
+  std::filesystem::create_directories(Home() + "/p");
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < WatchQuota::kMaxWatchersPerSandbox; ++i) {
+    auto [status, body] = Call("CreateWatcher", {{"path", "p"}});
+    ASSERT_EQ(status, 200) << i << body;
+    ids.push_back(body["watcherId"]);
+  }
+  // Streams count as well as polling watchers.
+  auto [status, body] = Call("CreateWatcher", {{"path", "p"}});
+  EXPECT_EQ(status, 429) << body;
+  EXPECT_EQ(body["code"], "resource_exhausted");
+  json end;
+  Stream("/filesystem.Filesystem/WatchDir", {{"path", "p"}}, &end);
+  EXPECT_EQ(end["error"]["code"], "resource_exhausted") << end;
+  // Removing one frees its slot.
+  std::tie(status, body) = Call("RemoveWatcher", {{"watcherId", ids.back()}});
+  EXPECT_EQ(status, 200);
+  std::tie(status, body) = Call("CreateWatcher", {{"path", "p"}});
+  EXPECT_EQ(status, 200) << body;
+}
+
+TEST_F(FilesystemServiceTest, RecursiveWatchOfAHugeTreeFailsClearly) {
+  // More directories than one sandbox may watch: the watcher is refused
+  // at once instead of using up the host's fs.inotify.max_user_watches.
+  const std::string tree = Home() + "/tree";
+  std::filesystem::create_directories(tree);
+  for (std::size_t i = 0; i < WatchQuota::kMaxWatchesPerSandbox; ++i) {
+    ASSERT_EQ(mkdir((tree + "/" + std::to_string(i)).c_str(), 0755), 0);
+  }
+  auto [status, body] =
+      Call("CreateWatcher", {{"path", "tree"}, {"recursive", true}});
+  EXPECT_EQ(status, 429) << body;
+  EXPECT_EQ(body["code"], "resource_exhausted");
+  EXPECT_NE(body["message"].get<std::string>().find("smaller tree"),
+            std::string::npos)
+      << body;
+  // Its watches were returned: a small recursive watch still works, and
+  // the failed one left no watcher behind.
+  std::filesystem::create_directories(Home() + "/small/a/b");
+  std::tie(status, body) =
+      Call("CreateWatcher", {{"path", "small"}, {"recursive", true}});
+  EXPECT_EQ(status, 200) << body;
+  std::filesystem::remove(tree + "/0");
+  std::tie(status, body) =
+      Call("CreateWatcher", {{"path", "tree"}, {"recursive", true}});
+  EXPECT_EQ(status, 429) << "the small watcher holds 3 of the quota";
 }
 
 TEST(EntryInfoTest, FormatsPermissionsAndTime) {

@@ -7,9 +7,11 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <random>
 
 namespace e2b_local {
@@ -17,10 +19,36 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxWatchesPerWatcher = 8192;
-constexpr std::size_t kMaxWatchersPerSandbox = 64;
 constexpr std::size_t kMaxPendingEvents = 100000;
 constexpr int kMaxWatchDepth = 64;
+// ListDir: envd has no bound (it only hurts its own VM); here a listing is
+// built in the server's memory, so depth and size are capped.
+constexpr std::uint32_t kMaxListDepth = 64;
+constexpr std::size_t kMaxListEntries = 100000;
+
+// The server's share of the host's inotify limits: half, so the host's own
+// services keep the rest. Read once.
+std::size_t HostInotifyShare(const char* file, std::size_t fallback) {
+  std::ifstream in(file);
+  std::size_t value = 0;
+  if (!(in >> value) || value < 2) return fallback;
+  return value / 2;
+}
+
+struct ServerInotifyUse {
+  std::mutex mu;
+  std::size_t instances = 0;
+  std::size_t watches = 0;
+  const std::size_t max_instances =
+      HostInotifyShare("/proc/sys/fs/inotify/max_user_instances", 64);
+  const std::size_t max_watches =
+      HostInotifyShare("/proc/sys/fs/inotify/max_user_watches", 4096);
+};
+
+ServerInotifyUse& ServerInotify() {
+  static ServerInotifyUse* use = new ServerInotifyUse();
+  return *use;
+}
 
 std::shared_ptr<const SandboxFs> OpenFs(const EnvdCall& call) {
   if (!call.sandbox || !call.sandbox->instance) {
@@ -143,6 +171,12 @@ void ListInto(const SandboxFs& fs, EntryInfoBuilder& builder,
     } catch (const PathError&) {
       continue;  // removed while listing
     }
+    if (out.size() >= kMaxListEntries) {
+      throw ConnectError("resource_exhausted",
+                         "listing has more than " +
+                             std::to_string(kMaxListEntries) +
+                             " entries; list a smaller tree or a lower depth");
+    }
     out.push_back(std::move(entry));
     if (depth_left > 1 && S_ISDIR(st.st_mode)) {
       ListInto(fs, builder, child, depth_left - 1, out, /*top=*/false);
@@ -155,6 +189,11 @@ json ListDir(EnvdCall& call, const json& request) {
   std::string path = ResolvePath(call, StringField(request, "path"));
   std::uint32_t depth = Uint32Field(request, "depth");
   if (depth == 0) depth = 1;
+  if (depth > kMaxListDepth) {
+    throw ConnectError("invalid_argument", "depth " + std::to_string(depth) +
+                                               " is too large: at most " +
+                                               std::to_string(kMaxListDepth));
+  }
   RequireDirectory(*fs, path);
   EntryInfoBuilder builder(*fs);
   json entries = json::array();
@@ -231,13 +270,19 @@ json Remove(EnvdCall& call, const json& request) {
   return json::object();
 }
 
+std::shared_ptr<WatcherTable> Watchers(const EnvdCall& call) {
+  return call.sandbox->watchers.GetOrCreate(
+      [] { return std::make_shared<WatcherTable>(); });
+}
+
 std::unique_ptr<DirWatcher> MakeWatcher(const EnvdCall& call,
                                         const json& request) {
   auto fs = OpenFs(call);
   std::string path = ResolvePath(call, StringField(request, "path"));
   return std::make_unique<DirWatcher>(
       fs, path, BoolField(request, "recursive", "recursive"),
-      BoolField(request, "includeEntry", "include_entry"));
+      BoolField(request, "includeEntry", "include_entry"),
+      Watchers(call)->quota());
 }
 
 void WatchDir(EnvdCall& call, const json& request, StreamWriter& out) {
@@ -282,11 +327,6 @@ void WatchDir(EnvdCall& call, const json& request, StreamWriter& out) {
     }
     if (!out.ClientConnected()) return;
   }
-}
-
-std::shared_ptr<WatcherTable> Watchers(const EnvdCall& call) {
-  return call.sandbox->watchers.GetOrCreate(
-      [] { return std::make_shared<WatcherTable>(); });
 }
 
 json CreateWatcher(EnvdCall& call, const json& request) {
@@ -357,33 +397,97 @@ ConnectError PathErrorToConnect(const PathError& error) {
   }
 }
 
+WatchQuota::~WatchQuota() {
+  ReleaseWatches(watches_);
+  while (instances_ > 0) ReleaseInstance();
+}
+
+void WatchQuota::AcquireInstance() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (instances_ >= kMaxWatchersPerSandbox) {
+    throw ConnectError("resource_exhausted",
+                       "too many watchers in this sandbox (at most " +
+                           std::to_string(kMaxWatchersPerSandbox) + ")");
+  }
+  auto& server = ServerInotify();
+  std::lock_guard<std::mutex> server_lock(server.mu);
+  if (server.instances >= server.max_instances) {
+    throw ConnectError("resource_exhausted",
+                       "e2b-local is out of inotify instances for watchers "
+                       "(its share of fs.inotify.max_user_instances)");
+  }
+  ++server.instances;
+  ++instances_;
+}
+
+void WatchQuota::ReleaseInstance() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (instances_ == 0) return;
+  --instances_;
+  auto& server = ServerInotify();
+  std::lock_guard<std::mutex> server_lock(server.mu);
+  --server.instances;
+}
+
+bool WatchQuota::AcquireWatch() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (watches_ >= kMaxWatchesPerSandbox) return false;
+  auto& server = ServerInotify();
+  std::lock_guard<std::mutex> server_lock(server.mu);
+  if (server.watches >= server.max_watches) return false;
+  ++server.watches;
+  ++watches_;
+  return true;
+}
+
+void WatchQuota::ReleaseWatches(std::size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  count = std::min(count, watches_);
+  watches_ -= count;
+  auto& server = ServerInotify();
+  std::lock_guard<std::mutex> server_lock(server.mu);
+  server.watches -= std::min(count, server.watches);
+}
+
 DirWatcher::DirWatcher(std::shared_ptr<const SandboxFs> fs,
                        const std::string& path, bool recursive,
-                       bool include_entry)
+                       bool include_entry, std::shared_ptr<WatchQuota> quota)
     : fs_(std::move(fs)),
       path_(path),
       recursive_(recursive),
-      include_entry_(include_entry) {
+      include_entry_(include_entry),
+      quota_(std::move(quota)) {
   RequireDirectory(*fs_, path_);
+  quota_->AcquireInstance();
   inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
-    throw ConnectError(errno == EMFILE ? "resource_exhausted" : "internal",
-                       std::string("inotify: ") + std::strerror(errno));
+    int err = errno;
+    quota_->ReleaseInstance();
+    throw ConnectError(err == EMFILE ? "resource_exhausted" : "internal",
+                       std::string("inotify: ") + std::strerror(err));
   }
   try {
     AddWatch("");
     if (recursive_) AddTree("", nullptr, 0);
   } catch (const PathError& e) {
-    close(inotify_fd_);
+    Close();
     throw PathErrorToConnect(e);
   } catch (...) {
-    close(inotify_fd_);
+    Close();
     throw;
   }
+  starting_ = false;
 }
 
-DirWatcher::~DirWatcher() {
-  if (inotify_fd_ >= 0) close(inotify_fd_);
+DirWatcher::~DirWatcher() { Close(); }
+
+void DirWatcher::Close() {
+  if (inotify_fd_ < 0) return;
+  close(inotify_fd_);
+  inotify_fd_ = -1;
+  quota_->ReleaseWatches(watches_.size());
+  watches_.clear();
+  quota_->ReleaseInstance();
 }
 
 std::string DirWatcher::AbsolutePath(const std::string& relative) const {
@@ -392,7 +496,18 @@ std::string DirWatcher::AbsolutePath(const std::string& relative) const {
 }
 
 void DirWatcher::AddWatch(const std::string& relative) {
-  if (watches_.size() >= kMaxWatchesPerWatcher) return;
+  if (!quota_->AcquireWatch()) {
+    // At creation the caller learns its tree is too large; later, new
+    // directories beyond the quota go unwatched.
+    if (!starting_) return;
+    throw ConnectError(
+        "resource_exhausted",
+        "watching '" + path_ + "'" + (recursive_ ? " recursively" : "") +
+            " needs more directory watches than this sandbox has left (at "
+            "most " +
+            std::to_string(WatchQuota::kMaxWatchesPerSandbox) +
+            "); watch a smaller tree");
+  }
   // Resolve inside the root, then hand the kernel our own descriptor, so
   // the watch lands on exactly the directory we resolved.
   UniqueFd dir =
@@ -405,13 +520,19 @@ void DirWatcher::AddWatch(const std::string& relative) {
                                  IN_EXCL_UNLINK);
   if (wd < 0) {
     int err = errno;
+    quota_->ReleaseWatches(1);
     if (relative.empty()) {
       throw PathError(err == ENOSPC ? ENOSPC : err,
                       "cannot watch '" + path_ + "': " + std::strerror(err));
     }
     return;  // a vanished or unwatchable subdirectory is skipped
   }
-  watches_[wd] = relative;
+  // The same directory reached twice (a bind mount, a race) reuses its
+  // watch descriptor: it holds one watch, not two.
+  if (!watches_.emplace(wd, relative).second) {
+    quota_->ReleaseWatches(1);
+    watches_[wd] = relative;
+  }
 }
 
 void DirWatcher::AddTree(const std::string& relative, std::vector<json>* seen,
@@ -472,7 +593,7 @@ std::vector<json> DirWatcher::ReadEvents() {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + offset);
       offset += sizeof(inotify_event) + ev->len;
       if ((ev->mask & IN_IGNORED) != 0) {
-        watches_.erase(ev->wd);
+        if (watches_.erase(ev->wd) != 0) quota_->ReleaseWatches(1);
         continue;
       }
       auto it = watches_.find(ev->wd);
@@ -511,10 +632,6 @@ std::vector<json> DirWatcher::ReadEvents() {
 
 std::string WatcherTable::Add(std::unique_ptr<DirWatcher> watcher) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (watchers_.size() >= kMaxWatchersPerSandbox) {
-    throw ConnectError("resource_exhausted",
-                       "too many watchers in this sandbox");
-  }
   std::string id = NewWatcherId();
   watchers_[id] = Entry{std::move(watcher), {}};
   return id;
