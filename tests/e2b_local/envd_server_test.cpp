@@ -54,6 +54,87 @@ TEST_F(EnvdServerTest, KilledAndPausedSandboxesGet502) {
   EXPECT_EQ(Unary("/filesystem.Filesystem/Stat", {{"path", "/"}})->status, 502);
 }
 
+void SetStatus(LocalSandbox& sandbox, SandboxStatus status, bool auto_resume) {
+  std::lock_guard<std::mutex> lock(sandbox.mu);
+  sandbox.status = status;
+  sandbox.auto_resume = auto_resume;
+}
+
+TEST_F(EnvdServerTest, PausedSandboxWithoutAutoResumeAnswersLikeTheEdge) {
+  SetStatus(*open_, SandboxStatus::kPaused, false);
+  // Every kind of request answers at once, none waits on the frozen
+  // sandbox: an RPC, a stream, /files and the routed health check.
+  const json not_found{{"sandboxId", kOpen},
+                       {"message", "The sandbox was not found"},
+                       {"code", 502}};
+  auto res = Unary("/filesystem.Filesystem/ListDir", {{"path", "/"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_EQ(json::parse(res->body), not_found);
+  res = Client()->Post("/process.Process/Start", Envelope({}),
+                       "application/connect+json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_EQ(json::parse(res->body), not_found);
+  res = Client()->Get("/files?path=/etc/passwd");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  res =
+      Client()->Post("/files?path=/tmp/x", "data", "application/octet-stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_EQ(Client()->Get("/health")->status, 502);
+  EXPECT_TRUE(resumed_.empty());
+  EXPECT_EQ(open_->Status(), SandboxStatus::kPaused);
+}
+
+TEST_F(EnvdServerTest, PausedSandboxWithAutoResumeResumesOnRequest) {
+  SetStatus(*open_, SandboxStatus::kPaused, true);
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(resumed_, std::vector<std::string>{kOpen});
+  EXPECT_EQ(open_->Status(), SandboxStatus::kRunning);
+  // Running now: no second resume.
+  EXPECT_EQ(Unary("/filesystem.Filesystem/Stat", {{"path", "/"}})->status, 200);
+  EXPECT_EQ(resumed_.size(), 1u);
+}
+
+TEST_F(EnvdServerTest, AutoResumeNeedsTheSandboxCredentials) {
+  SetStatus(*secure_, SandboxStatus::kPaused, true);
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kSecure,
+                   {{"X-Access-Token", "wrong"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  auto body = json::parse(res->body);
+  EXPECT_EQ(body["sandboxId"], kSecure);
+  EXPECT_EQ(body["code"], 403);
+  EXPECT_EQ(body["message"],
+            "This sandbox can't be resumed with the credentials provided. "
+            "Check your access token and try again.");
+  EXPECT_EQ(Client(kSecure)->Get("/health")->status, 403);
+  EXPECT_TRUE(resumed_.empty());
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kSecure,
+              {{"X-Access-Token", kToken}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(resumed_, std::vector<std::string>{kSecure});
+}
+
+TEST_F(EnvdServerTest, FailedAutoResumeAnswersInsteadOfHanging) {
+  SetStatus(*open_, SandboxStatus::kPaused, true);
+  resume_error_ = 429;
+  auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 429);
+  EXPECT_EQ(json::parse(res->body)["code"], 429);
+  resume_error_ = 500;
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_EQ(json::parse(res->body)["message"], "The sandbox was not found");
+}
+
 TEST_F(EnvdServerTest, MissingRoutingIsAClearError) {
   auto res =
       Client("")->Post("/filesystem.Filesystem/Stat", "{}", "application/json");

@@ -4,6 +4,7 @@
 // A real envd listener on 127.0.0.1 over fake sandboxes whose roots are
 // temporary directories; shared by the envd, /files and filesystem tests.
 
+#include "control/api_error.hpp"
 #include "envd/envd_server.hpp"
 #include "internal/connect_envelope.hpp"
 #include "sandbox/local_sandbox.hpp"
@@ -142,7 +143,8 @@ class EnvdFixture : public ::testing::Test {
     }
     open_ = AddSandbox(kOpen, root_, "");
     secure_ = AddSandbox(kSecure, secure_root_, kToken);
-    envd_ = std::make_unique<EnvdServer>(sandboxes_);
+    envd_ = std::make_unique<EnvdServer>(
+        sandboxes_, [this](const std::string& id) { ResumePaused(id); });
     envd_->Mount(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
@@ -166,6 +168,16 @@ class EnvdFixture : public ::testing::Test {
     sandbox->instance = std::make_unique<FakeInstance>(root);
     sandboxes_.Add(sandbox);
     return sandbox;
+  }
+
+  /// What the control plane's resume does, recorded; throws ApiError
+  /// `resume_error_` when set.
+  void ResumePaused(const std::string& id) {
+    resumed_.push_back(id);
+    if (resume_error_ != 0) throw ApiError(resume_error_, "cannot resume");
+    auto sandbox = sandboxes_.Find(id);
+    std::lock_guard<std::mutex> lock(sandbox->mu);
+    sandbox->status = SandboxStatus::kRunning;
   }
 
   /// A client addressed to `sandbox` by header (empty: no routing).
@@ -220,6 +232,8 @@ class EnvdFixture : public ::testing::Test {
   FakeDirectory sandboxes_;
   std::shared_ptr<LocalSandbox> open_, secure_;
   std::unique_ptr<EnvdServer> envd_;
+  std::vector<std::string> resumed_;  ///< IDs ResumePaused was called for
+  int resume_error_ = 0;
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;

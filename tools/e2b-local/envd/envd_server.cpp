@@ -1,5 +1,6 @@
 #include "envd/envd_server.hpp"
 
+#include "control/api_error.hpp"
 #include "envd/files_handler.hpp"
 #include "internal/connect_envelope.hpp"
 #include "util/base64.hpp"
@@ -144,6 +145,15 @@ httplib::ContentReader KeepingDecidedError(const httplib::ContentReader& reader,
       });
 }
 
+// The JSON body E2B's edge (client-proxy) answers with for a sandbox it
+// cannot reach: {"sandboxId", "message", "code"}.
+void SetEdgeError(httplib::Response& res, const std::string& id, int status,
+                  const std::string& message) {
+  res.status = status;
+  json body{{"sandboxId", id}, {"message", message}, {"code", status}};
+  res.set_content(Dump(body), "application/json");
+}
+
 }  // namespace
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
@@ -250,7 +260,9 @@ std::string SandboxIdFromRequest(const httplib::Request& req) {
   return label.substr(dash + 1);
 }
 
-EnvdServer::EnvdServer(SandboxDirectory& sandboxes) : sandboxes_(sandboxes) {
+EnvdServer::EnvdServer(SandboxDirectory& sandboxes,
+                       PausedSandboxResumer resume_paused)
+    : sandboxes_(sandboxes), resume_paused_(std::move(resume_paused)) {
   RegisterProcessService(registry_);
   RegisterFilesystemService(registry_);
 }
@@ -294,16 +306,57 @@ std::shared_ptr<LocalSandbox> EnvdServer::Route(
   } else {
     sandbox = sandboxes_.Find(id);
   }
+  if (sandbox && sandbox->instance &&
+      sandbox->Status() == SandboxStatus::kPaused) {
+    if (!AutoResume(*sandbox, req, res, files_operation)) return nullptr;
+  }
   if (!sandbox || !sandbox->instance ||
       sandbox->Status() != SandboxStatus::kRunning) {
-    res.status = 502;
-    json body{{"sandboxId", id},
-              {"message", "The sandbox was not found"},
-              {"code", 502}};
-    res.set_content(Dump(body), "application/json");
+    SetEdgeError(res, id, 502, "The sandbox was not found");
     return nullptr;
   }
   return sandbox;
+}
+
+bool EnvdServer::AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
+                            httplib::Response& res,
+                            const char* files_operation) const {
+  bool auto_resume = false;
+  {
+    std::lock_guard<std::mutex> lock(sandbox.mu);
+    auto_resume = sandbox.auto_resume;
+  }
+  // E2B's edge: a paused sandbox is not in its catalog; without
+  // auto-resume the answer is its "not found".
+  if (!auto_resume || !resume_paused_) {
+    SetEdgeError(res, sandbox.id, 502, "The sandbox was not found");
+    return false;
+  }
+  // Only a caller holding the sandbox's credentials may wake it (E2B checks
+  // the envd access token of a secure sandbox before resuming).
+  const bool authorized =
+      sandbox.access_token.empty() ||
+      ConstantTimeEquals(req.get_header_value("X-Access-Token"),
+                         sandbox.access_token) ||
+      (files_operation != nullptr &&
+       FilesSignatureMatches(req, files_operation, sandbox.access_token));
+  if (!authorized) {
+    SetEdgeError(res, sandbox.id, 403,
+                 "This sandbox can't be resumed with the credentials "
+                 "provided. Check your access token and try again.");
+    return false;
+  }
+  try {
+    resume_paused_(sandbox.id);
+  } catch (const ApiError& e) {
+    if (e.status == 429) {
+      SetEdgeError(res, sandbox.id, 429, e.what());
+    } else {
+      SetEdgeError(res, sandbox.id, 502, "The sandbox was not found");
+    }
+    return false;
+  }
+  return true;
 }
 
 void EnvdServer::Mount(httplib::Server& server) {

@@ -9,6 +9,7 @@
 #include "sandbox/local_sandbox.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,9 +22,16 @@ struct Response;
 
 namespace e2b_local {
 
+/// Resumes a paused sandbox (the control plane's connect); throws
+/// ApiError when it cannot, e.g. 429 at the sandbox cap.
+using PausedSandboxResumer = std::function<void(const std::string& id)>;
+
 class EnvdServer {
  public:
-  explicit EnvdServer(SandboxDirectory& sandboxes);
+  /// Without `resume_paused`, requests for a paused sandbox answer as for a
+  /// missing one, even with auto-resume.
+  explicit EnvdServer(SandboxDirectory& sandboxes,
+                      PausedSandboxResumer resume_paused = {});
 
   /// Registers GET /health, GET/POST /files, POST /<pkg>.<Service>/<Method>
   /// for every process and filesystem RPC, and CORS preflight on `server`.
@@ -34,7 +42,10 @@ class EnvdServer {
   /// The routed sandbox, or nullptr after writing the error answer (502
   /// for a sandbox that is not running). For /files (`files_operation`
   /// "read" or "write"), a signed request without routing information goes
-  /// to the one sandbox whose access token verifies its signature.
+  /// to the one sandbox whose access token verifies its signature. A
+  /// paused sandbox created with auto-resume is resumed first, as E2B's
+  /// edge does, when the request carries its credentials (else 403);
+  /// without auto-resume it answers like E2B's edge: 502, not found.
   std::shared_ptr<LocalSandbox> Route(
       const httplib::Request& req, httplib::Response& res,
       const char* files_operation = nullptr) const;
@@ -45,8 +56,12 @@ class EnvdServer {
 
   void HandleRpc(const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader& reader) const;
+  /// Resumes `sandbox` for this request; false after writing the answer.
+  bool AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
+                  httplib::Response& res, const char* files_operation) const;
 
   SandboxDirectory& sandboxes_;
+  PausedSandboxResumer resume_paused_;
   RpcRegistry registry_;
 };
 
