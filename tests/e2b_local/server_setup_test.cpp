@@ -5,6 +5,8 @@
 
 #include "http/server_setup.hpp"
 
+#include "http/listener.hpp"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -185,6 +187,146 @@ TEST(BindListenerTest, BacklogHoldsABurstOfConnects) {
   // spawns see EOF at once and shutdown does not wait for them.
   for (int fd : clients) ::close(fd);
   StopNeverServed(server);
+}
+
+// Opens `count` TCP connections to 127.0.0.1:port that never send a byte;
+// returns once the kernel has completed them all.
+std::vector<int> OpenIdleConnections(int port, int count) {
+  std::vector<int> fds;
+  sockaddr_in target = Loopback(port);
+  for (int i = 0; i < count; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) !=
+        0) {
+      ::close(fd);
+      break;
+    }
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
+// A Listener serving on its own thread, stopped at the end of the test.
+class ServedListener {
+ public:
+  explicit ServedListener(ListenerKind kind, ListenerLimits limits = {})
+      : listener(kind, limits) {
+    listener.Get("/health", [](const httplib::Request&,
+                               httplib::Response& res) { res.status = 204; });
+    port = listener.Bind("127.0.0.1", 0);
+    thread = std::thread([this] { listener.Serve(); });
+  }
+  ~ServedListener() {
+    listener.Stop();
+    thread.join();
+  }
+  Listener listener;
+  int port = -1;
+  std::thread thread;
+};
+
+// 1,100 idle connections (what once stopped /health at 1,030, and with a
+// polling thread each cost ~1.8 cores) hold no thread: /health on a fresh
+// connection answers at once, on either listener.
+TEST(ListenerTest, IdleConnectionsDoNotStarveHealth) {
+  ASSERT_GE(RaiseOpenFileLimit(), 2500u)
+      << "the test needs 2 x 1,100 descriptors";
+  for (ListenerKind kind : {ListenerKind::kEnvd, ListenerKind::kControlPlane}) {
+    ServedListener served(kind);
+    ASSERT_GT(served.port, 0);
+    std::vector<int> idle = OpenIdleConnections(served.port, 1100);
+    ASSERT_EQ(idle.size(), 1100u);
+    auto until = Clock::now() + std::chrono::seconds(5);
+    while (served.listener.IdleConnections() < 1100 && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(served.listener.IdleConnections(), 1100u);
+    EXPECT_EQ(served.listener.ActiveConnections(), 0u);
+    httplib::Client client("127.0.0.1", served.port);
+    client.set_connection_timeout(2, 0);
+    client.set_read_timeout(2, 0);
+    auto started = Clock::now();
+    auto res = client.Get("/health");
+    auto took = Clock::now() - started;
+    ASSERT_TRUE(res) << "no answer with 1,100 idle connections open";
+    EXPECT_EQ(res->status, 204);
+    EXPECT_LT(took, std::chrono::seconds(1))
+        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+        << " ms";
+    for (int fd : idle) ::close(fd);
+  }
+}
+
+// Reads until the peer closes; true when it did within `limit`.
+bool ClosedByPeerWithin(int fd, std::chrono::milliseconds limit) {
+  auto until = Clock::now() + limit;
+  char buf[256];
+  while (Clock::now() < until) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 50) <= 0) continue;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+  }
+  return false;
+}
+
+TEST(ListenerTest, IdleAndSlowHeadConnectionsAreClosed) {
+  ListenerLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(300);
+  limits.head_timeout = std::chrono::milliseconds(300);
+  ServedListener served(ListenerKind::kEnvd, limits);
+  auto idle = OpenIdleConnections(served.port, 1);
+  ASSERT_EQ(idle.size(), 1u);
+  EXPECT_TRUE(ClosedByPeerWithin(idle[0], std::chrono::seconds(3)));
+  ::close(idle[0]);
+  // A head that never completes is cut at the head timeout, although
+  // bytes keep arriving within the read timeout.
+  auto slow = OpenIdleConnections(served.port, 1);
+  ASSERT_EQ(slow.size(), 1u);
+  const std::string head = "GET /health HTTP/1.1\r\nX-Slow: ";
+  ASSERT_EQ(::send(slow[0], head.data(), head.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head.size()));
+  bool closed = false;
+  auto until = Clock::now() + std::chrono::seconds(3);
+  while (!closed && Clock::now() < until) {
+    if (::send(slow[0], "a", 1, MSG_NOSIGNAL) != 1) break;
+    closed = ClosedByPeerWithin(slow[0], std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(closed || Clock::now() < until) << "slow head never cut";
+  ::close(slow[0]);
+}
+
+TEST(ListenerTest, KeptAliveConnectionsAndLongStreamsWork) {
+  ListenerLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(500);
+  ServedListener served(ListenerKind::kEnvd, limits);
+  // A response that streams for longer than the idle timeout: it is not
+  // idle and is never cut.
+  served.listener.Get(
+      "/stream", [](const httplib::Request&, httplib::Response& res) {
+        res.set_chunked_content_provider(
+            "text/plain", [](size_t offset, httplib::DataSink& sink) {
+              if (offset >= 8) {
+                sink.done();
+                return true;
+              }
+              std::this_thread::sleep_for(std::chrono::milliseconds(150));
+              sink.write("x", 1);
+              return true;
+            });
+      });
+  httplib::Client client("127.0.0.1", served.port);
+  client.set_keep_alive(true);
+  for (int i = 0; i < 3; ++i) {
+    auto res = client.Get("/health");
+    ASSERT_TRUE(res) << i;
+    EXPECT_EQ(res->status, 204);
+  }
+  auto res = client.Get("/stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "xxxxxxxx");
+  EXPECT_EQ(client.Get("/health")->status, 204);
 }
 
 // A POST without Content-Length or Transfer-Encoding has an empty body

@@ -1,9 +1,12 @@
 #include "http/server_setup.hpp"
 
+#include "http/listener.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -83,6 +86,17 @@ void SendJsonError(httplib::Response& res, int status,
            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+std::size_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return static_cast<std::size_t>(limit.rlim_cur);
+}
+
 bool ApplyListenSocketOptions(int fd) {
   int yes = 1;
   bool ok = ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) == 0;
@@ -114,16 +128,19 @@ int BindListener(httplib::Server& server, const std::string& host, int port) {
 }
 
 void ConfigureServer(httplib::Server& server, ListenerKind kind) {
-  server.new_task_queue = [] { return new ConnectionThreadQueue(1024); };
+  server.new_task_queue = [] { return new ConnectionThreadQueue(); };
   // httplib applies this to the listening socket, which accepted sockets
   // inherit; the explicit option below covers a custom options callback.
   server.set_tcp_nodelay(true);
   server.set_socket_options([](socket_t fd) { ApplyListenSocketOptions(fd); });
   server.set_keep_alive_max_count(10000);
-  // Between requests on a kept-alive connection.
-  server.set_keep_alive_timeout(120);
-  // While a request is being received.
-  server.set_read_timeout(60, 0);
+  // Before the first request and between requests: how long an idle
+  // connection may hold its thread. Clients reconnect transparently (curl
+  // and undici check a pooled connection before reusing it).
+  server.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
+  // While a request is being received: per read, so a stalled request
+  // loses its thread after this long.
+  server.set_read_timeout(kReadTimeoutSeconds, 0);
   // Only counts while the peer is not reading: a stream idle between
   // keepalives never writes, so it is never cut by this.
   server.set_write_timeout(300, 0);
@@ -136,6 +153,7 @@ void ConfigureServer(httplib::Server& server, ListenerKind kind) {
   // non-const object handed over as const, so the cast is well defined.
   server.set_pre_routing_handler(
       [](const httplib::Request& req, httplib::Response&) {
+        NoteRequestHeadReceived();
         if (!req.has_header("Content-Length") &&
             !req.has_header("Transfer-Encoding")) {
           const_cast<httplib::Request&>(req).set_header("Content-Length", "0");

@@ -3,8 +3,9 @@
 
 // How both e2b-local listeners are configured: one thread per connection
 // (an envd stream lives as long as its process, so a fixed pool would let a
-// few streams starve everyone), generous keep-alive, and timeouts that never
-// cut an idle stream.
+// few streams starve everyone), up to a cap far above what idle clients
+// hold, keep-alive and read timeouts that close idle and stalled
+// connections, and a write timeout that never cuts a quiet stream.
 
 #include <httplib.h>
 
@@ -18,11 +19,23 @@
 
 namespace e2b_local {
 
+/// Connections each listener serves at once. Idle connections hold one
+/// each until the keep-alive timeout closes them, so the cap sits far above
+/// the ~1,000 idle sockets a client may leave open; beyond it the accept
+/// loop waits for a slot.
+inline constexpr std::size_t kMaxConnectionsPerListener = 8192;
+/// A connection that sends nothing (before its first request or between
+/// requests) is closed after this long.
+inline constexpr int kKeepAliveTimeoutSeconds = 30;
+/// A request whose bytes stop arriving for this long is dropped.
+inline constexpr int kReadTimeoutSeconds = 30;
+
 /// httplib task queue running each connection on its own thread, at most
 /// `max_connections` at once (the accept loop waits for a free slot).
 class ConnectionThreadQueue : public httplib::TaskQueue {
  public:
-  explicit ConnectionThreadQueue(std::size_t max_connections = 1024);
+  explicit ConnectionThreadQueue(
+      std::size_t max_connections = kMaxConnectionsPerListener);
   ~ConnectionThreadQueue() override;
 
   void enqueue(std::function<void()> fn) override;
@@ -48,6 +61,12 @@ class ConnectionThreadQueue : public httplib::TaskQueue {
 };
 
 enum class ListenerKind { kControlPlane, kEnvd };
+
+/// Raises this process's open-file soft limit to its hard limit, so every
+/// connection slot can hold a socket (at the common soft limit of 1024,
+/// accept() fails with EMFILE long before the cap). Returns the new soft
+/// limit.
+std::size_t RaiseOpenFileLimit();
 
 /// Task queue, keep-alive, timeouts, payload limit (control plane: 1 MiB),
 /// TCP_NODELAY on the listening socket and, for the control plane, JSON
