@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -121,11 +122,56 @@ TEST(CliTest, GeneratedKeyHasTheSdkShape) {
   e2b_local::RemoveTree(dir);
 }
 
+std::string CommandLineOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(CliTest, KeyFromFileOrEnvironmentStaysOffTheCommandLine) {
+  char tmpl[] = "/tmp/e2b-cli-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string key_file = dir + "/key";
+  std::ofstream(key_file) << "  e2b_from_file  \nignored\n";
+  Child child =
+      Spawn({"e2b-local", "--api-port", "0", "--envd-port", "0", "--state-dir",
+             dir + "/state", "--api-key-file", key_file},
+            false);
+  const std::string api = ReadLine(child.out);
+  ReadLine(child.out);
+  EXPECT_EQ(ReadLine(child.out), "E2B_API_KEY=e2b_from_file");
+  EXPECT_EQ(CommandLineOf(child.pid).find("e2b_from_file"), std::string::npos);
+  ASSERT_NE(api.find(':'), std::string::npos) << api;
+  httplib::Client client("127.0.0.1", PortOf(api));
+  auto r = client.Get("/sandboxes", {{"X-API-Key", "e2b_from_file"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(WaitExit(child.pid), 0);
+  fclose(child.out);
+
+  setenv("E2B_API_KEY", "e2b_from_env", 1);
+  child = Spawn({"e2b-local", "--api-port", "0", "--envd-port", "0",
+                 "--state-dir", dir + "/state"},
+                false);
+  unsetenv("E2B_API_KEY");
+  ReadLine(child.out);
+  ReadLine(child.out);
+  EXPECT_EQ(ReadLine(child.out), "E2B_API_KEY=e2b_from_env");
+  EXPECT_EQ(CommandLineOf(child.pid).find("e2b_from_env"), std::string::npos);
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(WaitExit(child.pid), 0);
+  fclose(child.out);
+  e2b_local::RemoveTree(dir);
+}
+
 TEST(CliTest, BadFlagsExitTwoAndHelpExitsZero) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"e2b-local", "--bogus"},
            {"e2b-local", "--api-port", "70000"},
            {"e2b-local", "--isolation", "vm"},
+           {"e2b-local", "--api-key-file", "/nonexistent/key"},
+           {"e2b-local", "--max-sandboxes", "0"},
            {"e2b-local", "--api-port"}}) {
     Child child = Spawn(args, true);
     std::string first = ReadLine(child.out);
@@ -140,8 +186,9 @@ TEST(CliTest, BadFlagsExitTwoAndHelpExitsZero) {
   }
   EXPECT_EQ(WaitExit(child.pid), 0);
   fclose(child.out);
-  for (const char* flag : {"--host", "--api-port", "--envd-port", "--api-key",
-                           "--state-dir", "--isolation", "--help"}) {
+  for (const char* flag :
+       {"--host", "--api-port", "--envd-port", "--api-key", "--api-key-file",
+        "--max-sandboxes", "--state-dir", "--isolation", "--help"}) {
     EXPECT_NE(all.find(flag), std::string::npos) << flag;
   }
 }

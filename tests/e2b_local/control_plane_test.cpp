@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -45,7 +46,7 @@ class ControlPlaneTest : public ::testing::Test {
     dir_ = tmpl;
     runtime_ = MakeRuntime(IsolationMode::kAuto);
     store_ = std::make_unique<TemplateStore>(dir_);
-    RegistryOptions options;
+    RegistryOptions options = Options();
     options.tick = std::chrono::milliseconds(50);
     registry_ = std::make_unique<SandboxRegistry>(*runtime_, *store_, options);
     control_ = std::make_unique<ControlPlane>(*registry_, *store_,
@@ -64,6 +65,8 @@ class ControlPlaneTest : public ::testing::Test {
     registry_->Shutdown();
     RemoveTree(dir_);
   }
+
+  virtual RegistryOptions Options() const { return {}; }
 
   json Body(const httplib::Result& r) { return json::parse(r->body); }
 
@@ -503,6 +506,80 @@ bool MountedAt(const std::string& path) {
 // A server that died leaves mounts, cgroups (maybe with frozen tasks) and
 // directories; the next registry on that state directory removes them and
 // nothing of another state directory.
+class SandboxCapTest : public ControlPlaneTest {
+ protected:
+  RegistryOptions Options() const override {
+    RegistryOptions options;
+    options.max_sandboxes = 2;
+    return options;
+  }
+
+  void ExpectConcurrencyLimit(const httplib::Result& r) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 429) << r->body;
+    json body = Body(r);
+    EXPECT_EQ(body.value("code", 0), 429);
+    EXPECT_EQ(
+        body.value("message", "")
+            .rfind("you have reached the maximum number of concurrent E2B "
+                   "sandboxes (2)",
+                   0),
+        0u)
+        << r->body;
+  }
+};
+
+TEST_F(SandboxCapTest, CreateOverTheCapAnswers429AndPausedOnesCount) {
+  const std::string first = CreateSandbox();
+  const std::string second = CreateSandbox();
+  ExpectConcurrencyLimit(client_->Post("/sandboxes", R"({"templateID":"base"})",
+                                       "application/json"));
+  ExpectConcurrencyLimit(client_->Post(
+      "/v2/sandboxes", R"({"templateID":"base"})", "application/json"));
+  // A paused sandbox keeps its memory and disk: it still holds its slot,
+  // and resuming it needs none.
+  auto r = client_->Post("/sandboxes/" + first + "/pause", "", "");
+  ASSERT_EQ(r->status, 204) << r->body;
+  ExpectConcurrencyLimit(client_->Post("/sandboxes", R"({"templateID":"base"})",
+                                       "application/json"));
+  r = client_->Post("/sandboxes/" + first + "/connect", R"({"timeout":30})",
+                    "application/json");
+  EXPECT_EQ(r->status, 201) << r->body;
+  // Forks start new sandboxes: each over the cap fails alone; asking for
+  // as many as the cap can never succeed (E2B answers 400 then).
+  r = client_->Post("/sandboxes/" + first + "/fork", R"({"count":1})",
+                    "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  json forks = Body(r);
+  ASSERT_EQ(forks.size(), 1u);
+  EXPECT_EQ(forks[0]["error"]["code"], 429) << forks.dump();
+  r = client_->Post("/sandboxes/" + first + "/fork", R"({"count":2})",
+                    "application/json");
+  EXPECT_EQ(r->status, 400) << r->body;
+  // A killed sandbox frees its slot at once.
+  r = client_->Delete("/sandboxes/" + second);
+  ASSERT_EQ(r->status, 204) << r->body;
+  CreateSandbox();
+}
+
+TEST_F(SandboxCapTest, ConcurrentCreatesNeverOvershoot) {
+  std::vector<std::thread> threads;
+  std::vector<int> statuses(6, 0);
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    threads.emplace_back([this, i, &statuses] {
+      httplib::Client client("127.0.0.1", port_);
+      client.set_default_headers({{"X-API-Key", kKey}});
+      auto r = client.Post("/sandboxes", R"({"templateID":"base"})",
+                           "application/json");
+      statuses[i] = r ? r->status : -1;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 2);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 429), 4);
+  EXPECT_EQ(registry_->List().size(), 2u);
+}
+
 TEST(RegistryStartupTest, ReclaimsLeftoversOfItsOwnStateDirOnly) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting needs root";
   char a_tmpl[] = "/tmp/e2b-reclaim-a-XXXXXX";

@@ -4,7 +4,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace e2b_local {
 namespace {
@@ -36,6 +39,52 @@ bool HasControlCharacters(const std::string& s) {
   return false;
 }
 
+// A key must be printable text without spaces. Messages never echo it.
+bool IsValidKey(const std::string& key) {
+  return !key.empty() && !HasControlCharacters(key) &&
+         key.find(' ') == std::string::npos;
+}
+
+bool ReadSmallFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  // A key file is one line: reading more than this means a wrong path.
+  constexpr std::size_t kMaxKeyFile = 64 * 1024;
+  std::string text(kMaxKeyFile, '\0');
+  in.read(&text[0], static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return false;
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  *out = std::move(text);
+  return true;
+}
+
+std::string KeyFromFile(const std::string& path, const FileReader& read_file) {
+  std::string text;
+  bool ok = read_file ? read_file(path, &text) : ReadSmallFile(path, &text);
+  if (!ok) throw UsageError("--api-key-file: cannot read '" + path + "'");
+  std::string line = text.substr(0, text.find('\n'));
+  const char* kSpace = " \t\r\v\f";
+  std::size_t first = line.find_first_not_of(kSpace);
+  std::size_t last = line.find_last_not_of(kSpace);
+  line = first == std::string::npos ? "" : line.substr(first, last - first + 1);
+  if (!IsValidKey(line)) {
+    throw UsageError("--api-key-file: the first line of '" + path +
+                     "' must be a key: non-empty printable text without "
+                     "spaces");
+  }
+  return line;
+}
+
+std::size_t ParseCount(const std::string& flag, const std::string& text) {
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    throw UsageError(flag + ": expected a positive number, got '" + text + "'");
+  }
+  std::size_t value = std::stoul(text);
+  if (value == 0) throw UsageError(flag + ": must be at least 1");
+  return value;
+}
+
 std::string DefaultStateDir(const EnvLookup& env) {
   std::string xdg = env("XDG_STATE_HOME");
   if (!xdg.empty() && xdg.front() == '/') return xdg + "/e2b-local";
@@ -48,8 +97,22 @@ std::string DefaultStateDir(const EnvLookup& env) {
 
 }  // namespace
 
+std::size_t DefaultMaxSandboxes(const std::string& meminfo) {
+  std::istringstream lines(meminfo);
+  std::string key;
+  unsigned long long kib = 0;
+  std::string unit;
+  while (lines >> key >> kib >> unit) {
+    if (key == "MemTotal:") {
+      return std::max<std::size_t>(1, static_cast<std::size_t>(kib / 16384));
+    }
+  }
+  return 64;
+}
+
 ServerConfig ParseCommandLine(int argc, const char* const* argv,
-                              const EnvLookup& env) {
+                              const EnvLookup& env,
+                              const FileReader& read_file) {
   ServerConfig config;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -68,9 +131,9 @@ ServerConfig ParseCommandLine(int argc, const char* const* argv,
       value = arg.substr(eq + 1);
       has_value = true;
     }
-    static const char* const kValueFlags[] = {"--host",      "--api-port",
-                                              "--envd-port", "--api-key",
-                                              "--state-dir", "--isolation"};
+    static const char* const kValueFlags[] = {
+        "--host",      "--api-port",  "--envd-port",    "--api-key",
+        "--state-dir", "--isolation", "--api-key-file", "--max-sandboxes"};
     bool known = false;
     for (const char* f : kValueFlags) known = known || name == f;
     if (!known) throw UsageError("unknown flag '" + name + "'");
@@ -89,13 +152,18 @@ ServerConfig ParseCommandLine(int argc, const char* const* argv,
       config.envd_port = ParsePort(name, value);
     } else if (name == "--api-key") {
       // Never echo the key itself.
-      if (value.empty() || HasControlCharacters(value) ||
-          value.find(' ') != std::string::npos) {
+      if (!IsValidKey(value)) {
         throw UsageError(
             "--api-key: a key must be non-empty printable text without "
             "spaces");
       }
       config.api_keys.push_back(value);
+      config.api_key_on_command_line = true;
+    } else if (name == "--api-key-file") {
+      if (value.empty()) throw UsageError("--api-key-file: expected a path");
+      config.api_keys.push_back(KeyFromFile(value, read_file));
+    } else if (name == "--max-sandboxes") {
+      config.max_sandboxes = ParseCount(name, value);
     } else if (name == "--state-dir") {
       if (value.empty() || HasControlCharacters(value)) {
         throw UsageError("--state-dir: expected a directory path");
@@ -148,8 +216,15 @@ Usage: e2b-local [flags]
   --envd-port P       envd port serving every sandbox (default 49983)
                       A port of 0 picks a free port.
   --api-key KEY       accepted API key; repeat for several. The first is
-                      printed. Default: $E2B_API_KEY, else a generated
+                      printed. Visible to every local user through ps and
+                      /proc: prefer $E2B_API_KEY or --api-key-file.
+  --api-key-file PATH accepted API key read from the first line of PATH
+                      (trimmed); repeatable, combines with --api-key.
+                      Without either: $E2B_API_KEY, else a generated
                       "e2b_" + 40 hex key.
+  --max-sandboxes N   running plus paused sandboxes allowed at once; over
+                      it create, fork and resume answer 429 (default: one
+                      per 16 MiB of host memory)
   --state-dir DIR     where templates, snapshots and sandbox layers live
                       (default $XDG_STATE_HOME/e2b-local, else
                       ~/.local/state/e2b-local)

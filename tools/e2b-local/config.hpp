@@ -3,10 +3,12 @@
 
 // e2b-local's command line (the contract scripts and tests depend on):
 //   e2b-local [--host H] [--api-port P] [--envd-port P] [--api-key KEY]...
+//             [--api-key-file PATH]... [--max-sandboxes N]
 //             [--state-dir DIR] [--isolation auto|namespaces|none] [--help]
 
 #include "runtime/sandbox_runtime.hpp"
 
+#include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +24,10 @@ struct ServerConfig {
   /// ParseCommandLine.
   std::vector<std::string> api_keys;
   bool api_key_generated = false;
+  /// A key came from --api-key, where `ps` shows it to every local user.
+  bool api_key_on_command_line = false;
+  /// Running plus paused sandboxes allowed at once; 0 = DefaultMaxSandboxes.
+  std::size_t max_sandboxes = 0;
   std::string state_dir;
   IsolationMode isolation = IsolationMode::kAuto;
   bool show_help = false;
@@ -35,12 +41,22 @@ struct UsageError : std::runtime_error {
 /// Reads an environment variable ("" when unset); injectable for tests.
 using EnvLookup = std::function<std::string(const std::string&)>;
 
-/// Parses argv (accepting `--flag value` and `--flag=value`). Without
-/// --api-key, uses $E2B_API_KEY, else generates "e2b_" + 40 hex. Without
-/// --state-dir, uses $XDG_STATE_HOME/e2b-local, else
+/// Reads a file's contents ("" and false when it cannot be read);
+/// injectable for tests.
+using FileReader = std::function<bool(const std::string& path, std::string*)>;
+
+/// Parses argv (accepting `--flag value` and `--flag=value`). Keys come
+/// from --api-key and --api-key-file (its first line, trimmed), in order;
+/// without either, from $E2B_API_KEY, else a generated "e2b_" + 40 hex.
+/// Without --state-dir, uses $XDG_STATE_HOME/e2b-local, else
 /// $HOME/.local/state/e2b-local, else /tmp/e2b-local-<uid>.
 ServerConfig ParseCommandLine(int argc, const char* const* argv,
-                              const EnvLookup& env);
+                              const EnvLookup& env,
+                              const FileReader& read_file = {});
+
+/// The default --max-sandboxes: one per 16 MiB of `meminfo`'s MemTotal,
+/// at least 1 (64 when MemTotal cannot be read).
+std::size_t DefaultMaxSandboxes(const std::string& meminfo);
 
 /// The --help text.
 std::string HelpText();

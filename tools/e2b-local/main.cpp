@@ -2,8 +2,10 @@
 // command line and LOCAL_SERVER.md for what it promises.
 
 #include "config.hpp"
+#include "control/api_error.hpp"
 #include "control/control_plane.hpp"
 #include "envd/envd_server.hpp"
+#include "http/listener.hpp"
 #include "http/server_setup.hpp"
 #include "runtime/sandbox_runtime.hpp"
 #include "sandbox/registry.hpp"
@@ -13,12 +15,13 @@
 
 #include <signal.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -32,6 +35,14 @@ std::string UrlHost(const std::string& host) {
   return host;
 }
 
+std::size_t MaxSandboxes(const e2b_local::ServerConfig& config) {
+  if (config.max_sandboxes != 0) return config.max_sandboxes;
+  std::ifstream in("/proc/meminfo");
+  std::string meminfo((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+  return e2b_local::DefaultMaxSandboxes(meminfo);
+}
+
 int Run(int argc, char** argv) {
   // Blocked before any thread starts, so every thread inherits the mask and
   // only sigwait below ever sees these signals.
@@ -41,6 +52,7 @@ int Run(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  e2b_local::RaiseOpenFileLimit();
 
   e2b_local::ServerConfig config;
   try {
@@ -70,49 +82,51 @@ int Run(int argc, char** argv) {
   }
   std::cerr << "e2b-local: isolation " << runtime->Name() << ", state in "
             << config.state_dir << "\n";
-  e2b_local::SandboxRegistry registry(*runtime, *store);
+  if (config.api_key_on_command_line) {
+    std::cerr << "e2b-local: warning: --api-key is visible to every local "
+                 "user (ps, /proc); prefer E2B_API_KEY or --api-key-file\n";
+  }
+  e2b_local::RegistryOptions registry_options;
+  registry_options.max_sandboxes = MaxSandboxes(config);
+  std::cerr << "e2b-local: at most " << registry_options.max_sandboxes
+            << " sandboxes at once\n";
+  e2b_local::SandboxRegistry registry(*runtime, *store, registry_options);
   e2b_local::ControlPlane control(registry, *store, config.api_keys);
-  e2b_local::EnvdServer envd(registry);
+  // A request reaching a paused sandbox with auto-resume wakes it, with
+  // the timeout E2B's edge gives an auto-resumed sandbox (5 minutes).
+  e2b_local::EnvdServer envd(registry, [&registry](const std::string& id) {
+    try {
+      registry.Resume(id, 300, std::nullopt);
+    } catch (const e2b_local::ApiError& e) {
+      if (e.status != 409) throw;  // 409: another request resumed it first
+    }
+  });
 
-  httplib::Server api_server, envd_server;
-  e2b_local::ConfigureServer(api_server,
-                             e2b_local::ListenerKind::kControlPlane);
-  e2b_local::ConfigureServer(envd_server, e2b_local::ListenerKind::kEnvd);
+  // Connections waiting for a request cost no thread (http/listener.hpp),
+  // so idle sockets cannot starve /health or anything else.
+  e2b_local::Listener api_server(e2b_local::ListenerKind::kControlPlane);
+  e2b_local::Listener envd_server(e2b_local::ListenerKind::kEnvd);
   control.Mount(api_server);
   envd.Mount(envd_server);
 
-  int api_port =
-      e2b_local::BindListener(api_server, config.host, config.api_port);
+  int api_port = api_server.Bind(config.host, config.api_port);
   if (api_port <= 0) {
     std::cerr << "e2b-local: cannot listen on " << config.host << ":"
               << config.api_port << " (control plane)\n";
     registry.Shutdown();
     return 1;
   }
-  int envd_port =
-      e2b_local::BindListener(envd_server, config.host, config.envd_port);
+  int envd_port = envd_server.Bind(config.host, config.envd_port);
   if (envd_port <= 0) {
     std::cerr << "e2b-local: cannot listen on " << config.host << ":"
               << config.envd_port << " (envd)\n";
     registry.Shutdown();
     return 1;
   }
-  std::atomic<bool> api_ended{false}, envd_ended{false};
-  std::thread api_thread([&] {
-    api_server.listen_after_bind();
-    api_ended = true;
-  });
-  std::thread envd_thread([&] {
-    envd_server.listen_after_bind();
-    envd_ended = true;
-  });
-  // httplib's stop() does nothing before the accept loop runs, so a signal
-  // right after the URLs are printed would leave a loop blocked in accept()
-  // forever. Announce readiness only once both loops run (or ended).
-  while (!(api_server.is_running() || api_ended) ||
-         !(envd_server.is_running() || envd_ended)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  // Both sockets listen already: a client that connects from here on is
+  // queued until Serve accepts it, and a Stop before Serve is kept.
+  std::thread api_thread([&] { api_server.Serve(); });
+  std::thread envd_thread([&] { envd_server.Serve(); });
 
   const std::string host = UrlHost(config.host);
   std::printf("E2B_API_URL=http://%s:%d\nE2B_SANDBOX_URL=http://%s:%d\n",
@@ -130,8 +144,8 @@ int Run(int argc, char** argv) {
 
   // Stop accepting, then kill the sandboxes: that ends their processes and
   // so the envd streams still holding connections open.
-  api_server.stop();
-  envd_server.stop();
+  api_server.Stop();
+  envd_server.Stop();
   registry.Shutdown();
   api_thread.join();
   envd_thread.join();

@@ -36,7 +36,50 @@ void ResumeLocked(LocalSandbox& sandbox) {
   sandbox.status = SandboxStatus::kRunning;
 }
 
+// E2B's answer when a team is at its concurrency limit (the API's
+// create_instance.go), with e2b-local's remedy in place of E2B's billing
+// page.
+ApiError ConcurrencyLimitReached(std::size_t limit) {
+  return ApiError(429,
+                  "you have reached the maximum number of concurrent E2B "
+                  "sandboxes (" +
+                      std::to_string(limit) +
+                      "). If you need more, restart e2b-local with a higher "
+                      "--max-sandboxes");
+}
+
 }  // namespace
+
+/// A slot counted against max_sandboxes from the check until the sandbox is
+/// an entry (which then counts itself) or failed to start.
+class SandboxRegistry::StartSlot {
+ public:
+  explicit StartSlot(SandboxRegistry& registry) : registry_(registry) {
+    std::lock_guard<std::mutex> lock(registry_.mu_);
+    if (registry_.stopping_) throw ApiError(503, "e2b-local is shutting down");
+    const std::size_t limit = registry_.options_.max_sandboxes;
+    if (limit != 0 &&
+        registry_.entries_.size() + registry_.starting_ >= limit) {
+      throw ConcurrencyLimitReached(limit);
+    }
+    ++registry_.starting_;
+  }
+  ~StartSlot() {
+    std::lock_guard<std::mutex> lock(registry_.mu_);
+    ReleaseLocked();
+  }
+  /// With mu_ held, as the sandbox becomes an entry.
+  void ReleaseLocked() {
+    if (held_) --registry_.starting_;
+    held_ = false;
+  }
+  StartSlot(const StartSlot&) = delete;
+  StartSlot& operator=(const StartSlot&) = delete;
+
+ private:
+  SandboxRegistry& registry_;
+  bool held_ = true;
+};
 
 /// A fork's copy of its parent's writable layer, removed once the fork's
 /// sandboxes have copied it.
@@ -174,10 +217,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Create(
 std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
     const ResolvedTemplate& resolved, const CreateSandboxParams& params,
     std::vector<std::string> layers) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) throw ApiError(503, "e2b-local is shutting down");
-  }
+  StartSlot slot(*this);
   auto entry = std::make_shared<Entry>();
   auto sandbox = std::make_shared<LocalSandbox>();
   sandbox->id = NewSandboxId();
@@ -229,6 +269,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
     std::lock_guard<std::mutex> lock(mu_);
     stopping = stopping_;
     if (!stopping) entries_[sandbox->id] = entry;
+    slot.ReleaseLocked();
   }
   if (stopping) {
     KillEntry(entry, "server shutting down");
@@ -413,6 +454,15 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
                                                int count) {
   if (count < 1 || count > 100) {
     throw ApiError(400, "count must be between 1 and 100");
+  }
+  // As E2B's fork: the original keeps its slot, so as many forks as the
+  // limit can never all start.
+  if (options_.max_sandboxes != 0 &&
+      static_cast<std::size_t>(count) >= options_.max_sandboxes) {
+    throw ApiError(400,
+                   "Count must be lower than the maximum number of "
+                   "concurrent sandboxes (" +
+                       std::to_string(options_.max_sandboxes) + ")");
   }
   if (timeout_s) CheckTimeout(*timeout_s);
   auto entry = GetEntry(id);

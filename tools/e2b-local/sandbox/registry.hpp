@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -54,6 +55,9 @@ struct RegistryOptions {
   std::chrono::milliseconds metrics_interval{5000};
   /// Longest timeout a client may ask for.
   int max_timeout_s = 24 * 3600;
+  /// Running plus paused sandboxes at once (0: no cap). A start beyond it
+  /// answers 429 with E2B's concurrency-limit message.
+  std::size_t max_sandboxes = 0;
 };
 
 class SandboxRegistry : public SandboxDirectory {
@@ -118,6 +122,8 @@ class SandboxRegistry : public SandboxDirectory {
     std::deque<MetricSample> metrics;
   };
 
+  /// Holds one of the max_sandboxes slots while a sandbox starts.
+  class StartSlot;
   std::shared_ptr<LocalSandbox> Start(const ResolvedTemplate& resolved,
                                       const CreateSandboxParams& params,
                                       std::vector<std::string> layers);
@@ -140,6 +146,7 @@ class SandboxRegistry : public SandboxDirectory {
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;
+  std::size_t starting_ = 0;  ///< sandboxes being started, not yet entries
   bool stopping_ = false;
   std::condition_variable cv_;
   std::thread lifecycle_;
