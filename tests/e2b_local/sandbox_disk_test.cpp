@@ -292,7 +292,7 @@ TEST_F(SandboxDiskTest, ReusedDisksComeBackEmptyAndResized) {
     EXPECT_TRUE(fs::is_empty(dir)) << i;
   }
   // Not one device per sandbox: the released ones came back.
-  EXPECT_LE(LoopsUnder(sandboxes_).size(), 8u);
+  EXPECT_LE(LoopsUnder(sandboxes_).size(), 12u);
 }
 
 TEST_F(SandboxDiskTest, LimitsAreIndependent) {
@@ -390,27 +390,36 @@ TEST_F(SandboxDiskTest, MeasuresSetupLimitAndRelease) {
   EXPECT_LT(Percentile(limit, 0.5), 20.0);
 }
 
-// 1,000 live disks, when E2B_DISK_SCALE_TEST=1 (takes a few seconds).
+// 1,000 live disks, twice: the first round creates the loop devices, the
+// second reuses them. Only when E2B_DISK_SCALE_TEST=1 (takes ~30 s).
 TEST_F(SandboxDiskTest, ThousandDisks) {
   if (std::getenv("E2B_DISK_SCALE_TEST") == nullptr) {
     GTEST_SKIP() << "set E2B_DISK_SCALE_TEST=1 to mount 1,000 disks";
   }
   using Clock = std::chrono::steady_clock;
-  std::vector<std::uint32_t> ids;
-  const auto start = Clock::now();
-  for (int i = 0; i < 1000; ++i) {
-    ids.push_back(Pool().Limit(NewDir("s" + std::to_string(i)), 512));
+  auto ms = [](Clock::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  Pool();
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::uint32_t> ids;
+    std::vector<double> limit;
+    for (int i = 0; i < 1000; ++i) {
+      const std::string dir =
+          NewDir("r" + std::to_string(round) + "-" + std::to_string(i));
+      const auto start = Clock::now();
+      ids.push_back(Pool().Limit(dir, 512));
+      limit.push_back(ms(Clock::now() - start));
+    }
+    EXPECT_EQ(MountsUnder(sandboxes_).size(), 1000u);
+    const auto start = Clock::now();
+    for (auto id : ids) Pool().Release(id);
+    const double release = ms(Clock::now() - start);
+    std::cout << "round " << round << ": 1000 disks, Limit p50 "
+              << Percentile(limit, 0.5) << " ms p90 " << Percentile(limit, 0.9)
+              << " ms; Release total " << release << " ms\n";
+    EXPECT_TRUE(MountsUnder(sandboxes_).empty());
   }
-  const auto mounted = Clock::now();
-  EXPECT_EQ(MountsUnder(sandboxes_).size(), 1000u);
-  for (auto id : ids) Pool().Release(id);
-  const auto released = Clock::now();
-  std::cout << "1000 disks: mount "
-            << std::chrono::duration<double>(mounted - start).count()
-            << " s, release "
-            << std::chrono::duration<double>(released - mounted).count()
-            << " s\n";
-  EXPECT_TRUE(MountsUnder(sandboxes_).empty());
 }
 
 }  // namespace

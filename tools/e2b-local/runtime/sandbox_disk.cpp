@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 constexpr std::int64_t kBlockSize = 4096;
 // Attached, empty loop devices kept ready, and at most kept after a burst
 // of kills (each holds a kernel thread and an empty file).
-constexpr std::size_t kSpareTarget = 4;
+constexpr std::size_t kSpareTarget = 8;
 constexpr std::size_t kSpareMax = 64;
 // mkfs scratch files; a dead server's are removed by ReclaimDiskPool.
 constexpr const char* kTemplatePrefix = ".disk-template-";
@@ -229,20 +229,6 @@ std::int64_t SuperblockFreeBlocks(const Extents& extents) {
   return -1;
 }
 
-// Tells the block layer the loop device has no volatile cache, so flushes
-// complete at once instead of becoming an fsync of the image file: mount,
-// unmount and every fsync inside a sandbox each waited 5-60 ms for the
-// host's disk before. Optional: without it only slower.
-void DropFlushes(int loop_index) {
-  const std::string path =
-      "/sys/block/loop" + std::to_string(loop_index) + "/queue/write_cache";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  static constexpr char kWriteThrough[] = "write through";
-  (void)!::write(fd, kWriteThrough, sizeof kWriteThrough - 1);
-  ::close(fd);
-}
-
 }  // namespace
 
 namespace runtime_internal {
@@ -319,10 +305,7 @@ std::unique_ptr<LoopDisk> AttachNew(const std::string& dir, int loop_control) {
         }
       }
     }
-    if (rc == 0) {
-      DropFlushes(disk->index);
-      return disk;
-    }
+    if (rc == 0) return disk;
     // Another process took the device between GET_FREE and CONFIGURE.
     if (errno != EBUSY) {
       throw std::runtime_error("cannot attach " + disk->device + ": " +
@@ -367,7 +350,9 @@ bool Reset(LoopDisk& disk) {
 }  // namespace
 
 /// A formatted empty filesystem of one size: the byte ranges mkfs wrote.
+/// Unchanged once size is set (under build_mu).
 struct SandboxDiskPool::Template {
+  std::mutex build_mu;
   std::int64_t size = 0;
   Extents extents;
 };
@@ -460,9 +445,20 @@ SandboxDiskPool::~SandboxDiskPool() {
 }
 
 const SandboxDiskPool::Template& SandboxDiskPool::TemplateFor(int limit_mb) {
-  std::lock_guard<std::mutex> lock(templates_mu_);
-  auto& slot = templates_[limit_mb];
-  if (slot) return *slot;
+  Template* slot;
+  {
+    std::lock_guard<std::mutex> lock(templates_mu_);
+    auto& entry = templates_[limit_mb];
+    if (!entry) entry = std::make_unique<Template>();
+    slot = entry.get();
+  }
+  // Formatting one size does not hold up disks of the sizes already made.
+  std::lock_guard<std::mutex> build(slot->build_mu);
+  if (slot->size == 0) BuildTemplate(limit_mb, *slot);
+  return *slot;
+}
+
+void SandboxDiskPool::BuildTemplate(int limit_mb, Template& tmpl) {
   std::string path = dir_ + "/" + kTemplatePrefix + "XXXXXX";
   Fd image(::mkostemp(path.data(), O_CLOEXEC));
   if (image.get() < 0) {
@@ -501,11 +497,9 @@ const SandboxDiskPool::Template& SandboxDiskPool::TemplateFor(int limit_mb) {
         extents = ReadExtents(image.get(), size);
       }
     }
-    auto made = std::make_unique<Template>();
-    made->size = size;
-    made->extents = std::move(extents);
-    slot = std::move(made);
-    return *slot;
+    tmpl.extents = std::move(extents);
+    tmpl.size = size;
+    return;
   }
   throw std::runtime_error("cannot size a " + std::to_string(limit_mb) +
                            " MiB disk");
@@ -519,9 +513,13 @@ void SandboxDiskPool::MountOn(LoopDisk& disk, const Template& tmpl,
   }
   Format(disk, tmpl.extents, tmpl.size);
   // nodev: layers hold no device nodes. noinit_itable: the unwritten inode
-  // tables need no zeroing (they are holes).
+  // tables need no zeroing (they are holes). nobarrier: no cache flushes,
+  // which the loop device turns into an fsync of the image file; they made
+  // mount, unmount and every fsync inside a sandbox wait 5-60 ms for the
+  // host's disk, for data that does not outlive the sandbox anyway (the
+  // overlay on it is "volatile" too).
   if (::mount(disk.device.c_str(), dir.c_str(), "ext4", MS_NODEV | MS_NOATIME,
-              "noinit_itable") != 0) {
+              "noinit_itable,nobarrier") != 0) {
     throw std::runtime_error("cannot mount " + disk.device + " on " + dir +
                              ": " + Errno(errno));
   }
@@ -568,15 +566,9 @@ void SandboxDiskPool::Recycle(std::unique_ptr<LoopDisk> disk) {
   spares_cv_.notify_all();
 }
 
-// Background: empties released devices, attaches new ones while fewer
-// than kSpareTarget are ready, and formats the size asked for at start.
+// Background: empties released devices and attaches new ones while fewer
+// than kSpareTarget are ready.
 void SandboxDiskPool::KeepSpares() {
-  try {
-    TemplateFor(prepare_mb_);
-  } catch (const std::exception& e) {
-    std::cerr << "e2b-local: preparing " << prepare_mb_
-              << " MiB sandbox disks: " << e.what() << "\n";
-  }
   std::unique_lock<std::mutex> lock(spares_mu_);
   auto backoff_until = std::chrono::steady_clock::time_point();
   while (!stopping_) {
@@ -661,11 +653,16 @@ void SandboxDiskPool::Release(std::uint32_t id) {
 }
 
 std::int64_t SandboxDiskPool::Used(std::uint32_t id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto it = limited_.find(id);
   if (it == limited_.end()) return -1;
   const Limited& limited = *it->second;
-  if (!limited.disk) return runtime_internal::DiskUsageBytes(limited.dir);
+  if (!limited.disk) {
+    // A walk of the tree: not under the lock every sandbox needs.
+    const std::string dir = limited.dir;
+    lock.unlock();
+    return runtime_internal::DiskUsageBytes(dir);
+  }
   struct statfs st;
   if (::fstatfs(limited.root.get(), &st) != 0) return -1;
   return static_cast<std::int64_t>(st.f_blocks - st.f_bfree) *

@@ -15,15 +15,15 @@
 // quotas fail with EDQUOT rather than ENOSPC. Loop devices and ext4 are in
 // every kernel that runs containers.
 //
-// What makes it cheap: attaching a loop device and changing its queue
-// settings each wait for an RCU grace period (8-20 ms here), so loop
-// devices are attached once and reused. Limit() copies a formatted empty
-// filesystem's few written blocks (~100-250 KiB, formatted once per size)
-// into a spare device's image and mounts it: ~0.5 ms. Release() unmounts;
-// a background thread empties the image and keeps a few spares attached.
-// Flushes are turned off on the devices (their data never outlives the
-// sandbox, like the overlay's "volatile"), so neither mount, unmount nor
-// an fsync inside a sandbox waits for the host's disk.
+// What makes it cheap: attaching a loop device waits for RCU grace
+// periods (1-20 ms here), so devices are attached ahead of time and
+// reused. Limit() copies a formatted empty filesystem's few written blocks
+// (~100-250 KiB, formatted once per size) into a spare device's image and
+// mounts it: ~0.5 ms. Release() detaches the mount; a background thread
+// lets the filesystem go, empties the image and keeps spares attached.
+// The disks are mounted without write barriers (their data never outlives
+// the sandbox, like the overlay's "volatile"), so neither mount, unmount
+// nor an fsync inside a sandbox waits for the host's disk.
 
 #include <condition_variable>
 #include <cstdint>
@@ -93,6 +93,7 @@ class SandboxDiskPool {
   using LoopDisk = runtime_internal::LoopDisk;
 
   const Template& TemplateFor(int limit_mb);
+  void BuildTemplate(int limit_mb, Template& tmpl);
   std::unique_ptr<LoopDisk> TakeSpare();
   void Recycle(std::unique_ptr<LoopDisk> loop);
   void MountOn(LoopDisk& loop, const Template& tmpl, const std::string& dir,
