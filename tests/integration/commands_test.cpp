@@ -133,7 +133,7 @@ TEST_F(CommandsTest, LargeOutputIsByteExact) {
   while (expected.size() < size) expected += line;
   expected.resize(size);
   EXPECT_TRUE(r.Stdout == expected) << "8 MiB output differs";
-  EXPECT_TRUE(r.Stderr.empty());
+  EXPECT_TRUE(r.Stderr.empty()) << r.Stderr;
 }
 
 TEST_F(CommandsTest, LargeStderrIsByteExact) {

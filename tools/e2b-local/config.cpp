@@ -120,6 +120,10 @@ ServerConfig ParseCommandLine(int argc, const char* const* argv,
       config.show_help = true;
       continue;
     }
+    if (arg == "--prepare-rootfs") {
+      config.prepare_rootfs = true;
+      continue;
+    }
     if (arg.rfind("--", 0) != 0) {
       throw UsageError("unexpected argument '" + arg + "'");
     }
@@ -132,8 +136,9 @@ ServerConfig ParseCommandLine(int argc, const char* const* argv,
       has_value = true;
     }
     static const char* const kValueFlags[] = {
-        "--host",      "--api-port",  "--envd-port",    "--api-key",
-        "--state-dir", "--isolation", "--api-key-file", "--max-sandboxes"};
+        "--host",         "--api-port",      "--envd-port",
+        "--api-key",      "--state-dir",     "--isolation",
+        "--api-key-file", "--max-sandboxes", "--rootfs"};
     bool known = false;
     for (const char* f : kValueFlags) known = known || name == f;
     if (!known) throw UsageError("unknown flag '" + name + "'");
@@ -164,6 +169,11 @@ ServerConfig ParseCommandLine(int argc, const char* const* argv,
       config.api_keys.push_back(KeyFromFile(value, read_file));
     } else if (name == "--max-sandboxes") {
       config.max_sandboxes = ParseCount(name, value);
+    } else if (name == "--rootfs") {
+      if (value.empty() || HasControlCharacters(value)) {
+        throw UsageError("--rootfs: expected a directory or tarball path");
+      }
+      config.rootfs = value;
     } else if (name == "--state-dir") {
       if (value.empty() || HasControlCharacters(value)) {
         throw UsageError("--state-dir: expected a directory path");
@@ -228,9 +238,16 @@ Usage: e2b-local [flags]
   --state-dir DIR     where templates, snapshots and sandbox layers live
                       (default $XDG_STATE_HOME/e2b-local, else
                       ~/.local/state/e2b-local)
-  --isolation MODE    auto (default): namespaces + overlayfs when the kernel
-                      allows, else unisolated processes with a warning;
-                      namespaces: require isolation; none: never isolate
+  --isolation MODE    auto or namespaces (default): every sandbox in its own
+                      user, mount, PID, network, UTS, IPC and cgroup
+                      namespaces with a seccomp filter and cgroup limits;
+                      fails to start when the kernel cannot. none: NO
+                      ISOLATION, sandbox processes run on this host as its
+                      users (trusted code only; warned at every start)
+  --rootfs DIR|TAR    base root filesystem of every sandbox, copied once
+                      into the cache (default: a Debian 12 tree built with
+                      mmdebstrap from the host's apt mirror on first start)
+  --prepare-rootfs    build or import the base root filesystem, then exit
   --help              show this text
 
 Once both listeners are bound it prints, on stdout:

@@ -4,7 +4,8 @@
 // e2b-local's command line (the contract scripts and tests depend on):
 //   e2b-local [--host H] [--api-port P] [--envd-port P] [--api-key KEY]...
 //             [--api-key-file PATH]... [--max-sandboxes N]
-//             [--state-dir DIR] [--isolation auto|namespaces|none] [--help]
+//             [--state-dir DIR] [--isolation auto|namespaces|none]
+//             [--rootfs DIR|TAR] [--prepare-rootfs] [--help]
 
 #include "runtime/sandbox_runtime.hpp"
 
@@ -30,6 +31,10 @@ struct ServerConfig {
   std::size_t max_sandboxes = 0;
   std::string state_dir;
   IsolationMode isolation = IsolationMode::kAuto;
+  /// --rootfs: a directory or tarball imported as the base template.
+  std::string rootfs;
+  /// --prepare-rootfs: make the base root filesystem ready and exit.
+  bool prepare_rootfs = false;
   bool show_help = false;
 };
 

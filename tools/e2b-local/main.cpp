@@ -7,6 +7,7 @@
 #include "envd/envd_server.hpp"
 #include "http/listener.hpp"
 #include "http/server_setup.hpp"
+#include "rootfs/base_rootfs.hpp"
 #include "runtime/sandbox_runtime.hpp"
 #include "sandbox/registry.hpp"
 #include "store/template_store.hpp"
@@ -74,7 +75,22 @@ int Run(int argc, char** argv) {
   std::unique_ptr<e2b_local::SandboxRuntime> runtime;
   std::unique_ptr<e2b_local::TemplateStore> store;
   try {
-    runtime = e2b_local::MakeRuntime(config.isolation);
+    e2b_local::RuntimeOptions runtime_options;
+    if (config.isolation != e2b_local::IsolationMode::kNone ||
+        config.prepare_rootfs) {
+      e2b_local::BaseRootfsOptions rootfs;
+      rootfs.source = config.rootfs;
+      rootfs.ids = runtime_options.ids;
+      rootfs.progress = [](const std::string& line) {
+        std::cerr << "e2b-local: " << line << "\n";
+      };
+      runtime_options.base_rootfs = e2b_local::EnsureBaseRootfs(rootfs);
+      if (config.prepare_rootfs) {
+        std::cout << runtime_options.base_rootfs << "\n";
+        return 0;
+      }
+    }
+    runtime = e2b_local::MakeRuntime(config.isolation, runtime_options);
     store = std::make_unique<e2b_local::TemplateStore>(config.state_dir);
   } catch (const std::exception& e) {
     std::cerr << "e2b-local: " << e.what() << "\n";

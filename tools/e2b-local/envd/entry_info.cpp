@@ -158,8 +158,8 @@ nlohmann::json EntryInfoBuilder::Build(const std::string& path) {
   // sticky show in `permissions`, never in `mode`.
   entry["mode"] = static_cast<unsigned>(st.st_mode & 0777);
   entry["permissions"] = FormatPermissions(st.st_mode);
-  entry["owner"] = OwnerName(st.st_uid);
-  entry["group"] = GroupName(st.st_gid);
+  entry["owner"] = OwnerName(fs_.SandboxUid(st.st_uid));
+  entry["group"] = GroupName(fs_.SandboxGid(st.st_gid));
   entry["modifiedTime"] = FormatTimestamp(st.st_mtim);
   if (S_ISLNK(st.st_mode)) {
     // A symlink reports its target's type and where it leads; a dangling

@@ -307,7 +307,7 @@ class UploadTarget {
     auto [parent, name] = SplitParent(path_);
     if (name.empty()) throw FilesError{400, "path '/' is a directory"};
     try {
-      fs_.MakeDirs(parent, user.uid, user.gid);
+      fs_.MakeDirs(parent, fs_.HostUid(user.uid), fs_.HostGid(user.gid));
     } catch (const PathError& e) {
       if (e.error_number() == EEXIST) {
         throw FilesError{
@@ -318,7 +318,8 @@ class UploadTarget {
     const int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK;
     try {
       fd_ = fs_.Open(path_, flags | O_CREAT | O_EXCL, 0644);
-      if (fchown(fd_.get(), user.uid, user.gid) != 0 &&
+      if (fchown(fd_.get(), fs_.HostUid(user.uid), fs_.HostGid(user.gid)) !=
+              0 &&
           !ChownRefusedToNonRoot(errno)) {
         throw PathError(errno,
                         "chown '" + path_ + "': " + std::strerror(errno));
@@ -470,7 +471,7 @@ void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
   auto fd = std::make_shared<UniqueFd>();
   struct stat st {};
   try {
-    SandboxFs fs(sandbox.instance->RootPath());
+    SandboxFs fs(sandbox.instance->RootPath(), *sandbox.instance);
     *fd = fs.Open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   } catch (const PathError& e) {
     FilesError error = FromPathError(e, path, false);
@@ -593,7 +594,8 @@ void HandleFilesPost(LocalSandbox& sandbox, const httplib::Request& req,
   }
   std::unique_ptr<SandboxFs> fs;
   try {
-    fs = std::make_unique<SandboxFs>(sandbox.instance->RootPath());
+    fs = std::make_unique<SandboxFs>(sandbox.instance->RootPath(),
+                                     *sandbox.instance);
   } catch (const PathError& e) {
     fail(500, e.what());
     return;

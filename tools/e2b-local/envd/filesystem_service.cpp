@@ -55,8 +55,10 @@ std::shared_ptr<const SandboxFs> OpenFs(const EnvdCall& call) {
     throw ConnectError("unavailable", "the sandbox is not running");
   }
   try {
-    return std::make_shared<const SandboxFs>(
-        call.sandbox->instance->RootPath());
+    // The instance lives as long as the sandbox, which owns the watchers
+    // that keep this descriptor.
+    return std::make_shared<const SandboxFs>(call.sandbox->instance->RootPath(),
+                                             *call.sandbox->instance);
   } catch (const PathError& e) {
     throw ConnectError("internal", e.what());
   }
@@ -216,7 +218,7 @@ json MakeDir(EnvdCall& call, const json& request) {
                              "' already exists and is not a "
                              "directory");
     }
-    fs->MakeDirs(path, call.user.uid, call.user.gid);
+    fs->MakeDirs(path, fs->HostUid(call.user.uid), fs->HostGid(call.user.gid));
   } catch (const PathError& e) {
     if (e.error_number() == EEXIST) {
       throw ConnectError("invalid_argument", e.what());
@@ -239,7 +241,8 @@ json Move(EnvdCall& call, const json& request) {
       throw ConnectError("not_found",
                          "source path '" + source + "' does not exist");
     }
-    fs->MakeDirs(SplitParent(destination).first, call.user.uid, call.user.gid);
+    fs->MakeDirs(SplitParent(destination).first, fs->HostUid(call.user.uid),
+                 fs->HostGid(call.user.gid));
     fs->Rename(source, destination);
   } catch (const PathError& e) {
     switch (e.error_number()) {

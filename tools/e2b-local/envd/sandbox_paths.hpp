@@ -50,6 +50,27 @@ class SandboxFs {
  public:
   /// Opens `root_path` (a host directory). Throws PathError.
   explicit SandboxFs(const std::string& root_path);
+  /// Also translates ids: files carry host ids, clients see the sandbox's
+  /// (`instance` outlives this object).
+  SandboxFs(const std::string& root_path, const SandboxInstance& instance)
+      : SandboxFs(root_path) {
+    instance_ = &instance;
+  }
+
+  /// Host ids for a sandbox user's files, and a file's ids as the sandbox
+  /// sees them (identity without an instance).
+  uid_t HostUid(uid_t id) const {
+    return instance_ ? instance_->HostUid(id) : id;
+  }
+  gid_t HostGid(gid_t id) const {
+    return instance_ ? instance_->HostGid(id) : id;
+  }
+  uid_t SandboxUid(uid_t id) const {
+    return instance_ ? instance_->SandboxUid(id) : id;
+  }
+  gid_t SandboxGid(gid_t id) const {
+    return instance_ ? instance_->SandboxGid(id) : id;
+  }
 
   /// openat2 inside the root. `flags` as for open(2); O_CLOEXEC is added.
   UniqueFd Open(const std::string& path, int flags, mode_t mode = 0) const;
@@ -86,6 +107,7 @@ class SandboxFs {
  private:
   std::string root_path_;  ///< as the kernel reports it (symlinks resolved)
   UniqueFd root_;
+  const SandboxInstance* instance_ = nullptr;
 };
 
 /// Reads a regular file inside the root (symlinks resolved inside the root

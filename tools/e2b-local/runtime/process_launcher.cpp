@@ -1,5 +1,7 @@
 #include "runtime/process_launcher.hpp"
 
+#include "runtime/init_protocol.hpp"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -122,30 +124,7 @@ class PosixProcess : public SandboxProcess {
 
   bool WriteInput(const std::string& data) override {
     std::lock_guard<std::mutex> lock(input_mu_);
-    int fd = stdin_fd_ >= 0 ? stdin_fd_ : pty_fd_;
-    if (fd < 0) return false;
-    // A reader that went away must yield EPIPE here, not kill the server.
-    sigset_t pipe_set, old_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-    bool ok = true;
-    std::size_t offset = 0;
-    while (offset < data.size()) {
-      ssize_t n = write(fd, data.data() + offset, data.size() - offset);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EPIPE) {
-          struct timespec zero = {0, 0};
-          sigtimedwait(&pipe_set, nullptr, &zero);
-        }
-        ok = false;
-        break;
-      }
-      offset += static_cast<std::size_t>(n);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
-    return ok;
+    return WriteAllNoSigpipe(stdin_fd_ >= 0 ? stdin_fd_ : pty_fd_, data);
   }
 
   void CloseStdin() override {
@@ -156,12 +135,7 @@ class PosixProcess : public SandboxProcess {
   void Signal(int signo) override { SendSignal(signo); }
 
   bool Resize(std::uint16_t cols, std::uint16_t rows) override {
-    if (pty_fd_ < 0) return false;
-    struct winsize size;
-    std::memset(&size, 0, sizeof size);
-    size.ws_col = cols;
-    size.ws_row = rows;
-    return ioctl(pty_fd_, TIOCSWINSZ, &size) == 0;
+    return ResizePty(pty_fd_, cols, rows);
   }
 
   ExitStatus Wait() override {
@@ -398,6 +372,96 @@ std::string ChildFailure(int kind, int err) {
 
 }  // namespace
 
+PreparedCommand PrepareCommand(const SpawnOptions& options) {
+  if (options.argv.empty() || options.argv[0].empty()) {
+    throw SpawnError("invalid_argument", "empty command");
+  }
+  PreparedCommand command;
+  command.argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\""};
+  for (const auto& arg : options.argv) {
+    if (arg.find('\0') != std::string::npos) {
+      throw SpawnError("invalid_argument", "argument contains a NUL byte");
+    }
+    command.argv.push_back(arg);
+  }
+  for (const auto& [key, value] : options.env) {
+    if (key.empty() || key.find('=') != std::string::npos ||
+        key.find('\0') != std::string::npos ||
+        value.find('\0') != std::string::npos) {
+      throw SpawnError("invalid_argument",
+                       "invalid environment variable name '" + key + "'");
+    }
+    command.env.push_back(key + "=" + value);
+  }
+  command.cwd = options.cwd.empty() ? options.user.home : options.cwd;
+  if (command.cwd.empty()) command.cwd = "/";
+  if (command.cwd.find('\0') != std::string::npos) {
+    throw SpawnError("invalid_argument", "cwd contains a NUL byte");
+  }
+  return command;
+}
+
+SpawnError DescribeSpawnFailure(int stage, int error_number,
+                                const std::string& cwd) {
+  const std::string reason = ErrnoText(error_number);
+  switch (stage) {
+    case init_protocol::kStageChdir:
+      if (error_number == ENOENT || error_number == ENOTDIR) {
+        return SpawnError("invalid_argument",
+                          "cwd '" + cwd + "' does not exist");
+      }
+      return SpawnError("invalid_argument",
+                        "cwd '" + cwd + "' is not accessible: " + reason);
+    case init_protocol::kStageFork:
+      return SpawnError("internal", "fork in the sandbox failed: " + reason);
+    case init_protocol::kStagePty:
+      return SpawnError("internal", "opening a terminal failed: " + reason);
+    case init_protocol::kStageStdio:
+      return SpawnError("internal", "setting up stdio failed: " + reason);
+    case init_protocol::kStageCredentials:
+      return SpawnError("internal", "switching user failed: " + reason);
+    case init_protocol::kStageExec:
+      return SpawnError("internal", "exec /bin/sh failed: " + reason);
+    default:
+      return SpawnError("internal", "process start failed: " + reason);
+  }
+}
+
+bool WriteAllNoSigpipe(int fd, const std::string& data) {
+  if (fd < 0) return false;
+  // A reader that went away must yield EPIPE here, not kill the server.
+  sigset_t pipe_set, old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  bool ok = true;
+  std::size_t offset = 0;
+  while (offset < data.size()) {
+    ssize_t n = write(fd, data.data() + offset, data.size() - offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, nullptr, &zero);
+      }
+      ok = false;
+      break;
+    }
+    offset += static_cast<std::size_t>(n);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  return ok;
+}
+
+bool ResizePty(int fd, std::uint16_t cols, std::uint16_t rows) {
+  if (fd < 0) return false;
+  struct winsize size;
+  std::memset(&size, 0, sizeof size);
+  size.ws_col = cols;
+  size.ws_row = rows;
+  return ioctl(fd, TIOCSWINSZ, &size) == 0;
+}
+
 void CloseDescriptorsExcept(const int* keep, int count) {
   int sorted[16];
   int n = 0;
@@ -479,35 +543,15 @@ ExitStatus DescribeWaitStatus(int wait_status) {
 
 std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,
                                               const LaunchTarget& target) {
-  if (options.argv.empty() || options.argv[0].empty()) {
-    throw SpawnError("invalid_argument", "empty command");
-  }
+  PreparedCommand command = PrepareCommand(options);
   LaunchPlan plan;
-  plan.argv_storage = {"/bin/sh", "-c", "exec \"$0\" \"$@\""};
-  for (const auto& arg : options.argv) plan.argv_storage.push_back(arg);
-  for (auto& arg : plan.argv_storage) {
-    if (arg.find('\0') != std::string::npos) {
-      throw SpawnError("invalid_argument", "argument contains a NUL byte");
-    }
-    plan.argv.push_back(arg.data());
-  }
+  plan.argv_storage = std::move(command.argv);
+  plan.env_storage = std::move(command.env);
+  plan.cwd = std::move(command.cwd);
+  for (auto& arg : plan.argv_storage) plan.argv.push_back(arg.data());
   plan.argv.push_back(nullptr);
-  for (const auto& [key, value] : options.env) {
-    if (key.empty() || key.find('=') != std::string::npos ||
-        key.find('\0') != std::string::npos ||
-        value.find('\0') != std::string::npos) {
-      throw SpawnError("invalid_argument",
-                       "invalid environment variable name '" + key + "'");
-    }
-    plan.env_storage.push_back(key + "=" + value);
-  }
   for (auto& entry : plan.env_storage) plan.envp.push_back(entry.data());
   plan.envp.push_back(nullptr);
-  plan.cwd = options.cwd.empty() ? options.user.home : options.cwd;
-  if (plan.cwd.empty()) plan.cwd = "/";
-  if (plan.cwd.find('\0') != std::string::npos) {
-    throw SpawnError("invalid_argument", "cwd contains a NUL byte");
-  }
   plan.switch_user = target.switch_user;
   plan.uid = options.user.uid;
   plan.gid = options.user.gid;
@@ -627,15 +671,9 @@ std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,
     while (waitpid(helper, &st, 0) < 0 && errno == EINTR) {
     }
     close_parent_ends();
-    if (fail_kind == kChdirFailed &&
-        (fail_errno == ENOENT || fail_errno == ENOTDIR)) {
-      throw SpawnError("invalid_argument",
-                       "cwd '" + plan.cwd + "' does not exist");
-    }
     if (fail_kind == kChdirFailed) {
-      throw SpawnError(
-          "invalid_argument",
-          "cwd '" + plan.cwd + "' is not accessible: " + ErrnoText(fail_errno));
+      throw DescribeSpawnFailure(init_protocol::kStageChdir, fail_errno,
+                                 plan.cwd);
     }
     if (timed_out) {
       throw SpawnError("internal", "process start timed out");

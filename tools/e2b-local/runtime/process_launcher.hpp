@@ -28,7 +28,30 @@ struct LaunchTarget {
   std::string ptmx_path = "/dev/ptmx";
 };
 
-/// Spawns options.argv through `/bin/sh -c 'exec "$0" "$@"'`; throws
+/// A command checked and turned into what exec needs: argv runs through
+/// `/bin/sh -c 'exec "$0" "$@"'` (so the sandbox's PATH finds it and
+/// the shell's 126/127 rules apply), env as "KEY=value", cwd defaulted to
+/// the user's home.
+struct PreparedCommand {
+  std::vector<std::string> argv, env;
+  std::string cwd;
+};
+/// Throws SpawnError("invalid_argument") for an empty command, NUL bytes or
+/// an invalid variable name.
+PreparedCommand PrepareCommand(const SpawnOptions& options);
+
+/// Where a start failed (init_protocol::SpawnStage) as the SpawnError
+/// clients see: a missing or inaccessible cwd is invalid_argument.
+SpawnError DescribeSpawnFailure(int stage, int error_number,
+                                const std::string& cwd);
+
+/// Writes all of data to fd; false when fd < 0 or the reader is gone (no
+/// SIGPIPE reaches the server).
+bool WriteAllNoSigpipe(int fd, const std::string& data);
+/// TIOCSWINSZ on a PTY master; false when fd < 0 or it fails.
+bool ResizePty(int fd, std::uint16_t cols, std::uint16_t rows);
+
+/// Spawns options.argv on the host (the unisolated runtime); throws
 /// SpawnError.
 std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,
                                               const LaunchTarget& target);

@@ -12,7 +12,8 @@ namespace runtime_internal {
 
 /// Why namespaced sandboxes cannot work here; "" when they can.
 std::string ProbeNamespaces();
-std::unique_ptr<SandboxRuntime> MakeNamespaceRuntime();
+std::unique_ptr<SandboxRuntime> MakeNamespaceRuntime(
+    const RuntimeOptions& options);
 std::unique_ptr<SandboxRuntime> MakeUnisolatedRuntime();
 
 /// Throws std::runtime_error unless spec.id can name a directory and a

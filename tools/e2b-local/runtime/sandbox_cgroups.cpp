@@ -27,7 +27,8 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-constexpr const char* kControllers[] = {"freezer", "cpuacct", "memory"};
+constexpr const char* kControllers[] = {"freezer", "cpuacct", "memory", "pids",
+                                        "cpu"};
 
 // Makes <root>/<controller>/e2b-local/<scope>/<id>; "" when the controller
 // is not mounted as cgroup v1 or we may not create groups.
@@ -148,13 +149,54 @@ SandboxCgroups::SandboxCgroups(const std::string& scope,
   freezer_ = MakeGroup("freezer", scope, sandbox_id);
   cpuacct_ = MakeGroup("cpuacct", scope, sandbox_id);
   memory_ = MakeGroup("memory", scope, sandbox_id);
+  pids_ = MakeGroup("pids", scope, sandbox_id);
+  // On hosts that mount cpu and cpuacct together this is the same group.
+  cpu_ = MakeGroup("cpu", scope, sandbox_id);
+}
+
+std::string SandboxCgroups::SetLimits(int cpu_count, int memory_mb,
+                                      int pids_max) {
+  std::string missing;
+  auto need = [&missing](bool ok, const char* what) {
+    if (!ok) missing += (missing.empty() ? "" : ", ") + std::string(what);
+  };
+  if (memory_mb > 0) {
+    const std::string bytes =
+        std::to_string(static_cast<std::int64_t>(memory_mb) << 20);
+    need(!memory_.empty() &&
+             WriteFile(memory_ + "/memory.limit_in_bytes", bytes),
+         "memory");
+    // Without swap accounting the file is absent; there is no swap then.
+    struct stat st;
+    if (!memory_.empty() &&
+        stat((memory_ + "/memory.memsw.limit_in_bytes").c_str(), &st) == 0) {
+      need(WriteFile(memory_ + "/memory.memsw.limit_in_bytes", bytes),
+           "memory+swap");
+    }
+  }
+  if (pids_max > 0) {
+    need(!pids_.empty() &&
+             WriteFile(pids_ + "/pids.max", std::to_string(pids_max)),
+         "pids");
+  }
+  if (cpu_count > 0) {
+    constexpr int kPeriodUs = 100000;
+    need(
+        !cpu_.empty() &&
+            WriteFile(cpu_ + "/cpu.cfs_period_us", std::to_string(kPeriodUs)) &&
+            WriteFile(cpu_ + "/cpu.cfs_quota_us",
+                      std::to_string(static_cast<std::int64_t>(cpu_count) *
+                                     kPeriodUs)),
+        "cpu");
+  }
+  return missing;
 }
 
 SandboxCgroups::~SandboxCgroups() { Remove(); }
 
 std::vector<std::string> SandboxCgroups::AttachFiles() const {
   std::vector<std::string> files;
-  for (const auto* dir : {&freezer_, &cpuacct_, &memory_}) {
+  for (const auto* dir : {&freezer_, &cpuacct_, &memory_, &pids_, &cpu_}) {
     if (!dir->empty()) files.push_back(*dir + "/tasks");
   }
   return files;
@@ -208,7 +250,7 @@ std::optional<std::pair<std::int64_t, std::int64_t>> SandboxCgroups::Memory()
 
 void SandboxCgroups::Remove() {
   if (!freezer_.empty()) Thaw();
-  for (auto* dir : {&freezer_, &cpuacct_, &memory_}) {
+  for (auto* dir : {&freezer_, &cpuacct_, &memory_, &pids_, &cpu_}) {
     if (dir->empty()) continue;
     for (int attempt = 0; attempt < 200; ++attempt) {
       if (rmdir(dir->c_str()) == 0 || errno == ENOENT) break;

@@ -1,7 +1,7 @@
 #ifndef E2B_LOCAL_RUNTIME_SANDBOX_CGROUPS_HPP_
 #define E2B_LOCAL_RUNTIME_SANDBOX_CGROUPS_HPP_
 
-// Per-sandbox cgroup v1 groups (freezer, cpuacct, memory) under
+// Per-sandbox cgroup v1 groups (freezer, cpuacct, memory, pids, cpu) under
 // /sys/fs/cgroup/<controller>/e2b-local/<scope>/<id>, where the scope names
 // the directory the sandboxes live in, so servers with different state
 // directories never touch each other's groups. Each controller is optional:
@@ -33,6 +33,10 @@ class SandboxCgroups {
   /// against ~0.5 ms through `tasks` (measured on this kernel, 6.18).
   std::vector<std::string> AttachFiles() const;
   bool HasFreezer() const { return !freezer_.empty(); }
+  /// Applies the sandbox's limits (0 = none): CPU quota of cpu_count
+  /// cores, memory (and memory+swap) in MiB, most tasks. Returns the
+  /// controllers that could not apply theirs ("" when all did).
+  std::string SetLimits(int cpu_count, int memory_mb, int pids_max);
   /// Freezes (waiting until the kernel reports FROZEN) / thaws.
   bool Freeze();
   bool Thaw();
@@ -46,7 +50,7 @@ class SandboxCgroups {
   void Remove();
 
  private:
-  std::string freezer_, cpuacct_, memory_;
+  std::string freezer_, cpuacct_, memory_, pids_, cpu_;
 };
 
 /// The cgroup scope of sandboxes whose directories are in sandboxes_dir.

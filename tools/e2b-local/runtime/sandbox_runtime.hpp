@@ -5,6 +5,8 @@
 // are made. Two implementations: Linux namespaces + overlayfs, and the
 // unisolated fallback ("none").
 
+#include "runtime/sandbox_network.hpp"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -19,6 +21,14 @@
 namespace e2b_local {
 
 enum class IsolationMode { kAuto, kNamespaces, kNone };
+
+/// The host ids a sandbox's ids map to: sandbox id N is host id base + N,
+/// for N < count. Every namespaced sandbox uses the same range (its root is
+/// an unprivileged host uid that owns nothing outside sandbox layers).
+struct IdRange {
+  uid_t base = 1000000000;
+  uid_t count = 65536;
+};
 
 /// An account inside a sandbox.
 struct SandboxUser {
@@ -84,9 +94,17 @@ class SandboxInstance {
   /// template layers into it at creation, so a copy of it is a complete
   /// layer over the host's "/" that needs none of the layers it came from.
   virtual const std::string& UpperDir() const = 0;
-  /// "user" (uid 1000, home /home/user) and "root" always exist.
+  /// "user" (uid 1000, home /home/user) and "root" always exist. Ids are
+  /// the sandbox's own (what `id` prints inside).
   virtual std::optional<SandboxUser> LookupUser(
       const std::string& name) const = 0;
+  /// The host ids files in RootPath() carry for sandbox ids, and back
+  /// (ids outside the range come back as 65534, nobody). Identity for the
+  /// unisolated runtime.
+  virtual uid_t HostUid(uid_t sandbox_uid) const { return sandbox_uid; }
+  virtual gid_t HostGid(gid_t sandbox_gid) const { return sandbox_gid; }
+  virtual uid_t SandboxUid(uid_t host_uid) const { return host_uid; }
+  virtual gid_t SandboxGid(gid_t host_gid) const { return host_gid; }
   /// Starts a process; throws SpawnError.
   virtual std::unique_ptr<SandboxProcess> Spawn(
       const SpawnOptions& options) = 0;
@@ -95,6 +113,9 @@ class SandboxInstance {
   virtual void Thaw() = 0;
   /// Kills every process and releases mounts. Idempotent.
   virtual void Destroy() = 0;
+  /// PUT /sandboxes/{id}/network: the new egress policy, applied at once.
+  /// Throws std::invalid_argument for a policy E2B rejects.
+  virtual void UpdateNetwork(const EgressPolicy& policy) = 0;
   virtual ResourceUsage Usage() = 0;
 };
 
@@ -107,27 +128,38 @@ struct SpawnError : std::runtime_error {
 
 struct SandboxSpec {
   std::string id;
-  /// Read-only template layers, topmost first; empty = the base template
-  /// (the host's "/"). Layers are stacked on the host's "/" ("/" itself in
-  /// the list is ignored). They are copied into the sandbox's writable
-  /// layer, so they may be deleted once Create returns.
+  /// Read-only template layers, topmost first; empty = the base template.
+  /// Layers are stacked on the base root filesystem ("/" in the list is
+  /// ignored). They are copied into the sandbox's writable layer, so they
+  /// may be deleted once Create returns.
   std::vector<std::string> layers;
   /// Directory owned by this sandbox (upper, work, merged, ...).
   std::string dir;
   std::string hostname;
-  bool allow_internet_access = true;
-  /// Reported as the totals of Usage(); 0 = the host's.
+  /// allow_internet_access and NetworkConfig's allowOut/denyOut. The
+  /// unisolated runtime cannot enforce it (it shares the host's network).
+  EgressPolicy network;
+  /// Enforced (cgroups) and reported as the totals of Usage(); 0 = the
+  /// host's, unlimited.
   int cpu_count = 0;
   int memory_mb = 0;
-  /// Host paths masked by an empty directory in a namespaced sandbox (the
-  /// registry passes its whole state directory); empty = the parent of
-  /// `dir`, so sandboxes never see each other's layers. Masked both inside
-  /// the sandbox (read-only) and in RootPath() as the server sees it.
-  std::vector<std::string> hidden_paths;
+  /// Most processes and threads at once; 0 = unlimited.
+  int pids_max = 0;
   /// Destroy() renames `dir` away and deletes it on a background thread
   /// (RemoveTreeInBackground) instead of before it returns; the registry
   /// sets this so a kill does not wait for the disk.
   bool remove_dir_in_background = false;
+};
+
+/// How the namespaced runtime builds sandboxes.
+struct RuntimeOptions {
+  /// The base template: a root filesystem owned by `ids` (see
+  /// rootfs/base_rootfs.hpp), the lowest layer of every sandbox. Never the
+  /// host's "/".
+  std::string base_rootfs;
+  IdRange ids;
+  /// The init binary; empty = FindInitBinary().
+  std::string init_binary;
 };
 
 class SandboxRuntime {
@@ -145,9 +177,11 @@ class SandboxRuntime {
 /// sandboxes_dir is live. Never throws; returns what it did, for logs.
 std::string ReclaimLeftovers(const std::string& sandboxes_dir);
 
-/// kAuto picks namespaces when the kernel allows them, else the fallback
-/// (with a loud warning on stderr). kNamespaces throws when unavailable.
-std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode);
+/// kAuto and kNamespaces need the kernel's namespaces and throw when they
+/// are unavailable, naming why; kNone is the unisolated fallback (with a
+/// loud warning on stderr every start).
+std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode,
+                                            const RuntimeOptions& options);
 
 }  // namespace e2b_local
 

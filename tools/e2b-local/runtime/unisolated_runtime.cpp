@@ -114,6 +114,12 @@ class UnisolatedInstance : public SandboxInstance {
     if (relocated_) RemoveSandboxTree(root_, spec_.remove_dir_in_background);
   }
 
+  // The host's network is the sandbox's: nothing to enforce (the loud
+  // warning at start says so), but a policy E2B rejects is still rejected.
+  void UpdateNetwork(const EgressPolicy& policy) override {
+    ValidateEgressPolicy(policy);
+  }
+
   ResourceUsage Usage() override {
     // Everything written is under the root: there are no layers below it.
     return usage_.Sample(

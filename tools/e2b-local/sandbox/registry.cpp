@@ -48,6 +48,36 @@ ApiError ConcurrencyLimitReached(std::size_t limit) {
                       "--max-sandboxes");
 }
 
+// E2B's egress settings from a create body's allow_internet_access and
+// NetworkConfig (or an update's NetworkUpdateConfig). Throws ApiError(400)
+// for rules E2B's API rejects.
+EgressPolicy EgressPolicyOf(bool internet, const nlohmann::json& network) {
+  EgressPolicy policy;
+  policy.internet = internet;
+  auto strings = [&network](const char* key, std::vector<std::string>& out) {
+    if (!network.is_object()) return;
+    auto it = network.find(key);
+    if (it == network.end() || it->is_null()) return;
+    if (!it->is_array()) {
+      throw ApiError(400, std::string("'") + key + "' must be an array");
+    }
+    for (const auto& item : *it) {
+      if (!item.is_string()) {
+        throw ApiError(400, std::string("'") + key + "' must hold strings");
+      }
+      out.push_back(item.get<std::string>());
+    }
+  };
+  strings("allowOut", policy.allow_out);
+  strings("denyOut", policy.deny_out);
+  try {
+    ValidateEgressPolicy(policy);
+  } catch (const std::invalid_argument& e) {
+    throw ApiError(400, e.what());
+  }
+  return policy;
+}
+
 }  // namespace
 
 /// A slot counted against max_sandboxes from the check until the sandbox is
@@ -247,9 +277,9 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   spec.layers = entry->layers;
   spec.dir = entry->dir;
   spec.hostname = sandbox->id;
-  spec.allow_internet_access = params.allow_internet_access;
-  // The database, template layers and every other sandbox's files.
-  spec.hidden_paths = {store_.StateDir()};
+  spec.network = EgressPolicyOf(params.allow_internet_access, params.network);
+  spec.cpu_count = sandbox->cpu_count;
+  spec.memory_mb = sandbox->memory_mb;
   spec.remove_dir_in_background = true;
   try {
     MakeDirs(entry->dir, /*private_dir=*/true);
@@ -391,6 +421,21 @@ bool SandboxRegistry::Connect(const std::string& id, int timeout_s) {
 void SandboxRegistry::SetNetwork(const std::string& id,
                                  nlohmann::json network) {
   auto entry = GetEntry(id);
+  // NetworkUpdateConfig: omitted fields are cleared; internet access stays
+  // on unless the update turns it off.
+  bool internet = true;
+  if (network.is_object()) {
+    auto it = network.find("allow_internet_access");
+    if (it != network.end() && it->is_boolean()) internet = it->get<bool>();
+  }
+  EgressPolicy policy = EgressPolicyOf(internet, network);
+  try {
+    entry->sandbox->instance->UpdateNetwork(policy);
+  } catch (const std::invalid_argument& e) {
+    throw ApiError(400, e.what());
+  } catch (const std::exception& e) {
+    throw ApiError(500, std::string("cannot update the network: ") + e.what());
+  }
   std::lock_guard<std::mutex> lock(mu_);
   entry->network = std::move(network);
 }
