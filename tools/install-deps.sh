@@ -15,7 +15,7 @@ packages=(
   # seccomp filter of the sandbox init, user-mode networking and the
   # sandbox's egress rules.
   mmdebstrap debian-archive-keyring zstd
-  libseccomp-dev passt nftables
+  libseccomp-dev libnftables-dev slirp4netns nftables e2fsprogs
 )
 # The conformance suite runs the official JS SDK; keep an existing Node.js.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -18,5 +18,8 @@ sudo=""
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
   sudo="sudo --preserve-env=PATH"
 fi
+# Every sandbox stacks on e2b-local's own Debian root filesystem: build it
+# (about 4 minutes, once; then cached) before the tests start servers.
+$sudo "$build_dir/tools/e2b-local/e2b-local" --prepare-rootfs
 $sudo ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" \
   --timeout 600 "$@"

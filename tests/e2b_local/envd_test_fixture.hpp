@@ -65,6 +65,7 @@ class FakeInstance : public SandboxInstance {
   void Thaw() override {}
   void Destroy() override {}
   ResourceUsage Usage() override { return {}; }
+  void UpdateNetwork(const EgressPolicy&) override {}
 
  private:
   std::string root_;

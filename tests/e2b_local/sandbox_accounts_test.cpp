@@ -56,8 +56,13 @@ TEST(SandboxSpecCheckTest, ARuntimeRefusesABadIdBeforeTouchingTheHost) {
   SandboxSpec spec;
   spec.id = "..";
   spec.dir = base + "/sbx";
-  for (auto make : {MakeUnisolatedRuntime, MakeNamespaceRuntime}) {
-    auto runtime = make();
+  // The base root filesystem is not needed to refuse a spec.
+  RuntimeOptions options;
+  options.base_rootfs = base;
+  std::vector<std::unique_ptr<SandboxRuntime>> runtimes;
+  runtimes.push_back(MakeUnisolatedRuntime());
+  runtimes.push_back(MakeNamespaceRuntime(options));
+  for (auto& runtime : runtimes) {
     EXPECT_THROW(runtime->Create(spec), std::runtime_error) << runtime->Name();
     EXPECT_FALSE(std::filesystem::exists(spec.dir)) << runtime->Name();
   }

@@ -193,6 +193,7 @@ class FakeInstance : public e2b_local::SandboxInstance {
   void Thaw() override {}
   void Destroy() override {}
   e2b_local::ResourceUsage Usage() override { return {}; }
+  void UpdateNetwork(const e2b_local::EgressPolicy&) override {}
 
  private:
   std::string root_;

@@ -1,3 +1,4 @@
+#include "rootfs/base_rootfs.hpp"
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_runtime.hpp"
 
@@ -85,6 +86,16 @@ std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode,
         "runs sandboxes unisolated, only for trusted code)");
   }
   return runtime_internal::MakeNamespaceRuntime(options);
+}
+
+std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode) {
+  RuntimeOptions options;
+  if (mode != IsolationMode::kNone) {
+    BaseRootfsOptions rootfs;
+    rootfs.ids = options.ids;
+    options.base_rootfs = EnsureBaseRootfs(rootfs);
+  }
+  return MakeRuntime(mode, options);
 }
 
 }  // namespace e2b_local

@@ -40,7 +40,7 @@ std::string Errno(int err) { return std::strerror(err); }
 constexpr std::size_t kMaxAccountsFile = 1 << 20;
 // Every sandbox gets at most this many tasks unless the spec says less: a
 // fork bomb stays inside its sandbox.
-constexpr int kDefaultPidsMax = 4096;
+constexpr int kDefaultPidsMax = 1024;
 
 bool IsMounted(const std::string& path) {
   auto mounts = MountsUnder(path);

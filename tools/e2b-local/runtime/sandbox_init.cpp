@@ -98,6 +98,9 @@ int ChildMain(void* raw) {
     n = read(args.sync_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(125);
+  // Now in the sandbox's cgroups: a cgroup namespace rooted there, so the
+  // sandbox sees "/" and nothing of the host's hierarchy.
+  if (unshare(CLONE_NEWCGROUP) != 0) _exit(125);
   // pivot_root refuses a mount this namespace inherited (it is locked):
   // init pivots into a bind of the root made here, in its own namespace,
   // with nothing propagating back to the host. The root travels as the
@@ -465,7 +468,7 @@ SandboxInit::SandboxInit(const InitLaunch& launch)
   ChildArgs args{sync[0], sv[1], launch.image->fd(), launch.root.c_str()};
   std::vector<char> stack(64 * 1024);
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
-              CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | SIGCHLD;
+              CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD;
   pid_t pid = clone(ChildMain, stack.data() + stack.size(), flags, &args);
   int clone_errno = errno;
   close(sync[0]);

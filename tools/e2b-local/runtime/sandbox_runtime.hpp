@@ -182,6 +182,9 @@ std::string ReclaimLeftovers(const std::string& sandboxes_dir);
 /// loud warning on stderr every start).
 std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode,
                                             const RuntimeOptions& options);
+/// The same with the default ids and the cached base root filesystem
+/// (EnsureBaseRootfs with default options; built on first use).
+std::unique_ptr<SandboxRuntime> MakeRuntime(IsolationMode mode);
 
 }  // namespace e2b_local
 
