@@ -225,7 +225,10 @@ std::string Ruleset(const Plan& plan) {
   const char* reject6 = "reject with icmpv6 type admin-prohibited";
   out << "  chain output {\n"
       << "    type filter hook output priority filter; policy accept;\n"
-      << "    oif \"lo\" accept\n"
+      // By name: an interface index would be looked up through
+      // libnftables' process-wide interface cache, filled in whichever
+      // namespace asked first (creates failed under concurrency).
+      << "    oifname \"lo\" accept\n"
       << "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
          "nd-neighbor-advert } accept\n";
   if (plan.dns) {
@@ -248,6 +251,9 @@ std::string Ruleset(const Plan& plan) {
 // setns() changes only the calling thread's network namespace, so a
 // short-lived thread enters the sandbox's and talks nf_tables from there.
 void RunNft(int netns_fd, const std::string& script) {
+  // libnftables keeps process-wide caches: one script at a time.
+  static std::mutex nft_mu;
+  std::lock_guard<std::mutex> nft_lock(nft_mu);
   std::string error;
   std::thread worker([&] {
     if (setns(netns_fd, CLONE_NEWNET) != 0) {
