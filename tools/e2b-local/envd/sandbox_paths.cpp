@@ -411,9 +411,11 @@ void WriteRegularFile(const SandboxFs& fs, const std::string& path,
     throw PathError(err,
                     "create a file beside '" + path + "': " + ErrnoText(err));
   }
+  // A structured binding cannot be captured in C++17 (clang refuses).
+  const int dir_fd = dir.get();
   auto fail = [&](const std::string& what) {
     int err = errno;
-    unlinkat(dir.get(), temp_name.c_str(), 0);
+    unlinkat(dir_fd, temp_name.c_str(), 0);
     throw PathError(err, what + " '" + path + "': " + ErrnoText(err));
   };
   std::size_t written = 0;
