@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -417,6 +418,46 @@ TEST_P(RuntimeTest, TemplateLayersAreStacked) {
   EXPECT_EQ(Run(*sandbox, {"cat", "greeting"}).out, "new");
 }
 
+// spec.disk_mb bounds what the sandbox writes: ENOSPC inside at the limit,
+// Usage() reports the disk, and Destroy gives the space back.
+TEST_P(RuntimeTest, DiskWritesStopAtTheSpecsDiskSize) {
+  if (!Isolated()) GTEST_SKIP() << "the fallback does not limit disks";
+  SandboxSpec spec;
+  spec.id = "sbx-disk";
+  spec.dir = state_ + "/sandboxes/sbx-disk";
+  spec.disk_mb = 16;
+  auto sandbox = runtime_->Create(spec);
+  auto fill = Run(*sandbox, {"sh", "-c",
+                             "dd if=/dev/zero of=/home/user/fill bs=1M "
+                             "count=40 2>&1; stat -c %s /home/user/fill"});
+  EXPECT_NE(fill.out.find("No space left on device"), std::string::npos)
+      << fill.out;
+  const auto last = fill.out.rfind('\n', fill.out.size() - 2);
+  const long long written = std::atoll(fill.out.c_str() + last + 1);
+  EXPECT_GE(written, 15LL << 20) << "the disk holds less than its size";
+  EXPECT_LE(written, 16LL << 20);
+  ResourceUsage usage = sandbox->Usage();
+  EXPECT_GE(usage.disk_total, 16LL << 20);
+  EXPECT_LT(usage.disk_total, 24LL << 20);
+  EXPECT_GE(usage.disk_used, 15LL << 20);
+  // Nothing of it is on the host's filesystem below the sandbox.
+  struct stat dir_st, parent_st;
+  ASSERT_EQ(stat(spec.dir.c_str(), &dir_st), 0);
+  ASSERT_EQ(stat((state_ + "/sandboxes").c_str(), &parent_st), 0);
+  EXPECT_NE(dir_st.st_dev, parent_st.st_dev);
+  EXPECT_EQ(Run(*sandbox, {"sh", "-c",
+                           "rm /home/user/fill && echo ok > "
+                           "/home/user/after && cat /home/user/after"})
+                .out,
+            "ok\n");
+  sandbox->Destroy();
+  // Another sandbox in the same directory starts with an empty disk.
+  auto next = runtime_->Create(spec);
+  EXPECT_EQ(Run(*next, {"sh", "-c", "test -e /home/user/after; echo $?"}).out,
+            "1\n");
+  next->Destroy();
+}
+
 // Two servers (here: two state directories) may use the same sandbox id;
 // their cgroups must stay apart, or destroying one kills the other's
 // processes (this made parallel test runs fail at random).
@@ -444,14 +485,42 @@ TEST_P(RuntimeTest, SameIdInAnotherStateDirIsUntouched) {
   ReclaimLeftovers(state_ + "/other-sandboxes");
 }
 
-// A server killed with live sandboxes leaves their mounts and cgroups;
-// ReclaimLeftovers (run by the next registry) releases them.
+// Loop devices whose image file is in `prefix` (a directory), as
+// "loopN=image" (the image's name includes its inode number).
+std::set<std::string> LoopDevicesBackedUnder(const std::string& prefix) {
+  std::set<std::string> found;
+  std::error_code ec;
+  for (fs::directory_iterator it("/sys/block", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::ifstream backing(it->path() / "loop" / "backing_file");
+    std::string file;
+    if (std::getline(backing, file) && file.rfind(prefix + "/", 0) == 0) {
+      found.insert(it->path().filename().string() + "=" + file);
+    }
+  }
+  return found;
+}
+
+bool Intersect(const std::set<std::string>& a, const std::set<std::string>& b) {
+  for (const auto& item : a) {
+    if (b.count(item) > 0) return true;
+  }
+  return false;
+}
+
+// A server killed with live sandboxes leaves their mounts, disks and
+// cgroups; ReclaimLeftovers and Prepare (run by the next registry) release
+// them.
 TEST_P(RuntimeTest, LeftoversOfACrashedServerAreReclaimed) {
   pid_t server = fork();
   if (server == 0) {
     // Dies without destroying anything, as a crashed server would.
     try {
-      auto sandbox = NewSandbox("sbx-crash");
+      SandboxSpec spec;
+      spec.id = "sbx-crash";
+      spec.dir = state_ + "/sandboxes/sbx-crash";
+      spec.disk_mb = 8;
+      auto sandbox = runtime_->Create(spec);
       auto user = *sandbox->LookupUser("user");
       SpawnOptions options;
       options.argv = {"sleep", "60"};
@@ -472,6 +541,12 @@ TEST_P(RuntimeTest, LeftoversOfACrashedServerAreReclaimed) {
   if (Isolated()) {
     EXPECT_TRUE(IsMountedAnywhereUnder(dir));
   }
+  // The crashed sandbox's disk (and the dead server's spares, unless
+  // closing them already detached them).
+  const auto left = LoopDevicesBackedUnder(state_);
+  if (Isolated()) {
+    EXPECT_FALSE(left.empty());
+  }
   std::string report = ReclaimLeftovers(state_ + "/sandboxes");
   EXPECT_FALSE(IsMountedAnywhereUnder(dir)) << report;
   if (Isolated()) {
@@ -484,6 +559,15 @@ TEST_P(RuntimeTest, LeftoversOfACrashedServerAreReclaimed) {
   for (const auto& scope_dir : runtime_internal::CgroupScopeDirs(scope)) {
     EXPECT_FALSE(fs::exists(scope_dir + "/sbx-crash")) << scope_dir;
   }
+  // The disk's loop device goes once nothing holds it (the kernel lets go
+  // of a lazily unmounted filesystem in the background); Prepare frees
+  // the ones that stay attached.
+  runtime_->Prepare(state_ + "/sandboxes");
+  for (int i = 0; i < 200 && Intersect(left, LoopDevicesBackedUnder(state_));
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(Intersect(left, LoopDevicesBackedUnder(state_)));
   // Everything left is plain files now.
   std::error_code ec;
   fs::remove_all(dir, ec);

@@ -9,6 +9,7 @@
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_accounts.hpp"
 #include "runtime/sandbox_cgroups.hpp"
+#include "runtime/sandbox_disk.hpp"
 #include "runtime/sandbox_init.hpp"
 #include "runtime/sandbox_run_state.hpp"
 #include "runtime/sandbox_usage.hpp"
@@ -24,8 +25,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 namespace e2b_local {
 namespace runtime_internal {
@@ -77,11 +82,13 @@ std::string WithAccount(const std::string& text, const std::string& name,
 
 class NamespaceInstance : public SandboxInstance {
  public:
+  // `disks` limits what the sandbox writes; null when spec.disk_mb is 0.
   NamespaceInstance(const SandboxSpec& spec, const RuntimeOptions& options,
-                    const InitImage& image)
+                    const InitImage& image, SandboxDiskPool* disks)
       : spec_(CheckSandboxSpec(spec)),
         options_(options),
         image_(image),
+        disks_(disks),
         cgroups_(CgroupScope(fs::path(spec.dir).parent_path()), spec.id) {
     root_ = spec.dir + "/root";
     upper_ = spec.dir + "/upper";
@@ -159,6 +166,9 @@ class NamespaceInstance : public SandboxInstance {
       mounted_ = IsMounted(root_);
     }
     cgroups_.Remove();
+    // Its processes and overlay are gone: the disk's contents are dropped
+    // with it and spec_.dir is an empty host directory again.
+    if (disk_) disks_->Release(*std::exchange(disk_, std::nullopt));
     if (!mounted_) {
       RemoveSandboxTree(spec_.dir, spec_.remove_dir_in_background);
     }
@@ -171,8 +181,10 @@ class NamespaceInstance : public SandboxInstance {
   }
 
   ResourceUsage Usage() override {
+    // With a disk of its own, its filesystem counts what the sandbox wrote.
     return usage_.Sample(
-        spec_, cgroups_, [this] { return cgroups_.Pids(); }, upper_);
+        spec_, cgroups_, [this] { return cgroups_.Pids(); },
+        disk_ ? std::string() : upper_);
   }
 
  private:
@@ -192,7 +204,17 @@ class NamespaceInstance : public SandboxInstance {
         throw std::runtime_error("unsupported character in " + path);
       }
     }
+    // The writable layer lives on the sandbox's own disk, mounted on its
+    // directory, so a full disk is ENOSPC inside and nothing on the host.
     std::error_code ec;
+    if (disks_ && spec_.disk_mb > 0) {
+      fs::create_directories(spec_.dir, ec);
+      if (ec) {
+        throw std::runtime_error("cannot create " + spec_.dir + ": " +
+                                 ec.message());
+      }
+      disk_ = disks_->Limit(spec_.dir, spec_.disk_mb);
+    }
     for (const auto* dir : {&upper_, &work_, &root_}) {
       fs::create_directories(*dir, ec);
       if (ec) {
@@ -291,6 +313,8 @@ class NamespaceInstance : public SandboxInstance {
   SandboxSpec spec_;
   const RuntimeOptions& options_;
   const InitImage& image_;
+  SandboxDiskPool* disks_;
+  std::optional<std::uint32_t> disk_;  // guarded by mu_ after Start
   std::string root_, upper_, work_;
   SandboxCgroups cgroups_;
   mutable std::mutex mu_;
@@ -316,13 +340,53 @@ class NamespaceRuntime : public SandboxRuntime {
     }
   }
   std::unique_ptr<SandboxInstance> Create(const SandboxSpec& spec) override {
-    return std::make_unique<NamespaceInstance>(spec, options_, image_);
+    SandboxDiskPool* disks = nullptr;
+    if (spec.disk_mb > 0 && !spec.dir.empty()) {
+      disks = &DisksFor(fs::path(spec.dir).parent_path().string(), nullptr);
+    }
+    return std::make_unique<NamespaceInstance>(spec, options_, image_, disks);
   }
+
+  std::string Prepare(const std::string& sandboxes_dir) override {
+    std::string report;
+    try {
+      DisksFor(sandboxes_dir, &report);
+    } catch (const std::exception& e) {
+      report = e.what();
+    }
+    return report;
+  }
+
   const char* Name() const override { return "namespaces"; }
 
  private:
+  // The disk pool of one sandboxes directory, made on first use: after what
+  // a dead server left there is released, and with a warning on stderr
+  // (and in *report) when limits cannot be enforced on this host.
+  SandboxDiskPool& DisksFor(const std::string& sandboxes_dir,
+                            std::string* report) {
+    std::lock_guard<std::mutex> lock(disks_mu_);
+    auto& pool = disks_[sandboxes_dir];
+    if (!pool) {
+      std::string text = ReclaimDiskPool(sandboxes_dir);
+      pool = std::make_unique<SandboxDiskPool>(sandboxes_dir);
+      if (!pool->Enforced()) {
+        std::cerr << "e2b-local: WARNING: sandbox disk limits (diskSizeMB) "
+                     "are not enforced: "
+                  << pool->Why() << "\n";
+        text += (text.empty() ? "" : "; ") + std::string("disk limits off: ") +
+                pool->Why();
+      }
+      if (report) *report = text;
+    }
+    return *pool;
+  }
+
   RuntimeOptions options_;
   InitImage image_;
+  std::mutex disks_mu_;
+  // Declared last: destroyed first, after every instance is gone.
+  std::map<std::string, std::unique_ptr<SandboxDiskPool>> disks_;
 };
 
 }  // namespace

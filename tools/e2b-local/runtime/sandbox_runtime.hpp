@@ -145,6 +145,11 @@ struct SandboxSpec {
   int memory_mb = 0;
   /// Most processes and threads at once; 0 = unlimited.
   int pids_max = 0;
+  /// MiB the sandbox may write (its writable layer: what it adds to or
+  /// changes in the template); past it writes fail with ENOSPC. 0 =
+  /// unlimited. The namespaced runtime enforces it where the host allows
+  /// loop-mounted disks (SandboxRuntime::Prepare says when it does not).
+  int disk_mb = 0;
   /// Destroy() renames `dir` away and deletes it on a background thread
   /// (RemoveTreeInBackground) instead of before it returns; the registry
   /// sets this so a kill does not wait for the disk.
@@ -166,6 +171,17 @@ class SandboxRuntime {
  public:
   virtual ~SandboxRuntime() = default;
   virtual std::unique_ptr<SandboxInstance> Create(const SandboxSpec& spec) = 0;
+  /// Gets `sandboxes_dir` (where specs' `dir`s are made) ready: releases
+  /// what a server that died left of its per-sandbox disks and prepares
+  /// new ones, so the first Create does not wait for that. Call after
+  /// ReclaimLeftovers, while no sandbox of the directory is live; Create
+  /// does it by itself for a directory not prepared yet. Returns what it
+  /// reclaimed and a warning when disk limits cannot be enforced, for logs.
+  /// Never throws.
+  virtual std::string Prepare(const std::string& sandboxes_dir) {
+    (void)sandboxes_dir;
+    return "";
+  }
   /// "namespaces" or "none".
   virtual const char* Name() const = 0;
 };

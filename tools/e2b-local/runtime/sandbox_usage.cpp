@@ -87,12 +87,16 @@ ResourceUsage SandboxUsageMeter::Sample(
   }
   usage.mem_used = memory->first;
   usage.mem_cache = memory->second;
-  usage.disk_used = DiskUsageBytes(written_dir);
   struct statvfs vfs;
   if (statvfs(spec.dir.c_str(), &vfs) == 0) {
-    usage.disk_total = static_cast<std::int64_t>(vfs.f_blocks) *
-                       static_cast<std::int64_t>(vfs.f_frsize);
+    const auto block = static_cast<std::int64_t>(vfs.f_frsize);
+    usage.disk_total = static_cast<std::int64_t>(vfs.f_blocks) * block;
+    if (written_dir.empty()) {
+      usage.disk_used =
+          static_cast<std::int64_t>(vfs.f_blocks - vfs.f_bfree) * block;
+    }
   }
+  if (!written_dir.empty()) usage.disk_used = DiskUsageBytes(written_dir);
   return usage;
 }
 

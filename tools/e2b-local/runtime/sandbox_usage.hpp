@@ -40,9 +40,10 @@ class SandboxUsageMeter {
  public:
   /// Totals are the spec's (else the host's). CPU and memory come from the
   /// sandbox's cgroups; when a controller is missing they are summed from
-  /// /proc over `processes()` (called only then). Disk used is what is
-  /// under `written_dir`, disk total the size of the filesystem of
-  /// spec.dir.
+  /// /proc over `processes()` (called only then). Disk total is the size
+  /// of the filesystem of spec.dir; disk used is what is under
+  /// `written_dir`, or, when it is empty (spec.dir is the sandbox's own
+  /// disk), what that filesystem has in use.
   ResourceUsage Sample(const SandboxSpec& spec, const SandboxCgroups& cgroups,
                        const std::function<std::vector<pid_t>()>& processes,
                        const std::string& written_dir);

@@ -154,6 +154,10 @@ SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
     auto names = DirectoryNames(dir).value_or(std::vector<std::string>{});
     for (const auto& name : names) RemoveTreeOrLog(dir + "/" + name);
   }
+  std::string prepared = runtime_.Prepare(sandboxes_dir_);
+  if (!prepared.empty()) {
+    std::cerr << "e2b-local: sandbox disks: " << prepared << "\n";
+  }
   StartLifecycle();
 }
 
@@ -280,6 +284,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   spec.network = EgressPolicyOf(params.allow_internet_access, params.network);
   spec.cpu_count = sandbox->cpu_count;
   spec.memory_mb = sandbox->memory_mb;
+  spec.disk_mb = sandbox->disk_size_mb;
   spec.remove_dir_in_background = true;
   try {
     MakeDirs(entry->dir, /*private_dir=*/true);
