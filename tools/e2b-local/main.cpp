@@ -9,6 +9,7 @@
 #include "http/server_setup.hpp"
 #include "rootfs/base_rootfs.hpp"
 #include "runtime/sandbox_runtime.hpp"
+#include "runtime/subordinate_ids.hpp"
 #include "sandbox/registry.hpp"
 #include "store/template_store.hpp"
 
@@ -78,6 +79,13 @@ int Run(int argc, char** argv) {
     e2b_local::RuntimeOptions runtime_options;
     if (config.isolation != e2b_local::IsolationMode::kNone ||
         config.prepare_rootfs) {
+      std::string ids_source;
+      runtime_options.ids = e2b_local::ConfiguredIdRange(
+          "/etc/subuid", "/etc/subgid", &ids_source);
+      std::cerr << "e2b-local: sandbox ids 0-" << runtime_options.ids.count - 1
+                << " are host ids " << runtime_options.ids.base << "-"
+                << runtime_options.ids.base + runtime_options.ids.count - 1
+                << " (" << ids_source << ")\n";
       e2b_local::BaseRootfsOptions rootfs;
       rootfs.source = config.rootfs;
       rootfs.ids = runtime_options.ids;
