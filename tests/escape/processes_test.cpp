@@ -98,6 +98,61 @@ put('seize_pid1', ename(sc('ptrace', PTRACE_SEIZE, 1, 0, 0)[1]))
   }
 }
 
+// Init (PID 1) holds the one channel to the server: its control socket
+// (descriptor 3). Code in the sandbox, even root, must not be able to take
+// it over (copy the descriptor, trace init, read or write its memory) and
+// talk to the server as init. When the copy works, the probe sends init's
+// "started" and "exited" answers for requests nobody made, which the
+// server must ignore; the fixture then checks it still answers.
+TEST_F(ProcessesTest, InitsControlSocketCannotBeTakenOver) {
+  Bystander bystander = NewBystander();
+  for (const char* user : kUsers) {
+    SCOPED_TRACE(std::string("as ") + user);
+    ProbeRun run = RunProbe(Target(), user, R"PY(
+pidfd, e = sc('pidfd_open', 1, 0)
+put('pidfd_open', ename(e))
+got = -1
+if pidfd >= 0:
+    got, e = sc('pidfd_getfd', pidfd, 3, 0)
+    put('getfd', ename(e))
+else:
+    put('getfd', 'ENOPIDFD')
+if got >= 0:
+    s = socket.socket(fileno=got)
+    for kind in (101, 103):  # kStarted, kExited: forged answers
+        try:
+            s.send(struct.pack('=IIiiii', kind, 999999, 1, 0, 0, 0))
+        except OSError:
+            pass
+    s.detach()
+    os.close(got)
+PTRACE_SEIZE = 0x4206
+put('seize', ename(sc('ptrace', PTRACE_SEIZE, 1, 0, 0)[1]))
+probe('mem', lambda: len(open('/proc/1/mem', 'rb').read(1)))
+buf = ctypes.create_string_buffer(8)
+class iovec(ctypes.Structure):
+    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+local = iovec(ctypes.cast(buf, ctypes.c_void_p), 8)
+remote = iovec(0x400000, 8)
+put('vm_readv', ename(sc('process_vm_readv', 1, ctypes.byref(local), 1,
+                         ctypes.byref(remote), 1, 0)[1]))
+probe('environ', lambda: len(open('/proc/1/environ', 'rb').read()))
+)PY");
+    EXPECT_TRUE(
+        Refused(run, "getfd", {"EPERM", "EACCES", "ENOSYS", "ENOPIDFD"}));
+    EXPECT_TRUE(Refused(run, "seize", {"EPERM", "EACCES", "ENOSYS"}));
+    EXPECT_TRUE(Refused(run, "mem", {"EPERM", "EACCES"}));
+    // EFAULT would mean the access check passed and only the address was
+    // wrong.
+    EXPECT_TRUE(Refused(run, "vm_readv", {"EPERM", "EACCES", "ENOSYS"}));
+    EXPECT_TRUE(Refused(run, "environ", {"EPERM", "EACCES"}));
+  }
+  // The sandbox still starts commands: the server did not believe the
+  // forged answers nor lose its channel.
+  EXPECT_EQ(Shell(Target(), "user", "echo alive").Stdout, "alive\n");
+  EXPECT_TRUE(Intact(bystander));
+}
+
 TEST_F(ProcessesTest, HostProcessesCannotBeSignalled) {
   HostVictim victim;
   ASSERT_TRUE(victim.Alive());

@@ -500,6 +500,12 @@ void Init::Serve() {
 
 int main() {
   prctl(PR_SET_NAME, "e2b-init", 0, 0, 0);
+  // Not dumpable: tracing init, copying its descriptors (pidfd_getfd) or
+  // reading its memory then needs CAP_SYS_PTRACE, which no process of the
+  // sandbox has; otherwise root inside could take over the control socket
+  // and speak to the server as init. Commands are dumpable again once they
+  // exec.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Signals only arrive through the signalfd; children reset the mask.
   sigset_t all;
   sigfillset(&all);
