@@ -47,8 +47,12 @@ cmake -S "$src/tests/consumer" -B "$work/find_package_shared" \
   -DE2B_CONSUMER_MODE=find_package \
   -DCMAKE_PREFIX_PATH="$work/prefix-shared" >/dev/null
 cmake --build "$work/find_package_shared" -j"$jobs" >/dev/null
-ldd "$work/find_package_shared/consumer" | grep -q "libe2b.so" || {
-  echo "the shared consumer is not linked against libe2b.so" >&2; exit 1; }
+# Not `ldd | grep -q`: under pipefail, grep quitting at the first match can
+# kill ldd with SIGPIPE and fail the pipeline although the library is there.
+linked=$(ldd "$work/find_package_shared/consumer")
+[[ $linked == *libe2b.so* ]] || {
+  echo "the shared consumer is not linked against libe2b.so:" >&2
+  echo "$linked" >&2; exit 1; }
 "$work/find_package_shared/consumer" "$port"
 
 echo "== add_subdirectory =="
