@@ -40,8 +40,7 @@ FileNotFoundError::FileNotFoundError(std::string path, std::string message)
 
 TemplateNotFoundError::TemplateNotFoundError(std::string template_id,
                                              std::string message)
-    : Error(WithDetail("e2b: template not found: " + template_id, message),
-            404,
+    : Error(WithDetail("e2b: template not found: " + template_id, message), 404,
             message.empty() ? "template not found: " + template_id : message),
       template_id_(std::move(template_id)) {}
 
