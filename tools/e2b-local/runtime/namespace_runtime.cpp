@@ -263,9 +263,11 @@ class NamespaceInstance : public SandboxInstance {
     launch.ids = options_.ids;
     launch.cgroup_attach = cgroups_.AttachFiles();
     init_ = std::make_unique<SandboxInit>(launch);
-    // The firewall is in place before the sandbox runs any command: init
-    // only starts what the server asks for, and that is after Create.
+    // The network is attached while init builds its view. The firewall is
+    // in place before the sandbox runs any command: init only starts what
+    // the server asks for, and that is after Create.
     network_ = SandboxNetwork::Attach(init_->HostPid(), spec_.network);
+    init_->WaitReady();
     WriteRegularFile(*fs_, "/etc/resolv.conf", network_->ResolvConf(),
                      ToHost(0), ToHost(0), 0644);
   }

@@ -50,13 +50,17 @@ struct InitLaunch {
 /// A running sandbox init. Thread-safe.
 class SandboxInit {
  public:
-  /// Starts init and waits until it reports its view ready; throws
-  /// std::runtime_error naming the failed stage.
+  /// Starts init in new namespaces (they exist when this returns, so the
+  /// network can be attached while init builds its view); throws
+  /// std::runtime_error.
   explicit SandboxInit(const InitLaunch& launch);
   ~SandboxInit();
   SandboxInit(const SandboxInit&) = delete;
   SandboxInit& operator=(const SandboxInit&) = delete;
 
+  /// Waits until init reports its view ready, before any Spawn; throws
+  /// std::runtime_error naming the failed stage. Idempotent once it passed.
+  void WaitReady();
   /// Host pid of init (its /proc/<pid>/ns/* are the sandbox's).
   pid_t HostPid() const;
   /// Starts a command (options.user in sandbox ids); throws SpawnError.

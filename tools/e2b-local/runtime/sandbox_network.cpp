@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -248,32 +250,87 @@ std::string Ruleset(const Plan& plan) {
   return out.str();
 }
 
-// setns() changes only the calling thread's network namespace, so a
-// short-lived thread enters the sandbox's and talks nf_tables from there.
-void RunNft(int netns_fd, const std::string& script) {
-  // libnftables keeps process-wide caches: one script at a time.
-  static std::mutex nft_mu;
-  std::lock_guard<std::mutex> nft_lock(nft_mu);
-  std::string error;
-  std::thread worker([&] {
+// Runs nft scripts inside sandbox network namespaces, one at a time
+// (libnftables keeps process-wide caches). setns() changes only the calling
+// thread's namespace, so one long-lived thread enters each sandbox's and
+// returns to its own: a thread made per script paid for a fresh stack and
+// malloc arena, page faults that took 5-15 ms of a create here.
+class NftWorker {
+ public:
+  static NftWorker& Instance() {
+    // Never destroyed: its thread may still wait for work at exit.
+    static NftWorker* worker = new NftWorker();
+    return *worker;
+  }
+
+  // The error text, empty on success.
+  std::string Run(int netns_fd, const std::string& script) {
+    Job job{netns_fd, &script, {}, false};
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.push_back(&job);
+    cv_.notify_all();
+    cv_.wait(lock, [&job] { return job.done; });
+    return job.error;
+  }
+
+ private:
+  struct Job {
+    int netns_fd;
+    const std::string* script;
+    std::string error;
+    bool done;
+  };
+
+  NftWorker() {
+    std::thread([this] { Loop(); }).detach();
+  }
+
+  void Loop() {
+    for (;;) {
+      Job* job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return !queue_.empty(); });
+        job = queue_.front();
+        queue_.pop_front();
+      }
+      // Home is the main thread's namespace; no descriptor is kept for it
+      // between scripts.
+      UniqueFd home(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+      std::string error = RunIn(job->netns_fd, *job->script);
+      // Back home, so no sandbox's namespace is held past its script.
+      if (home.valid()) setns(home.get(), CLONE_NEWNET);
+      std::lock_guard<std::mutex> lock(mu_);
+      job->error = std::move(error);
+      job->done = true;
+      cv_.notify_all();
+    }
+  }
+
+  static std::string RunIn(int netns_fd, const std::string& script) {
     if (setns(netns_fd, CLONE_NEWNET) != 0) {
-      error = std::string("setns: ") + std::strerror(errno);
-      return;
+      return std::string("setns: ") + std::strerror(errno);
     }
     nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (ctx == nullptr) {
-      error = "nft_ctx_new failed";
-      return;
-    }
+    if (ctx == nullptr) return "nft_ctx_new failed";
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
+    std::string error;
     if (nft_run_cmd_from_buffer(ctx, script.c_str()) != 0) {
       const char* text = nft_ctx_get_error_buffer(ctx);
       error = text != nullptr && *text != '\0' ? text : "nft failed";
     }
     nft_ctx_free(ctx);
-  });
-  worker.join();
+    return error;
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job*> queue_;
+};
+
+void RunNft(int netns_fd, const std::string& script) {
+  std::string error = NftWorker::Instance().Run(netns_fd, script);
   if (!error.empty()) {
     throw std::runtime_error("sandbox firewall: " + error);
   }
@@ -302,10 +359,21 @@ const char* SlirpBinary() {
 constexpr int kChildUserns = 3, kChildNetns = 4, kChildReady = 5,
               kChildExit = 6, kChildResolv = 7;
 
-// In the forked child of a multithreaded server: async-signal-safe calls only.
-[[noreturn]] void ExecHelper(const char* binary, char* const* argv,
-                             char* const* envp, const int (&fds)[4],
-                             int devnull) {
+struct HelperExec {
+  const char* binary;
+  char* const* argv;
+  char* const* envp;
+  int fds[4];
+  int devnull;
+};
+
+// In a vfork-style child (CLONE_VM|CLONE_VFORK) of the multithreaded server:
+// async-signal-safe calls only, nothing written but its own stack, while the
+// calling thread waits for the exec.
+int ExecHelper(void* raw) {
+  const HelperExec& exec = *static_cast<const HelperExec*>(raw);
+  const int(&fds)[4] = exec.fds;
+  const int devnull = exec.devnull;
   // Lift every descriptor above the targets first so dup2 cannot clobber one.
   int lifted[4];
   for (int i = 0; i < 4; ++i) {
@@ -320,12 +388,14 @@ constexpr int kChildUserns = 3, kChildNetns = 4, kChildReady = 5,
   }
   syscall(SYS_close_range, kChildExit + 1, ~0U, 0);
 
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Handlers first (the child has its own copy of them), then the mask the
+  // parent blocked for the clone: no server handler runs in shared memory.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   setsid();
 
   // slirp4netns --enable-sandbox keeps /etc and /run of its mount namespace:
@@ -357,7 +427,7 @@ constexpr int kChildUserns = 3, kChildNetns = 4, kChildReady = 5,
     }
     close(kChildResolv);
   }
-  execve(binary, argv, envp);
+  execve(exec.binary, exec.argv, exec.envp);
   _exit(127);
 }
 
@@ -397,26 +467,42 @@ std::unique_ptr<SandboxNetwork> SandboxNetwork::Attach(
   std::unique_ptr<SandboxNetwork> network(
       new SandboxNetwork(std::move(userns), std::move(netns)));
   std::lock_guard<std::mutex> lock(network->mu_);
-  network->ApplyLocked(policy);
+  network->ApplyLocked(policy, true);
   return network;
 }
 
 void SandboxNetwork::Update(const EgressPolicy& policy) {
   ValidateEgressPolicy(policy);
   std::lock_guard<std::mutex> lock(mu_);
-  ApplyLocked(policy);
+  ApplyLocked(policy, false);
 }
 
-void SandboxNetwork::ApplyLocked(const EgressPolicy& policy) {
+void SandboxNetwork::ApplyLocked(const EgressPolicy& policy, bool fresh) {
   Plan plan = MakePlan(policy);
+  if (fresh) {
+    // Nothing runs in a new namespace yet, so the helper may boot (~20 ms)
+    // while the rules load; both are in place before Attach returns.
+    if (plan.egress) SpawnHelperLocked();
+    try {
+      RunNft(netns_.get(), Ruleset(plan));
+    } catch (...) {
+      StopHelperLocked(nullptr);
+      throw;
+    }
+    if (plan.egress) AwaitHelperLocked();
+    return;
+  }
   // Rules first, so no packet leaves under the old policy once the helper
   // (re)starts, and none is sent before the helper stops.
   RunNft(netns_.get(), Ruleset(plan));
-  if (plan.egress && helper_pid_ < 0) StartHelperLocked();
+  if (plan.egress && helper_pid_ < 0) {
+    SpawnHelperLocked();
+    AwaitHelperLocked();
+  }
   if (!plan.egress && helper_pid_ >= 0) StopHelperLocked(nullptr);
 }
 
-void SandboxNetwork::StartHelperLocked() {
+void SandboxNetwork::SpawnHelperLocked() {
   const char* binary = SlirpBinary();
   int ready[2], lifeline[2];
   if (pipe2(ready, O_CLOEXEC) != 0) {
@@ -454,22 +540,37 @@ void SandboxNetwork::StartHelperLocked() {
   argv.push_back(nullptr);
   std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path_env.data(), nullptr};
-  const int child_fds[4] = {userns_.get(), netns_.get(), ready_write.get(),
-                            lifeline_read.get()};
+  HelperExec exec{
+      binary,
+      argv.data(),
+      envp,
+      {userns_.get(), netns_.get(), ready_write.get(), lifeline_read.get()},
+      devnull.get()};
 
-  pid_t pid = fork();
+  // Like posix_spawn: the child borrows this memory until it execs, so no
+  // page of the server turns copy-on-write (see SandboxInit).
+  std::vector<char> stack(64 * 1024);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(ExecHelper, stack.data() + stack.size(),
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
-    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    ExecHelper(binary, argv.data(), envp, child_fds, devnull.get());
+    throw std::runtime_error(std::string("clone: ") +
+                             std::strerror(clone_errno));
   }
   ready_write.Reset();
   lifeline_read.Reset();
   helper_pid_ = pid;
   helper_pidfd_.Reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   lifeline_ = std::move(lifeline_write);
+  helper_ready_ = std::move(ready_read);
+}
 
+void SandboxNetwork::AwaitHelperLocked() {
+  UniqueFd ready_read = std::move(helper_ready_);
   // slirp4netns writes "1" once the interface is configured.
   pollfd wait{ready_read.get(), POLLIN, 0};
   int polled;
@@ -504,6 +605,7 @@ void SandboxNetwork::StopHelperLocked(int* status) {
   }
   if (status != nullptr) *status = wstatus;
   helper_pidfd_.Reset();
+  helper_ready_.Reset();
   helper_pid_ = -1;
 }
 

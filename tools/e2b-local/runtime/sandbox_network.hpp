@@ -57,8 +57,9 @@ void ValidateEgressPolicy(const EgressPolicy& policy);
 class SandboxNetwork {
  public:
   /// `init_pid` is a host pid whose /proc/<pid>/ns/net and ns/user are the
-  /// sandbox's. Installs the firewall, then starts slirp4netns when anything
-  /// is allowed out and waits until the interface is configured. Throws
+  /// sandbox's, new and running nothing of the sandbox's yet. Installs the
+  /// firewall and, when anything is allowed out, starts slirp4netns (the two
+  /// overlap) and waits until the interface is configured. Throws
   /// std::invalid_argument for a bad policy, std::runtime_error otherwise.
   static std::unique_ptr<SandboxNetwork> Attach(pid_t init_pid,
                                                 const EgressPolicy& policy);
@@ -83,8 +84,12 @@ class SandboxNetwork {
 
  private:
   SandboxNetwork(UniqueFd userns, UniqueFd netns);
-  void ApplyLocked(const EgressPolicy& policy);
-  void StartHelperLocked();
+  // `fresh`: the namespace is new and runs nothing yet (Attach).
+  void ApplyLocked(const EgressPolicy& policy, bool fresh);
+  // Starts slirp4netns; AwaitHelperLocked waits until it configured the
+  // interface (and stops it and throws if it does not).
+  void SpawnHelperLocked();
+  void AwaitHelperLocked();
   void StopHelperLocked(int* status);
 
   mutable std::mutex mu_;
@@ -93,7 +98,8 @@ class SandboxNetwork {
   UniqueFd netns_;
   pid_t helper_pid_ = -1;
   UniqueFd helper_pidfd_;
-  UniqueFd lifeline_;  // write end of slirp4netns's --exit-fd pipe
+  UniqueFd lifeline_;      // write end of slirp4netns's --exit-fd pipe
+  UniqueFd helper_ready_;  // read end of its --ready-fd pipe until awaited
 };
 
 }  // namespace e2b_local
