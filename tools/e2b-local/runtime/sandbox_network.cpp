@@ -1,5 +1,7 @@
 #include "runtime/sandbox_network.hpp"
 
+#include "runtime/clone_memory.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -265,7 +267,12 @@ class NftWorker {
 
   // The error text, empty on success.
   std::string Run(int netns_fd, const std::string& script) {
-    Job job{netns_fd, &script, {}, false};
+    // The worker has its own descriptor table; it reopens ours by path.
+    Job job{"/proc/" + std::to_string(getpid()) + "/task/" +
+                std::to_string(gettid()) + "/fd/" + std::to_string(netns_fd),
+            &script,
+            {},
+            false};
     std::unique_lock<std::mutex> lock(mu_);
     queue_.push_back(&job);
     cv_.notify_all();
@@ -275,7 +282,7 @@ class NftWorker {
 
  private:
   struct Job {
-    int netns_fd;
+    std::string netns_path;
     const std::string* script;
     std::string error;
     bool done;
@@ -286,6 +293,11 @@ class NftWorker {
   }
 
   void Loop() {
+    // libnftables waits for netlink answers with select(), which aborts the
+    // process on a descriptor past FD_SETSIZE (1024): with a few hundred
+    // sandboxes the server holds more. A private table holding only
+    // stdio and what a script needs keeps its socket low.
+    if (unshare(CLONE_FILES) == 0) syscall(SYS_close_range, 3, ~0U, 0);
     for (;;) {
       Job* job;
       {
@@ -297,7 +309,10 @@ class NftWorker {
       // Home is the main thread's namespace; no descriptor is kept for it
       // between scripts.
       UniqueFd home(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-      std::string error = RunIn(job->netns_fd, *job->script);
+      UniqueFd netns(open(job->netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+      std::string error = netns.valid() ? RunIn(netns.get(), *job->script)
+                                        : "open " + job->netns_path + ": " +
+                                              std::strerror(errno);
       // Back home, so no sandbox's namespace is held past its script.
       if (home.valid()) setns(home.get(), CLONE_NEWNET);
       std::lock_guard<std::mutex> lock(mu_);
@@ -548,13 +563,14 @@ void SandboxNetwork::SpawnHelperLocked() {
       devnull.get()};
 
   // Like posix_spawn: the child borrows this memory until it execs, so no
-  // page of the server turns copy-on-write (see SandboxInit).
+  // page of the server turns copy-on-write (runtime/clone_memory.hpp).
   std::vector<char> stack(64 * 1024);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = clone(ExecHelper, stack.data() + stack.size(),
-                    CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
+  pid_t pid = clone(
+      ExecHelper, stack.data() + stack.size(),
+      runtime_internal::kCloneBorrowMemory | CLONE_VFORK | SIGCHLD, &exec);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
