@@ -1,6 +1,7 @@
 #include "internal/ascii.hpp"
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
+#include "internal/control_plane_stub.hpp"
 #include "internal/json_mapping.hpp"
 #include "internal/retry.hpp"
 #include "internal/url.hpp"
@@ -20,11 +21,8 @@ std::shared_ptr<internal::HttpTransport> TransportOf(const HTTPClient& client);
 
 namespace {
 
-using internal::ApiCall;
 using internal::ApiPath;
-using internal::CallApi;
 using internal::EqualsNoCase;
-using internal::NotFoundKind;
 
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
@@ -66,21 +64,14 @@ bool IsSandboxIdText(std::string_view text) {
   return true;
 }
 
-void AddIf(internal::Query& query, const char* key,
-           const std::optional<std::string>& value) {
-  if (value) query.Add(key, *value);
-}
-
-template <typename Int>
-void AddIf(internal::Query& query, const char* key,
-           const std::optional<Int>& value) {
-  if (value) query.Add(key, std::to_string(*value));
-}
-
 }  // namespace
 
 Client::Client(std::shared_ptr<internal::ClientState> state)
     : state_(std::move(state)) {}
+
+Client internal::ClientAccess::Make(std::shared_ptr<ClientState> state) {
+  return Client(std::move(state));
+}
 
 namespace internal {
 
@@ -145,8 +136,16 @@ std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg) {
                                     : internal::MakeCurlTransport({});
   state->envd_read_transport =
       MakeRetryingTransport(state->transport, state->retry, EnvdRetryRule());
-  state->envd_write_transport =
+  state->write_transport =
       MakeRetryingTransport(state->transport, state->retry, UnsentRetryRule());
+  RestControlPlaneOptions options;
+  options.api_key = state->api_key;
+  options.api_base_url = state->api_base_url;
+  options.request_timeout = state->request_timeout;
+  options.idempotent_transport =
+      MakeRetryingTransport(state->transport, state->retry, ApiRetryRule());
+  options.write_transport = state->write_transport;
+  state->control_plane = MakeRestControlPlaneStub(std::move(options));
   return state;
 }
 
@@ -191,19 +190,9 @@ Sandbox Client::NewSandbox(const Context& ctx, const SandboxConfig& cfg) const {
   }
   const std::string template_id =
       cfg.Template.empty() ? std::string(DefaultTemplate) : cfg.Template;
-  ApiCall call;
-  call.method = "POST";
-  call.path = "/sandboxes";
-  call.body = internal::NewSandboxBody(cfg);
-  call.success = {201};
-  // Unlike the Go SDK, a missing template is a TemplateNotFoundError.
-  call.not_found = {NotFoundKind::kTemplate, template_id};
-  call.operation = "POST /sandboxes";
-  const auto response = CallApi(*state_, ctx, call);
-
-  const auto created = internal::ParseResponse<internal::CreatedSandbox>(
-      response.body, call.operation);
-  return Sandbox(internal::NewSandboxState(state_, created, call.operation));
+  const auto created =
+      state_->control_plane->CreateSandbox(ctx, cfg, template_id);
+  return Sandbox(internal::NewSandboxState(state_, created, "POST /sandboxes"));
 }
 
 Sandbox Client::NewSandbox(const SandboxConfig& cfg) const {
@@ -211,13 +200,7 @@ Sandbox Client::NewSandbox(const SandboxConfig& cfg) const {
 }
 
 std::vector<SandboxInfo> Client::ListSandboxes(const Context& ctx) const {
-  ApiCall call;
-  call.path = "/sandboxes";
-  call.success = {200};
-  call.operation = "GET /sandboxes";
-  const auto response = CallApi(*state_, ctx, call);
-  return internal::ParseResponse<std::vector<SandboxInfo>>(response.body,
-                                                           call.operation);
+  return state_->control_plane->ListSandboxes(ctx);
 }
 
 std::vector<SandboxInfo> Client::ListSandboxes() const {
@@ -230,22 +213,10 @@ Sandbox Client::Connect(const Context& ctx, const std::string& sandbox_id,
   if (timeout_seconds < 0) {
     throw Error(0, "Connect: timeout must not be negative");
   }
-  ApiCall call;
-  call.method = "POST";
-  call.path = ApiPath({"v2", "sandboxes", sandbox_id, "connect"});
-  call.body = nlohmann::json{
-      {"timeout", timeout_seconds == 0 ? DefaultTimeout : timeout_seconds}};
-  // 200: it was running; 201: it was paused and has been resumed.
-  call.success = {200, 201};
-  call.not_found = {NotFoundKind::kSandbox, sandbox_id};
-  call.invalid_id_is_not_found = true;
-  // Connecting twice leaves the sandbox running with the same end time.
-  call.idempotent = true;
-  call.operation = "POST /v2/sandboxes/{sandboxID}/connect";
-  const auto response = CallApi(*state_, ctx, call);
-  auto created = internal::ParseResponse<internal::CreatedSandbox>(
-      response.body, call.operation);
-  return Sandbox(internal::NewSandboxState(state_, created, call.operation));
+  const auto created = state_->control_plane->ConnectSandbox(
+      ctx, sandbox_id, timeout_seconds == 0 ? DefaultTimeout : timeout_seconds);
+  return Sandbox(internal::NewSandboxState(
+      state_, created, "POST /v2/sandboxes/{sandboxID}/connect"));
 }
 
 Sandbox Client::Connect(const std::string& sandbox_id,
@@ -255,7 +226,7 @@ Sandbox Client::Connect(const std::string& sandbox_id,
 
 ListSandboxesV2Result Client::ListSandboxesV2Impl(
     const Context& ctx, const ListSandboxesV2Params& p) const {
-  return internal::ListSandboxesV2Page(*state_, ctx, p);
+  return state_->control_plane->ListSandboxesV2(ctx, p);
 }
 
 SandboxPaginator::SandboxPaginator(
@@ -271,7 +242,7 @@ std::vector<SandboxInfo> SandboxPaginator::NextItems(const Context& ctx) {
   }
   ListSandboxesV2Params page = params_;
   page.NextToken = next_token_;
-  auto result = internal::ListSandboxesV2Page(*client_, ctx, page);
+  auto result = client_->control_plane->ListSandboxesV2(ctx, page);
   // Only a successful fetch moves the cursor, so a failed one can be retried.
   next_token_ = std::move(result.NextToken);
   has_next_ = !next_token_.empty();
@@ -287,13 +258,7 @@ bool Client::KillSandbox(const Context& ctx,
   if (sandbox_id.empty()) {
     throw Error(0, "KillSandbox: the sandbox ID is empty");
   }
-  ApiCall call;
-  call.method = "DELETE";
-  call.path = ApiPath({"sandboxes", sandbox_id});
-  // 404 is an answer here, not a failure: there was nothing to kill.
-  call.success = {200, 204, 404};
-  call.operation = "DELETE /sandboxes/{sandboxID}";
-  return CallApi(*state_, ctx, call).status != 404;
+  return state_->control_plane->KillSandbox(ctx, sandbox_id);
 }
 
 bool Client::KillSandbox(const std::string& sandbox_id) const {
@@ -317,23 +282,14 @@ std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(
                 "got " +
                     std::to_string(sandbox_ids.size()));
   }
-  std::string ids;
   for (const auto& id : sandbox_ids) {
     if (id.empty() || id.find(',') != std::string::npos) {
       throw Error(0,
                   "GetSandboxesMetrics: a sandbox ID is empty or "
                   "contains a comma");
     }
-    if (!ids.empty()) ids += ',';
-    ids += id;
   }
-  ApiCall call;
-  call.path = "/sandboxes/metrics";
-  call.query.Add("sandbox_ids", ids);
-  call.success = {200};
-  call.operation = "GET /sandboxes/metrics";
-  const auto response = CallApi(*state_, ctx, call);
-  return internal::ParseSandboxesMetrics(response.body, call.operation);
+  return state_->control_plane->GetSandboxesMetrics(ctx, sandbox_ids);
 }
 
 std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(
@@ -346,13 +302,7 @@ bool Client::DeleteSnapshot(const Context& ctx,
   if (snapshot_id.empty()) {
     throw Error(0, "DeleteSnapshot: the snapshot ID is empty");
   }
-  ApiCall call;
-  call.method = "DELETE";
-  call.path = ApiPath({"templates", snapshot_id});
-  // A snapshot is a template; 404 means it is already gone.
-  call.success = {200, 204, 404};
-  call.operation = "DELETE /templates/{snapshotID}";
-  return CallApi(*state_, ctx, call).status != 404;
+  return state_->control_plane->DeleteSnapshot(ctx, snapshot_id);
 }
 
 bool Client::DeleteSnapshot(const std::string& snapshot_id) const {
@@ -363,31 +313,13 @@ bool Client::DeleteSnapshot(const std::string& snapshot_id) const {
 
 ListSnapshotsResult Client::ListSnapshotsImpl(
     const Context& ctx, const ListSnapshotsParams& p) const {
-  ApiCall call;
-  call.path = "/snapshots";
-  AddIf(call.query, "sandboxID", p.SandboxID);
-  AddIf(call.query, "limit", p.Limit);
-  AddIf(call.query, "nextToken", p.NextToken);
-  call.success = {200};
-  call.operation = "GET /snapshots";
-  const auto response = CallApi(*state_, ctx, call);
-  ListSnapshotsResult result;
-  result.Snapshots = internal::ParseResponse<std::vector<SnapshotInfo>>(
-      response.body, call.operation);
-  result.NextToken = response.Header("X-Next-Token").value_or("");
-  return result;
+  return state_->control_plane->ListSnapshots(ctx, p);
 }
 
 // ---- templates -------------------------------------------------------------
 
 std::vector<TemplateDetail> Client::ListTemplates(const Context& ctx) const {
-  ApiCall call;
-  call.path = "/templates";
-  call.success = {200};
-  call.operation = "GET /templates";
-  const auto response = CallApi(*state_, ctx, call);
-  return internal::ParseResponse<std::vector<TemplateDetail>>(response.body,
-                                                              call.operation);
+  return state_->control_plane->ListTemplates(ctx);
 }
 
 std::vector<TemplateDetail> Client::ListTemplates() const {
@@ -404,14 +336,7 @@ TemplateInfo Client::CreateTemplate(const Context& ctx,
                 "CreateTemplateConfig.CPUCount and MemoryMB must not be "
                 "negative");
   }
-  ApiCall call;
-  call.method = "POST";
-  call.path = "/v3/templates";
-  call.body = internal::CreateTemplateBody(cfg);
-  call.success = {202};
-  call.operation = "POST /v3/templates";
-  const auto response = CallApi(*state_, ctx, call);
-  return internal::ParseResponse<TemplateInfo>(response.body, call.operation);
+  return state_->control_plane->CreateTemplate(ctx, cfg);
 }
 
 TemplateInfo Client::CreateTemplate(const CreateTemplateConfig& cfg) const {
@@ -420,14 +345,7 @@ TemplateInfo Client::CreateTemplate(const CreateTemplateConfig& cfg) const {
 
 void Client::DeleteTemplate(const Context& ctx,
                             const std::string& template_id) const {
-  ApiCall call;
-  call.method = "DELETE";
-  call.path = ApiPath({"templates", template_id});
-  // 204 is documented; 200 is accepted too (the Go SDK wrongly rejects it).
-  call.success = {200, 204};
-  call.not_found = {NotFoundKind::kTemplate, template_id};
-  call.operation = "DELETE /templates/{templateID}";
-  CallApi(*state_, ctx, call);
+  state_->control_plane->DeleteTemplate(ctx, template_id);
 }
 
 void Client::DeleteTemplate(const std::string& template_id) const {
@@ -437,37 +355,14 @@ void Client::DeleteTemplate(const std::string& template_id) const {
 GetTemplateResult Client::GetTemplateImpl(const Context& ctx,
                                           const std::string& template_id,
                                           const GetTemplateParams& p) const {
-  ApiCall call;
-  call.path = ApiPath({"templates", template_id});
-  AddIf(call.query, "limit", p.Limit);
-  AddIf(call.query, "nextToken", p.NextToken);
-  call.success = {200};
-  call.not_found = {NotFoundKind::kTemplate, template_id};
-  call.operation = "GET /templates/{templateID}";
-  const auto response = CallApi(*state_, ctx, call);
-  GetTemplateResult result;
-  result.Template = internal::ParseResponse<TemplateWithBuilds>(response.body,
-                                                                call.operation);
-  result.NextToken = response.Header("X-Next-Token").value_or("");
-  return result;
+  return state_->control_plane->GetTemplate(ctx, template_id, p);
 }
 
 std::vector<BuildLogEntry> Client::GetTemplateBuildLogsImpl(
     const Context& ctx, const std::string& template_id,
     const std::string& build_id, const BuildLogParams& p) const {
-  ApiCall call;
-  call.path = ApiPath({"templates", template_id, "builds", build_id, "logs"});
-  AddIf(call.query, "cursor", p.Cursor);
-  AddIf(call.query, "limit", p.Limit);
-  AddIf(call.query, "direction", p.Direction);
-  AddIf(call.query, "level", p.Level);
-  AddIf(call.query, "source", p.Source);
-  call.success = {200};
-  call.not_found = {NotFoundKind::kTemplate, template_id};
-  call.operation = "GET /templates/{templateID}/builds/{buildID}/logs";
-  const auto response = CallApi(*state_, ctx, call);
-  return internal::ParseArrayField<BuildLogEntry>(response.body, "logs",
-                                                  call.operation);
+  return state_->control_plane->GetTemplateBuildLogs(ctx, template_id, build_id,
+                                                     p);
 }
 
 }  // namespace e2b

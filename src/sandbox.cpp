@@ -1,7 +1,8 @@
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
+#include "internal/control_plane_stub.hpp"
+#include "internal/error_mapping.hpp"
 #include "internal/json_mapping.hpp"
-#include "internal/retry.hpp"
 
 #include <e2b/errors.hpp>
 #include <e2b/sandbox.hpp>
@@ -14,10 +15,6 @@
 namespace e2b {
 namespace {
 
-using internal::ApiCall;
-using internal::ApiPath;
-using internal::NotFoundKind;
-
 const internal::SandboxState& Require(
     const std::shared_ptr<internal::SandboxState>& state) {
   if (!state) {
@@ -28,21 +25,8 @@ const internal::SandboxState& Require(
   return *state;
 }
 
-// A call scoped to one sandbox: its 404 means the sandbox is gone.
-ApiCall SandboxCall(const internal::SandboxState& sandbox, const char* method,
-                    std::string path, const char* operation) {
-  ApiCall call;
-  call.method = method;
-  call.path = std::move(path);
-  call.not_found = {NotFoundKind::kSandbox, sandbox.id};
-  call.secrets = {sandbox.access_token};
-  call.operation = operation;
-  return call;
-}
-
-internal::HttpResponse Perform(const internal::SandboxState& sandbox,
-                               const Context& ctx, const ApiCall& call) {
-  return internal::CallApi(*sandbox.client, ctx, call);
+internal::ControlPlaneStub& Api(const internal::SandboxState& sandbox) {
+  return *sandbox.client->control_plane;
 }
 
 // Whole seconds, rounded up as the official SDKs do (500 ms -> 1 s).
@@ -109,10 +93,7 @@ void Sandbox::Close() const { CloseWithContext(Context::Background()); }
 
 void Sandbox::CloseWithContext(const Context& ctx) const {
   const auto& s = Require(state_);
-  auto call =
-      SandboxCall(s, "DELETE", s.api_path, "DELETE /sandboxes/{sandboxID}");
-  call.success = {200, 204};
-  Perform(s, ctx, call);
+  Api(s).CloseSandbox(ctx, s);
 }
 
 SandboxInfo Sandbox::Info() const {
@@ -121,10 +102,7 @@ SandboxInfo Sandbox::Info() const {
 
 SandboxInfo Sandbox::InfoWithContext(const Context& ctx) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "GET", s.api_path, "GET /sandboxes/{sandboxID}");
-  call.success = {200};
-  const auto response = Perform(s, ctx, call);
-  return internal::ParseResponse<SandboxInfo>(response.body, call.operation);
+  return Api(s).GetSandbox(ctx, s);
 }
 
 void Sandbox::SetTimeout(int timeout_seconds) const {
@@ -135,27 +113,14 @@ void Sandbox::SetTimeoutWithContext(const Context& ctx,
                                     int timeout_seconds) const {
   const auto& s = Require(state_);
   RequireNonNegative(timeout_seconds, "SetTimeout");
-  auto call = SandboxCall(s, "POST", s.api_path + "/timeout",
-                          "POST /sandboxes/{sandboxID}/timeout");
-  call.body = nlohmann::json{{"timeout", timeout_seconds}};
-  call.success = {200, 204};
-  // The end time is set, not extended: setting it twice is setting it once.
-  call.idempotent = true;
-  Perform(s, ctx, call);
+  Api(s).SetSandboxTimeout(ctx, s, timeout_seconds);
 }
 
 void Sandbox::Pause() const { PauseWithContext(Context::Background()); }
 
 void Sandbox::PauseWithContext(const Context& ctx) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", s.api_path + "/pause",
-                          "POST /sandboxes/{sandboxID}/pause");
-  // 409 means "already paused": the caller's goal is reached, so it is a
-  // success here (the Go SDK throws; the JS SDK returns false).
-  call.success = {200, 204, 409};
-  // A repeated pause finds the sandbox paused (409), a success here.
-  call.idempotent = true;
-  Perform(s, ctx, call);
+  Api(s).PauseSandbox(ctx, s, std::nullopt);
 }
 
 void Sandbox::Resume(int timeout_seconds) const {
@@ -165,11 +130,7 @@ void Sandbox::Resume(int timeout_seconds) const {
 void Sandbox::ResumeWithContext(const Context& ctx, int timeout_seconds) const {
   const auto& s = Require(state_);
   RequireNonNegative(timeout_seconds, "Resume");
-  auto call = SandboxCall(s, "POST", s.api_path + "/resume",
-                          "POST /sandboxes/{sandboxID}/resume");
-  call.body = nlohmann::json{{"timeout", timeout_seconds}};
-  call.success = {200, 201, 204};
-  Perform(s, ctx, call);
+  Api(s).ResumeSandbox(ctx, s, timeout_seconds);
 }
 
 std::vector<SandboxMetric> Sandbox::Metrics() const {
@@ -179,42 +140,19 @@ std::vector<SandboxMetric> Sandbox::Metrics() const {
 std::vector<SandboxMetric> Sandbox::MetricsWithContext(
     const Context& ctx) const {
   const auto& s = Require(state_);
-  // Unlike the Go SDK, a 404 here is a SandboxNotFoundError too.
-  auto call = SandboxCall(s, "GET", s.api_path + "/metrics",
-                          "GET /sandboxes/{sandboxID}/metrics");
-  call.success = {200};
-  const auto response = Perform(s, ctx, call);
-  return internal::ParseResponse<std::vector<SandboxMetric>>(response.body,
-                                                             call.operation);
+  return Api(s).GetSandboxMetrics(ctx, s);
 }
 
 std::vector<SandboxLogEntry> Sandbox::LogsImpl(const Context& ctx,
                                                const LogsParams& params) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "GET", ApiPath({"v2", "sandboxes", s.id, "logs"}),
-                          "GET /v2/sandboxes/{sandboxID}/logs");
-  if (params.Cursor) call.query.Add("cursor", std::to_string(*params.Cursor));
-  if (params.Limit) call.query.Add("limit", std::to_string(*params.Limit));
-  if (params.Direction) call.query.Add("direction", *params.Direction);
-  if (params.Level) call.query.Add("level", *params.Level);
-  if (params.Search) call.query.Add("search", *params.Search);
-  call.success = {200};
-  const auto response = Perform(s, ctx, call);
-  return internal::ParseArrayField<SandboxLogEntry>(response.body, "logs",
-                                                    call.operation);
+  return Api(s).GetSandboxLogs(ctx, s, params);
 }
 
 SnapshotInfo Sandbox::CreateSnapshot(const Context& ctx,
                                      const std::string& name) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", s.api_path + "/snapshots",
-                          "POST /sandboxes/{sandboxID}/snapshots");
-  // The API requires a body; {} lets the server pick the name.
-  call.body = nlohmann::json::object();
-  if (!name.empty()) (*call.body)["name"] = name;
-  call.success = {201};
-  const auto response = Perform(s, ctx, call);
-  return internal::ParseResponse<SnapshotInfo>(response.body, call.operation);
+  return Api(s).CreateSnapshot(ctx, s, name);
 }
 
 SnapshotInfo Sandbox::CreateSnapshot(const std::string& name) const {
@@ -227,15 +165,7 @@ void Sandbox::Pause(bool keep_memory) const {
 
 void Sandbox::PauseWithContext(const Context& ctx, bool keep_memory) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", s.api_path + "/pause",
-                          "POST /sandboxes/{sandboxID}/pause");
-  // The API's field is `memory` (Go head sends `keepMemory`, which the API
-  // ignores).
-  call.body = nlohmann::json{{"memory", keep_memory}};
-  call.success = {200, 204, 409};
-  // A repeated pause finds the sandbox paused (409), a success here.
-  call.idempotent = true;
-  Perform(s, ctx, call);
+  Api(s).PauseSandbox(ctx, s, keep_memory);
 }
 
 void Sandbox::Refresh() const { RefreshImpl(Context::Background(), {}); }
@@ -248,20 +178,14 @@ void Sandbox::RefreshImpl(
     const Context& ctx,
     std::optional<std::chrono::milliseconds> duration) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "POST", s.api_path + "/refreshes",
-                          "POST /sandboxes/{sandboxID}/refreshes");
-  call.body = nlohmann::json::object();
+  std::optional<std::int64_t> seconds;
   if (duration) {
     if (duration->count() < 0) {
       throw Error(0, "Refresh: duration must not be negative");
     }
-    (*call.body)["duration"] = CeilSeconds(*duration);
+    seconds = CeilSeconds(*duration);
   }
-  call.success = {200, 204};
-  call.invalid_id_is_not_found = true;
-  // Refreshing sets the end time to now + duration; twice is once.
-  call.idempotent = true;
-  Perform(s, ctx, call);
+  Api(s).RefreshSandbox(ctx, s, seconds);
 }
 
 void Sandbox::UpdateNetwork(const NetworkUpdateConfig& cfg) const {
@@ -271,11 +195,7 @@ void Sandbox::UpdateNetwork(const NetworkUpdateConfig& cfg) const {
 void Sandbox::UpdateNetworkWithContext(const Context& ctx,
                                        const NetworkUpdateConfig& cfg) const {
   const auto& s = Require(state_);
-  auto call = SandboxCall(s, "PUT", s.api_path + "/network",
-                          "PUT /sandboxes/{sandboxID}/network");
-  call.body = internal::NetworkUpdateBody(cfg);
-  call.success = {200, 204};
-  Perform(s, ctx, call);
+  Api(s).UpdateNetwork(ctx, s, cfg);
 }
 
 std::vector<ForkResult> Sandbox::ForkImpl(const Context& ctx,
@@ -300,23 +220,14 @@ std::vector<ForkResult> Sandbox::ForkByID(
     }
     timeout = CeilSeconds(*params.Timeout);
   }
-  ApiCall call;
-  call.method = "POST";
-  call.path = ApiPath({"sandboxes", sandbox_id, "fork"});
-  call.body = nlohmann::json{{"count", params.Count}, {"timeout", timeout}};
-  call.success = {200, 201};
-  call.not_found = {NotFoundKind::kSandbox, sandbox_id};
-  call.invalid_id_is_not_found = true;
-  call.operation = "POST /sandboxes/{sandboxID}/fork";
-  const auto response = internal::CallApi(*client, ctx, call);
-  const auto entries =
-      internal::ParseForkResults(response.body, call.operation);
+  const std::string operation = "POST /sandboxes/{sandboxID}/fork";
+  const auto entries = client->control_plane->ForkSandbox(
+      ctx, sandbox_id, params.Count, timeout);
   std::vector<ForkResult> results;
   results.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    auto outcome =
-        ForkEntry(client, entries[i],
-                  call.operation + " (fork " + std::to_string(i) + ")");
+    auto outcome = ForkEntry(client, entries[i],
+                             operation + " (fork " + std::to_string(i) + ")");
     ForkResult result;
     if (outcome.state) {
       result.Sandbox = Sandbox(std::move(outcome.state));
@@ -347,9 +258,7 @@ bool Sandbox::IsRunningWithContext(const Context& ctx) const {
   request.context = ctx;
   request.operation = "GET /health";
   request.max_response_bytes = std::size_t{1} << 20;
-  const auto response =
-      internal::SendWithRetry(*s.client->transport, request, s.client->retry,
-                              internal::EnvdRetryRule());
+  const auto response = s.client->EnvdTransport(true)->Send(request);
   if (response.status == 200 || response.status == 204) return true;
   // The edge answers 502 for a sandbox that is gone or not running.
   if (response.status == 502) return false;

@@ -17,6 +17,7 @@ namespace e2b {
 
 namespace internal {
 struct ClientState;
+struct ClientAccess;
 }  // namespace internal
 
 /// How the client retries idempotent calls after a transient failure (a
@@ -235,6 +236,7 @@ class Client {
 
  private:
   friend Client NewClient(ClientConfig cfg);
+  friend struct internal::ClientAccess;
   explicit Client(std::shared_ptr<internal::ClientState> state);
   ListSnapshotsResult ListSnapshotsImpl(const Context& ctx,
                                         const ListSnapshotsParams& p) const;

@@ -13,6 +13,8 @@
 
 namespace e2b::internal {
 
+class ControlPlaneStub;
+
 /// The resolved configuration of a Client (explicit config, then the
 /// environment, then defaults), immutable after NewClient.
 struct ClientState {
@@ -32,15 +34,17 @@ struct ClientState {
   RetryPolicy retry;
   /// `transport` with envd's retries, for idempotent envd calls only.
   std::shared_ptr<HttpTransport> envd_read_transport;
-  /// `transport` retrying only failures before the request left, for envd
-  /// calls that are not idempotent (writes, process start, signals).
-  std::shared_ptr<HttpTransport> envd_write_transport;
+  /// `transport` retrying only failures before the request left, for calls
+  /// that are not idempotent (envd writes, process start, signals; API
+  /// POSTs such as create and resume).
+  std::shared_ptr<HttpTransport> write_transport;
+  /// The E2B API as Client and Sandbox call it (control_plane_stub.hpp).
+  std::shared_ptr<ControlPlaneStub> control_plane;
 
   /// The transport for an envd call: envd_read_transport when `idempotent`,
-  /// else envd_write_transport (either falls back to `transport`).
+  /// else write_transport (either falls back to `transport`).
   const std::shared_ptr<HttpTransport>& EnvdTransport(bool idempotent) const {
-    const auto& chosen =
-        idempotent ? envd_read_transport : envd_write_transport;
+    const auto& chosen = idempotent ? envd_read_transport : write_transport;
     return chosen ? chosen : transport;
   }
 };
@@ -59,6 +63,12 @@ struct SandboxState {
   /// Headers for every envd request: X-Access-Token (when there is a
   /// token), E2b-Sandbox-Id, E2b-Sandbox-Port: 49983, User-Agent.
   HttpHeaders EnvdHeaders() const;
+};
+
+/// Makes a Client around a prepared state. NewClient is the way for users;
+/// unit tests use this to put fake stubs behind the public handles.
+struct ClientAccess {
+  static Client Make(std::shared_ptr<ClientState> state);
 };
 
 /// The envd base URL for a sandbox: the client's sandbox_url if set, else

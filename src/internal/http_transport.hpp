@@ -79,6 +79,10 @@ struct HttpResponse {
   int status = 0;
   HttpHeaders headers;  ///< names as received; use FindHeader
   std::string body;
+  /// Exchanges that produced this answer: above 1 when the retry decorator
+  /// (retry.hpp) sent the request again, so an earlier attempt may have
+  /// taken effect even though its answer was lost.
+  int attempts = 1;
   std::optional<std::string> Header(std::string_view name) const {
     return FindHeader(headers, name);
   }

@@ -345,6 +345,7 @@ HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
       throw;
     }
     if (loop.RetryAfterStatus(response.status, response.headers)) continue;
+    response.attempts = loop.attempts();
     return response;
   }
 }

@@ -1,0 +1,179 @@
+#ifndef E2B_TESTS_UNIT_FAKE_STUBS_HPP_
+#define E2B_TESTS_UNIT_FAKE_STUBS_HPP_
+
+// Fakes of the internal stubs, so that the logic of the public handles
+// (argument checks, defaults, how answers become results) is tested without
+// a socket. Each operation a test expects is given as a std::function; any
+// other call fails the test with the operation's name. `calls` lists the
+// operations in the order they were made.
+
+#include "internal/client_state.hpp"
+#include "internal/control_plane_stub.hpp"
+
+#include <e2b/e2b.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace e2b_test {
+
+class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub {
+ public:
+  using Ctx = e2b::Context;
+  using Sandbox = e2b::internal::SandboxState;
+  using Created = e2b::internal::CreatedSandbox;
+
+  std::vector<std::string> calls;
+
+  std::function<Created(const e2b::SandboxConfig&, const std::string&)>
+      on_create;
+  std::function<Created(const std::string&, int)> on_connect;
+  std::function<e2b::ListSandboxesV2Result(const e2b::ListSandboxesV2Params&)>
+      on_list_v2;
+  std::function<bool(const std::string&)> on_kill;
+  std::function<std::map<std::string, e2b::SandboxMetric>(
+      const std::vector<std::string>&)>
+      on_sandboxes_metrics;
+  std::function<std::vector<e2b::internal::ForkEntryWire>(const std::string&,
+                                                          int, std::int64_t)>
+      on_fork;
+  std::function<void(const Sandbox&)> on_close;
+  std::function<e2b::SandboxInfo(const Sandbox&)> on_get;
+  std::function<void(const Sandbox&, int)> on_set_timeout;
+  std::function<void(const Sandbox&, std::optional<bool>)> on_pause;
+  std::function<void(const Sandbox&, int)> on_resume;
+  std::function<void(const Sandbox&, std::optional<std::int64_t>)> on_refresh;
+
+  Created CreateSandbox(const Ctx&, const e2b::SandboxConfig& cfg,
+                        const std::string& template_id) override {
+    return Use(on_create, "CreateSandbox")(cfg, template_id);
+  }
+  Created ConnectSandbox(const Ctx&, const std::string& id,
+                         int timeout) override {
+    return Use(on_connect, "ConnectSandbox")(id, timeout);
+  }
+  std::vector<e2b::SandboxInfo> ListSandboxes(const Ctx&) override {
+    return Unexpected<std::vector<e2b::SandboxInfo>>("ListSandboxes");
+  }
+  e2b::ListSandboxesV2Result ListSandboxesV2(
+      const Ctx&, const e2b::ListSandboxesV2Params& params) override {
+    return Use(on_list_v2, "ListSandboxesV2")(params);
+  }
+  bool KillSandbox(const Ctx&, const std::string& id) override {
+    return Use(on_kill, "KillSandbox")(id);
+  }
+  std::map<std::string, e2b::SandboxMetric> GetSandboxesMetrics(
+      const Ctx&, const std::vector<std::string>& ids) override {
+    return Use(on_sandboxes_metrics, "GetSandboxesMetrics")(ids);
+  }
+  std::vector<e2b::internal::ForkEntryWire> ForkSandbox(
+      const Ctx&, const std::string& id, int count,
+      std::int64_t timeout) override {
+    return Use(on_fork, "ForkSandbox")(id, count, timeout);
+  }
+  void CloseSandbox(const Ctx&, const Sandbox& s) override {
+    Use(on_close, "CloseSandbox")(s);
+  }
+  e2b::SandboxInfo GetSandbox(const Ctx&, const Sandbox& s) override {
+    return Use(on_get, "GetSandbox")(s);
+  }
+  void SetSandboxTimeout(const Ctx&, const Sandbox& s, int seconds) override {
+    Use(on_set_timeout, "SetSandboxTimeout")(s, seconds);
+  }
+  void PauseSandbox(const Ctx&, const Sandbox& s,
+                    std::optional<bool> keep_memory) override {
+    Use(on_pause, "PauseSandbox")(s, keep_memory);
+  }
+  void ResumeSandbox(const Ctx&, const Sandbox& s, int seconds) override {
+    Use(on_resume, "ResumeSandbox")(s, seconds);
+  }
+  std::vector<e2b::SandboxMetric> GetSandboxMetrics(const Ctx&,
+                                                    const Sandbox&) override {
+    return Unexpected<std::vector<e2b::SandboxMetric>>("GetSandboxMetrics");
+  }
+  std::vector<e2b::SandboxLogEntry> GetSandboxLogs(
+      const Ctx&, const Sandbox&, const e2b::LogsParams&) override {
+    return Unexpected<std::vector<e2b::SandboxLogEntry>>("GetSandboxLogs");
+  }
+  e2b::SnapshotInfo CreateSnapshot(const Ctx&, const Sandbox&,
+                                   const std::string&) override {
+    return Unexpected<e2b::SnapshotInfo>("CreateSnapshot");
+  }
+  void RefreshSandbox(const Ctx&, const Sandbox& s,
+                      std::optional<std::int64_t> duration) override {
+    Use(on_refresh, "RefreshSandbox")(s, duration);
+  }
+  void UpdateNetwork(const Ctx&, const Sandbox&,
+                     const e2b::NetworkUpdateConfig&) override {
+    Unexpected<void>("UpdateNetwork");
+  }
+  bool DeleteSnapshot(const Ctx&, const std::string&) override {
+    return Unexpected<bool>("DeleteSnapshot");
+  }
+  e2b::ListSnapshotsResult ListSnapshots(
+      const Ctx&, const e2b::ListSnapshotsParams&) override {
+    return Unexpected<e2b::ListSnapshotsResult>("ListSnapshots");
+  }
+  std::vector<e2b::TemplateDetail> ListTemplates(const Ctx&) override {
+    return Unexpected<std::vector<e2b::TemplateDetail>>("ListTemplates");
+  }
+  e2b::TemplateInfo CreateTemplate(const Ctx&,
+                                   const e2b::CreateTemplateConfig&) override {
+    return Unexpected<e2b::TemplateInfo>("CreateTemplate");
+  }
+  void DeleteTemplate(const Ctx&, const std::string&) override {
+    Unexpected<void>("DeleteTemplate");
+  }
+  e2b::GetTemplateResult GetTemplate(const Ctx&, const std::string&,
+                                     const e2b::GetTemplateParams&) override {
+    return Unexpected<e2b::GetTemplateResult>("GetTemplate");
+  }
+  std::vector<e2b::BuildLogEntry> GetTemplateBuildLogs(
+      const Ctx&, const std::string&, const std::string&,
+      const e2b::BuildLogParams&) override {
+    return Unexpected<std::vector<e2b::BuildLogEntry>>("GetTemplateBuildLogs");
+  }
+
+ private:
+  template <typename F>
+  F& Use(F& behaviour, const char* operation) {
+    calls.emplace_back(operation);
+    if (!behaviour) {
+      throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
+    }
+    return behaviour;
+  }
+
+  template <typename R>
+  R Unexpected(const char* operation) {
+    calls.emplace_back(operation);
+    throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
+  }
+};
+
+/// The answer of a create or connect for sandbox `id`.
+inline e2b::internal::CreatedSandbox Created(const std::string& id) {
+  e2b::internal::CreatedSandbox created;
+  created.SandboxID = id;
+  created.EnvdVersion = "0.5.7";
+  created.EnvdAccessToken = "token-" + id;
+  return created;
+}
+
+/// A Client whose calls go to the given fakes instead of the network.
+inline e2b::Client ClientWithStubs(
+    std::shared_ptr<e2b::internal::ControlPlaneStub> control_plane) {
+  auto state = std::make_shared<e2b::internal::ClientState>();
+  state->api_key = "fake-api-key";
+  state->api_base_url = "http://api.invalid";
+  state->sandbox_domain = "fake.invalid";
+  state->control_plane = std::move(control_plane);
+  return e2b::internal::ClientAccess::Make(std::move(state));
+}
+
+}  // namespace e2b_test
+
+#endif  // E2B_TESTS_UNIT_FAKE_STUBS_HPP_

@@ -1,0 +1,217 @@
+// The public handles over fake stubs (fake_stubs.hpp): what Client and
+// Sandbox decide themselves (defaults, argument checks, rounding, how a
+// fork answer becomes results, when a paginator moves) without a socket.
+
+#include "fake_stubs.hpp"
+
+#include <e2b/e2b.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using e2b_test::ClientWithStubs;
+using e2b_test::Created;
+using e2b_test::FakeControlPlaneStub;
+
+struct HandleLogicTest : ::testing::Test {
+  std::shared_ptr<FakeControlPlaneStub> api =
+      std::make_shared<FakeControlPlaneStub>();
+  e2b::Client client = ClientWithStubs(api);
+
+  e2b::Sandbox NewSandbox(const std::string& id) {
+    api->on_create = [id](const e2b::SandboxConfig&, const std::string&) {
+      return Created(id);
+    };
+    return client.NewSandbox();
+  }
+};
+
+TEST_F(HandleLogicTest, NewSandboxDefaultsTheTemplateAndBuildsTheSandbox) {
+  std::string template_seen;
+  api->on_create = [&](const e2b::SandboxConfig& cfg,
+                       const std::string& template_id) {
+    EXPECT_EQ(cfg.Timeout, 42);
+    template_seen = template_id;
+    auto created = Created("sbx1");
+    created.Domain = "other.example";
+    return created;
+  };
+  e2b::SandboxConfig cfg;
+  cfg.Timeout = 42;
+  auto sandbox = client.NewSandbox(cfg);
+  EXPECT_EQ(template_seen, e2b::DefaultTemplate);
+  EXPECT_EQ(sandbox.ID, "sbx1");
+  EXPECT_EQ(sandbox.EnvdAccessToken(), "token-sbx1");
+  EXPECT_EQ(sandbox.EnvdVersion(), "0.5.7");
+  // The answer's domain wins over the client's.
+  EXPECT_EQ(sandbox.GetHost(8080), "8080-sbx1.other.example");
+}
+
+TEST_F(HandleLogicTest, NewSandboxRejectsBadInputBeforeAndAfterTheCall) {
+  e2b::SandboxConfig cfg;
+  cfg.Timeout = -1;
+  EXPECT_THROW(client.NewSandbox(cfg), e2b::Error);
+  EXPECT_TRUE(api->calls.empty());
+
+  // An ID that cannot be a host-name label is a malformed answer.
+  api->on_create = [](const e2b::SandboxConfig&, const std::string&) {
+    return Created("not/an/id");
+  };
+  EXPECT_THROW(client.NewSandbox(), e2b::Error);
+  EXPECT_EQ(api->calls, std::vector<std::string>{"CreateSandbox"});
+}
+
+TEST_F(HandleLogicTest, ConnectSendsTheDefaultTimeoutForZero) {
+  int timeout_seen = -1;
+  api->on_connect = [&](const std::string& id, int timeout) {
+    timeout_seen = timeout;
+    return Created(id);
+  };
+  EXPECT_EQ(client.Connect("sbx2", 0).ID, "sbx2");
+  EXPECT_EQ(timeout_seen, e2b::DefaultTimeout);
+  EXPECT_EQ(client.Connect("sbx2", 7).ID, "sbx2");
+  EXPECT_EQ(timeout_seen, 7);
+
+  EXPECT_THROW(client.Connect("", 5), e2b::Error);
+  EXPECT_THROW(client.Connect("sbx2", -1), e2b::Error);
+  EXPECT_EQ(api->calls.size(), 2u);
+}
+
+TEST_F(HandleLogicTest, RefreshRoundsUpToWholeSecondsAndRejectsNegatives) {
+  auto sandbox = NewSandbox("sbx3");
+  std::vector<std::optional<std::int64_t>> seen;
+  api->on_refresh = [&](const e2b::internal::SandboxState& s,
+                        std::optional<std::int64_t> duration) {
+    EXPECT_EQ(s.id, "sbx3");
+    seen.push_back(duration);
+  };
+  sandbox.Refresh();
+  sandbox.Refresh(std::chrono::milliseconds(1500));
+  sandbox.Refresh(std::chrono::seconds(3));
+  EXPECT_THROW(sandbox.Refresh(std::chrono::milliseconds(-1)), e2b::Error);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0].has_value());
+  EXPECT_EQ(seen[1], 2);
+  EXPECT_EQ(seen[2], 3);
+}
+
+TEST_F(HandleLogicTest, PauseSendsKeepMemoryOnlyWhenAsked) {
+  auto sandbox = NewSandbox("sbx4");
+  std::vector<std::optional<bool>> seen;
+  api->on_pause = [&](const e2b::internal::SandboxState&,
+                      std::optional<bool> keep_memory) {
+    seen.push_back(keep_memory);
+  };
+  sandbox.Pause();
+  sandbox.Pause(true);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_FALSE(seen[0].has_value());
+  EXPECT_EQ(seen[1], true);
+}
+
+TEST_F(HandleLogicTest, StubErrorsReachTheCallerUnchanged) {
+  auto sandbox = NewSandbox("sbx5");
+  api->on_get = [](const e2b::internal::SandboxState& s) -> e2b::SandboxInfo {
+    throw e2b::SandboxNotFoundError(s.id);
+  };
+  try {
+    sandbox.Info();
+    FAIL() << "Info returned";
+  } catch (const e2b::SandboxNotFoundError& e) {
+    EXPECT_EQ(e.SandboxID(), "sbx5");
+  }
+}
+
+TEST_F(HandleLogicTest, ForkTurnsEachEntryIntoItsOwnResult) {
+  using Kind = e2b::internal::ForkEntryWire::Kind;
+  auto sandbox = NewSandbox("src");
+  api->on_fork = [](const std::string& id, int count, std::int64_t timeout) {
+    EXPECT_EQ(id, "src");
+    EXPECT_EQ(count, 3);
+    EXPECT_EQ(timeout, 2);  // 1,001 ms rounded up
+    std::vector<e2b::internal::ForkEntryWire> entries(3);
+    entries[0].kind = Kind::kSandbox;
+    entries[0].sandbox = Created("fork0");
+    entries[1].kind = Kind::kError;
+    entries[1].code = 429;
+    entries[1].message = R"({"message":"too many forks fake-api-key"})";
+    entries[2].kind = Kind::kMalformed;
+    entries[2].malformed = "no sandboxID";
+    return entries;
+  };
+  const auto results =
+      sandbox.Fork(e2b::WithForkCount(3),
+                   e2b::WithForkTimeout(std::chrono::milliseconds(1001)));
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_TRUE(results[0].OK());
+  EXPECT_EQ(results[0].Sandbox->ID, "fork0");
+  ASSERT_FALSE(results[1].OK());
+  try {
+    std::rethrow_exception(results[1].Err);
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 429);
+    EXPECT_EQ(e.Message().find("fake-api-key"), std::string::npos)
+        << e.Message();
+    EXPECT_NE(e.Message().find("too many forks"), std::string::npos);
+  }
+  ASSERT_FALSE(results[2].OK());
+  try {
+    std::rethrow_exception(results[2].Err);
+  } catch (const e2b::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(fork 2)"), std::string::npos)
+        << e.what();
+  }
+
+  EXPECT_THROW(sandbox.Fork(e2b::WithForkCount(0)), e2b::Error);
+  EXPECT_EQ(api->calls.back(), "ForkSandbox");
+  EXPECT_EQ(api->calls.size(), 2u);
+}
+
+TEST_F(HandleLogicTest, PaginatorMovesOnlyAfterASuccessfulPage) {
+  std::vector<std::string> tokens;
+  int failures_left = 1;
+  api->on_list_v2 = [&](const e2b::ListSandboxesV2Params& p) {
+    tokens.push_back(p.NextToken.value_or("<none>"));
+    e2b::ListSandboxesV2Result page;
+    if (tokens.size() == 1) {
+      page.NextToken = "t2";
+      return page;
+    }
+    if (failures_left-- > 0) throw e2b::Error(503, "try again");
+    return page;
+  };
+  auto paginator = client.NewSandboxPaginator(e2b::WithSandboxLimit(5));
+  ASSERT_TRUE(paginator.HasNext());
+  paginator.NextItems();
+  ASSERT_TRUE(paginator.HasNext());
+  EXPECT_THROW(paginator.NextItems(), e2b::Error);
+  ASSERT_TRUE(paginator.HasNext());
+  paginator.NextItems();
+  EXPECT_FALSE(paginator.HasNext());
+  EXPECT_EQ(tokens, (std::vector<std::string>{"", "t2", "t2"}));
+}
+
+TEST_F(HandleLogicTest, SandboxesMetricsChecksIdsBeforeTheCall) {
+  EXPECT_TRUE(client.GetSandboxesMetrics({}).empty());
+  EXPECT_THROW(client.GetSandboxesMetrics({"a,b"}), e2b::Error);
+  EXPECT_THROW(client.GetSandboxesMetrics({""}), e2b::Error);
+  EXPECT_THROW(client.GetSandboxesMetrics(std::vector<std::string>(101, "id")),
+               e2b::Error);
+  EXPECT_TRUE(api->calls.empty());
+
+  api->on_sandboxes_metrics = [](const std::vector<std::string>& ids) {
+    EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));
+    std::map<std::string, e2b::SandboxMetric> out;
+    out["a"].CPUCount = 2;
+    return out;
+  };
+  EXPECT_EQ(client.GetSandboxesMetrics({"a", "b"}).at("a").CPUCount, 2);
+}
+
+}  // namespace
