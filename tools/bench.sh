@@ -3,7 +3,7 @@
 #
 #   tools/bench.sh [--smoke] [--build-dir DIR] [--no-build] [--output FILE]
 #                  [--no-js] [--keep-json DIR] [--e2b-local BIN]
-#                  [--no-callgrind]
+#                  [--no-callgrind] [--capacity N]
 #
 #   --smoke        tiny sizes (seconds, not minutes): checks that every phase
 #                  works; the numbers mean nothing. Writes BENCHMARKS-smoke.md
@@ -19,6 +19,8 @@
 #   --e2b-local    a different e2b-local binary (default: the one built).
 #   --no-callgrind skip the per-call instruction counts (otherwise taken
 #                  with valgrind's callgrind when valgrind is installed).
+#   --capacity N   in the server phase, also create N idle sandboxes and
+#                  keep them (how many the machine holds; minutes for 1,000).
 #
 # Each phase gets a fresh e2b-local on free loopback ports
 # (tools/with-e2b-local.sh), so one phase's leftovers cannot skew another.
@@ -34,6 +36,7 @@ js_optional=0
 keep_json=""
 server_bin=""
 use_callgrind=1
+capacity=0
 original_args=("$@")
 
 while [[ $# -gt 0 ]]; do
@@ -47,7 +50,8 @@ while [[ $# -gt 0 ]]; do
     --keep-json) keep_json=$(realpath -m "$2"); shift ;;
     --e2b-local) server_bin=$(realpath -m "$2"); shift ;;
     --no-callgrind) use_callgrind=0 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --capacity) capacity=$2; shift ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -110,7 +114,7 @@ else
   overhead=(--rounds 60 --batch 20)
   transfer=(--bytes $((1 << 30)) --rounds 5)
   concurrency=(--threads 32 --calls 50 --rounds 2)
-  server=(--create 30 --idle 20 --starts 100)
+  server=(--create 100 --idle 20 --starts 100)
   callgrind_calls=200
   mode=full
 fi
@@ -149,7 +153,7 @@ log "phase overhead ($placement)"
   "${overhead[@]}" "${js_args[@]}"
 run_phase transfer "${transfer[@]}" --tmp-dir "$results"
 run_phase concurrency "${concurrency[@]}"
-run_phase server "${server[@]}"
+run_phase server "${server[@]}" --capacity "$capacity"
 
 # Instructions per call under callgrind: unlike wall time, a loaded machine
 # does not move them, so they show what the client itself costs.

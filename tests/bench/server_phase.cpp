@@ -1,5 +1,7 @@
 // e2b-local's own costs, so users know what the local server adds: sandbox
-// create and kill latency, command start latency, memory per idle sandbox.
+// create and kill latency, the first command in a new sandbox, command start
+// latency, memory per idle sandbox, and (--capacity N) how many idle
+// sandboxes the machine holds.
 
 #include "bench_phases.hpp"
 #include "raw_curl_client.hpp"
@@ -10,6 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -23,6 +27,60 @@ using nlohmann::json;
 
 constexpr const char* kTrueStartJson =
     R"({"process":{"cmd":"true"},"stdin":false})";
+
+// Summary as JSON plus the nearest-rank p99, which Summary leaves out.
+json SummaryJson(std::vector<double> samples) {
+  json out = ToJson(Summarize(samples));
+  if (!samples.empty()) {
+    std::sort(samples.begin(), samples.end());
+    const auto rank = static_cast<std::size_t>(
+        std::ceil(0.99 * static_cast<double>(samples.size())));
+    out["p99"] =
+        samples[std::min(samples.size() - 1, rank == 0 ? 0 : rank - 1)];
+  }
+  return out;
+}
+
+// /proc/meminfo in bytes: MemAvailable and the kernel's own pools, which
+// the PSS of processes leaves out (cgroups, namespaces, mounts, loop
+// disks, page tables).
+std::map<std::string, double> HostMemory() {
+  static const char* const kKeys[] = {
+      "MemAvailable", "MemFree",    "Slab",  "SUnreclaim", "SReclaimable",
+      "KernelStack",  "PageTables", "Shmem", "Buffers",    "Cached"};
+  std::map<std::string, double> out;
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, colon);
+    if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* k) {
+          return key == k;
+        }) == std::end(kKeys)) {
+      continue;
+    }
+    out[key] = std::strtod(line.c_str() + colon + 1, nullptr) * 1024.0;
+  }
+  return out;
+}
+
+// What each of `n` sandboxes took from the host between two samples
+// (positive = less available / more used).
+json HostMemoryPerSandbox(const std::map<std::string, double>& before,
+                          const std::map<std::string, double>& after,
+                          double n) {
+  json out;
+  for (const auto& [key, value] : after) {
+    const auto it = before.find(key);
+    if (it == before.end()) continue;
+    const double delta = key == "MemAvailable" || key == "MemFree"
+                             ? it->second - value
+                             : value - it->second;
+    out[key] = delta / n;
+  }
+  return out;
+}
 
 struct MemorySample {
   std::uint64_t server_pss = 0;
@@ -67,12 +125,91 @@ json ToJson(const MemorySample& m) {
           {"children", m.children},         {"commands", m.commands}};
 }
 
+// Creates up to `target` idle sandboxes, one after another, and keeps them
+// all: how many the machine holds, whether creating gets slower as they
+// pile up, what each takes from the host, and whether the first and the
+// last still run a command. Every sandbox is killed at the end.
+json RunCapacity(e2b::Client& client, const std::string& api_url,
+                 const std::string& api_key, const std::string& envd_url,
+                 int target, double reserve_mib) {
+  json out;
+  out["target"] = target;
+  out["reserve_mib"] = reserve_mib;
+  RawCurlClient raw(api_url, api_key, envd_url);
+  std::vector<e2b::Sandbox> sandboxes;
+  std::vector<double> create_s;
+  const auto host_before = HostMemory();
+  const auto started = Clock::now();
+  std::string stopped = "target reached";
+  try {
+    for (int i = 0; i < target; ++i) {
+      if (HostMemory()["MemAvailable"] < reserve_mib * 1024 * 1024) {
+        stopped = "host memory reserve reached";
+        break;
+      }
+      const auto start = Clock::now();
+      // Long enough to outlive the run, kill included.
+      sandboxes.push_back(client.NewSandbox(BenchSandboxConfig(3600)));
+      create_s.push_back(SecondsSince(start));
+      if ((i + 1) % 100 == 0) {
+        std::cerr << "server: capacity " << (i + 1) << " sandboxes\n";
+      }
+    }
+  } catch (const std::exception& e) {
+    stopped = std::string("create failed: ") + e.what();
+  }
+  out["created"] = sandboxes.size();
+  out["stopped"] = stopped;
+  out["create_total_seconds"] = SecondsSince(started);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto host_after = HostMemory();
+  if (!sandboxes.empty()) {
+    const double n = static_cast<double>(sandboxes.size());
+    out["host_per_sandbox"] = HostMemoryPerSandbox(host_before, host_after, n);
+    out["memavailable_drop_per_sandbox"] =
+        out["host_per_sandbox"].value("MemAvailable", 0.0);
+    // Create time over the first and the last tenth (at least one).
+    const std::size_t window = std::max<std::size_t>(1, create_s.size() / 10);
+    out["create_first_seconds"] = SummaryJson(std::vector<double>(
+        create_s.begin(), create_s.begin() + static_cast<long>(window)));
+    out["create_last_seconds"] = SummaryJson(std::vector<double>(
+        create_s.end() - static_cast<long>(window), create_s.end()));
+    out["create_seconds"] = SummaryJson(create_s);
+    const auto command_runs = [&](const e2b::Sandbox& s) -> json {
+      try {
+        return raw.Start(s.ID, s.EnvdAccessToken(), kTrueStartJson)
+            .total_seconds;
+      } catch (const std::exception& e) {
+        return std::string(e.what());
+      }
+    };
+    out["first_sandbox_command_seconds"] = command_runs(sandboxes.front());
+    out["last_sandbox_command_seconds"] = command_runs(sandboxes.back());
+  }
+  const auto cleanup = Clock::now();
+  std::size_t kill_errors = 0;
+  for (auto& s : sandboxes) {
+    try {
+      s.Close();
+    } catch (const std::exception&) {
+      ++kill_errors;
+    }
+  }
+  out["kill_total_seconds"] = SecondsSince(cleanup);
+  out["kill_errors"] = kill_errors;
+  return out;
+}
+
 }  // namespace
 
 void RunServer(const Args& args) {
   const int creates = static_cast<int>(args.Int("create", 30));
   const int idle = static_cast<int>(args.Int("idle", 20));
   const int starts = static_cast<int>(args.Int("starts", 100));
+  const int capacity = static_cast<int>(args.Int("capacity", 0));
+  // The capacity run stops before the host has less than this available.
+  const double reserve_mib =
+      static_cast<double>(args.Int("capacity-reserve-mib", 2048));
   const std::string api_url = RequireEnv("E2B_API_URL");
   const std::string api_key = RequireEnv("E2B_API_KEY");
   const std::string envd_url = RequireEnv("E2B_SANDBOX_URL");
@@ -80,21 +217,35 @@ void RunServer(const Args& args) {
   e2b::Client client = e2b::NewClient();
   json result;
 
-  // Create + kill, one at a time. One throw-away pair first warms the
-  // connection and the server's template cache.
-  client.NewSandbox().Close();
-  std::vector<double> create_s, kill_s;
+  // Create, first command, kill, one sandbox at a time. One throw-away
+  // pair first warms the connections and the server's template cache.
+  // First command: from NewSandbox's return to the first stream message
+  // (the start event) of `true` in that sandbox, on a kept-alive envd
+  // connection, as an SDK's next call would be.
+  RawCurlClient first_raw(api_url, api_key, envd_url);
+  {
+    e2b::Sandbox warm = client.NewSandbox(BenchSandboxConfig(300));
+    first_raw.Start(warm.ID, warm.EnvdAccessToken(), kTrueStartJson);
+    warm.Close();
+  }
+  std::vector<double> create_s, first_s, kill_s;
   for (int i = 0; i < creates; ++i) {
     auto start = Clock::now();
     e2b::Sandbox s = client.NewSandbox(BenchSandboxConfig(300));
-    create_s.push_back(SecondsSince(start));
+    const auto created = Clock::now();
+    create_s.push_back(std::chrono::duration<double>(created - start).count());
+    const double gap = SecondsSince(created);
+    first_s.push_back(gap +
+                      first_raw.Start(s.ID, s.EnvdAccessToken(), kTrueStartJson)
+                          .first_message_seconds);
     start = Clock::now();
     s.Close();
     kill_s.push_back(SecondsSince(start));
   }
-  result["create_seconds"] = ToJson(Summarize(create_s));
-  result["kill_seconds"] = ToJson(Summarize(kill_s));
-  std::cerr << "server: create/kill done\n";
+  result["create_seconds"] = SummaryJson(create_s);
+  result["first_command_seconds"] = SummaryJson(first_s);
+  result["kill_seconds"] = SummaryJson(kill_s);
+  std::cerr << "server: create/first command/kill done\n";
 
   // Command start: request sent to the first stream message (the start
   // event with the pid), and the whole exchange, for `true`.
@@ -109,8 +260,8 @@ void RunServer(const Args& args) {
       first.push_back(t.first_message_seconds);
       total.push_back(t.total_seconds);
     }
-    result["command_start_seconds"] = ToJson(Summarize(first));
-    result["command_total_seconds"] = ToJson(Summarize(total));
+    result["command_start_seconds"] = SummaryJson(first);
+    result["command_total_seconds"] = SummaryJson(total);
     // The same after 100 ms of quiet each, as commands of an interactive
     // session or a test suite arrive: work the kernel defers while a
     // machine is idle (e.g. RCU grace periods) shows up here, not above.
@@ -120,7 +271,7 @@ void RunServer(const Args& args) {
       sparse.push_back(
           raw.Start(s.ID, s.EnvdAccessToken(), kTrueStartJson).total_seconds);
     }
-    result["command_sparse_total_seconds"] = ToJson(Summarize(sparse));
+    result["command_sparse_total_seconds"] = SummaryJson(sparse);
   }
   std::cerr << "server: command start done\n";
 
@@ -133,6 +284,7 @@ void RunServer(const Args& args) {
                               "on the API port (needs /proc access)"}};
   } else if (idle > 0) {
     const MemorySample before = SampleMemory(server);
+    const auto host_before = HostMemory();
     std::vector<e2b::Sandbox> sandboxes;
     for (int i = 0; i < idle; ++i) {
       sandboxes.push_back(client.NewSandbox(BenchSandboxConfig(300)));
@@ -140,6 +292,7 @@ void RunServer(const Args& args) {
     // Let whatever each sandbox starts settle into idleness.
     std::this_thread::sleep_for(std::chrono::seconds(2));
     const MemorySample after = SampleMemory(server);
+    const auto host_after = HostMemory();
     // Which isolation the server used: sandbox processes in another PID
     // namespace than the server's mean namespaces.
     std::string isolation = "none (plain processes)";
@@ -172,9 +325,19 @@ void RunServer(const Args& args) {
         (delta(before.server_pss, after.server_pss) +
          delta(before.children_pss, after.children_pss)) /
         n;
+    // The host's view, kernel memory included; other work on the machine
+    // moves it too, so it is the honest upper figure, not a precise one.
+    const json host = HostMemoryPerSandbox(host_before, host_after, n);
+    mem["host_per_sandbox"] = host;
+    mem["memavailable_drop_per_sandbox"] = host.value("MemAvailable", 0.0);
     result["idle_memory"] = mem;
   }
   std::cerr << "server: idle memory done\n";
+  if (capacity > 0) {
+    result["capacity"] =
+        RunCapacity(client, api_url, api_key, envd_url, capacity, reserve_mib);
+    std::cerr << "server: capacity done\n";
+  }
   WriteResult(args, result);
 }
 
