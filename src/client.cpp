@@ -2,6 +2,7 @@
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
 #include "internal/control_plane_stub.hpp"
+#include "internal/envd_stub.hpp"
 #include "internal/json_mapping.hpp"
 #include "internal/retry.hpp"
 #include "internal/url.hpp"
@@ -146,6 +147,11 @@ std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg) {
       MakeRetryingTransport(state->transport, state->retry, ApiRetryRule());
   options.write_transport = state->write_transport;
   state->control_plane = MakeRestControlPlaneStub(std::move(options));
+  ConnectEnvdOptions envd;
+  envd.request_timeout = state->request_timeout;
+  envd.idempotent_transport = state->envd_read_transport;
+  envd.write_transport = state->write_transport;
+  state->envd = MakeConnectEnvdStub(std::move(envd));
   return state;
 }
 

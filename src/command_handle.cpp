@@ -1,3 +1,4 @@
+#include "internal/envd_stub.hpp"
 #include "internal/process_stream.hpp"
 
 #include <e2b/command_handle.hpp>
@@ -63,8 +64,9 @@ bool CommandHandle::SendSignal(ProcessSignal signal) const {
 
 bool CommandHandle::SendSignal(const Context& ctx, ProcessSignal signal) const {
   auto& stream = Stream();
-  return stream.Rpc().SendSignal(ctx, internal::PidSelector(stream.Pid()),
-                                 signal, stream.RequestTimeout());
+  return stream.Envd().SendSignal(ctx, stream.Sandbox(),
+                                  internal::PidSelector(stream.Pid()), signal,
+                                  stream.RequestTimeout());
 }
 
 void CommandHandle::SendStdin(std::string_view data) const {
@@ -78,8 +80,9 @@ void CommandHandle::SendStdin(const Context& ctx, std::string_view data) const {
                 "CommandHandle.SendStdin: a PTY has no stdin; use "
                 "Pty.SendInput");
   }
-  stream.Rpc().SendInput(ctx, internal::PidSelector(stream.Pid()), data,
-                         /*pty=*/false, stream.RequestTimeout());
+  stream.Envd().SendInput(ctx, stream.Sandbox(),
+                          internal::PidSelector(stream.Pid()), data,
+                          /*pty=*/false, stream.RequestTimeout());
 }
 
 void CommandHandle::SendStdin(const std::vector<std::uint8_t>& data) const {
@@ -98,8 +101,9 @@ void CommandHandle::CloseStdin(const Context& ctx) const {
   if (stream.IsPty()) {
     throw Error(0, "CommandHandle.CloseStdin: a PTY has no stdin");
   }
-  stream.Rpc().CloseStdin(ctx, internal::PidSelector(stream.Pid()),
-                          stream.RequestTimeout());
+  stream.Envd().CloseStdin(ctx, stream.Sandbox(),
+                           internal::PidSelector(stream.Pid()),
+                           stream.RequestTimeout());
 }
 
 std::string CommandHandle::Stdout() const { return Stream().Stdout(); }

@@ -1,5 +1,6 @@
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
+#include "internal/envd_stub.hpp"
 #include "internal/process_stream.hpp"
 
 #include <e2b/commands.hpp>
@@ -97,20 +98,18 @@ CommandResult CommandService::RunImpl(const Context& ctx,
         std::chrono::milliseconds{1},
         server_timeout ? std::min(*server_timeout, *remaining) : *remaining);
   }
-  const internal::ProcessRpc rpc(state_);
-  internal::ConnectCall call =
-      rpc.StreamCall(kStartProcedure, params.User, lifetime);
+  internal::ConnectCall call = internal::ProcessStreamCall(
+      *state_, kStartProcedure, params.User, lifetime);
   call.server_timeout = server_timeout;
   call.context = ctx;
-  auto stream = rpc.ClientFor(call).OpenServerStream(
-      call, StartRequest(cmd, args, params));
+  auto stream = state_->client->envd->OpenProcessStream(
+      *state_, call, StartRequest(cmd, args, params));
 
-  const std::string procedure = "process.Process/Start";
   internal::OutputDispatcher dispatcher(CallbacksOf(params));
   CommandResult result;
   std::string end_error;
   bool ended = false;
-  while (auto next = internal::NextProcessEvent(*stream, procedure)) {
+  while (auto next = stream->Next()) {
     const internal::ProcessEvent& event = *next;
     if (event.kind == internal::ProcessEvent::Kind::kData) {
       result.Stdout.append(event.out);
@@ -144,10 +143,10 @@ CommandHandle CommandService::StartImpl(const Context& ctx,
   if (cmd.empty()) throw Error(0, "Commands.Start: the command is empty");
   CheckTimeouts("Commands.Start", params);
   const auto lifetime = LifetimeOf(params);
-  const internal::ProcessRpc rpc(state_);
   internal::StreamSpec spec;
   spec.state = state_;
-  spec.call = rpc.StreamCall(kStartProcedure, params.User, lifetime);
+  spec.call = internal::ProcessStreamCall(*state_, kStartProcedure, params.User,
+                                          lifetime);
   spec.request = StartRequest(cmd, args, params);
   spec.callbacks = CallbacksOf(params);
   spec.exit_error = params.ExitError;
@@ -165,11 +164,11 @@ CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
   }
   CheckTimeouts("Commands.Connect", params);
   const auto lifetime = LifetimeOf(params);
-  const internal::ProcessRpc rpc(state_);
   internal::StreamSpec spec;
   spec.state = state_;
   // Connect takes no user: the process already runs as someone.
-  spec.call = rpc.StreamCall(kConnectProcedure, std::string(), lifetime);
+  spec.call = internal::ProcessStreamCall(*state_, kConnectProcedure,
+                                          std::string(), lifetime);
   spec.request = json{{"process", tag ? internal::TagSelector(*tag)
                                       : internal::PidSelector(pid)}};
   spec.callbacks = CallbacksOf(params);
@@ -184,8 +183,8 @@ std::vector<ProcessInfo> CommandService::List() const {
 }
 
 std::vector<ProcessInfo> CommandService::List(const Context& ctx) const {
-  State("Commands.List");
-  return internal::ProcessRpc(state_).List(ctx, std::chrono::milliseconds{0});
+  const auto& s = State("Commands.List");
+  return s.client->envd->ListProcesses(ctx, s, std::chrono::milliseconds{0});
 }
 
 bool CommandService::Kill(std::uint32_t pid) const {
@@ -202,9 +201,9 @@ bool CommandService::SendSignal(std::uint32_t pid, ProcessSignal signal) const {
 
 bool CommandService::SendSignal(const Context& ctx, std::uint32_t pid,
                                 ProcessSignal signal) const {
-  State("Commands.SendSignal");
-  return internal::ProcessRpc(state_).SendSignal(
-      ctx, internal::PidSelector(pid), signal, std::chrono::milliseconds{0});
+  const auto& s = State("Commands.SendSignal");
+  return s.client->envd->SendSignal(ctx, s, internal::PidSelector(pid), signal,
+                                    std::chrono::milliseconds{0});
 }
 
 void CommandService::SendStdin(std::uint32_t pid, std::string_view data) const {
@@ -213,10 +212,9 @@ void CommandService::SendStdin(std::uint32_t pid, std::string_view data) const {
 
 void CommandService::SendStdin(const Context& ctx, std::uint32_t pid,
                                std::string_view data) const {
-  State("Commands.SendStdin");
-  internal::ProcessRpc(state_).SendInput(ctx, internal::PidSelector(pid), data,
-                                         /*pty=*/false,
-                                         std::chrono::milliseconds{0});
+  const auto& s = State("Commands.SendStdin");
+  s.client->envd->SendInput(ctx, s, internal::PidSelector(pid), data,
+                            /*pty=*/false, std::chrono::milliseconds{0});
 }
 
 void CommandService::SendStdin(std::uint32_t pid,
@@ -236,9 +234,9 @@ void CommandService::CloseStdin(std::uint32_t pid) const {
 }
 
 void CommandService::CloseStdin(const Context& ctx, std::uint32_t pid) const {
-  State("Commands.CloseStdin");
-  internal::ProcessRpc(state_).CloseStdin(ctx, internal::PidSelector(pid),
-                                          std::chrono::milliseconds{0});
+  const auto& s = State("Commands.CloseStdin");
+  s.client->envd->CloseStdin(ctx, s, internal::PidSelector(pid),
+                             std::chrono::milliseconds{0});
 }
 
 }  // namespace e2b

@@ -1,4 +1,5 @@
 #include "internal/client_state.hpp"
+#include "internal/envd_stub.hpp"
 #include "internal/process_stream.hpp"
 
 #include <e2b/errors.hpp>
@@ -18,6 +19,14 @@ std::optional<std::chrono::milliseconds> LifetimeOf(const PtyParams& params) {
     throw Error(0, "Pty: a timeout is negative");
   }
   return internal::ProcessLifetime(params.NoTimeout, params.Timeout);
+}
+
+const internal::SandboxState& Require(
+    const std::shared_ptr<internal::SandboxState>& state) {
+  if (!state || !state->client) {
+    throw Error(0, "process call on a service without sandbox");
+  }
+  return *state;
 }
 
 std::string_view View(const std::vector<std::uint8_t>& data) {
@@ -55,10 +64,10 @@ CommandHandle PtyService::CreateImpl(const Context& ctx, std::uint32_t cols,
                   {"pty", {{"size", {{"cols", cols}, {"rows", rows}}}}}};
   if (params.Tag) request["tag"] = *params.Tag;
 
-  const internal::ProcessRpc rpc(state_);
   internal::StreamSpec spec;
   spec.state = state_;
-  spec.call = rpc.StreamCall("/process.Process/Start", params.User, lifetime);
+  spec.call = internal::ProcessStreamCall(*state_, "/process.Process/Start",
+                                          params.User, lifetime);
   spec.request = std::move(request);
   spec.callbacks.on_pty = params.OnData;
   spec.pty = true;
@@ -73,11 +82,10 @@ CommandHandle PtyService::ConnectImpl(const Context& ctx, std::uint32_t pid,
     throw Error(0, "Pty.Connect called on a PtyService without sandbox");
   }
   const auto lifetime = LifetimeOf(params);
-  const internal::ProcessRpc rpc(state_);
   internal::StreamSpec spec;
   spec.state = state_;
-  spec.call =
-      rpc.StreamCall("/process.Process/Connect", std::string(), lifetime);
+  spec.call = internal::ProcessStreamCall(*state_, "/process.Process/Connect",
+                                          std::string(), lifetime);
   spec.request = json{{"process", internal::PidSelector(pid)}};
   spec.callbacks.on_pty = params.OnData;
   spec.pty = true;
@@ -92,9 +100,9 @@ void PtyService::SendInput(std::uint32_t pid, std::string_view data) const {
 
 void PtyService::SendInput(const Context& ctx, std::uint32_t pid,
                            std::string_view data) const {
-  internal::ProcessRpc(state_).SendInput(ctx, internal::PidSelector(pid), data,
-                                         /*pty=*/true,
-                                         std::chrono::milliseconds{0});
+  const auto& s = Require(state_);
+  s.client->envd->SendInput(ctx, s, internal::PidSelector(pid), data,
+                            /*pty=*/true, std::chrono::milliseconds{0});
 }
 
 void PtyService::SendInput(std::uint32_t pid,
@@ -114,8 +122,12 @@ void PtyService::Resize(std::uint32_t pid, std::uint32_t cols,
 
 void PtyService::Resize(const Context& ctx, std::uint32_t pid,
                         std::uint32_t cols, std::uint32_t rows) const {
-  internal::ProcessRpc(state_).Resize(ctx, internal::PidSelector(pid), cols,
-                                      rows, std::chrono::milliseconds{0});
+  const auto& s = Require(state_);
+  if (cols == 0 || rows == 0) {
+    throw Error(0, "Pty.Resize: columns and rows must be at least 1");
+  }
+  s.client->envd->ResizePty(ctx, s, internal::PidSelector(pid), cols, rows,
+                            std::chrono::milliseconds{0});
 }
 
 bool PtyService::Kill(std::uint32_t pid) const {
@@ -123,9 +135,10 @@ bool PtyService::Kill(std::uint32_t pid) const {
 }
 
 bool PtyService::Kill(const Context& ctx, std::uint32_t pid) const {
-  return internal::ProcessRpc(state_).SendSignal(
-      ctx, internal::PidSelector(pid), ProcessSignal::Kill,
-      std::chrono::milliseconds{0});
+  const auto& s = Require(state_);
+  return s.client->envd->SendSignal(ctx, s, internal::PidSelector(pid),
+                                    ProcessSignal::Kill,
+                                    std::chrono::milliseconds{0});
 }
 
 // ---- options

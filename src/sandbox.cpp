@@ -1,6 +1,7 @@
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
 #include "internal/control_plane_stub.hpp"
+#include "internal/envd_stub.hpp"
 #include "internal/error_mapping.hpp"
 #include "internal/json_mapping.hpp"
 
@@ -245,25 +246,7 @@ bool Sandbox::IsRunning() const {
 
 bool Sandbox::IsRunningWithContext(const Context& ctx) const {
   const auto& s = Require(state_);
-  ctx.ThrowIfDone("GET /health");
-  internal::HttpRequest request;
-  request.url = s.envd_url + "/health";
-  // No access token: /health is public, and a token has no business there.
-  for (auto& header : s.EnvdHeaders()) {
-    if (header.first != "X-Access-Token") {
-      request.headers.push_back(std::move(header));
-    }
-  }
-  request.timeout = s.client->request_timeout;
-  request.context = ctx;
-  request.operation = "GET /health";
-  request.max_response_bytes = std::size_t{1} << 20;
-  const auto response = s.client->EnvdTransport(true)->Send(request);
-  if (response.status == 200 || response.status == 204) return true;
-  // The edge answers 502 for a sandbox that is gone or not running.
-  if (response.status == 502) return false;
-  internal::ThrowHttpError(response.status, response.body, {},
-                           {s.client->api_key, s.access_token});
+  return s.client->envd->Health(ctx, s);
 }
 
 std::string Sandbox::GetHost(int port) const {

@@ -14,6 +14,7 @@
 namespace e2b::internal {
 
 class ControlPlaneStub;
+class EnvdStub;
 
 /// The resolved configuration of a Client (explicit config, then the
 /// environment, then defaults), immutable after NewClient.
@@ -40,6 +41,9 @@ struct ClientState {
   std::shared_ptr<HttpTransport> write_transport;
   /// The E2B API as Client and Sandbox call it (control_plane_stub.hpp).
   std::shared_ptr<ControlPlaneStub> control_plane;
+  /// envd's process calls and health as the handles call them
+  /// (envd_stub.hpp).
+  std::shared_ptr<EnvdStub> envd;
 
   /// The transport for an envd call: envd_read_transport when `idempotent`,
   /// else write_transport (either falls back to `transport`).

@@ -277,6 +277,12 @@ nlohmann::json ConnectClient::Unary(const ConnectCall& call,
 
 std::unique_ptr<ConnectStreamReader> ConnectClient::OpenServerStream(
     const ConnectCall& call, const nlohmann::json& request) const {
+  return std::make_unique<ConnectStreamReader>(
+      OpenServerStreamBody(call, request), call.procedure, secrets_);
+}
+
+std::unique_ptr<BodyReader> ConnectClient::OpenServerStreamBody(
+    const ConnectCall& call, const nlohmann::json& request) const {
   std::unique_ptr<BodyReader> body = transport_->Open(MakeRequest(
       call, "application/connect+json",
       EncodeEnvelope(0, DumpRequest(request, ProcedureName(call.procedure)))));
@@ -299,8 +305,7 @@ std::unique_ptr<ConnectStreamReader> ConnectClient::OpenServerStream(
                          Printable(*type) + "'");
     }
   }
-  return std::make_unique<ConnectStreamReader>(std::move(body), call.procedure,
-                                               secrets_);
+  return body;
 }
 
 }  // namespace e2b::internal

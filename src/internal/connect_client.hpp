@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace e2b::internal {
 
@@ -132,6 +133,14 @@ class ConnectClient {
   /// otherwise.
   std::unique_ptr<ConnectStreamReader> OpenServerStream(
       const ConnectCall& call, const nlohmann::json& request) const;
+
+  /// OpenServerStream up to the checked response, for a caller that holds
+  /// its ConnectStreamReader in an object of its own (one allocation).
+  std::unique_ptr<BodyReader> OpenServerStreamBody(
+      const ConnectCall& call, const nlohmann::json& request) const;
+
+  /// The secrets the client redacts (for a ConnectStreamReader).
+  const std::vector<std::string>& Secrets() const { return secrets_; }
 
  private:
   HttpRequest MakeRequest(const ConnectCall& call, const char* content_type,

@@ -1,6 +1,7 @@
 #include "internal/process_stream.hpp"
 
 #include "internal/base64.hpp"
+#include "internal/envd_stub.hpp"
 
 #include <e2b/errors.hpp>
 
@@ -88,22 +89,6 @@ std::string StringOf(const json& object, const char* name) {
 
 std::vector<std::uint8_t> Bytes(const std::string& data) {
   return std::vector<std::uint8_t>(data.begin(), data.end());
-}
-
-const char* SignalName(ProcessSignal signal) {
-  switch (signal) {
-    case ProcessSignal::Kill:
-      return "SIGNAL_SIGKILL";
-    case ProcessSignal::Term:
-      return "SIGNAL_SIGTERM";
-  }
-  throw Error(0, "unknown process signal");
-}
-
-bool IsProcessNotFound(const Error& e) {
-  // A Connect not_found maps to 404; a vanished sandbox is its own type.
-  return e.StatusCode() == 404 &&
-         dynamic_cast<const SandboxNotFoundError*>(&e) == nullptr;
 }
 
 }  // namespace
@@ -216,26 +201,11 @@ void OutputDispatcher::Finish() {
   }
 }
 
-// ---- unary RPCs
+// ---- selectors, stream calls and answers
 // --------------------------------------------------------------
 
 json PidSelector(std::uint32_t pid) { return json{{"pid", pid}}; }
 json TagSelector(const std::string& tag) { return json{{"tag", tag}}; }
-
-ProcessRpc::ProcessRpc(std::shared_ptr<const SandboxState> state)
-    : state_(std::move(state)) {
-  if (!state_ || !state_->client) {
-    throw Error(0, "process call on a service without sandbox");
-  }
-}
-
-ConnectClient ProcessRpc::ClientFor(const ConnectCall& call) const {
-  const bool idempotent = call.procedure == "/process.Process/Connect" ||
-                          call.procedure == "/process.Process/List" ||
-                          call.procedure == "/process.Process/Update";
-  return ConnectClient(state_->client->EnvdTransport(idempotent),
-                       state_->envd_url, state_->id, {state_->access_token});
-}
 
 std::optional<std::chrono::milliseconds> ProcessLifetime(
     bool no_timeout, std::chrono::milliseconds timeout) {
@@ -243,12 +213,12 @@ std::optional<std::chrono::milliseconds> ProcessLifetime(
   return timeout.count() > 0 ? timeout : DefaultCommandTimeout;
 }
 
-ConnectCall ProcessRpc::StreamCall(
-    const char* procedure, const std::string& user,
-    std::optional<std::chrono::milliseconds> lifetime) const {
+ConnectCall ProcessStreamCall(
+    const SandboxState& sandbox, const char* procedure, const std::string& user,
+    std::optional<std::chrono::milliseconds> lifetime) {
   ConnectCall call;
   call.procedure = procedure;
-  call.headers = state_->EnvdHeaders();
+  call.headers = sandbox.EnvdHeaders();
   call.headers.emplace_back("Keepalive-Ping-Interval", kKeepalivePingSeconds);
   if (!user.empty()) {
     // envd reads the user from Basic auth with an empty password.
@@ -261,23 +231,8 @@ ConnectCall ProcessRpc::StreamCall(
   return call;
 }
 
-json ProcessRpc::Unary(const Context& ctx, const char* procedure,
-                       const json& request,
-                       std::chrono::milliseconds timeout) const {
-  ConnectCall call;
-  call.procedure = procedure;
-  call.headers = state_->EnvdHeaders();
-  call.http_timeout =
-      timeout.count() > 0 ? timeout : state_->client->request_timeout;
-  call.context = ctx;
-  return ClientFor(call).Unary(call, request);
-}
-
-std::vector<ProcessInfo> ProcessRpc::List(
-    const Context& ctx, std::chrono::milliseconds timeout) const {
+std::vector<ProcessInfo> ParseProcessList(const json& response) {
   const std::string procedure = "process.Process/List";
-  const json response =
-      Unary(ctx, "/process.Process/List", json::object(), timeout);
   std::vector<ProcessInfo> out;
   const auto processes = response.find("processes");
   if (processes == response.end() || processes->is_null()) return out;
@@ -313,50 +268,11 @@ std::vector<ProcessInfo> ProcessRpc::List(
   return out;
 }
 
-bool ProcessRpc::SendSignal(const Context& ctx, const json& selector,
-                            ProcessSignal signal,
-                            std::chrono::milliseconds timeout) const {
-  const json request{{"process", selector}, {"signal", SignalName(signal)}};
-  try {
-    Unary(ctx, "/process.Process/SendSignal", request, timeout);
-  } catch (const Error& e) {
-    if (IsProcessNotFound(e)) return false;
-    throw;
-  }
-  return true;
-}
-
-void ProcessRpc::SendInput(const Context& ctx, const json& selector,
-                           std::string_view data, bool pty,
-                           std::chrono::milliseconds timeout) const {
-  const json request{{"process", selector},
-                     {"input", {{pty ? "pty" : "stdin", Base64Encode(data)}}}};
-  Unary(ctx, "/process.Process/SendInput", request, timeout);
-}
-
-void ProcessRpc::CloseStdin(const Context& ctx, const json& selector,
-                            std::chrono::milliseconds timeout) const {
-  Unary(ctx, "/process.Process/CloseStdin", json{{"process", selector}},
-        timeout);
-}
-
-void ProcessRpc::Resize(const Context& ctx, const json& selector,
-                        std::uint32_t cols, std::uint32_t rows,
-                        std::chrono::milliseconds timeout) const {
-  if (cols == 0 || rows == 0) {
-    throw Error(0, "Pty.Resize: columns and rows must be at least 1");
-  }
-  const json request{{"process", selector},
-                     {"pty", {{"size", {{"cols", cols}, {"rows", rows}}}}}};
-  Unary(ctx, "/process.Process/Update", request, timeout);
-}
-
 // ---- CommandStream
 // -------------------------------------------------------------
 
 CommandStream::CommandStream(StreamSpec spec)
     : spec_(std::move(spec)),
-      rpc_(spec_.state),
       request_timeout_(spec_.request_timeout.count() > 0
                            ? spec_.request_timeout
                            : spec_.state->client->request_timeout),
@@ -365,6 +281,8 @@ CommandStream::CommandStream(StreamSpec spec)
       stream_ctx_(Context::WithCancel()) {
   spec_.call.context = stream_ctx_;
 }
+
+EnvdStub& CommandStream::Envd() const { return *spec_.state->client->envd; }
 
 CommandStream::~CommandStream() {
   std::lock_guard<std::mutex> lock(thread_mutex_);
@@ -380,6 +298,9 @@ CommandStream::~CommandStream() {
 
 std::shared_ptr<CommandStream> CommandStream::Open(StreamSpec spec,
                                                    const Context& ctx) {
+  if (!spec.state || !spec.state->client || !spec.state->client->envd) {
+    throw Error(0, "process call on a service without sandbox");
+  }
   std::shared_ptr<CommandStream> stream(new CommandStream(std::move(spec)));
   {
     std::lock_guard<std::mutex> lock(stream->thread_mutex_);
@@ -427,10 +348,10 @@ void CommandStream::Record(const ProcessEvent& event,
 void CommandStream::ReadLoop() {
   OutputDispatcher dispatcher(spec_.callbacks);
   try {
-    auto reader =
-        rpc_.ClientFor(spec_.call).OpenServerStream(spec_.call, spec_.request);
+    auto events =
+        Envd().OpenProcessStream(*spec_.state, spec_.call, spec_.request);
     bool ended = false;
-    while (auto next = NextProcessEvent(*reader, procedure_)) {
+    while (auto next = events->Next()) {
       const ProcessEvent& event = *next;
       if (ended) continue;  // nothing is expected after the end
       switch (event.kind) {

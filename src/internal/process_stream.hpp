@@ -2,8 +2,9 @@
 #define E2B_INTERNAL_PROCESS_STREAM_HPP_
 
 // The process.Process service behind Commands and Pty: parsing of process
-// events, delivery of output to callbacks, the unary RPCs, and the
-// background stream behind every CommandHandle.
+// events and answers, delivery of output to callbacks, and the background
+// stream behind every CommandHandle. The calls themselves are the
+// EnvdStub's (internal/envd_stub.hpp).
 
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
@@ -101,46 +102,19 @@ class OutputDispatcher {
 nlohmann::json PidSelector(std::uint32_t pid);
 nlohmann::json TagSelector(const std::string& tag);
 
-/// The unary process RPCs and the calls of the streaming ones.
-class ProcessRpc {
- public:
-  explicit ProcessRpc(std::shared_ptr<const SandboxState> state);
+/// The ConnectCall of a Start/Connect stream: envd headers, keepalive,
+/// Basic auth for `user` (when not empty), Connect-Timeout-Ms = lifetime,
+/// and a client-side limit of lifetime + kStreamGrace (none without a
+/// lifetime: the stream then lasts as long as the process).
+ConnectCall ProcessStreamCall(
+    const SandboxState& sandbox, const char* procedure, const std::string& user,
+    std::optional<std::chrono::milliseconds> lifetime);
 
-  /// The ConnectCall of a Start/Connect stream: envd headers, keepalive,
-  /// Basic auth for `user` (when not empty), Connect-Timeout-Ms = lifetime,
-  /// and a client-side limit of lifetime + kStreamGrace (none without a
-  /// lifetime: the stream then lasts as long as the process).
-  ConnectCall StreamCall(
-      const char* procedure, const std::string& user,
-      std::optional<std::chrono::milliseconds> lifetime) const;
-  /// The client for `call`: retried like an idempotent envd call
-  /// (ClientConfig::Retry) for the RPCs that only read or set a state
-  /// (Connect, List, Update), else only when the request never left
-  /// (Start, SendSignal, SendInput, CloseStdin).
-  ConnectClient ClientFor(const ConnectCall& call) const;
+/// The processes of a process.Process/List answer; throws Error(0, ...)
+/// when it is malformed.
+std::vector<ProcessInfo> ParseProcessList(const nlohmann::json& response);
 
-  std::vector<ProcessInfo> List(const Context& ctx,
-                                std::chrono::milliseconds timeout) const;
-  /// False when envd knows no such process.
-  bool SendSignal(const Context& ctx, const nlohmann::json& selector,
-                  ProcessSignal signal,
-                  std::chrono::milliseconds timeout) const;
-  void SendInput(const Context& ctx, const nlohmann::json& selector,
-                 std::string_view data, bool pty,
-                 std::chrono::milliseconds timeout) const;
-  void CloseStdin(const Context& ctx, const nlohmann::json& selector,
-                  std::chrono::milliseconds timeout) const;
-  void Resize(const Context& ctx, const nlohmann::json& selector,
-              std::uint32_t cols, std::uint32_t rows,
-              std::chrono::milliseconds timeout) const;
-
- private:
-  nlohmann::json Unary(const Context& ctx, const char* procedure,
-                       const nlohmann::json& request,
-                       std::chrono::milliseconds timeout) const;
-
-  std::shared_ptr<const SandboxState> state_;
-};
+class EnvdStub;
 
 /// What a CommandStream opens.
 struct StreamSpec {
@@ -173,7 +147,9 @@ class CommandStream : public std::enable_shared_from_this<CommandStream> {
   std::optional<int> ExitCode() const;
   void Disconnect();
 
-  const ProcessRpc& Rpc() const { return rpc_; }
+  /// The stub and sandbox the stream's process lives behind.
+  EnvdStub& Envd() const;
+  const SandboxState& Sandbox() const { return *spec_.state; }
   std::chrono::milliseconds RequestTimeout() const { return request_timeout_; }
 
  private:
@@ -182,7 +158,6 @@ class CommandStream : public std::enable_shared_from_this<CommandStream> {
   void Record(const ProcessEvent& event, OutputDispatcher& dispatcher);
 
   StreamSpec spec_;
-  ProcessRpc rpc_;
   std::chrono::milliseconds request_timeout_;
   std::string procedure_;
   Context stream_ctx_;

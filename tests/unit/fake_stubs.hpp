@@ -9,9 +9,11 @@
 
 #include "internal/client_state.hpp"
 #include "internal/control_plane_stub.hpp"
+#include "internal/envd_stub.hpp"
 
 #include <e2b/e2b.hpp>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -154,6 +156,89 @@ class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub {
   }
 };
 
+/// A process stream that yields the given events, then ends (or throws
+/// `error_at_end` when set).
+class FakeProcessEvents : public e2b::internal::ProcessEventStream {
+ public:
+  explicit FakeProcessEvents(std::deque<e2b::internal::ProcessEvent> events,
+                             std::exception_ptr error_at_end = nullptr)
+      : events_(std::move(events)), error_at_end_(std::move(error_at_end)) {}
+  std::optional<e2b::internal::ProcessEvent> Next() override {
+    if (events_.empty()) {
+      if (error_at_end_) std::rethrow_exception(error_at_end_);
+      return std::nullopt;
+    }
+    auto event = std::move(events_.front());
+    events_.pop_front();
+    return event;
+  }
+
+ private:
+  std::deque<e2b::internal::ProcessEvent> events_;
+  std::exception_ptr error_at_end_;
+};
+
+class FakeEnvdStub : public e2b::internal::EnvdStub {
+ public:
+  using Ctx = e2b::Context;
+  using Sandbox = e2b::internal::SandboxState;
+  using Json = nlohmann::json;
+
+  std::vector<std::string> calls;
+
+  std::function<bool(const Sandbox&)> on_health;
+  std::function<std::unique_ptr<e2b::internal::ProcessEventStream>(
+      const e2b::internal::ConnectCall&, const Json&)>
+      on_open_process_stream;
+  std::function<bool(const Json&, e2b::ProcessSignal)> on_send_signal;
+  std::function<void(const Json&, std::string_view, bool)> on_send_input;
+  std::function<void(const Json&, std::uint32_t, std::uint32_t)> on_resize;
+
+  bool Health(const Ctx&, const Sandbox& s) override {
+    return Use(on_health, "Health")(s);
+  }
+  std::unique_ptr<e2b::internal::ProcessEventStream> OpenProcessStream(
+      const Sandbox&, const e2b::internal::ConnectCall& call,
+      const Json& request) override {
+    return Use(on_open_process_stream, "OpenProcessStream")(call, request);
+  }
+  std::vector<e2b::ProcessInfo> ListProcesses(
+      const Ctx&, const Sandbox&, std::chrono::milliseconds) override {
+    calls.emplace_back("ListProcesses");
+    throw e2b::Error(0, "fake stub: unexpected ListProcesses");
+  }
+  bool SendSignal(const Ctx&, const Sandbox&, const Json& selector,
+                  e2b::ProcessSignal signal,
+                  std::chrono::milliseconds) override {
+    return Use(on_send_signal, "SendSignal")(selector, signal);
+  }
+  void SendInput(const Ctx&, const Sandbox&, const Json& selector,
+                 std::string_view data, bool pty,
+                 std::chrono::milliseconds) override {
+    Use(on_send_input, "SendInput")(selector, data, pty);
+  }
+  void CloseStdin(const Ctx&, const Sandbox&, const Json&,
+                  std::chrono::milliseconds) override {
+    calls.emplace_back("CloseStdin");
+    throw e2b::Error(0, "fake stub: unexpected CloseStdin");
+  }
+  void ResizePty(const Ctx&, const Sandbox&, const Json& selector,
+                 std::uint32_t cols, std::uint32_t rows,
+                 std::chrono::milliseconds) override {
+    Use(on_resize, "ResizePty")(selector, cols, rows);
+  }
+
+ private:
+  template <typename F>
+  F& Use(F& behaviour, const char* operation) {
+    calls.emplace_back(operation);
+    if (!behaviour) {
+      throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
+    }
+    return behaviour;
+  }
+};
+
 /// The answer of a create or connect for sandbox `id`.
 inline e2b::internal::CreatedSandbox Created(const std::string& id) {
   e2b::internal::CreatedSandbox created;
@@ -165,12 +250,14 @@ inline e2b::internal::CreatedSandbox Created(const std::string& id) {
 
 /// A Client whose calls go to the given fakes instead of the network.
 inline e2b::Client ClientWithStubs(
-    std::shared_ptr<e2b::internal::ControlPlaneStub> control_plane) {
+    std::shared_ptr<e2b::internal::ControlPlaneStub> control_plane,
+    std::shared_ptr<e2b::internal::EnvdStub> envd = nullptr) {
   auto state = std::make_shared<e2b::internal::ClientState>();
   state->api_key = "fake-api-key";
   state->api_base_url = "http://api.invalid";
   state->sandbox_domain = "fake.invalid";
   state->control_plane = std::move(control_plane);
+  state->envd = std::move(envd);
   return e2b::internal::ClientAccess::Make(std::move(state));
 }
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,11 +19,52 @@ namespace {
 using e2b_test::ClientWithStubs;
 using e2b_test::Created;
 using e2b_test::FakeControlPlaneStub;
+using e2b_test::FakeEnvdStub;
+using e2b_test::FakeProcessEvents;
+using Event = e2b::internal::ProcessEvent;
+
+Event StartEvent(std::uint32_t pid) {
+  Event event;
+  event.kind = Event::Kind::kStart;
+  event.pid = pid;
+  return event;
+}
+
+Event DataEvent(std::string out, std::string err = {}) {
+  Event event;
+  event.kind = Event::Kind::kData;
+  event.out = std::move(out);
+  event.err = std::move(err);
+  return event;
+}
+
+Event EndEvent(int exit_code, std::string error = {}) {
+  Event event;
+  event.kind = Event::Kind::kEnd;
+  event.exit_code = exit_code;
+  event.error = std::move(error);
+  return event;
+}
+
+Event KeepaliveEvent() {
+  Event event;
+  event.kind = Event::Kind::kKeepalive;
+  return event;
+}
 
 struct HandleLogicTest : ::testing::Test {
   std::shared_ptr<FakeControlPlaneStub> api =
       std::make_shared<FakeControlPlaneStub>();
-  e2b::Client client = ClientWithStubs(api);
+  std::shared_ptr<FakeEnvdStub> envd = std::make_shared<FakeEnvdStub>();
+  e2b::Client client = ClientWithStubs(api, envd);
+
+  // The next process stream yields `events`.
+  void StreamYields(std::deque<Event> events) {
+    envd->on_open_process_stream = [events](const e2b::internal::ConnectCall&,
+                                            const nlohmann::json&) {
+      return std::make_unique<FakeProcessEvents>(events);
+    };
+  }
 
   e2b::Sandbox NewSandbox(const std::string& id) {
     api->on_create = [id](const e2b::SandboxConfig&, const std::string&) {
@@ -212,6 +254,94 @@ TEST_F(HandleLogicTest, SandboxesMetricsChecksIdsBeforeTheCall) {
     return out;
   };
   EXPECT_EQ(client.GetSandboxesMetrics({"a", "b"}).at("a").CPUCount, 2);
+}
+
+TEST_F(HandleLogicTest, IsRunningIsTheStubsAnswer) {
+  auto sandbox = NewSandbox("sbx6");
+  bool running = true;
+  envd->on_health = [&](const e2b::internal::SandboxState& s) {
+    EXPECT_EQ(s.id, "sbx6");
+    return running;
+  };
+  EXPECT_TRUE(sandbox.IsRunning());
+  running = false;
+  EXPECT_FALSE(sandbox.IsRunning());
+}
+
+TEST_F(HandleLogicTest, RunAssemblesOutputFromTheEvents) {
+  auto sandbox = NewSandbox("sbx7");
+  nlohmann::json request_seen;
+  std::string procedure_seen;
+  envd->on_open_process_stream = [&](const e2b::internal::ConnectCall& call,
+                                     const nlohmann::json& request) {
+    procedure_seen = call.procedure;
+    request_seen = request;
+    return std::make_unique<FakeProcessEvents>(std::deque<Event>{
+        StartEvent(7), DataEvent("hel", "warn"), KeepaliveEvent(),
+        DataEvent("lo\n"), EndEvent(3, "exit status 3")});
+  };
+  std::string streamed;
+  const auto result = sandbox.Commands.Run(
+      "echo", {"hello"}, e2b::WithCwd("/tmp"),
+      e2b::WithOnStdout([&](const std::string& text) { streamed += text; }));
+  EXPECT_EQ(result.Stdout, "hello\n");
+  EXPECT_EQ(result.Stderr, "warn");
+  EXPECT_EQ(result.ExitCode, 3);
+  EXPECT_EQ(streamed, "hello\n");
+  EXPECT_EQ(procedure_seen, "/process.Process/Start");
+  EXPECT_EQ(request_seen["process"]["cmd"], "echo");
+  EXPECT_EQ(request_seen["process"]["cwd"], "/tmp");
+}
+
+TEST_F(HandleLogicTest, RunWithExitErrorThrowsAndAStreamWithoutEndFails) {
+  auto sandbox = NewSandbox("sbx8");
+  StreamYields({StartEvent(1), DataEvent("x"), EndEvent(2, "exit status 2")});
+  try {
+    sandbox.Commands.Run("false", {}, e2b::WithCommandExitError());
+    FAIL() << "Run returned";
+  } catch (const e2b::CommandExitError& e) {
+    EXPECT_EQ(e.ExitCode(), 2);
+    EXPECT_EQ(e.Stdout(), "x");
+  }
+
+  StreamYields({StartEvent(1), DataEvent("partial")});
+  EXPECT_THROW(sandbox.Commands.Run("sleep", {"1"}), e2b::Error);
+  EXPECT_THROW(sandbox.Commands.Run("", {}), e2b::Error);
+  EXPECT_EQ(envd->calls.size(), 2u);
+}
+
+TEST_F(HandleLogicTest, StartedCommandCollectsOutputAndSignalsItsPid) {
+  auto sandbox = NewSandbox("sbx9");
+  StreamYields(
+      {StartEvent(42), DataEvent("a"), DataEvent("b", "c"), EndEvent(0)});
+  auto handle = sandbox.Commands.Start("cat", {});
+  EXPECT_EQ(handle.PID(), 42u);
+  const auto result = handle.Wait();
+  EXPECT_EQ(result.Stdout, "ab");
+  EXPECT_EQ(result.Stderr, "c");
+  EXPECT_EQ(result.ExitCode, 0);
+
+  envd->on_send_signal = [](const nlohmann::json& selector,
+                            e2b::ProcessSignal signal) {
+    EXPECT_EQ(selector, (nlohmann::json{{"pid", 42}}));
+    EXPECT_EQ(signal, e2b::ProcessSignal::Kill);
+    return false;  // envd knows no such process any more
+  };
+  EXPECT_FALSE(handle.Kill());
+}
+
+TEST_F(HandleLogicTest, PtyResizeChecksTheSizeBeforeTheCall) {
+  auto sandbox = NewSandbox("sbx10");
+  EXPECT_THROW(sandbox.Pty.Resize(5, 0, 24), e2b::Error);
+  EXPECT_TRUE(envd->calls.empty());
+  envd->on_resize = [](const nlohmann::json& selector, std::uint32_t cols,
+                       std::uint32_t rows) {
+    EXPECT_EQ(selector, (nlohmann::json{{"pid", 5}}));
+    EXPECT_EQ(cols, 80u);
+    EXPECT_EQ(rows, 24u);
+  };
+  sandbox.Pty.Resize(5, 80, 24);
+  EXPECT_EQ(envd->calls, std::vector<std::string>{"ResizePty"});
 }
 
 }  // namespace

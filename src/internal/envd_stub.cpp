@@ -1,0 +1,184 @@
+#include "internal/envd_stub.hpp"
+
+#include "internal/base64.hpp"
+#include "internal/client_state.hpp"
+#include "internal/error_mapping.hpp"
+
+#include <e2b/errors.hpp>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace e2b::internal {
+namespace {
+
+using nlohmann::json;
+
+const char* SignalName(ProcessSignal signal) {
+  switch (signal) {
+    case ProcessSignal::Kill:
+      return "SIGNAL_SIGKILL";
+    case ProcessSignal::Term:
+      return "SIGNAL_SIGTERM";
+  }
+  throw Error(0, "unknown process signal");
+}
+
+bool IsProcessNotFound(const Error& e) {
+  // A Connect not_found maps to 404; a vanished sandbox is its own type.
+  return e.StatusCode() == 404 &&
+         dynamic_cast<const SandboxNotFoundError*>(&e) == nullptr;
+}
+
+// The procedure's name in messages ("process.Process/Start"): constants
+// for the two process streams, so opening one copies no name.
+const std::string& MessageName(const std::string& procedure,
+                               std::string& storage) {
+  static const std::string kStart = "process.Process/Start";
+  static const std::string kConnect = "process.Process/Connect";
+  if (procedure == "/process.Process/Start") return kStart;
+  if (procedure == "/process.Process/Connect") return kConnect;
+  storage = procedure.substr(procedure.rfind('/', 0) == 0 ? 1 : 0);
+  return storage;
+}
+
+// A Start/Connect stream read envelope by envelope; the reader lives in
+// this object, so opening a stream costs no allocation beyond the reader's.
+class ConnectProcessEvents final : public ProcessEventStream {
+ public:
+  ConnectProcessEvents(std::unique_ptr<BodyReader> body,
+                       const std::string& procedure,
+                       const std::vector<std::string>& secrets)
+      : reader_(std::move(body), procedure, secrets),
+        name_(MessageName(procedure, other_name_)) {}
+  ConnectProcessEvents(const ConnectProcessEvents&) = delete;
+  ConnectProcessEvents& operator=(const ConnectProcessEvents&) = delete;
+
+  std::optional<ProcessEvent> Next() override {
+    return NextProcessEvent(reader_, name_);
+  }
+
+ private:
+  ConnectStreamReader reader_;
+  std::string other_name_;  // the name when it is not a constant
+  const std::string& name_;
+};
+
+class ConnectEnvdStub final : public EnvdStub {
+ public:
+  explicit ConnectEnvdStub(ConnectEnvdOptions options)
+      : options_(std::move(options)) {}
+
+  bool Health(const Context& ctx, const SandboxState& s) override {
+    ctx.ThrowIfDone("GET /health");
+    HttpRequest request;
+    request.url = s.envd_url + "/health";
+    // No access token: /health is public, and a token has no business
+    // there.
+    for (auto& header : s.EnvdHeaders()) {
+      if (header.first != "X-Access-Token") {
+        request.headers.push_back(std::move(header));
+      }
+    }
+    request.timeout = options_.request_timeout;
+    request.context = ctx;
+    request.operation = "GET /health";
+    request.max_response_bytes = std::size_t{1} << 20;
+    const auto response = options_.idempotent_transport->Send(request);
+    if (response.status == 200 || response.status == 204) return true;
+    // The edge answers 502 for a sandbox that is gone or not running.
+    if (response.status == 502) return false;
+    ThrowHttpError(response.status, response.body, {},
+                   {s.client->api_key, s.access_token});
+  }
+
+  std::unique_ptr<ProcessEventStream> OpenProcessStream(
+      const SandboxState& s, const ConnectCall& call,
+      const json& request) override {
+    const auto client = ClientFor(s, call.procedure);
+    return std::make_unique<ConnectProcessEvents>(
+        client.OpenServerStreamBody(call, request), call.procedure,
+        client.Secrets());
+  }
+
+  std::vector<ProcessInfo> ListProcesses(
+      const Context& ctx, const SandboxState& s,
+      std::chrono::milliseconds timeout) override {
+    return ParseProcessList(
+        Unary(ctx, s, "/process.Process/List", json::object(), timeout));
+  }
+
+  bool SendSignal(const Context& ctx, const SandboxState& s,
+                  const json& selector, ProcessSignal signal,
+                  std::chrono::milliseconds timeout) override {
+    const json request{{"process", selector}, {"signal", SignalName(signal)}};
+    try {
+      Unary(ctx, s, "/process.Process/SendSignal", request, timeout);
+    } catch (const Error& e) {
+      if (IsProcessNotFound(e)) return false;
+      throw;
+    }
+    return true;
+  }
+
+  void SendInput(const Context& ctx, const SandboxState& s,
+                 const json& selector, std::string_view data, bool pty,
+                 std::chrono::milliseconds timeout) override {
+    const json request{
+        {"process", selector},
+        {"input", {{pty ? "pty" : "stdin", Base64Encode(data)}}}};
+    Unary(ctx, s, "/process.Process/SendInput", request, timeout);
+  }
+
+  void CloseStdin(const Context& ctx, const SandboxState& s,
+                  const json& selector,
+                  std::chrono::milliseconds timeout) override {
+    Unary(ctx, s, "/process.Process/CloseStdin", json{{"process", selector}},
+          timeout);
+  }
+
+  void ResizePty(const Context& ctx, const SandboxState& s,
+                 const json& selector, std::uint32_t cols, std::uint32_t rows,
+                 std::chrono::milliseconds timeout) override {
+    const json request{{"process", selector},
+                       {"pty", {{"size", {{"cols", cols}, {"rows", rows}}}}}};
+    Unary(ctx, s, "/process.Process/Update", request, timeout);
+  }
+
+ private:
+  // The client for one call: retried like an idempotent envd call
+  // (ClientConfig::Retry) for the RPCs that only read or set a state
+  // (Connect, List, Update), else only when the request never left (Start,
+  // SendSignal, SendInput, CloseStdin).
+  ConnectClient ClientFor(const SandboxState& s,
+                          const std::string& procedure) const {
+    const bool idempotent = procedure == "/process.Process/Connect" ||
+                            procedure == "/process.Process/List" ||
+                            procedure == "/process.Process/Update";
+    return ConnectClient(
+        idempotent ? options_.idempotent_transport : options_.write_transport,
+        s.envd_url, s.id, {s.access_token});
+  }
+
+  json Unary(const Context& ctx, const SandboxState& s, const char* procedure,
+             const json& request, std::chrono::milliseconds timeout) const {
+    ConnectCall call;
+    call.procedure = procedure;
+    call.headers = s.EnvdHeaders();
+    call.http_timeout =
+        timeout.count() > 0 ? timeout : options_.request_timeout;
+    call.context = ctx;
+    return ClientFor(s, call.procedure).Unary(call, request);
+  }
+
+  ConnectEnvdOptions options_;
+};
+
+}  // namespace
+
+std::shared_ptr<EnvdStub> MakeConnectEnvdStub(ConnectEnvdOptions options) {
+  return std::make_shared<ConnectEnvdStub>(std::move(options));
+}
+
+}  // namespace e2b::internal

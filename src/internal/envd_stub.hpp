@@ -1,0 +1,103 @@
+#ifndef E2B_INTERNAL_ENVD_STUB_HPP_
+#define E2B_INTERNAL_ENVD_STUB_HPP_
+
+// envd (the agent inside a sandbox) as the public handles see it: one
+// virtual per call, failures thrown as e2b exceptions. The handles
+// (Sandbox, Commands, Pty, CommandHandle) check arguments and shape
+// results; the stub owns the exchange. Unit tests replace it with a fake
+// (tests/unit/fake_stubs.hpp).
+//
+// The chain NewClient builds (MakeConnectEnvdStub):
+//   ConnectEnvdStub: the Connect calls (ConnectClient, where Connect codes
+//     and envd's HTTP errors become exceptions: ThrowConnectHttpError) and
+//     GET /health.
+//   -> retrying HttpTransport (internal/retry.hpp), chosen per call by
+//      whether it is idempotent (EnvdRetryRule or retry-only-unsent).
+//   -> the client's HttpTransport.
+//
+// Not here yet: the filesystem RPCs and /files transfers, which
+// src/filesystem.cpp still sends through the transports itself.
+
+#include "internal/connect_client.hpp"
+#include "internal/http_transport.hpp"
+#include "internal/process_stream.hpp"
+
+#include <e2b/context.hpp>
+#include <e2b/types.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace e2b::internal {
+
+struct SandboxState;
+
+/// The events of one process.Process Start or Connect stream, pulled one
+/// at a time. Not thread-safe.
+class ProcessEventStream {
+ public:
+  virtual ~ProcessEventStream() = default;
+  /// The next event, or nullopt once the stream ended successfully; throws
+  /// the mapped exception for a stream that ends in an error or breaks.
+  virtual std::optional<ProcessEvent> Next() = 0;
+};
+
+class EnvdStub {
+ public:
+  virtual ~EnvdStub() = default;
+
+  /// GET /health: true when envd answers, false when the edge says the
+  /// sandbox is gone or not running (502); throws for any other answer.
+  virtual bool Health(const Context& ctx, const SandboxState& sandbox) = 0;
+
+  /// Opens a process.Process Start or Connect stream (`call` from
+  /// ProcessStreamCall) and returns once response headers arrived.
+  virtual std::unique_ptr<ProcessEventStream> OpenProcessStream(
+      const SandboxState& sandbox, const ConnectCall& call,
+      const nlohmann::json& request) = 0;
+
+  /// process.Process/List. A `timeout` of 0 is the client's request
+  /// timeout (so for all the unary process calls).
+  virtual std::vector<ProcessInfo> ListProcesses(
+      const Context& ctx, const SandboxState& sandbox,
+      std::chrono::milliseconds timeout) = 0;
+  /// process.Process/SendSignal; false when envd knows no such process.
+  virtual bool SendSignal(const Context& ctx, const SandboxState& sandbox,
+                          const nlohmann::json& selector, ProcessSignal signal,
+                          std::chrono::milliseconds timeout) = 0;
+  /// process.Process/SendInput to stdin, or to the terminal when `pty`.
+  virtual void SendInput(const Context& ctx, const SandboxState& sandbox,
+                         const nlohmann::json& selector, std::string_view data,
+                         bool pty, std::chrono::milliseconds timeout) = 0;
+  /// process.Process/CloseStdin.
+  virtual void CloseStdin(const Context& ctx, const SandboxState& sandbox,
+                          const nlohmann::json& selector,
+                          std::chrono::milliseconds timeout) = 0;
+  /// process.Process/Update with a new terminal size.
+  virtual void ResizePty(const Context& ctx, const SandboxState& sandbox,
+                         const nlohmann::json& selector, std::uint32_t cols,
+                         std::uint32_t rows,
+                         std::chrono::milliseconds timeout) = 0;
+};
+
+/// What the Connect stub needs of the client's configuration.
+struct ConnectEnvdOptions {
+  std::chrono::milliseconds request_timeout{60000};
+  /// Retries as for an idempotent envd call (EnvdRetryRule).
+  std::shared_ptr<HttpTransport> idempotent_transport;
+  /// Retries only failures before the request left (UnsentRetryRule).
+  std::shared_ptr<HttpTransport> write_transport;
+};
+
+/// The stub that speaks Connect (and plain HTTP for /health) to envd.
+std::shared_ptr<EnvdStub> MakeConnectEnvdStub(ConnectEnvdOptions options);
+
+}  // namespace e2b::internal
+
+#endif  // E2B_INTERNAL_ENVD_STUB_HPP_
