@@ -1,5 +1,6 @@
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
+#include "internal/envd_stub.hpp"
 #include "internal/error_mapping.hpp"
 #include "internal/file_streams.hpp"
 #include "internal/filesystem_mapping.hpp"
@@ -68,23 +69,6 @@ std::optional<std::array<long, 3>> ParseVersion(std::string_view text) {
 bool NeedsMultipart(const std::string& envd_version) {
   const auto version = ParseVersion(envd_version);
   return version && *version < kOctetStreamSince;
-}
-
-// Rethrows the exception being handled, a plain 404 (envd's not_found) as
-// FileNotFoundError for `path`. Call only from a catch block.
-[[noreturn]] void RethrowForPath(const std::string& path) {
-  try {
-    throw;
-  } catch (const SandboxNotFoundError&) {
-    throw;
-  } catch (const TimeoutError&) {
-    throw;
-  } catch (const FileNotFoundError&) {
-    throw;
-  } catch (const Error& e) {
-    if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
-    throw;
-  }
 }
 
 class Files {
@@ -162,28 +146,16 @@ class Files {
     return state_;
   }
 
-  // A filesystem RPC: the envd headers plus, when a user is given, the
-  // Basic authorization envd reads the user from.
+  // A filesystem RPC's call (for the WatchDir stream).
   internal::ConnectCall Call(const char* method, const Context& ctx,
                              const std::string& user,
                              std::chrono::milliseconds timeout) const {
-    if (timeout.count() < 0) throw Error(0, "file timeout is negative");
-    internal::ConnectCall call;
-    call.procedure = std::string("/filesystem.Filesystem/") + method;
-    call.headers = state_->EnvdHeaders();
-    if (!user.empty()) {
-      call.headers.emplace_back("Authorization",
-                                internal::BasicAuthorization(user));
-    }
-    const auto limit =
-        timeout.count() > 0 ? timeout : state_->client->request_timeout;
-    if (limit.count() > 0) {
-      call.server_timeout = limit;
-      call.http_timeout = limit;
-    }
-    call.context = ctx;
-    return call;
+    return internal::FilesystemRpcCall(*state_, method, ctx, user, timeout,
+                                       state_->client->request_timeout);
   }
+
+  // The stub of the filesystem RPCs.
+  internal::EnvdStub& Envd() const { return *state_->client->envd; }
 
   // `idempotent`: the RPC only reads, so it may be retried
   // (ClientConfig::Retry); RPCs that change files never are.
@@ -193,29 +165,9 @@ class Files {
                                    {state_->access_token});
   }
 
-  // A unary RPC whose not_found means "no such path".
-  nlohmann::json Unary(const internal::ConnectCall& call,
-                       const nlohmann::json& request, const std::string& path,
-                       bool idempotent = false) const {
-    try {
-      return Rpc(idempotent).Unary(call, request);
-    } catch (...) {
-      RethrowForPath(path);
-    }
-  }
-
  private:
   std::shared_ptr<internal::SandboxState> state_;
 };
-
-// The `entry` of a Stat/MakeDir/Move answer.
-FileInfo EntryOf(const nlohmann::json& answer, const char* procedure) {
-  const auto it = answer.find("entry");
-  if (it == answer.end() || !it->is_object()) {
-    throw Error(0, std::string(procedure) + ": the answer has no entry");
-  }
-  return internal::FileInfoFromEntry(*it);
-}
 
 // X-Metadata-<key> headers: keys must be HTTP tokens (envd lower-cases
 // them), values printable; anything else would be mangled or split.
@@ -818,31 +770,16 @@ std::vector<FileInfo> FilesystemService::ListImpl(
     const ReadParams& params) const {
   Files files(state_, "Filesystem.List");
   if (params.Depth == 0) throw Error(0, "List: depth must be at least 1");
-  const auto answer =
-      files.Unary(files.Call("ListDir", ctx, params.User, params.Timeout),
-                  {{"path", path}, {"depth", params.Depth}}, path,
-                  /*idempotent=*/true);
-  std::vector<FileInfo> out;
-  const auto entries = answer.find("entries");
-  if (entries == answer.end() || entries->is_null()) return out;
-  if (!entries->is_array()) {
-    throw Error(0, "ListDir: entries is not a JSON array");
-  }
-  out.reserve(entries->size());
-  for (const auto& entry : *entries) {
-    out.push_back(internal::FileInfoFromEntry(entry));
-  }
-  return out;
+  return files.Envd().ListDir(ctx, files.State(), path, params.Depth,
+                              params.User, params.Timeout);
 }
 
 FileInfo FilesystemService::StatImpl(const Context& ctx,
                                      const std::string& path,
                                      const ReadParams& params) const {
   Files files(state_, "Filesystem.Stat");
-  return EntryOf(
-      files.Unary(files.Call("Stat", ctx, params.User, params.Timeout),
-                  {{"path", path}}, path, /*idempotent=*/true),
-      "Stat");
+  return files.Envd().Stat(ctx, files.State(), path, params.User,
+                           params.Timeout);
 }
 
 bool FilesystemService::ExistsImpl(const Context& ctx, const std::string& path,
@@ -858,24 +795,14 @@ bool FilesystemService::ExistsImpl(const Context& ctx, const std::string& path,
 bool FilesystemService::MakeDirImpl(const Context& ctx, const std::string& path,
                                     const WriteParams& params) const {
   Files files(state_, "Filesystem.MakeDir");
-  try {
-    files.Unary(files.Call("MakeDir", ctx, params.User, params.Timeout),
-                {{"path", path}}, path);
-    return true;
-  } catch (const SandboxNotFoundError&) {
-    throw;
-  } catch (const Error& e) {
-    // already_exists: the directory is there, which is what was asked.
-    if (e.StatusCode() == 409) return false;
-    throw;
-  }
+  return files.Envd().MakeDir(ctx, files.State(), path, params.User,
+                              params.Timeout);
 }
 
 void FilesystemService::RemoveImpl(const Context& ctx, const std::string& path,
                                    const ReadParams& params) const {
   Files files(state_, "Filesystem.Remove");
-  files.Unary(files.Call("Remove", ctx, params.User, params.Timeout),
-              {{"path", path}}, path);
+  files.Envd().Remove(ctx, files.State(), path, params.User, params.Timeout);
 }
 
 FileInfo FilesystemService::RenameImpl(const Context& ctx,
@@ -883,10 +810,8 @@ FileInfo FilesystemService::RenameImpl(const Context& ctx,
                                        const std::string& new_path,
                                        const WriteParams& params) const {
   Files files(state_, "Filesystem.Rename");
-  return EntryOf(
-      files.Unary(files.Call("Move", ctx, params.User, params.Timeout),
-                  {{"source", old_path}, {"destination", new_path}}, old_path),
-      "Move");
+  return files.Envd().Move(ctx, files.State(), old_path, new_path, params.User,
+                           params.Timeout);
 }
 
 // ---- Polling watcher --------------------------------------------------------
@@ -904,19 +829,12 @@ WatchHandle FilesystemService::WatchDirImpl(const Context& ctx,
                                             bool recursive,
                                             const ReadParams& params) const {
   Files files(state_, "Filesystem.WatchDir");
-  const auto answer =
-      files.Unary(files.Call("CreateWatcher", ctx, params.User, params.Timeout),
-                  {{"path", path}, {"recursive", recursive}}, path);
+  auto watcher_id = files.Envd().CreateWatcher(
+      ctx, files.State(), path, recursive, params.User, params.Timeout);
   auto impl = std::make_shared<WatchHandle::Impl>();
   impl->state = state_;
   impl->user = params.User;
-  const auto id = answer.find("watcherId");
-  if (id != answer.end() && id->is_string()) {
-    impl->watcher_id = id->get<std::string>();
-  }
-  if (impl->watcher_id.empty()) {
-    throw Error(0, "CreateWatcher: the answer has no watcherId");
-  }
+  impl->watcher_id = std::move(watcher_id);
   return WatchHandle(std::move(impl));
 }
 
@@ -927,19 +845,8 @@ std::vector<FilesystemEvent> WatchHandle::GetEvents(const Context& ctx) const {
     if (impl_->stopped) throw Error(0, "watcher already stopped");
   }
   Files files(impl_->state, "WatchHandle.GetEvents");
-  const auto answer =
-      files.Rpc().Unary(files.Call("GetWatcherEvents", ctx, impl_->user, {}),
-                        {{"watcherId", impl_->watcher_id}});
-  std::vector<FilesystemEvent> out;
-  const auto events = answer.find("events");
-  if (events == answer.end() || events->is_null()) return out;
-  if (!events->is_array()) {
-    throw Error(0, "GetWatcherEvents: events is not a JSON array");
-  }
-  for (const auto& event : *events) {
-    out.push_back(internal::FilesystemEventFromJson(event));
-  }
-  return out;
+  return files.Envd().GetWatcherEvents(ctx, files.State(), impl_->watcher_id,
+                                       impl_->user);
 }
 
 void WatchHandle::Stop(const Context& ctx) const {
@@ -947,15 +854,9 @@ void WatchHandle::Stop(const Context& ctx) const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->stopped) return;
   Files files(impl_->state, "WatchHandle.Stop");
-  try {
-    files.Rpc().Unary(files.Call("RemoveWatcher", ctx, impl_->user, {}),
-                      {{"watcherId", impl_->watcher_id}});
-  } catch (const SandboxNotFoundError&) {
-    throw;
-  } catch (const Error& e) {
-    // not_found: the watcher is already gone, which is what Stop wants.
-    if (e.StatusCode() != 404) throw;
-  }
+  // false (already gone) is what Stop wants too.
+  files.Envd().RemoveWatcher(ctx, files.State(), impl_->watcher_id,
+                             impl_->user);
   impl_->stopped = true;
 }
 
@@ -1107,7 +1008,7 @@ WatchStreamHandle FilesystemService::WatchDirStreamImpl(
       throw Error(0, "WatchDir: the first message is not the start event");
     }
   } catch (...) {
-    RethrowForPath(path);
+    internal::RethrowForPath(path);
   }
   internal::WatchStreamState* raw = state.get();
   state->thread = std::thread([raw] { raw->Run(); });

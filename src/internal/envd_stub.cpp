@@ -3,6 +3,7 @@
 #include "internal/base64.hpp"
 #include "internal/client_state.hpp"
 #include "internal/error_mapping.hpp"
+#include "internal/filesystem_mapping.hpp"
 
 #include <e2b/errors.hpp>
 
@@ -146,7 +147,152 @@ class ConnectEnvdStub final : public EnvdStub {
     Unary(ctx, s, "/process.Process/Update", request, timeout);
   }
 
+  std::vector<FileInfo> ListDir(const Context& ctx, const SandboxState& s,
+                                const std::string& path, std::uint32_t depth,
+                                const std::string& user,
+                                std::chrono::milliseconds timeout) override {
+    const auto answer =
+        FileUnary(ctx, s, "ListDir", user, timeout,
+                  {{"path", path}, {"depth", depth}}, path, kIdempotent);
+    std::vector<FileInfo> out;
+    const auto entries = answer.find("entries");
+    if (entries == answer.end() || entries->is_null()) return out;
+    if (!entries->is_array()) {
+      throw Error(0, "ListDir: entries is not a JSON array");
+    }
+    out.reserve(entries->size());
+    for (const auto& entry : *entries) {
+      out.push_back(FileInfoFromEntry(entry));
+    }
+    return out;
+  }
+
+  FileInfo Stat(const Context& ctx, const SandboxState& s,
+                const std::string& path, const std::string& user,
+                std::chrono::milliseconds timeout) override {
+    return EntryOfAnswer(FileUnary(ctx, s, "Stat", user, timeout,
+                                   {{"path", path}}, path, kIdempotent),
+                         "Stat");
+  }
+
+  bool MakeDir(const Context& ctx, const SandboxState& s,
+               const std::string& path, const std::string& user,
+               std::chrono::milliseconds timeout) override {
+    try {
+      FileUnary(ctx, s, "MakeDir", user, timeout, {{"path", path}}, path,
+                kChanges);
+      return true;
+    } catch (const SandboxNotFoundError&) {
+      throw;
+    } catch (const Error& e) {
+      // already_exists: the directory is there, which is what was asked.
+      if (e.StatusCode() == 409) return false;
+      throw;
+    }
+  }
+
+  void Remove(const Context& ctx, const SandboxState& s,
+              const std::string& path, const std::string& user,
+              std::chrono::milliseconds timeout) override {
+    FileUnary(ctx, s, "Remove", user, timeout, {{"path", path}}, path,
+              kChanges);
+  }
+
+  FileInfo Move(const Context& ctx, const SandboxState& s,
+                const std::string& source, const std::string& destination,
+                const std::string& user,
+                std::chrono::milliseconds timeout) override {
+    return EntryOfAnswer(
+        FileUnary(ctx, s, "Move", user, timeout,
+                  {{"source", source}, {"destination", destination}}, source,
+                  kChanges),
+        "Move");
+  }
+
+  std::string CreateWatcher(const Context& ctx, const SandboxState& s,
+                            const std::string& path, bool recursive,
+                            const std::string& user,
+                            std::chrono::milliseconds timeout) override {
+    const auto answer =
+        FileUnary(ctx, s, "CreateWatcher", user, timeout,
+                  {{"path", path}, {"recursive", recursive}}, path, kChanges);
+    const auto id = answer.find("watcherId");
+    if (id != answer.end() && id->is_string() &&
+        !id->get_ref<const std::string&>().empty()) {
+      return id->get<std::string>();
+    }
+    throw Error(0, "CreateWatcher: the answer has no watcherId");
+  }
+
+  std::vector<FilesystemEvent> GetWatcherEvents(
+      const Context& ctx, const SandboxState& s, const std::string& watcher_id,
+      const std::string& user) override {
+    const auto answer = FileClient(s, kChanges)
+                            .Unary(FileCall(s, "GetWatcherEvents", ctx, user,
+                                            std::chrono::milliseconds{0}),
+                                   {{"watcherId", watcher_id}});
+    std::vector<FilesystemEvent> out;
+    const auto events = answer.find("events");
+    if (events == answer.end() || events->is_null()) return out;
+    if (!events->is_array()) {
+      throw Error(0, "GetWatcherEvents: events is not a JSON array");
+    }
+    for (const auto& event : *events) {
+      out.push_back(FilesystemEventFromJson(event));
+    }
+    return out;
+  }
+
+  bool RemoveWatcher(const Context& ctx, const SandboxState& s,
+                     const std::string& watcher_id,
+                     const std::string& user) override {
+    try {
+      FileClient(s, kChanges)
+          .Unary(FileCall(s, "RemoveWatcher", ctx, user,
+                          std::chrono::milliseconds{0}),
+                 {{"watcherId", watcher_id}});
+      return true;
+    } catch (const SandboxNotFoundError&) {
+      throw;
+    } catch (const Error& e) {
+      // not_found: the watcher is already gone.
+      if (e.StatusCode() != 404) throw;
+      return false;
+    }
+  }
+
  private:
+  // Whether a filesystem RPC only reads, so that it may be retried
+  // (ClientConfig::Retry); RPCs that change files never are.
+  static constexpr bool kIdempotent = true;
+  static constexpr bool kChanges = false;
+
+  ConnectClient FileClient(const SandboxState& s, bool idempotent) const {
+    return ConnectClient(
+        idempotent ? options_.idempotent_transport : options_.write_transport,
+        s.envd_url, s.id, {s.access_token});
+  }
+
+  ConnectCall FileCall(const SandboxState& s, const char* method,
+                       const Context& ctx, const std::string& user,
+                       std::chrono::milliseconds timeout) const {
+    return FilesystemRpcCall(s, method, ctx, user, timeout,
+                             options_.request_timeout);
+  }
+
+  // A unary filesystem RPC whose not_found means "no such `path`".
+  json FileUnary(const Context& ctx, const SandboxState& s, const char* method,
+                 const std::string& user, std::chrono::milliseconds timeout,
+                 const json& request, const std::string& path,
+                 bool idempotent) const {
+    const ConnectCall call = FileCall(s, method, ctx, user, timeout);
+    try {
+      return FileClient(s, idempotent).Unary(call, request);
+    } catch (...) {
+      RethrowForPath(path);
+    }
+  }
+
   // The client for one call: retried like an idempotent envd call
   // (ClientConfig::Retry) for the RPCs that only read or set a state
   // (Connect, List, Update), else only when the request never left (Start,
@@ -176,6 +322,26 @@ class ConnectEnvdStub final : public EnvdStub {
 };
 
 }  // namespace
+
+ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
+                              const Context& ctx, const std::string& user,
+                              std::chrono::milliseconds timeout,
+                              std::chrono::milliseconds request_timeout) {
+  if (timeout.count() < 0) throw Error(0, "file timeout is negative");
+  ConnectCall call;
+  call.procedure = std::string("/filesystem.Filesystem/") + method;
+  call.headers = sandbox.EnvdHeaders();
+  if (!user.empty()) {
+    call.headers.emplace_back("Authorization", BasicAuthorization(user));
+  }
+  const auto limit = timeout.count() > 0 ? timeout : request_timeout;
+  if (limit.count() > 0) {
+    call.server_timeout = limit;
+    call.http_timeout = limit;
+  }
+  call.context = ctx;
+  return call;
+}
 
 std::shared_ptr<EnvdStub> MakeConnectEnvdStub(ConnectEnvdOptions options) {
   return std::make_shared<ConnectEnvdStub>(std::move(options));

@@ -15,7 +15,7 @@
 //      whether it is idempotent (EnvdRetryRule or retry-only-unsent).
 //   -> the client's HttpTransport.
 //
-// Not here yet: the filesystem RPCs and /files transfers, which
+// Not here yet: the WatchDir stream and the /files transfers, which
 // src/filesystem.cpp still sends through the transports itself.
 
 #include "internal/connect_client.hpp"
@@ -23,6 +23,7 @@
 #include "internal/process_stream.hpp"
 
 #include <e2b/context.hpp>
+#include <e2b/filesystem.hpp>
 #include <e2b/types.hpp>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -84,7 +86,55 @@ class EnvdStub {
                          const nlohmann::json& selector, std::uint32_t cols,
                          std::uint32_t rows,
                          std::chrono::milliseconds timeout) = 0;
+
+  // ---- filesystem.Filesystem: `user` (may be empty) is who the call runs
+  // as, a `timeout` of 0 the client's request timeout; a not_found on a
+  // path is FileNotFoundError(path).
+  /// ListDir to `depth` levels.
+  virtual std::vector<FileInfo> ListDir(const Context& ctx,
+                                        const SandboxState& sandbox,
+                                        const std::string& path,
+                                        std::uint32_t depth,
+                                        const std::string& user,
+                                        std::chrono::milliseconds timeout) = 0;
+  virtual FileInfo Stat(const Context& ctx, const SandboxState& sandbox,
+                        const std::string& path, const std::string& user,
+                        std::chrono::milliseconds timeout) = 0;
+  /// False when the directory already exists.
+  virtual bool MakeDir(const Context& ctx, const SandboxState& sandbox,
+                       const std::string& path, const std::string& user,
+                       std::chrono::milliseconds timeout) = 0;
+  virtual void Remove(const Context& ctx, const SandboxState& sandbox,
+                      const std::string& path, const std::string& user,
+                      std::chrono::milliseconds timeout) = 0;
+  /// Move; a not_found is FileNotFoundError(source).
+  virtual FileInfo Move(const Context& ctx, const SandboxState& sandbox,
+                        const std::string& source,
+                        const std::string& destination, const std::string& user,
+                        std::chrono::milliseconds timeout) = 0;
+  /// CreateWatcher: the watcher's id.
+  virtual std::string CreateWatcher(const Context& ctx,
+                                    const SandboxState& sandbox,
+                                    const std::string& path, bool recursive,
+                                    const std::string& user,
+                                    std::chrono::milliseconds timeout) = 0;
+  virtual std::vector<FilesystemEvent> GetWatcherEvents(
+      const Context& ctx, const SandboxState& sandbox,
+      const std::string& watcher_id, const std::string& user) = 0;
+  /// False when the watcher was already gone.
+  virtual bool RemoveWatcher(const Context& ctx, const SandboxState& sandbox,
+                             const std::string& watcher_id,
+                             const std::string& user) = 0;
 };
+
+/// The ConnectCall of a filesystem.Filesystem `method`: the envd headers,
+/// Basic authorization for `user` (when not empty), and `timeout` (else
+/// `request_timeout`) as both the server and the client limit. Throws
+/// e2b::Error for a negative timeout.
+ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
+                              const Context& ctx, const std::string& user,
+                              std::chrono::milliseconds timeout,
+                              std::chrono::milliseconds request_timeout);
 
 /// What the Connect stub needs of the client's configuration.
 struct ConnectEnvdOptions {

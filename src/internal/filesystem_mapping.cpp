@@ -196,6 +196,29 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(
           since_epoch));
 }
 
+FileInfo EntryOfAnswer(const json& answer, const char* procedure) {
+  const auto it = answer.find("entry");
+  if (it == answer.end() || !it->is_object()) {
+    throw Error(0, std::string(procedure) + ": the answer has no entry");
+  }
+  return FileInfoFromEntry(*it);
+}
+
+void RethrowForPath(const std::string& path) {
+  try {
+    throw;
+  } catch (const SandboxNotFoundError&) {
+    throw;
+  } catch (const TimeoutError&) {
+    throw;
+  } catch (const FileNotFoundError&) {
+    throw;
+  } catch (const Error& e) {
+    if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
+    throw;
+  }
+}
+
 FileInfo FileInfoFromEntry(const json& entry) {
   if (!entry.is_object()) {
     throw Error(0, "filesystem entry is not a JSON object");

@@ -23,6 +23,14 @@ namespace e2b::internal {
 /// An EntryInfo message; throws e2b::Error when it is not a JSON object.
 FileInfo FileInfoFromEntry(const nlohmann::json& entry);
 
+/// The `entry` of a Stat/MakeDir/Move answer; throws e2b::Error naming
+/// `procedure` when there is none.
+FileInfo EntryOfAnswer(const nlohmann::json& answer, const char* procedure);
+
+/// Rethrows the exception being handled, a plain 404 (envd's not_found) as
+/// FileNotFoundError for `path`. Call only from a catch block.
+[[noreturn]] void RethrowForPath(const std::string& path);
+
 /// A FilesystemEvent message; throws e2b::Error when it is not an object.
 FilesystemEvent FilesystemEventFromJson(const nlohmann::json& event);
 

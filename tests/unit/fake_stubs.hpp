@@ -228,6 +228,55 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
     Use(on_resize, "ResizePty")(selector, cols, rows);
   }
 
+  std::function<std::vector<e2b::FileInfo>(const std::string&, std::uint32_t)>
+      on_list_dir;
+  std::function<e2b::FileInfo(const std::string&)> on_stat;
+  std::function<std::string(const std::string&, bool)> on_create_watcher;
+  std::function<std::vector<e2b::FilesystemEvent>(const std::string&)>
+      on_get_watcher_events;
+  std::function<bool(const std::string&)> on_remove_watcher;
+
+  std::vector<e2b::FileInfo> ListDir(const Ctx&, const Sandbox&,
+                                     const std::string& path,
+                                     std::uint32_t depth, const std::string&,
+                                     std::chrono::milliseconds) override {
+    return Use(on_list_dir, "ListDir")(path, depth);
+  }
+  e2b::FileInfo Stat(const Ctx&, const Sandbox&, const std::string& path,
+                     const std::string&, std::chrono::milliseconds) override {
+    return Use(on_stat, "Stat")(path);
+  }
+  bool MakeDir(const Ctx&, const Sandbox&, const std::string&,
+               const std::string&, std::chrono::milliseconds) override {
+    calls.emplace_back("MakeDir");
+    throw e2b::Error(0, "fake stub: unexpected MakeDir");
+  }
+  void Remove(const Ctx&, const Sandbox&, const std::string&,
+              const std::string&, std::chrono::milliseconds) override {
+    calls.emplace_back("Remove");
+    throw e2b::Error(0, "fake stub: unexpected Remove");
+  }
+  e2b::FileInfo Move(const Ctx&, const Sandbox&, const std::string&,
+                     const std::string&, const std::string&,
+                     std::chrono::milliseconds) override {
+    calls.emplace_back("Move");
+    throw e2b::Error(0, "fake stub: unexpected Move");
+  }
+  std::string CreateWatcher(const Ctx&, const Sandbox&, const std::string& path,
+                            bool recursive, const std::string&,
+                            std::chrono::milliseconds) override {
+    return Use(on_create_watcher, "CreateWatcher")(path, recursive);
+  }
+  std::vector<e2b::FilesystemEvent> GetWatcherEvents(
+      const Ctx&, const Sandbox&, const std::string& watcher_id,
+      const std::string&) override {
+    return Use(on_get_watcher_events, "GetWatcherEvents")(watcher_id);
+  }
+  bool RemoveWatcher(const Ctx&, const Sandbox&, const std::string& watcher_id,
+                     const std::string&) override {
+    return Use(on_remove_watcher, "RemoveWatcher")(watcher_id);
+  }
+
  private:
   template <typename F>
   F& Use(F& behaviour, const char* operation) {
@@ -236,6 +285,20 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
       throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
     }
     return behaviour;
+  }
+};
+
+/// A transport that fails every exchange: behind the fakes, so that a call
+/// that should have gone to a stub cannot reach the network.
+class NoNetworkTransport : public e2b::internal::HttpTransport {
+ public:
+  e2b::internal::HttpResponse Send(
+      const e2b::internal::HttpRequest& request) override {
+    throw e2b::Error(0, "fake: " + request.operation + " used the network");
+  }
+  std::unique_ptr<e2b::internal::BodyReader> Open(
+      const e2b::internal::HttpRequest& request) override {
+    throw e2b::Error(0, "fake: " + request.operation + " used the network");
   }
 };
 
@@ -258,6 +321,7 @@ inline e2b::Client ClientWithStubs(
   state->sandbox_domain = "fake.invalid";
   state->control_plane = std::move(control_plane);
   state->envd = std::move(envd);
+  state->transport = std::make_shared<NoNetworkTransport>();
   return e2b::internal::ClientAccess::Make(std::move(state));
 }
 

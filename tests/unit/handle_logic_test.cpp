@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -342,6 +343,58 @@ TEST_F(HandleLogicTest, PtyResizeChecksTheSizeBeforeTheCall) {
   };
   sandbox.Pty.Resize(5, 80, 24);
   EXPECT_EQ(envd->calls, std::vector<std::string>{"ResizePty"});
+}
+
+TEST_F(HandleLogicTest, FilesystemListExistsAndWatchUseTheStub) {
+  auto sandbox = NewSandbox("sbx11");
+  EXPECT_THROW(sandbox.Filesystem.List("/tmp", e2b::WithDepth(0)), e2b::Error);
+  EXPECT_TRUE(envd->calls.empty());
+
+  envd->on_list_dir = [](const std::string& path, std::uint32_t depth) {
+    EXPECT_EQ(path, "/tmp");
+    EXPECT_EQ(depth, 2u);
+    e2b::FileInfo info;
+    info.Name = "a";
+    return std::vector<e2b::FileInfo>{info};
+  };
+  const auto listed = sandbox.Filesystem.List("/tmp", e2b::WithDepth(2));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].Name, "a");
+
+  // Exists is Stat with "not found" as an answer, not a failure.
+  envd->on_stat = [](const std::string& path) -> e2b::FileInfo {
+    if (path == "/missing") throw e2b::FileNotFoundError(path, "no such file");
+    if (path == "/gone") throw e2b::SandboxNotFoundError("sbx11");
+    e2b::FileInfo info;
+    info.Path = path;
+    return info;
+  };
+  EXPECT_TRUE(sandbox.Filesystem.Exists("/there"));
+  EXPECT_FALSE(sandbox.Filesystem.Exists("/missing"));
+  EXPECT_THROW(sandbox.Filesystem.Exists("/gone"), e2b::SandboxNotFoundError);
+
+  envd->on_create_watcher = [](const std::string& path, bool recursive) {
+    EXPECT_EQ(path, "/w");
+    EXPECT_TRUE(recursive);
+    return std::string("watch-1");
+  };
+  envd->on_get_watcher_events = [](const std::string& id) {
+    EXPECT_EQ(id, "watch-1");
+    e2b::FilesystemEvent event;
+    event.Name = "f";
+    return std::vector<e2b::FilesystemEvent>{event};
+  };
+  envd->on_remove_watcher = [](const std::string& id) {
+    EXPECT_EQ(id, "watch-1");
+    return false;  // already gone: Stop still succeeds
+  };
+  auto watcher = sandbox.Filesystem.WatchDir("/w", true);
+  ASSERT_EQ(watcher.GetEvents().size(), 1u);
+  watcher.Stop();
+  EXPECT_THROW(watcher.GetEvents(), e2b::Error);  // stopped
+  EXPECT_EQ(std::count(envd->calls.begin(), envd->calls.end(),
+                       std::string("RemoveWatcher")),
+            1);
 }
 
 }  // namespace
