@@ -1,5 +1,6 @@
 #include "runtime/sandbox_init.hpp"
 
+#include "runtime/clone_memory.hpp"
 #include "runtime/init_protocol.hpp"
 #include "runtime/process_launcher.hpp"
 
@@ -485,7 +486,8 @@ SandboxInit::SandboxInit(const InitLaunch& launch)
   // child's switch to the sandbox's ids marks the shared memory not
   // dumpable, the server's too: no core dump of the server (it holds the
   // API key), which suits it.
-  int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
+  // Sanitized builds copy instead (runtime/clone_memory.hpp).
+  int flags = kCloneBorrowMemory | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
               CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD;
   sigset_t all, old;
   sigfillset(&all);

@@ -260,8 +260,17 @@ std::string Ruleset(const Plan& plan) {
 class NftWorker {
  public:
   static NftWorker& Instance() {
+    // One per process: the child of a fork (a test's stand-in for a server
+    // that dies) has no copy of the thread, and would wait for it forever.
     // Never destroyed: its thread may still wait for work at exit.
-    static NftWorker* worker = new NftWorker();
+    static std::mutex mu;
+    static NftWorker* worker = nullptr;
+    static pid_t owner = 0;
+    std::lock_guard<std::mutex> lock(mu);
+    if (worker == nullptr || owner != getpid()) {
+      worker = new NftWorker();
+      owner = getpid();
+    }
     return *worker;
   }
 
