@@ -146,24 +146,8 @@ class Files {
     return state_;
   }
 
-  // A filesystem RPC's call (for the WatchDir stream).
-  internal::ConnectCall Call(const char* method, const Context& ctx,
-                             const std::string& user,
-                             std::chrono::milliseconds timeout) const {
-    return internal::FilesystemRpcCall(*state_, method, ctx, user, timeout,
-                                       state_->client->request_timeout);
-  }
-
   // The stub of the filesystem RPCs.
   internal::EnvdStub& Envd() const { return *state_->client->envd; }
-
-  // `idempotent`: the RPC only reads, so it may be retried
-  // (ClientConfig::Retry); RPCs that change files never are.
-  internal::ConnectClient Rpc(bool idempotent = false) const {
-    return internal::ConnectClient(state_->client->EnvdTransport(idempotent),
-                                   state_->envd_url, state_->id,
-                                   {state_->access_token});
-  }
 
  private:
   std::shared_ptr<internal::SandboxState> state_;
@@ -872,7 +856,7 @@ namespace e2b::internal {
 
 struct WatchStreamState {
   Context context;  ///< cancelled by Stop
-  std::unique_ptr<ConnectStreamReader> reader;
+  std::unique_ptr<WatchEventStream> events;
   WatchCallback on_event;
   std::string path;
   std::thread thread;
@@ -882,34 +866,22 @@ struct WatchStreamState {
   bool stopping = false;
   std::exception_ptr failure;
 
-  // The messages of WatchDirResponse: {"start":{}}, {"filesystem":{..}},
-  // {"keepalive":{}}; some servers wrap them in "event", accepted too.
-  static const nlohmann::json& Inner(const nlohmann::json& message) {
-    const auto event = message.find("event");
-    if (event != message.end() && event->is_object()) return *event;
-    return message;
-  }
-
   void Run() {
     std::exception_ptr failure;
     try {
-      while (auto message = reader->Next()) {
-        const auto& inner = Inner(*message);
-        const auto fs = inner.find("filesystem");
-        if (fs == inner.end()) continue;  // start, keepalive
-        const FilesystemEvent event = FilesystemEventFromJson(*fs);
+      while (auto event = events->Next()) {
         {
           std::lock_guard<std::mutex> lock(mutex);
           if (stopping) break;
         }
-        on_event(event);
+        on_event(*event);
       }
     } catch (const TimeoutError&) {
       // The watch's own time limit (WithWatchTimeout) ended it.
     } catch (...) {
       failure = std::current_exception();
     }
-    reader.reset();  // closes the transfer
+    events.reset();  // closes the transfer
     std::lock_guard<std::mutex> lock(mutex);
     if (!stopping) this->failure = failure;
     running = false;
@@ -984,32 +956,8 @@ WatchStreamHandle FilesystemService::WatchDirStreamImpl(
   state->context = Context::WithCancel(ctx);
   state->on_event = std::move(on_event);
   state->path = path;
-  internal::ConnectCall call =
-      files.Call("WatchDir", state->context, params.User, {});
-  // A stream lives until stopped: no client-side limit; the server ends it
-  // at WithWatchTimeout.
-  call.http_timeout = std::chrono::milliseconds(0);
-  call.server_timeout.reset();
-  if (params.Timeout.count() > 0) call.server_timeout = params.Timeout;
-  call.headers.emplace_back("Keepalive-Ping-Interval", "50");
-  const nlohmann::json request = {{"path", path},
-                                  {"recursive", params.Recursive},
-                                  {"includeEntry", params.IncludeEntry}};
-  // Until the server confirmed the watch (its first message), failures are
-  // the caller's: a missing path, a file, an unknown user.
-  try {
-    state->reader = files.Rpc().OpenServerStream(call, request);
-    auto first = state->reader->Next();
-    if (!first) {
-      throw Error(0, "WatchDir: the stream ended before the watch started");
-    }
-    const auto& inner = internal::WatchStreamState::Inner(*first);
-    if (inner.find("start") == inner.end()) {
-      throw Error(0, "WatchDir: the first message is not the start event");
-    }
-  } catch (...) {
-    internal::RethrowForPath(path);
-  }
+  state->events =
+      files.Envd().OpenWatchStream(state->context, files.State(), path, params);
   internal::WatchStreamState* raw = state.get();
   state->thread = std::thread([raw] { raw->Run(); });
   return WatchStreamHandle(std::move(state));

@@ -66,6 +66,69 @@ class ConnectProcessEvents final : public ProcessEventStream {
   const std::string& name_;
 };
 
+// The ConnectCall of a filesystem.Filesystem `method`: the envd headers,
+// Basic authorization for `user` (when not empty), and `timeout` (else
+// `request_timeout`) as both the server and the client limit.
+ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
+                              const Context& ctx, const std::string& user,
+                              std::chrono::milliseconds timeout,
+                              std::chrono::milliseconds request_timeout) {
+  if (timeout.count() < 0) throw Error(0, "file timeout is negative");
+  ConnectCall call;
+  call.procedure = std::string("/filesystem.Filesystem/") + method;
+  call.headers = sandbox.EnvdHeaders();
+  if (!user.empty()) {
+    call.headers.emplace_back("Authorization", BasicAuthorization(user));
+  }
+  const auto limit = timeout.count() > 0 ? timeout : request_timeout;
+  if (limit.count() > 0) {
+    call.server_timeout = limit;
+    call.http_timeout = limit;
+  }
+  call.context = ctx;
+  return call;
+}
+
+// The messages of WatchDirResponse: {"start":{}}, {"filesystem":{..}},
+// {"keepalive":{}}; some servers wrap them in "event", accepted too.
+const json& WatchMessage(const json& message) {
+  const auto event = message.find("event");
+  if (event != message.end() && event->is_object()) return *event;
+  return message;
+}
+
+class ConnectWatchEvents final : public WatchEventStream {
+ public:
+  explicit ConnectWatchEvents(std::unique_ptr<ConnectStreamReader> reader)
+      : reader_(std::move(reader)) {}
+
+  // Until the server confirmed the watch (its first message), failures
+  // are the caller's: a missing path, a file, an unknown user.
+  void ExpectStart() {
+    auto first = reader_->Next();
+    if (!first) {
+      throw Error(0, "WatchDir: the stream ended before the watch started");
+    }
+    const auto& inner = WatchMessage(*first);
+    if (inner.find("start") == inner.end()) {
+      throw Error(0, "WatchDir: the first message is not the start event");
+    }
+  }
+
+  std::optional<FilesystemEvent> Next() override {
+    while (auto message = reader_->Next()) {
+      const auto& inner = WatchMessage(*message);
+      const auto fs = inner.find("filesystem");
+      if (fs == inner.end()) continue;  // start, keepalive
+      return FilesystemEventFromJson(*fs);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::unique_ptr<ConnectStreamReader> reader_;
+};
+
 class ConnectEnvdStub final : public EnvdStub {
  public:
   explicit ConnectEnvdStub(ConnectEnvdOptions options)
@@ -243,6 +306,30 @@ class ConnectEnvdStub final : public EnvdStub {
     return out;
   }
 
+  std::unique_ptr<WatchEventStream> OpenWatchStream(
+      const Context& ctx, const SandboxState& s, const std::string& path,
+      const WatchParams& params) override {
+    ConnectCall call =
+        FileCall(s, "WatchDir", ctx, params.User, std::chrono::milliseconds{0});
+    // A stream lives until stopped: no client-side limit; the server ends
+    // it at WithWatchTimeout.
+    call.http_timeout = std::chrono::milliseconds(0);
+    call.server_timeout.reset();
+    if (params.Timeout.count() > 0) call.server_timeout = params.Timeout;
+    call.headers.emplace_back("Keepalive-Ping-Interval", "50");
+    const json request = {{"path", path},
+                          {"recursive", params.Recursive},
+                          {"includeEntry", params.IncludeEntry}};
+    try {
+      auto events = std::make_unique<ConnectWatchEvents>(
+          FileClient(s, kChanges).OpenServerStream(call, request));
+      events->ExpectStart();
+      return events;
+    } catch (...) {
+      RethrowForPath(path);
+    }
+  }
+
   bool RemoveWatcher(const Context& ctx, const SandboxState& s,
                      const std::string& watcher_id,
                      const std::string& user) override {
@@ -322,26 +409,6 @@ class ConnectEnvdStub final : public EnvdStub {
 };
 
 }  // namespace
-
-ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
-                              const Context& ctx, const std::string& user,
-                              std::chrono::milliseconds timeout,
-                              std::chrono::milliseconds request_timeout) {
-  if (timeout.count() < 0) throw Error(0, "file timeout is negative");
-  ConnectCall call;
-  call.procedure = std::string("/filesystem.Filesystem/") + method;
-  call.headers = sandbox.EnvdHeaders();
-  if (!user.empty()) {
-    call.headers.emplace_back("Authorization", BasicAuthorization(user));
-  }
-  const auto limit = timeout.count() > 0 ? timeout : request_timeout;
-  if (limit.count() > 0) {
-    call.server_timeout = limit;
-    call.http_timeout = limit;
-  }
-  call.context = ctx;
-  return call;
-}
 
 std::shared_ptr<EnvdStub> MakeConnectEnvdStub(ConnectEnvdOptions options) {
   return std::make_shared<ConnectEnvdStub>(std::move(options));

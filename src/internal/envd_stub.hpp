@@ -15,8 +15,8 @@
 //      whether it is idempotent (EnvdRetryRule or retry-only-unsent).
 //   -> the client's HttpTransport.
 //
-// Not here yet: the WatchDir stream and the /files transfers, which
-// src/filesystem.cpp still sends through the transports itself.
+// Not here yet: the /files uploads and downloads, which src/filesystem.cpp
+// still sends through the transports itself.
 
 #include "internal/connect_client.hpp"
 #include "internal/http_transport.hpp"
@@ -48,6 +48,17 @@ class ProcessEventStream {
   /// The next event, or nullopt once the stream ended successfully; throws
   /// the mapped exception for a stream that ends in an error or breaks.
   virtual std::optional<ProcessEvent> Next() = 0;
+};
+
+/// The events of a filesystem.Filesystem/WatchDir stream (start and
+/// keepalive messages skipped). Not thread-safe.
+class WatchEventStream {
+ public:
+  virtual ~WatchEventStream() = default;
+  /// The next event, or nullopt once the stream ended successfully; throws
+  /// the mapped exception otherwise (TimeoutError when the watch's own
+  /// time limit ended it).
+  virtual std::optional<FilesystemEvent> Next() = 0;
 };
 
 class EnvdStub {
@@ -121,20 +132,18 @@ class EnvdStub {
   virtual std::vector<FilesystemEvent> GetWatcherEvents(
       const Context& ctx, const SandboxState& sandbox,
       const std::string& watcher_id, const std::string& user) = 0;
+  /// WatchDir: returns once envd confirmed the watch (its start event);
+  /// failures until then are the caller's (FileNotFoundError(path), ...).
+  /// `ctx` governs the whole stream (cancel it to end the watch); a
+  /// `params.Timeout` above 0 is the server's limit, else there is none.
+  virtual std::unique_ptr<WatchEventStream> OpenWatchStream(
+      const Context& ctx, const SandboxState& sandbox, const std::string& path,
+      const WatchParams& params) = 0;
   /// False when the watcher was already gone.
   virtual bool RemoveWatcher(const Context& ctx, const SandboxState& sandbox,
                              const std::string& watcher_id,
                              const std::string& user) = 0;
 };
-
-/// The ConnectCall of a filesystem.Filesystem `method`: the envd headers,
-/// Basic authorization for `user` (when not empty), and `timeout` (else
-/// `request_timeout`) as both the server and the client limit. Throws
-/// e2b::Error for a negative timeout.
-ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
-                              const Context& ctx, const std::string& user,
-                              std::chrono::milliseconds timeout,
-                              std::chrono::milliseconds request_timeout);
 
 /// What the Connect stub needs of the client's configuration.
 struct ConnectEnvdOptions {

@@ -235,6 +235,9 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
   std::function<std::vector<e2b::FilesystemEvent>(const std::string&)>
       on_get_watcher_events;
   std::function<bool(const std::string&)> on_remove_watcher;
+  std::function<std::unique_ptr<e2b::internal::WatchEventStream>(
+      const std::string&, const e2b::WatchParams&)>
+      on_open_watch_stream;
 
   std::vector<e2b::FileInfo> ListDir(const Ctx&, const Sandbox&,
                                      const std::string& path,
@@ -272,6 +275,11 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
       const std::string&) override {
     return Use(on_get_watcher_events, "GetWatcherEvents")(watcher_id);
   }
+  std::unique_ptr<e2b::internal::WatchEventStream> OpenWatchStream(
+      const Ctx&, const Sandbox&, const std::string& path,
+      const e2b::WatchParams& params) override {
+    return Use(on_open_watch_stream, "OpenWatchStream")(path, params);
+  }
   bool RemoveWatcher(const Ctx&, const Sandbox&, const std::string& watcher_id,
                      const std::string&) override {
     return Use(on_remove_watcher, "RemoveWatcher")(watcher_id);
@@ -286,6 +294,22 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
     }
     return behaviour;
   }
+};
+
+/// A watch stream that yields the given events, then ends.
+class FakeWatchEvents : public e2b::internal::WatchEventStream {
+ public:
+  explicit FakeWatchEvents(std::deque<e2b::FilesystemEvent> events)
+      : events_(std::move(events)) {}
+  std::optional<e2b::FilesystemEvent> Next() override {
+    if (events_.empty()) return std::nullopt;
+    auto event = std::move(events_.front());
+    events_.pop_front();
+    return event;
+  }
+
+ private:
+  std::deque<e2b::FilesystemEvent> events_;
 };
 
 /// A transport that fails every exchange: behind the fakes, so that a call

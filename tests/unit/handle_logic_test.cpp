@@ -397,4 +397,40 @@ TEST_F(HandleLogicTest, FilesystemListExistsAndWatchUseTheStub) {
             1);
 }
 
+TEST_F(HandleLogicTest, StreamingWatchDeliversTheStubsEvents) {
+  auto sandbox = NewSandbox("sbx12");
+  envd->on_open_watch_stream = [](const std::string& path,
+                                  const e2b::WatchParams& params) {
+    EXPECT_EQ(path, "/w");
+    EXPECT_TRUE(params.Recursive);
+    std::deque<e2b::FilesystemEvent> events(2);
+    events[0].Name = "a";
+    events[0].Type = "create";
+    events[1].Name = "b";
+    events[1].Type = "remove";
+    return std::make_unique<e2b_test::FakeWatchEvents>(std::move(events));
+  };
+  std::vector<std::string> seen;
+  auto watch = sandbox.Filesystem.WatchDir(
+      "/w",
+      [&seen](const e2b::FilesystemEvent& event) {
+        seen.push_back(event.Type + " " + event.Name);
+      },
+      e2b::WithRecursive());
+  watch.Wait();  // the fake stream ends after its events
+  EXPECT_EQ(seen, (std::vector<std::string>{"create a", "remove b"}));
+  EXPECT_FALSE(watch.Running());
+  EXPECT_EQ(watch.Failure(), nullptr);
+
+  // A stream the stub refuses is the caller's failure, at once.
+  envd->on_open_watch_stream = [](const std::string& path,
+                                  const e2b::WatchParams&)
+      -> std::unique_ptr<e2b::internal::WatchEventStream> {
+    throw e2b::FileNotFoundError(path, "no such directory");
+  };
+  EXPECT_THROW(
+      sandbox.Filesystem.WatchDir("/nope", [](const e2b::FilesystemEvent&) {}),
+      e2b::FileNotFoundError);
+}
+
 }  // namespace
