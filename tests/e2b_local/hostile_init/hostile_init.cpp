@@ -33,24 +33,7 @@ constexpr int kSock = proto::kControlFd;
 
 void SendRaw(const std::string& data, const int* fds = nullptr,
              std::size_t count = 0) {
-  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 16)];
-  if (count > 0) {
-    std::memset(control, 0, sizeof control);
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * count);
-    std::memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * count);
-  }
-  while (sendmsg(kSock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
-  }
+  proto::SendDatagram(kSock, data, fds, count);
 }
 
 void Send(Kind kind, std::uint32_t id, std::int32_t a, std::int32_t b,
@@ -63,36 +46,15 @@ void Send(Kind kind, std::uint32_t id, std::int32_t a, std::int32_t b,
   SendRaw(proto::EncodeMessage(m), fds, count);
 }
 
-// One request; false when the server went away.
+// One request (its descriptors closed); false when the server went away
+// or sent something unreadable.
 bool Receive(Message& out) {
-  std::vector<char> buffer(proto::kMaxMessage);
-  struct iovec iov = {buffer.data(), buffer.size()};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(kSock, &msg, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return false;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      close(fd);
-    }
-  }
-  auto parsed = proto::ParseMessage(buffer.data(), static_cast<std::size_t>(n));
-  if (!parsed) return false;
-  out = *parsed;
-  return true;
+  static std::vector<char> buffer(proto::kMaxMessage);
+  std::vector<int> fds;
+  const proto::Received received = proto::ReceiveMessage(
+      kSock, buffer.data(), buffer.size(), out, fds, proto::kMaxFds);
+  for (int fd : fds) close(fd);
+  return received == proto::Received::kMessage;
 }
 
 void Forge(std::uint32_t id) {

@@ -55,25 +55,7 @@ using proto::Message;
 constexpr int kCtl = proto::kControlFd;
 
 void Send(const Message& message, int fd_to_pass = -1) {
-  std::string data = proto::EncodeMessage(message);
-  struct iovec iov = {data.data(), data.size()};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd_to_pass >= 0) {
-    std::memset(control, 0, sizeof control);
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
-  }
-  while (sendmsg(kCtl, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
-  }
+  proto::SendMessage(kCtl, message, &fd_to_pass, fd_to_pass >= 0 ? 1 : 0);
 }
 
 [[noreturn]] void FailSetup(int stage) {
@@ -85,44 +67,13 @@ void Send(const Message& message, int fd_to_pass = -1) {
   _exit(1);
 }
 
-// One datagram and up to `max_fds` descriptors; false on EOF or error.
+// One datagram and up to `max_fds` descriptors; false on EOF or error. A
+// message that had to be dropped comes back as an empty one.
 bool Receive(char* buffer, std::size_t size, Message& message,
              std::vector<int>& fds, std::size_t max_fds) {
-  fds.clear();
-  struct iovec iov = {buffer, size};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(kCtl, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return false;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      fds.push_back(fd);
-    }
-  }
-  auto parsed = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-                    ? std::nullopt
-                    : proto::ParseMessage(buffer, static_cast<std::size_t>(n));
-  if (!parsed || fds.size() > max_fds) {
-    for (int fd : fds) close(fd);
-    fds.clear();
-    message = Message{};
-    return true;  // dropped, not fatal
-  }
-  message = std::move(*parsed);
-  return true;
+  message = Message{};
+  return proto::ReceiveMessage(kCtl, buffer, size, message, fds, max_fds) !=
+         proto::Received::kClosed;
 }
 
 void MakeDir(const std::string& path, mode_t mode) {
@@ -483,7 +434,8 @@ void Init::Serve() {
       Message message;
       // The server closing its end (it exited or destroyed the sandbox)
       // ends the sandbox: pid 1 leaving takes the namespace with it.
-      if (!Receive(buffer.get(), proto::kMaxMessage, message, fds, 3)) {
+      if (!Receive(buffer.get(), proto::kMaxMessage, message, fds,
+                   proto::kMaxFds)) {
         _exit(0);
       }
       if (message.kind == Kind::kSpawn) {

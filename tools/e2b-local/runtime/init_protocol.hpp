@@ -13,6 +13,11 @@
 //
 // Header-only and free of the server's code so the init binary stays small.
 
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -158,6 +163,92 @@ inline std::optional<Message> ParseMessage(const char* data, std::size_t size) {
     p = nul + 1;
   }
   return message;
+}
+
+/// Most descriptors one message carries (kSpawn: stdin, stdout, stderr).
+constexpr std::size_t kMaxFds = 3;
+
+/// Sends `data` as one datagram with `fds` attached (SCM_RIGHTS), retrying
+/// on EINTR. False when it was not sent whole (errno says why).
+inline bool SendDatagram(int sock, const std::string& data,
+                         const int* fds = nullptr, std::size_t fd_count = 0) {
+  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
+  struct msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control;
+  if (fd_count > 0) {
+    control.resize(CMSG_SPACE(sizeof(int) * fd_count));
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
+    std::memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(data.size());
+}
+
+/// SendDatagram of EncodeMessage(message).
+inline bool SendMessage(int sock, const Message& message,
+                        const int* fds = nullptr, std::size_t fd_count = 0) {
+  return SendDatagram(sock, EncodeMessage(message), fds, fd_count);
+}
+
+enum class Received {
+  kMessage,  ///< `message` and `fds` hold what came
+  kDropped,  ///< truncated, malformed, or more than max_fds descriptors:
+             ///< what came with it is closed, `message` is untouched
+  kClosed,   ///< the peer closed the socket, or an error other than EINTR
+};
+
+/// Receives one datagram from `sock` into buffer[0, size). `fds` is cleared
+/// and gets the descriptors that came with it (close-on-exec), at most
+/// `max_fds`.
+inline Received ReceiveMessage(int sock, char* buffer, std::size_t size,
+                               Message& message, std::vector<int>& fds,
+                               std::size_t max_fds) {
+  fds.clear();
+  struct iovec iov = {buffer, size};
+  struct msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  // Room for one more than allowed, so too many is seen as such.
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * (kMaxFds + 1))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return Received::kClosed;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds.push_back(fd);
+    }
+  }
+  auto parsed = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+                    ? std::nullopt
+                    : ParseMessage(buffer, static_cast<std::size_t>(n));
+  if (!parsed || fds.size() > max_fds) {
+    for (int fd : fds) close(fd);
+    fds.clear();
+    return Received::kDropped;
+  }
+  message = std::move(*parsed);
+  return Received::kMessage;
 }
 
 }  // namespace init_protocol

@@ -48,32 +48,6 @@ std::string ErrnoText(int err) { return std::strerror(err); }
 // wedged: a frozen or hijacked init must not hang a request forever.
 constexpr auto kAnswerTimeout = std::chrono::seconds(30);
 
-bool SendMessage(int sock, const Message& message, const int* fds,
-                 std::size_t fd_count) {
-  std::string data = proto::EncodeMessage(message);
-  struct iovec iov = {data.data(), data.size()};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 3)];
-  if (fd_count > 0) {
-    std::memset(control, 0, sizeof control);
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
-    std::memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(data.size());
-}
-
 // Only a PTY master from the sandbox's own devpts is accepted where init
 // passes one: anything else (a FIFO that blocks, a socket) is refused.
 bool IsPtyMaster(int fd) {
@@ -258,33 +232,15 @@ struct SandboxInit::Channel {
 
 void SandboxInit::Channel::ReadLoop() {
   std::vector<char> buffer(4096);
+  std::vector<int> fds;
   for (;;) {
-    struct iovec iov = {buffer.data(), buffer.size()};
-    struct msghdr msg;
-    std::memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    std::vector<int> fds;
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); n > 0 && c != nullptr;
-         c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        fds.push_back(fd);
-      }
-    }
-    if (n <= 0) break;
-    auto message =
-        (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-            ? std::nullopt
-            : proto::ParseMessage(buffer.data(), static_cast<std::size_t>(n));
+    Message parsed;
+    // Init passes at most one descriptor (a PTY master); more is dropped.
+    const proto::Received received = proto::ReceiveMessage(
+        sock, buffer.data(), buffer.size(), parsed, fds, 1);
+    if (received == proto::Received::kClosed) break;
+    std::optional<Message> message;
+    if (received == proto::Received::kMessage) message = std::move(parsed);
     int master = -1;
     std::lock_guard<std::mutex> lock(mu);
     if (message && message->kind == Kind::kStarted && fds.size() == 1 &&
@@ -411,7 +367,7 @@ class InitProcess : public SandboxProcess {
     message.a = static_cast<std::int32_t>(record_->pid);
     message.b = signo;
     std::lock_guard<std::mutex> send_lock(channel_->send_mu);
-    SendMessage(channel_->sock, message, nullptr, 0);
+    proto::SendMessage(channel_->sock, message);
   }
 
   std::shared_ptr<SandboxInit::Channel> channel_;
@@ -523,7 +479,7 @@ SandboxInit::SandboxInit(const InitLaunch& launch)
     Message config;
     config.kind = Kind::kConfig;
     config.strings = {launch.hostname};
-    if (!SendMessage(channel_->sock, config, nullptr, 0)) {
+    if (!proto::SendMessage(channel_->sock, config)) {
       throw std::runtime_error("the sandbox init did not start");
     }
   } catch (...) {
@@ -661,7 +617,8 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
   bool sent;
   {
     std::lock_guard<std::mutex> lock(channel_->send_mu);
-    sent = SendMessage(channel_->sock, request, child_fds, options.pty ? 0 : 3);
+    sent = proto::SendMessage(channel_->sock, request, child_fds,
+                              options.pty ? 0 : 3);
   }
   for (int& fd : child_fds) close_fd(fd);
   Channel::Reply reply;
