@@ -7,6 +7,7 @@
 
 #include "rootfs/base_rootfs.hpp"
 #include "runtime/sandbox_runtime.hpp"
+#include "runtime/sanitizers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,17 +23,7 @@
 namespace e2b_local {
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using runtime_internal::kThreadSanitizer;
 
 int OpenDescriptors() {
   int count = 0;

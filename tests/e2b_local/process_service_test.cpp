@@ -3,6 +3,7 @@
 
 #include "envd/process_service.hpp"
 
+#include "runtime/sanitizers.hpp"
 #include "util/base64.hpp"
 
 #include <gtest/gtest.h>
@@ -24,17 +25,7 @@ namespace {
 // ThreadSanitizer restarts its background thread in forked children, and
 // setns() into a mount namespace refuses multithreaded callers: under TSAN
 // only the unisolated runtime can launch processes.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using runtime_internal::kThreadSanitizer;
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;

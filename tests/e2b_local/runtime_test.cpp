@@ -4,6 +4,7 @@
 #include "rootfs/base_rootfs.hpp"
 #include "runtime/sandbox_cgroups.hpp"
 #include "runtime/sandbox_runtime.hpp"
+#include "runtime/sanitizers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,17 +29,7 @@ namespace {
 // ThreadSanitizer restarts its background thread in forked children, and
 // setns() into a mount namespace refuses multithreaded callers: under TSAN
 // only the unisolated runtime can launch processes.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using runtime_internal::kThreadSanitizer;
 
 namespace fs = std::filesystem;
 

@@ -13,22 +13,14 @@
 // their interceptors of read, mount, sigaction...), so sanitized builds
 // copy: slower, and safe.
 
+#include "runtime/sanitizers.hpp"
+
 #include <sched.h>
 
 namespace e2b_local {
 namespace runtime_internal {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kSanitizerRuntime = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool kSanitizerRuntime = true;
-#else
-inline constexpr bool kSanitizerRuntime = false;
-#endif
-#else
-inline constexpr bool kSanitizerRuntime = false;
-#endif
+inline constexpr bool kSanitizerRuntime = kAddressSanitizer || kThreadSanitizer;
 
 /// CLONE_VM, or 0 in sanitized builds (see above).
 inline constexpr int kCloneBorrowMemory = kSanitizerRuntime ? 0 : CLONE_VM;
