@@ -27,11 +27,6 @@
 namespace e2b {
 namespace {
 
-using internal::HttpRequest;
-
-// The upload answer is a short JSON array; more than this is not envd.
-constexpr std::size_t kMaxUploadResponseBytes = std::size_t{1} << 20;
-
 // envd accepts raw octet-stream uploads since 0.5.7; older ones only
 // multipart/form-data.
 constexpr std::array<long, 3> kOctetStreamSince = {0, 5, 7};
@@ -76,69 +71,20 @@ class Files {
   Files(const std::shared_ptr<internal::SandboxState>& state,
         const char* operation)
       : state_(state) {
-    if (!state_ || !state_->client || !state_->client->transport) {
+    if (!state_ || !state_->client || !state_->client->envd) {
       throw Error(0, std::string(operation) +
                          " called on a FilesystemService without sandbox");
     }
   }
 
-  HttpRequest Request(const char* method, const Context& ctx,
-                      const std::string& path, const std::string& user,
-                      std::chrono::milliseconds timeout) const {
-    if (timeout.count() < 0) throw Error(0, "file timeout is negative");
-    internal::Query query;
-    query.Add("path", path);
-    if (!user.empty()) query.Add("username", user);
-    HttpRequest request;
-    request.method = method;
-    request.url =
-        internal::JoinUrl(state_->envd_url, "/files") + query.Encode();
-    request.headers = state_->EnvdHeaders();
-    request.timeout = timeout;
-    request.context = ctx;
-    request.operation = std::string(method) + " /files";
-    return request;
-  }
-
-  // For uploads: retried (ClientConfig::Retry) only when the request never
-  // left; a streamed body is never retried.
-  internal::HttpTransport& WriteTransport() const {
-    return *state_->client->EnvdTransport(false);
-  }
-
-  // For downloads: retried until response headers arrive, never once body
-  // bytes may have reached the caller.
-  internal::HttpTransport& ReadTransport() const {
-    return *state_->client->EnvdTransport(true);
-  }
-
-  // Maps a failed /files answer (PROTOCOL.md section 3).
-  [[noreturn]] void ThrowStatus(int status, std::string_view body,
-                                const std::string& path) const {
-    const std::vector<std::string> secrets = {state_->access_token};
-    if (auto id = internal::EdgeSandboxNotFound(status, body, state_->id)) {
-      throw SandboxNotFoundError(
-          *id, internal::RedactSecrets(internal::ErrorMessageFromBody(body),
-                                       secrets));
-    }
-    internal::NotFoundSubject subject;
-    subject.kind = internal::NotFoundKind::kFile;
-    subject.id = path;
-    internal::ThrowHttpError(status, body, subject, secrets);
-  }
-
   std::unique_ptr<internal::BodyReader> OpenRead(
       const Context& ctx, const std::string& path,
       const ReadParams& params) const {
-    auto body = ReadTransport().Open(
-        Request("GET", ctx, path, params.User, params.Timeout));
-    if (body->Status() != 200) {
-      const int status = body->Status();
-      const std::string text =
-          internal::ReadErrorBody(*body, internal::kMaxErrorBodyBytes);
-      ThrowStatus(status, text, path);
-    }
-    return body;
+    internal::FileDownload download;
+    download.path = path;
+    download.user = params.User;
+    download.timeout = params.Timeout;
+    return Envd().OpenFile(ctx, *state_, download);
   }
 
   const internal::SandboxState& State() const { return *state_; }
@@ -227,51 +173,6 @@ Multipart MakeMultipart(const std::string& path) {
   return multipart;
 }
 
-FileInfo UploadEntry(const nlohmann::json& entry, const char* operation) {
-  if (!entry.is_object()) {
-    throw Error(0, std::string(operation) +
-                       ": the upload answer entry is not an object");
-  }
-  const auto field = [&entry](const char* name) -> std::string {
-    const auto it = entry.find(name);
-    if (it == entry.end() || !it->is_string()) return {};
-    return it->get<std::string>();
-  };
-  FileInfo info;
-  info.Name = field("name");
-  info.Path = field("path");
-  info.Type = field("type");
-  const auto metadata = entry.find("metadata");
-  if (metadata != entry.end() && metadata->is_object()) {
-    for (const auto& [key, value] : metadata->items()) {
-      if (value.is_string()) info.Metadata[key] = value.get<std::string>();
-    }
-  }
-  return info;
-}
-
-std::vector<FileInfo> ParseUploadEntries(
-    const internal::HttpResponse& response) {
-  auto entries = nlohmann::json::parse(response.body, nullptr,
-                                       /*allow_exceptions=*/false);
-  if (entries.is_discarded() || !entries.is_array()) {
-    throw Error(0, "POST /files: the upload answer is not a JSON array");
-  }
-  if (entries.empty()) {
-    throw Error(0, "POST /files: the upload answer lists no file");
-  }
-  std::vector<FileInfo> out;
-  out.reserve(entries.size());
-  for (const auto& entry : entries) {
-    out.push_back(UploadEntry(entry, "POST /files"));
-  }
-  return out;
-}
-
-FileInfo ParseUploadAnswer(const internal::HttpResponse& response) {
-  return ParseUploadEntries(response).front();
-}
-
 // Reports upload progress from the ConcatStream's byte count.
 std::function<void(std::uint64_t)> UploadProgress(
     const ProgressFunc& progress, std::optional<std::uint64_t> total) {
@@ -294,9 +195,12 @@ FileInfo Upload(const Files& files, const Context& ctx, const std::string& path,
                 std::istream* data, std::string buffer,
                 const WriteParams& params,
                 std::optional<std::uint64_t> data_size = std::nullopt) {
-  HttpRequest request =
-      files.Request("POST", ctx, path, params.User, params.Timeout);
-  request.max_response_bytes = kMaxUploadResponseBytes;
+  if (params.Timeout.count() < 0) throw Error(0, "file timeout is negative");
+  internal::FileUpload request;
+  request.path = path;
+  request.user = params.User;
+  request.timeout = params.Timeout;
+  request.error_path = path;
   AddMetadataHeaders(request.headers, params.Metadata);
   // The caller's stream is always read through a ConcatStream: it treats a
   // failbit at the end of data as the end even when the caller enabled
@@ -338,17 +242,17 @@ FileInfo Upload(const Files& files, const Context& ctx, const std::string& path,
   if (body)
     body->SetProgress(UploadProgress(params.Progress, request.body_size));
 
-  const internal::HttpResponse response = files.WriteTransport().Send(request);
   // A source that failed mid-way must not pass as a shorter file, whatever
   // the server answered.
-  if (body && (body->bad() || body->Failure())) ThrowBodyFailure(*body);
-  if (data != nullptr && data->bad()) {
-    throw Error(0, "POST /files: reading the upload data failed");
-  }
-  if (response.status != 200 && response.status != 201) {
-    files.ThrowStatus(response.status, response.body, path);
-  }
-  return ParseUploadAnswer(response);
+  request.check_source = [&body, data] {
+    if (body && (body->bad() || body->Failure())) ThrowBodyFailure(*body);
+    if (data != nullptr && data->bad()) {
+      throw Error(0, "POST /files: reading the upload data failed");
+    }
+  };
+  return files.Envd()
+      .UploadFiles(ctx, files.State(), std::move(request))
+      .front();
 }
 
 // Content-Range "bytes <first>-<last>/<total>" (total may be "*").
@@ -502,16 +406,19 @@ class FileDownload : public internal::BodyReader {
   // Opens the exchange for the bytes from `from`; null when there are none
   // (the range starts at the end of the file).
   std::unique_ptr<internal::BodyReader> OpenAt(std::uint64_t from) {
-    HttpRequest request =
-        files_.Request("GET", ctx_, path_, params_.User, params_.Timeout);
+    internal::FileDownload download;
+    download.path = path_;
+    download.user = params_.User;
+    download.timeout = params_.Timeout;
+    download.accept_partial = true;
     const bool ranged = from > 0 || end_.has_value();
     if (ranged) {
       std::string range = "bytes=" + std::to_string(from) + "-";
       if (end_ && *end_ > from) range += std::to_string(*end_ - 1);
       if (end_ && *end_ <= from) range += std::to_string(from);
-      request.headers.emplace_back("Range", std::move(range));
+      download.range = std::move(range);
     }
-    auto body = files_.ReadTransport().Open(request);
+    auto body = files_.Envd().OpenFile(ctx_, files_.State(), download);
     const int status = body->Status();
     if (status == 416 && ranged) {
       const auto size = UnsatisfiedRangeSize(body->Headers());
@@ -525,11 +432,6 @@ class FileDownload : public internal::BodyReader {
                            path_ + "'" +
                            (size ? " (" + std::to_string(*size) + " bytes)"
                                  : std::string()));
-    }
-    if (status != 200 && status != 206) {
-      const std::string text =
-          internal::ReadErrorBody(*body, internal::kMaxErrorBodyBytes);
-      files_.ThrowStatus(status, text, path_);
     }
     const auto modified =
         internal::FindHeader(body->Headers(), "Last-Modified");
@@ -639,17 +541,10 @@ std::vector<FileInfo> SendMultiUpload(
     const std::function<void(std::size_t, internal::ConcatStream&)>& add_data) {
   if (params.Timeout.count() < 0) throw Error(0, "file timeout is negative");
   for (const auto& path : paths) CheckMultipartPath(path);
-  internal::Query query;
-  if (!params.User.empty()) query.Add("username", params.User);
-  HttpRequest request;
-  request.method = "POST";
-  request.url =
-      internal::JoinUrl(files.State().envd_url, "/files") + query.Encode();
-  request.headers = files.State().EnvdHeaders();
+  internal::FileUpload request;
+  request.user = params.User;
   request.timeout = params.Timeout;
-  request.context = ctx;
-  request.operation = "POST /files";
-  request.max_response_bytes = kMaxUploadResponseBytes;
+  if (paths.size() == 1) request.error_path = paths.front();
   AddMetadataHeaders(request.headers, params.Metadata);
   const std::string boundary = RandomBoundary();
   request.headers.emplace_back("Content-Type",
@@ -673,13 +568,10 @@ std::vector<FileInfo> SendMultiUpload(
   request.body_stream = &body;
   request.body_size = total;
   body.SetProgress(UploadProgress(params.Progress, total));
-  const internal::HttpResponse response = files.WriteTransport().Send(request);
-  if (body.bad() || body.Failure()) ThrowBodyFailure(body);
-  if (response.status != 200 && response.status != 201) {
-    files.ThrowStatus(response.status, response.body,
-                      paths.size() == 1 ? paths.front() : std::string());
-  }
-  return ParseUploadEntries(response);
+  request.check_source = [&body] {
+    if (body.bad() || body.Failure()) ThrowBodyFailure(body);
+  };
+  return files.Envd().UploadFiles(ctx, files.State(), std::move(request));
 }
 
 std::string JoinRemote(const std::string& dir, const std::string& relative) {

@@ -4,6 +4,7 @@
 #include "internal/client_state.hpp"
 #include "internal/error_mapping.hpp"
 #include "internal/filesystem_mapping.hpp"
+#include "internal/url.hpp"
 
 #include <e2b/errors.hpp>
 
@@ -306,6 +307,42 @@ class ConnectEnvdStub final : public EnvdStub {
     return out;
   }
 
+  std::vector<FileInfo> UploadFiles(const Context& ctx, const SandboxState& s,
+                                    FileUpload upload) override {
+    HttpRequest request =
+        FilesRequest("POST", ctx, s, upload.path, upload.user, upload.timeout);
+    // The upload answer is a short JSON array; more than this is not envd.
+    request.max_response_bytes = std::size_t{1} << 20;
+    for (auto& header : upload.headers) {
+      request.headers.push_back(std::move(header));
+    }
+    request.body = std::move(upload.body);
+    request.body_stream = upload.body_stream;
+    request.body_size = upload.body_size;
+    // Retried only when the request never left; a streamed body never.
+    const HttpResponse response = options_.write_transport->Send(request);
+    if (upload.check_source) upload.check_source();
+    if (response.status != 200 && response.status != 201) {
+      ThrowFilesStatus(s, response.status, response.body, upload.error_path);
+    }
+    return ParseUploadEntries(response.body);
+  }
+
+  std::unique_ptr<BodyReader> OpenFile(const Context& ctx,
+                                       const SandboxState& s,
+                                       const FileDownload& download) override {
+    HttpRequest request = FilesRequest("GET", ctx, s, download.path,
+                                       download.user, download.timeout);
+    if (download.range) request.headers.emplace_back("Range", *download.range);
+    auto body = options_.idempotent_transport->Open(request);
+    const int status = body->Status();
+    if (status == 200) return body;
+    if (status == 206 && download.accept_partial) return body;
+    if (status == 416 && download.range) return body;
+    const std::string text = ReadErrorBody(*body, kMaxErrorBodyBytes);
+    ThrowFilesStatus(s, status, text, download.path);
+  }
+
   std::unique_ptr<WatchEventStream> OpenWatchStream(
       const Context& ctx, const SandboxState& s, const std::string& path,
       const WatchParams& params) override {
@@ -365,6 +402,41 @@ class ConnectEnvdStub final : public EnvdStub {
                        std::chrono::milliseconds timeout) const {
     return FilesystemRpcCall(s, method, ctx, user, timeout,
                              options_.request_timeout);
+  }
+
+  // A /files request; no `path` = no ?path= (a multipart batch).
+  static HttpRequest FilesRequest(const char* method, const Context& ctx,
+                                  const SandboxState& s,
+                                  std::optional<std::string_view> path,
+                                  std::string_view user,
+                                  std::chrono::milliseconds timeout) {
+    if (timeout.count() < 0) throw Error(0, "file timeout is negative");
+    Query query;
+    if (path) query.Add("path", *path);
+    if (!user.empty()) query.Add("username", user);
+    HttpRequest request;
+    request.method = method;
+    request.url = JoinUrl(s.envd_url, "/files") + query.Encode();
+    request.headers = s.EnvdHeaders();
+    request.timeout = timeout;
+    request.context = ctx;
+    request.operation = std::string(method) + " /files";
+    return request;
+  }
+
+  // Maps a failed /files answer (PROTOCOL.md section 3).
+  [[noreturn]] static void ThrowFilesStatus(const SandboxState& s, int status,
+                                            std::string_view body,
+                                            std::string_view path) {
+    const std::vector<std::string> secrets = {s.access_token};
+    if (auto id = EdgeSandboxNotFound(status, body, s.id)) {
+      throw SandboxNotFoundError(
+          *id, RedactSecrets(ErrorMessageFromBody(body), secrets));
+    }
+    NotFoundSubject subject;
+    subject.kind = NotFoundKind::kFile;
+    subject.id = std::string(path);
+    ThrowHttpError(status, body, subject, secrets);
   }
 
   // A unary filesystem RPC whose not_found means "no such `path`".

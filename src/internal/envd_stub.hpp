@@ -15,8 +15,6 @@
 //      whether it is idempotent (EnvdRetryRule or retry-only-unsent).
 //   -> the client's HttpTransport.
 //
-// Not here yet: the /files uploads and downloads, which src/filesystem.cpp
-// still sends through the transports itself.
 
 #include "internal/connect_client.hpp"
 #include "internal/http_transport.hpp"
@@ -30,6 +28,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +59,39 @@ class WatchEventStream {
   /// the mapped exception otherwise (TimeoutError when the watch's own
   /// time limit ended it).
   virtual std::optional<FilesystemEvent> Next() = 0;
+};
+
+/// A POST /files as the handle prepared it (format, metadata, progress).
+/// The views refer to the caller's strings, which outlive the call.
+struct FileUpload {
+  /// The ?path= of a single-file upload; none for a multipart batch,
+  /// whose parts name their paths.
+  std::optional<std::string_view> path;
+  std::string_view user;
+  std::chrono::milliseconds timeout{0};  ///< 0 = none
+  /// Content-Type and X-Metadata-* headers.
+  HttpHeaders headers;
+  /// The body when body_stream is null.
+  std::string body;
+  /// A streamed body (never retried); must outlive the call.
+  std::istream* body_stream = nullptr;
+  std::optional<std::uint64_t> body_size;
+  /// Called after the exchange, before its answer counts: throws when the
+  /// data source failed, so a shorter file never passes as a success.
+  std::function<void()> check_source;
+  /// The path a 404 names (FileNotFoundError).
+  std::string_view error_path;
+};
+
+/// A GET /files. The views refer to the caller's strings.
+struct FileDownload {
+  std::string_view path;
+  std::string_view user;
+  std::chrono::milliseconds timeout{0};  ///< 0 = none
+  /// The Range header value; none = the whole file.
+  std::optional<std::string> range;
+  /// Whether a 206 is an answer (a resumable download's parts).
+  bool accept_partial = false;
 };
 
 class EnvdStub {
@@ -139,6 +172,19 @@ class EnvdStub {
   virtual std::unique_ptr<WatchEventStream> OpenWatchStream(
       const Context& ctx, const SandboxState& sandbox, const std::string& path,
       const WatchParams& params) = 0;
+  /// POST /files: the entries envd wrote. Takes the upload by value so
+  /// that a buffered body is moved, not copied.
+  virtual std::vector<FileInfo> UploadFiles(const Context& ctx,
+                                            const SandboxState& sandbox,
+                                            FileUpload upload) = 0;
+  /// GET /files up to the response headers: the reader for a 200, a 206
+  /// when accept_partial, and a 416 of a ranged download (the handle
+  /// judges it); throws for any other answer (404 = FileNotFoundError(path)).
+  /// Retried until headers arrive, never once body bytes may have reached the
+  /// caller.
+  virtual std::unique_ptr<BodyReader> OpenFile(
+      const Context& ctx, const SandboxState& sandbox,
+      const FileDownload& download) = 0;
   /// False when the watcher was already gone.
   virtual bool RemoveWatcher(const Context& ctx, const SandboxState& sandbox,
                              const std::string& watcher_id,

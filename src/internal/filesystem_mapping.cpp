@@ -80,6 +80,29 @@ bool Digits(std::string_view text, std::size_t pos, std::size_t count,
   return true;
 }
 
+FileInfo UploadEntry(const json& entry, const char* operation) {
+  if (!entry.is_object()) {
+    throw Error(0, std::string(operation) +
+                       ": the upload answer entry is not an object");
+  }
+  const auto field = [&entry](const char* name) -> std::string {
+    const auto it = entry.find(name);
+    if (it == entry.end() || !it->is_string()) return {};
+    return it->get<std::string>();
+  };
+  FileInfo info;
+  info.Name = field("name");
+  info.Path = field("path");
+  info.Type = field("type");
+  const auto metadata = entry.find("metadata");
+  if (metadata != entry.end() && metadata->is_object()) {
+    for (const auto& [key, value] : metadata->items()) {
+      if (value.is_string()) info.Metadata[key] = value.get<std::string>();
+    }
+  }
+  return info;
+}
+
 }  // namespace
 
 std::string FileTypeName(const json& type) {
@@ -194,6 +217,23 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           since_epoch));
+}
+
+std::vector<FileInfo> ParseUploadEntries(std::string_view body) {
+  auto entries = nlohmann::json::parse(body, nullptr,
+                                       /*allow_exceptions=*/false);
+  if (entries.is_discarded() || !entries.is_array()) {
+    throw Error(0, "POST /files: the upload answer is not a JSON array");
+  }
+  if (entries.empty()) {
+    throw Error(0, "POST /files: the upload answer lists no file");
+  }
+  std::vector<FileInfo> out;
+  out.reserve(entries.size());
+  for (const auto& entry : entries) {
+    out.push_back(UploadEntry(entry, "POST /files"));
+  }
+  return out;
 }
 
 FileInfo EntryOfAnswer(const json& answer, const char* procedure) {

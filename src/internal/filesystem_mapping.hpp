@@ -17,11 +17,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace e2b::internal {
 
 /// An EntryInfo message; throws e2b::Error when it is not a JSON object.
 FileInfo FileInfoFromEntry(const nlohmann::json& entry);
+
+/// The entries of a POST /files answer (a non-empty JSON array); throws
+/// e2b::Error when it is not one.
+std::vector<FileInfo> ParseUploadEntries(std::string_view body);
 
 /// The `entry` of a Stat/MakeDir/Move answer; throws e2b::Error naming
 /// `procedure` when there is none.

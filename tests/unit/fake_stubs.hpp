@@ -235,6 +235,8 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
   std::function<std::vector<e2b::FilesystemEvent>(const std::string&)>
       on_get_watcher_events;
   std::function<bool(const std::string&)> on_remove_watcher;
+  std::function<std::vector<e2b::FileInfo>(e2b::internal::FileUpload&)>
+      on_upload;
   std::function<std::unique_ptr<e2b::internal::WatchEventStream>(
       const std::string&, const e2b::WatchParams&)>
       on_open_watch_stream;
@@ -279,6 +281,15 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
       const Ctx&, const Sandbox&, const std::string& path,
       const e2b::WatchParams& params) override {
     return Use(on_open_watch_stream, "OpenWatchStream")(path, params);
+  }
+  std::vector<e2b::FileInfo> UploadFiles(
+      const Ctx&, const Sandbox&, e2b::internal::FileUpload upload) override {
+    return Use(on_upload, "UploadFiles")(upload);
+  }
+  std::unique_ptr<e2b::internal::BodyReader> OpenFile(
+      const Ctx&, const Sandbox&, const e2b::internal::FileDownload&) override {
+    calls.emplace_back("OpenFile");
+    throw e2b::Error(0, "fake stub: unexpected OpenFile");
   }
   bool RemoveWatcher(const Ctx&, const Sandbox&, const std::string& watcher_id,
                      const std::string&) override {

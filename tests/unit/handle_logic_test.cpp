@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -431,6 +432,62 @@ TEST_F(HandleLogicTest, StreamingWatchDeliversTheStubsEvents) {
   EXPECT_THROW(
       sandbox.Filesystem.WatchDir("/nope", [](const e2b::FilesystemEvent&) {}),
       e2b::FileNotFoundError);
+}
+
+// What the upload's body is, as envd would receive it.
+std::string BodyOf(e2b::internal::FileUpload& upload) {
+  if (upload.body_stream == nullptr) return upload.body;
+  std::string text((std::istreambuf_iterator<char>(*upload.body_stream)),
+                   std::istreambuf_iterator<char>());
+  return text;
+}
+
+std::string ContentTypeOf(const e2b::internal::FileUpload& upload) {
+  return e2b::internal::FindHeader(upload.headers, "Content-Type").value_or("");
+}
+
+TEST_F(HandleLogicTest, WriteChoosesTheUploadFormatByEnvdVersion) {
+  std::string envd_version = "0.5.7";
+  api->on_create = [&](const e2b::SandboxConfig&, const std::string&) {
+    auto created = Created("sbx13");
+    created.EnvdVersion = envd_version;
+    return created;
+  };
+  auto current = client.NewSandbox();
+  envd_version = "0.4.9";
+  auto old = client.NewSandbox();
+
+  std::vector<std::string> types;
+  std::vector<std::string> bodies;
+  envd->on_upload = [&](e2b::internal::FileUpload& upload) {
+    EXPECT_EQ(upload.path, std::optional<std::string_view>("/home/user/a.txt"));
+    EXPECT_EQ(upload.error_path, "/home/user/a.txt");
+    EXPECT_EQ(e2b::internal::FindHeader(upload.headers, "X-Metadata-k"),
+              std::optional<std::string>("v"));
+    types.push_back(ContentTypeOf(upload));
+    bodies.push_back(BodyOf(upload));
+    if (upload.check_source) upload.check_source();
+    e2b::FileInfo info;
+    info.Path = "/home/user/a.txt";
+    return std::vector<e2b::FileInfo>{info};
+  };
+  EXPECT_EQ(current.Filesystem
+                .WriteString("/home/user/a.txt", "hello",
+                             e2b::WithFileMetadata({{"k", "v"}}))
+                .Path,
+            "/home/user/a.txt");
+  old.Filesystem.WriteString("/home/user/a.txt", "hello",
+                             e2b::WithFileMetadata({{"k", "v"}}));
+  ASSERT_EQ(types.size(), 2u);
+  // envd 0.5.7 takes the bytes as they are, in one buffer.
+  EXPECT_EQ(types[0], "application/octet-stream");
+  EXPECT_EQ(bodies[0], "hello");
+  // Older envd only understands multipart/form-data.
+  EXPECT_EQ(types[1].rfind("multipart/form-data; boundary=", 0), 0u)
+      << types[1];
+  EXPECT_NE(bodies[1].find("filename=\"/home/user/a.txt\""), std::string::npos)
+      << bodies[1];
+  EXPECT_NE(bodies[1].find("\r\n\r\nhello\r\n--"), std::string::npos);
 }
 
 }  // namespace
