@@ -33,24 +33,16 @@ struct ClientState {
   std::shared_ptr<HttpTransport> transport;
   /// ClientConfig::Retry, validated (internal/retry.hpp applies it).
   RetryPolicy retry;
-  /// `transport` with envd's retries, for idempotent envd calls only.
+  /// The retry decorators around `transport` (retry.hpp), built once by
+  /// ResolveClientState and shared by the stubs: envd's retries for
+  /// idempotent envd calls, and retrying only failures before the request
+  /// left for calls that are not idempotent (API and envd alike).
   std::shared_ptr<HttpTransport> envd_read_transport;
-  /// `transport` retrying only failures before the request left, for calls
-  /// that are not idempotent (envd writes, process start, signals; API
-  /// POSTs such as create and resume).
   std::shared_ptr<HttpTransport> write_transport;
   /// The E2B API as Client and Sandbox call it (control_plane_stub.hpp).
   std::shared_ptr<ControlPlaneStub> control_plane;
-  /// envd's process calls and health as the handles call them
-  /// (envd_stub.hpp).
+  /// envd as Sandbox, Commands, Pty and Filesystem call it (envd_stub.hpp).
   std::shared_ptr<EnvdStub> envd;
-
-  /// The transport for an envd call: envd_read_transport when `idempotent`,
-  /// else write_transport (either falls back to `transport`).
-  const std::shared_ptr<HttpTransport>& EnvdTransport(bool idempotent) const {
-    const auto& chosen = idempotent ? envd_read_transport : write_transport;
-    return chosen ? chosen : transport;
-  }
 };
 
 /// What every call on one sandbox needs. Immutable after creation.
