@@ -14,21 +14,29 @@ void SandboxRunState::CheckCanSpawn() const {
 
 void SandboxRunState::Freeze() {
   if (destroyed_ || frozen_) return;
-  if (!cgroups_.Freeze()) signal_all_(SIGSTOP);
+  // The freezer may not reach FROZEN in time (a task in uninterruptible
+  // sleep holds it in FREEZING): then every task is stopped as well, and
+  // Resume must undo both.
+  stopped_ = !cgroups_.Freeze();
+  if (stopped_) signal_all_(SIGSTOP);
   frozen_ = true;
+}
+
+void SandboxRunState::Resume() {
+  if (!cgroups_.Thaw() || stopped_) signal_all_(SIGCONT);
+  stopped_ = false;
+  frozen_ = false;
 }
 
 void SandboxRunState::Thaw() {
   if (destroyed_ || !frozen_) return;
-  if (!cgroups_.Thaw()) signal_all_(SIGCONT);
-  frozen_ = false;
+  Resume();
 }
 
 bool SandboxRunState::BeginDestroy() {
   if (destroyed_) return false;
   destroyed_ = true;
-  if (frozen_ && !cgroups_.Thaw()) signal_all_(SIGCONT);
-  frozen_ = false;
+  if (frozen_) Resume();
   return true;
 }
 

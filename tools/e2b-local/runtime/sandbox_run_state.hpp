@@ -34,9 +34,13 @@ class SandboxRunState {
   bool BeginDestroy();
 
  private:
+  // Thaws the freezer and continues stopped tasks.
+  void Resume();
+
   SandboxCgroups& cgroups_;
   SignalAll signal_all_;
   bool frozen_ = false;
+  bool stopped_ = false;  // frozen with SIGSTOP (the freezer did not finish)
   bool destroyed_ = false;
 };
 
