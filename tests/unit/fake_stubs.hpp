@@ -22,13 +22,29 @@
 
 namespace e2b_test {
 
-class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub {
+// What both fakes share: the operations called, in order, and the rule that
+// an operation a test did not program fails loudly.
+class FakeCalls {
+ public:
+  std::vector<std::string> calls;
+
+ protected:
+  template <typename F>
+  F& Use(F& behaviour, const char* operation) {
+    calls.emplace_back(operation);
+    if (!behaviour) {
+      throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
+    }
+    return behaviour;
+  }
+};
+
+class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub,
+                             public FakeCalls {
  public:
   using Ctx = e2b::Context;
   using Sandbox = e2b::internal::SandboxState;
   using Created = e2b::internal::CreatedSandbox;
-
-  std::vector<std::string> calls;
 
   std::function<Created(const e2b::SandboxConfig&, const std::string&)>
       on_create;
@@ -139,16 +155,6 @@ class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub {
     return Unexpected<std::vector<e2b::BuildLogEntry>>("GetTemplateBuildLogs");
   }
 
- private:
-  template <typename F>
-  F& Use(F& behaviour, const char* operation) {
-    calls.emplace_back(operation);
-    if (!behaviour) {
-      throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
-    }
-    return behaviour;
-  }
-
   template <typename R>
   R Unexpected(const char* operation) {
     calls.emplace_back(operation);
@@ -178,13 +184,11 @@ class FakeProcessEvents : public e2b::internal::ProcessEventStream {
   std::exception_ptr error_at_end_;
 };
 
-class FakeEnvdStub : public e2b::internal::EnvdStub {
+class FakeEnvdStub : public e2b::internal::EnvdStub, public FakeCalls {
  public:
   using Ctx = e2b::Context;
   using Sandbox = e2b::internal::SandboxState;
   using Json = nlohmann::json;
-
-  std::vector<std::string> calls;
 
   std::function<bool(const Sandbox&)> on_health;
   std::function<std::unique_ptr<e2b::internal::ProcessEventStream>(
@@ -294,16 +298,6 @@ class FakeEnvdStub : public e2b::internal::EnvdStub {
   bool RemoveWatcher(const Ctx&, const Sandbox&, const std::string& watcher_id,
                      const std::string&) override {
     return Use(on_remove_watcher, "RemoveWatcher")(watcher_id);
-  }
-
- private:
-  template <typename F>
-  F& Use(F& behaviour, const char* operation) {
-    calls.emplace_back(operation);
-    if (!behaviour) {
-      throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
-    }
-    return behaviour;
   }
 };
 
