@@ -100,20 +100,22 @@ void ThrowConnectError(std::string_view code, std::string_view message,
   throw Error(ConnectCodeHttpStatus(code), text);
 }
 
-std::optional<std::string> EdgeSandboxNotFound(int status,
-                                               std::string_view body,
-                                               const std::string& fallback_id) {
+std::optional<std::string> EdgeSandboxNotFound(
+    int status, std::string_view body, const std::string& fallback_id,
+    const std::vector<std::string>& secrets) {
   if (status != 502) return std::nullopt;
   auto object = ParseObject(body);
   if (!object || !object->contains("sandboxId")) return std::nullopt;
-  std::string id = StringField(*object, "sandboxId");
+  // The ID comes from the answer and goes into what(): scrubbed like the
+  // rest of the server's text.
+  std::string id = RedactSecrets(StringField(*object, "sandboxId"), secrets);
   return id.empty() ? fallback_id : id;
 }
 
 void ThrowConnectHttpError(int status, std::string_view body,
                            const std::string& sandbox_id,
                            const std::vector<std::string>& secrets) {
-  if (auto id = EdgeSandboxNotFound(status, body, sandbox_id)) {
+  if (auto id = EdgeSandboxNotFound(status, body, sandbox_id, secrets)) {
     throw SandboxNotFoundError(
         *id, RedactSecrets(ErrorMessageFromBody(body), secrets));
   }

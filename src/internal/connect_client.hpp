@@ -46,10 +46,10 @@ std::string ConnectCodeForHttpStatus(int status);
 
 /// When `body` is the edge proxy's answer for an unknown sandbox (HTTP 502
 /// {"sandboxId":..,"message":..,"code":502}), the sandbox id it names
-/// (`fallback_id` when it names none).
-std::optional<std::string> EdgeSandboxNotFound(int status,
-                                               std::string_view body,
-                                               const std::string& fallback_id);
+/// (`fallback_id` when it names none), with `secrets` scrubbed from it.
+std::optional<std::string> EdgeSandboxNotFound(
+    int status, std::string_view body, const std::string& fallback_id,
+    const std::vector<std::string>& secrets);
 
 /// Throws for a non-200 answer to a Connect call: a Connect error body
 /// (string `code`) is mapped by its code; the edge's 502 becomes

@@ -429,7 +429,7 @@ class ConnectEnvdStub final : public EnvdStub {
                                             std::string_view body,
                                             std::string_view path) {
     const std::vector<std::string> secrets = {s.access_token};
-    if (auto id = EdgeSandboxNotFound(status, body, s.id)) {
+    if (auto id = EdgeSandboxNotFound(status, body, s.id, secrets)) {
       throw SandboxNotFoundError(
           *id, RedactSecrets(ErrorMessageFromBody(body), secrets));
     }

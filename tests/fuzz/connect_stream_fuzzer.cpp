@@ -97,7 +97,11 @@ void MapHttpError(int status, const std::string& body) {
   Check(internal::RedactSecrets(body, {kSecret}).find(kSecret) ==
             std::string::npos,
         "RedactSecrets left the secret");
-  internal::EdgeSandboxNotFound(status, body, "sbx-fuzz");
+  if (auto id =
+          internal::EdgeSandboxNotFound(status, body, "sbx-fuzz", {kSecret})) {
+    Check(id->find(kSecret) == std::string::npos,
+          "secret in the edge answer's sandbox id", *id);
+  }
 }
 
 }  // namespace

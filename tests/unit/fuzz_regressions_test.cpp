@@ -112,5 +112,23 @@ TEST(FuzzRegressionTest, ConnectErrorCodeIsRedactedToo) {
   }
 }
 
+// tests/fuzz/regressions/connect_stream/edge-502-sandbox-id-not-redacted:
+// the edge proxy's 502 names the sandbox, and that name went into what()
+// unscrubbed, so an answer that echoes the access token there leaked it.
+TEST(FuzzRegressionTest, EdgeSandboxIdIsRedacted) {
+  const std::string secret = "SECRET-envd-token-0123";
+  try {
+    ThrowConnectHttpError(502,
+                          "{\"sandboxId\":\"sb" + secret +
+                              "box\",\"message\":\"gone\",\"code\":502}",
+                          "sbx", {secret});
+    FAIL() << "no error";
+  } catch (const SandboxNotFoundError& e) {
+    EXPECT_EQ(std::string(e.what()).find(secret), std::string::npos)
+        << e.what();
+    EXPECT_EQ(e.SandboxID().find(secret), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace e2b::internal
