@@ -486,7 +486,14 @@ std::set<std::string> LoopDevicesBackedUnder(const std::string& prefix) {
     std::ifstream backing(it->path() / "loop" / "backing_file");
     std::string file;
     if (std::getline(backing, file) && file.rfind(prefix + "/", 0) == 0) {
-      found.insert(it->path().filename().string() + "=" + file);
+      // A freed device and an unnamed image's inode number are both reused
+      // at once (a new spare of this test's own pool can be loopN over
+      // "#ino (deleted)" again); diskseq grows with every attach.
+      std::ifstream seq(it->path() / "diskseq");
+      std::string attach;
+      std::getline(seq, attach);
+      found.insert(it->path().filename().string() + "@" + attach + "=" +
+                   file);
     }
   }
   return found;
@@ -554,7 +561,7 @@ TEST_P(RuntimeTest, LeftoversOfACrashedServerAreReclaimed) {
   // of a lazily unmounted filesystem in the background); Prepare frees
   // the ones that stay attached.
   runtime_->Prepare(state_ + "/sandboxes");
-  for (int i = 0; i < 200 && Intersect(left, LoopDevicesBackedUnder(state_));
+  for (int i = 0; i < 1000 && Intersect(left, LoopDevicesBackedUnder(state_));
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
