@@ -62,7 +62,8 @@ class ControlPlaneTest : public ::testing::Test {
   void TearDown() override {
     server_.stop();
     if (thread_.joinable()) thread_.join();
-    registry_->Shutdown();
+    // Null when SetUp failed before making it.
+    if (registry_) registry_->Shutdown();
     RemoveTree(dir_);
   }
 

@@ -184,7 +184,8 @@ class EnvdFixture : public ::testing::Test {
   /// A client addressed to `sandbox` by header (empty: no routing).
   std::unique_ptr<httplib::Client> Client(const std::string& sandbox = kOpen) {
     auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    client->set_read_timeout(20, 0);
+    // Generous: a 100,000-entry listing takes over 20 s under TSan.
+    client->set_read_timeout(120, 0);
     if (!sandbox.empty()) {
       client->set_default_headers({{"E2b-Sandbox-Id", sandbox}});
     }

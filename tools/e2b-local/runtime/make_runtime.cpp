@@ -2,8 +2,8 @@
 #include "runtime/runtime_factories.hpp"
 #include "runtime/sandbox_runtime.hpp"
 
-#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <vector>
 
 namespace e2b_local {
 namespace runtime_internal {
@@ -27,44 +28,35 @@ const SandboxSpec& CheckSandboxSpec(const SandboxSpec& spec) {
   return spec;
 }
 
+// The probe child has nothing to do: being created is the test.
+int ProbeChild(void*) { return 0; }
+
 std::string ProbeNamespaces() {
   if (geteuid() != 0) {
     return "namespace isolation needs root (running as uid " +
            std::to_string(geteuid()) + ")";
   }
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return "pipe failed";
-  // The errno goes back through the pipe; the child only makes syscalls.
-  pid_t child = fork();
-  if (child == 0) {
-    close(fds[0]);
-    int err = 0;
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
-                CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) != 0) {
-      err = errno;
-    }
-    if (write(fds[1], &err, sizeof err) < 0) _exit(2);
-    _exit(err == 0 ? 0 : 1);
+  // clone() with the namespace flags, as sandbox init is started, rather
+  // than fork() + unshare(): unshare(CLONE_NEWUSER) refuses a caller with
+  // more than one thread, and a forked child can have one it did not ask
+  // for (ThreadSanitizer starts its background thread in the child of a
+  // single-threaded parent), which would make the probe fail where
+  // sandboxes work.
+  std::vector<char> stack(64 * 1024);
+  const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+                    CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | SIGCHLD;
+  const pid_t child =
+      clone(ProbeChild, stack.data() + stack.size(), flags, nullptr);
+  if (child < 0) {
+    return std::string(
+               "creating user/mount/pid/uts/ipc/net/cgroup namespaces "
+               "failed: ") +
+           std::strerror(errno);
   }
-  close(fds[1]);
-  int err = -1;
-  ssize_t n = -1;
-  if (child > 0) {
-    do {
-      n = read(fds[0], &err, sizeof err);
-    } while (n < 0 && errno == EINTR);
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  close(fds[0]);
-  if (child < 0) return std::string("fork failed: ") + std::strerror(errno);
-  if (n != static_cast<ssize_t>(sizeof err)) return "probe process failed";
-  if (err == 0) return "";
-  return std::string(
-             "unshare of user/mount/pid/uts/ipc/net/cgroup namespaces "
-             "failed: ") +
-         std::strerror(err);
+  return "";
 }
 
 }  // namespace runtime_internal
