@@ -492,8 +492,7 @@ std::set<std::string> LoopDevicesBackedUnder(const std::string& prefix) {
       std::ifstream seq(it->path() / "diskseq");
       std::string attach;
       std::getline(seq, attach);
-      found.insert(it->path().filename().string() + "@" + attach + "=" +
-                   file);
+      found.insert(it->path().filename().string() + "@" + attach + "=" + file);
     }
   }
   return found;
