@@ -37,12 +37,6 @@ std::string Printable(std::string_view text) {
   return out.substr(first, last - first + 1);
 }
 
-std::optional<nlohmann::json> ParseObject(std::string_view text) {
-  auto parsed = TryParseJson(text);
-  if (!parsed || !parsed->is_object()) return std::nullopt;
-  return parsed;
-}
-
 // Protobuf strings are UTF-8; nlohmann refuses to serialise anything else.
 std::string DumpRequest(const nlohmann::json& request,
                         const std::string& procedure) {
@@ -58,12 +52,6 @@ std::string DumpRequest(const nlohmann::json& request,
 std::string ProcedureName(const std::string& procedure) {
   return !procedure.empty() && procedure.front() == '/' ? procedure.substr(1)
                                                         : procedure;
-}
-
-std::string StringField(const nlohmann::json& object, const char* name) {
-  const auto it = object.find(name);
-  if (it == object.end() || !it->is_string()) return {};
-  return it->get<std::string>();
 }
 
 }  // namespace
@@ -104,11 +92,11 @@ std::optional<std::string> EdgeSandboxNotFound(
     int status, std::string_view body, const std::string& fallback_id,
     const std::vector<std::string>& secrets) {
   if (status != 502) return std::nullopt;
-  auto object = ParseObject(body);
+  auto object = ParseJsonObject(body);
   if (!object || !object->contains("sandboxId")) return std::nullopt;
   // The ID comes from the answer and goes into what(): scrubbed like the
   // rest of the server's text.
-  std::string id = RedactSecrets(StringField(*object, "sandboxId"), secrets);
+  std::string id = RedactSecrets(StringMember(*object, "sandboxId"), secrets);
   return id.empty() ? fallback_id : id;
 }
 
@@ -119,13 +107,13 @@ void ThrowConnectHttpError(int status, std::string_view body,
     throw SandboxNotFoundError(
         *id, RedactSecrets(ErrorMessageFromBody(body), secrets));
   }
-  if (auto object = ParseObject(body)) {
+  if (auto object = ParseJsonObject(body)) {
     const auto code = object->find("code");
     // Only a string code is a Connect error; envd's own middleware answers
     // {"code": <int>, "message": ..} and keeps its HTTP status.
     if (code != object->end() && code->is_string()) {
       ThrowConnectError(code->get<std::string>(),
-                        StringField(*object, "message"), secrets);
+                        StringMember(*object, "message"), secrets);
     }
   }
   ThrowHttpError(status, body, NotFoundSubject{}, secrets);
@@ -167,7 +155,7 @@ std::optional<nlohmann::json> ConnectStreamReader::Next() {
 }
 
 nlohmann::json ConnectStreamReader::ParseMessage(std::string_view payload) {
-  auto message = ParseObject(payload);
+  auto message = ParseJsonObject(payload);
   if (!message) {
     finished_ = true;
     Fail("stream message is not a JSON object");
@@ -215,14 +203,14 @@ const std::string* ConnectStreamReader::NextPayload() {
 void ConnectStreamReader::FinishStream(const std::string& payload) {
   // An empty end-of-stream payload is read as "{}" (success).
   if (payload.empty()) return;
-  auto end = ParseObject(payload);
+  auto end = ParseJsonObject(payload);
   if (!end) Fail("end-of-stream message is not a JSON object");
   const auto error = end->find("error");
   if (error == end->end() || error->is_null()) return;
   if (!error->is_object()) Fail("end-of-stream error is not a JSON object");
-  std::string code = StringField(*error, "code");
+  std::string code = StringMember(*error, "code");
   if (code.empty()) code = "unknown";
-  ThrowConnectError(code, StringField(*error, "message"), secrets_);
+  ThrowConnectError(code, StringMember(*error, "message"), secrets_);
 }
 
 // ---- ConnectClient ---------------------------------------------------------
@@ -269,7 +257,7 @@ nlohmann::json ConnectClient::Unary(const ConnectCall& call,
                           secrets_);
   }
   if (response.body.empty()) return nlohmann::json::object();
-  auto message = ParseObject(response.body);
+  auto message = ParseJsonObject(response.body);
   if (!message) {
     throw Error(
         0, ProcedureName(call.procedure) + ": response is not a JSON object");

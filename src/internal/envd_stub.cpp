@@ -90,14 +90,6 @@ ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
   return call;
 }
 
-// The messages of WatchDirResponse: {"start":{}}, {"filesystem":{..}},
-// {"keepalive":{}}; some servers wrap them in "event", accepted too.
-const json& WatchMessage(const json& message) {
-  const auto event = message.find("event");
-  if (event != message.end() && event->is_object()) return *event;
-  return message;
-}
-
 class ConnectWatchEvents final : public WatchEventStream {
  public:
   explicit ConnectWatchEvents(std::unique_ptr<ConnectStreamReader> reader)
@@ -110,18 +102,16 @@ class ConnectWatchEvents final : public WatchEventStream {
     if (!first) {
       throw Error(0, "WatchDir: the stream ended before the watch started");
     }
-    const auto& inner = WatchMessage(*first);
-    if (inner.find("start") == inner.end()) {
+    if (ReadWatchStreamMessage(*first).kind !=
+        WatchStreamMessage::Kind::kStart) {
       throw Error(0, "WatchDir: the first message is not the start event");
     }
   }
 
   std::optional<FilesystemEvent> Next() override {
     while (auto message = reader_->Next()) {
-      const auto& inner = WatchMessage(*message);
-      const auto fs = inner.find("filesystem");
-      if (fs == inner.end()) continue;  // start, keepalive
-      return FilesystemEventFromJson(*fs);
+      auto read = ReadWatchStreamMessage(*message);
+      if (read.event) return std::move(*read.event);  // else start, keepalive
     }
     return std::nullopt;
   }
@@ -218,17 +208,7 @@ class ConnectEnvdStub final : public EnvdStub {
     const auto answer =
         FileUnary(ctx, s, "ListDir", user, timeout,
                   {{"path", path}, {"depth", depth}}, path, kIdempotent);
-    std::vector<FileInfo> out;
-    const auto entries = answer.find("entries");
-    if (entries == answer.end() || entries->is_null()) return out;
-    if (!entries->is_array()) {
-      throw Error(0, "ListDir: entries is not a JSON array");
-    }
-    out.reserve(entries->size());
-    for (const auto& entry : *entries) {
-      out.push_back(FileInfoFromEntry(entry));
-    }
-    return out;
+    return EntriesOfAnswer(answer, "ListDir");
   }
 
   FileInfo Stat(const Context& ctx, const SandboxState& s,
@@ -280,12 +260,7 @@ class ConnectEnvdStub final : public EnvdStub {
     const auto answer =
         FileUnary(ctx, s, "CreateWatcher", user, timeout,
                   {{"path", path}, {"recursive", recursive}}, path, kChanges);
-    const auto id = answer.find("watcherId");
-    if (id != answer.end() && id->is_string() &&
-        !id->get_ref<const std::string&>().empty()) {
-      return id->get<std::string>();
-    }
-    throw Error(0, "CreateWatcher: the answer has no watcherId");
+    return WatcherIdOfAnswer(answer, "CreateWatcher");
   }
 
   std::vector<FilesystemEvent> GetWatcherEvents(
@@ -295,16 +270,7 @@ class ConnectEnvdStub final : public EnvdStub {
                             .Unary(FileCall(s, "GetWatcherEvents", ctx, user,
                                             std::chrono::milliseconds{0}),
                                    {{"watcherId", watcher_id}});
-    std::vector<FilesystemEvent> out;
-    const auto events = answer.find("events");
-    if (events == answer.end() || events->is_null()) return out;
-    if (!events->is_array()) {
-      throw Error(0, "GetWatcherEvents: events is not a JSON array");
-    }
-    for (const auto& event : *events) {
-      out.push_back(FilesystemEventFromJson(event));
-    }
-    return out;
+    return EventsOfAnswer(answer, "GetWatcherEvents");
   }
 
   std::vector<FileInfo> UploadFiles(const Context& ctx, const SandboxState& s,

@@ -1,8 +1,8 @@
 #include "internal/error_mapping.hpp"
 
-#include <e2b/errors.hpp>
+#include "internal/json_mapping.hpp"
 
-#include <nlohmann/json.hpp>
+#include <e2b/errors.hpp>
 
 namespace e2b::internal {
 namespace {
@@ -45,15 +45,9 @@ std::string ErrorMessageFromBody(std::string_view body) {
   // body is not worth parsing.
   const auto first = body.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && body[first] == '{') {
-    const nlohmann::json parsed =
-        nlohmann::json::parse(body.begin(), body.end(), nullptr,
-                              /*allow_exceptions=*/false);
-    if (parsed.is_object()) {
-      const auto it = parsed.find("message");
-      if (it != parsed.end() && it->is_string()) {
-        std::string message = Printable(it->get<std::string>());
-        if (!message.empty()) return Truncate(std::move(message));
-      }
+    if (const auto parsed = ParseJsonObject(body)) {
+      std::string message = Printable(StringMember(*parsed, "message"));
+      if (!message.empty()) return Truncate(std::move(message));
     }
   }
   // Truncate before cleaning so a multi-megabyte body costs nothing.

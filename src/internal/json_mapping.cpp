@@ -1,5 +1,7 @@
 #include "internal/json_mapping.hpp"
 
+#include "internal/civil_time.hpp"
+
 #include <e2b/errors.hpp>
 
 #include <array>
@@ -234,6 +236,123 @@ void ReadField(const json& j, const char* key, std::vector<std::string>& out) {
 void ReadField(const json& j, const char* key,
                std::map<std::string, std::string>& out) {
   if (const json* v = Field(j, key)) ReadValue(key, *v, out);
+}
+
+void ReadField(const json& j, const char* key, std::uint32_t& out) {
+  if (const json* v = Field(j, key)) out = ReadInteger<std::uint32_t>(key, *v);
+}
+
+void ReadField(const json& j, const char* key,
+               std::chrono::system_clock::time_point& out) {
+  const json* v = Field(j, key);
+  if (v == nullptr) return;
+  if (!v->is_string()) WrongType(key, "an RFC 3339 time string", *v);
+  auto time = ParseRfc3339(v->get_ref<const std::string&>());
+  if (!time) {
+    throw JsonMappingError(std::string("field '") + key +
+                           "': expected an RFC 3339 time");
+  }
+  out = *time;
+}
+
+const char* ProtoField(const json& j, const char* json_name,
+                       const char* proto_name) {
+  if (Field(j, json_name) == nullptr && Field(j, proto_name) != nullptr) {
+    return proto_name;
+  }
+  return json_name;
+}
+
+std::optional<json> ParseJsonObject(std::string_view text) {
+  auto parsed = TryParseJson(text);
+  if (!parsed || !parsed->is_object()) return std::nullopt;
+  return parsed;
+}
+
+std::string StringMember(const json& j, const char* key) {
+  const json* v = Field(j, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+namespace {
+
+bool Digits(std::string_view text, std::size_t pos, std::size_t count,
+            int& out) {
+  if (pos + count > text.size()) return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(
+    std::string_view text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!Digits(text, 0, 4, year) || text.size() < 20 || text[4] != '-' ||
+      !Digits(text, 5, 2, month) || text[7] != '-' ||
+      !Digits(text, 8, 2, day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      !Digits(text, 11, 2, hour) || text[13] != ':' ||
+      !Digits(text, 14, 2, minute) || text[16] != ':' ||
+      !Digits(text, 17, 2, second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::size_t pos = 19;
+  std::int64_t nanos = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 9) {
+        nanos = nanos * 10 + (text[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 9; ++digits) nanos *= 10;
+  }
+  if (pos >= text.size()) return std::nullopt;
+  std::int64_t offset_seconds = 0;
+  if (text[pos] == 'Z' || text[pos] == 'z') {
+    ++pos;
+  } else if (text[pos] == '+' || text[pos] == '-') {
+    int oh = 0, om = 0;
+    if (!Digits(text, pos + 1, 2, oh) || pos + 3 >= text.size() ||
+        text[pos + 3] != ':' || !Digits(text, pos + 4, 2, om) || oh > 23 ||
+        om > 59) {
+      return std::nullopt;
+    }
+    offset_seconds = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  const std::int64_t days = DaysFromCivil(year, static_cast<unsigned>(month),
+                                          static_cast<unsigned>(day));
+  const std::int64_t seconds =
+      days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // system_clock counts nanoseconds in 64 bits (years 1678..2262 here): a
+  // time outside that range cannot be represented, so it is not a time.
+  constexpr auto kClockLimit = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::duration::max())
+                                   .count() -
+                               1;
+  if (seconds > kClockLimit || seconds < -kClockLimit) return std::nullopt;
+  const auto since_epoch =
+      std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          since_epoch));
 }
 
 namespace {

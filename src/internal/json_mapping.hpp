@@ -1,17 +1,39 @@
 #ifndef E2B_INTERNAL_JSON_MAPPING_HPP_
 #define E2B_INTERNAL_JSON_MAPPING_HPP_
 
-// Wire mapping of every control-plane type (PROTOCOL.md section 2.2), kept
-// out of the public structs. Input is lenient: a missing or null field keeps
-// its default, unknown fields are ignored, integers may arrive as numbers or
-// as decimal strings. A field of the wrong type throws JsonMappingError;
-// ParseResponse turns that (and invalid JSON) into e2b::Error(0, "malformed
-// response from <operation>: ...").
+// The one JSON layer of the client: how every wire message is read and
+// written. The control-plane types are mapped here (PROTOCOL.md section
+// 2.2); envd's messages (filesystem_mapping.cpp, process_stream.cpp) and
+// error answers (error_mapping.cpp, connect_client.cpp) read their fields
+// through the readers declared here, so there is one contract:
+//
+// Messages (answers and stream messages) are read leniently:
+//   - a missing or null field keeps its default; unknown fields are ignored;
+//   - integers arrive as JSON numbers or as decimal strings (protobuf JSON
+//     sends int64 as strings), out of range is an error;
+//   - enums arrive by name or by number; an unknown one reads as the type's
+//     "unknown" value (the server may be newer than the client);
+//   - protobuf messages may use the field's original name (`modified_time`)
+//     instead of its JSON name (`modifiedTime`): ProtoField picks the one
+//     present;
+//   - a field of the wrong type (a string where a number belongs, an object
+//     for an array, a value that is not a timestamp) throws
+//     JsonMappingError naming the field, never its value (values may be
+//     secrets). The caller turns it into e2b::Error(0, "malformed ...") for
+//     its operation: ParseResponse does for the control plane, as Go's
+//     encoding/json and protojson refuse such a message.
+//
+// Error answers are read best effort (ParseJsonObject, StringMember): an
+// error is already being reported, so a body that is not the expected JSON
+// never throws; the status code decides.
+//
+// Output is strict: request bodies hold exactly the fields that are set.
 
 #include <e2b/types.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -152,8 +174,31 @@ void ReadField(const nlohmann::json& j, const char* key,
 void ReadField(const nlohmann::json& j, const char* key,
                std::map<std::string, std::string>& out);
 
+void ReadField(const nlohmann::json& j, const char* key, std::uint32_t& out);
+/// An RFC 3339 date-time (a google.protobuf.Timestamp).
+void ReadField(const nlohmann::json& j, const char* key,
+               std::chrono::system_clock::time_point& out);
+
+/// Which of a protobuf field's two names `j` uses: `proto_name` when only
+/// it is present (and not null), else `json_name`.
+const char* ProtoField(const nlohmann::json& j, const char* json_name,
+                       const char* proto_name);
+
 /// Throws JsonMappingError unless `j` is an object (`what` names it).
 void RequireObject(const nlohmann::json& j, const char* what);
+
+/// Best effort, for error answers: the JSON object `text` holds, or nullopt
+/// (invalid JSON or not an object). Never throws.
+std::optional<nlohmann::json> ParseJsonObject(std::string_view text);
+
+/// Best effort, for error answers: the string member `key` of `j`; empty
+/// when `j` is not an object or the member is missing or not a string.
+std::string StringMember(const nlohmann::json& j, const char* key);
+
+/// Parses an RFC 3339 date-time ("2025-01-02T03:04:05.123456789Z",
+/// "...+02:00"); nullopt when it is not one.
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(
+    std::string_view text);
 
 }  // namespace internal
 

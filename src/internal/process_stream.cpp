@@ -30,61 +30,59 @@ void DecodeBase64(std::string_view text, const char* field, std::string& out,
 
 void DecodeOutput(const json& data, const char* field, std::string& out,
                   const std::string& procedure) {
-  const auto it = data.find(field);
-  if (it == data.end() || it->is_null()) return;
-  if (!it->is_string())
-    Fail(procedure, std::string(field) + " is not a string");
-  DecodeBase64(it->get_ref<const std::string&>(), field, out, procedure);
+  std::string text;
+  ReadField(data, field, text);
+  DecodeBase64(text, field, out, procedure);
 }
 
-// sint32 is a JSON number; accept a decimal string as lenient parsers do.
-int ExitCodeOf(const json& end, const std::string& procedure) {
-  const auto it = end.find("exitCode");
-  const auto code = it != end.end() ? it : end.find("exit_code");
-  if (code == end.end() || code->is_null()) return 0;
-  if (code->is_number_integer()) {
-    const auto value = code->get<long long>();
-    if (value >= -2147483648LL && value <= 2147483647LL) {
-      return static_cast<int>(value);
-    }
-  } else if (code->is_string()) {
-    const std::string text = code->get<std::string>();
-    try {
-      std::size_t used = 0;
-      const int value = std::stoi(text, &used);
-      if (used == text.size()) return value;
-    } catch (const std::exception&) {
-      // reported below
-    }
+// The event of kind `name` in `event`, null when it is another kind.
+const json* EventOfKind(const json& event, const char* name) {
+  const auto it = event.find(name);
+  if (it == event.end()) return nullptr;
+  RequireObject(*it, (std::string(name) + " event").c_str());
+  return &*it;
+}
+
+ProcessEvent ReadProcessEvent(const json& message,
+                              const std::string& procedure) {
+  ProcessEvent result;
+  const auto event = message.find("event");
+  if (event == message.end() || event->is_null()) return result;
+  RequireObject(*event, "event");
+  if (const json* start = EventOfKind(*event, "start")) {
+    result.kind = ProcessEvent::Kind::kStart;
+    ReadField(*start, "pid", result.pid);
+  } else if (const json* data = EventOfKind(*event, "data")) {
+    result.kind = ProcessEvent::Kind::kData;
+    DecodeOutput(*data, "stdout", result.out, procedure);
+    DecodeOutput(*data, "stderr", result.err, procedure);
+    DecodeOutput(*data, "pty", result.pty, procedure);
+  } else if (const json* end = EventOfKind(*event, "end")) {
+    result.kind = ProcessEvent::Kind::kEnd;
+    ReadField(*end, ProtoField(*end, "exitCode", "exit_code"),
+              result.exit_code);
+    ReadField(*end, "error", result.error);
+    if (result.error.empty()) ReadField(*end, "status", result.error);
+  } else if (event->contains("keepalive")) {
+    result.kind = ProcessEvent::Kind::kKeepalive;
   }
-  Fail(procedure, "end event has an invalid exitCode");
+  return result;
 }
 
-// uint32 as a number, or a decimal string.
-std::optional<std::uint32_t> Uint32Of(const json& value) {
-  if (value.is_number_unsigned()) {
-    const auto v = value.get<unsigned long long>();
-    if (v <= 0xFFFFFFFFULL) return static_cast<std::uint32_t>(v);
-  } else if (value.is_number_integer()) {
-    const auto v = value.get<long long>();
-    if (v >= 0 && v <= 0xFFFFFFFFLL) return static_cast<std::uint32_t>(v);
-  } else if (value.is_string()) {
-    const auto& text = value.get_ref<const std::string&>();
-    if (text.empty() || text.size() > 10) return std::nullopt;
-    unsigned long long v = 0;
-    for (char c : text) {
-      if (c < '0' || c > '9') return std::nullopt;
-      v = v * 10 + static_cast<unsigned long long>(c - '0');
-    }
-    if (v <= 0xFFFFFFFFULL) return static_cast<std::uint32_t>(v);
+ProcessInfo ReadProcessInfo(const json& item) {
+  RequireObject(item, "process");
+  ProcessInfo info;
+  ReadField(item, "pid", info.PID);
+  ReadField(item, "tag", info.Tag);
+  const auto config = item.find("config");
+  if (config != item.end() && !config->is_null()) {
+    RequireObject(*config, "field 'config'");
+    ReadField(*config, "cmd", info.Cmd);
+    ReadField(*config, "args", info.Args);
+    ReadField(*config, "envs", info.Envs);
+    ReadField(*config, "cwd", info.Cwd);
   }
-  return std::nullopt;
-}
-
-std::string StringOf(const json& object, const char* name) {
-  const auto it = object.find(name);
-  return it != object.end() && it->is_string() ? it->get<std::string>()
-                                               : std::string();
+  return info;
 }
 
 std::vector<std::uint8_t> Bytes(const std::string& data) {
@@ -97,36 +95,11 @@ std::vector<std::uint8_t> Bytes(const std::string& data) {
 
 ProcessEvent ParseProcessEvent(const json& message,
                                const std::string& procedure) {
-  ProcessEvent result;
-  const auto event = message.find("event");
-  if (event == message.end() || event->is_null()) return result;
-  if (!event->is_object()) Fail(procedure, "event is not a JSON object");
-  if (const auto start = event->find("start"); start != event->end()) {
-    if (!start->is_object())
-      Fail(procedure, "start event is not a JSON object");
-    result.kind = ProcessEvent::Kind::kStart;
-    const auto pid = start->find("pid");
-    if (pid != start->end() && !pid->is_null()) {
-      auto value = Uint32Of(*pid);
-      if (!value) Fail(procedure, "start event has an invalid pid");
-      result.pid = *value;
-    }
-  } else if (const auto data = event->find("data"); data != event->end()) {
-    if (!data->is_object()) Fail(procedure, "data event is not a JSON object");
-    result.kind = ProcessEvent::Kind::kData;
-    DecodeOutput(*data, "stdout", result.out, procedure);
-    DecodeOutput(*data, "stderr", result.err, procedure);
-    DecodeOutput(*data, "pty", result.pty, procedure);
-  } else if (const auto end = event->find("end"); end != event->end()) {
-    if (!end->is_object()) Fail(procedure, "end event is not a JSON object");
-    result.kind = ProcessEvent::Kind::kEnd;
-    result.exit_code = ExitCodeOf(*end, procedure);
-    result.error = StringOf(*end, "error");
-    if (result.error.empty()) result.error = StringOf(*end, "status");
-  } else if (event->contains("keepalive")) {
-    result.kind = ProcessEvent::Kind::kKeepalive;
+  try {
+    return ReadProcessEvent(message, procedure);
+  } catch (const JsonMappingError& e) {
+    Fail(procedure, std::string("malformed process event: ") + e.what());
   }
-  return result;
 }
 
 ProcessEvent ParseProcessEvent(const ProcessEventText& message,
@@ -232,40 +205,26 @@ ConnectCall ProcessStreamCall(
 }
 
 std::vector<ProcessInfo> ParseProcessList(const json& response) {
-  const std::string procedure = "process.Process/List";
-  std::vector<ProcessInfo> out;
-  const auto processes = response.find("processes");
-  if (processes == response.end() || processes->is_null()) return out;
-  if (!processes->is_array()) Fail(procedure, "processes is not an array");
-  for (const auto& item : *processes) {
-    if (!item.is_object()) Fail(procedure, "a process is not a JSON object");
-    ProcessInfo info;
-    if (const auto pid = item.find("pid"); pid != item.end()) {
-      auto value = Uint32Of(*pid);
-      if (!value) Fail(procedure, "a process has an invalid pid");
-      info.PID = *value;
+  try {
+    RequireObject(response, "response");
+    std::vector<ProcessInfo> out;
+    const auto processes = response.find("processes");
+    if (processes == response.end() || processes->is_null()) return out;
+    if (!processes->is_array()) {
+      throw JsonMappingError("field 'processes': expected a JSON array");
     }
-    info.Tag = StringOf(item, "tag");
-    if (const auto config = item.find("config");
-        config != item.end() && config->is_object()) {
-      info.Cmd = StringOf(*config, "cmd");
-      info.Cwd = StringOf(*config, "cwd");
-      if (const auto args = config->find("args");
-          args != config->end() && args->is_array()) {
-        for (const auto& arg : *args) {
-          if (arg.is_string()) info.Args.push_back(arg.get<std::string>());
-        }
-      }
-      if (const auto envs = config->find("envs");
-          envs != config->end() && envs->is_object()) {
-        for (const auto& [key, value] : envs->items()) {
-          if (value.is_string()) info.Envs[key] = value.get<std::string>();
-        }
+    for (std::size_t i = 0; i < processes->size(); ++i) {
+      try {
+        out.push_back(ReadProcessInfo((*processes)[i]));
+      } catch (const JsonMappingError& e) {
+        throw JsonMappingError("field 'processes': item " + std::to_string(i) +
+                               ": " + e.what());
       }
     }
-    out.push_back(std::move(info));
+    return out;
+  } catch (const JsonMappingError& e) {
+    Fail("process.Process/List", std::string("malformed answer: ") + e.what());
   }
-  return out;
 }
 
 // ---- CommandStream

@@ -4,6 +4,7 @@
 // streaming watch's framing; plus the wire mapping and SHA-256 helpers.
 
 #include "internal/filesystem_mapping.hpp"
+#include "internal/json_mapping.hpp"
 #include "internal/sha256.hpp"
 #include "internal/url.hpp"
 #include "support/test_server.hpp"
@@ -115,22 +116,77 @@ TEST(FilesystemMappingTest, EntryInfoIsReadLeniently) {
   EXPECT_EQ(info.Group, "users");
   EXPECT_EQ(std::chrono::system_clock::to_time_t(info.ModTime), 1735787045);
   EXPECT_EQ(info.SymlinkTarget, "/b");
-  EXPECT_EQ(info.Metadata, (std::map<std::string, std::string>{{"k", "v"}}));
+  // One rule for string maps (json_mapping.hpp): other scalars as JSON text.
+  EXPECT_EQ(info.Metadata,
+            (std::map<std::string, std::string>{{"k", "v"}, {"n", "1"}}));
 
-  // Numbers for int64 and enums, proto names, nulls, garbage.
+  // Numbers for int64 and enums, proto names, nulls.
   info = internal::FileInfoFromEntry(json::parse(
-      R"({"type": 2, "size": 7, "symlink_target": "/t", "mode": -1,
-          "modified_time": "not a time", "owner": null, "metadata": []})"));
+      R"({"type": 2, "size": 7, "symlink_target": "/t", "mode": "420",
+          "modified_time": "2025-01-02T03:04:05Z", "owner": null})"));
   EXPECT_EQ(info.Type, "directory");
   EXPECT_EQ(info.Size, 7);
   EXPECT_EQ(info.SymlinkTarget, "/t");
-  EXPECT_EQ(info.Mode, 0u);
-  EXPECT_EQ(info.ModTime.time_since_epoch().count(), 0);
-  EXPECT_EQ(internal::FileInfoFromEntry(json::parse(R"({"size":"12x"})")).Size,
-            0);
+  EXPECT_EQ(info.Mode, 0644u);
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(info.ModTime), 1735787045);
   EXPECT_EQ(internal::FileInfoFromEntry(json::object()).Type, "");
+  EXPECT_EQ(internal::FileInfoFromEntry(json::parse(R"({"type": 9})")).Type,
+            "");
   EXPECT_THROW(internal::FileInfoFromEntry(json::array()), Error);
+}
 
+// The JSON layer's one contract: a field of the wrong type is a malformed
+// message naming the field, never a silent default, and never its value.
+TEST(FilesystemMappingTest, WrongTypesAreMalformedAndNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"size": "12x"})", "'size'"},
+      {R"({"mode": -1})", "'mode'"},
+      {R"({"mode": 1.5})", "'mode'"},
+      {R"({"name": 5})", "'name'"},
+      {R"({"type": true})", "'type'"},
+      {R"({"modified_time": "not a time"})", "'modified_time'"},
+      {R"({"metadata": []})", "'metadata'"},
+      {R"({"symlinkTarget": {"secret-value": 1}})", "'symlinkTarget'"},
+  };
+  for (const auto& [text, field] : cases) {
+    try {
+      internal::FileInfoFromEntry(json::parse(text));
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("malformed filesystem entry"), std::string::npos)
+          << what;
+      EXPECT_NE(what.find(field), std::string::npos) << what;
+      EXPECT_EQ(what.find("secret-value"), std::string::npos) << what;
+    }
+  }
+  try {
+    internal::FilesystemEventFromJson(
+        json::parse(R"({"name":"x","entry":{"size":true}})"));
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("field 'entry': field 'size'"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    internal::EntriesOfAnswer(json::parse(R"({"entries":[{},{"path":1}]})"),
+                              "ListDir");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "ListDir: malformed answer: field 'entries': item 1: field "
+                  "'path'"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(internal::EntriesOfAnswer(json::object(), "ListDir").empty());
+  EXPECT_THROW(internal::WatcherIdOfAnswer(json::object(), "CreateWatcher"),
+               Error);
+  EXPECT_EQ(internal::WatcherIdOfAnswer(json{{"watcherId", "w1"}}, "C"), "w1");
+}
+
+TEST(FilesystemMappingTest, EventsAreReadLeniently) {
   FilesystemEvent event = internal::FilesystemEventFromJson(
       json::parse(R"({"name":"x","type":"EVENT_TYPE_RENAME",
                       "entry":{"name":"x","type":"FILE_TYPE_FILE"}})"));
