@@ -125,24 +125,24 @@ std::string QuotedFilename(const std::string& path) {
   return out;
 }
 
-struct Multipart {
-  std::string content_type;
-  std::string head;
-  std::string tail;
-};
+// The framing of a multipart/form-data upload, one "file" part per file:
+// a part is PartHead(path), the data and "\r\n"; Tail() ends the body.
+class MultipartForm {
+ public:
+  std::string ContentType() const {
+    return "multipart/form-data; boundary=" + boundary_;
+  }
+  std::string PartHead(const std::string& path) const {
+    return "--" + boundary_ +
+           "\r\nContent-Disposition: form-data; name=\"file\"; filename=" +
+           QuotedFilename(path) +
+           "\r\nContent-Type: application/octet-stream\r\n\r\n";
+  }
+  std::string Tail() const { return "--" + boundary_ + "--\r\n"; }
 
-Multipart MakeMultipart(const std::string& path) {
-  const std::string boundary = RandomBoundary();
-  Multipart multipart;
-  multipart.content_type = "multipart/form-data; boundary=" + boundary;
-  multipart.head = "--" + boundary +
-                   "\r\nContent-Disposition: form-data; name=\"file\"; "
-                   "filename=" +
-                   QuotedFilename(path) +
-                   "\r\nContent-Type: application/octet-stream\r\n\r\n";
-  multipart.tail = "\r\n--" + boundary + "--\r\n";
-  return multipart;
-}
+ private:
+  std::string boundary_ = RandomBoundary();
+};
 
 // Reports upload progress from the ConcatStream's byte count.
 std::function<void(std::uint64_t)> UploadProgress(
@@ -412,14 +412,6 @@ class ResumableDownload : public internal::BodyReader {
   std::unique_ptr<internal::BodyReader> body_;
 };
 
-// Writes a multipart part header for `path`.
-std::string PartHead(const std::string& boundary, const std::string& path) {
-  return "--" + boundary +
-         "\r\nContent-Disposition: form-data; name=\"file\"; filename=" +
-         QuotedFilename(path) +
-         "\r\nContent-Type: application/octet-stream\r\n\r\n";
-}
-
 void CheckMultipartPath(const std::string& path) {
   if (path.empty()) throw Error(0, "WriteFiles: a file has an empty path");
   if (path.find_first_of("\"\r\n") != std::string::npos) {
@@ -443,13 +435,12 @@ std::vector<FileInfo> SendMultiUpload(
   request.timeout = params.Timeout;
   if (paths.size() == 1) request.error_path = paths.front();
   AddMetadataHeaders(request.headers, params.Metadata);
-  const std::string boundary = RandomBoundary();
-  request.headers.emplace_back("Content-Type",
-                               "multipart/form-data; boundary=" + boundary);
+  const MultipartForm form;
+  request.headers.emplace_back("Content-Type", form.ContentType());
   internal::ConcatStream body;
   std::optional<std::uint64_t> total = 0;
   for (std::size_t i = 0; i < paths.size(); ++i) {
-    std::string head = PartHead(boundary, paths[i]);
+    std::string head = form.PartHead(paths[i]);
     if (total && sizes[i]) {
       *total += head.size() + *sizes[i] + 2;
     } else {
@@ -459,7 +450,7 @@ std::vector<FileInfo> SendMultiUpload(
     add_data(i, body);
     body.AddText("\r\n");
   }
-  std::string tail = "--" + boundary + "--\r\n";
+  std::string tail = form.Tail();
   if (total) *total += tail.size();
   body.AddText(std::move(tail));
   request.body_stream = &body;
@@ -506,20 +497,21 @@ FileInfo internal::Upload(const FilesystemCall& call, const Context& ctx,
   std::istringstream buffer_stream;
   if (data == nullptr) data_size = buffer.size();
   if (NeedsMultipart(call.State().envd_version)) {
-    Multipart multipart = MakeMultipart(path);
-    request.headers.emplace_back("Content-Type", multipart.content_type);
+    const MultipartForm form;
+    request.headers.emplace_back("Content-Type", form.ContentType());
+    std::string head = form.PartHead(path);
+    std::string tail = "\r\n" + form.Tail();
     if (data == nullptr) {
       buffer_stream.str(std::move(buffer));
       data = &buffer_stream;
     }
     if (data_size) {
-      request.body_size =
-          multipart.head.size() + *data_size + multipart.tail.size();
+      request.body_size = head.size() + *data_size + tail.size();
     }
     body.emplace();
-    body->AddText(std::move(multipart.head));
+    body->AddText(std::move(head));
     body->AddStream(*data);
-    body->AddText(std::move(multipart.tail));
+    body->AddText(std::move(tail));
     request.body_stream = &*body;
   } else {
     request.headers.emplace_back("Content-Type", "application/octet-stream");
