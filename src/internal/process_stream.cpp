@@ -2,6 +2,7 @@
 
 #include "internal/base64.hpp"
 #include "internal/envd_stub.hpp"
+#include "internal/filesystem_mapping.hpp"
 
 #include <e2b/errors.hpp>
 
@@ -194,9 +195,7 @@ ConnectCall ProcessStreamCall(
   call.headers = sandbox.EnvdHeaders();
   call.headers.emplace_back("Keepalive-Ping-Interval", kKeepalivePingSeconds);
   if (!user.empty()) {
-    // envd reads the user from Basic auth with an empty password.
-    call.headers.emplace_back("Authorization",
-                              "Basic " + Base64Encode(user + ":"));
+    call.headers.emplace_back("Authorization", BasicAuthorization(user));
   }
   call.server_timeout = lifetime;
   call.http_timeout =
