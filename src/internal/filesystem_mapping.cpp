@@ -1,12 +1,12 @@
 #include "internal/filesystem_mapping.hpp"
 
+#include "internal/ascii.hpp"
 #include "internal/base64.hpp"
 #include "internal/json_mapping.hpp"
 #include "internal/sha256.hpp"
 
 #include <e2b/errors.hpp>
 
-#include <cctype>
 
 namespace e2b::internal {
 namespace {
@@ -120,8 +120,7 @@ std::string EventTypeName(const json& type) {
     if (name.rfind(kPrefix, 0) == 0) {
       std::string lower;
       for (char c : name.substr(kPrefix.size())) {
-        lower.push_back(
-            static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        lower.push_back(AsciiLower(c));
       }
       for (int i = 1; i < 6; ++i) {
         if (lower == kNames[i]) return lower;
