@@ -1,18 +1,17 @@
 // Directory watches: WatchHandle polls a server-side watcher,
 // WatchStreamHandle reads a WatchDir stream on a thread of its own.
 
+#include "internal/background_stream.hpp"
 #include "internal/envd_stub.hpp"
 #include "internal/filesystem_call.hpp"
 
 #include <e2b/errors.hpp>
 #include <e2b/filesystem.hpp>
 
-#include <condition_variable>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -76,38 +75,25 @@ std::string WatchHandle::WatcherID() const {
 namespace e2b::internal {
 
 struct WatchStreamState {
-  Context context;  ///< cancelled by Stop
-  std::unique_ptr<WatchEventStream> events;
-  WatchCallback on_event;
-  std::string path;
-  std::thread thread;
-  mutable std::mutex mutex;
-  std::condition_variable done_cv;
-  bool running = true;
-  bool stopping = false;
-  std::exception_ptr failure;
+  explicit WatchStreamState(const Context& ctx) : reader(ctx) {}
 
-  void Run() {
-    std::exception_ptr failure;
+  // Pulls events until the stream ends or the watch is stopped.
+  void Read() {
+    // Moved out so the transfer is closed before the end is published.
+    const auto stream = std::move(events);
     try {
-      while (auto event = events->Next()) {
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          if (stopping) break;
-        }
+      while (auto event = stream->Next()) {
+        if (reader.Stopped()) break;
         on_event(*event);
       }
     } catch (const TimeoutError&) {
       // The watch's own time limit (WithWatchTimeout) ended it.
-    } catch (...) {
-      failure = std::current_exception();
     }
-    events.reset();  // closes the transfer
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!stopping) this->failure = failure;
-    running = false;
-    done_cv.notify_all();
   }
+
+  std::unique_ptr<WatchEventStream> events;  ///< until Read takes it
+  WatchCallback on_event;
+  BackgroundStream reader;  ///< last: its thread uses the members above
 };
 
 }  // namespace e2b::internal
@@ -132,39 +118,19 @@ WatchStreamHandle& WatchStreamHandle::operator=(
 WatchStreamHandle::~WatchStreamHandle() { Stop(); }
 
 void WatchStreamHandle::Stop() noexcept {
-  if (!state_) return;
-  {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->stopping = true;
-  }
-  state_->context.Cancel();
-  if (state_->thread.joinable()) {
-    if (state_->thread.get_id() == std::this_thread::get_id()) {
-      // Stopped from its own callback: the thread ends by itself.
-      state_->thread.detach();
-    } else {
-      state_->thread.join();
-    }
-  }
+  if (state_) state_->reader.Stop();
 }
 
 void WatchStreamHandle::Wait() {
-  if (!state_) return;
-  std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->done_cv.wait(lock, [this] { return !state_->running; });
-  if (state_->failure) std::rethrow_exception(state_->failure);
+  if (state_) state_->reader.Wait();
 }
 
 bool WatchStreamHandle::Running() const {
-  if (!state_) return false;
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  return state_->running;
+  return state_ && state_->reader.Running();
 }
 
 std::exception_ptr WatchStreamHandle::Failure() const {
-  if (!state_) return nullptr;
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  return state_->failure;
+  return state_ ? state_->reader.Failure() : nullptr;
 }
 
 WatchStreamHandle FilesystemService::WatchDirStreamImpl(
@@ -173,14 +139,13 @@ WatchStreamHandle FilesystemService::WatchDirStreamImpl(
   FilesystemCall call(state_, "Filesystem.WatchDir");
   if (!on_event) throw Error(0, "WatchDir: the event callback is empty");
   if (params.Timeout.count() < 0) throw Error(0, "watch timeout is negative");
-  auto state = std::make_shared<internal::WatchStreamState>();
-  state->context = Context::WithCancel(ctx);
+  auto state = std::make_shared<internal::WatchStreamState>(ctx);
   state->on_event = std::move(on_event);
-  state->path = path;
-  state->events =
-      call.Envd().OpenWatchStream(state->context, call.State(), path, params);
-  internal::WatchStreamState* raw = state.get();
-  state->thread = std::thread([raw] { raw->Run(); });
+  state->events = call.Envd().OpenWatchStream(state->reader.StreamContext(),
+                                              call.State(), path, params);
+  // The thread keeps the state alive while it reads, even past a Stop
+  // from the callback and the handle's end.
+  state->reader.Start([state] { state->Read(); });
   return WatchStreamHandle(std::move(state));
 }
 
