@@ -15,9 +15,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// How often a wait re-checks a Context (which cannot notify).
-constexpr std::chrono::milliseconds kPollSlice{50};
-
 [[noreturn]] void Fail(const std::string& procedure, const std::string& what) {
   throw Error(0, procedure + ": " + what);
 }
@@ -235,24 +232,13 @@ CommandStream::CommandStream(StreamSpec spec)
                            ? spec_.request_timeout
                            : spec_.state->client->request_timeout),
       procedure_(spec_.call.procedure.substr(
-          spec_.call.procedure.rfind('/', 0) == 0 ? 1 : 0)),
-      stream_ctx_(Context::WithCancel()) {
-  spec_.call.context = stream_ctx_;
+          spec_.call.procedure.rfind('/', 0) == 0 ? 1 : 0)) {
+  spec_.call.context = reader_.StreamContext();
 }
 
 EnvdStub& CommandStream::Envd() const { return *spec_.state->client->envd; }
 
-CommandStream::~CommandStream() {
-  std::lock_guard<std::mutex> lock(thread_mutex_);
-  if (thread_.joinable()) {
-    stream_ctx_.Cancel();
-    if (thread_.get_id() == std::this_thread::get_id()) {
-      thread_.detach();
-    } else {
-      thread_.join();
-    }
-  }
-}
+CommandStream::~CommandStream() = default;
 
 std::shared_ptr<CommandStream> CommandStream::Open(StreamSpec spec,
                                                    const Context& ctx) {
@@ -260,14 +246,16 @@ std::shared_ptr<CommandStream> CommandStream::Open(StreamSpec spec,
     throw Error(0, "process call on a service without sandbox");
   }
   std::shared_ptr<CommandStream> stream(new CommandStream(std::move(spec)));
-  {
-    std::lock_guard<std::mutex> lock(stream->thread_mutex_);
-    // The thread keeps the stream alive while it reads.
-    stream->thread_ = std::thread([self = stream] { self->ReadLoop(); });
-  }
+  // The thread keeps the stream alive while it reads; its end wakes the
+  // wait for the start below.
+  stream->reader_.Start([self = stream] { self->ReadLoop(); },
+                        [raw = stream.get()] {
+                          std::lock_guard<std::mutex> lock(raw->mutex_);
+                          raw->changed_.notify_all();
+                        });
   const auto limit = Clock::now() + stream->request_timeout_;
   std::unique_lock<std::mutex> lock(stream->mutex_);
-  while (!stream->started_ && !stream->finished_) {
+  while (!stream->started_ && stream->reader_.Running()) {
     const auto now = Clock::now();
     if (ctx.Done() || now >= limit) {
       lock.unlock();
@@ -281,7 +269,7 @@ std::shared_ptr<CommandStream> CommandStream::Open(StreamSpec spec,
         lock, std::min<Clock::duration>(kPollSlice, limit - now));
   }
   if (!stream->started_) {
-    std::exception_ptr error = stream->error_;
+    std::exception_ptr error = stream->reader_.Failure();
     lock.unlock();
     stream->Disconnect();
     if (error) std::rethrow_exception(error);
@@ -292,93 +280,73 @@ std::shared_ptr<CommandStream> CommandStream::Open(StreamSpec spec,
 
 void CommandStream::Record(const ProcessEvent& event,
                            OutputDispatcher& dispatcher) {
-  bool deliver = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stdout_.append(event.out);
     stdout_.append(event.pty);
     stderr_.append(event.err);
-    deliver = !disconnected_;
   }
-  if (deliver) dispatcher.Deliver(event);
+  if (!reader_.Stopped()) dispatcher.Deliver(event);
 }
 
+// Throws, for the BackgroundStream to record, when the stream breaks or
+// breaks the protocol. An error after the end event still counts: envd
+// reports a lifetime that ran out as deadline_exceeded after the killed
+// process's end, and Run reports it the same way.
 void CommandStream::ReadLoop() {
   OutputDispatcher dispatcher(spec_.callbacks);
-  try {
-    auto events =
-        Envd().OpenProcessStream(*spec_.state, spec_.call, spec_.request);
-    bool ended = false;
-    while (auto next = events->Next()) {
-      const ProcessEvent& event = *next;
-      if (ended) continue;  // nothing is expected after the end
-      switch (event.kind) {
-        case ProcessEvent::Kind::kStart: {
-          std::lock_guard<std::mutex> lock(mutex_);
-          if (!started_) {
-            pid_ = event.pid;
-            started_ = true;
-            changed_.notify_all();
-          }
-          break;
-        }
-        case ProcessEvent::Kind::kData: {
-          bool started = false;
-          {
-            std::lock_guard<std::mutex> lock(mutex_);
-            started = started_;
-          }
-          if (!started) Fail(procedure_, "output before the start event");
-          Record(event, dispatcher);
-          break;
-        }
-        case ProcessEvent::Kind::kEnd: {
-          bool deliver = false;
-          {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!started_) Fail(procedure_, "end before the start event");
-            deliver = !disconnected_;
-          }
-          // Text held by the decoders reaches the callbacks before Wait
-          // can return.
-          if (deliver) dispatcher.Finish();
-          std::lock_guard<std::mutex> lock(mutex_);
-          exit_code_ = event.exit_code;
-          end_error_ = event.error;
-          ended = true;
+  auto events =
+      Envd().OpenProcessStream(*spec_.state, spec_.call, spec_.request);
+  bool ended = false;
+  while (auto next = events->Next()) {
+    const ProcessEvent& event = *next;
+    if (ended) continue;  // nothing is expected after the end
+    switch (event.kind) {
+      case ProcessEvent::Kind::kStart: {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!started_) {
+          pid_ = event.pid;
+          started_ = true;
           changed_.notify_all();
-          break;
         }
-        case ProcessEvent::Kind::kKeepalive:
-        case ProcessEvent::Kind::kOther:
-          break;
+        break;
       }
+      case ProcessEvent::Kind::kData: {
+        bool started = false;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          started = started_;
+        }
+        if (!started) Fail(procedure_, "output before the start event");
+        Record(event, dispatcher);
+        break;
+      }
+      case ProcessEvent::Kind::kEnd: {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (!started_) Fail(procedure_, "end before the start event");
+        }
+        // Text held by the decoders reaches the callbacks before Wait
+        // can return.
+        if (!reader_.Stopped()) dispatcher.Finish();
+        std::lock_guard<std::mutex> lock(mutex_);
+        exit_code_ = event.exit_code;
+        end_error_ = event.error;
+        ended = true;
+        changed_.notify_all();
+        break;
+      }
+      case ProcessEvent::Kind::kKeepalive:
+      case ProcessEvent::Kind::kOther:
+        break;
     }
-    if (!ended)
-      Fail(procedure_, "stream finished without the process end event");
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // A disconnect's abort is not an error. An error after the end event
-    // still counts: envd reports a lifetime that ran out as
-    // deadline_exceeded after the killed process's end, and Run reports it
-    // the same way.
-    if (!disconnected_) error_ = std::current_exception();
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  finished_ = true;
-  changed_.notify_all();
+  if (!ended) Fail(procedure_, "stream finished without the process end event");
 }
 
 CommandResult CommandStream::Wait(const Context& ctx) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!finished_ && !disconnected_) {
-    if (ctx.Done()) {
-      lock.unlock();
-      ctx.ThrowIfDone("CommandHandle.Wait");
-    }
-    changed_.wait_for(lock, kPollSlice);
-  }
-  if (error_) std::rethrow_exception(error_);
+  reader_.Wait(ctx, "CommandHandle.Wait");
+  std::lock_guard<std::mutex> lock(mutex_);
   if (!exit_code_) {
     throw Error(0, procedure_ + ": process " + std::to_string(pid_) +
                        " was disconnected before it ended");
@@ -405,21 +373,7 @@ std::optional<int> CommandStream::ExitCode() const {
   return exit_code_;
 }
 
-void CommandStream::Disconnect() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    disconnected_ = true;
-    changed_.notify_all();
-  }
-  stream_ctx_.Cancel();
-  std::lock_guard<std::mutex> lock(thread_mutex_);
-  if (!thread_.joinable()) return;
-  if (thread_.get_id() == std::this_thread::get_id()) {
-    thread_.detach();  // called from a callback: the loop ends by itself
-  } else {
-    thread_.join();
-  }
-}
+void CommandStream::Disconnect() { reader_.Stop(); }
 
 CommandHandleOwner::~CommandHandleOwner() {
   if (stream) stream->Disconnect();

@@ -6,6 +6,7 @@
 // stream behind every CommandHandle. The calls themselves are the
 // EnvdStub's (internal/envd_stub.hpp).
 
+#include "internal/background_stream.hpp"
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
 #include "internal/json_mapping.hpp"
@@ -27,7 +28,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace e2b::internal {
@@ -160,22 +160,19 @@ class CommandStream : public std::enable_shared_from_this<CommandStream> {
   StreamSpec spec_;
   std::chrono::milliseconds request_timeout_;
   std::string procedure_;
-  Context stream_ctx_;
 
+  // Guards what the reader thread learns from the events.
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   bool started_ = false;
-  bool finished_ = false;
-  bool disconnected_ = false;
   std::uint32_t pid_ = 0;
   std::optional<int> exit_code_;
   std::string end_error_;
-  std::exception_ptr error_;
   std::string stdout_;
   std::string stderr_;
 
-  std::mutex thread_mutex_;
-  std::thread thread_;
+  // Last, so it is destroyed first: its thread uses the members above.
+  BackgroundStream reader_;
 };
 
 /// Owned by CommandHandle copies: the last one disconnects the stream.
