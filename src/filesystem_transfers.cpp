@@ -3,6 +3,7 @@
 // for many files at once), ranged and resumable GET /files downloads, and
 // the bulk and local-file transfers built on them.
 
+#include "internal/ascii.hpp"
 #include "internal/envd_stub.hpp"
 #include "internal/file_streams.hpp"
 #include "internal/filesystem_call.hpp"
@@ -51,13 +52,9 @@ std::optional<std::array<long, 3>> ParseVersion(std::string_view text) {
     const std::string_view part =
         text.substr(pos, dot == std::string_view::npos ? std::string_view::npos
                                                        : dot - pos);
-    if (part.empty() || part.size() > 9) return std::nullopt;
-    long value = 0;
-    for (char c : part) {
-      if (c < '0' || c > '9') return std::nullopt;
-      value = value * 10 + (c - '0');
-    }
-    version[index++] = value;
+    const auto value = internal::ParseDecimal(part, 9);
+    if (!value) return std::nullopt;
+    version[index++] = static_cast<long>(*value);
     if (dot == std::string_view::npos) break;
     pos = dot + 1;
   }
@@ -167,14 +164,9 @@ struct ContentRange {
   std::optional<std::uint64_t> total;
 };
 
+// A byte position or size in a Content-Range or Content-Length value.
 std::optional<std::uint64_t> ParseUint(std::string_view text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return value;
+  return internal::ParseDecimal(text, 19);
 }
 
 std::optional<ContentRange> ParseContentRange(std::string_view text) {

@@ -66,13 +66,9 @@ std::vector<std::string_view> Tokens(std::string_view text) {
 }
 
 std::optional<int> Number(std::string_view text, std::size_t max_digits) {
-  if (text.empty() || text.size() > max_digits) return std::nullopt;
-  int value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
+  const auto value = ParseDecimal(text, max_digits);
+  if (!value) return std::nullopt;
+  return static_cast<int>(*value);
 }
 
 // Seconds since the epoch of an HTTP-date (RFC 9110 section 5.6.7).
