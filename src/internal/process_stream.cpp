@@ -1,6 +1,5 @@
 #include "internal/process_stream.hpp"
 
-#include "internal/ascii.hpp"
 #include "internal/base64.hpp"
 #include "internal/envd_stub.hpp"
 #include "internal/filesystem_mapping.hpp"
