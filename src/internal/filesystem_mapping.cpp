@@ -7,7 +7,6 @@
 
 #include <e2b/errors.hpp>
 
-
 namespace e2b::internal {
 namespace {
 
