@@ -1,6 +1,7 @@
 #include "envd/files_handler.hpp"
 
 #include "e2b_local/envd_test_fixture.hpp"
+#include "envd/envd_auth.hpp"
 
 #include <gtest/gtest.h>
 
@@ -339,6 +340,42 @@ TEST_F(FilesHandlerTest, TokenAndSignatures) {
   res = client->Get("/files?path=s.txt&signature=" + timed +
                     "&signature_expiration=" + std::to_string(later + 1));
   EXPECT_EQ(res->status, 401);
+}
+
+// envd's one credential rule (envd_auth.hpp), as real envd applies it: a
+// sandbox without a token checks nothing, and an empty X-Access-Token is
+// no token (a signature is then needed).
+TEST_F(FilesHandlerTest, CredentialRuleIsEnvdsOnEveryPath) {
+  auto res = Upload("path=o.txt", "x", kOpen, {{"X-Access-Token", "any"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  res = Unary("/filesystem.Filesystem/Stat", {{"path", "o.txt"}}, kOpen);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+
+  res = Upload("path=e.txt", "x", kSecure, {{"X-Access-Token", ""}});
+  EXPECT_EQ(res->status, 401);
+  const std::string sig =
+      SignFilesRequest("e.txt", "write", "", kToken, std::nullopt);
+  res = Upload("path=e.txt&signature=" + sig, "x", kSecure,
+               {{"X-Access-Token", ""}});
+  EXPECT_EQ(res->status, 200) << res->body;
+  // A signature opens /files only, never an RPC.
+  auto rpc = Client(kSecure)->Post(
+      "/filesystem.Filesystem/Stat?signature=" + sig, {{"X-Access-Token", ""}},
+      R"({"path":"e.txt"})", "application/json");
+  ASSERT_TRUE(rpc);
+  EXPECT_EQ(rpc->status, 401);
+  // An expired signature is refused with envd's message.
+  const std::int64_t past = Now() - 10;
+  const std::string expired =
+      SignFilesRequest("e.txt", "read", "", kToken, past);
+  auto get =
+      Client(kSecure)->Get("/files?path=e.txt&signature=" + expired +
+                           "&signature_expiration=" + std::to_string(past));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 401);
+  EXPECT_NE(get->body.find("expired"), std::string::npos) << get->body;
 }
 
 // What URLSearchParams does to a query value ('+', '/', '=' escaped).

@@ -1,6 +1,7 @@
 #include "envd/envd_server.hpp"
 
 #include "control/api_error.hpp"
+#include "envd/envd_auth.hpp"
 #include "envd/files_handler.hpp"
 #include "internal/connect_envelope.hpp"
 #include "util/base64.hpp"
@@ -18,9 +19,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxRpcBody = std::size_t{16} << 20;
-constexpr const char kUnauthorized[] =
-    "unauthorized access, please provide a valid access token or method "
-    "signing if supported";
 constexpr const char kDefaultUser[] = "user";
 
 bool AllDigits(const std::string& s) {
@@ -294,7 +292,7 @@ std::shared_ptr<LocalSandbox> EnvdServer::Route(
     // shared envd base, so it names no sandbox and only the signature can.
     sandbox = FindBySignature(req, files_operation);
     if (!sandbox) {
-      SetEnvdHttpError(res, 401, kUnauthorized);
+      SetEnvdHttpError(res, 401, kEnvdUnauthorized);
       return nullptr;
     }
     id = sandbox->id;
@@ -334,13 +332,7 @@ bool EnvdServer::AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
   }
   // Only a caller holding the sandbox's credentials may wake it (E2B checks
   // the envd access token of a secure sandbox before resuming).
-  const bool authorized =
-      sandbox.access_token.empty() ||
-      ConstantTimeEquals(req.get_header_value("X-Access-Token"),
-                         sandbox.access_token) ||
-      (files_operation != nullptr &&
-       FilesSignatureMatches(req, files_operation, sandbox.access_token));
-  if (!authorized) {
+  if (EnvdCredentialsRefused(sandbox, req, files_operation)) {
     SetEdgeError(res, sandbox.id, 403,
                  "This sandbox can't be resumed with the credentials "
                  "provided. Check your access token and try again.");
@@ -415,10 +407,8 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
   auto reject = [&]() { DiscardRequestBody(req, reader); };
   auto sandbox = Route(req, res);
   if (!sandbox) return reject();
-  if (!sandbox->access_token.empty() &&
-      !ConstantTimeEquals(req.get_header_value("X-Access-Token"),
-                          sandbox->access_token)) {
-    SetEnvdHttpError(res, 401, kUnauthorized);
+  if (auto refused = EnvdCredentialsRefused(*sandbox, req, nullptr)) {
+    SetEnvdHttpError(res, 401, *refused);
     return reject();
   }
 

@@ -1,6 +1,7 @@
 #include "envd/files_handler.hpp"
 
 #include "envd/entry_info.hpp"
+#include "envd/envd_auth.hpp"
 #include "envd/envd_server.hpp"
 #include "envd/sandbox_paths.hpp"
 #include "util/base64.hpp"
@@ -31,9 +32,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char kUnauthorized[] =
-    "unauthorized access, please provide a valid access token or method "
-    "signing if supported";
 constexpr std::size_t kMaxDiscard = std::size_t{64} << 20;
 constexpr std::size_t kMaxMetadataKey = 246;
 constexpr std::size_t kMaxMetadataTotal = 4096;
@@ -213,50 +211,14 @@ struct FilesAuth {
   std::string username;  ///< the query value as sent ("" when absent)
 };
 
-// signature_expiration: absent, or unix seconds as 1 to 18 digits.
-bool ParseExpiration(const httplib::Request& req,
-                     std::optional<std::int64_t>& expiration) {
-  expiration.reset();
-  if (!req.has_param("signature_expiration")) return true;
-  const std::string text = req.get_param_value("signature_expiration");
-  if (text.empty() || text.size() > 18 ||
-      text.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  expiration = std::stoll(text);
-  return true;
-}
-
 // Token or signature, then the user; false after writing the 401.
 bool AuthorizeFiles(LocalSandbox& sandbox, const httplib::Request& req,
                     httplib::Response& res, const char* operation,
                     FilesAuth& auth) {
   auth.username = req.get_param_value("username");
-  if (req.has_header("X-Access-Token")) {
-    if (!ConstantTimeEquals(req.get_header_value("X-Access-Token"),
-                            sandbox.access_token)) {
-      SetEnvdHttpError(res, 401, kUnauthorized);
-      return false;
-    }
-  } else if (!sandbox.access_token.empty()) {
-    std::optional<std::int64_t> expiration;
-    if (!ParseExpiration(req, expiration)) {
-      SetEnvdHttpError(res, 401, "invalid signature expiration");
-      return false;
-    }
-    if (expiration) {
-      auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-      if (*expiration < now) {
-        SetEnvdHttpError(res, 401, "signature is already expired");
-        return false;
-      }
-    }
-    if (!FilesSignatureMatches(req, operation, sandbox.access_token)) {
-      SetEnvdHttpError(res, 401, kUnauthorized);
-      return false;
-    }
+  if (auto refused = EnvdCredentialsRefused(sandbox, req, operation)) {
+    SetEnvdHttpError(res, 401, *refused);
+    return false;
   }
   const std::string name = auth.username.empty() ? "user" : auth.username;
   auto user =
@@ -410,38 +372,6 @@ void DiscardRequestBody(const httplib::Request& req,
   } else {
     reader(std::move(count));
   }
-}
-
-std::string SignFilesRequest(const std::string& path,
-                             const std::string& operation,
-                             const std::string& username,
-                             const std::string& access_token,
-                             std::optional<std::int64_t> expiration) {
-  std::string text =
-      path + ":" + operation + ":" + username + ":" + access_token;
-  if (expiration) text += ":" + std::to_string(*expiration);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(),
-                 nullptr) != 1) {
-    throw std::runtime_error("sha256 failed");
-  }
-  return "v1_" + Base64EncodeNoPad(std::string_view(
-                     reinterpret_cast<const char*>(digest), length));
-}
-
-bool FilesSignatureMatches(const httplib::Request& req,
-                           const std::string& operation,
-                           const std::string& access_token) {
-  std::optional<std::int64_t> expiration;
-  if (access_token.empty() || !req.has_param("signature") ||
-      !ParseExpiration(req, expiration)) {
-    return false;
-  }
-  const std::string expected = SignFilesRequest(
-      req.get_param_value("path"), operation, req.get_param_value("username"),
-      access_token, expiration);
-  return ConstantTimeEquals(req.get_param_value("signature"), expected);
 }
 
 void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,

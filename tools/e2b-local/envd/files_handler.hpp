@@ -27,22 +27,6 @@ void HandleFilesPost(LocalSandbox& sandbox, const httplib::Request& req,
                      httplib::Response& res,
                      const httplib::ContentReader& reader);
 
-/// envd's signed-URL signature: "v1_" + base64 without padding of
-/// sha256("<path>:<operation>:<username>:<token>[:<expiration>]").
-std::string SignFilesRequest(const std::string& path,
-                             const std::string& operation,
-                             const std::string& username,
-                             const std::string& access_token,
-                             std::optional<std::int64_t> expiration);
-
-/// Whether the request's `signature` (with `path`, `username` and an
-/// optional `signature_expiration`) was made with `access_token` for
-/// `operation` ("read" or "write"). Compares in constant time; does not
-/// check expiry. False when the parameters are missing or malformed.
-bool FilesSignatureMatches(const httplib::Request& req,
-                           const std::string& operation,
-                           const std::string& access_token);
-
 /// envd's plain error body {"code": <status>, "message": ...}.
 void SetEnvdHttpError(httplib::Response& res, int status,
                       const std::string& message);
