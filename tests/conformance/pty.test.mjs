@@ -93,8 +93,12 @@ test('Ctrl-C reaches the foreground job through the line discipline', opts,
       const handle = await sbx.pty.create(
           { cols: 80, rows: 24, onData: term.onData });
       try {
+        // The marker comes from the job itself, after bash has handed it
+        // the terminal and reset its signals: a Ctrl-C sent between bash's
+        // fork and that reset reached bash's own handler in the child,
+        // which then ran `sleep 300` to the end (seen once in CI).
         await sbx.pty.sendInput(handle.pid,
-            encode('echo sleeping-$((2*2)); sleep 300\n'));
+            encode("sh -c 'echo sleeping-$((2*2)); exec sleep 300'\n"));
         await term.until('sleeping-4');
         await sbx.pty.sendInput(handle.pid, encode('\x03'));
         await sbx.pty.sendInput(handle.pid, encode('echo after-$((1+2))\n'));
