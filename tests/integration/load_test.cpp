@@ -15,10 +15,12 @@
 #include "integration/e2b_local_fixture.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -91,6 +93,28 @@ struct StreamResult {
   std::string error;  // an exception or a bad exit
 };
 
+// A /proc file of a process that may exit while it is read: empty then.
+// (std::ifstream's underflow throws on the read error, ESRCH, and the
+// exception left the DIR of the walk open: a leak under LeakSanitizer.)
+std::string ReadProcFile(const std::string& path) {
+  std::string out;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      out.clear();
+      break;
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
 // The processes whose command line contains `marker` (sandbox processes
 // of this test, wherever they were reparented to).
 std::vector<std::string> ProcessesWithMarker(const std::string& marker) {
@@ -102,9 +126,7 @@ std::vector<std::string> ProcessesWithMarker(const std::string& marker) {
     if (name.empty() || name.find_first_not_of("0123456789") != name.npos) {
       continue;
     }
-    std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)),
-                        std::istreambuf_iterator<char>());
+    std::string cmdline = ReadProcFile("/proc/" + name + "/cmdline");
     if (cmdline.find(marker) == std::string::npos) continue;
     if (std::to_string(getpid()) == name) continue;
     for (char& c : cmdline) {
@@ -127,9 +149,7 @@ int DescendantCount() {
     if (name.empty() || name.find_first_not_of("0123456789") != name.npos) {
       continue;
     }
-    std::ifstream in("/proc/" + name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+    const std::string stat = ReadProcFile("/proc/" + name + "/stat");
     // pid (comm) state ppid ...; comm may hold spaces and parentheses.
     const std::size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
@@ -159,9 +179,7 @@ int ServerPid() {
     if (name.empty() || name.find_first_not_of("0123456789") != name.npos) {
       continue;
     }
-    std::ifstream in("/proc/" + name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+    const std::string stat = ReadProcFile("/proc/" + name + "/stat");
     const std::size_t open = stat.find('('), close = stat.rfind(')');
     if (open == std::string::npos || close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 1));
