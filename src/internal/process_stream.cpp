@@ -202,22 +202,7 @@ ConnectCall ProcessStreamCall(
 
 std::vector<ProcessInfo> ParseProcessList(const json& response) {
   try {
-    RequireObject(response, "response");
-    std::vector<ProcessInfo> out;
-    const auto processes = response.find("processes");
-    if (processes == response.end() || processes->is_null()) return out;
-    if (!processes->is_array()) {
-      throw JsonMappingError("field 'processes': expected a JSON array");
-    }
-    for (std::size_t i = 0; i < processes->size(); ++i) {
-      try {
-        out.push_back(ReadProcessInfo((*processes)[i]));
-      } catch (const JsonMappingError& e) {
-        throw JsonMappingError("field 'processes': item " + std::to_string(i) +
-                               ": " + e.what());
-      }
-    }
-    return out;
+    return ReadArrayField<ProcessInfo>(response, "processes");
   } catch (const JsonMappingError& e) {
     Fail("process.Process/List", std::string("malformed answer: ") + e.what());
   }
@@ -380,3 +365,13 @@ CommandHandleOwner::~CommandHandleOwner() {
 }
 
 }  // namespace e2b::internal
+
+namespace e2b {
+
+// The ProcessInfo adapter of the JSON layer (found by ADL, so
+// ReadArrayField reads process listings).
+void from_json(const nlohmann::json& j, ProcessInfo& out) {
+  out = internal::ReadProcessInfo(j);
+}
+
+}  // namespace e2b

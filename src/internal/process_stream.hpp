@@ -187,4 +187,8 @@ struct CommandHandleOwner {
 
 }  // namespace e2b::internal
 
+namespace e2b {
+void from_json(const nlohmann::json& j, ProcessInfo& out);
+}  // namespace e2b
+
 #endif  // E2B_INTERNAL_PROCESS_STREAM_HPP_
