@@ -1,9 +1,8 @@
 #ifndef E2B_SRC_INTERNAL_CIVIL_TIME_HPP_
 #define E2B_SRC_INTERNAL_CIVIL_TIME_HPP_
 
-// Calendar arithmetic shared by the timestamp parsers (RFC 3339 in the
-// filesystem mapping, HTTP-dates in Retry-After), free of time zones and
-// timegm.
+// Calendar arithmetic for the RFC 3339 timestamp reader of the JSON layer,
+// free of time zones and timegm.
 
 #include <cstdint>
 

@@ -1,12 +1,10 @@
 #include "internal/retry.hpp"
 
-#include "internal/ascii.hpp"
-#include "internal/civil_time.hpp"
-
 #include <e2b/errors.hpp>
 
+#include <curl/curl.h>
+
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <ctime>
@@ -26,95 +24,6 @@ milliseconds Min(milliseconds a, milliseconds b) { return a < b ? a : b; }
 double RandomUnit() {
   thread_local std::mt19937_64 engine{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-}
-
-// ---- HTTP-date
-// ---------------------------------------------------------------
-
-int MonthIndex(std::string_view name) {
-  static constexpr std::array<std::string_view, 12> kMonths = {
-      "jan", "feb", "mar", "apr", "may", "jun",
-      "jul", "aug", "sep", "oct", "nov", "dec"};
-  if (name.size() != 3) return -1;
-  for (std::size_t i = 0; i < kMonths.size(); ++i) {
-    if (AsciiLower(name[0]) == kMonths[i][0] &&
-        AsciiLower(name[1]) == kMonths[i][1] &&
-        AsciiLower(name[2]) == kMonths[i][2]) {
-      return static_cast<int>(i);
-    }
-  }
-  return -1;
-}
-
-// Splits on spaces, commas and colons.
-std::vector<std::string_view> Tokens(std::string_view text) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() &&
-           (text[i] == ' ' || text[i] == ',' || text[i] == ':')) {
-      ++i;
-    }
-    std::size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != ',' &&
-           text[i] != ':') {
-      ++i;
-    }
-    if (i > start) out.push_back(text.substr(start, i - start));
-  }
-  return out;
-}
-
-std::optional<int> Number(std::string_view text, std::size_t max_digits) {
-  const auto value = ParseDecimal(text, max_digits);
-  if (!value) return std::nullopt;
-  return static_cast<int>(*value);
-}
-
-// Seconds since the epoch of an HTTP-date (RFC 9110 section 5.6.7).
-std::optional<std::int64_t> ParseHttpDate(std::string_view text) {
-  const auto t = Tokens(text);
-  std::optional<int> day;
-  std::optional<int> year;
-  int month = -1;
-  std::size_t clock = 0;  // index of the hour token
-  if (t.size() == 8 && t[7] == "GMT") {
-    // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-    day = Number(t[1], 2);
-    month = MonthIndex(t[2]);
-    year = Number(t[3], 4);
-    clock = 4;
-  } else if (t.size() == 6 && t[5] == "GMT") {
-    // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
-    const std::string_view date = t[1];
-    if (date.size() != 9 || date[2] != '-' || date[6] != '-') {
-      return std::nullopt;
-    }
-    day = Number(date.substr(0, 2), 2);
-    month = MonthIndex(date.substr(3, 3));
-    year = Number(date.substr(7, 2), 2);
-    // RFC 9110: a two-digit year more than 50 years ahead is in the past.
-    if (year) *year += *year < 70 ? 2000 : 1900;
-    clock = 2;
-  } else if (t.size() == 7) {
-    // asctime: Sun Nov  6 08:49:37 1994
-    month = MonthIndex(t[1]);
-    day = Number(t[2], 2);
-    year = Number(t[6], 4);
-    clock = 3;
-  } else {
-    return std::nullopt;
-  }
-  const auto hour = Number(t[clock], 2);
-  const auto minute = Number(t[clock + 1], 2);
-  const auto second = Number(t[clock + 2], 2);
-  if (!day || !year || month < 0 || !hour || !minute || !second || *day < 1 ||
-      *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
-    return std::nullopt;
-  }
-  const std::int64_t days = DaysFromCivil(
-      *year, static_cast<unsigned>(month + 1), static_cast<unsigned>(*day));
-  return days * 86400 + *hour * 3600 + *minute * 60 + *second;
 }
 
 // ---- the retry loop
@@ -308,11 +217,13 @@ std::optional<milliseconds> ParseRetryAfter(
     }
     return milliseconds(seconds * 1000);
   }
-  const auto at = ParseHttpDate(value);
-  if (!at) return std::nullopt;
+  // An HTTP-date (IMF-fixdate, RFC 850 or asctime), read by libcurl, which
+  // already parses the dates of cookies and Last-Modified.
+  const std::time_t at = curl_getdate(std::string(value).c_str(), nullptr);
+  if (at == -1) return std::nullopt;
   const auto now_ms =
       std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count();
-  const std::int64_t left = *at * 1000 - now_ms;
+  const std::int64_t left = static_cast<std::int64_t>(at) * 1000 - now_ms;
   return milliseconds(std::max<std::int64_t>(left, 0));
 }
 

@@ -776,7 +776,7 @@ TEST(RetryPolicyTest, ParsesRetryAfterInEveryForm) {
             milliseconds(0));
   for (const char* bad :
        {"", "soon", "-5", "1.5", "Sun, 06 Foo 1994 08:49:47 GMT",
-        "Sun, 06 Nov 1994 25:49:47 GMT", "Sun, 06 Nov 1994"}) {
+        "Sun, 06 Nov 1994 25:49:47 GMT", "Nov 1994"}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(ParseRetryAfter(bad, now).has_value());
   }
