@@ -28,19 +28,14 @@ constexpr const char* kConnectProcedure = "/process.Process/Connect";
 
 json StartRequest(const std::string& cmd, const std::vector<std::string>& args,
                   const RunParams& params) {
-  json process = {{"cmd", cmd}};
-  if (!args.empty()) process["args"] = args;
-  if (!params.EnvVars.empty()) {
-    json envs = json::object();
-    for (const auto& [key, value] : params.EnvVars) envs[key] = value;
-    process["envs"] = std::move(envs);
-  }
-  if (!params.Cwd.empty()) process["cwd"] = params.Cwd;
-  // An absent "stdin" leaves a stdin pipe open and a command that reads it
-  // would hang until the timeout (PROTOCOL.md section 6, bug 4).
-  json request{{"process", std::move(process)}, {"stdin", params.Stdin}};
-  if (params.Tag) request["tag"] = *params.Tag;
-  return request;
+  internal::ProcessStart start;
+  start.cmd = cmd;
+  start.args = args;
+  start.envs = params.EnvVars;
+  start.cwd = params.Cwd;
+  start.tag = params.Tag;
+  start.stdin_open = params.Stdin;
+  return internal::StartRequest(start);
 }
 
 internal::OutputCallbacks CallbacksOf(const RunParams& params) {

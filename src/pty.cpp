@@ -52,23 +52,22 @@ CommandHandle PtyService::CreateImpl(const Context& ctx, std::uint32_t cols,
     throw Error(0, "Pty.Create: columns and rows must be at least 1");
   }
   const auto lifetime = LifetimeOf(params);
+  internal::ProcessStart start;
+  start.cmd = "/bin/bash";
+  start.args = {"-i", "-l"};
   // What an interactive terminal expects unless the caller says otherwise.
-  json envs = {
+  start.envs = {
       {"TERM", "xterm-256color"}, {"LANG", "C.UTF-8"}, {"LC_ALL", "C.UTF-8"}};
-  for (const auto& [key, value] : params.EnvVars) envs[key] = value;
-  json process = {
-      {"cmd", "/bin/bash"}, {"args", {"-i", "-l"}}, {"envs", std::move(envs)}};
-  if (!params.Cwd.empty()) process["cwd"] = params.Cwd;
-  // No "stdin" field: a PTY's input is the terminal (as the JS SDK sends).
-  json request = {{"process", std::move(process)},
-                  {"pty", {{"size", {{"cols", cols}, {"rows", rows}}}}}};
-  if (params.Tag) request["tag"] = *params.Tag;
+  for (const auto& [key, value] : params.EnvVars) start.envs[key] = value;
+  start.cwd = params.Cwd;
+  start.tag = params.Tag;
+  start.pty_cols_rows = std::make_pair(cols, rows);
 
   internal::StreamSpec spec;
   spec.state = state_;
   spec.call = internal::ProcessStreamCall(*state_, "/process.Process/Start",
                                           params.User, lifetime);
-  spec.request = std::move(request);
+  spec.request = internal::StartRequest(start);
   spec.callbacks.on_pty = params.OnData;
   spec.pty = true;
   spec.request_timeout = params.RequestTimeout;

@@ -175,6 +175,21 @@ void OutputDispatcher::Finish() {
 // ---- selectors, stream calls and answers
 // --------------------------------------------------------------
 
+json StartRequest(const ProcessStart& start) {
+  json process = {{"cmd", start.cmd}};
+  if (!start.args.empty()) process["args"] = start.args;
+  if (!start.envs.empty()) process["envs"] = start.envs;
+  if (!start.cwd.empty()) process["cwd"] = start.cwd;
+  json request{{"process", std::move(process)}};
+  if (start.stdin_open) request["stdin"] = *start.stdin_open;
+  if (start.pty_cols_rows) {
+    const auto [cols, rows] = *start.pty_cols_rows;
+    request["pty"] = {{"size", {{"cols", cols}, {"rows", rows}}}};
+  }
+  if (start.tag) request["tag"] = *start.tag;
+  return request;
+}
+
 json PidSelector(std::uint32_t pid) { return json{{"pid", pid}}; }
 json TagSelector(const std::string& tag) { return json{{"tag", tag}}; }
 

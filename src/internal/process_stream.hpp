@@ -23,11 +23,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace e2b::internal {
@@ -97,6 +99,24 @@ class OutputDispatcher {
   Utf8StreamDecoder stdout_text_;
   Utf8StreamDecoder stderr_text_;
 };
+
+/// What a process.Process/Start request asks for: the process, its tag,
+/// and either a stdin choice (commands) or a terminal size (PTY).
+struct ProcessStart {
+  std::string cmd;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> envs;
+  std::string cwd;
+  std::optional<std::string> tag;
+  /// Commands always send it: an absent "stdin" leaves a stdin pipe open,
+  /// and a command that reads it would hang until its timeout (PROTOCOL.md
+  /// section 6, bug 4). A PTY sends none: its input is the terminal.
+  std::optional<bool> stdin_open;
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> pty_cols_rows;
+};
+
+/// The JSON of a Start request; empty args, envs and cwd are left out.
+nlohmann::json StartRequest(const ProcessStart& start);
 
 /// {"pid": n} or {"tag": t}.
 nlohmann::json PidSelector(std::uint32_t pid);
