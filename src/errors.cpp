@@ -10,6 +10,12 @@ std::string StatusWhat(int status_code, const std::string& message) {
   return "e2b: status " + std::to_string(status_code) + ": " + message;
 }
 
+// "<status>: <message>" as the Go SDK's apiErrorFromCode writes it.
+std::string WithStatus(int status_code, const std::string& message) {
+  if (status_code == 0) return message;
+  return std::to_string(status_code) + ": " + message;
+}
+
 std::string WithDetail(std::string what, const std::string& detail) {
   if (!detail.empty()) what += " (" + detail + ")";
   return what;
@@ -46,5 +52,19 @@ TemplateNotFoundError::TemplateNotFoundError(std::string template_id,
 
 TimeoutError::TimeoutError(std::string message)
     : Error("e2b: timeout: " + message, 0, message) {}
+
+InvalidArgumentError::InvalidArgumentError(std::string message, int status_code)
+    : Error("e2b: invalid argument: " + WithStatus(status_code, message),
+            status_code, message) {}
+
+AuthenticationError::AuthenticationError(std::string message, int status_code)
+    : Error("e2b: authentication failed: " + WithStatus(status_code, message),
+            status_code, message) {}
+
+RateLimitError::RateLimitError(std::string message,
+                               std::optional<std::chrono::milliseconds> wait)
+    : Error("e2b: rate limit exceeded: " + WithStatus(429, message), 429,
+            message),
+      retry_after_(wait) {}
 
 }  // namespace e2b

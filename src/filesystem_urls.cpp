@@ -27,15 +27,16 @@ std::string FilesystemService::SignedURLImpl(
   if (!params.User.empty()) query.Add("username", params.User);
   if (state.access_token.empty()) {
     if (params.Expiration) {
-      throw Error(0,
-                  "signature expiration can be used only when the sandbox is "
-                  "secured (has an access token)");
+      throw InvalidArgumentError(
+          "signature expiration can be used only when the sandbox is "
+          "secured (has an access token)",
+          0);
     }
   } else {
     std::optional<std::int64_t> expiration;
     if (params.Expiration) {
       if (params.Expiration->count() <= 0) {
-        throw Error(0, "signed URL expiration must be positive");
+        throw InvalidArgumentError("signed URL expiration must be positive", 0);
       }
       const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())

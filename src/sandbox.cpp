@@ -60,15 +60,17 @@ ForkEntryOutcome ForkEntry(
       case Kind::kError:
         break;
     }
-    // ErrorMessageFromBody cleans the text as for any error body; a 404
-    // here is about what this fork needed (its snapshot), not the source.
+    // Typed as a whole answer of that status would be (the Go SDK's
+    // apiErrorFromCode); a 404 here is about what this fork needed (its
+    // snapshot), not the source, so it stays a plain Error.
+    if (entry.code > 0) {
+      internal::ThrowHttpError(entry.code, entry.message, {},
+                               {client->api_key});
+    }
     std::string message = internal::RedactSecrets(
         internal::ErrorMessageFromBody(entry.message), {client->api_key});
-    if (message.empty()) {
-      message = entry.code > 0 ? internal::HttpStatusText(entry.code)
-                               : "the fork failed to start";
-    }
-    throw Error(entry.code, std::move(message));
+    if (message.empty()) message = "the fork failed to start";
+    throw Error(0, std::move(message));
   } catch (const Error&) {
     result.error = std::current_exception();
   }
@@ -211,8 +213,9 @@ std::vector<ForkResult> Sandbox::ForkByID(
     const ForkParams& params) {
   if (sandbox_id.empty()) throw Error(0, "Fork: the sandbox ID is empty");
   if (params.Count < 1) {
-    throw Error(0, "Fork: WithForkCount must be at least 1, got " +
-                       std::to_string(params.Count));
+    throw InvalidArgumentError("Fork: WithForkCount must be at least 1, got " +
+                                   std::to_string(params.Count),
+                               0);
   }
   std::int64_t timeout = DefaultTimeout;
   if (params.Timeout) {

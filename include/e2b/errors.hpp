@@ -1,10 +1,15 @@
 #ifndef E2B_ERRORS_HPP_
 #define E2B_ERRORS_HPP_
 
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 namespace e2b {
+namespace internal {
+struct ErrorAccess;
+}  // namespace internal
 
 /// Every error the library throws derives from Error (Go: *e2b.Error).
 /// StatusCode() is the HTTP status, or 0 for failures that are not an HTTP
@@ -19,13 +24,19 @@ class Error : public std::runtime_error {
 
   int StatusCode() const noexcept { return status_code_; }
   const std::string& Message() const noexcept { return message_; }
+  /// The request id the server sent with the failed answer (its
+  /// X-Request-Id header), for support requests and logs; empty when it
+  /// sent none or the failure was not an answer.
+  const std::string& RequestID() const noexcept { return request_id_; }
 
  protected:
   Error(std::string what, int status_code, std::string message);
 
  private:
+  friend struct internal::ErrorAccess;
   int status_code_;
   std::string message_;
+  std::string request_id_;
 };
 
 /// The sandbox does not exist (any more). Go: *SandboxNotFoundError.
@@ -65,6 +76,43 @@ class TemplateNotFoundError : public Error {
 class TimeoutError : public Error {
  public:
   explicit TimeoutError(std::string message);
+};
+
+/// An argument was refused: by the server (an API answer 400, envd's
+/// invalid_argument; StatusCode() 400) or by the client before sending
+/// (StatusCode() 0: a fork count below 1, a signed-URL expiration on an
+/// unsecured sandbox). Go: *InvalidArgumentError.
+class InvalidArgumentError : public Error {
+ public:
+  /// what() reads "e2b: invalid argument: <message>" (with "<status>: "
+  /// before the message when status_code is not 0).
+  explicit InvalidArgumentError(std::string message, int status_code = 400);
+};
+
+/// The API key or access token was refused: an API answer 401 or 403, or
+/// envd's unauthenticated/permission_denied. Go: *AuthenticationError.
+class AuthenticationError : public Error {
+ public:
+  /// what() reads "e2b: authentication failed: <status>: <message>".
+  explicit AuthenticationError(std::string message, int status_code = 401);
+};
+
+/// Too many requests (HTTP 429), after the retry policy gave up (or when it
+/// allows no retries). Go: *RateLimitError.
+class RateLimitError : public Error {
+ public:
+  /// what() reads "e2b: rate limit exceeded: 429: <message>".
+  explicit RateLimitError(
+      std::string message,
+      std::optional<std::chrono::milliseconds> retry_after = std::nullopt);
+  /// How long the server asked to wait (its Retry-After, seconds or an
+  /// HTTP-date, measured when the answer arrived); empty when it sent none.
+  std::optional<std::chrono::milliseconds> RetryAfter() const noexcept {
+    return retry_after_;
+  }
+
+ private:
+  std::optional<std::chrono::milliseconds> retry_after_;
 };
 
 }  // namespace e2b

@@ -14,28 +14,8 @@ namespace e2b::internal {
 namespace {
 
 constexpr std::size_t kReadChunkBytes = std::size_t{64} << 10;
-constexpr std::size_t kMaxMessageChars = 1024;
 // Connect-Timeout-Ms allows at most 10 digits.
 constexpr long long kMaxConnectTimeoutMs = 9999999999LL;
-
-// Keeps server text readable and bounded in an exception message: control
-// characters (a binary or HTML body) become spaces, and long text is cut.
-std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(std::min(text.size(), kMaxMessageChars));
-  for (char c : text) {
-    if (out.size() >= kMaxMessageChars) {
-      out.append("...");
-      break;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
-  }
-  const auto first = out.find_first_not_of(' ');
-  if (first == std::string::npos) return {};
-  const auto last = out.find_last_not_of(' ');
-  return out.substr(first, last - first + 1);
-}
 
 // Protobuf strings are UTF-8; nlohmann refuses to serialise anything else.
 std::string DumpRequest(const nlohmann::json& request,
@@ -77,15 +57,26 @@ std::string ConnectCodeForHttpStatus(int status) {
 }
 
 void ThrowConnectError(std::string_view code, std::string_view message,
-                       const std::vector<std::string>& secrets) {
-  std::string text = RedactSecrets(Printable(message), secrets);
+                       const std::vector<std::string>& secrets,
+                       const HttpHeaders* headers) {
+  std::string text = RedactSecrets(PrintableServerText(message), secrets);
   // An unknown code stands in for a missing message, so it is as untrusted
   // as the message and gets the same redaction.
   if (text.empty()) {
-    text = code.empty() ? "unknown" : RedactSecrets(Printable(code), secrets);
+    text = code.empty() ? "unknown"
+                        : RedactSecrets(PrintableServerText(code), secrets);
   }
-  if (code == "deadline_exceeded") throw TimeoutError(text);
-  throw Error(ConnectCodeHttpStatus(code), text);
+  const int status = ConnectCodeHttpStatus(code);
+  if (code == "deadline_exceeded") {
+    ThrowAnswerError(TimeoutError(text), headers, secrets);
+  }
+  if (code == "invalid_argument") {
+    ThrowAnswerError(InvalidArgumentError(text, status), headers, secrets);
+  }
+  if (code == "unauthenticated" || code == "permission_denied") {
+    ThrowAnswerError(AuthenticationError(text, status), headers, secrets);
+  }
+  ThrowAnswerError(Error(status, text), headers, secrets);
 }
 
 std::optional<std::string> EdgeSandboxNotFound(
@@ -102,10 +93,13 @@ std::optional<std::string> EdgeSandboxNotFound(
 
 void ThrowConnectHttpError(int status, std::string_view body,
                            const std::string& sandbox_id,
-                           const std::vector<std::string>& secrets) {
+                           const std::vector<std::string>& secrets,
+                           const HttpHeaders* headers) {
   if (auto id = EdgeSandboxNotFound(status, body, sandbox_id, secrets)) {
-    throw SandboxNotFoundError(
-        *id, RedactSecrets(ErrorMessageFromBody(body), secrets));
+    ThrowAnswerError(
+        SandboxNotFoundError(
+            *id, RedactSecrets(ErrorMessageFromBody(body), secrets)),
+        headers, secrets);
   }
   if (auto object = ParseJsonObject(body)) {
     const auto code = object->find("code");
@@ -113,10 +107,10 @@ void ThrowConnectHttpError(int status, std::string_view body,
     // {"code": <int>, "message": ..} and keeps its HTTP status.
     if (code != object->end() && code->is_string()) {
       ThrowConnectError(code->get<std::string>(),
-                        StringMember(*object, "message"), secrets);
+                        StringMember(*object, "message"), secrets, headers);
     }
   }
-  ThrowHttpError(status, body, NotFoundSubject{}, secrets);
+  ThrowHttpError(status, body, NotFoundSubject{}, secrets, headers);
 }
 
 std::string ReadErrorBody(BodyReader& body, std::size_t limit) {
@@ -210,7 +204,8 @@ void ConnectStreamReader::FinishStream(const std::string& payload) {
   if (!error->is_object()) Fail("end-of-stream error is not a JSON object");
   std::string code = StringMember(*error, "code");
   if (code.empty()) code = "unknown";
-  ThrowConnectError(code, StringMember(*error, "message"), secrets_);
+  ThrowConnectError(code, StringMember(*error, "message"), secrets_,
+                    body_ ? &body_->Headers() : nullptr);
 }
 
 // ---- ConnectClient ---------------------------------------------------------
@@ -253,8 +248,8 @@ nlohmann::json ConnectClient::Unary(const ConnectCall& call,
       MakeRequest(call, "application/json",
                   DumpRequest(request, ProcedureName(call.procedure))));
   if (response.status != 200) {
-    ThrowConnectHttpError(response.status, response.body, sandbox_id_,
-                          secrets_);
+    ThrowConnectHttpError(response.status, response.body, sandbox_id_, secrets_,
+                          &response.headers);
   }
   if (response.body.empty()) return nlohmann::json::object();
   auto message = ParseJsonObject(response.body);
@@ -279,7 +274,8 @@ std::unique_ptr<BodyReader> ConnectClient::OpenServerStreamBody(
   if (body->Status() != 200) {
     const int status = body->Status();
     const std::string text = ReadErrorBody(*body, kMaxErrorBodyBytes);
-    ThrowConnectHttpError(status, text, sandbox_id_, secrets_);
+    ThrowConnectHttpError(status, text, sandbox_id_, secrets_,
+                          &body->Headers());
   }
   // A 200 that is not a Connect stream (an HTML page from a proxy) would
   // otherwise be misread as envelopes.
@@ -292,7 +288,7 @@ std::unique_ptr<BodyReader> ConnectClient::OpenServerStreamBody(
     if (lower.rfind("application/connect+json", 0) != 0) {
       throw Error(0, ProcedureName(call.procedure) +
                          ": unexpected response content type '" +
-                         Printable(*type) + "'");
+                         PrintableServerText(*type) + "'");
     }
   }
   return body;

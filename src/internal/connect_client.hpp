@@ -36,13 +36,16 @@ inline constexpr std::size_t kMaxErrorBodyBytes = std::size_t{64} << 10;
 /// unknown).
 std::string ConnectCodeForHttpStatus(int status);
 
-/// Throws the e2b exception for a Connect error: deadline_exceeded ->
-/// TimeoutError; every other code -> Error with the code's HTTP status and
-/// the server's message (the code name when the message is empty), with
-/// `secrets` redacted from it.
+/// Throws the e2b exception for a Connect error, as the Go SDK types it:
+/// deadline_exceeded -> TimeoutError, invalid_argument ->
+/// InvalidArgumentError, unauthenticated and permission_denied ->
+/// AuthenticationError; every other code -> Error; each with the code's
+/// HTTP status, the server's message (the code name when the message is
+/// empty) with `secrets` redacted, and the request id of `headers`.
 [[noreturn]] void ThrowConnectError(
     std::string_view code, std::string_view message,
-    const std::vector<std::string>& secrets = {});
+    const std::vector<std::string>& secrets = {},
+    const HttpHeaders* headers = nullptr);
 
 /// When `body` is the edge proxy's answer for an unknown sandbox (HTTP 502
 /// {"sandboxId":..,"message":..,"code":502}), the sandbox id it names
@@ -57,7 +60,8 @@ std::optional<std::string> EdgeSandboxNotFound(
 /// the body's message (error_mapping.hpp), `secrets` redacted.
 [[noreturn]] void ThrowConnectHttpError(
     int status, std::string_view body, const std::string& sandbox_id,
-    const std::vector<std::string>& secrets = {});
+    const std::vector<std::string>& secrets = {},
+    const HttpHeaders* headers = nullptr);
 
 /// Reads at most `limit` bytes of an error response body; the rest is left
 /// unread (the body is about to be discarded).

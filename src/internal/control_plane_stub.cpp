@@ -449,7 +449,8 @@ class RestControlPlaneStub final : public ControlPlaneStub {
     }
     std::vector<std::string> secrets = call.secrets;
     secrets.push_back(options_.api_key);
-    ThrowHttpError(status, response.body, call.not_found, secrets);
+    ThrowHttpError(status, response.body, call.not_found, secrets,
+                   &response.headers);
   }
 
   RestControlPlaneOptions options_;

@@ -145,7 +145,7 @@ class ConnectEnvdStub final : public EnvdStub {
     // The edge answers 502 for a sandbox that is gone or not running.
     if (response.status == 502) return false;
     ThrowHttpError(response.status, response.body, {},
-                   {s.client->api_key, s.access_token});
+                   {s.client->api_key, s.access_token}, &response.headers);
   }
 
   std::unique_ptr<ProcessEventStream> OpenProcessStream(
@@ -289,7 +289,8 @@ class ConnectEnvdStub final : public EnvdStub {
     const HttpResponse response = options_.write_transport->Send(request);
     if (upload.check_source) upload.check_source();
     if (response.status != 200 && response.status != 201) {
-      ThrowFilesStatus(s, response.status, response.body, upload.error_path);
+      ThrowFilesStatus(s, response.status, response.body, upload.error_path,
+                       response.headers);
     }
     return ParseUploadEntries(response.body);
   }
@@ -306,7 +307,7 @@ class ConnectEnvdStub final : public EnvdStub {
     if (status == 206 && download.accept_partial) return body;
     if (status == 416 && download.range) return body;
     const std::string text = ReadErrorBody(*body, kMaxErrorBodyBytes);
-    ThrowFilesStatus(s, status, text, download.path);
+    ThrowFilesStatus(s, status, text, download.path, body->Headers());
   }
 
   std::unique_ptr<WatchEventStream> OpenWatchStream(
@@ -393,16 +394,19 @@ class ConnectEnvdStub final : public EnvdStub {
   // Maps a failed /files answer (PROTOCOL.md section 3).
   [[noreturn]] static void ThrowFilesStatus(const SandboxState& s, int status,
                                             std::string_view body,
-                                            std::string_view path) {
+                                            std::string_view path,
+                                            const HttpHeaders& headers) {
     const std::vector<std::string> secrets = {s.access_token};
     if (auto id = EdgeSandboxNotFound(status, body, s.id, secrets)) {
-      throw SandboxNotFoundError(
-          *id, RedactSecrets(ErrorMessageFromBody(body), secrets));
+      ThrowAnswerError(
+          SandboxNotFoundError(
+              *id, RedactSecrets(ErrorMessageFromBody(body), secrets)),
+          &headers, secrets);
     }
     NotFoundSubject subject;
     subject.kind = NotFoundKind::kFile;
     subject.id = std::string(path);
-    ThrowHttpError(status, body, subject, secrets);
+    ThrowHttpError(status, body, subject, secrets, &headers);
   }
 
   // A unary filesystem RPC whose not_found means "no such `path`".

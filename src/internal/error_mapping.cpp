@@ -1,8 +1,11 @@
 #include "internal/error_mapping.hpp"
 
 #include "internal/json_mapping.hpp"
+#include "internal/retry.hpp"
 
 #include <e2b/errors.hpp>
+
+#include <chrono>
 
 namespace e2b::internal {
 namespace {
@@ -40,6 +43,11 @@ std::string Truncate(std::string text) {
 
 }  // namespace
 
+std::string PrintableServerText(std::string_view text) {
+  // Truncate before cleaning so a multi-megabyte text costs nothing.
+  return Truncate(Printable(text.substr(0, kMaxErrorMessageBytes * 4)));
+}
+
 std::string ErrorMessageFromBody(std::string_view body) {
   // Only look for a JSON message in bodies that can be one; a huge non-JSON
   // body is not worth parsing.
@@ -50,8 +58,7 @@ std::string ErrorMessageFromBody(std::string_view body) {
       if (!message.empty()) return Truncate(std::move(message));
     }
   }
-  // Truncate before cleaning so a multi-megabyte body costs nothing.
-  return Truncate(Printable(body.substr(0, kMaxErrorMessageBytes * 4)));
+  return PrintableServerText(body);
 }
 
 std::string RedactSecrets(std::string text,
@@ -104,26 +111,61 @@ std::string HttpStatusText(int status) {
   }
 }
 
+std::string RequestIdOf(const HttpHeaders* headers,
+                        const std::vector<std::string>& secrets) {
+  if (headers == nullptr) return {};
+  const auto id = FindHeader(*headers, "X-Request-Id");
+  if (!id) return {};
+  constexpr std::size_t kMaxRequestIdBytes = 128;
+  return RedactSecrets(
+      PrintableServerText(std::string_view(*id).substr(0, kMaxRequestIdBytes)),
+      secrets);
+}
+
 void ThrowHttpError(int status, std::string_view body,
                     const NotFoundSubject& subject,
-                    const std::vector<std::string>& secrets) {
+                    const std::vector<std::string>& secrets,
+                    const HttpHeaders* headers) {
   std::string message = RedactSecrets(ErrorMessageFromBody(body), secrets);
   if (status == 404) {
     // The typed errors carry the ID in their what(); the server's text only
     // adds detail.
     switch (subject.kind) {
       case NotFoundKind::kSandbox:
-        throw SandboxNotFoundError(subject.id, std::move(message));
+        ThrowAnswerError(SandboxNotFoundError(subject.id, std::move(message)),
+                         headers, secrets);
       case NotFoundKind::kTemplate:
-        throw TemplateNotFoundError(subject.id, std::move(message));
+        ThrowAnswerError(TemplateNotFoundError(subject.id, std::move(message)),
+                         headers, secrets);
       case NotFoundKind::kFile:
-        throw FileNotFoundError(subject.id, std::move(message));
+        ThrowAnswerError(FileNotFoundError(subject.id, std::move(message)),
+                         headers, secrets);
       case NotFoundKind::kNone:
         break;
     }
   }
   if (message.empty()) message = HttpStatusText(status);
-  throw Error(status, std::move(message));
+  switch (status) {
+    case 400:
+      ThrowAnswerError(InvalidArgumentError(std::move(message), status),
+                       headers, secrets);
+    case 401:
+    case 403:
+      ThrowAnswerError(AuthenticationError(std::move(message), status), headers,
+                       secrets);
+    case 429: {
+      std::optional<std::chrono::milliseconds> wait;
+      if (headers != nullptr) {
+        if (auto value = FindHeader(*headers, "Retry-After")) {
+          wait = ParseRetryAfter(*value, std::chrono::system_clock::now());
+        }
+      }
+      ThrowAnswerError(RateLimitError(std::move(message), wait), headers,
+                       secrets);
+    }
+    default:
+      ThrowAnswerError(Error(status, std::move(message)), headers, secrets);
+  }
 }
 
 }  // namespace e2b::internal

@@ -6,6 +6,10 @@
 // type, the body's `message` (or the trimmed raw body) the text, and every
 // secret the caller names is scrubbed from that text.
 
+#include "internal/http_transport.hpp"
+
+#include <e2b/errors.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -35,17 +39,48 @@ struct NotFoundSubject {
 /// kMaxErrorMessageBytes. Empty when the body has nothing readable.
 std::string ErrorMessageFromBody(std::string_view body);
 
+/// Server text made fit for an exception message: control characters
+/// replaced by spaces, whitespace trimmed, cut to kMaxErrorMessageBytes
+/// (at a UTF-8 boundary, "..." marking the cut).
+std::string PrintableServerText(std::string_view text);
+
 /// `text` with every non-empty secret replaced by "[REDACTED]".
 std::string RedactSecrets(std::string text,
                           const std::vector<std::string>& secrets);
 
-/// Throws the exception for a non-success answer: 404 as `subject` says,
-/// everything else e2b::Error(status, message). The message is
-/// ErrorMessageFromBody (or the status' reason phrase when that is empty)
-/// with `secrets` (API key, access tokens) redacted.
+/// Sets what the public error types keep beside their constructor
+/// arguments.
+struct ErrorAccess {
+  static void SetRequestID(Error& error, std::string request_id) {
+    error.request_id_ = std::move(request_id);
+  }
+};
+
+/// The request id of an answer (its X-Request-Id header): control
+/// characters replaced, cut to 128 bytes, `secrets` redacted; empty when
+/// there is none.
+std::string RequestIdOf(const HttpHeaders* headers,
+                        const std::vector<std::string>& secrets);
+
+/// Throws `error` with the request id of `headers` (may be null) attached.
+template <typename E>
+[[noreturn]] void ThrowAnswerError(E error, const HttpHeaders* headers,
+                                   const std::vector<std::string>& secrets) {
+  ErrorAccess::SetRequestID(error, RequestIdOf(headers, secrets));
+  throw error;
+}
+
+/// Throws the exception for a non-success answer, as the Go SDK types it:
+/// 404 as `subject` says, 400 InvalidArgumentError, 401 and 403
+/// AuthenticationError, 429 RateLimitError (with the answer's
+/// Retry-After), everything else e2b::Error(status, message). The message
+/// is ErrorMessageFromBody (or the status' reason phrase when that is
+/// empty) with `secrets` (API key, access tokens) redacted; the request id
+/// comes from `headers` when given.
 [[noreturn]] void ThrowHttpError(int status, std::string_view body,
                                  const NotFoundSubject& subject,
-                                 const std::vector<std::string>& secrets);
+                                 const std::vector<std::string>& secrets,
+                                 const HttpHeaders* headers = nullptr);
 
 /// The standard reason phrase of an HTTP status ("Not Found"), or
 /// "HTTP <status>" for an unusual one.

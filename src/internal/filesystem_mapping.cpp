@@ -2,6 +2,7 @@
 
 #include "internal/ascii.hpp"
 #include "internal/base64.hpp"
+#include "internal/error_mapping.hpp"
 #include "internal/json_mapping.hpp"
 #include "internal/sha256.hpp"
 
@@ -170,7 +171,11 @@ void RethrowForPath(const std::string& path) {
   } catch (const FileNotFoundError&) {
     throw;
   } catch (const Error& e) {
-    if (e.StatusCode() == 404) throw FileNotFoundError(path, e.Message());
+    if (e.StatusCode() == 404) {
+      FileNotFoundError typed(path, e.Message());
+      ErrorAccess::SetRequestID(typed, e.RequestID());
+      throw typed;
+    }
     throw;
   }
 }

@@ -138,9 +138,21 @@ class ApiTest : public ::testing::Test {
 
 /// The checks every mapped error must pass: status, the server's message,
 /// and no API key anywhere.
+/// True when `e` has the type the Go SDK gives an API answer of `status`.
+inline bool HasTypeOfStatus(const e2b::Error& e, int status) {
+  const bool invalid =
+      dynamic_cast<const e2b::InvalidArgumentError*>(&e) != nullptr;
+  const bool auth =
+      dynamic_cast<const e2b::AuthenticationError*>(&e) != nullptr;
+  const bool rate = dynamic_cast<const e2b::RateLimitError*>(&e) != nullptr;
+  return invalid == (status == 400) &&
+         auth == (status == 401 || status == 403) && rate == (status == 429);
+}
+
 inline void ExpectCleanError(const e2b::Error& e, int status,
                              const std::string& message_part) {
   EXPECT_EQ(e.StatusCode(), status);
+  EXPECT_TRUE(HasTypeOfStatus(e, status)) << status << ": " << e.what();
   EXPECT_NE(e.Message().find(message_part), std::string::npos) << e.Message();
   EXPECT_EQ(std::string(e.what()).find(kTestApiKey), std::string::npos)
       << e.what();

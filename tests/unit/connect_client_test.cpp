@@ -138,6 +138,15 @@ TEST_P(ConnectEndErrorTest, EndOfStreamErrorIsMapped) {
     EXPECT_FALSE(c.timeout) << c.code;
     EXPECT_EQ(e.StatusCode(), c.status) << c.code;
     EXPECT_EQ(e.Message(), "boom");
+    // The Go SDK's process RPC mapping.
+    const std::string code = c.code;
+    EXPECT_EQ(dynamic_cast<const InvalidArgumentError*>(&e) != nullptr,
+              code == "invalid_argument")
+        << code;
+    EXPECT_EQ(dynamic_cast<const AuthenticationError*>(&e) != nullptr,
+              code == "unauthenticated" || code == "permission_denied")
+        << code;
+    EXPECT_EQ(dynamic_cast<const RateLimitError*>(&e), nullptr) << code;
   }
 }
 
@@ -154,6 +163,40 @@ INSTANTIATE_TEST_SUITE_P(
                       EndErrorCase{"internal", 500, false},
                       EndErrorCase{"unimplemented", 501, false},
                       EndErrorCase{"no_such_code", 500, false}));
+
+TEST_F(ConnectClientTest, ErrorsCarryTheAnswersRequestId) {
+  server_.server().Post("/pkg.Service/Stream", [](const httplib::Request&,
+                                                  httplib::Response& res) {
+    res.set_header("X-Request-Id", "req-stream-1");
+    res.set_content(
+        EndFrame({{"error", {{"code", "internal"}, {"message", "x"}}}}),
+        kStreamType);
+  });
+  server_.server().Post("/pkg.Service/Unary", [](const httplib::Request&,
+                                                 httplib::Response& res) {
+    res.status = 401;
+    res.set_header("X-Request-Id", "req-unary-2 secret-token");
+    res.set_content(R"({"code":"unauthenticated","message":"who"})",
+                    "application/json");
+  });
+  server_.Start();
+  try {
+    auto reader = Client().OpenServerStream(Call(), json::object());
+    reader->Next();
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.StatusCode(), 500);
+    EXPECT_EQ(e.RequestID(), "req-stream-1");
+  }
+  try {
+    Client().Unary(Call("/pkg.Service/Unary"), json::object());
+    FAIL() << "no exception";
+  } catch (const AuthenticationError& e) {
+    EXPECT_EQ(e.StatusCode(), 401);
+    EXPECT_EQ(e.Message(), "who");
+    EXPECT_EQ(e.RequestID(), "req-unary-2 [REDACTED]");
+  }
+}
 
 TEST_F(ConnectClientTest, EndOfStreamErrorWithoutMessageNamesTheCode) {
   ServeStream(EndFrame({{"error", {{"code", "not_found"}}}}));

@@ -434,7 +434,12 @@ TEST_F(LifecycleV2Test, ForkWithPerForkResults) {
       return e;
     }
   };
-  ExpectCleanError(error_of(results[1]), 429, "slow down");
+  // Typed as the Go SDK types embedded errors (apiErrorFromCode).
+  try {
+    std::rethrow_exception(results[1].Err);
+  } catch (const e2b::RateLimitError& e) {
+    ExpectCleanError(e, 429, "slow down");
+  }
   ExpectCleanError(error_of(results[2]), 404, "no snapshot");
   EXPECT_EQ(error_of(results[3]).StatusCode(), 0);
   EXPECT_EQ(error_of(results[4]).StatusCode(), 0);

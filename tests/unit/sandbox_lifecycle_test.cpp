@@ -502,4 +502,45 @@ TEST_F(SandboxErrorTest, EveryStatusMapsToItsError) {
   }
 }
 
+// A 429 that outlasted the retry policy: RateLimitError with the wait the
+// server asked for, and the request id of that answer (any status).
+TEST_F(SandboxErrorTest, ErrorsCarryRetryAfterAndRequestId) {
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client, "irate");
+  Respond(429, ErrorBody(429, "slow down"),
+          {{"Retry-After", "12"}, {"X-Request-Id", "req-429"}});
+  try {
+    sandbox.SetTimeout(30);
+    ADD_FAILURE() << "no exception";
+  } catch (const e2b::RateLimitError& e) {
+    ExpectCleanError(e, 429, "slow down");
+    ASSERT_TRUE(e.RetryAfter().has_value());
+    EXPECT_EQ(*e.RetryAfter(), std::chrono::seconds(12));
+    EXPECT_EQ(e.RequestID(), "req-429");
+  }
+  Respond(401, ErrorBody(401, "bad key"),
+          {{"X-Request-Id", std::string("req-") + kTestApiKey}});
+  try {
+    client.ListSandboxes();
+    ADD_FAILURE() << "no exception";
+  } catch (const e2b::AuthenticationError& e) {
+    ExpectCleanError(e, 401, "bad key");
+    EXPECT_EQ(e.RequestID(), "req-[REDACTED]");
+  }
+  Respond(404, ErrorBody(404, "gone"), {{"X-Request-Id", "req-404"}});
+  try {
+    sandbox.Info();
+    ADD_FAILURE() << "no exception";
+  } catch (const e2b::SandboxNotFoundError& e) {
+    EXPECT_EQ(e.RequestID(), "req-404");
+  }
+  Respond(500, ErrorBody(500, "oops"));
+  try {
+    sandbox.Info();
+    ADD_FAILURE() << "no exception";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.RequestID(), "");
+  }
+}
+
 }  // namespace
