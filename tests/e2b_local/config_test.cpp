@@ -109,6 +109,71 @@ TEST(ConfigTest, MaxSandboxesFlagAndDefault) {
   EXPECT_EQ(DefaultMaxSandboxes("garbage"), 64u);
 }
 
+TEST(ConfigTest, EveryFlagInBothForms) {
+  auto config = Parse(
+      {"--host", "::1", "--api-port=0", "--envd-port", "4000", "--state-dir=/s",
+       "--isolation", "none", "--rootfs=/r.tar", "--prepare-rootfs", "-h"},
+      Env({}));
+  EXPECT_EQ(config.host, "::1");
+  EXPECT_EQ(config.api_port, 0);
+  EXPECT_EQ(config.envd_port, 4000);
+  EXPECT_EQ(config.state_dir, "/s");
+  EXPECT_EQ(config.isolation, IsolationMode::kNone);
+  EXPECT_EQ(config.rootfs, "/r.tar");
+  EXPECT_TRUE(config.prepare_rootfs);
+  EXPECT_TRUE(config.show_help);
+  EXPECT_EQ(Parse({"--isolation=namespaces"}, Env({})).isolation,
+            IsolationMode::kNamespaces);
+  EXPECT_EQ(Parse({"--isolation", "auto"}, Env({})).isolation,
+            IsolationMode::kAuto);
+  // A value may look like a flag: it is taken as the value.
+  EXPECT_EQ(Parse({"--host", "--api-port"}, Env({})).host, "--api-port");
+  // A relative state directory is made absolute.
+  EXPECT_EQ(Parse({"--state-dir", "rel"}, Env({})).state_dir.front(), '/');
+  EXPECT_EQ(Parse({}, Env({{"XDG_STATE_HOME", "/x"}})).state_dir,
+            "/x/e2b-local");
+  EXPECT_EQ(Parse({}, Env({{"HOME", "/h"}})).state_dir,
+            "/h/.local/state/e2b-local");
+}
+
+TEST(ConfigTest, UsageErrorsSayWhatIsWrong) {
+  for (const auto& [args, message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"stray"}, "unexpected argument 'stray'"},
+           {{"--bogus"}, "unknown flag '--bogus'"},
+           {{"--help=1"}, "unknown flag '--help'"},
+           {{"--prepare-rootfs=yes"}, "unknown flag '--prepare-rootfs'"},
+           {{"--api-port"}, "--api-port needs a value"},
+           {{"--api-port", "70000"},
+            "--api-port: expected a port number 0-65535, got '70000'"},
+           {{"--envd-port="},
+            "--envd-port: expected a port number 0-65535, got ''"},
+           {{"--envd-port", "1x"},
+            "--envd-port: expected a port number 0-65535, got '1x'"},
+           {{"--host="}, "--host: expected an address"},
+           {{"--api-key", "a b"},
+            "--api-key: a key must be non-empty printable text without "
+            "spaces"},
+           {{"--api-key-file="}, "--api-key-file: expected a path"},
+           {{"--max-sandboxes", "x"},
+            "--max-sandboxes: expected a positive number, got 'x'"},
+           {{"--max-sandboxes", "0"}, "--max-sandboxes: must be at least 1"},
+           {{"--rootfs", ""}, "--rootfs: expected a directory or tarball path"},
+           {{"--state-dir", "a\tb"}, "--state-dir: expected a directory path"},
+           {{"--isolation", "vm"},
+            "--isolation: expected auto, namespaces or none, got 'vm'"},
+           {{"--api-port=5", "--envd-port=5"},
+            "--api-port and --envd-port must differ"},
+       }) {
+    try {
+      Parse(args, Env({}));
+      ADD_FAILURE() << "accepted: " << message;
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()), message);
+    }
+  }
+}
+
 TEST(ConfigTest, HelpNamesTheNewFlagsAndThePsWarning) {
   const std::string help = HelpText();
   EXPECT_NE(help.find("--api-key-file PATH"), std::string::npos);

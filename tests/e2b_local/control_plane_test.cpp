@@ -136,6 +136,31 @@ TEST_F(ControlPlaneTest, HealthNeedsNoKeyButEverythingElseDoes) {
   EXPECT_EQ(r->status, 200);
 }
 
+TEST_F(ControlPlaneTest, UnknownRoutesAnswer404NamingTheRequest) {
+  for (const auto& [target, message] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"/nope", "no route for GET /nope"},
+           {"/", "no route for /"},
+           {"/v2/sandboxes/metrics", "no route for GET /v2/sandboxes/metrics"},
+           {"/templates/t1/builds/b1/nope",
+            "no route for GET /templates/t1/builds/b1/nope"},
+       }) {
+    auto r = client_->Get(target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 404) << target;
+    EXPECT_EQ(Body(r), (json{{"code", 404}, {"message", message}})) << target;
+  }
+  auto r = client_->Patch("/sandboxes", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Body(r), (json{{"code", 404},
+                           {"message", "no route for PATCH /sandboxes"}}));
+  // The key is checked before the route: no route is revealed without it.
+  httplib::Client anon("127.0.0.1", port_);
+  r = anon.Get("/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+}
+
 TEST_F(ControlPlaneTest, CreateGetListKill) {
   json req{{"templateID", "base"},
            {"timeout", 60},
@@ -733,6 +758,20 @@ TEST(MatchRouteTest, EveryEndpoint) {
       {"GET", "/templates/t1/builds/b1/status", Endpoint::kBuildStatus, "t1",
        "b1"},
       {"GET", "//sandboxes//s1/", Endpoint::kGetSandbox, "s1", ""},
+      // "metrics" is only special to GET; elsewhere it is a sandbox ID.
+      {"DELETE", "/sandboxes/metrics", Endpoint::kKillSandbox, "metrics", ""},
+      {"GET", "/sandboxes/metrics/logs", Endpoint::kSandboxLogsV1, "metrics",
+       ""},
+      // Template IDs may hold '/': only GET .../builds/{build}/(logs|status)
+      // is a build.
+      {"GET", "/templates/t1/builds/b1", Endpoint::kGetTemplate, "t1/builds/b1",
+       ""},
+      {"DELETE", "/templates/t1/builds/b1/logs", Endpoint::kDeleteTemplate,
+       "t1/builds/b1/logs", ""},
+      {"GET", "/templates/t1/x/b1/logs", Endpoint::kGetTemplate, "t1/x/b1/logs",
+       ""},
+      {"GET", "/templates/t1/builds/b1/logs/x", Endpoint::kGetTemplate,
+       "t1/builds/b1/logs/x", ""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.target);
@@ -759,8 +798,30 @@ TEST(MatchRouteTest, UnknownRoutesAre404AndBadEscapes400) {
            {"PATCH", "/templates/t1"},
            {"POST", "/snapshots"},
            {"get", "/sandboxes"},
+           {"HEAD", "/sandboxes"},
+           {"GET", "/v2/sandboxes/metrics"},
+           {"POST", "/sandboxes/metrics"},
+           {"GET", "/v2/sandboxes/s1/metrics"},
+           {"POST", "/v2/sandboxes/s1/pause"},
+           {"GET", "/v3/sandboxes"},
+           {"GET", "/snapshots/x"},
+           {"GET", "/v2"},
+           {"GET", "/v3/templates"},
+           {"GET", "/templates/t1/builds/b1/nope"},
        }) {
     EXPECT_EQ(RouteErrorStatus(method, target), 404) << method << " " << target;
+  }
+  try {
+    Match("PUT", "/sandboxes");
+    ADD_FAILURE() << "PUT /sandboxes routed";
+  } catch (const ApiError& e) {
+    EXPECT_STREQ(e.what(), "no route for PUT /sandboxes");
+  }
+  try {
+    Match("GET", "/");
+    ADD_FAILURE() << "GET / routed";
+  } catch (const ApiError& e) {
+    EXPECT_STREQ(e.what(), "no route for /");
   }
   EXPECT_EQ(RouteErrorStatus("GET", "/sandboxes/%zz"), 400);
   EXPECT_EQ(RouteErrorStatus("GET", "/sandboxes/%4"), 400);
