@@ -723,60 +723,65 @@ TEST(MatchRouteTest, EveryEndpoint) {
   struct Case {
     const char* method;
     const char* target;
-    Endpoint endpoint;
+    const char* pattern;
     const char* id;
     const char* build;
   };
   const Case cases[] = {
-      {"POST", "/sandboxes", Endpoint::kCreateSandbox, "", ""},
-      {"POST", "/v2/sandboxes", Endpoint::kCreateSandbox, "", ""},
-      {"GET", "/sandboxes?metadata=a%3Db", Endpoint::kListSandboxesV1, "", ""},
-      {"GET", "/v2/sandboxes", Endpoint::kListSandboxesV2, "", ""},
-      {"GET", "/sandboxes/metrics", Endpoint::kBatchMetrics, "", ""},
-      {"GET", "/sandboxes/s1", Endpoint::kGetSandbox, "s1", ""},
-      {"DELETE", "/sandboxes/s1", Endpoint::kKillSandbox, "s1", ""},
-      {"POST", "/sandboxes/s1/connect", Endpoint::kConnectSandbox, "s1", ""},
-      {"POST", "/v2/sandboxes/s1/connect", Endpoint::kConnectSandbox, "s1", ""},
-      {"GET", "/sandboxes/s1/logs", Endpoint::kSandboxLogsV1, "s1", ""},
-      {"GET", "/v2/sandboxes/s1/logs", Endpoint::kSandboxLogsV2, "s1", ""},
-      {"GET", "/sandboxes/s1/metrics", Endpoint::kSandboxMetrics, "s1", ""},
-      {"PUT", "/sandboxes/s1/network", Endpoint::kSetNetwork, "s1", ""},
-      {"POST", "/sandboxes/s1/timeout", Endpoint::kSetTimeout, "s1", ""},
-      {"POST", "/sandboxes/s1/refreshes", Endpoint::kRefresh, "s1", ""},
-      {"POST", "/sandboxes/s1/pause", Endpoint::kPause, "s1", ""},
-      {"POST", "/sandboxes/s1/resume", Endpoint::kResume, "s1", ""},
-      {"POST", "/sandboxes/s1/fork", Endpoint::kFork, "s1", ""},
-      {"POST", "/sandboxes/s1/snapshots", Endpoint::kCreateSnapshot, "s1", ""},
-      {"GET", "/snapshots", Endpoint::kListSnapshots, "", ""},
-      {"POST", "/v3/templates", Endpoint::kCreateTemplate, "", ""},
-      {"GET", "/templates", Endpoint::kListTemplates, "", ""},
-      {"GET", "/templates/t1", Endpoint::kGetTemplate, "t1", ""},
-      {"GET", "/templates/team/t1", Endpoint::kGetTemplate, "team/t1", ""},
-      {"GET", "/templates/a%2Fb", Endpoint::kGetTemplate, "a/b", ""},
-      {"DELETE", "/templates/t1", Endpoint::kDeleteTemplate, "t1", ""},
-      {"GET", "/templates/t1/builds/b1/logs", Endpoint::kBuildLogs, "t1", "b1"},
-      {"GET", "/templates/t1/builds/b1/status", Endpoint::kBuildStatus, "t1",
-       "b1"},
-      {"GET", "//sandboxes//s1/", Endpoint::kGetSandbox, "s1", ""},
-      // "metrics" is only special to GET; elsewhere it is a sandbox ID.
-      {"DELETE", "/sandboxes/metrics", Endpoint::kKillSandbox, "metrics", ""},
-      {"GET", "/sandboxes/metrics/logs", Endpoint::kSandboxLogsV1, "metrics",
+      {"POST", "/sandboxes", "/sandboxes", "", ""},
+      {"POST", "/v2/sandboxes", "/v2/sandboxes", "", ""},
+      {"GET", "/sandboxes?metadata=a%3Db", "/sandboxes", "", ""},
+      {"GET", "/v2/sandboxes", "/v2/sandboxes", "", ""},
+      {"GET", "/sandboxes/metrics", "/sandboxes/metrics", "", ""},
+      {"GET", "/sandboxes/s1", "/sandboxes/{id}", "s1", ""},
+      {"DELETE", "/sandboxes/s1", "/sandboxes/{id}", "s1", ""},
+      {"POST", "/sandboxes/s1/connect", "/sandboxes/{id}/connect", "s1", ""},
+      {"POST", "/v2/sandboxes/s1/connect", "/v2/sandboxes/{id}/connect", "s1",
        ""},
+      {"GET", "/sandboxes/s1/logs", "/sandboxes/{id}/logs", "s1", ""},
+      {"GET", "/v2/sandboxes/s1/logs", "/v2/sandboxes/{id}/logs", "s1", ""},
+      {"GET", "/sandboxes/s1/metrics", "/sandboxes/{id}/metrics", "s1", ""},
+      {"PUT", "/sandboxes/s1/network", "/sandboxes/{id}/network", "s1", ""},
+      {"POST", "/sandboxes/s1/timeout", "/sandboxes/{id}/timeout", "s1", ""},
+      {"POST", "/sandboxes/s1/refreshes", "/sandboxes/{id}/refreshes", "s1",
+       ""},
+      {"POST", "/sandboxes/s1/pause", "/sandboxes/{id}/pause", "s1", ""},
+      {"POST", "/sandboxes/s1/resume", "/sandboxes/{id}/resume", "s1", ""},
+      {"POST", "/sandboxes/s1/fork", "/sandboxes/{id}/fork", "s1", ""},
+      {"POST", "/sandboxes/s1/snapshots", "/sandboxes/{id}/snapshots", "s1",
+       ""},
+      {"GET", "/snapshots", "/snapshots", "", ""},
+      {"POST", "/v3/templates", "/v3/templates", "", ""},
+      {"GET", "/templates", "/templates", "", ""},
+      {"GET", "/templates/t1", "/templates/{id...}", "t1", ""},
+      {"GET", "/templates/team/t1", "/templates/{id...}", "team/t1", ""},
+      {"GET", "/templates/a%2Fb", "/templates/{id...}", "a/b", ""},
+      {"DELETE", "/templates/t1", "/templates/{id...}", "t1", ""},
+      {"GET", "/templates/t1/builds/b1/logs",
+       "/templates/{id}/builds/{build}/logs", "t1", "b1"},
+      {"GET", "/templates/t1/builds/b1/status",
+       "/templates/{id}/builds/{build}/status", "t1", "b1"},
+      {"GET", "//sandboxes//s1/", "/sandboxes/{id}", "s1", ""},
+      // "metrics" is only special to GET; elsewhere it is a sandbox ID.
+      {"DELETE", "/sandboxes/metrics", "/sandboxes/{id}", "metrics", ""},
+      {"GET", "/sandboxes/metrics/logs", "/sandboxes/{id}/logs", "metrics", ""},
       // Template IDs may hold '/': only GET .../builds/{build}/(logs|status)
       // is a build.
-      {"GET", "/templates/t1/builds/b1", Endpoint::kGetTemplate, "t1/builds/b1",
+      {"GET", "/templates/t1/builds/b1", "/templates/{id...}", "t1/builds/b1",
        ""},
-      {"DELETE", "/templates/t1/builds/b1/logs", Endpoint::kDeleteTemplate,
+      {"DELETE", "/templates/t1/builds/b1/logs", "/templates/{id...}",
        "t1/builds/b1/logs", ""},
-      {"GET", "/templates/t1/x/b1/logs", Endpoint::kGetTemplate, "t1/x/b1/logs",
+      {"GET", "/templates/t1/x/b1/logs", "/templates/{id...}", "t1/x/b1/logs",
        ""},
-      {"GET", "/templates/t1/builds/b1/logs/x", Endpoint::kGetTemplate,
+      {"GET", "/templates/t1/builds/b1/logs/x", "/templates/{id...}",
        "t1/builds/b1/logs/x", ""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.target);
     const RouteMatch m = Match(c.method, c.target);
-    EXPECT_EQ(m.endpoint, c.endpoint);
+    ASSERT_NE(m.route, nullptr);
+    EXPECT_EQ(m.route->method, std::string(c.method));
+    EXPECT_STREQ(m.route->pattern, c.pattern);
     EXPECT_EQ(m.id, c.id);
     EXPECT_EQ(m.build_id, c.build);
   }

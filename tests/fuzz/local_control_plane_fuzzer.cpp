@@ -1,14 +1,14 @@
 // Fuzzes e2b-local's control-plane routing (tools/e2b-local/control/
 // control_plane.*): splitting and percent-decoding the request target, the
-// health check, and mapping a method and path to an endpoint. Routing may
-// only fail with ApiError 400 (bad escapes) or 404 (no route), and what it
-// returns must fit the endpoint: the method it takes and the IDs it needs.
+// health check, and walking the route table for a method and path. Routing
+// may only fail with ApiError 400 (bad escapes) or 404 (no route), and what
+// it returns must fit its row: the row's method, a handler, and IDs that,
+// put back into the row's pattern, give the request's path again.
 
 #include "control/api_error.hpp"
 #include "control/control_plane.hpp"
 #include "fuzz_input.hpp"
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,43 +18,36 @@ namespace {
 
 using e2b_fuzz::Check;
 namespace local = e2b_local;
-using local::Endpoint;
 
-const char* MethodOf(Endpoint e) {
-  switch (e) {
-    case Endpoint::kCreateSandbox:
-    case Endpoint::kConnectSandbox:
-    case Endpoint::kSetTimeout:
-    case Endpoint::kRefresh:
-    case Endpoint::kPause:
-    case Endpoint::kResume:
-    case Endpoint::kFork:
-    case Endpoint::kCreateSnapshot:
-    case Endpoint::kCreateTemplate:
-      return "POST";
-    case Endpoint::kKillSandbox:
-    case Endpoint::kDeleteTemplate:
-      return "DELETE";
-    case Endpoint::kSetNetwork:
-      return "PUT";
-    default:
-      return "GET";
-  }
+bool Names(const std::string& pattern, const char* placeholder) {
+  return pattern.find(placeholder) != std::string::npos;
 }
 
-bool NeedsId(Endpoint e) {
-  switch (e) {
-    case Endpoint::kCreateSandbox:
-    case Endpoint::kListSandboxesV1:
-    case Endpoint::kListSandboxesV2:
-    case Endpoint::kBatchMetrics:
-    case Endpoint::kListSnapshots:
-    case Endpoint::kCreateTemplate:
-    case Endpoint::kListTemplates:
-      return false;
-    default:
-      return true;
+// The row's pattern with the match's IDs in place of its placeholders.
+std::string Expand(const std::string& pattern, const local::RouteMatch& m) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < pattern.size()) {
+    std::size_t end = pattern.find('/', start + 1);
+    if (end == std::string::npos) end = pattern.size();
+    const std::string part = pattern.substr(start + 1, end - start - 1);
+    out += '/';
+    if (part == "{id}" || part == "{id...}") {
+      out += m.id;
+    } else if (part == "{build}") {
+      out += m.build_id;
+    } else {
+      out += part;
+    }
+    start = end;
   }
+  return out;
+}
+
+std::string JoinPath(const std::vector<std::string>& segments) {
+  std::string out;
+  for (const auto& s : segments) out += "/" + s;
+  return out;
 }
 
 void Route(const std::string& method, const std::string& target) {
@@ -72,7 +65,7 @@ void Route(const std::string& method, const std::string& target) {
     Check(method == "GET" && segments.size() == 1,
           "a health check that is not GET /health");
   }
-  local::RouteMatch match{};
+  local::RouteMatch match;
   try {
     match = local::MatchRoute(method, segments, target);
   } catch (const local::ApiError& e) {
@@ -81,26 +74,19 @@ void Route(const std::string& method, const std::string& target) {
           "routing error does not say there is no route");
     return;
   }
-  Check(method == MethodOf(match.endpoint),
-        "endpoint reached by a method it "
-        "does not take",
-        method);
-  Check(NeedsId(match.endpoint) == !match.id.empty(),
+  Check(match.route != nullptr && match.route->handler != nullptr,
+        "routed to no handler");
+  const std::string pattern = match.route->pattern;
+  Check(method == match.route->method,
+        "row reached by a method it does not take", method);
+  Check(Names(pattern, "{id") == !match.id.empty(),
         "an ID is missing or unexpected");
-  const bool build = match.endpoint == Endpoint::kBuildLogs ||
-                     match.endpoint == Endpoint::kBuildStatus;
-  Check(build == !match.build_id.empty(),
+  Check(Names(pattern, "{build}") == !match.build_id.empty(),
         "a build ID is missing or unexpected");
-  const bool template_id = match.endpoint == Endpoint::kGetTemplate ||
-                           match.endpoint == Endpoint::kDeleteTemplate;
-  if (!match.id.empty() && !template_id) {
-    // Sandbox and build IDs are one decoded segment each.
-    Check(
-        std::find(segments.begin(), segments.end(), match.id) != segments.end(),
-        "the ID is not a path segment", match.id);
-  }
+  Check(Expand(pattern, match) == JoinPath(segments),
+        "the IDs put back into the pattern do not give the path", pattern);
   const local::RouteMatch again = local::MatchRoute(method, segments, target);
-  Check(again.endpoint == match.endpoint && again.id == match.id &&
+  Check(again.route == match.route && again.id == match.id &&
             again.build_id == match.build_id,
         "routing is not deterministic");
 }

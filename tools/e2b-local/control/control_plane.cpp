@@ -22,6 +22,8 @@ struct ControlPlane::Call {
   const httplib::Request& req;
   httplib::Response& res;
   std::vector<std::string> path;  ///< decoded segments
+  std::string id;                 ///< the route's `{id}` or `{id...}`
+  std::string build_id;           ///< the route's `{build}`
 
   std::string Query(const char* name) const {
     return req.has_param(name) ? req.get_param_value(name) : std::string();
@@ -99,94 +101,93 @@ bool MetadataMatches(const LocalSandbox& s,
   return true;
 }
 
+// The filters of GET /v2/sandboxes.
+struct SandboxFilter {
+  std::map<std::string, std::string> metadata;
+  bool want_running = true;
+  bool want_paused = true;
+  std::optional<std::int64_t> started_after;
+  std::string template_ref;  ///< a template ID or alias; empty = any
+
+  bool Admits(const LocalSandbox& s, SandboxStatus status) const {
+    if (status == SandboxStatus::kRunning && !want_running) return false;
+    if (status == SandboxStatus::kPaused && !want_paused) return false;
+    if (!MetadataMatches(s, metadata)) return false;
+    if (!template_ref.empty() && s.template_id != template_ref &&
+        s.alias != template_ref) {
+      return false;
+    }
+    return !started_after || UnixMillis(s.started_at) > *started_after;
+  }
+};
+
+// `state`: a comma-separated list of running and paused; both when absent.
+void StateQuery(const std::string& state, SandboxFilter& filter) {
+  if (state.empty()) return;
+  filter.want_running = filter.want_paused = false;
+  size_t start = 0;
+  while (start <= state.size()) {
+    size_t comma = state.find(',', start);
+    if (comma == std::string::npos) comma = state.size();
+    std::string one = state.substr(start, comma - start);
+    start = comma + 1;
+    if (one == "running") {
+      filter.want_running = true;
+    } else if (one == "paused") {
+      filter.want_paused = true;
+    } else if (!one.empty()) {
+      throw ApiError(400,
+                     "invalid state '" + one + "': expected running or paused");
+    }
+  }
+}
+
+// `order`: whether the oldest sandboxes come first (asc); desc when absent.
+bool AscendingQuery(const std::string& order) {
+  if (!order.empty() && order != "asc" && order != "desc") {
+    throw ApiError(400, "'order' must be asc or desc");
+  }
+  return order == "asc";
+}
+
+// `startedAfter`: an RFC 3339 date-time, as ms; nullopt when absent.
+std::optional<std::int64_t> StartedAfterQuery(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto ms = ParseTimestampMs(text);
+  if (!ms) throw ApiError(400, "'startedAfter' must be an RFC 3339 date-time");
+  return ms;
+}
+
 constexpr int kDefaultSandboxTimeout = 15;
 
 [[noreturn]] void NoRoute(const std::string& method, const std::string& path) {
   throw ApiError(404, "no route for " + method + " " + path);
 }
 
-RouteMatch MatchSandboxRoute(const std::string& m,
-                             const std::vector<std::string>& segments,
-                             const std::string& path) {
-  // Drop the "v2" prefix; the few v2-only forms are told apart by `v2`.
-  const bool v2 = segments[0] == "v2";
-  std::vector<std::string> p(segments.begin() + (v2 ? 1 : 0), segments.end());
-  if (p.size() == 1) {
-    if (m == "POST") return {Endpoint::kCreateSandbox, {}, {}};
-    if (m == "GET") {
-      return {
-          v2 ? Endpoint::kListSandboxesV2 : Endpoint::kListSandboxesV1, {}, {}};
+// Whether `segments` fit `pattern` (see ControlPlane::Route); fills the IDs
+// of `match` from the placeholders.
+bool FitPattern(std::string_view pattern,
+                const std::vector<std::string>& segments, RouteMatch& match) {
+  std::size_t i = 0;
+  while (!pattern.empty()) {
+    pattern.remove_prefix(1);  // the '/'
+    const std::string_view part = pattern.substr(0, pattern.find('/'));
+    pattern.remove_prefix(part.size());
+    if (i == segments.size()) return false;
+    if (part == "{id...}") {
+      match.id = Join(segments, i, segments.size());
+      return true;
     }
-    NoRoute(m, path);
-  }
-  if (p.size() == 2 && p[1] == "metrics" && m == "GET" && !v2) {
-    return {Endpoint::kBatchMetrics, {}, {}};
-  }
-  const std::string& id = p[1];
-  if (p.size() == 2) {
-    if (v2) NoRoute(m, path);
-    if (m == "GET") return {Endpoint::kGetSandbox, id, {}};
-    if (m == "DELETE") return {Endpoint::kKillSandbox, id, {}};
-    NoRoute(m, path);
-  }
-  if (p.size() != 3) NoRoute(m, path);
-  const std::string& action = p[2];
-  if (v2) {
-    if (m == "POST" && action == "connect") {
-      return {Endpoint::kConnectSandbox, id, {}};
+    const std::string& segment = segments[i++];
+    if (part == "{id}") {
+      match.id = segment;
+    } else if (part == "{build}") {
+      match.build_id = segment;
+    } else if (part != "{any}" && part != segment) {
+      return false;
     }
-    if (m == "GET" && action == "logs") {
-      return {Endpoint::kSandboxLogsV2, id, {}};
-    }
-    NoRoute(m, path);
   }
-  if (m == "GET") {
-    if (action == "metrics") return {Endpoint::kSandboxMetrics, id, {}};
-    if (action == "logs") return {Endpoint::kSandboxLogsV1, id, {}};
-    NoRoute(m, path);
-  }
-  if (m == "PUT" && action == "network") {
-    return {Endpoint::kSetNetwork, id, {}};
-  }
-  if (m != "POST") NoRoute(m, path);
-  static const std::map<std::string, Endpoint> kPostActions = {
-      {"timeout", Endpoint::kSetTimeout},
-      {"refreshes", Endpoint::kRefresh},
-      {"pause", Endpoint::kPause},
-      {"resume", Endpoint::kResume},
-      {"connect", Endpoint::kConnectSandbox},
-      {"fork", Endpoint::kFork},
-      {"snapshots", Endpoint::kCreateSnapshot}};
-  auto it = kPostActions.find(action);
-  if (it == kPostActions.end()) NoRoute(m, path);
-  return {it->second, id, {}};
-}
-
-RouteMatch MatchTemplateRoute(const std::string& m,
-                              const std::vector<std::string>& p,
-                              const std::string& path) {
-  if (p[0] == "v3") {
-    if (p.size() == 2 && m == "POST")
-      return {Endpoint::kCreateTemplate, {}, {}};
-    NoRoute(m, path);
-  }
-  if (p[0] == "v2") NoRoute(m, path);
-  if (p.size() == 1) {
-    if (m != "GET") NoRoute(m, path);
-    return {Endpoint::kListTemplates, {}, {}};
-  }
-  // /templates/{id}/builds/{buildID}/(logs|status)
-  if (p.size() == 5 && p[2] == "builds" && m == "GET") {
-    if (p[4] == "logs") return {Endpoint::kBuildLogs, p[1], p[3]};
-    if (p[4] == "status") return {Endpoint::kBuildStatus, p[1], p[3]};
-    NoRoute(m, path);
-  }
-  // An unescaped ID with '/' (the Go seed does not escape path IDs) arrives
-  // as several segments.
-  const std::string id = Join(p, 1, p.size());
-  if (m == "GET") return {Endpoint::kGetTemplate, id, {}};
-  if (m == "DELETE") return {Endpoint::kDeleteTemplate, id, {}};
-  NoRoute(m, path);
+  return i == segments.size();
 }
 
 }  // namespace
@@ -214,22 +215,54 @@ bool IsHealthCheck(const std::string& method,
 }
 
 RouteMatch MatchRoute(const std::string& method,
-                      const std::vector<std::string>& p,
+                      const std::vector<std::string>& segments,
                       const std::string& path) {
-  if (p.empty()) throw ApiError(404, "no route for " + path);
-  const std::string& first = p[0];
-  if (first == "sandboxes" ||
-      (first == "v2" && p.size() >= 2 && p[1] == "sandboxes")) {
-    return MatchSandboxRoute(method, p, path);
-  }
-  if (first == "snapshots" && p.size() == 1 && method == "GET") {
-    return {Endpoint::kListSnapshots, {}, {}};
-  }
-  if (first == "templates" || (p.size() >= 2 && p[1] == "templates" &&
-                               (first == "v2" || first == "v3"))) {
-    return MatchTemplateRoute(method, p, path);
+  if (segments.empty()) throw ApiError(404, "no route for " + path);
+  for (const auto& route : ControlPlane::Routes()) {
+    if (method != route.method) continue;
+    RouteMatch match;
+    match.route = &route;
+    if (!FitPattern(route.pattern, segments, match)) continue;
+    if (route.handler == nullptr) break;  // a reserved shape
+    return match;
   }
   NoRoute(method, path);
+}
+
+const std::vector<ControlPlane::Route>& ControlPlane::Routes() {
+  using C = ControlPlane;
+  static const std::vector<Route> kRoutes = {
+      {"POST", "/sandboxes", &C::CreateSandbox},
+      {"POST", "/v2/sandboxes", &C::CreateSandbox},
+      {"GET", "/sandboxes", &C::ListSandboxesV1},
+      {"GET", "/v2/sandboxes", &C::ListSandboxesV2},
+      {"GET", "/sandboxes/metrics", &C::BatchMetrics},  // before {id}
+      {"GET", "/sandboxes/{id}", &C::GetSandbox},
+      {"DELETE", "/sandboxes/{id}", &C::KillSandbox},
+      {"POST", "/sandboxes/{id}/connect", &C::ConnectSandbox},
+      {"POST", "/v2/sandboxes/{id}/connect", &C::ConnectSandbox},
+      {"GET", "/sandboxes/{id}/logs", &C::SandboxLogsV1},
+      {"GET", "/v2/sandboxes/{id}/logs", &C::SandboxLogsV2},
+      {"GET", "/sandboxes/{id}/metrics", &C::SandboxMetrics},
+      {"PUT", "/sandboxes/{id}/network", &C::SetNetwork},
+      {"POST", "/sandboxes/{id}/timeout", &C::SetTimeout},
+      {"POST", "/sandboxes/{id}/refreshes", &C::Refresh},
+      {"POST", "/sandboxes/{id}/pause", &C::Pause},
+      {"POST", "/sandboxes/{id}/resume", &C::Resume},
+      {"POST", "/sandboxes/{id}/fork", &C::ForkSandbox},
+      {"POST", "/sandboxes/{id}/snapshots", &C::CreateSnapshot},
+      {"GET", "/snapshots", &C::ListSnapshots},
+      {"POST", "/v3/templates", &C::CreateTemplate},
+      {"GET", "/templates", &C::ListTemplates},
+      {"GET", "/templates/{id}/builds/{build}/logs", &C::BuildLogs},
+      {"GET", "/templates/{id}/builds/{build}/status", &C::BuildStatus},
+      // Any other GET of this shape is a build endpoint that does not
+      // exist, not a template ID holding '/'.
+      {"GET", "/templates/{id}/builds/{build}/{any}", nullptr},
+      {"GET", "/templates/{id...}", &C::GetTemplate},
+      {"DELETE", "/templates/{id...}", &C::DeleteTemplate},
+  };
+  return kRoutes;
 }
 
 ControlPlane::ControlPlane(SandboxRegistry& registry, TemplateStore& store,
@@ -262,7 +295,7 @@ bool ControlPlane::Authorized(const httplib::Request& req) const {
 
 void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
   try {
-    Call call{req, res, SplitRequestPath(req.target)};
+    Call call{req, res, SplitRequestPath(req.target), {}, {}};
     if (IsHealthCheck(req.method, call.path)) {
       call.Json(200, json{{"status", "ok"}});
       return;
@@ -271,111 +304,15 @@ void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
       SendJsonError(res, 401, "Invalid API key");
       return;
     }
-    Dispatch(call, MatchRoute(req.method, call.path, req.path));
+    RouteMatch match = MatchRoute(req.method, call.path, req.path);
+    call.id = std::move(match.id);
+    call.build_id = std::move(match.build_id);
+    (this->*match.route->handler)(call);
   } catch (const ApiError& e) {
     SendJsonError(res, e.status, e.what());
   } catch (const std::exception& e) {
     SendJsonError(res, 500, std::string("internal error: ") + e.what());
   }
-}
-
-void ControlPlane::Dispatch(Call& call, const RouteMatch& route) {
-  const std::string& id = route.id;
-  switch (route.endpoint) {
-    case Endpoint::kCreateSandbox:
-      return CreateSandbox(call);
-    case Endpoint::kListSandboxesV1:
-      return ListSandboxesV1(call);
-    case Endpoint::kListSandboxesV2:
-      return ListSandboxesV2(call);
-    case Endpoint::kBatchMetrics:
-      return BatchMetrics(call);
-    case Endpoint::kGetSandbox: {
-      auto sandbox = registry_.Get(id);
-      call.Json(200, SandboxDetailJson(*sandbox, registry_.Network(id)));
-      return;
-    }
-    case Endpoint::kKillSandbox:
-      registry_.Kill(id);
-      call.NoContent();
-      return;
-    case Endpoint::kConnectSandbox:
-      return ConnectSandbox(call, id);
-    case Endpoint::kSandboxLogsV1:
-      return SandboxLogsV1(call, id);
-    case Endpoint::kSandboxLogsV2:
-      return SandboxLogsV2(call, id);
-    case Endpoint::kSandboxMetrics:
-      return SandboxMetrics(call, id);
-    case Endpoint::kSetNetwork: {
-      json body = call.Body(false);
-      registry_.SetNetwork(id, body);
-      call.NoContent();
-      return;
-    }
-    case Endpoint::kSetTimeout: {
-      json body = call.Body(false);
-      if (!body.contains("timeout")) {
-        throw ApiError(400, "'timeout' is required");
-      }
-      registry_.SetTimeout(id, TimeoutField(body, "timeout", 0));
-      call.NoContent();
-      return;
-    }
-    case Endpoint::kRefresh: {
-      json body = call.Body();
-      registry_.Refresh(id, TimeoutField(body, "duration", 0));
-      call.NoContent();
-      return;
-    }
-    case Endpoint::kPause: {
-      json body = call.Body();
-      OptionalBool(body, "memory");  // validated; memory is always kept
-      registry_.Pause(id);
-      call.NoContent();
-      return;
-    }
-    case Endpoint::kResume: {
-      json body = call.Body();
-      auto sandbox = registry_.Resume(
-          id, TimeoutField(body, "timeout", kDefaultSandboxTimeout),
-          OptionalBool(body, "autoPause"));
-      call.Json(201, SandboxJson(*sandbox));
-      return;
-    }
-    case Endpoint::kFork:
-      return ForkSandbox(call, id);
-    case Endpoint::kCreateSnapshot: {
-      json body = call.Body();
-      auto name = OptionalString(body, "name");
-      auto result = registry_.Snapshot(id, name.value_or(""));
-      call.Json(201, SnapshotInfoJson(result.tmpl));
-      return;
-    }
-    case Endpoint::kListSnapshots:
-      return ListSnapshots(call);
-    case Endpoint::kCreateTemplate:
-      return CreateTemplate(call);
-    case Endpoint::kListTemplates: {
-      json out = json::array();
-      for (const auto& t : store_.List()) {
-        if (!t.snapshot) out.push_back(TemplateJson(t));
-      }
-      call.Json(200, out);
-      return;
-    }
-    case Endpoint::kGetTemplate:
-      return GetTemplate(call, id);
-    case Endpoint::kDeleteTemplate:
-      registry_.DeleteTemplate(id);
-      call.NoContent();
-      return;
-    case Endpoint::kBuildLogs:
-      return BuildLogs(call, id, route.build_id);
-    case Endpoint::kBuildStatus:
-      return BuildStatus(call, id, route.build_id);
-  }
-  throw ApiError(404, "no route for " + call.req.method + " " + call.req.path);
 }
 
 void ControlPlane::CreateSandbox(Call& call) {
@@ -418,58 +355,24 @@ void ControlPlane::ListSandboxesV1(Call& call) {
 }
 
 void ControlPlane::ListSandboxesV2(Call& call) {
-  auto filter = ParseMetadataFilter(call.Query("metadata"));
-  bool want_running = true, want_paused = true;
-  if (std::string state = call.Query("state"); !state.empty()) {
-    want_running = want_paused = false;
-    size_t start = 0;
-    while (start <= state.size()) {
-      size_t comma = state.find(',', start);
-      if (comma == std::string::npos) comma = state.size();
-      std::string one = state.substr(start, comma - start);
-      start = comma + 1;
-      if (one == "running") {
-        want_running = true;
-      } else if (one == "paused") {
-        want_paused = true;
-      } else if (!one.empty()) {
-        throw ApiError(
-            400, "invalid state '" + one + "': expected running or paused");
-      }
-    }
-  }
-  std::string order = call.Query("order");
-  if (!order.empty() && order != "asc" && order != "desc") {
-    throw ApiError(400, "'order' must be asc or desc");
-  }
-  std::optional<std::int64_t> started_after;
-  if (std::string text = call.Query("startedAfter"); !text.empty()) {
-    started_after = ParseTimestampMs(text);
-    if (!started_after) {
-      throw ApiError(400, "'startedAfter' must be an RFC 3339 date-time");
-    }
-  }
-  const std::string tmpl = call.Query("template");
+  SandboxFilter filter;
+  filter.metadata = ParseMetadataFilter(call.Query("metadata"));
+  StateQuery(call.Query("state"), filter);
+  const bool ascending = AscendingQuery(call.Query("order"));
+  filter.started_after = StartedAfterQuery(call.Query("startedAfter"));
+  filter.template_ref = call.Query("template");
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 100, 1, 100));
   const std::size_t offset = DecodePageToken(call.Query("nextToken"));
 
-  auto all = registry_.List();
   std::int64_t total_running = 0;
   std::vector<std::shared_ptr<LocalSandbox>> matched;
-  for (const auto& s : all) {
-    SandboxStatus status = s->Status();
+  for (const auto& s : registry_.List()) {
+    const SandboxStatus status = s->Status();  // once: it may change
     if (status == SandboxStatus::kRunning) ++total_running;
-    if (status == SandboxStatus::kRunning && !want_running) continue;
-    if (status == SandboxStatus::kPaused && !want_paused) continue;
-    if (!MetadataMatches(*s, filter)) continue;
-    if (!tmpl.empty() && s->template_id != tmpl && s->alias != tmpl) continue;
-    if (started_after && UnixMillis(s->started_at) <= *started_after) {
-      continue;
-    }
-    matched.push_back(s);
+    if (filter.Admits(*s, status)) matched.push_back(s);
   }
-  if (order != "asc") std::reverse(matched.begin(), matched.end());
+  if (!ascending) std::reverse(matched.begin(), matched.end());
   json out = json::array();
   for (std::size_t i = offset; i < matched.size() && out.size() < limit; ++i) {
     out.push_back(ListedSandboxJson(*matched[i]));
@@ -503,7 +406,58 @@ void ControlPlane::BatchMetrics(Call& call) {
   call.Json(200, json{{"sandboxes", sandboxes}});
 }
 
-void ControlPlane::SandboxMetrics(Call& call, const std::string& id) {
+void ControlPlane::GetSandbox(Call& call) {
+  auto sandbox = registry_.Get(call.id);
+  call.Json(200, SandboxDetailJson(*sandbox, registry_.Network(call.id)));
+}
+
+void ControlPlane::KillSandbox(Call& call) {
+  registry_.Kill(call.id);
+  call.NoContent();
+}
+
+void ControlPlane::SetNetwork(Call& call) {
+  json body = call.Body(false);
+  registry_.SetNetwork(call.id, body);
+  call.NoContent();
+}
+
+void ControlPlane::SetTimeout(Call& call) {
+  json body = call.Body(false);
+  if (!body.contains("timeout")) throw ApiError(400, "'timeout' is required");
+  registry_.SetTimeout(call.id, TimeoutField(body, "timeout", 0));
+  call.NoContent();
+}
+
+void ControlPlane::Refresh(Call& call) {
+  json body = call.Body();
+  registry_.Refresh(call.id, TimeoutField(body, "duration", 0));
+  call.NoContent();
+}
+
+void ControlPlane::Pause(Call& call) {
+  json body = call.Body();
+  OptionalBool(body, "memory");  // validated; memory is always kept
+  registry_.Pause(call.id);
+  call.NoContent();
+}
+
+void ControlPlane::Resume(Call& call) {
+  json body = call.Body();
+  auto sandbox = registry_.Resume(
+      call.id, TimeoutField(body, "timeout", kDefaultSandboxTimeout),
+      OptionalBool(body, "autoPause"));
+  call.Json(201, SandboxJson(*sandbox));
+}
+
+void ControlPlane::CreateSnapshot(Call& call) {
+  json body = call.Body();
+  auto name = OptionalString(body, "name");
+  auto result = registry_.Snapshot(call.id, name.value_or(""));
+  call.Json(201, SnapshotInfoJson(result.tmpl));
+}
+
+void ControlPlane::SandboxMetrics(Call& call) {
   const std::int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(
           std::chrono::system_clock::now().time_since_epoch())
@@ -513,14 +467,15 @@ void ControlPlane::SandboxMetrics(Call& call, const std::string& id) {
   std::int64_t end = QueryInt(call.Query("end"), "end", now_s, 0, kMax);
   if (start > end) throw ApiError(400, "'start' must not be after 'end'");
   json out = json::array();
-  for (const auto& sample : registry_.Metrics(id, start * 1000, end * 1000)) {
+  for (const auto& sample :
+       registry_.Metrics(call.id, start * 1000, end * 1000)) {
     out.push_back(MetricJson(sample));
   }
   call.Json(200, out);
 }
 
-void ControlPlane::SandboxLogsV1(Call& call, const std::string& id) {
-  auto sandbox = registry_.Get(id);
+void ControlPlane::SandboxLogsV1(Call& call) {
+  auto sandbox = registry_.Get(call.id);
   const std::int64_t start =
       QueryInt(call.Query("start"), "start", 0, 0,
                std::numeric_limits<std::int64_t>::max() / 2);
@@ -540,8 +495,8 @@ void ControlPlane::SandboxLogsV1(Call& call, const std::string& id) {
   call.Json(200, json{{"logs", logs}, {"logEntries", entries}});
 }
 
-void ControlPlane::SandboxLogsV2(Call& call, const std::string& id) {
-  auto sandbox = registry_.Get(id);
+void ControlPlane::SandboxLogsV2(Call& call) {
+  auto sandbox = registry_.Get(call.id);
   const bool forward = ForwardQuery(call.Query("direction"), false);
   const int min_rank = MinLogLevelQuery(call.Query("level"));
   const std::string search = call.Query("search");
@@ -565,14 +520,14 @@ void ControlPlane::SandboxLogsV2(Call& call, const std::string& id) {
   call.Json(200, json{{"logs", logs}});
 }
 
-void ControlPlane::ConnectSandbox(Call& call, const std::string& id) {
+void ControlPlane::ConnectSandbox(Call& call) {
   json body = call.Body();
   int timeout = TimeoutField(body, "timeout", kDefaultSandboxTimeout);
-  bool resumed = registry_.Connect(id, timeout);
-  call.Json(resumed ? 201 : 200, SandboxJson(*registry_.Get(id)));
+  bool resumed = registry_.Connect(call.id, timeout);
+  call.Json(resumed ? 201 : 200, SandboxJson(*registry_.Get(call.id)));
 }
 
-void ControlPlane::ForkSandbox(Call& call, const std::string& id) {
+void ControlPlane::ForkSandbox(Call& call) {
   json body = call.Body();
   std::optional<int> timeout;
   if (body.contains("timeout") && !body["timeout"].is_null()) {
@@ -584,7 +539,7 @@ void ControlPlane::ForkSandbox(Call& call, const std::string& id) {
   }
   json out = json::array();
   for (const auto& outcome :
-       registry_.Fork(id, timeout, static_cast<int>(count))) {
+       registry_.Fork(call.id, timeout, static_cast<int>(count))) {
     if (outcome.sandbox) {
       out.push_back(json{{"sandbox", SandboxJson(*outcome.sandbox)}});
     } else {
@@ -653,9 +608,17 @@ void ControlPlane::CreateTemplate(Call& call) {
                       {"aliases", created.tmpl.names}});
 }
 
-void ControlPlane::GetTemplate(Call& call, const std::string& id) {
-  auto t = store_.Find(id);
-  if (!t) throw ApiError(404, "template '" + id + "' not found");
+void ControlPlane::ListTemplates(Call& call) {
+  json out = json::array();
+  for (const auto& t : store_.List()) {
+    if (!t.snapshot) out.push_back(TemplateJson(t));
+  }
+  call.Json(200, out);
+}
+
+void ControlPlane::GetTemplate(Call& call) {
+  auto t = store_.Find(call.id);
+  if (!t) throw ApiError(404, "template '" + call.id + "' not found");
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 100, 1, 100));
   const std::size_t offset = DecodePageToken(call.Query("nextToken"));
@@ -682,9 +645,13 @@ void ControlPlane::GetTemplate(Call& call, const std::string& id) {
                       {"builds", builds}});
 }
 
-void ControlPlane::BuildLogs(Call& call, const std::string& id,
-                             const std::string& build_id) {
-  auto found = store_.GetBuild(id, build_id);
+void ControlPlane::DeleteTemplate(Call& call) {
+  registry_.DeleteTemplate(call.id);
+  call.NoContent();
+}
+
+void ControlPlane::BuildLogs(Call& call) {
+  auto found = store_.GetBuild(call.id, call.build_id);
   const bool forward = ForwardQuery(call.Query("direction"), true);
   const std::string source = call.Query("source");
   if (!source.empty() && source != "temporary" && source != "persistent") {
@@ -709,9 +676,8 @@ void ControlPlane::BuildLogs(Call& call, const std::string& id,
   call.Json(200, json{{"logs", logs}});
 }
 
-void ControlPlane::BuildStatus(Call& call, const std::string& id,
-                               const std::string& build_id) {
-  auto found = store_.GetBuild(id, build_id);
+void ControlPlane::BuildStatus(Call& call) {
+  auto found = store_.GetBuild(call.id, call.build_id);
   const auto offset = static_cast<std::size_t>(
       QueryInt(call.Query("logsOffset"), "logsOffset", 0, 0, 1 << 30));
   const auto limit = static_cast<std::size_t>(

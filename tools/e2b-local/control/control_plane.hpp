@@ -19,41 +19,6 @@ struct Response;
 
 namespace e2b_local {
 
-/// The control-plane operations a request can be routed to.
-enum class Endpoint {
-  kCreateSandbox,    ///< POST /sandboxes, POST /v2/sandboxes
-  kListSandboxesV1,  ///< GET /sandboxes
-  kListSandboxesV2,  ///< GET /v2/sandboxes
-  kBatchMetrics,     ///< GET /sandboxes/metrics
-  kGetSandbox,       ///< GET /sandboxes/{id}
-  kKillSandbox,      ///< DELETE /sandboxes/{id}
-  kConnectSandbox,   ///< POST /sandboxes/{id}/connect, also under /v2
-  kSandboxLogsV1,    ///< GET /sandboxes/{id}/logs
-  kSandboxLogsV2,    ///< GET /v2/sandboxes/{id}/logs
-  kSandboxMetrics,   ///< GET /sandboxes/{id}/metrics
-  kSetNetwork,       ///< PUT /sandboxes/{id}/network
-  kSetTimeout,       ///< POST /sandboxes/{id}/timeout
-  kRefresh,          ///< POST /sandboxes/{id}/refreshes
-  kPause,            ///< POST /sandboxes/{id}/pause
-  kResume,           ///< POST /sandboxes/{id}/resume
-  kFork,             ///< POST /sandboxes/{id}/fork
-  kCreateSnapshot,   ///< POST /sandboxes/{id}/snapshots
-  kListSnapshots,    ///< GET /snapshots
-  kCreateTemplate,   ///< POST /v3/templates
-  kListTemplates,    ///< GET /templates
-  kGetTemplate,      ///< GET /templates/{id}
-  kDeleteTemplate,   ///< DELETE /templates/{id}
-  kBuildLogs,        ///< GET /templates/{id}/builds/{build}/logs
-  kBuildStatus,      ///< GET /templates/{id}/builds/{build}/status
-};
-
-/// Where a request goes: the endpoint and the IDs its path names.
-struct RouteMatch {
-  Endpoint endpoint;
-  std::string id;        ///< sandbox or template ID; empty when none
-  std::string build_id;  ///< for kBuildLogs and kBuildStatus
-};
-
 /// The decoded, non-empty segments of a request target's path (the query
 /// dropped). Throws ApiError 400 on malformed percent-encoding.
 std::vector<std::string> SplitRequestPath(const std::string& target);
@@ -62,15 +27,28 @@ std::vector<std::string> SplitRequestPath(const std::string& target);
 bool IsHealthCheck(const std::string& method,
                    const std::vector<std::string>& segments);
 
-/// The endpoint for `method` and the path `segments`; throws ApiError 404
-/// naming `path` (the request's path, for the message) when there is none.
-/// Pure: no registry or store is consulted.
-RouteMatch MatchRoute(const std::string& method,
-                      const std::vector<std::string>& segments,
-                      const std::string& path);
-
 class ControlPlane {
  public:
+  /// One request being answered: the request, its response, and the IDs its
+  /// route captured. Defined in control_plane.cpp.
+  struct Call;
+  /// One endpoint: parses the call, asks the registry or store, answers.
+  using Handler = void (ControlPlane::*)(Call&);
+
+  /// A row of the route table. `pattern` is a path of literal segments,
+  /// `{id}` and `{build}` (one segment each) and, only last, `{id...}` (one
+  /// or more segments joined by '/': template IDs may hold '/'). A row
+  /// without a handler reserves its shape: requests it matches have no route.
+  struct Route {
+    const char* method;
+    const char* pattern;
+    Handler handler;
+  };
+
+  /// The route table (PROTOCOL.md sections 2.1-2.4). The first row whose
+  /// method and pattern fit a request wins.
+  static const std::vector<Route>& Routes();
+
   /// `api_keys` must not be empty; requests need X-API-Key equal to one.
   ControlPlane(SandboxRegistry& registry, TemplateStore& store,
                std::vector<std::string> api_keys);
@@ -79,33 +57,57 @@ class ControlPlane {
   /// must outlive the server's use of them.
   void Mount(httplib::Server& server);
 
-  /// Dispatches one request (what the mounted routes call).
+  /// Answers one request (what the mounted routes call): the health check,
+  /// else the API key, then the route.
   void Handle(const httplib::Request& req, httplib::Response& res);
 
  private:
-  struct Call;
   bool Authorized(const httplib::Request& req) const;
-  void Dispatch(Call& call, const RouteMatch& route);
 
   void CreateSandbox(Call& call);
   void ListSandboxesV1(Call& call);
   void ListSandboxesV2(Call& call);
   void BatchMetrics(Call& call);
-  void SandboxLogsV1(Call& call, const std::string& id);
-  void SandboxLogsV2(Call& call, const std::string& id);
-  void SandboxMetrics(Call& call, const std::string& id);
-  void ConnectSandbox(Call& call, const std::string& id);
-  void ForkSandbox(Call& call, const std::string& id);
+  void GetSandbox(Call& call);
+  void KillSandbox(Call& call);
+  void ConnectSandbox(Call& call);
+  void SandboxLogsV1(Call& call);
+  void SandboxLogsV2(Call& call);
+  void SandboxMetrics(Call& call);
+  void SetNetwork(Call& call);
+  void SetTimeout(Call& call);
+  void Refresh(Call& call);
+  void Pause(Call& call);
+  void Resume(Call& call);
+  void ForkSandbox(Call& call);
+  void CreateSnapshot(Call& call);
   void ListSnapshots(Call& call);
   void CreateTemplate(Call& call);
-  void GetTemplate(Call& call, const std::string& id);
-  void BuildLogs(Call& call, const std::string& id, const std::string& build);
-  void BuildStatus(Call& call, const std::string& id, const std::string& build);
+  void ListTemplates(Call& call);
+  void GetTemplate(Call& call);
+  void DeleteTemplate(Call& call);
+  void BuildLogs(Call& call);
+  void BuildStatus(Call& call);
 
   SandboxRegistry& registry_;
   TemplateStore& store_;
   std::vector<std::string> api_keys_;
 };
+
+/// Where a request goes: its row of the route table and the IDs its path
+/// names there.
+struct RouteMatch {
+  const ControlPlane::Route* route = nullptr;
+  std::string id;        ///< `{id}` or `{id...}`; empty when none
+  std::string build_id;  ///< `{build}`; empty when none
+};
+
+/// The row of ControlPlane::Routes() for `method` and the path `segments`;
+/// throws ApiError 404 naming `path` (the request's path, for the message)
+/// when there is none. Pure: no registry or store is consulted.
+RouteMatch MatchRoute(const std::string& method,
+                      const std::vector<std::string>& segments,
+                      const std::string& path);
 
 }  // namespace e2b_local
 
