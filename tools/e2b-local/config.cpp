@@ -95,6 +95,143 @@ std::string DefaultStateDir(const EnvLookup& env) {
   return "/tmp/e2b-local-" + std::to_string(::getuid());
 }
 
+// `value` as a path or address: non-empty, no control characters.
+std::string PrintableValue(const std::string& value, const char* complaint) {
+  if (value.empty() || HasControlCharacters(value)) throw UsageError(complaint);
+  return value;
+}
+
+void SetApiKey(const std::string& value, ServerConfig& config) {
+  // Never echo the key itself.
+  if (!IsValidKey(value)) {
+    throw UsageError(
+        "--api-key: a key must be non-empty printable text without spaces");
+  }
+  config.api_keys.push_back(value);
+  config.api_key_on_command_line = true;
+}
+
+IsolationMode ParseIsolation(const std::string& value) {
+  if (value == "auto") return IsolationMode::kAuto;
+  if (value == "namespaces") return IsolationMode::kNamespaces;
+  if (value == "none") return IsolationMode::kNone;
+  throw UsageError("--isolation: expected auto, namespaces or none, got '" +
+                   value + "'");
+}
+
+// A flag that takes a value (`--flag value` or `--flag=value`), and what it
+// does with it.
+struct ValueFlag {
+  const char* name;
+  void (*apply)(const std::string& value, ServerConfig& config,
+                const FileReader& read_file);
+};
+
+const ValueFlag kValueFlags[] = {
+    {"--host",
+     [](const std::string& v, ServerConfig& c, const FileReader&) {
+       c.host = PrintableValue(v, "--host: expected an address");
+     }},
+    {"--api-port",
+     [](const std::string& v, ServerConfig& c, const FileReader&) {
+       c.api_port = ParsePort("--api-port", v);
+     }},
+    {"--envd-port",
+     [](const std::string& v, ServerConfig& c, const FileReader&) {
+       c.envd_port = ParsePort("--envd-port", v);
+     }},
+    {"--api-key", [](const std::string& v, ServerConfig& c,
+                     const FileReader&) { SetApiKey(v, c); }},
+    {"--state-dir",
+     [](const std::string& v, ServerConfig& c, const FileReader&) {
+       c.state_dir =
+           PrintableValue(v, "--state-dir: expected a directory path");
+     }},
+    {"--isolation", [](const std::string& v, ServerConfig& c,
+                       const FileReader&) { c.isolation = ParseIsolation(v); }},
+    {"--api-key-file",
+     [](const std::string& v, ServerConfig& c, const FileReader& read_file) {
+       if (v.empty()) throw UsageError("--api-key-file: expected a path");
+       c.api_keys.push_back(KeyFromFile(v, read_file));
+     }},
+    {"--max-sandboxes",
+     [](const std::string& v, ServerConfig& c, const FileReader&) {
+       c.max_sandboxes = ParseCount("--max-sandboxes", v);
+     }},
+    {"--rootfs",
+     [](const std::string& v, ServerConfig& c, const FileReader&) {
+       c.rootfs =
+           PrintableValue(v, "--rootfs: expected a directory or tarball path");
+     }},
+};
+
+// A flag without a value; only its exact spelling counts ("--help=1" is an
+// unknown flag).
+struct Switch {
+  const char* name;
+  bool ServerConfig::*field;
+};
+
+const Switch kSwitches[] = {
+    {"--help", &ServerConfig::show_help},
+    {"-h", &ServerConfig::show_help},
+    {"--prepare-rootfs", &ServerConfig::prepare_rootfs},
+};
+
+// Applies argv[i]; moves `i` past the value when it is the next argument.
+void ApplyArgument(int argc, const char* const* argv, int& i,
+                   ServerConfig& config, const FileReader& read_file) {
+  const std::string arg = argv[i];
+  for (const auto& s : kSwitches) {
+    if (arg == s.name) {
+      config.*s.field = true;
+      return;
+    }
+  }
+  if (arg.rfind("--", 0) != 0) {
+    throw UsageError("unexpected argument '" + arg + "'");
+  }
+  const auto eq = arg.find('=');
+  const std::string name = arg.substr(0, eq);
+  const ValueFlag* flag = nullptr;
+  for (const auto& f : kValueFlags) {
+    if (name == f.name) flag = &f;
+  }
+  if (flag == nullptr) throw UsageError("unknown flag '" + name + "'");
+  std::string value;
+  if (eq != std::string::npos) {
+    value = arg.substr(eq + 1);
+  } else if (i + 1 < argc) {
+    value = argv[++i];
+  } else {
+    throw UsageError(name + " needs a value");
+  }
+  flag->apply(value, config, read_file);
+}
+
+// Without a key from the flags: $E2B_API_KEY, else a generated one.
+void DefaultApiKey(const EnvLookup& env, ServerConfig& config) {
+  if (!config.api_keys.empty()) return;
+  std::string from_env = env("E2B_API_KEY");
+  if (!from_env.empty() && !HasControlCharacters(from_env)) {
+    config.api_keys.push_back(from_env);
+  } else {
+    config.api_keys.push_back(NewApiKey());
+    config.api_key_generated = true;
+  }
+}
+
+// The state directory, defaulted and made absolute.
+void ResolveStateDir(const EnvLookup& env, ServerConfig& config) {
+  if (config.state_dir.empty()) config.state_dir = DefaultStateDir(env);
+  if (config.state_dir.front() == '/') return;
+  char* cwd = ::getcwd(nullptr, 0);
+  if (cwd != nullptr) {
+    config.state_dir = std::string(cwd) + "/" + config.state_dir;
+    std::free(cwd);
+  }
+}
+
 }  // namespace
 
 std::size_t DefaultMaxSandboxes(const std::string& meminfo) {
@@ -115,104 +252,13 @@ ServerConfig ParseCommandLine(int argc, const char* const* argv,
                               const FileReader& read_file) {
   ServerConfig config;
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      config.show_help = true;
-      continue;
-    }
-    if (arg == "--prepare-rootfs") {
-      config.prepare_rootfs = true;
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      throw UsageError("unexpected argument '" + arg + "'");
-    }
-    std::string name = arg, value;
-    bool has_value = false;
-    auto eq = arg.find('=');
-    if (eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    static const char* const kValueFlags[] = {
-        "--host",         "--api-port",      "--envd-port",
-        "--api-key",      "--state-dir",     "--isolation",
-        "--api-key-file", "--max-sandboxes", "--rootfs"};
-    bool known = false;
-    for (const char* f : kValueFlags) known = known || name == f;
-    if (!known) throw UsageError("unknown flag '" + name + "'");
-    if (!has_value) {
-      if (i + 1 >= argc) throw UsageError(name + " needs a value");
-      value = argv[++i];
-    }
-    if (name == "--host") {
-      if (value.empty() || HasControlCharacters(value)) {
-        throw UsageError("--host: expected an address");
-      }
-      config.host = value;
-    } else if (name == "--api-port") {
-      config.api_port = ParsePort(name, value);
-    } else if (name == "--envd-port") {
-      config.envd_port = ParsePort(name, value);
-    } else if (name == "--api-key") {
-      // Never echo the key itself.
-      if (!IsValidKey(value)) {
-        throw UsageError(
-            "--api-key: a key must be non-empty printable text without "
-            "spaces");
-      }
-      config.api_keys.push_back(value);
-      config.api_key_on_command_line = true;
-    } else if (name == "--api-key-file") {
-      if (value.empty()) throw UsageError("--api-key-file: expected a path");
-      config.api_keys.push_back(KeyFromFile(value, read_file));
-    } else if (name == "--max-sandboxes") {
-      config.max_sandboxes = ParseCount(name, value);
-    } else if (name == "--rootfs") {
-      if (value.empty() || HasControlCharacters(value)) {
-        throw UsageError("--rootfs: expected a directory or tarball path");
-      }
-      config.rootfs = value;
-    } else if (name == "--state-dir") {
-      if (value.empty() || HasControlCharacters(value)) {
-        throw UsageError("--state-dir: expected a directory path");
-      }
-      config.state_dir = value;
-    } else if (name == "--isolation") {
-      if (value == "auto") {
-        config.isolation = IsolationMode::kAuto;
-      } else if (value == "namespaces") {
-        config.isolation = IsolationMode::kNamespaces;
-      } else if (value == "none") {
-        config.isolation = IsolationMode::kNone;
-      } else {
-        throw UsageError(
-            "--isolation: expected auto, namespaces or none, got '" + value +
-            "'");
-      }
-    }
+    ApplyArgument(argc, argv, i, config, read_file);
   }
-  if (config.api_keys.empty()) {
-    std::string from_env = env("E2B_API_KEY");
-    if (!from_env.empty() && !HasControlCharacters(from_env)) {
-      config.api_keys.push_back(from_env);
-    } else {
-      config.api_keys.push_back(NewApiKey());
-      config.api_key_generated = true;
-    }
-  }
+  DefaultApiKey(env, config);
   if (config.api_port != 0 && config.api_port == config.envd_port) {
     throw UsageError("--api-port and --envd-port must differ");
   }
-  if (config.state_dir.empty()) config.state_dir = DefaultStateDir(env);
-  if (config.state_dir.front() != '/') {
-    char* cwd = ::getcwd(nullptr, 0);
-    if (cwd != nullptr) {
-      config.state_dir = std::string(cwd) + "/" + config.state_dir;
-      std::free(cwd);
-    }
-  }
+  ResolveStateDir(env, config);
   return config;
 }
 
