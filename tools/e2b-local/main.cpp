@@ -45,18 +45,21 @@ std::size_t MaxSandboxes(const e2b_local::ServerConfig& config) {
   return e2b_local::DefaultMaxSandboxes(meminfo);
 }
 
-int Run(int argc, char** argv) {
-  // Blocked before any thread starts, so every thread inherits the mask and
-  // only sigwait below ever sees these signals.
+// Blocked before any thread starts, so every thread inherits the mask and
+// only WaitForStopSignal ever sees these signals.
+sigset_t BlockStopSignals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  e2b_local::RaiseOpenFileLimit();
+  return stop_signals;
+}
 
-  e2b_local::ServerConfig config;
+// The command line into `config`; the exit code when there is nothing to
+// serve (--help, or a usage error).
+std::optional<int> ReadCommandLine(int argc, char** argv,
+                                   e2b_local::ServerConfig& config) {
   try {
     config =
         e2b_local::ParseCommandLine(argc, argv, [](const std::string& name) {
@@ -72,59 +75,149 @@ int Run(int argc, char** argv) {
     std::cout << e2b_local::HelpText();
     return 0;
   }
+  return std::nullopt;
+}
 
+// The runtime's options. Isolated sandboxes (and --prepare-rootfs) need the
+// host ID range and the base root filesystem, built on first use.
+e2b_local::RuntimeOptions RuntimeOptionsFor(
+    const e2b_local::ServerConfig& config) {
+  e2b_local::RuntimeOptions options;
+  if (config.isolation == e2b_local::IsolationMode::kNone &&
+      !config.prepare_rootfs) {
+    return options;
+  }
+  std::string ids_source;
+  options.ids =
+      e2b_local::ConfiguredIdRange("/etc/subuid", "/etc/subgid", &ids_source);
+  std::cerr << "e2b-local: sandbox ids 0-" << options.ids.count - 1
+            << " are host ids " << options.ids.base << "-"
+            << options.ids.base + options.ids.count - 1 << " (" << ids_source
+            << ")\n";
+  e2b_local::BaseRootfsOptions rootfs;
+  rootfs.source = config.rootfs;
+  rootfs.ids = options.ids;
+  rootfs.progress = [](const std::string& line) {
+    std::cerr << "e2b-local: " << line << "\n";
+  };
+  options.base_rootfs = e2b_local::EnsureBaseRootfs(rootfs);
+  return options;
+}
+
+// What the registry stands on: the sandbox runtime and the state store.
+struct Backend {
   std::unique_ptr<e2b_local::SandboxRuntime> runtime;
   std::unique_ptr<e2b_local::TemplateStore> store;
+};
+
+// Fills `backend`; the exit code when there is nothing to serve
+// (--prepare-rootfs, or a failure).
+std::optional<int> PrepareState(const e2b_local::ServerConfig& config,
+                                Backend& backend) {
   try {
-    e2b_local::RuntimeOptions runtime_options;
-    if (config.isolation != e2b_local::IsolationMode::kNone ||
-        config.prepare_rootfs) {
-      std::string ids_source;
-      runtime_options.ids = e2b_local::ConfiguredIdRange(
-          "/etc/subuid", "/etc/subgid", &ids_source);
-      std::cerr << "e2b-local: sandbox ids 0-" << runtime_options.ids.count - 1
-                << " are host ids " << runtime_options.ids.base << "-"
-                << runtime_options.ids.base + runtime_options.ids.count - 1
-                << " (" << ids_source << ")\n";
-      e2b_local::BaseRootfsOptions rootfs;
-      rootfs.source = config.rootfs;
-      rootfs.ids = runtime_options.ids;
-      rootfs.progress = [](const std::string& line) {
-        std::cerr << "e2b-local: " << line << "\n";
-      };
-      runtime_options.base_rootfs = e2b_local::EnsureBaseRootfs(rootfs);
-      if (config.prepare_rootfs) {
-        std::cout << runtime_options.base_rootfs << "\n";
-        return 0;
-      }
+    const e2b_local::RuntimeOptions options = RuntimeOptionsFor(config);
+    if (config.prepare_rootfs) {
+      std::cout << options.base_rootfs << "\n";
+      return 0;
     }
-    runtime = e2b_local::MakeRuntime(config.isolation, runtime_options);
-    store = std::make_unique<e2b_local::TemplateStore>(config.state_dir);
+    backend.runtime = e2b_local::MakeRuntime(config.isolation, options);
+    backend.store =
+        std::make_unique<e2b_local::TemplateStore>(config.state_dir);
   } catch (const std::exception& e) {
     std::cerr << "e2b-local: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "e2b-local: isolation " << runtime->Name() << ", state in "
+  return std::nullopt;
+}
+
+// The registry's options, with the startup notes that describe the server.
+e2b_local::RegistryOptions RegistryOptionsFor(
+    const e2b_local::ServerConfig& config,
+    const e2b_local::SandboxRuntime& runtime) {
+  std::cerr << "e2b-local: isolation " << runtime.Name() << ", state in "
             << config.state_dir << "\n";
   if (config.api_key_on_command_line) {
     std::cerr << "e2b-local: warning: --api-key is visible to every local "
                  "user (ps, /proc); prefer E2B_API_KEY or --api-key-file\n";
   }
-  e2b_local::RegistryOptions registry_options;
-  registry_options.max_sandboxes = MaxSandboxes(config);
-  std::cerr << "e2b-local: at most " << registry_options.max_sandboxes
+  e2b_local::RegistryOptions options;
+  options.max_sandboxes = MaxSandboxes(config);
+  std::cerr << "e2b-local: at most " << options.max_sandboxes
             << " sandboxes at once\n";
-  e2b_local::SandboxRegistry registry(*runtime, *store, registry_options);
-  e2b_local::ControlPlane control(registry, *store, config.api_keys);
-  // A request reaching a paused sandbox with auto-resume wakes it, with
-  // the timeout E2B's edge gives an auto-resumed sandbox (5 minutes).
-  e2b_local::EnvdServer envd(registry, [&registry](const std::string& id) {
+  return options;
+}
+
+// A request reaching a paused sandbox with auto-resume wakes it, with the
+// timeout E2B's edge gives an auto-resumed sandbox (5 minutes).
+e2b_local::PausedSandboxResumer AutoResume(
+    e2b_local::SandboxRegistry& registry) {
+  return [&registry](const std::string& id) {
     try {
       registry.Resume(id, 300, std::nullopt);
     } catch (const e2b_local::ApiError& e) {
       if (e.status != 409) throw;  // 409: another request resumed it first
     }
-  });
+  };
+}
+
+struct Ports {
+  int api = 0;
+  int envd = 0;
+};
+
+// Binds both listeners; nullopt (said on stderr) when one cannot listen.
+std::optional<Ports> BindListeners(const e2b_local::ServerConfig& config,
+                                   e2b_local::Listener& api_server,
+                                   e2b_local::Listener& envd_server) {
+  Ports ports;
+  ports.api = api_server.Bind(config.host, config.api_port);
+  if (ports.api <= 0) {
+    std::cerr << "e2b-local: cannot listen on " << config.host << ":"
+              << config.api_port << " (control plane)\n";
+    return std::nullopt;
+  }
+  ports.envd = envd_server.Bind(config.host, config.envd_port);
+  if (ports.envd <= 0) {
+    std::cerr << "e2b-local: cannot listen on " << config.host << ":"
+              << config.envd_port << " (envd)\n";
+    return std::nullopt;
+  }
+  return ports;
+}
+
+// What clients need, on stdout (the contract in config.hpp's --help).
+void AnnounceUrls(const e2b_local::ServerConfig& config, const Ports& ports) {
+  const std::string host = UrlHost(config.host);
+  std::printf("E2B_API_URL=http://%s:%d\nE2B_SANDBOX_URL=http://%s:%d\n",
+              host.c_str(), ports.api, host.c_str(), ports.envd);
+  std::printf("E2B_API_KEY=%s\n", config.api_keys.front().c_str());
+  std::fflush(stdout);
+  if (config.api_key_generated) {
+    std::cerr << "e2b-local: generated an API key (printed on stdout)\n";
+  }
+}
+
+void WaitForStopSignal(const sigset_t& stop_signals) {
+  int signo = 0;
+  while (sigwait(&stop_signals, &signo) != 0) {
+  }
+  std::cerr << "e2b-local: signal " << signo << ", shutting down\n";
+}
+
+int Run(int argc, char** argv) {
+  const sigset_t stop_signals = BlockStopSignals();
+  signal(SIGPIPE, SIG_IGN);
+  e2b_local::RaiseOpenFileLimit();
+
+  e2b_local::ServerConfig config;
+  if (auto exit_code = ReadCommandLine(argc, argv, config)) return *exit_code;
+  Backend backend;
+  if (auto exit_code = PrepareState(config, backend)) return *exit_code;
+  e2b_local::SandboxRegistry registry(
+      *backend.runtime, *backend.store,
+      RegistryOptionsFor(config, *backend.runtime));
+  e2b_local::ControlPlane control(registry, *backend.store, config.api_keys);
+  e2b_local::EnvdServer envd(registry, AutoResume(registry));
 
   // Connections waiting for a request cost no thread (http/listener.hpp),
   // so idle sockets cannot starve /health or anything else.
@@ -132,18 +225,9 @@ int Run(int argc, char** argv) {
   e2b_local::Listener envd_server(e2b_local::ListenerKind::kEnvd);
   control.Mount(api_server);
   envd.Mount(envd_server);
-
-  int api_port = api_server.Bind(config.host, config.api_port);
-  if (api_port <= 0) {
-    std::cerr << "e2b-local: cannot listen on " << config.host << ":"
-              << config.api_port << " (control plane)\n";
-    registry.Shutdown();
-    return 1;
-  }
-  int envd_port = envd_server.Bind(config.host, config.envd_port);
-  if (envd_port <= 0) {
-    std::cerr << "e2b-local: cannot listen on " << config.host << ":"
-              << config.envd_port << " (envd)\n";
+  const std::optional<Ports> ports =
+      BindListeners(config, api_server, envd_server);
+  if (!ports) {
     registry.Shutdown();
     return 1;
   }
@@ -151,20 +235,8 @@ int Run(int argc, char** argv) {
   // queued until Serve accepts it, and a Stop before Serve is kept.
   std::thread api_thread([&] { api_server.Serve(); });
   std::thread envd_thread([&] { envd_server.Serve(); });
-
-  const std::string host = UrlHost(config.host);
-  std::printf("E2B_API_URL=http://%s:%d\nE2B_SANDBOX_URL=http://%s:%d\n",
-              host.c_str(), api_port, host.c_str(), envd_port);
-  std::printf("E2B_API_KEY=%s\n", config.api_keys.front().c_str());
-  std::fflush(stdout);
-  if (config.api_key_generated) {
-    std::cerr << "e2b-local: generated an API key (printed on stdout)\n";
-  }
-
-  int signo = 0;
-  while (sigwait(&stop_signals, &signo) != 0) {
-  }
-  std::cerr << "e2b-local: signal " << signo << ", shutting down\n";
+  AnnounceUrls(config, *ports);
+  WaitForStopSignal(stop_signals);
 
   // Stop accepting, then kill the sandboxes: that ends their processes and
   // so the envd streams still holding connections open.
