@@ -259,6 +259,58 @@ TEST_F(EnvdServerTest, UnknownRpcIsUnimplemented) {
             200);
 }
 
+// HandleRpc's checks answer in a fixed order: credentials, then the
+// procedure, then the content type, then the headers; a request failing
+// several gets the first one's answer.
+TEST_F(EnvdServerTest, RpcChecksAnswerInOrder) {
+  const char* unknown = "/filesystem.Filesystem/Nope";
+  auto res = Client(kSecure)->Post(unknown, {{"X-Access-Token", "wrong"}}, "{}",
+                                   "application/proto");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["code"], 401);
+
+  res = Client()->Post(unknown,
+                       {{"Authorization", "Basic " + Base64Encode("mallory:")}},
+                       "{}", "application/proto");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["code"], "unauthenticated");
+
+  res = Client()->Post(unknown, "{}", "application/proto");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"code", "unimplemented"},
+                  {"message", std::string(unknown) + " is not implemented"}}));
+
+  res = Client()->Post("/filesystem.Filesystem/Stat",
+                       {{"Connect-Timeout-Ms", "bad"}}, R"({"path":"/"})",
+                       "application/proto");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  EXPECT_EQ(res->get_header_value("Accept-Post"), "application/json");
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"code", "unknown"},
+                  {"message",
+                   "unsupported content type; this endpoint takes "
+                   "application/json"}}));
+  res = Client()->Post("/filesystem.Filesystem/WatchDir", R"({"path":"/"})",
+                       "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  EXPECT_EQ(res->get_header_value("Accept-Post"), "application/connect+json");
+
+  // A stream answers 200 even for a bad header; the error ends the stream.
+  json end;
+  auto messages = Stream("/filesystem.Filesystem/WatchDir", {{"path", "/"}},
+                         &end, kOpen, {{"Connect-Timeout-Ms", "bad"}});
+  EXPECT_TRUE(messages.empty());
+  EXPECT_EQ(end["error"],
+            (json{{"code", "invalid_argument"},
+                  {"message", "invalid Connect-Timeout-Ms header: 'bad'"}}));
+}
+
 TEST_F(EnvdServerTest, BadTimeoutHeaderIsInvalidArgument) {
   auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}}, kOpen,
                    {{"Connect-Timeout-Ms", "12345678901"}});

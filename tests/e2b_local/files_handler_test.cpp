@@ -502,5 +502,53 @@ TEST_F(FilesHandlerTest, UnsupportedContentType) {
   EXPECT_EQ(res->status, 400);
 }
 
+// The checks before the body is read answer in a fixed order (encoding,
+// metadata, content type, path query), each after draining the body; an
+// error found while reading the body closes the connection.
+TEST_F(FilesHandlerTest, UploadChecksAnswerInOrder) {
+  auto client = Client();
+  client->set_keep_alive(true);
+  auto message = [](const httplib::Result& res) {
+    return res ? json::parse(res->body).value("message", "") : "no response";
+  };
+  const std::string big(3000, 'v');
+  const httplib::Headers all_bad = {{"Content-Encoding", "zstd"},
+                                    {"X-Metadata-a", big},
+                                    {"X-Metadata-b", big}};
+  auto res = client->Post("/files", all_bad, "body", "text/plain");
+  EXPECT_EQ(message(res), "unsupported Content-Encoding 'zstd'");
+  res = client->Post("/files", {{"X-Metadata-a", big}, {"X-Metadata-b", big}},
+                     "body", "text/plain");
+  EXPECT_EQ(message(res), "metadata is larger than 4096 bytes");
+  res = client->Post("/files", "body", "text/plain");
+  EXPECT_EQ(message(res),
+            "unsupported Content-Type 'text/plain': use "
+            "application/octet-stream or multipart/form-data");
+  res = client->Post("/files", "body", "Multipart/Form-Data; boundary=b");
+  EXPECT_EQ(message(res),
+            "multipart Content-Type must be lower-case with a boundary");
+  res = client->Post("/files", "body", "application/octet-stream");
+  EXPECT_EQ(message(res),
+            "the path query parameter is required for raw uploads");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  res =
+      client->Post("/files?path=kept.txt", "kept", "application/octet-stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+
+  httplib::MultipartFormDataItems nameless = {{"file", "x", "", ""}};
+  res = Client()->Post("/files", nameless);
+  EXPECT_EQ(message(res),
+            "a file part has neither a path query nor a filename");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Connection"), "close");
+  httplib::MultipartFormDataItems twice = {{"file", "a", "same.txt", ""},
+                                           {"file", "b", "same.txt", ""}};
+  res = Client()->Post("/files", twice);
+  EXPECT_EQ(message(res),
+            "path '/home/user/same.txt' is written more than once");
+}
+
 }  // namespace
 }  // namespace e2b_local
