@@ -401,130 +401,176 @@ void EnvdServer::Mount(httplib::Server& server) {
               });
 }
 
-void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
-                           const httplib::ContentReader& reader) const {
-  // Every early answer drains the body first so the connection stays usable.
-  auto reject = [&]() { DiscardRequestBody(req, reader); };
-  auto sandbox = Route(req, res);
-  if (!sandbox) return reject();
-  if (auto refused = EnvdCredentialsRefused(*sandbox, req, nullptr)) {
-    SetEnvdHttpError(res, 401, *refused);
-    return reject();
-  }
+namespace {
 
-  EnvdCall call;
-  call.sandbox = sandbox;
-  call.http = &req;
-  std::string username = kDefaultUser;
+// The handler an RPC path names: exactly one of the two is set.
+struct RpcProcedure {
+  const UnaryHandler* unary = nullptr;
+  const StreamHandler* stream = nullptr;
+};
+
+// What was read of an RPC body, and why the call fails before its handler
+// runs (read failure, bad headers, undecodable request), if it does.
+struct RpcBody {
+  std::string bytes;
+  std::optional<ConnectError> error;
+};
+
+// Runs `step`; the ConnectError it threw, if any.
+template <typename Step>
+std::optional<ConnectError> ConnectErrorOf(Step&& step) {
   try {
+    step();
+  } catch (const ConnectError& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+// Sets call.user from the Basic header, the default user without one;
+// false after writing the 401.
+bool ResolveCallUser(const httplib::Request& req, httplib::Response& res,
+                     EnvdCall& call) {
+  std::string username = kDefaultUser;
+  auto bad_header = ConnectErrorOf([&] {
     if (auto name = BasicAuthUser(req.get_header_value("Authorization"))) {
       username = *name;
       call.user_from_header = true;
     }
-  } catch (const ConnectError& e) {
-    SetConnectError(res, 401, e.code, e.what());
-    return reject();
+  });
+  if (bad_header) {
+    SetConnectError(res, 401, bad_header->code, bad_header->what());
+    return false;
   }
-  auto user = sandbox->instance->LookupUser(username);
+  auto user = call.sandbox->instance->LookupUser(username);
   if (!user) {
     SetConnectError(res, 401, "unauthenticated",
                     "invalid username: '" + username + "'");
-    return reject();
+    return false;
   }
   call.user = *user;
+  return true;
+}
 
-  const UnaryHandler* unary = registry_.FindUnary(req.path);
-  const StreamHandler* stream = registry_.FindStream(req.path);
-  if (unary == nullptr && stream == nullptr) {
+// The procedure at req.path; nullopt after writing the 404.
+std::optional<RpcProcedure> FindProcedure(const RpcRegistry& registry,
+                                          const httplib::Request& req,
+                                          httplib::Response& res) {
+  RpcProcedure procedure{registry.FindUnary(req.path),
+                         registry.FindStream(req.path)};
+  if (procedure.unary == nullptr && procedure.stream == nullptr) {
     SetConnectError(res, 404, "unimplemented",
                     req.path + " is not implemented");
-    return reject();
+    return std::nullopt;
   }
-  const char* expected = RpcContentType(unary != nullptr);
-  if (!RpcContentTypeMatches(req.get_header_value("Content-Type"),
-                             unary != nullptr)) {
-    res.status = 415;
-    res.set_header("Accept-Post", expected);
-    res.set_content(
-        Dump(ErrorJson("unknown", std::string("unsupported content type; "
-                                              "this endpoint takes ") +
-                                      expected)),
-        "application/json");
-    return reject();
-  }
+  return procedure;
+}
 
-  std::string body;
+// Whether the Content-Type fits the procedure; false after writing the 415.
+bool AcceptsContentType(const httplib::Request& req, httplib::Response& res,
+                        const RpcProcedure& procedure) {
+  const bool unary = procedure.unary != nullptr;
+  if (RpcContentTypeMatches(req.get_header_value("Content-Type"), unary)) {
+    return true;
+  }
+  const char* expected = RpcContentType(unary);
+  res.status = 415;
+  res.set_header("Accept-Post", expected);
+  res.set_content(
+      Dump(ErrorJson("unknown", std::string("unsupported content type; "
+                                            "this endpoint takes ") +
+                                    expected)),
+      "application/json");
+  return false;
+}
+
+// The body, up to kMaxRpcBody. A body that was not read whole leaves the
+// connection out of step, so that answer closes it.
+RpcBody ReadRpcBody(const httplib::ContentReader& reader,
+                    httplib::Response& res) {
+  RpcBody body;
   bool too_large = false;
   bool read_ok = reader([&](const char* data, std::size_t size) {
-    if (body.size() + size > kMaxRpcBody) {
+    if (body.bytes.size() + size > kMaxRpcBody) {
       too_large = true;
       return false;
     }
-    body.append(data, size);
+    body.bytes.append(data, size);
     return true;
   });
-
-  std::optional<ConnectError> error;
   if (too_large) {
     res.set_header("Connection", "close");
-    error.emplace("resource_exhausted", "request body is larger than 16 MiB");
+    body.error.emplace("resource_exhausted",
+                       "request body is larger than 16 MiB");
   } else if (!read_ok) {
     res.set_header("Connection", "close");
-    error.emplace("invalid_argument", "cannot read the request body");
+    body.error.emplace("invalid_argument", "cannot read the request body");
   }
+  return body;
+}
+
+// Connect-Timeout-Ms and Keepalive-Ping-Interval into `call`.
+std::optional<ConnectError> ParseCallHeaders(const httplib::Request& req,
+                                             EnvdCall& call) {
+  return ConnectErrorOf([&] {
+    std::optional<std::string> timeout_header;
+    if (req.has_header("Connect-Timeout-Ms")) {
+      timeout_header = req.get_header_value("Connect-Timeout-Ms");
+    }
+    call.timeout = ParseConnectTimeout(timeout_header);
+    call.keepalive_interval =
+        ParseKeepaliveInterval(req.get_header_value("Keepalive-Ping-Interval"));
+  });
+}
+
+// Runs a unary handler and writes its 200 answer; the error it ended with
+// otherwise.
+std::optional<ConnectError> RunUnary(const UnaryHandler& handler,
+                                     EnvdCall& call, const json& request,
+                                     httplib::Response& res) {
+  try {
+    json response = handler(call, request);
+    res.status = 200;
+    res.set_content(Dump(response.is_null() ? json::object() : response),
+                    "application/json");
+    return std::nullopt;
+  } catch (const ConnectError& e) {
+    return e;
+  } catch (const json::exception& e) {
+    return ConnectError("invalid_argument",
+                        std::string("invalid request: ") + e.what());
+  } catch (const std::exception& e) {
+    return ConnectError("internal", e.what());
+  }
+}
+
+// A unary call's answer: the handler's response, or a Connect error body
+// with the HTTP status of its code.
+void AnswerUnary(const UnaryHandler& handler, EnvdCall& call, RpcBody body,
+                 httplib::Response& res) {
+  json request;
+  std::optional<ConnectError> error = std::move(body.error);
   if (!error) {
-    try {
-      std::optional<std::string> timeout_header;
-      if (req.has_header("Connect-Timeout-Ms")) {
-        timeout_header = req.get_header_value("Connect-Timeout-Ms");
-      }
-      call.timeout = ParseConnectTimeout(timeout_header);
-      call.keepalive_interval = ParseKeepaliveInterval(
-          req.get_header_value("Keepalive-Ping-Interval"));
-    } catch (const ConnectError& e) {
-      error = e;
-    }
+    error = ConnectErrorOf([&] { request = DecodeUnaryRequest(body.bytes); });
   }
+  if (!error) error = RunUnary(handler, call, request, res);
+  if (!error) return;
+  SetConnectError(res, e2b::internal::ConnectCodeHttpStatus(error->code),
+                  error->code, error->what());
+}
 
-  if (unary != nullptr) {
-    json request;
-    if (!error) {
-      try {
-        request = DecodeUnaryRequest(body);
-      } catch (const ConnectError& e) {
-        error = e;
-      }
-    }
-    if (!error) {
-      try {
-        json response = (*unary)(call, request);
-        res.status = 200;
-        res.set_content(Dump(response.is_null() ? json::object() : response),
-                        "application/json");
-        return;
-      } catch (const ConnectError& e) {
-        error = e;
-      } catch (const json::exception& e) {
-        error.emplace("invalid_argument",
-                      std::string("invalid request: ") + e.what());
-      } catch (const std::exception& e) {
-        error.emplace("internal", e.what());
-      }
-    }
-    SetConnectError(res, e2b::internal::ConnectCodeHttpStatus(error->code),
-                    error->code, error->what());
-    return;
-  }
-
+// A streaming call's answer: always 200; the handler runs inside the
+// chunked provider, and an error found before it (`body.error`, an
+// undecodable request) goes out as the end-of-stream frame.
+void StartStream(const StreamHandler& handler, EnvdCall call, RpcBody body,
+                 httplib::Response& res) {
   auto state = std::make_shared<StreamState>();
   state->call = std::move(call);
-  state->handler = stream;
+  state->handler = &handler;
+  std::optional<ConnectError> error = std::move(body.error);
   if (!error) {
-    try {
-      state->request = DecodeStreamRequest(body);
-    } catch (const ConnectError& e) {
-      error = e;
-    }
+    error = ConnectErrorOf(
+        [&] { state->request = DecodeStreamRequest(body.bytes); });
   }
   state->early_error = std::move(error);
   res.status = 200;
@@ -533,6 +579,43 @@ void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
       [state](std::size_t, httplib::DataSink& sink) {
         return RunStream(*state, sink);
       });
+}
+
+}  // namespace
+
+void EnvdServer::HandleRpc(const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader) const {
+  // The order of the checks is the order of the answers: 502, 401, 404, 415.
+  std::optional<EnvdCall> call = AuthenticateRpc(req, res);
+  std::optional<RpcProcedure> procedure;
+  if (call) procedure = FindProcedure(registry_, req, res);
+  if (!procedure || !AcceptsContentType(req, res, *procedure)) {
+    // Every early answer drains the body first so the connection stays usable.
+    DiscardRequestBody(req, reader);
+    return;
+  }
+  RpcBody body = ReadRpcBody(reader, res);
+  if (!body.error) body.error = ParseCallHeaders(req, *call);
+  if (procedure->unary != nullptr) {
+    AnswerUnary(*procedure->unary, *call, std::move(body), res);
+  } else {
+    StartStream(*procedure->stream, std::move(*call), std::move(body), res);
+  }
+}
+
+std::optional<EnvdCall> EnvdServer::AuthenticateRpc(
+    const httplib::Request& req, httplib::Response& res) const {
+  auto sandbox = Route(req, res);
+  if (!sandbox) return std::nullopt;
+  if (auto refused = EnvdCredentialsRefused(*sandbox, req, nullptr)) {
+    SetEnvdHttpError(res, 401, *refused);
+    return std::nullopt;
+  }
+  EnvdCall call;
+  call.sandbox = sandbox;
+  call.http = &req;
+  if (!ResolveCallUser(req, res, call)) return std::nullopt;
+  return call;
 }
 
 }  // namespace e2b_local

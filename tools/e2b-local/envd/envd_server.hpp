@@ -54,8 +54,15 @@ class EnvdServer {
   std::shared_ptr<LocalSandbox> FindBySignature(
       const httplib::Request& req, const std::string& operation) const;
 
+  /// POST /<pkg>.<Service>/<Method>: route and authenticate, find the
+  /// procedure, check the content type, read the body and headers, then
+  /// answer a unary call or start a stream.
   void HandleRpc(const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader& reader) const;
+  /// The routed sandbox and the caller's user for an RPC, or nullopt after
+  /// writing the 502 or 401 answer.
+  std::optional<EnvdCall> AuthenticateRpc(const httplib::Request& req,
+                                          httplib::Response& res) const;
   /// Resumes `sandbox` for this request; false after writing the answer.
   bool AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
                   httplib::Response& res, const char* files_operation) const;
