@@ -183,6 +183,243 @@ std::string ExpandCwd(const std::string& cwd, const SandboxUser& user) {
   return cwd;
 }
 
+// A Start request's process config and options, checked.
+struct StartRequest {
+  std::string cmd;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> envs;
+  std::optional<std::string> cwd;  ///< as sent; nullopt when absent
+  std::optional<std::string> tag;
+  bool stdin_pipe = true;  ///< absent: the old default, a pipe left open
+};
+
+std::vector<std::string> ParseArgs(const json& process) {
+  std::vector<std::string> args;
+  const json* list = Field(process, "args");
+  if (!list) return args;
+  if (!list->is_array()) {
+    throw ConnectError("invalid_argument", "field 'args' must be an array");
+  }
+  for (const auto& arg : *list) {
+    if (!arg.is_string()) {
+      throw ConnectError("invalid_argument", "args must be strings");
+    }
+    args.push_back(arg.get<std::string>());
+  }
+  return args;
+}
+
+std::map<std::string, std::string> ParseEnvs(const json& process) {
+  std::map<std::string, std::string> envs;
+  const json* map = Field(process, "envs");
+  if (!map) return envs;
+  if (!map->is_object()) {
+    throw ConnectError("invalid_argument", "field 'envs' must be an object");
+  }
+  for (const auto& [key, value] : map->items()) {
+    if (!value.is_string()) {
+      throw ConnectError("invalid_argument", "envs values must be strings");
+    }
+    envs[key] = value.get<std::string>();
+  }
+  return envs;
+}
+
+// Throws ConnectError "invalid_argument" at the first bad field, in the
+// order the fields are listed in StartRequest.
+StartRequest ParseStartRequest(const json& request) {
+  const json* process = Field(request, "process");
+  if (!process || !process->is_object()) {
+    throw ConnectError("invalid_argument", "missing process config");
+  }
+  StartRequest start;
+  start.cmd = GetString(*process, "cmd");
+  if (start.cmd.empty()) throw ConnectError("invalid_argument", "missing cmd");
+  start.args = ParseArgs(*process);
+  start.envs = ParseEnvs(*process);
+  if (Field(*process, "cwd")) start.cwd = GetString(*process, "cwd");
+  if (Field(request, "tag")) start.tag = GetString(request, "tag");
+  if (const json* stdin_field = Field(request, "stdin")) {
+    if (!stdin_field->is_boolean()) {
+      throw ConnectError("invalid_argument", "field 'stdin' must be a bool");
+    }
+    start.stdin_pipe = stdin_field->get<bool>();
+  }
+  return start;
+}
+
+// The call's user; a call without one runs as the default user.
+SandboxUser StartUser(const EnvdCall& call, LocalSandbox& sandbox) {
+  if (!call.user.name.empty()) return call.user;
+  auto fallback = sandbox.instance->LookupUser("user");
+  if (!fallback) throw ConnectError("internal", "no default user");
+  return *fallback;
+}
+
+// A PTY's size from the request's pty.size; absent or 0 keeps the default,
+// larger than 65535 is clamped.
+void ApplyPtySize(const json& pty, SpawnOptions& options) {
+  const json* size = Field(pty, "size");
+  if (!size) return;
+  std::uint32_t cols =
+      Field(*size, "cols") ? ParseUint32((*size)["cols"], "cols") : 0;
+  std::uint32_t rows =
+      Field(*size, "rows") ? ParseUint32((*size)["rows"], "rows") : 0;
+  if (cols > 0)
+    options.cols =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(cols, 65535));
+  if (rows > 0)
+    options.rows =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(rows, 65535));
+}
+
+// The environment is layered: login defaults, then the sandbox's
+// variables, then the request's.
+SpawnOptions StartSpawnOptions(const StartRequest& start, const json& request,
+                               const LocalSandbox& sandbox,
+                               const SandboxUser& user) {
+  SpawnOptions options;
+  options.argv.push_back(start.cmd);
+  options.argv.insert(options.argv.end(), start.args.begin(), start.args.end());
+  options.env = {{"PATH", kDefaultPath},
+                 {"HOME", user.home},
+                 {"USER", user.name},
+                 {"LOGNAME", user.name}};
+  for (const auto& [key, value] : sandbox.env_vars) options.env[key] = value;
+  for (const auto& [key, value] : start.envs) options.env[key] = value;
+  options.cwd = ExpandCwd(start.cwd.value_or(""), user);
+  options.user = user;
+  options.stdin_pipe = start.stdin_pipe;
+  if (const json* pty = Field(request, "pty")) {
+    options.pty = true;
+    ApplyPtySize(*pty, options);
+  }
+  return options;
+}
+
+// A spawn failure becomes invalid_argument when the request was at fault
+// (e.g. a missing cwd), else internal.
+std::unique_ptr<SandboxProcess> SpawnStart(LocalSandbox& sandbox,
+                                           const SpawnOptions& options) {
+  try {
+    return sandbox.instance->Spawn(options);
+  } catch (const SpawnError& e) {
+    throw ConnectError(
+        e.kind == "invalid_argument" ? "invalid_argument" : "internal",
+        e.what());
+  }
+}
+
+// The ProcessConfig List reports: the fields as the request sent them.
+json StartConfig(const StartRequest& start) {
+  json config{{"cmd", start.cmd}};
+  if (!start.args.empty()) config["args"] = start.args;
+  if (!start.envs.empty()) config["envs"] = start.envs;
+  if (start.cwd) config["cwd"] = *start.cwd;
+  return config;
+}
+
+// Starts the process's pump, with its start and end in the sandbox log.
+void RunLogged(ManagedProcess& managed,
+               const std::shared_ptr<LocalSandbox>& sandbox,
+               const std::string& cmd,
+               std::optional<std::chrono::milliseconds> lifetime) {
+  std::uint32_t pid = managed.Pid();
+  sandbox->log.Add("info", "process started",
+                   {{"pid", std::to_string(pid)}, {"cmd", cmd}});
+  std::weak_ptr<LocalSandbox> weak = sandbox;
+  managed.Run(lifetime, [weak, pid, cmd](const ExitStatus& status) {
+    if (auto owner = weak.lock()) {
+      owner->log.Add("info", "process ended",
+                     {{"pid", std::to_string(pid)},
+                      {"cmd", cmd},
+                      {"exitCode", std::to_string(status.exit_code)}});
+    }
+  });
+}
+
+// The Start stream: the start event, then the output until the end. A
+// client that leaves early leaves the process running.
+void StreamStarted(ManagedProcess& managed,
+                   const std::shared_ptr<ManagedProcess::Subscriber>& sub,
+                   const EnvdCall& call, StreamWriter& out) {
+  if (!out.Send(Event("start", json{{"pid", managed.Pid()}}))) {
+    managed.Unsubscribe(sub);
+    return;
+  }
+  auto result =
+      Forward(managed, sub, out, call.keepalive_interval, std::nullopt);
+  if (result != ForwardResult::kEnded) {
+    managed.Unsubscribe(sub);
+    return;
+  }
+  if (managed.LifetimeExpired()) {
+    throw ConnectError("deadline_exceeded",
+                       "process exceeded its timeout of " +
+                           std::to_string(call.timeout->count()) +
+                           " ms and was killed");
+  }
+}
+
+// How long the pump's poll waits: short while draining after the exit,
+// never past the lifetime deadline while the process runs.
+int PollTimeout(bool exited, std::optional<Clock::time_point> deadline) {
+  if (exited) return 100;
+  if (!deadline) return 1000;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  *deadline - Clock::now())
+                  .count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1000));
+}
+
+// The ProcessEvent end message for an exit status.
+json EndEvent(const ExitStatus& status) {
+  json end = json::object();
+  if (status.exit_code != 0) end["exitCode"] = status.exit_code;
+  if (status.exited) end["exited"] = true;
+  end["status"] = status.status;
+  if (!status.exited || status.exit_code != 0) end["error"] = status.status;
+  return Event("end", std::move(end));
+}
+
+// Wait() blocks, so a thread of its own waits and then pokes the pump's
+// poll loop through a pipe.
+class ExitWaiter {
+ public:
+  explicit ExitWaiter(SandboxProcess& process)
+      : have_wake_(pipe2(wake_, O_CLOEXEC) == 0), thread_([this, &process] {
+          status_ = process.Wait();
+          if (have_wake_) {
+            while (write(wake_[1], "x", 1) < 0 && errno == EINTR) {
+            }
+          }
+        }) {}
+  ExitWaiter(const ExitWaiter&) = delete;
+  ExitWaiter& operator=(const ExitWaiter&) = delete;
+  ~ExitWaiter() {
+    if (thread_.joinable()) Join();
+  }
+
+  // Readable once the process has exited; -1 without a pipe (the pump
+  // then only drains).
+  int WakeFd() const { return have_wake_ ? wake_[0] : -1; }
+  // Waits for the process's exit.
+  ExitStatus Join() {
+    thread_.join();
+    if (have_wake_) {
+      close(wake_[0]);
+      close(wake_[1]);
+    }
+    return status_;
+  }
+
+ private:
+  int wake_[2] = {-1, -1};
+  const bool have_wake_;
+  ExitStatus status_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -216,34 +453,38 @@ void ManagedProcess::EnforceLifetime(
   process_->Signal(SIGKILL);
 }
 
-void ManagedProcess::Pump(std::optional<Clock::time_point> deadline) {
-  // Wait() blocks, so a helper thread waits and pokes the poll loop.
-  int wake[2] = {-1, -1};
-  bool have_wake = pipe2(wake, O_CLOEXEC) == 0;
-  ExitStatus status;
-  std::thread waiter([this, &status, &wake, have_wake] {
-    status = process_->Wait();
-    if (have_wake) {
-      while (write(wake[1], "x", 1) < 0 && errno == EINTR) {
-      }
-    }
-  });
-  struct Source {
-    int fd;
-    const char* kind;
-  };
-  std::vector<Source> sources;
+struct ManagedProcess::OutputSource {
+  int fd;
+  const char* kind;  ///< the data event's field: "stdout", "stderr", "pty"
+};
+
+std::vector<ManagedProcess::OutputSource> ManagedProcess::OutputSources()
+    const {
+  std::vector<OutputSource> sources;
   if (process_->PtyFd() >= 0) {
     sources.push_back({process_->PtyFd(), "pty"});
-  } else {
-    if (process_->StdoutFd() >= 0) {
-      sources.push_back({process_->StdoutFd(), "stdout"});
-    }
-    if (process_->StderrFd() >= 0) {
-      sources.push_back({process_->StderrFd(), "stderr"});
-    }
+    return sources;
   }
-  bool exited = !have_wake;
+  if (process_->StdoutFd() >= 0) {
+    sources.push_back({process_->StdoutFd(), "stdout"});
+  }
+  if (process_->StderrFd() >= 0) {
+    sources.push_back({process_->StderrFd(), "stderr"});
+  }
+  return sources;
+}
+
+void ManagedProcess::Pump(std::optional<Clock::time_point> deadline) {
+  ExitWaiter waiter(*process_);
+  std::vector<OutputSource> sources = OutputSources();
+  ForwardOutput(sources, waiter.WakeFd(), deadline);
+  PublishEnd(waiter.Join());
+}
+
+void ManagedProcess::ForwardOutput(std::vector<OutputSource>& sources,
+                                   int wake_fd,
+                                   std::optional<Clock::time_point> deadline) {
+  bool exited = wake_fd < 0;
   std::optional<Clock::time_point> drain_until;
   std::string buffer(kReadChunk, '\0');
   for (;;) {
@@ -251,15 +492,8 @@ void ManagedProcess::Pump(std::optional<Clock::time_point> deadline) {
     if (exited && (sources.empty() || Clock::now() >= *drain_until)) break;
     std::vector<pollfd> fds;
     for (const auto& source : sources) fds.push_back({source.fd, POLLIN, 0});
-    if (!exited) fds.push_back({wake[0], POLLIN, 0});
-    int timeout = exited ? 100 : 1000;
-    if (deadline && !exited) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      *deadline - Clock::now())
-                      .count();
-      timeout = static_cast<int>(std::clamp<long long>(left, 0, 1000));
-    }
-    int ready = poll(fds.data(), fds.size(), timeout);
+    if (!exited) fds.push_back({wake_fd, POLLIN, 0});
+    int ready = poll(fds.data(), fds.size(), PollTimeout(exited, deadline));
     if (ready < 0 && errno != EINTR) break;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -282,17 +516,10 @@ void ManagedProcess::Pump(std::optional<Clock::time_point> deadline) {
       }
     }
   }
-  waiter.join();
-  if (have_wake) {
-    close(wake[0]);
-    close(wake[1]);
-  }
-  json end = json::object();
-  if (status.exit_code != 0) end["exitCode"] = status.exit_code;
-  if (status.exited) end["exited"] = true;
-  end["status"] = status.status;
-  if (!status.exited || status.exit_code != 0) end["error"] = status.status;
-  json message = Event("end", std::move(end));
+}
+
+void ManagedProcess::PublishEnd(const ExitStatus& status) {
+  json message = EndEvent(status);
   // Logged before the end goes out, so a client that saw the end finds the
   // entry.
   if (on_end_) on_end_(status);
@@ -442,128 +669,16 @@ std::vector<std::shared_ptr<ManagedProcess>> ProcessTable::Running() const {
 void ProcessStart(EnvdCall& call, const json& request, StreamWriter& out) {
   RequireObject(request);
   auto sandbox = SandboxOf(call);
-  const json* process = Field(request, "process");
-  if (!process || !process->is_object()) {
-    throw ConnectError("invalid_argument", "missing process config");
-  }
-  std::string cmd = GetString(*process, "cmd");
-  if (cmd.empty()) throw ConnectError("invalid_argument", "missing cmd");
-  std::vector<std::string> args;
-  if (const json* list = Field(*process, "args")) {
-    if (!list->is_array()) {
-      throw ConnectError("invalid_argument", "field 'args' must be an array");
-    }
-    for (const auto& arg : *list) {
-      if (!arg.is_string()) {
-        throw ConnectError("invalid_argument", "args must be strings");
-      }
-      args.push_back(arg.get<std::string>());
-    }
-  }
-  std::map<std::string, std::string> envs;
-  if (const json* map = Field(*process, "envs")) {
-    if (!map->is_object()) {
-      throw ConnectError("invalid_argument", "field 'envs' must be an object");
-    }
-    for (const auto& [key, value] : map->items()) {
-      if (!value.is_string()) {
-        throw ConnectError("invalid_argument", "envs values must be strings");
-      }
-      envs[key] = value.get<std::string>();
-    }
-  }
-  const json* cwd_field = Field(*process, "cwd");
-  std::string cwd = cwd_field ? GetString(*process, "cwd") : "";
-  std::optional<std::string> tag;
-  if (Field(request, "tag")) tag = GetString(request, "tag");
-  bool stdin_pipe = true;  // absent: the old default, a pipe left open
-  if (const json* stdin_field = Field(request, "stdin")) {
-    if (!stdin_field->is_boolean()) {
-      throw ConnectError("invalid_argument", "field 'stdin' must be a bool");
-    }
-    stdin_pipe = stdin_field->get<bool>();
-  }
-
-  SandboxUser user = call.user;
-  if (user.name.empty()) {
-    auto fallback = sandbox->instance->LookupUser("user");
-    if (!fallback) throw ConnectError("internal", "no default user");
-    user = *fallback;
-  }
-  SpawnOptions options;
-  options.argv.push_back(cmd);
-  options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.env = {{"PATH", kDefaultPath},
-                 {"HOME", user.home},
-                 {"USER", user.name},
-                 {"LOGNAME", user.name}};
-  for (const auto& [key, value] : sandbox->env_vars) options.env[key] = value;
-  for (const auto& [key, value] : envs) options.env[key] = value;
-  options.cwd = ExpandCwd(cwd, user);
-  options.user = user;
-  options.stdin_pipe = stdin_pipe;
-  if (const json* pty = Field(request, "pty")) {
-    options.pty = true;
-    if (const json* size = Field(*pty, "size")) {
-      std::uint32_t cols =
-          Field(*size, "cols") ? ParseUint32((*size)["cols"], "cols") : 0;
-      std::uint32_t rows =
-          Field(*size, "rows") ? ParseUint32((*size)["rows"], "rows") : 0;
-      if (cols > 0)
-        options.cols =
-            static_cast<std::uint16_t>(std::min<std::uint32_t>(cols, 65535));
-      if (rows > 0)
-        options.rows =
-            static_cast<std::uint16_t>(std::min<std::uint32_t>(rows, 65535));
-    }
-  }
-
-  std::unique_ptr<SandboxProcess> spawned;
-  try {
-    spawned = sandbox->instance->Spawn(options);
-  } catch (const SpawnError& e) {
-    throw ConnectError(
-        e.kind == "invalid_argument" ? "invalid_argument" : "internal",
-        e.what());
-  }
-  json config{{"cmd", cmd}};
-  if (!args.empty()) config["args"] = args;
-  if (!envs.empty()) config["envs"] = envs;
-  if (cwd_field) config["cwd"] = cwd;
-  auto managed = std::make_shared<ManagedProcess>(std::move(spawned), config,
-                                                  tag, options.pty);
+  const StartRequest start = ParseStartRequest(request);
+  const SpawnOptions options =
+      StartSpawnOptions(start, request, *sandbox, StartUser(call, *sandbox));
+  std::unique_ptr<SandboxProcess> spawned = SpawnStart(*sandbox, options);
+  auto managed = std::make_shared<ManagedProcess>(
+      std::move(spawned), StartConfig(start), start.tag, options.pty);
   auto sub = managed->Subscribe();
   TableOf(*sandbox)->Add(managed);
-  std::uint32_t pid = managed->Pid();
-  sandbox->log.Add("info", "process started",
-                   {{"pid", std::to_string(pid)}, {"cmd", cmd}});
-  std::weak_ptr<LocalSandbox> weak = sandbox;
-  managed->Run(call.timeout, [weak, pid, cmd](const ExitStatus& status) {
-    if (auto owner = weak.lock()) {
-      owner->log.Add("info", "process ended",
-                     {{"pid", std::to_string(pid)},
-                      {"cmd", cmd},
-                      {"exitCode", std::to_string(status.exit_code)}});
-    }
-  });
-
-  if (!out.Send(Event("start", json{{"pid", pid}}))) {
-    managed->Unsubscribe(sub);
-    return;
-  }
-  auto result =
-      Forward(*managed, sub, out, call.keepalive_interval, std::nullopt);
-  if (result != ForwardResult::kEnded) {
-    // The client left; the process keeps running.
-    managed->Unsubscribe(sub);
-    return;
-  }
-  if (managed->LifetimeExpired()) {
-    throw ConnectError("deadline_exceeded",
-                       "process exceeded its timeout of " +
-                           std::to_string(call.timeout->count()) +
-                           " ms and was killed");
-  }
+  RunLogged(*managed, sandbox, start.cmd, call.timeout);
+  StreamStarted(*managed, sub, call, out);
 }
 
 void ProcessConnect(EnvdCall& call, const json& request, StreamWriter& out) {

@@ -66,7 +66,20 @@ class ManagedProcess : public std::enable_shared_from_this<ManagedProcess> {
   bool LifetimeExpired() const;
 
  private:
+  struct OutputSource;
+
+  /// The process's output descriptors: its PTY, else stdout and stderr.
+  std::vector<OutputSource> OutputSources() const;
+  /// The pump thread: output until the process ends, then the end event.
   void Pump(std::optional<std::chrono::steady_clock::time_point> deadline);
+  /// Publishes output until the process exited (`wake_fd` readable; -1:
+  /// already treated as exited) and its descriptors are drained or
+  /// kDrainLimit passed. Drops each source at its EOF.
+  void ForwardOutput(
+      std::vector<OutputSource>& sources, int wake_fd,
+      std::optional<std::chrono::steady_clock::time_point> deadline);
+  /// Records the end and queues it for every subscriber, after on_end_.
+  void PublishEnd(const ExitStatus& status);
   void Publish(nlohmann::json message, std::size_t bytes,
                std::optional<std::chrono::steady_clock::time_point> deadline);
   /// Kills the process once its lifetime is over (caller holds mu_).
