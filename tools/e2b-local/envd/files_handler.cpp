@@ -347,6 +347,313 @@ class UploadTarget {
   UniqueFd fd_;
 };
 
+// The coding a download goes out in; nullopt after writing the 406.
+std::optional<DownloadEncoding> ChooseDownloadEncoding(
+    const httplib::Request& req, httplib::Response& res) {
+  // Ranges address the identity bytes, so a ranged request is never
+  // compressed.
+  const DownloadEncoding encoding =
+      NegotiateEncoding(req, /*gzip_allowed=*/req.ranges.empty());
+  if (encoding != DownloadEncoding::kUnacceptable) return encoding;
+  SetEnvdHttpError(
+      res, 406,
+      "none of the encodings in Accept-Encoding is available "
+      "(gzip or identity" +
+          std::string(req.ranges.empty() ? ")" : "; ranges only as identity)"));
+  return std::nullopt;
+}
+
+// A regular file opened for download.
+struct DownloadFile {
+  std::string path;  ///< resolved, as the sandbox sees it
+  std::shared_ptr<UniqueFd> fd = std::make_shared<UniqueFd>();
+  std::size_t size = 0;  ///< when the request came
+  std::time_t mtime = 0;
+};
+
+// Size and mtime of an opened download; an error for anything but a
+// regular file.
+std::optional<FilesError> StatDownload(DownloadFile& file) {
+  struct stat st {};
+  if (fstat(file.fd->get(), &st) != 0) {
+    return FilesError{500, "stat '" + file.path + "': " + std::strerror(errno)};
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return FilesError{400, "path '" + file.path + "' is a directory"};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return FilesError{400, "path '" + file.path + "' is not a regular file"};
+  }
+  file.size = static_cast<std::size_t>(st.st_size);
+  file.mtime = st.st_mtim.tv_sec;
+  return std::nullopt;
+}
+
+// The file the path query names, opened inside the sandbox root; nullopt
+// after writing the error.
+std::optional<DownloadFile> OpenDownload(LocalSandbox& sandbox,
+                                         const httplib::Request& req,
+                                         const SandboxUser& user,
+                                         httplib::Response& res) {
+  DownloadFile file;
+  try {
+    file.path = ResolveClientPath(req.get_param_value("path"), user);
+  } catch (const PathError& e) {
+    SetEnvdHttpError(res, 400, e.what());
+    return std::nullopt;
+  }
+  std::optional<FilesError> error;
+  try {
+    SandboxFs fs(sandbox.instance->RootPath(), *sandbox.instance);
+    *file.fd = fs.Open(file.path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+  } catch (const PathError& e) {
+    error = FromPathError(e, file.path, false);
+  }
+  if (!error) error = StatDownload(file);
+  if (error) {
+    SetEnvdHttpError(res, error->status, error->message);
+    return std::nullopt;
+  }
+  return file;
+}
+
+// If-Modified-Since, which a ranged request ignores.
+bool NotModified(const httplib::Request& req, std::time_t mtime) {
+  if (!req.has_header("If-Modified-Since") || !req.ranges.empty()) {
+    return false;
+  }
+  auto since = ParseHttpDate(req.get_header_value("If-Modified-Since"));
+  return since && mtime <= *since;
+}
+
+// false after writing the 416 for a range past the end (or any range of
+// an empty file).
+bool RangesSatisfiable(const httplib::Request& req, std::size_t size,
+                       httplib::Response& res) {
+  for (const auto& range : req.ranges) {
+    // httplib would answer an unsatisfiable range with 206 and no bytes.
+    bool unsatisfiable =
+        (range.first >= 0 && static_cast<std::size_t>(range.first) >= size) ||
+        (range.first < 0 && range.second == 0) || size == 0;
+    if (unsatisfiable) {
+      res.status = 416;
+      res.set_header("Content-Range", "bytes */" + std::to_string(size));
+      return false;
+    }
+  }
+  return true;
+}
+
+// As envd does: compressed on the fly, so the length is unknown and the
+// body goes out chunked.
+void SendGzipped(DownloadFile file, httplib::Response& res) {
+  std::shared_ptr<GzipFileStream> gzip;
+  try {
+    gzip = std::make_shared<GzipFileStream>(std::move(*file.fd), file.size);
+  } catch (const std::exception& e) {
+    SetEnvdHttpError(res, 500, e.what());
+    return;
+  }
+  res.status = 200;
+  res.set_header("Content-Encoding", "gzip");
+  res.set_chunked_content_provider(
+      "application/octet-stream", [gzip](std::size_t, httplib::DataSink& sink) {
+        return gzip->Pump(sink);
+      });
+}
+
+// Streamed in chunks from the descriptor: never the whole file in memory.
+// httplib serves the ranges from it.
+void SendIdentity(DownloadFile file, httplib::Response& res) {
+  if (file.size == 0) {
+    res.set_content("", "application/octet-stream");
+    return;
+  }
+  res.set_content_provider(
+      file.size, "application/octet-stream",
+      [fd = file.fd](std::size_t offset, std::size_t length,
+                     httplib::DataSink& sink) {
+        std::vector<char> buf(std::min(length, kReadChunk));
+        ssize_t n;
+        do {
+          n = pread(fd->get(), buf.data(), buf.size(),
+                    static_cast<off_t>(offset));
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0) return false;  // shrunk or failed: abort the response
+        return sink.write(buf.data(), static_cast<std::size_t>(n));
+      });
+}
+
+// An answer before the body was read: the body is drained first so a
+// keep-alive connection stays usable.
+void RejectUpload(const httplib::Request& req,
+                  const httplib::ContentReader& reader, httplib::Response& res,
+                  const FilesError& error) {
+  DiscardRequestBody(req, reader);
+  SetEnvdHttpError(res, error.status, error.message);
+}
+
+std::optional<FilesError> CheckContentEncoding(const httplib::Request& req) {
+  const std::string encoding =
+      Lowercase(req.get_header_value("Content-Encoding"));
+  if (!encoding.empty() && encoding != "identity" && encoding != "gzip") {
+    return FilesError{400, "unsupported Content-Encoding '" + encoding + "'"};
+  }
+  return std::nullopt;
+}
+
+// How an upload's body names its files.
+struct UploadForm {
+  bool multipart = false;  ///< else one raw file at query_path
+  std::string query_path;  ///< the path query ("" when absent)
+};
+
+// The Content-Type and path query an upload needs; fills `form`.
+std::optional<FilesError> CheckUploadForm(const httplib::Request& req,
+                                          UploadForm& form) {
+  const std::string media = MediaType(req.get_header_value("Content-Type"));
+  form.multipart = media == "multipart/form-data";
+  if (!form.multipart && media != "application/octet-stream") {
+    return FilesError{
+        400, "unsupported Content-Type '" + media +
+                 "': use application/octet-stream or multipart/form-data"};
+  }
+  if (form.multipart && !req.is_multipart_form_data()) {
+    return FilesError{
+        400, "multipart Content-Type must be lower-case with a boundary"};
+  }
+  form.query_path = req.get_param_value("path");
+  if (!form.multipart && form.query_path.empty()) {
+    return FilesError{400,
+                      "the path query parameter is required for raw uploads"};
+  }
+  return std::nullopt;
+}
+
+// The files of one upload, written one after another; `error` keeps the
+// failure that stopped it.
+class UploadSession {
+ public:
+  UploadSession(const SandboxFs& fs, const SandboxUser& user,
+                const std::map<std::string, std::string>& metadata)
+      : fs_(fs), user_(user), metadata_(metadata) {}
+
+  // Starts the file a client path names; false with `error` set.
+  bool Begin(const std::string& client_path) {
+    std::string path;
+    try {
+      path = ResolveClientPath(client_path, user_);
+    } catch (const PathError& e) {
+      error = FilesError{400, e.what()};
+      return false;
+    }
+    if (!seen_.insert(path).second) {
+      error = FilesError{400, "path '" + path + "' is written more than once"};
+      return false;
+    }
+    try {
+      current_ = std::make_unique<UploadTarget>(fs_, path, user_);
+    } catch (const FilesError& e) {
+      error = e;
+      return false;
+    }
+    return true;
+  }
+
+  // Appends to the current file (a skipped part has none); false with
+  // `error` set.
+  bool Write(const char* data, std::size_t size) {
+    if (!current_) return true;
+    if (!current_->Write(data, size)) {
+      error = current_->error;
+      return false;
+    }
+    return true;
+  }
+
+  // Completes the current file, if any; false with `error` set.
+  bool Finish() {
+    if (!current_) return true;
+    try {
+      written_.push_back(current_->Finish(metadata_));
+    } catch (const FilesError& e) {
+      error = e;
+      current_.reset();
+      return false;
+    }
+    current_.reset();
+    return true;
+  }
+
+  // Closes the current file unfinished.
+  void Abandon() { current_.reset(); }
+
+  // The entries of the files completed so far.
+  const json& Written() const { return written_; }
+
+  std::optional<FilesError> error;
+
+ private:
+  const SandboxFs& fs_;
+  const SandboxUser& user_;
+  const std::map<std::string, std::string>& metadata_;
+  json written_ = json::array();
+  std::unique_ptr<UploadTarget> current_;
+  std::set<std::string> seen_;
+};
+
+// Each part named "file" becomes a file at the path query, else at the
+// part's filename; other parts are skipped. false when the upload stopped.
+bool ReadMultipartUpload(const httplib::ContentReader& reader,
+                         const UploadForm& form, UploadSession& upload) {
+  return reader(
+      [&](const httplib::MultipartFormData& part) {
+        if (!upload.Finish()) return false;
+        if (part.name != "file") return true;
+        std::string target =
+            form.query_path.empty() ? part.filename : form.query_path;
+        if (target.empty()) {
+          upload.error = FilesError{400,
+                                    "a file part has neither a path query "
+                                    "nor a filename"};
+          return false;
+        }
+        return upload.Begin(target);
+      },
+      [&upload](const char* data, std::size_t size) {
+        return upload.Write(data, size);
+      });
+}
+
+// The whole body is the one file Begin opened. false when the upload
+// stopped.
+bool ReadRawUpload(const httplib::ContentReader& reader,
+                   UploadSession& upload) {
+  return reader([&upload](const char* data, std::size_t size) {
+    return upload.Write(data, size);
+  });
+}
+
+// After the body was read: the written entries, or the error. An error
+// closes the connection: what is left of the body cannot be
+// resynchronised.
+void AnswerUpload(UploadSession& upload, bool body_ok, httplib::Response& res) {
+  if (body_ok && !upload.error) {
+    res.status = 200;
+    res.set_content(
+        upload.Written().dump(-1, ' ', false, json::error_handler_t::replace),
+        "application/json; charset=utf-8");
+    return;
+  }
+  upload.Abandon();
+  // Without an error of its own the body itself was bad (broken multipart,
+  // bad gzip, cut short).
+  const FilesError error = upload.error.value_or(
+      FilesError{400, "malformed or truncated request body"});
+  res.set_header("Connection", "close");
+  SetEnvdHttpError(res, error.status, error.message);
+}
+
 }  // namespace
 
 void SetEnvdHttpError(httplib::Response& res, int status,
@@ -378,244 +685,59 @@ void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
                     httplib::Response& res) {
   FilesAuth auth;
   if (!AuthorizeFiles(sandbox, req, res, "read", auth)) return;
-  // Ranges address the identity bytes, so a ranged request is never
-  // compressed.
-  const DownloadEncoding encoding =
-      NegotiateEncoding(req, /*gzip_allowed=*/req.ranges.empty());
-  if (encoding == DownloadEncoding::kUnacceptable) {
-    SetEnvdHttpError(
-        res, 406,
-        "none of the encodings in Accept-Encoding is available "
-        "(gzip or identity" +
-            std::string(req.ranges.empty() ? ")"
-                                           : "; ranges only as identity)"));
-    return;
-  }
-  std::string path;
-  try {
-    path = ResolveClientPath(req.get_param_value("path"), auth.user);
-  } catch (const PathError& e) {
-    SetEnvdHttpError(res, 400, e.what());
-    return;
-  }
-  auto fd = std::make_shared<UniqueFd>();
-  struct stat st {};
-  try {
-    SandboxFs fs(sandbox.instance->RootPath(), *sandbox.instance);
-    *fd = fs.Open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-  } catch (const PathError& e) {
-    FilesError error = FromPathError(e, path, false);
-    SetEnvdHttpError(res, error.status, error.message);
-    return;
-  }
-  if (fstat(fd->get(), &st) != 0) {
-    SetEnvdHttpError(res, 500, "stat '" + path + "': " + std::strerror(errno));
-    return;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    SetEnvdHttpError(res, 400, "path '" + path + "' is a directory");
-    return;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    SetEnvdHttpError(res, 400, "path '" + path + "' is not a regular file");
-    return;
-  }
-  const std::size_t size = static_cast<std::size_t>(st.st_size);
+  const auto encoding = ChooseDownloadEncoding(req, res);
+  if (!encoding) return;
+  auto file = OpenDownload(sandbox, req, auth.user, res);
+  if (!file) return;
   res.set_header("Content-Disposition",
-                 FilenameHeader(SplitParent(path).second));
-  res.set_header("Last-Modified", HttpDate(st.st_mtim.tv_sec));
-  if (req.has_header("If-Modified-Since") && req.ranges.empty()) {
-    auto since = ParseHttpDate(req.get_header_value("If-Modified-Since"));
-    if (since && st.st_mtim.tv_sec <= *since) {
-      res.status = 304;
-      return;
-    }
+                 FilenameHeader(SplitParent(file->path).second));
+  res.set_header("Last-Modified", HttpDate(file->mtime));
+  if (NotModified(req, file->mtime)) {
+    res.status = 304;
+    return;
   }
-  for (const auto& range : req.ranges) {
-    // httplib would answer an unsatisfiable range with 206 and no bytes.
-    bool unsatisfiable =
-        (range.first >= 0 && static_cast<std::size_t>(range.first) >= size) ||
-        (range.first < 0 && range.second == 0) || size == 0;
-    if (unsatisfiable) {
-      res.status = 416;
-      res.set_header("Content-Range", "bytes */" + std::to_string(size));
-      return;
-    }
-  }
+  if (!RangesSatisfiable(req, file->size, res)) return;
   res.set_header("Vary", "Accept-Encoding");
-  if (encoding == DownloadEncoding::kGzip) {
-    // As envd does: compressed on the fly, so the length is unknown and
-    // the body goes out chunked.
-    std::shared_ptr<GzipFileStream> gzip;
-    try {
-      gzip = std::make_shared<GzipFileStream>(std::move(*fd), size);
-    } catch (const std::exception& e) {
-      SetEnvdHttpError(res, 500, e.what());
-      return;
-    }
-    res.status = 200;
-    res.set_header("Content-Encoding", "gzip");
-    res.set_chunked_content_provider(
-        "application/octet-stream",
-        [gzip](std::size_t, httplib::DataSink& sink) {
-          return gzip->Pump(sink);
-        });
-    return;
+  if (*encoding == DownloadEncoding::kGzip) {
+    SendGzipped(std::move(*file), res);
+  } else {
+    SendIdentity(std::move(*file), res);
   }
-  if (size == 0) {
-    res.set_content("", "application/octet-stream");
-    return;
-  }
-  // Streamed in chunks from the descriptor: never the whole file in memory.
-  res.set_content_provider(
-      size, "application/octet-stream",
-      [fd](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-        std::vector<char> buf(std::min(length, kReadChunk));
-        ssize_t n;
-        do {
-          n = pread(fd->get(), buf.data(), buf.size(),
-                    static_cast<off_t>(offset));
-        } while (n < 0 && errno == EINTR);
-        if (n <= 0) return false;  // shrunk or failed: abort the response
-        return sink.write(buf.data(), static_cast<std::size_t>(n));
-      });
 }
 
 void HandleFilesPost(LocalSandbox& sandbox, const httplib::Request& req,
                      httplib::Response& res,
                      const httplib::ContentReader& reader) {
-  // Answers before the body was read: drain it first so a keep-alive
-  // connection stays usable.
-  auto fail = [&](int status, const std::string& message) {
-    DiscardRequestBody(req, reader);
-    SetEnvdHttpError(res, status, message);
-  };
   FilesAuth auth;
   if (!AuthorizeFiles(sandbox, req, res, "write", auth)) {
-    DiscardRequestBody(req, reader);
-    return;
+    return DiscardRequestBody(req, reader);
   }
-  const std::string encoding =
-      Lowercase(req.get_header_value("Content-Encoding"));
-  if (!encoding.empty() && encoding != "identity" && encoding != "gzip") {
-    fail(400, "unsupported Content-Encoding '" + encoding + "'");
-    return;
+  if (auto error = CheckContentEncoding(req)) {
+    return RejectUpload(req, reader, res, *error);
   }
   std::map<std::string, std::string> metadata;
   if (!ParseMetadata(req, res, metadata)) {
-    DiscardRequestBody(req, reader);
-    return;
+    return DiscardRequestBody(req, reader);
   }
-  const std::string media = MediaType(req.get_header_value("Content-Type"));
-  const bool multipart = media == "multipart/form-data";
-  if (!multipart && media != "application/octet-stream") {
-    fail(400, "unsupported Content-Type '" + media +
-                  "': use application/octet-stream or multipart/form-data");
-    return;
-  }
-  if (multipart && !req.is_multipart_form_data()) {
-    fail(400, "multipart Content-Type must be lower-case with a boundary");
-    return;
-  }
-  const std::string query_path = req.get_param_value("path");
-  if (!multipart && query_path.empty()) {
-    fail(400, "the path query parameter is required for raw uploads");
-    return;
+  UploadForm form;
+  if (auto error = CheckUploadForm(req, form)) {
+    return RejectUpload(req, reader, res, *error);
   }
   std::unique_ptr<SandboxFs> fs;
   try {
     fs = std::make_unique<SandboxFs>(sandbox.instance->RootPath(),
                                      *sandbox.instance);
   } catch (const PathError& e) {
-    fail(500, e.what());
-    return;
+    return RejectUpload(req, reader, res, FilesError{500, e.what()});
   }
-
-  json written = json::array();
-  std::optional<FilesError> error;
-  std::unique_ptr<UploadTarget> current;
-  std::set<std::string> seen;
-
-  auto begin = [&](const std::string& client_path) {
-    std::string path;
-    try {
-      path = ResolveClientPath(client_path, auth.user);
-    } catch (const PathError& e) {
-      error = FilesError{400, e.what()};
-      return false;
-    }
-    if (!seen.insert(path).second) {
-      error = FilesError{400, "path '" + path + "' is written more than once"};
-      return false;
-    }
-    try {
-      current = std::make_unique<UploadTarget>(*fs, path, auth.user);
-    } catch (const FilesError& e) {
-      error = e;
-      return false;
-    }
-    return true;
-  };
-  auto finish = [&]() {
-    if (!current) return true;
-    try {
-      written.push_back(current->Finish(metadata));
-    } catch (const FilesError& e) {
-      error = e;
-      current.reset();
-      return false;
-    }
-    current.reset();
-    return true;
-  };
-  auto write = [&](const char* data, std::size_t size) {
-    if (!current) return true;  // a skipped part
-    if (!current->Write(data, size)) {
-      error = current->error;
-      return false;
-    }
-    return true;
-  };
-
-  bool ok;
-  if (multipart) {
-    ok = reader(
-        [&](const httplib::MultipartFormData& part) {
-          if (!finish()) return false;
-          if (part.name != "file") return true;  // other parts are skipped
-          std::string target = query_path.empty() ? part.filename : query_path;
-          if (target.empty()) {
-            error = FilesError{400,
-                               "a file part has neither a path query "
-                               "nor a filename"};
-            return false;
-          }
-          return begin(target);
-        },
-        write);
-  } else {
-    if (!begin(query_path)) {
-      fail(error->status, error->message);
-      return;
-    }
-    ok = reader(write);
+  UploadSession upload(*fs, auth.user, metadata);
+  if (!form.multipart && !upload.Begin(form.query_path)) {
+    return RejectUpload(req, reader, res, *upload.error);
   }
-  if (ok && !finish()) ok = false;
-  if (!ok || error) {
-    current.reset();
-    if (!error) {
-      // The body itself was bad (broken multipart, bad gzip, cut short).
-      error = FilesError{400, "malformed or truncated request body"};
-    }
-    // The body was read (partly); what is left cannot be resynchronised,
-    // so the connection ends with this answer.
-    res.set_header("Connection", "close");
-    SetEnvdHttpError(res, error->status, error->message);
-    return;
-  }
-  res.status = 200;
-  res.set_content(written.dump(-1, ' ', false, json::error_handler_t::replace),
-                  "application/json; charset=utf-8");
+  bool ok = form.multipart ? ReadMultipartUpload(reader, form, upload)
+                           : ReadRawUpload(reader, upload);
+  if (ok && !upload.Finish()) ok = false;
+  AnswerUpload(upload, ok, res);
 }
 
 }  // namespace e2b_local
