@@ -196,8 +196,14 @@ class PosixProcess : public SandboxProcess {
   ExitStatus status_;
 };
 
-// Everything the children need, allocated before fork().
+// Everything the children need, allocated before fork(). Moved, never
+// copied: argv and envp point into the storage.
 struct LaunchPlan {
+  LaunchPlan() = default;
+  LaunchPlan(LaunchPlan&&) = default;
+  LaunchPlan(const LaunchPlan&) = delete;
+  LaunchPlan& operator=(const LaunchPlan&) = delete;
+
   std::vector<std::string> argv_storage, env_storage, ns_paths;
   std::vector<char*> argv, envp;
   std::vector<std::string> cgroup_attach;
@@ -250,14 +256,9 @@ int Lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
   _exit(127);
 }
 
-// The helper joins the sandbox (cgroups, namespaces), forks the command
-// and mirrors its end: same exit code, same fatal signal.
-[[noreturn]] void RunHelper(const LaunchPlan& plan, int status_fd, int in_fd,
-                            int out_fd, int err_fd) {
-  ResetSignals();
-  setsid();
-  int keep[4] = {status_fd, in_fd, out_fd, err_fd};
-  CloseDescriptorsExcept(keep, 4);
+// Writes "0" to each cgroup file: the helper, and so the command it
+// forks, joins the sandbox's cgroups.
+void JoinCgroups(const LaunchPlan& plan, int status_fd) {
   for (const auto& path : plan.cgroup_attach) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) {
@@ -266,24 +267,55 @@ int Lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
     }
     close(fd);
   }
-  if (!plan.ns_paths.empty()) {
-    int ns_fds[8];
-    std::size_t count = std::min<std::size_t>(plan.ns_paths.size(), 8);
-    for (std::size_t i = 0; i < count; ++i) {
-      ns_fds[i] = open(plan.ns_paths[i].c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns_fds[i] < 0) {
-        Report(status_fd, kSetnsFailed, errno);
-        _exit(127);
-      }
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-      if (setns(ns_fds[i], 0) < 0) {
-        Report(status_fd, kSetnsFailed, errno);
-        _exit(127);
-      }
-      close(ns_fds[i]);
+}
+
+// Enters the namespaces of the sandbox's init, every descriptor opened
+// before the first setns.
+void JoinNamespaces(const LaunchPlan& plan, int status_fd) {
+  if (plan.ns_paths.empty()) return;
+  int ns_fds[8];
+  std::size_t count = std::min<std::size_t>(plan.ns_paths.size(), 8);
+  for (std::size_t i = 0; i < count; ++i) {
+    ns_fds[i] = open(plan.ns_paths[i].c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns_fds[i] < 0) {
+      Report(status_fd, kSetnsFailed, errno);
+      _exit(127);
     }
   }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (setns(ns_fds[i], 0) < 0) {
+      Report(status_fd, kSetnsFailed, errno);
+      _exit(127);
+    }
+    close(ns_fds[i]);
+  }
+}
+
+// Waits for the command and ends the same way: same exit code, same fatal
+// signal (without a core file of the helper's own).
+[[noreturn]] void MirrorEnd(pid_t child) {
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) _exit(127);
+  }
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  int signo = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+  struct rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  kill(getpid(), signo);
+  _exit(128 + signo);
+}
+
+// The helper joins the sandbox (cgroups, namespaces), forks the command
+// and mirrors its end.
+[[noreturn]] void RunHelper(const LaunchPlan& plan, int status_fd, int in_fd,
+                            int out_fd, int err_fd) {
+  ResetSignals();
+  setsid();
+  int keep[4] = {status_fd, in_fd, out_fd, err_fd};
+  CloseDescriptorsExcept(keep, 4);
+  JoinCgroups(plan, status_fd);
+  JoinNamespaces(plan, status_fd);
   pid_t child = fork();
   if (child < 0) {
     Report(status_fd, kForkFailed, errno);
@@ -295,16 +327,7 @@ int Lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
   close(in_fd);
   if (out_fd != in_fd) close(out_fd);
   if (err_fd != in_fd && err_fd != out_fd) close(err_fd);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) _exit(127);
-  }
-  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-  int signo = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
-  struct rlimit no_core = {0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  kill(getpid(), signo);
-  _exit(128 + signo);
+  MirrorEnd(child);
 }
 
 struct Pipe {
@@ -368,6 +391,201 @@ std::string ChildFailure(int kind, int err) {
     default:
       return "process start failed: " + reason;
   }
+}
+
+// The plan for a checked command: argv and envp point into their storage,
+// the namespaces to join are those of the sandbox's init.
+LaunchPlan MakeLaunchPlan(const SpawnOptions& options,
+                          const LaunchTarget& target) {
+  PreparedCommand command = PrepareCommand(options);
+  LaunchPlan plan;
+  plan.argv_storage = std::move(command.argv);
+  plan.env_storage = std::move(command.env);
+  plan.cwd = std::move(command.cwd);
+  for (auto& arg : plan.argv_storage) plan.argv.push_back(arg.data());
+  plan.argv.push_back(nullptr);
+  for (auto& entry : plan.env_storage) plan.envp.push_back(entry.data());
+  plan.envp.push_back(nullptr);
+  plan.switch_user = target.switch_user;
+  plan.uid = options.user.uid;
+  plan.gid = options.user.gid;
+  plan.pty = options.pty;
+  plan.cgroup_attach = target.cgroup_attach;
+  if (target.init_pid > 0) {
+    // mnt last: after it the /proc paths of the host are out of reach (the
+    // descriptors are all opened first anyway).
+    for (const char* ns : {"ipc", "uts", "net", "pid", "mnt"}) {
+      plan.ns_paths.push_back("/proc/" + std::to_string(target.init_pid) +
+                              "/ns/" + ns);
+    }
+  }
+  return plan;
+}
+
+// The descriptors of one launch: the parent's ends stay, the child's ends
+// are closed after fork. All are O_CLOEXEC so concurrent launches do not
+// leak them.
+struct LaunchFds {
+  Pipe status, in, out, err;
+  int master = -1, slave = -1;
+  int child_in = -1, child_out = -1, child_err = -1;
+  int parent_in = -1, parent_out = -1, parent_err = -1;
+
+  // A PTY, or pipes (stdin from /dev/null without stdin_pipe); throws
+  // SpawnError after closing what it opened.
+  void Open(const SpawnOptions& options, const std::string& ptmx_path) {
+    try {
+      status.Open();
+      if (options.pty) {
+        OpenPty(ptmx_path, options.cols, options.rows, master, slave);
+        child_in = child_out = child_err = slave;
+      } else {
+        OpenPipes(options.stdin_pipe);
+      }
+    } catch (...) {
+      status.Close();
+      in.Close();
+      out.Close();
+      err.Close();
+      if (master >= 0) close(master);
+      if (slave >= 0) close(slave);
+      throw;
+    }
+  }
+
+  void OpenPipes(bool stdin_pipe) {
+    if (stdin_pipe) {
+      in.Open();
+      child_in = in.read;
+      parent_in = in.write;
+    } else {
+      child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (child_in < 0) {
+        throw SpawnError("internal", "open /dev/null: " + ErrnoText(errno));
+      }
+      in.read = child_in;
+    }
+    out.Open();
+    err.Open();
+    child_out = out.write;
+    child_err = err.write;
+    parent_out = out.read;
+    parent_err = err.read;
+  }
+
+  // In the parent after fork: the children hold their ends now.
+  void CloseChildEnds(bool pty) {
+    CloseFd(status.write);
+    if (pty) {
+      CloseFd(slave);
+    } else {
+      CloseFd(in.read);
+      CloseFd(out.write);
+      CloseFd(err.write);
+    }
+  }
+
+  // When the launch fails after fork.
+  void CloseParentEnds() {
+    CloseFd(status.read);
+    if (parent_in >= 0) close(parent_in);
+    if (parent_out >= 0) close(parent_out);
+    if (parent_err >= 0) close(parent_err);
+    if (master >= 0) close(master);
+  }
+};
+
+// Forks the helper (which runs the command); throws SpawnError when fork
+// fails.
+pid_t ForkHelper(const LaunchPlan& plan, LaunchFds& fds) {
+  pid_t helper = fork();
+  if (helper == 0) {
+    close(fds.status.read);
+    RunHelper(plan, fds.status.write, fds.child_in, fds.child_out,
+              fds.child_err);
+  }
+  int fork_errno = errno;
+  fds.CloseChildEnds(plan.pty);
+  if (helper < 0) {
+    fds.CloseParentEnds();
+    throw SpawnError("internal", "fork: " + ErrnoText(fork_errno));
+  }
+  return helper;
+}
+
+// What the launcher children reported before exec closed the status pipe.
+struct LaunchReport {
+  pid_t host_pid = 0;
+  long sandbox_pid = -1;
+  int fail_kind = 0, fail_errno = 0;  ///< the first failure reported
+  bool timed_out = false;
+
+  bool Succeeded() const {
+    return !timed_out && fail_kind == 0 && host_pid > 0 && sandbox_pid > 0;
+  }
+};
+
+// Reads the children's reports until exec closes the pipe. A bound keeps a
+// wedged sandbox (e.g. frozen) from hanging the caller forever.
+LaunchReport ReadLaunchReports(int status_fd) {
+  LaunchReport report;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      report.timed_out = true;
+      break;
+    }
+    struct pollfd pfd = {status_fd, POLLIN, 0};
+    int ready = poll(&pfd, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
+    LaunchMessage message;
+    ssize_t n = read(status_fd, &message, sizeof message);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof message)) break;  // EOF: exec'd
+    if (message.kind == kHostPid) {
+      report.host_pid = message.value;
+    } else if (message.kind == kSandboxPid) {
+      report.sandbox_pid = message.value;
+    } else if (report.fail_kind == 0) {
+      report.fail_kind = message.kind;
+      report.fail_errno = message.value;
+    }
+  }
+  return report;
+}
+
+// The SpawnError for a launch that did not succeed: a bad cwd is the
+// caller's, anything else internal.
+SpawnError LaunchFailure(const LaunchReport& report, const std::string& cwd) {
+  if (report.fail_kind == kChdirFailed) {
+    return DescribeSpawnFailure(init_protocol::kStageChdir, report.fail_errno,
+                                cwd);
+  }
+  if (report.timed_out) {
+    return SpawnError("internal", "process start timed out");
+  }
+  if (report.fail_kind != 0) {
+    return SpawnError("internal",
+                      ChildFailure(report.fail_kind, report.fail_errno));
+  }
+  return SpawnError("internal", "process start failed: the sandbox is gone");
+}
+
+// Kills and reaps what was started, closes the parent's ends and throws
+// the failure.
+[[noreturn]] void AbandonLaunch(pid_t helper, const LaunchReport& report,
+                                LaunchFds& fds, const std::string& cwd) {
+  if (report.host_pid > 0) kill(report.host_pid, SIGKILL);
+  kill(helper, SIGKILL);
+  int st = 0;
+  while (waitpid(helper, &st, 0) < 0 && errno == EINTR) {
+  }
+  fds.CloseParentEnds();
+  throw LaunchFailure(report, cwd);
 }
 
 }  // namespace
@@ -543,149 +761,16 @@ ExitStatus DescribeWaitStatus(int wait_status) {
 
 std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,
                                               const LaunchTarget& target) {
-  PreparedCommand command = PrepareCommand(options);
-  LaunchPlan plan;
-  plan.argv_storage = std::move(command.argv);
-  plan.env_storage = std::move(command.env);
-  plan.cwd = std::move(command.cwd);
-  for (auto& arg : plan.argv_storage) plan.argv.push_back(arg.data());
-  plan.argv.push_back(nullptr);
-  for (auto& entry : plan.env_storage) plan.envp.push_back(entry.data());
-  plan.envp.push_back(nullptr);
-  plan.switch_user = target.switch_user;
-  plan.uid = options.user.uid;
-  plan.gid = options.user.gid;
-  plan.pty = options.pty;
-  plan.cgroup_attach = target.cgroup_attach;
-  if (target.init_pid > 0) {
-    // mnt last: after it the /proc paths of the host are out of reach (the
-    // descriptors are all opened first anyway).
-    for (const char* ns : {"ipc", "uts", "net", "pid", "mnt"}) {
-      plan.ns_paths.push_back("/proc/" + std::to_string(target.init_pid) +
-                              "/ns/" + ns);
-    }
-  }
-
-  // Descriptors: the parent's ends stay, the child's ends are closed after
-  // fork. All are O_CLOEXEC so concurrent launches do not leak them.
-  Pipe status, in, out, err;
-  int master = -1, slave = -1;
-  int child_in = -1, child_out = -1, child_err = -1;
-  int parent_in = -1, parent_out = -1, parent_err = -1;
-  try {
-    status.Open();
-    if (options.pty) {
-      OpenPty(target.ptmx_path, options.cols, options.rows, master, slave);
-      child_in = child_out = child_err = slave;
-    } else {
-      if (options.stdin_pipe) {
-        in.Open();
-        child_in = in.read;
-        parent_in = in.write;
-      } else {
-        child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (child_in < 0) {
-          throw SpawnError("internal", "open /dev/null: " + ErrnoText(errno));
-        }
-        in.read = child_in;
-      }
-      out.Open();
-      err.Open();
-      child_out = out.write;
-      child_err = err.write;
-      parent_out = out.read;
-      parent_err = err.read;
-    }
-  } catch (...) {
-    status.Close();
-    in.Close();
-    out.Close();
-    err.Close();
-    if (master >= 0) close(master);
-    if (slave >= 0) close(slave);
-    throw;
-  }
-
-  pid_t helper = fork();
-  if (helper == 0) {
-    close(status.read);
-    RunHelper(plan, status.write, child_in, child_out, child_err);
-  }
-  int fork_errno = errno;
-  CloseFd(status.write);
-  if (options.pty) {
-    CloseFd(slave);
-  } else {
-    CloseFd(in.read);
-    CloseFd(out.write);
-    CloseFd(err.write);
-  }
-  auto close_parent_ends = [&] {
-    CloseFd(status.read);
-    if (parent_in >= 0) close(parent_in);
-    if (parent_out >= 0) close(parent_out);
-    if (parent_err >= 0) close(parent_err);
-    if (master >= 0) close(master);
-  };
-  if (helper < 0) {
-    close_parent_ends();
-    throw SpawnError("internal", "fork: " + ErrnoText(fork_errno));
-  }
-
-  // Read the children's reports until exec closes the pipe. A bound keeps a
-  // wedged sandbox (e.g. frozen) from hanging the caller forever.
-  pid_t host_pid = 0;
-  long sandbox_pid = -1;
-  int fail_kind = 0, fail_errno = 0;
-  bool timed_out = false;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    struct pollfd pfd = {status.read, POLLIN, 0};
-    int ready = poll(&pfd, 1, static_cast<int>(left));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) continue;
-    LaunchMessage message;
-    ssize_t n = read(status.read, &message, sizeof message);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != static_cast<ssize_t>(sizeof message)) break;  // EOF: exec'd
-    if (message.kind == kHostPid) {
-      host_pid = message.value;
-    } else if (message.kind == kSandboxPid) {
-      sandbox_pid = message.value;
-    } else if (fail_kind == 0) {
-      fail_kind = message.kind;
-      fail_errno = message.value;
-    }
-  }
-  if (timed_out || fail_kind != 0 || host_pid <= 0 || sandbox_pid <= 0) {
-    if (host_pid > 0) kill(host_pid, SIGKILL);
-    kill(helper, SIGKILL);
-    int st = 0;
-    while (waitpid(helper, &st, 0) < 0 && errno == EINTR) {
-    }
-    close_parent_ends();
-    if (fail_kind == kChdirFailed) {
-      throw DescribeSpawnFailure(init_protocol::kStageChdir, fail_errno,
-                                 plan.cwd);
-    }
-    if (timed_out) {
-      throw SpawnError("internal", "process start timed out");
-    }
-    if (fail_kind != 0)
-      throw SpawnError("internal", ChildFailure(fail_kind, fail_errno));
-    throw SpawnError("internal", "process start failed: the sandbox is gone");
-  }
-  CloseFd(status.read);
+  const LaunchPlan plan = MakeLaunchPlan(options, target);
+  LaunchFds fds;
+  fds.Open(options, target.ptmx_path);
+  const pid_t helper = ForkHelper(plan, fds);
+  const LaunchReport report = ReadLaunchReports(fds.status.read);
+  if (!report.Succeeded()) AbandonLaunch(helper, report, fds, plan.cwd);
+  CloseFd(fds.status.read);
   return std::make_unique<PosixProcess>(
-      helper, host_pid, static_cast<std::uint32_t>(sandbox_pid), parent_in,
-      parent_out, parent_err, master);
+      helper, report.host_pid, static_cast<std::uint32_t>(report.sandbox_pid),
+      fds.parent_in, fds.parent_out, fds.parent_err, fds.master);
 }
 
 }  // namespace runtime_internal
