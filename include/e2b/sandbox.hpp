@@ -124,8 +124,9 @@ class Sandbox {
   std::vector<ForkResult> Fork(const Opts&... opts) const;
 
   /// Whether envd answers its health check: GET <envd>/health 200/204 ->
-  /// true, 502 (sandbox gone or paused) -> false; other statuses and
-  /// network failures throw. Go: IsRunning.
+  /// true, any other answer (502: sandbox gone or paused) -> false; only a
+  /// failure to get an answer (network, timeout, cancelled) throws.
+  /// Go: IsRunning.
   bool IsRunning() const;
   bool IsRunningWithContext(const Context& ctx) const;
 

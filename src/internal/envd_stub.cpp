@@ -141,11 +141,10 @@ class ConnectEnvdStub final : public EnvdStub {
     request.operation = "GET /health";
     request.max_response_bytes = std::size_t{1} << 20;
     const auto response = options_.idempotent_transport->Send(request);
-    if (response.status == 200 || response.status == 204) return true;
-    // The edge answers 502 for a sandbox that is gone or not running.
-    if (response.status == 502) return false;
-    ThrowHttpError(response.status, response.body, {},
-                   {s.client->api_key, s.access_token}, &response.headers);
+    // Any other answer (the edge's 502 for a sandbox that is gone or
+    // paused, a 404 from a proxy, envd failing) means "not running", as in
+    // the Go SDK; only a failure to get an answer throws.
+    return response.status == 200 || response.status == 204;
   }
 
   std::unique_ptr<ProcessEventStream> OpenProcessStream(
