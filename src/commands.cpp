@@ -158,7 +158,12 @@ CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
     throw Error(0, "Commands.ConnectByTag: the tag is empty");
   }
   CheckTimeouts("Commands.Connect", params);
-  const auto lifetime = LifetimeOf(params);
+  // As in Go, an attached stream has no lifetime of its own unless the
+  // caller gives one: it lasts as long as the process.
+  std::optional<std::chrono::milliseconds> lifetime;
+  if (!params.NoTimeout && params.Timeout.count() > 0) {
+    lifetime = params.Timeout;
+  }
   internal::StreamSpec spec;
   spec.state = state_;
   // Connect takes no user: the process already runs as someone.

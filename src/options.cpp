@@ -173,7 +173,11 @@ RunOption WithUser(std::string user) {
 }
 
 RunOption WithTimeout(std::chrono::milliseconds timeout) {
-  return RunOption([timeout](RunParams& p) { p.Timeout = timeout; });
+  // As in Go: zero or negative disables the lifetime.
+  return RunOption([timeout](RunParams& p) {
+    p.NoTimeout = timeout.count() <= 0;
+    p.Timeout = p.NoTimeout ? std::chrono::milliseconds(0) : timeout;
+  });
 }
 
 FileUserOption WithFileUser(std::string user) {

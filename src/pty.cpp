@@ -158,9 +158,10 @@ PtyOption WithPtyUser(std::string user) {
 }
 
 PtyOption WithPtyTimeout(std::chrono::milliseconds timeout) {
+  // As in Go: zero or negative disables the lifetime.
   return PtyOption([timeout](PtyParams& p) {
-    p.Timeout = timeout;
-    p.NoTimeout = false;
+    p.NoTimeout = timeout.count() <= 0;
+    p.Timeout = p.NoTimeout ? std::chrono::milliseconds(0) : timeout;
   });
 }
 

@@ -93,8 +93,9 @@ class CommandService {
   }
 
   /// Attaches to a running process (started by any client). Output from
-  /// the moment of attaching reaches the callbacks of `opts`; WithTimeout
-  /// bounds how long the stream stays attached. Go: CommandService.Connect.
+  /// the moment of attaching reaches the callbacks of `opts`. The stream
+  /// lasts as long as the process (as in Go) unless WithTimeout bounds how
+  /// long it stays attached. Go: CommandService.Connect.
   template <typename... Opts>
   CommandHandle Connect(std::uint32_t pid, const Opts&... opts) const {
     return Connect(Context::Background(), pid, opts...);

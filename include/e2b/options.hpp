@@ -204,7 +204,8 @@ RunOption WithCwd(std::string cwd);
 /// Sandbox user that runs the command ("user" or "root").
 RunOption WithUser(std::string user);
 /// Command timeout (default DefaultCommandTimeout); also bounds the process
-/// lifetime on the server.
+/// lifetime on the server. Zero or negative disables it, as in Go (the same
+/// as WithNoTimeout); RunParams::Timeout set directly keeps 0 = default.
 RunOption WithTimeout(std::chrono::milliseconds timeout);
 template <typename Rep, typename Period>
 RunOption WithTimeout(std::chrono::duration<Rep, Period> timeout) {

@@ -41,7 +41,8 @@ PtyOption WithPtyEnv(std::map<std::string, std::string> envs);
 PtyOption WithPtyCwd(std::string cwd);
 /// Sandbox user that runs the shell. Go: WithPtyUser.
 PtyOption WithPtyUser(std::string user);
-/// Lifetime of the PTY (default DefaultCommandTimeout). Go: WithPtyTimeout.
+/// Lifetime of the PTY (default DefaultCommandTimeout); zero or negative
+/// disables it, as in Go. Go: WithPtyTimeout.
 PtyOption WithPtyTimeout(std::chrono::milliseconds timeout);
 template <typename Rep, typename Period>
 PtyOption WithPtyTimeout(std::chrono::duration<Rep, Period> timeout) {

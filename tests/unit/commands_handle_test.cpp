@@ -302,7 +302,22 @@ TEST_F(CommandsHandleTest, StartFailsWithTheServersError) {
   Serve("Start", {EndFrame()});
   EXPECT_THROW(sandbox_.Commands.Start("x", {}), Error);
   EXPECT_THROW(sandbox_.Commands.Start("", {}), Error);
-  EXPECT_THROW(sandbox_.Commands.Start("x", {}, WithTimeout(-1ms)), Error);
+}
+
+// Go's WithTimeout: zero or negative means no lifetime at all.
+TEST_F(CommandsHandleTest, ZeroOrNegativeTimeoutMeansNoLifetime) {
+  for (auto timeout : {0ms, -1ms}) {
+    server_.clear_requests();
+    Serve("Start", {Start(7) + Exit() + EndFrame()});
+    sandbox_.Commands.Start("x", {}, WithTimeout(timeout)).Wait();
+    EXPECT_EQ(Header(Request("Start"), "Connect-Timeout-Ms"), "<absent>")
+        << timeout.count();
+  }
+  // A later positive WithTimeout sets a lifetime again.
+  server_.clear_requests();
+  Serve("Start", {Start(7) + Exit() + EndFrame()});
+  sandbox_.Commands.Start("x", {}, WithTimeout(0ms), WithTimeout(2s)).Wait();
+  EXPECT_EQ(Header(Request("Start"), "Connect-Timeout-Ms"), "2000");
 }
 
 TEST_F(CommandsHandleTest, RequestTimeoutBoundsOnlyTheStart) {
@@ -499,8 +514,13 @@ TEST_F(CommandsHandleTest, ConnectByPidAndByTag) {
   auto request = Request("Connect");
   EXPECT_EQ(Payload(request.body), (json{{"process", {{"pid", 21}}}}));
   EXPECT_EQ(Header(request, "Keepalive-Ping-Interval"), "50");
-  EXPECT_EQ(Header(request, "Connect-Timeout-Ms"), "60000");
+  // No hidden limit: the stream lasts as long as the process, as in Go.
+  EXPECT_EQ(Header(request, "Connect-Timeout-Ms"), "<absent>");
   EXPECT_EQ(Header(request, "Authorization"), "<absent>");
+
+  server_.clear_requests();
+  sandbox_.Commands.Connect(21, WithTimeout(5s)).Wait();
+  EXPECT_EQ(Header(Request("Connect"), "Connect-Timeout-Ms"), "5000");
 
   server_.clear_requests();
   sandbox_.Commands.ConnectByTag("web", WithNoTimeout()).Wait();
