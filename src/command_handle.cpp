@@ -52,6 +52,13 @@ CommandResult CommandHandle::Wait(const Context& ctx) const {
   return Stream().Wait(ctx);
 }
 
+CommandResult CommandHandle::WaitImpl(const Context& ctx,
+                                      const WaitParams& params) const {
+  internal::CommandStream& stream = Stream();
+  stream.FollowOutput(ctx, params);
+  return stream.Wait(ctx);
+}
+
 bool CommandHandle::Kill() const { return Kill(Context::Background()); }
 
 bool CommandHandle::Kill(const Context& ctx) const {

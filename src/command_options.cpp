@@ -11,6 +11,10 @@ RunOption WithNoTimeout() {
   return RunOption([](RunParams& p) { p.NoTimeout = true; });
 }
 
+RunOption WithMaxOutputBytes(std::size_t bytes) {
+  return RunOption([bytes](RunParams& p) { p.MaxOutputBytes = bytes; });
+}
+
 RunOption WithRequestTimeout(std::chrono::milliseconds timeout) {
   return RunOption([timeout](RunParams& p) { p.RequestTimeout = timeout; });
 }
@@ -23,6 +27,29 @@ RunOption WithOnStdout(OutputTextCallback callback) {
 RunOption WithOnStderr(OutputTextCallback callback) {
   return RunOption(
       [cb = std::move(callback)](RunParams& p) { p.OnStderr = cb; });
+}
+
+ConnectOption WithConnectOnStdout(OutputBytesCallback callback) {
+  return WithOnStdoutBytes(std::move(callback));
+}
+
+ConnectOption WithConnectOnStderr(OutputBytesCallback callback) {
+  return WithOnStderrBytes(std::move(callback));
+}
+
+WaitOption WithWaitOnStdout(OutputBytesCallback callback) {
+  return WaitOption(
+      [cb = std::move(callback)](WaitParams& p) { p.OnStdout = cb; });
+}
+
+WaitOption WithWaitOnStderr(OutputBytesCallback callback) {
+  return WaitOption(
+      [cb = std::move(callback)](WaitParams& p) { p.OnStderr = cb; });
+}
+
+WaitOption WithWaitOnPty(OutputBytesCallback callback) {
+  return WaitOption(
+      [cb = std::move(callback)](WaitParams& p) { p.OnPty = cb; });
 }
 
 RunOption WithOnStdoutBytes(OutputBytesCallback callback) {

@@ -107,9 +107,11 @@ CommandResult CommandService::RunImpl(const Context& ctx,
   while (auto next = stream->Next()) {
     const internal::ProcessEvent& event = *next;
     if (event.kind == internal::ProcessEvent::Kind::kData) {
-      result.Stdout.append(event.out);
-      result.Stdout.append(event.pty);
-      result.Stderr.append(event.err);
+      const std::size_t cap = params.MaxOutputBytes;
+      bool cut = internal::AppendCapped(result.Stdout, event.out, cap);
+      cut = internal::AppendCapped(result.Stdout, event.pty, cap) || cut;
+      cut = internal::AppendCapped(result.Stderr, event.err, cap) || cut;
+      result.Truncated = result.Truncated || cut;
       dispatcher.Deliver(event);
     } else if (event.kind == internal::ProcessEvent::Kind::kEnd) {
       dispatcher.Finish();
@@ -145,6 +147,7 @@ CommandHandle CommandService::StartImpl(const Context& ctx,
   spec.request = StartRequest(cmd, args, params);
   spec.callbacks = CallbacksOf(params);
   spec.exit_error = params.ExitError;
+  spec.max_output_bytes = params.MaxOutputBytes;
   spec.request_timeout = params.RequestTimeout;
   return CommandHandle(std::make_shared<internal::CommandHandleOwner>(
       internal::CommandStream::Open(std::move(spec), ctx)));
@@ -173,6 +176,7 @@ CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
                                       : internal::PidSelector(pid)}};
   spec.callbacks = CallbacksOf(params);
   spec.exit_error = params.ExitError;
+  spec.max_output_bytes = params.MaxOutputBytes;
   spec.request_timeout = params.RequestTimeout;
   return CommandHandle(std::make_shared<internal::CommandHandleOwner>(
       internal::CommandStream::Open(std::move(spec), ctx)));

@@ -102,7 +102,12 @@ class SandboxPaginator {
 /// connections. Thread-safe. Go: *Client.
 class Client {
  public:
-  /// Creates a sandbox and waits until it is ready. Go: NewSandbox.
+  /// Creates a sandbox: one POST /sandboxes, returning when the API answered
+  /// 201 with the sandbox's ID, envd version and access token. E2B answers
+  /// once the sandbox has booted and envd accepts requests (e2b-local: once
+  /// its init runs and envd serves it), so commands and files work at once;
+  /// nothing else is awaited (no /health poll, no start command). The
+  /// sandbox lives until Close/Kill or its timeout. Go: NewSandbox.
   Sandbox NewSandbox(const Context& ctx, const SandboxConfig& cfg = {}) const;
   Sandbox NewSandbox(const SandboxConfig& cfg = {}) const;
 

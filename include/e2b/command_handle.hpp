@@ -3,6 +3,7 @@
 
 #include <e2b/context.hpp>
 #include <e2b/errors.hpp>
+#include <e2b/options.hpp>
 #include <e2b/types.hpp>
 
 #include <cstdint>
@@ -75,6 +76,18 @@ class CommandHandle {
   /// running). Go: CommandHandle.Wait.
   CommandResult Wait() const;
   CommandResult Wait(const Context& ctx) const;
+  /// Wait with callbacks for the output (WithWaitOnStdout, WithWaitOnStderr,
+  /// WithWaitOnPty; see WaitParams for when they run). Go: Wait(ctx, opts...).
+  template <typename... Opts>
+  CommandResult Wait(const WaitOption& first, const Opts&... rest) const {
+    return WaitImpl(Context::Background(),
+                    ApplyOptions(WaitParams{}, first, rest...));
+  }
+  template <typename... Opts>
+  CommandResult Wait(const Context& ctx, const WaitOption& first,
+                     const Opts&... rest) const {
+    return WaitImpl(ctx, ApplyOptions(WaitParams{}, first, rest...));
+  }
 
   /// Kills the process (SIGKILL); false when it no longer exists.
   /// Go: CommandHandle.Kill.
@@ -112,6 +125,7 @@ class CommandHandle {
   friend class CommandService;
   friend class PtyService;
   explicit CommandHandle(std::shared_ptr<internal::CommandHandleOwner> owner);
+  CommandResult WaitImpl(const Context& ctx, const WaitParams& params) const;
   internal::CommandStream& Stream() const;
 
   std::shared_ptr<internal::CommandHandleOwner> owner_;

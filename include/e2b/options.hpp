@@ -2,6 +2,7 @@
 #define E2B_OPTIONS_HPP_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -195,6 +196,8 @@ struct RunParams {
   std::optional<std::string> Tag;
   /// Throw CommandExitError for a non-zero exit code.
   bool ExitError = false;
+  /// The most output bytes kept of each of stdout and stderr (0 = all).
+  std::size_t MaxOutputBytes = 0;
 };
 using RunOption = Option<RunParams>;
 /// Environment variables for the command (added to the sandbox's).
@@ -239,9 +242,46 @@ RunOption WithOnStderrBytes(OutputBytesCallback callback);
 RunOption WithStdin(bool enabled = true);
 /// Tags the process so List shows it and ConnectByTag finds it.
 RunOption WithTag(std::string tag);
+/// Keeps at most `bytes` of stdout and of stderr in the result (and in
+/// CommandHandle::Stdout/Stderr and the WithWaitOn* replay); what comes
+/// after is dropped and CommandResult::Truncated says so. Streaming
+/// callbacks (WithOnStdout and friends) still see every byte. Without it a
+/// command that prints 3 GiB holds 3 GiB in the client.
+RunOption WithMaxOutputBytes(std::size_t bytes);
 /// Makes Run and Wait throw CommandExitError when the exit code is not 0
 /// (the newest Go SDK's behaviour); by default it is a result.
 RunOption WithCommandExitError(bool enabled = true);
+
+/// The options of Commands.Connect: the RunOptions it reads (callbacks,
+/// WithTimeout, WithRequestTimeout, WithCommandExitError) under Go HEAD's
+/// name. Go: ConnectOption.
+using ConnectOption = RunOption;
+/// Called with each stdout chunk's raw bytes of an attached process (the
+/// same as WithOnStdoutBytes). Go: WithConnectOnStdout.
+ConnectOption WithConnectOnStdout(OutputBytesCallback callback);
+/// Called with each stderr chunk's raw bytes of an attached process.
+/// Go: WithConnectOnStderr.
+ConnectOption WithConnectOnStderr(OutputBytesCallback callback);
+
+// ---- CommandHandle::Wait ----------------------------------------------------
+
+/// Callbacks of one Wait call. They run on the thread that called Wait,
+/// first with the output that arrived before Wait (so together they see
+/// all of it, as in Go, where output is read by Wait), then with each new
+/// chunk until the process ends. Order within a stream is kept; between
+/// stdout and stderr it is only as fine as the chunks a wake-up finds.
+struct WaitParams {
+  OutputBytesCallback OnStdout;
+  OutputBytesCallback OnStderr;
+  OutputBytesCallback OnPty;  ///< a PTY session's output
+};
+using WaitOption = Option<WaitParams>;
+/// Go: WithWaitOnStdout.
+WaitOption WithWaitOnStdout(OutputBytesCallback callback);
+/// Go: WithWaitOnStderr.
+WaitOption WithWaitOnStderr(OutputBytesCallback callback);
+/// Go: WithWaitOnPty.
+WaitOption WithWaitOnPty(OutputBytesCallback callback);
 
 // ---- FilesystemService ----------------------------------------------------
 

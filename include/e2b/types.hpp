@@ -202,6 +202,8 @@ struct CommandResult {
   std::string Stdout;
   std::string Stderr;
   int ExitCode = 0;
+  /// Output beyond WithMaxOutputBytes was dropped from Stdout or Stderr.
+  bool Truncated = false;
 };
 
 /// A file or directory in the sandbox filesystem: the result of Write (which

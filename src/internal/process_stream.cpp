@@ -7,7 +7,9 @@
 #include <e2b/errors.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
+#include <vector>
 
 namespace e2b::internal {
 namespace {
@@ -190,6 +192,15 @@ json StartRequest(const ProcessStart& start) {
   return request;
 }
 
+bool AppendCapped(std::string& into, std::string_view data, std::size_t cap) {
+  if (cap == 0 || into.size() + data.size() <= cap) {
+    into.append(data);
+    return false;
+  }
+  into.append(data.substr(0, cap > into.size() ? cap - into.size() : 0));
+  return true;
+}
+
 json PidSelector(std::uint32_t pid) { return json{{"pid", pid}}; }
 json TagSelector(const std::string& tag) { return json{{"tag", tag}}; }
 
@@ -282,10 +293,13 @@ void CommandStream::Record(const ProcessEvent& event,
                            OutputDispatcher& dispatcher) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stdout_.append(event.out);
-    stdout_.append(event.pty);
-    stderr_.append(event.err);
+    const std::size_t cap = spec_.max_output_bytes;
+    bool cut = AppendCapped(stdout_, event.out, cap);
+    cut = AppendCapped(stdout_, event.pty, cap) || cut;
+    cut = AppendCapped(stderr_, event.err, cap) || cut;
+    truncated_ = truncated_ || cut;
   }
+  changed_.notify_all();  // for FollowOutput
   if (!reader_.Stopped()) dispatcher.Deliver(event);
 }
 
@@ -351,11 +365,42 @@ CommandResult CommandStream::Wait(const Context& ctx) {
     throw Error(0, procedure_ + ": process " + std::to_string(pid_) +
                        " was disconnected before it ended");
   }
-  CommandResult result{stdout_, stderr_, *exit_code_};
+  CommandResult result{stdout_, stderr_, *exit_code_, truncated_};
   if (spec_.exit_error && result.ExitCode != 0) {
     throw CommandExitError(std::move(result), end_error_);
   }
   return result;
+}
+
+void CommandStream::FollowOutput(const Context& ctx, const WaitParams& params) {
+  const OutputBytesCallback& on_stdout =
+      spec_.pty ? params.OnPty : params.OnStdout;
+  const OutputBytesCallback& on_stderr = params.OnStderr;
+  if (!on_stdout && !on_stderr) return;
+  std::size_t out_seen = 0;
+  std::size_t err_seen = 0;
+  while (true) {
+    // Read before copying: once the reader is done, this copy is the last.
+    const bool live = reader_.Running() && !reader_.Stopped();
+    std::vector<std::uint8_t> out;
+    std::vector<std::uint8_t> err;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (live && stdout_.size() == out_seen && stderr_.size() == err_seen) {
+        changed_.wait_for(lock, kPollSlice);
+      }
+      out.assign(stdout_.begin() + static_cast<std::ptrdiff_t>(out_seen),
+                 stdout_.end());
+      err.assign(stderr_.begin() + static_cast<std::ptrdiff_t>(err_seen),
+                 stderr_.end());
+      out_seen = stdout_.size();
+      err_seen = stderr_.size();
+    }
+    if (!out.empty() && on_stdout) on_stdout(out);
+    if (!err.empty() && on_stderr) on_stderr(err);
+    if (!live) return;
+    ctx.ThrowIfDone("CommandHandle.Wait");
+  }
 }
 
 std::string CommandStream::Stdout() const {

@@ -118,6 +118,10 @@ struct ProcessStart {
 /// The JSON of a Start request; empty args, envs and cwd are left out.
 nlohmann::json StartRequest(const ProcessStart& start);
 
+/// Appends `data` to `into` up to `cap` bytes in all (0 = no cap); true
+/// when some of it did not fit.
+bool AppendCapped(std::string& into, std::string_view data, std::size_t cap);
+
 /// {"pid": n} or {"tag": t}.
 nlohmann::json PidSelector(std::uint32_t pid);
 nlohmann::json TagSelector(const std::string& tag);
@@ -144,6 +148,7 @@ struct StreamSpec {
   OutputCallbacks callbacks;
   bool pty = false;
   bool exit_error = false;
+  std::size_t max_output_bytes = 0;              ///< per stream; 0 = keep all
   std::chrono::milliseconds request_timeout{0};  ///< 0 = client default
 };
 
@@ -162,6 +167,10 @@ class CommandStream : public std::enable_shared_from_this<CommandStream> {
   std::uint32_t Pid() const { return pid_; }
   bool IsPty() const { return spec_.pty; }
   CommandResult Wait(const Context& ctx);
+  /// Calls `params`' callbacks on this thread with the output so far, then
+  /// with each new chunk, until the stream ends or is disconnected; throws
+  /// when `ctx` is done first.
+  void FollowOutput(const Context& ctx, const WaitParams& params);
   std::string Stdout() const;
   std::string Stderr() const;
   std::optional<int> ExitCode() const;
@@ -190,6 +199,7 @@ class CommandStream : public std::enable_shared_from_this<CommandStream> {
   std::string end_error_;
   std::string stdout_;
   std::string stderr_;
+  bool truncated_ = false;
 
   // Last, so it is destroyed first: its thread uses the members above.
   BackgroundStream reader_;

@@ -338,9 +338,32 @@ TEST_F(CommandsV2Test, PtyEchoResizeAndExit) {
   pty.SendInput(handle.PID(), "stty size\n");
   EXPECT_TRUE(screen_has("45 123")) << screen;
   pty.SendInput(handle.PID(), "exit 5\n");
-  const e2b::CommandResult r = handle.Wait();
+  // Go HEAD's WithWaitOnPty: the whole session's output, on this thread.
+  std::string waited;
+  const e2b::CommandResult r =
+      handle.Wait(e2b::WithWaitOnPty([&](const std::vector<std::uint8_t>& b) {
+                    waited.append(b.begin(), b.end());
+                  }),
+                  e2b::WithWaitOnStdout([&](const std::vector<std::uint8_t>&) {
+                    ADD_FAILURE() << "a PTY session has no separate stdout";
+                  }));
   EXPECT_EQ(r.ExitCode, 5);
   EXPECT_NE(r.Stdout.find("pty-42"), std::string::npos);
+  EXPECT_EQ(waited, r.Stdout);
+}
+
+// A command that prints 20 MB keeps 1 KiB of it, and says so; a callback
+// still counts every byte.
+TEST_F(CommandsV2Test, MaxOutputBytesBoundsWhatRunKeeps) {
+  std::size_t streamed = 0;
+  const e2b::CommandResult r = sandbox_.Commands.Run(
+      "head", {"-c", "20000000", "/dev/zero"}, e2b::WithMaxOutputBytes(1024),
+      e2b::WithOnStdoutBytes(
+          [&](const std::vector<std::uint8_t>& b) { streamed += b.size(); }));
+  EXPECT_EQ(r.ExitCode, 0);
+  EXPECT_EQ(r.Stdout, std::string(1024, '\0'));
+  EXPECT_TRUE(r.Truncated);
+  EXPECT_EQ(streamed, 20000000u);
 }
 
 TEST_F(CommandsV2Test, PtyKill) {

@@ -304,6 +304,76 @@ TEST_F(CommandsHandleTest, StartFailsWithTheServersError) {
   EXPECT_THROW(sandbox_.Commands.Start("", {}), Error);
 }
 
+// Go HEAD's Wait(ctx, WithWaitOnStdout/Stderr): the callbacks see all of the
+// output, on the thread that waits, and the result is unchanged.
+TEST_F(CommandsHandleTest, WaitCallbacksSeeAllOutputOnTheWaitingThread) {
+  Serve("Start", {Start() + Out("stdout", "one ") + Out("stderr", "err") +
+                  Out("stdout", "two") + Exit() + EndFrame()});
+  auto handle = sandbox_.Commands.Start("x", {});
+  std::string out;
+  std::string err;
+  std::vector<std::thread::id> threads;
+  auto text = [](const std::vector<std::uint8_t>& b) {
+    return std::string(b.begin(), b.end());
+  };
+  const auto result =
+      handle.Wait(Context::Background(),
+                  WithWaitOnStdout([&](const std::vector<std::uint8_t>& b) {
+                    out += text(b);
+                    threads.push_back(std::this_thread::get_id());
+                  }),
+                  WithWaitOnStderr([&](const std::vector<std::uint8_t>& b) {
+                    err += text(b);
+                    threads.push_back(std::this_thread::get_id());
+                  }));
+  EXPECT_EQ(out, "one two");
+  EXPECT_EQ(err, "err");
+  EXPECT_EQ(result.Stdout, "one two");
+  EXPECT_EQ(result.Stderr, "err");
+  ASSERT_FALSE(threads.empty());
+  for (const auto& id : threads) EXPECT_EQ(id, std::this_thread::get_id());
+  // A second Wait replays everything again: the output is kept.
+  std::string again;
+  handle.Wait(WithWaitOnStdout(
+      [&](const std::vector<std::uint8_t>& b) { again += text(b); }));
+  EXPECT_EQ(again, "one two");
+}
+
+// Output that arrives while Wait runs reaches its callbacks as it comes,
+// and a cancelled Wait throws while the process runs on.
+TEST_F(CommandsHandleTest, WaitCallbacksFollowALiveStream) {
+  Serve("Start", {Start() + Out("stdout", "early"), 200, true});
+  auto handle = sandbox_.Commands.Start("x", {});
+  std::string out;
+  auto ctx = Context::WithTimeout(Context::Background(), 300ms);
+  EXPECT_THROW(handle.Wait(ctx, WithWaitOnStdout(
+                                    [&](const std::vector<std::uint8_t>& b) {
+                                      out.append(b.begin(), b.end());
+                                    })),
+               TimeoutError);
+  EXPECT_EQ(out, "early");
+}
+
+// Go HEAD's Connect options: the attached process's raw bytes.
+TEST_F(CommandsHandleTest, ConnectOptionsDeliverBytes) {
+  Serve("Connect", {Start(21) + Out("stdout", "so") + Out("stderr", "se") +
+                    Exit() + EndFrame()});
+  std::string out;
+  std::string err;
+  ConnectOption on_out =
+      WithConnectOnStdout([&](const std::vector<std::uint8_t>& b) {
+        out.append(b.begin(), b.end());
+      });
+  sandbox_.Commands
+      .Connect(21, on_out,
+               WithConnectOnStderr([&](const std::vector<std::uint8_t>& b) {
+                 err.append(b.begin(), b.end());
+               }))
+      .Wait();
+  EXPECT_EQ(out, "so");
+  EXPECT_EQ(err, "se");
+}
+
 // Go's WithTimeout: zero or negative means no lifetime at all.
 TEST_F(CommandsHandleTest, ZeroOrNegativeTimeoutMeansNoLifetime) {
   for (auto timeout : {0ms, -1ms}) {

@@ -187,6 +187,43 @@ TEST_F(CommandsTest, AssemblesOutputAcrossChunks) {
   EXPECT_EQ(result.ExitCode, 0);
 }
 
+// WithMaxOutputBytes caps what the result keeps of each stream, says so,
+// and leaves the streaming callbacks every byte.
+TEST_F(CommandsTest, MaxOutputBytesCapsTheResultNotTheCallbacks) {
+  ServeStart(Start(412) + Out("stdout", "hel") + Out("stderr", "warn") +
+             Out("stdout", "lo\n") + Out("stderr", "ing\n") +
+             Exit({{"exited", true}}) + EndFrame());
+  std::string streamed;
+  const CommandResult result = sandbox_.Commands.Run(
+      "x", {}, WithMaxOutputBytes(4),
+      WithOnStdout([&](const std::string& t) { streamed += t; }));
+  EXPECT_EQ(result.Stdout, "hell");
+  EXPECT_EQ(result.Stderr, "warn");
+  EXPECT_TRUE(result.Truncated);
+  EXPECT_EQ(streamed, "hello\n");
+}
+
+// Exactly at the cap nothing is lost, so nothing is truncated.
+TEST_F(CommandsTest, MaxOutputBytesAtTheCapIsNotTruncated) {
+  ServeStart(Start(412) + Out("stdout", "abcd") + Exit({{"exited", true}}) +
+             EndFrame());
+  const CommandResult exact =
+      sandbox_.Commands.Run("x", {}, WithMaxOutputBytes(4));
+  EXPECT_EQ(exact.Stdout, "abcd");
+  EXPECT_FALSE(exact.Truncated);
+}
+
+// The same for a background handle.
+TEST_F(CommandsTest, MaxOutputBytesCapsABackgroundHandle) {
+  ServeStart(Start(412) + Out("stdout", "0123456789") +
+             Exit({{"exited", true}}) + EndFrame());
+  auto handle = sandbox_.Commands.Start("x", {}, WithMaxOutputBytes(3));
+  const CommandResult waited = handle.Wait();
+  EXPECT_EQ(waited.Stdout, "012");
+  EXPECT_TRUE(waited.Truncated);
+  EXPECT_EQ(handle.Stdout(), "012");
+}
+
 TEST_F(CommandsTest, KeepsBinaryOutputByteExact) {
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
