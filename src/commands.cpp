@@ -107,11 +107,10 @@ CommandResult CommandService::RunImpl(const Context& ctx,
   while (auto next = stream->Next()) {
     const internal::ProcessEvent& event = *next;
     if (event.kind == internal::ProcessEvent::Kind::kData) {
-      const std::size_t cap = params.MaxOutputBytes;
-      bool cut = internal::AppendCapped(result.Stdout, event.out, cap);
-      cut = internal::AppendCapped(result.Stdout, event.pty, cap) || cut;
-      cut = internal::AppendCapped(result.Stderr, event.err, cap) || cut;
-      result.Truncated = result.Truncated || cut;
+      if (internal::AppendOutput(event, result.Stdout, result.Stderr,
+                                 params.MaxOutputBytes)) {
+        result.Truncated = true;
+      }
       dispatcher.Deliver(event);
     } else if (event.kind == internal::ProcessEvent::Kind::kEnd) {
       dispatcher.Finish();

@@ -192,6 +192,8 @@ json StartRequest(const ProcessStart& start) {
   return request;
 }
 
+namespace {
+
 bool AppendCapped(std::string& into, std::string_view data, std::size_t cap) {
   if (cap == 0 || into.size() + data.size() <= cap) {
     into.append(data);
@@ -199,6 +201,15 @@ bool AppendCapped(std::string& into, std::string_view data, std::size_t cap) {
   }
   into.append(data.substr(0, cap > into.size() ? cap - into.size() : 0));
   return true;
+}
+
+}  // namespace
+
+bool AppendOutput(const ProcessEvent& event, std::string& out, std::string& err,
+                  std::size_t cap) {
+  bool cut = AppendCapped(out, event.out, cap);
+  cut = AppendCapped(out, event.pty, cap) || cut;
+  return AppendCapped(err, event.err, cap) || cut;
 }
 
 json PidSelector(std::uint32_t pid) { return json{{"pid", pid}}; }
@@ -293,11 +304,9 @@ void CommandStream::Record(const ProcessEvent& event,
                            OutputDispatcher& dispatcher) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const std::size_t cap = spec_.max_output_bytes;
-    bool cut = AppendCapped(stdout_, event.out, cap);
-    cut = AppendCapped(stdout_, event.pty, cap) || cut;
-    cut = AppendCapped(stderr_, event.err, cap) || cut;
-    truncated_ = truncated_ || cut;
+    if (AppendOutput(event, stdout_, stderr_, spec_.max_output_bytes)) {
+      truncated_ = true;
+    }
   }
   changed_.notify_all();  // for FollowOutput
   if (!reader_.Stopped()) dispatcher.Deliver(event);

@@ -118,9 +118,11 @@ struct ProcessStart {
 /// The JSON of a Start request; empty args, envs and cwd are left out.
 nlohmann::json StartRequest(const ProcessStart& start);
 
-/// Appends `data` to `into` up to `cap` bytes in all (0 = no cap); true
-/// when some of it did not fit.
-bool AppendCapped(std::string& into, std::string_view data, std::size_t cap);
+/// Appends an output event's bytes to `out` (stdout and PTY output) and
+/// `err`, each kept to at most `cap` bytes in all (0 = no cap); true when
+/// some of it did not fit.
+bool AppendOutput(const ProcessEvent& event, std::string& out, std::string& err,
+                  std::size_t cap);
 
 /// {"pid": n} or {"tag": t}.
 nlohmann::json PidSelector(std::uint32_t pid);
