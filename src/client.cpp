@@ -170,10 +170,15 @@ std::shared_ptr<SandboxState> NewSandboxState(
   if (created.EnvdAccessToken.find_first_of("\r\n") != std::string::npos) {
     ThrowMalformedResponse(operation, "envdAccessToken contains a line break");
   }
+  if (created.TrafficAccessToken.find_first_of("\r\n") != std::string::npos) {
+    ThrowMalformedResponse(operation,
+                           "trafficAccessToken contains a line break");
+  }
   auto sandbox = std::make_shared<SandboxState>();
   sandbox->id = created.SandboxID;
   sandbox->envd_version = created.EnvdVersion;
   sandbox->access_token = created.EnvdAccessToken;
+  sandbox->traffic_access_token = created.TrafficAccessToken;
   sandbox->domain =
       created.Domain.empty() ? client->sandbox_domain : created.Domain;
   sandbox->envd_url = EnvdBaseUrl(*client, sandbox->id, sandbox->domain);

@@ -102,7 +102,6 @@ CommandResult CommandService::RunImpl(const Context& ctx,
 
   internal::OutputDispatcher dispatcher(CallbacksOf(params));
   CommandResult result;
-  std::string end_error;
   bool ended = false;
   while (auto next = stream->Next()) {
     const internal::ProcessEvent& event = *next;
@@ -115,7 +114,8 @@ CommandResult CommandService::RunImpl(const Context& ctx,
     } else if (event.kind == internal::ProcessEvent::Kind::kEnd) {
       dispatcher.Finish();
       result.ExitCode = event.exit_code;
-      end_error = event.error;
+      // envd's status text ("exit status 0") is no error for a clean exit.
+      if (event.exit_code != 0) result.Error = event.error;
       ended = true;
     }
     // start{pid} and keepalive{} carry nothing a Run result needs.
@@ -126,7 +126,8 @@ CommandResult CommandService::RunImpl(const Context& ctx,
     FailStart("stream finished without the process end event");
   }
   if (params.ExitError && result.ExitCode != 0) {
-    throw CommandExitError(std::move(result), end_error);
+    std::string message = result.Error;
+    throw CommandExitError(std::move(result), std::move(message));
   }
   return result;
 }

@@ -25,6 +25,15 @@ LogsOption WithSearch(std::string query) {
   return LogsOption([v = std::move(query)](LogsParams& p) { p.Search = v; });
 }
 
+RefreshOption WithRefreshDuration(int duration_seconds) {
+  return RefreshOption(
+      [duration_seconds](RefreshParams& p) { p.Duration = duration_seconds; });
+}
+
+PauseOption WithKeepMemory(bool keep) {
+  return PauseOption([keep](PauseParams& p) { p.KeepMemory = keep; });
+}
+
 ListSnapshotsOption WithSnapshotLimit(int limit) {
   return ListSnapshotsOption(
       [limit](ListSnapshotsParams& p) { p.Limit = limit; });

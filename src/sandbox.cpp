@@ -87,6 +87,7 @@ void RequireNonNegative(int seconds, const char* what) {
 
 Sandbox::Sandbox(std::shared_ptr<internal::SandboxState> state)
     : ID(state->id),
+      TrafficAccessToken(state->traffic_access_token),
       Commands(state),
       Filesystem(state),
       Pty(state),
@@ -119,11 +120,9 @@ void Sandbox::SetTimeoutWithContext(const Context& ctx,
   Api(s).SetSandboxTimeout(ctx, s, timeout_seconds);
 }
 
-void Sandbox::Pause() const { PauseWithContext(Context::Background()); }
-
-void Sandbox::PauseWithContext(const Context& ctx) const {
+void Sandbox::PauseImpl(const Context& ctx, const PauseParams& params) const {
   const auto& s = Require(state_);
-  Api(s).PauseSandbox(ctx, s, std::nullopt);
+  Api(s).PauseSandbox(ctx, s, params.KeepMemory);
 }
 
 void Sandbox::Resume(int timeout_seconds) const {
@@ -167,14 +166,7 @@ void Sandbox::Pause(bool keep_memory) const {
 }
 
 void Sandbox::PauseWithContext(const Context& ctx, bool keep_memory) const {
-  const auto& s = Require(state_);
-  Api(s).PauseSandbox(ctx, s, keep_memory);
-}
-
-void Sandbox::Refresh() const { RefreshImpl(Context::Background(), {}); }
-
-void Sandbox::RefreshWithContext(const Context& ctx) const {
-  RefreshImpl(ctx, {});
+  PauseImpl(ctx, PauseParams{keep_memory});
 }
 
 void Sandbox::RefreshImpl(
@@ -183,10 +175,13 @@ void Sandbox::RefreshImpl(
   const auto& s = Require(state_);
   std::optional<std::int64_t> seconds;
   if (duration) {
-    if (duration->count() < 0) {
-      throw Error(0, "Refresh: duration must not be negative");
+    seconds = duration->count() < 0 ? -1 : CeilSeconds(*duration);
+    if (*seconds < 0 || *seconds > MaxRefreshDuration) {
+      throw InvalidArgumentError("Refresh: duration must be between 0 and " +
+                                     std::to_string(MaxRefreshDuration) +
+                                     " seconds",
+                                 0);
     }
-    seconds = CeilSeconds(*duration);
   }
   Api(s).RefreshSandbox(ctx, s, seconds);
 }

@@ -60,6 +60,31 @@ LogsOption WithLimit(int limit);
 /// Case-sensitive substring filter on the message.
 LogsOption WithSearch(std::string query);
 
+// ---- Sandbox::Refresh and Sandbox::Pause ---------------------------------
+
+/// Parameters of Sandbox::Refresh (POST /sandboxes/{id}/refreshes).
+struct RefreshParams {
+  /// Seconds to keep the sandbox alive from now (0-MaxRefreshDuration);
+  /// unset = the server's default.
+  std::optional<int> Duration;
+};
+using RefreshOption = Option<RefreshParams>;
+/// Keep the sandbox alive `duration_seconds` from now (0-3600; more or
+/// less is refused with InvalidArgumentError before sending).
+/// Go: WithRefreshDuration.
+RefreshOption WithRefreshDuration(int duration_seconds);
+
+/// Parameters of Sandbox::Pause (POST /sandboxes/{id}/pause).
+struct PauseParams {
+  /// Full memory snapshot (true) or the filesystem only (false: resuming
+  /// cold-boots from disk, and auto-resume on traffic is impossible);
+  /// unset = the server's default (memory kept).
+  std::optional<bool> KeepMemory;
+};
+using PauseOption = Option<PauseParams>;
+/// Whether the pause keeps memory (default true). Go: WithKeepMemory.
+PauseOption WithKeepMemory(bool keep);
+
 // ---- Client::ListSnapshots ------------------------------------------------
 
 struct ListSnapshotsParams {

@@ -32,6 +32,11 @@ class Sandbox {
  public:
   /// The sandbox ID.
   std::string ID;
+  /// The token that opens this sandbox's URLs (GetHost) when it was created
+  /// with Network.AllowPublicTraffic = false: send it as the
+  /// `e2b-traffic-access-token` header. Empty otherwise. Treat it as a
+  /// secret. Go: Sandbox.TrafficAccessToken.
+  std::string TrafficAccessToken;
   /// Command execution in the sandbox.
   CommandService Commands;
   /// File reads and writes in the sandbox.
@@ -53,10 +58,18 @@ class Sandbox {
   void SetTimeout(int timeout_seconds) const;
   void SetTimeoutWithContext(const Context& ctx, int timeout_seconds) const;
 
-  /// Pauses the sandbox, keeping its state. A sandbox that is already paused
-  /// (HTTP 409) counts as success, unlike Go's Pause. Go: Pause.
-  void Pause() const;
-  void PauseWithContext(const Context& ctx) const;
+  /// Pauses the sandbox, keeping its state; option WithKeepMemory(false)
+  /// keeps only the filesystem (resume then cold-boots). A sandbox that is
+  /// already paused (HTTP 409) counts as success, unlike Go's Pause.
+  /// Go: Pause(opts ...PauseOption).
+  template <typename... Opts>
+  void Pause(const Opts&... opts) const {
+    PauseImpl(Context::Background(), ApplyOptions(PauseParams{}, opts...));
+  }
+  template <typename... Opts>
+  void PauseWithContext(const Context& ctx, const Opts&... opts) const {
+    PauseImpl(ctx, ApplyOptions(PauseParams{}, opts...));
+  }
 
   /// Resumes a paused sandbox with a new lifetime in seconds. Go: Resume.
   void Resume(int timeout_seconds) const;
@@ -84,23 +97,34 @@ class Sandbox {
                               const std::string& name = {}) const;
   SnapshotInfo CreateSnapshot(const std::string& name = {}) const;
 
-  /// Pauses the sandbox; keep_memory = false saves only the filesystem
-  /// (resume then cold-boots). Sends `memory`, not head's `keepMemory`.
-  /// Go: Pause(keepMemory).
+  /// The same as Pause(WithKeepMemory(keep_memory)). The API's field is
+  /// `memory`, as the official SDKs send it (Go HEAD sends `keepMemory`).
   void Pause(bool keep_memory) const;
   void PauseWithContext(const Context& ctx, bool keep_memory) const;
 
-  /// Extends the sandbox's life (POST /sandboxes/{id}/refreshes): without a
-  /// duration the server's default, else `duration` from now (whole
-  /// seconds, rounded up; the API accepts 0-3600 s). Go: Refresh.
-  void Refresh() const;
+  /// Extends the sandbox's life (POST /sandboxes/{id}/refreshes): without
+  /// options the server's default, with WithRefreshDuration(seconds) that
+  /// long from now (0-MaxRefreshDuration, else InvalidArgumentError before
+  /// sending). Go: Refresh(opts ...RefreshOption).
+  template <typename... Opts>
+  void Refresh(const Opts&... opts) const {
+    RefreshWithContext(Context::Background(), opts...);
+  }
+  template <typename... Opts>
+  void RefreshWithContext(const Context& ctx, const Opts&... opts) const {
+    const RefreshParams params = ApplyOptions(RefreshParams{}, opts...);
+    RefreshImpl(ctx, params.Duration
+                         ? std::optional<std::chrono::milliseconds>(
+                               std::chrono::seconds(*params.Duration))
+                         : std::nullopt);
+  }
+  /// The same with a std::chrono duration (whole seconds, rounded up).
   template <typename Rep, typename Period>
   void Refresh(std::chrono::duration<Rep, Period> duration) const {
     RefreshImpl(
         Context::Background(),
         std::chrono::duration_cast<std::chrono::milliseconds>(duration));
   }
-  void RefreshWithContext(const Context& ctx) const;
   template <typename Rep, typename Period>
   void RefreshWithContext(const Context& ctx,
                           std::chrono::duration<Rep, Period> duration) const {
@@ -163,6 +187,7 @@ class Sandbox {
   explicit Sandbox(std::shared_ptr<internal::SandboxState> state);
   std::vector<SandboxLogEntry> LogsImpl(const Context& ctx,
                                         const LogsParams& params) const;
+  void PauseImpl(const Context& ctx, const PauseParams& params) const;
   void RefreshImpl(const Context& ctx,
                    std::optional<std::chrono::milliseconds> duration) const;
   std::vector<ForkResult> ForkImpl(const Context& ctx,

@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace e2b {
@@ -18,6 +20,14 @@ inline constexpr const char* DefaultTemplate = "base";
 inline constexpr int DefaultTimeout = 300;
 /// DefaultCommandTimeout is the default command execution timeout.
 inline constexpr std::chrono::milliseconds DefaultCommandTimeout{60000};
+/// MaxRefreshDuration is the largest duration (seconds) Sandbox::Refresh
+/// accepts; more is refused before sending. Go: MaxRefreshDuration.
+inline constexpr int MaxRefreshDuration = 3600;
+
+/// Bool is Go's helper for optional boolean fields (Go `*bool`, C++
+/// `std::optional<bool>`): `cfg.AllowInternetAccess = e2b::Bool(false)`.
+/// Go: Bool.
+constexpr std::optional<bool> Bool(bool v) noexcept { return v; }
 
 /// Lifecycle configuration of a sandbox (wire: `lifecycle`).
 struct SandboxLifecycle {
@@ -92,6 +102,50 @@ struct NetworkUpdateConfig {
   std::optional<bool> AllowInternetAccess;
 };
 
+/// One parameter of an MCP server: a string, a boolean, a number, a list of
+/// strings, or any other JSON value through MCPValue::JSON. Go uses
+/// `interface{}`; this keeps JSON types out of the public headers.
+class MCPValue {
+ public:
+  MCPValue(std::string text);  // NOLINT(google-explicit-constructor)
+  MCPValue(const char* text);  // NOLINT(google-explicit-constructor)
+  MCPValue(bool value);        // NOLINT(google-explicit-constructor)
+  template <typename Number, std::enable_if_t<std::is_arithmetic_v<Number> &&
+                                                  !std::is_same_v<Number, bool>,
+                                              int> = 0>
+  MCPValue(Number value)  // NOLINT(google-explicit-constructor)
+      : json_(NumberText(value)) {}
+  MCPValue(std::vector<std::string> list);  // NOLINT
+  /// Any JSON value written as JSON text (an object, an array of numbers,
+  /// null); NewSandbox refuses text that is not JSON with
+  /// InvalidArgumentError.
+  static MCPValue JSON(std::string json_text);
+  /// The value as JSON text, as it is sent.
+  const std::string& JSONText() const noexcept { return json_; }
+
+ private:
+  struct Raw {};
+  MCPValue(Raw, std::string json_text) : json_(std::move(json_text)) {}
+  template <typename Number>
+  static std::string NumberText(Number value) {
+    if constexpr (std::is_floating_point_v<Number>) {
+      return FloatText(static_cast<double>(value));
+    } else {
+      return std::to_string(value);
+    }
+  }
+  static std::string FloatText(double value);
+  std::string json_;
+};
+
+/// The MCP (Model Context Protocol) gateway of a sandbox (wire: `mcp`, an
+/// object of servers): server name ("github", "browserbase", ...) -> its
+/// parameters. The client sends it with the create request; starting the
+/// gateway is up to the template, as with the Go SDK. Go: MCPConfig.
+struct MCPConfig {
+  std::map<std::string, std::map<std::string, MCPValue>> Integrations;
+};
+
 /// Automatic resume of a paused sandbox on inbound traffic (wire:
 /// `autoResume`). Go: AutoResumeConfig.
 struct AutoResumeConfig {
@@ -128,6 +182,8 @@ struct SandboxConfig {
   /// (same as AutoPause) or "kill", AutoResume needs "pause". Combining it
   /// with a contradicting AutoPause/AutoResume is an error.
   std::optional<SandboxLifecycle> Lifecycle;
+  /// MCP gateway configuration (wire: `mcp`); unset sends nothing.
+  std::optional<MCPConfig> MCP;
 };
 
 /// Details about a sandbox (GET /sandboxes/{id} and the listing).
@@ -204,6 +260,10 @@ struct CommandResult {
   int ExitCode = 0;
   /// Output beyond WithMaxOutputBytes was dropped from Stdout or Stderr.
   bool Truncated = false;
+  /// envd's description of how the process ended when it did not exit 0
+  /// ("exit status 3", "signal: killed"); empty after a clean exit.
+  /// Go: CommandResult.Error.
+  std::string Error;
 };
 
 /// A file or directory in the sandbox filesystem: the result of Write (which

@@ -50,9 +50,10 @@ struct SandboxState {
   std::shared_ptr<const ClientState> client;
   std::string id;
   std::string envd_version;
-  std::string access_token;  ///< envdAccessToken; may be empty
-  std::string domain;        ///< the domain the API returned, else client's
-  std::string envd_url;      ///< base URL of envd, no trailing slash
+  std::string access_token;          ///< envdAccessToken; may be empty
+  std::string traffic_access_token;  ///< trafficAccessToken; may be empty
+  std::string domain;    ///< the domain the API returned, else client's
+  std::string envd_url;  ///< base URL of envd, no trailing slash
   /// "/sandboxes/<id>": the control-plane path of the sandbox, encoded once.
   std::string api_path;
 

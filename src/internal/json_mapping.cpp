@@ -376,6 +376,7 @@ void VisitMembers(CreatedSandbox& out, Visit&& visit) {
   visit("clientID", out.ClientID);
   visit("envdVersion", out.EnvdVersion);
   visit("envdAccessToken", out.EnvdAccessToken);
+  visit("trafficAccessToken", out.TrafficAccessToken);
   visit("domain", out.Domain);
 }
 
@@ -761,6 +762,25 @@ TimeoutBehaviour ResolveTimeoutBehaviour(const SandboxConfig& cfg) {
   return out;
 }
 
+// The `mcp` object: server -> parameters, each parameter the JSON value its
+// MCPValue holds (text from MCPValue::JSON is checked here).
+json McpBody(const MCPConfig& mcp) {
+  json out = json::object();
+  for (const auto& [server, params] : mcp.Integrations) {
+    json& entry = out[server] = json::object();
+    for (const auto& [name, value] : params) {
+      json parsed = json::parse(value.JSONText(), nullptr, false);
+      if (parsed.is_discarded()) {
+        throw InvalidArgumentError("SandboxConfig.MCP: parameter '" + name +
+                                       "' of '" + server + "' is not JSON",
+                                   0);
+      }
+      entry[name] = std::move(parsed);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 json NewSandboxBody(const SandboxConfig& cfg) {
@@ -795,6 +815,7 @@ json NewSandboxBody(const SandboxConfig& cfg) {
     }
     body["volumeMounts"] = cfg.VolumeMounts;
   }
+  if (cfg.MCP) body["mcp"] = McpBody(*cfg.MCP);
   return body;
 }
 
@@ -1402,6 +1423,38 @@ void to_json(json& j, const BuildLogEntry& in) {
            {"message", in.Message},
            {"level", in.Level},
            {"step", in.Step}};
+}
+
+// ---- MCPValue: JSON text of one MCP parameter --------------------------
+
+namespace {
+std::string McpValueText(const nlohmann::json& value) {
+  try {
+    return value.dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw InvalidArgumentError("MCPValue: text that is not valid UTF-8", 0);
+  }
+}
+}  // namespace
+
+MCPValue::MCPValue(std::string text)
+    : json_(McpValueText(nlohmann::json(std::move(text)))) {}
+
+MCPValue::MCPValue(const char* text) : MCPValue(std::string(text)) {}
+
+MCPValue::MCPValue(bool value) : json_(value ? "true" : "false") {}
+
+MCPValue::MCPValue(std::vector<std::string> list)
+    : json_(McpValueText(nlohmann::json(std::move(list)))) {}
+
+MCPValue MCPValue::JSON(std::string json_text) {
+  return MCPValue(Raw{}, std::move(json_text));
+}
+
+std::string MCPValue::FloatText(double value) {
+  // JSON has no NaN or infinity; nlohmann writes them as null, which is
+  // what a JSON encoder must do with them.
+  return nlohmann::json(value).dump();
 }
 
 }  // namespace e2b

@@ -64,6 +64,7 @@ struct CreatedSandbox {
   std::string ClientID;
   std::string EnvdVersion;
   std::string EnvdAccessToken;
+  std::string TrafficAccessToken;
   std::string Domain;
 };
 

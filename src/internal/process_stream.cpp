@@ -374,7 +374,8 @@ CommandResult CommandStream::Wait(const Context& ctx) {
     throw Error(0, procedure_ + ": process " + std::to_string(pid_) +
                        " was disconnected before it ended");
   }
-  CommandResult result{stdout_, stderr_, *exit_code_, truncated_};
+  CommandResult result{stdout_, stderr_, *exit_code_, truncated_,
+                       *exit_code_ != 0 ? end_error_ : std::string()};
   if (spec_.exit_error && result.ExitCode != 0) {
     throw CommandExitError(std::move(result), end_error_);
   }

@@ -88,7 +88,7 @@ TEST_F(LifecycleV2Test, ConnectToAnUnknownSandboxIsNotFound) {
 TEST_F(LifecycleV2Test, PauseWithoutMemoryThenConnect) {
   e2b::Sandbox sb = NewSandbox();
   sb.Filesystem.WriteString("/home/user/fs-only.txt", "on disk");
-  sb.Pause(false);
+  sb.Pause(e2b::WithKeepMemory(false));
   EXPECT_EQ(sb.Info().State, "paused");
   Client().Connect(sb.ID, 120);
   EXPECT_EQ(sb.Filesystem.ReadString("/home/user/fs-only.txt"), "on disk");
@@ -220,14 +220,12 @@ TEST_F(LifecycleV2Test, RefreshExtendsTheLifetime) {
   auto later = ParseRFC3339(sb.Info().EndAt);
   ASSERT_TRUE(later.has_value());
   EXPECT_GE(*later, *end - 1);
-  try {
-    sb.Refresh(2h);
-    FAIL() << "no exception";
-  } catch (const e2b::SandboxNotFoundError&) {
-    FAIL() << "an out-of-range duration is not a missing sandbox";
-  } catch (const e2b::Error& e) {
-    EXPECT_EQ(e.StatusCode(), 400) << e.what();
-  }
+  // Go HEAD's form; the limit is checked before sending.
+  sb.Refresh(e2b::WithRefreshDuration(e2b::MaxRefreshDuration));
+  auto longest = ParseRFC3339(sb.Info().EndAt);
+  ASSERT_TRUE(longest.has_value());
+  EXPECT_NEAR(*longest - Now(), 3600, 60);
+  EXPECT_THROW(sb.Refresh(2h), e2b::InvalidArgumentError);
   sb.Close();
   EXPECT_THROW(sb.Refresh(), e2b::SandboxNotFoundError);
 }
@@ -355,6 +353,24 @@ TEST_F(LifecycleV2Test, NewerSandboxConfigFieldsShowInInfo) {
   plain.AutoPause = false;
   e2b::Sandbox other = NewSandbox(plain);
   EXPECT_EQ(other.Info().Lifecycle.OnTimeout, "kill");
+}
+
+// Go HEAD's MCP configuration is accepted with the create request, and a
+// command's abnormal end is described in CommandResult.Error.
+TEST_F(LifecycleV2Test, McpConfigAndCommandResultError) {
+  e2b::SandboxConfig cfg = Config();
+  e2b::MCPConfig mcp;
+  mcp.Integrations["github"] = {{"githubPersonalAccessToken", "ghp_x"},
+                                {"readOnly", true}};
+  cfg.MCP = mcp;
+  e2b::Sandbox sb = NewSandbox(cfg);
+  EXPECT_TRUE(sb.TrafficAccessToken.empty());
+  e2b::CommandResult ok = sb.Commands.Run("true", {});
+  EXPECT_EQ(ok.ExitCode, 0);
+  EXPECT_EQ(ok.Error, "");
+  e2b::CommandResult bad = sb.Commands.Run("sh", {"-c", "exit 3"});
+  EXPECT_EQ(bad.ExitCode, 3);
+  EXPECT_EQ(bad.Error, "exit status 3");
 }
 
 }  // namespace

@@ -246,6 +246,34 @@ TEST_F(CommandsTest, NonZeroExitIsAResult) {
   const CommandResult result = sandbox_.Commands.Run("false", {});
   EXPECT_EQ(result.ExitCode, 3);
   EXPECT_EQ(result.Stderr, "nope\n");
+  EXPECT_EQ(result.Error, "exit status 3");  // Go: CommandResult.Error
+}
+
+// A clean exit has no Error, even though envd's status names it.
+TEST_F(CommandsTest, ResultErrorIsEmptyAfterACleanExit) {
+  ServeStart(Start() + Exit({{"exited", true}, {"status", "exit status 0"}}) +
+             EndFrame());
+  EXPECT_EQ(sandbox_.Commands.Run("true", {}).Error, "");
+}
+
+// Without envd's error text, a signal is described by its status.
+TEST_F(CommandsTest, ResultErrorOfASignalIsTheStatus) {
+  ServeStart(
+      Start() +
+      Exit(
+          {{"exitCode", -1}, {"exited", false}, {"status", "signal: killed"}}) +
+      EndFrame());
+  EXPECT_EQ(sandbox_.Commands.Run("sleep", {"9"}).Error, "signal: killed");
+}
+
+TEST_F(CommandsTest, ResultErrorOfABackgroundHandle) {
+  ServeStart(Start() +
+             Exit({{"exitCode", 2},
+                   {"exited", true},
+                   {"status", "exit status 2"},
+                   {"error", "exit status 2"}}) +
+             EndFrame());
+  EXPECT_EQ(sandbox_.Commands.Start("x", {}).Wait().Error, "exit status 2");
 }
 
 TEST_F(CommandsTest, KilledBySignalIsMinusOne) {

@@ -541,23 +541,69 @@ TEST_F(LifecycleV2Test, Refresh) {
 TEST_F(LifecycleV2Test, RefreshStatusMapping) {
   auto client = MakeClient();
   auto sandbox = MakeSandbox(client, "iref");
-  EXPECT_THROW(sandbox.Refresh(std::chrono::seconds(-1)), e2b::Error);
-  EXPECT_TRUE(server_.requests().empty());
   Respond(404, ErrorBody(404, "gone"));
   EXPECT_THROW(sandbox.Refresh(), e2b::SandboxNotFoundError);
   Respond(400, ErrorBody(400, "invalid sandbox id"));
   EXPECT_THROW(sandbox.Refresh(), e2b::SandboxNotFoundError);
-  Respond(400, ErrorBody(400, "duration must be at most 3600"));
+  Respond(400, ErrorBody(400, "duration must be at most 1800"));
   try {
-    sandbox.Refresh(std::chrono::hours(2));
+    sandbox.Refresh(e2b::WithRefreshDuration(e2b::MaxRefreshDuration));
     FAIL() << "no exception";
   } catch (const e2b::SandboxNotFoundError&) {
     FAIL() << "not a not-found";
-  } catch (const e2b::Error& e) {
-    ExpectCleanError(e, 400, "at most 3600");
+  } catch (const e2b::InvalidArgumentError& e) {
+    ExpectCleanError(e, 400, "at most 1800");
   }
   Respond(401, ErrorBody(401, "bad key"));
   EXPECT_THROW(sandbox.Refresh(), e2b::Error);
+}
+
+TEST_F(LifecycleV2Test, RefreshOptionsAsInGoHead) {
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client, "iref");
+  Respond(204);
+  sandbox.Refresh(e2b::WithRefreshDuration(90));
+  auto r = OnlyRequest();
+  EXPECT_EQ(r.raw_path, "/sandboxes/iref/refreshes");
+  EXPECT_EQ(BodyJson(r), (json{{"duration", 90}}));
+
+  server_.clear_requests();
+  Respond(204);
+  sandbox.RefreshWithContext(e2b::Context::Background(),
+                             e2b::WithRefreshDuration(0));
+  EXPECT_EQ(BodyJson(OnlyRequest()), (json{{"duration", 0}}));
+
+  // The last option wins, as in Go.
+  server_.clear_requests();
+  Respond(204);
+  sandbox.Refresh(e2b::WithRefreshDuration(10),
+                  e2b::WithRefreshDuration(e2b::MaxRefreshDuration));
+  EXPECT_EQ(BodyJson(OnlyRequest()), (json{{"duration", 3600}}));
+}
+
+TEST_F(LifecycleV2Test, RefreshRefusesDurationsOutsideTheRangeBeforeSending) {
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client, "iref");
+  server_.clear_requests();
+  for (int bad : {-1, e2b::MaxRefreshDuration + 1, 1 << 30}) {
+    try {
+      sandbox.Refresh(e2b::WithRefreshDuration(bad));
+      FAIL() << bad << " accepted";
+    } catch (const e2b::InvalidArgumentError& e) {
+      EXPECT_EQ(e.StatusCode(), 0);
+      EXPECT_NE(std::string(e.what()).find("between 0 and 3600"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_THROW(sandbox.Refresh(std::chrono::seconds(-1)),
+               e2b::InvalidArgumentError);
+  EXPECT_THROW(sandbox.Refresh(std::chrono::hours(2)),
+               e2b::InvalidArgumentError);
+  // 3600 s and a bit rounds up past the limit.
+  EXPECT_THROW(sandbox.Refresh(std::chrono::milliseconds(3600001)),
+               e2b::InvalidArgumentError);
+  EXPECT_TRUE(server_.requests().empty());
 }
 
 // ---- UpdateNetwork
@@ -623,6 +669,106 @@ TEST_F(LifecycleV2Test, PauseSendsMemoryNotKeepMemory) {
   EXPECT_EQ(BodyJson(OnlyRequest()), (json{{"memory", true}}));
   Respond(404, ErrorBody(404, "gone"));
   EXPECT_THROW(sandbox.Pause(true), e2b::SandboxNotFoundError);
+}
+
+TEST_F(LifecycleV2Test, PauseOptionsAsInGoHead) {
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client, "ipause");
+  // Without options nothing is sent: the server's default (memory kept).
+  Respond(204);
+  sandbox.Pause();
+  auto r = OnlyRequest();
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.raw_path, "/sandboxes/ipause/pause");
+  EXPECT_TRUE(r.body.empty()) << r.body;
+
+  server_.clear_requests();
+  Respond(204);
+  sandbox.Pause(e2b::WithKeepMemory(false));
+  EXPECT_EQ(BodyJson(OnlyRequest()), (json{{"memory", false}}));
+
+  server_.clear_requests();
+  Respond(204);
+  sandbox.PauseWithContext(e2b::Context::Background(),
+                           e2b::WithKeepMemory(true));
+  EXPECT_EQ(BodyJson(OnlyRequest()), (json{{"memory", true}}));
+}
+
+TEST_F(LifecycleV2Test, TrafficAccessTokenComesFromTheCreateAnswer) {
+  auto client = MakeClient();
+  json answer = json::parse(SandboxAnswer("itraffic"));
+  answer["trafficAccessToken"] = "traffic_tok";
+  Respond(201, answer.dump());
+  auto sandbox = client.NewSandbox();
+  EXPECT_EQ(sandbox.TrafficAccessToken, "traffic_tok");
+
+  // Connect and a sandbox without one.
+  Respond(200, SandboxAnswer("iplain"));
+  EXPECT_EQ(client.Connect("iplain", 60).TrafficAccessToken, "");
+  answer["sandboxID"] = "iconn";
+  Respond(200, answer.dump());
+  EXPECT_EQ(client.Connect("iconn", 60).TrafficAccessToken, "traffic_tok");
+
+  // A token that would split a header is a malformed answer, not a header.
+  answer["trafficAccessToken"] = "a\r\nX-Evil: 1";
+  Respond(201, answer.dump());
+  try {
+    client.NewSandbox();
+    FAIL() << "accepted a token with a line break";
+  } catch (const e2b::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("trafficAccessToken"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find("X-Evil"), std::string::npos);
+  }
+}
+
+TEST_F(LifecycleV2Test, McpConfigIsSentAsTheMcpObject) {
+  e2b::SandboxConfig cfg;
+  e2b::MCPConfig mcp;
+  mcp.Integrations["github"] = {{"githubPersonalAccessToken", "ghp_x"}};
+  mcp.Integrations["rustMcpFilesystem"] = {
+      {"allowWrite", true},
+      {"allowedDirectories", std::vector<std::string>{"/home/user"}},
+      {"maxBytes", 1048576},
+      {"ratio", 0.5},
+      {"extra", e2b::MCPValue::JSON(R"({"a":[1,null]})")}};
+  cfg.MCP = mcp;
+  EXPECT_EQ(e2b::internal::NewSandboxBody(cfg)["mcp"],
+            (json{{"github", {{"githubPersonalAccessToken", "ghp_x"}}},
+                  {"rustMcpFilesystem",
+                   {{"allowWrite", true},
+                    {"allowedDirectories", {"/home/user"}},
+                    {"maxBytes", 1048576},
+                    {"ratio", 0.5},
+                    {"extra", {{"a", {1, nullptr}}}}}}}));
+
+  // An empty config is an empty object (Go sends the same); none is nothing.
+  cfg.MCP = e2b::MCPConfig{};
+  EXPECT_EQ(e2b::internal::NewSandboxBody(cfg)["mcp"], json::object());
+  cfg.MCP.reset();
+  EXPECT_FALSE(e2b::internal::NewSandboxBody(cfg).contains("mcp"));
+
+  // Raw text that is not JSON fails before any request.
+  auto client = MakeClient();
+  cfg.MCP = e2b::MCPConfig{{{"srv", {{"p", e2b::MCPValue::JSON("{nope")}}}}};
+  try {
+    client.NewSandbox(cfg);
+    FAIL() << "accepted invalid JSON";
+  } catch (const e2b::InvalidArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("'p' of 'srv'"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(server_.requests().empty());
+  EXPECT_THROW(e2b::MCPValue(std::string("\xff")), e2b::InvalidArgumentError);
+  EXPECT_EQ(e2b::MCPValue("x\"y").JSONText(), "\"x\\\"y\"");
+}
+
+TEST_F(LifecycleV2Test, BoolIsAnOptionalBool) {
+  e2b::SandboxConfig cfg;
+  cfg.AllowInternetAccess = e2b::Bool(false);
+  EXPECT_EQ(e2b::internal::NewSandboxBody(cfg)["allow_internet_access"], false);
+  static_assert(e2b::Bool(true).value());
 }
 
 // ---- IsRunning

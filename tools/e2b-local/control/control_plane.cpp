@@ -339,6 +339,11 @@ void ControlPlane::CreateSandbox(Call& call) {
     if (!it->is_object()) throw ApiError(400, "'network' must be an object");
     params.network = *it;
   }
+  // The MCP gateway configuration is the template's business (E2B starts
+  // its gateway from the mcp-gateway template); the API only checks it.
+  if (auto it = body.find("mcp"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) throw ApiError(400, "'mcp' must be an object");
+  }
   auto sandbox = registry_.Create(params);
   call.Json(201, SandboxJson(*sandbox));
 }
