@@ -122,13 +122,15 @@ std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg) {
   if (domain.empty()) domain = env_domain;
   if (domain.empty()) domain = "e2b.app";
   if (!IsDomainText(domain)) {
-    throw Error(0, "invalid sandbox domain \"" + domain +
-                       "\": expected a host name such as e2b.app");
+    throw InvalidArgumentError("invalid sandbox domain \"" + domain +
+                                   "\": expected a host name such as e2b.app",
+                               0);
   }
   state->sandbox_domain = std::move(domain);
 
   if (cfg.RequestTimeout.count() < 0) {
-    throw Error(0, "ClientConfig.RequestTimeout must not be negative");
+    throw InvalidArgumentError(
+        "ClientConfig.RequestTimeout must not be negative", 0);
   }
   state->request_timeout = cfg.RequestTimeout;
   ValidateRetryPolicy(cfg.Retry);
@@ -197,7 +199,7 @@ Client NewClient(ClientConfig cfg) {
 
 Sandbox Client::NewSandbox(const Context& ctx, const SandboxConfig& cfg) const {
   if (cfg.Timeout < 0) {
-    throw Error(0, "SandboxConfig.Timeout must not be negative");
+    throw InvalidArgumentError("SandboxConfig.Timeout must not be negative", 0);
   }
   const std::string template_id =
       cfg.Template.empty() ? std::string(DefaultTemplate) : cfg.Template;
@@ -220,9 +222,10 @@ std::vector<SandboxInfo> Client::ListSandboxes() const {
 
 Sandbox Client::Connect(const Context& ctx, const std::string& sandbox_id,
                         int timeout_seconds) const {
-  if (sandbox_id.empty()) throw Error(0, "Connect: the sandbox ID is empty");
+  if (sandbox_id.empty())
+    throw InvalidArgumentError("Connect: the sandbox ID is empty", 0);
   if (timeout_seconds < 0) {
-    throw Error(0, "Connect: timeout must not be negative");
+    throw InvalidArgumentError("Connect: timeout must not be negative", 0);
   }
   const auto created = state_->control_plane->ConnectSandbox(
       ctx, sandbox_id, timeout_seconds == 0 ? DefaultTimeout : timeout_seconds);
@@ -267,7 +270,7 @@ std::vector<SandboxInfo> SandboxPaginator::NextItems() {
 bool Client::KillSandbox(const Context& ctx,
                          const std::string& sandbox_id) const {
   if (sandbox_id.empty()) {
-    throw Error(0, "KillSandbox: the sandbox ID is empty");
+    throw InvalidArgumentError("KillSandbox: the sandbox ID is empty", 0);
   }
   return state_->control_plane->KillSandbox(ctx, sandbox_id);
 }
@@ -288,16 +291,18 @@ std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(
   if (sandbox_ids.empty()) return out;
   constexpr std::size_t kMaxIds = 100;
   if (sandbox_ids.size() > kMaxIds) {
-    throw Error(0,
-                "GetSandboxesMetrics: at most 100 sandbox IDs per call, "
-                "got " +
-                    std::to_string(sandbox_ids.size()));
+    throw InvalidArgumentError(
+        "GetSandboxesMetrics: at most 100 sandbox IDs per call, "
+        "got " +
+            std::to_string(sandbox_ids.size()),
+        0);
   }
   for (const auto& id : sandbox_ids) {
     if (id.empty() || id.find(',') != std::string::npos) {
-      throw Error(0,
-                  "GetSandboxesMetrics: a sandbox ID is empty or "
-                  "contains a comma");
+      throw InvalidArgumentError(
+          "GetSandboxesMetrics: a sandbox ID is empty or "
+          "contains a comma",
+          0);
     }
   }
   return state_->control_plane->GetSandboxesMetrics(ctx, sandbox_ids);
@@ -311,7 +316,7 @@ std::map<std::string, SandboxMetric> Client::GetSandboxesMetrics(
 bool Client::DeleteSnapshot(const Context& ctx,
                             const std::string& snapshot_id) const {
   if (snapshot_id.empty()) {
-    throw Error(0, "DeleteSnapshot: the snapshot ID is empty");
+    throw InvalidArgumentError("DeleteSnapshot: the snapshot ID is empty", 0);
   }
   return state_->control_plane->DeleteSnapshot(ctx, snapshot_id);
 }
@@ -340,12 +345,13 @@ std::vector<TemplateDetail> Client::ListTemplates() const {
 TemplateInfo Client::CreateTemplate(const Context& ctx,
                                     const CreateTemplateConfig& cfg) const {
   if (cfg.Name.empty()) {
-    throw Error(0, "CreateTemplateConfig.Name is required");
+    throw InvalidArgumentError("CreateTemplateConfig.Name is required", 0);
   }
   if (cfg.CPUCount < 0 || cfg.MemoryMB < 0) {
-    throw Error(0,
-                "CreateTemplateConfig.CPUCount and MemoryMB must not be "
-                "negative");
+    throw InvalidArgumentError(
+        "CreateTemplateConfig.CPUCount and MemoryMB must not be "
+        "negative",
+        0);
   }
   return state_->control_plane->CreateTemplate(ctx, cfg);
 }

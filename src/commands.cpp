@@ -51,10 +51,12 @@ internal::OutputCallbacks CallbacksOf(const RunParams& params) {
 
 void CheckTimeouts(const char* call, const RunParams& params) {
   if (params.Timeout.count() < 0) {
-    throw Error(0, std::string(call) + ": the timeout is negative");
+    throw InvalidArgumentError(std::string(call) + ": the timeout is negative",
+                               0);
   }
   if (params.RequestTimeout.count() < 0) {
-    throw Error(0, std::string(call) + ": the request timeout is negative");
+    throw InvalidArgumentError(
+        std::string(call) + ": the request timeout is negative", 0);
   }
 }
 
@@ -81,7 +83,8 @@ CommandResult CommandService::RunImpl(const Context& ctx,
                                       const std::vector<std::string>& args,
                                       const RunParams& params) const {
   State("Commands.Run");
-  if (cmd.empty()) throw Error(0, "Commands.Run: the command is empty");
+  if (cmd.empty())
+    throw InvalidArgumentError("Commands.Run: the command is empty", 0);
   CheckTimeouts("Commands.Run", params);
   const auto lifetime = LifetimeOf(params);
 
@@ -137,7 +140,8 @@ CommandHandle CommandService::StartImpl(const Context& ctx,
                                         const std::vector<std::string>& args,
                                         const RunParams& params) const {
   State("Commands.Start");
-  if (cmd.empty()) throw Error(0, "Commands.Start: the command is empty");
+  if (cmd.empty())
+    throw InvalidArgumentError("Commands.Start: the command is empty", 0);
   CheckTimeouts("Commands.Start", params);
   const auto lifetime = LifetimeOf(params);
   internal::StreamSpec spec;
@@ -158,7 +162,7 @@ CommandHandle CommandService::ConnectImpl(const Context& ctx, std::uint32_t pid,
                                           const RunParams& params) const {
   State("Commands.Connect");
   if (tag && tag->empty()) {
-    throw Error(0, "Commands.ConnectByTag: the tag is empty");
+    throw InvalidArgumentError("Commands.ConnectByTag: the tag is empty", 0);
   }
   CheckTimeouts("Commands.Connect", params);
   // As in Go, an attached stream has no lifetime of its own unless the

@@ -74,7 +74,8 @@ std::vector<FileInfo> FilesystemService::ListImpl(
     const Context& ctx, const std::string& path,
     const ReadParams& params) const {
   FilesystemCall call(state_, "Filesystem.List");
-  if (params.Depth == 0) throw Error(0, "List: depth must be at least 1");
+  if (params.Depth == 0)
+    throw InvalidArgumentError("List: depth must be at least 1", 0);
   return call.Envd().ListDir(ctx, call.State(), path, params.Depth, params.User,
                              params.Timeout);
 }

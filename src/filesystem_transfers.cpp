@@ -77,13 +77,15 @@ void AddMetadataHeaders(internal::HttpHeaders& headers,
   for (const auto& [key, value] : metadata) {
     if (key.empty() ||
         key.find_first_not_of(kTokenChars) != std::string::npos) {
-      throw Error(0, "file metadata key '" + key +
-                         "' is not a valid HTTP header token");
+      throw InvalidArgumentError(
+          "file metadata key '" + key + "' is not a valid HTTP header token",
+          0);
     }
     for (char c : value) {
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        throw Error(0, "file metadata value of '" + key +
-                           "' contains a control character");
+        throw InvalidArgumentError(
+            "file metadata value of '" + key + "' contains a control character",
+            0);
       }
     }
     headers.emplace_back("X-Metadata-" + key, value);
@@ -405,11 +407,13 @@ class ResumableDownload : public internal::BodyReader {
 };
 
 void CheckMultipartPath(const std::string& path) {
-  if (path.empty()) throw Error(0, "WriteFiles: a file has an empty path");
+  if (path.empty())
+    throw InvalidArgumentError("WriteFiles: a file has an empty path", 0);
   if (path.find_first_of("\"\r\n") != std::string::npos) {
-    throw Error(0, "WriteFiles: the path '" + path +
-                       "' contains a quote or line break, which a "
-                       "multipart upload cannot carry");
+    throw InvalidArgumentError("WriteFiles: the path '" + path +
+                                   "' contains a quote or line break, which a "
+                                   "multipart upload cannot carry",
+                               0);
   }
 }
 
@@ -420,7 +424,8 @@ std::vector<FileInfo> SendMultiUpload(
     const std::vector<std::string>& paths,
     const std::vector<std::optional<std::uint64_t>>& sizes,
     const std::function<void(std::size_t, internal::ConcatStream&)>& add_data) {
-  if (params.Timeout.count() < 0) throw Error(0, "file timeout is negative");
+  if (params.Timeout.count() < 0)
+    throw InvalidArgumentError("file timeout is negative", 0);
   for (const auto& path : paths) CheckMultipartPath(path);
   internal::FileUpload request;
   request.user = params.User;
@@ -475,7 +480,8 @@ FileInfo internal::Upload(const FilesystemCall& call, const Context& ctx,
                           const std::string& path, std::istream* data,
                           std::string buffer, const WriteParams& params,
                           std::optional<std::uint64_t> data_size) {
-  if (params.Timeout.count() < 0) throw Error(0, "file timeout is negative");
+  if (params.Timeout.count() < 0)
+    throw InvalidArgumentError("file timeout is negative", 0);
   internal::FileUpload request;
   request.path = path;
   request.user = params.User;

@@ -137,8 +137,10 @@ WatchStreamHandle FilesystemService::WatchDirStreamImpl(
     const Context& ctx, const std::string& path, WatchCallback on_event,
     const WatchParams& params) const {
   FilesystemCall call(state_, "Filesystem.WatchDir");
-  if (!on_event) throw Error(0, "WatchDir: the event callback is empty");
-  if (params.Timeout.count() < 0) throw Error(0, "watch timeout is negative");
+  if (!on_event)
+    throw InvalidArgumentError("WatchDir: the event callback is empty", 0);
+  if (params.Timeout.count() < 0)
+    throw InvalidArgumentError("watch timeout is negative", 0);
   auto state = std::make_shared<internal::WatchStreamState>(ctx);
   state->on_event = std::move(on_event);
   state->events = call.Envd().OpenWatchStream(state->reader.StreamContext(),

@@ -16,7 +16,7 @@ using nlohmann::json;
 
 std::optional<std::chrono::milliseconds> LifetimeOf(const PtyParams& params) {
   if (params.Timeout.count() < 0 || params.RequestTimeout.count() < 0) {
-    throw Error(0, "Pty: a timeout is negative");
+    throw InvalidArgumentError("Pty: a timeout is negative", 0);
   }
   return internal::ProcessLifetime(params.NoTimeout, params.Timeout);
 }
@@ -49,7 +49,8 @@ CommandHandle PtyService::CreateImpl(const Context& ctx, std::uint32_t cols,
     throw Error(0, "Pty.Create called on a PtyService without sandbox");
   }
   if (cols == 0 || rows == 0) {
-    throw Error(0, "Pty.Create: columns and rows must be at least 1");
+    throw InvalidArgumentError(
+        "Pty.Create: columns and rows must be at least 1", 0);
   }
   const auto lifetime = LifetimeOf(params);
   internal::ProcessStart start;
@@ -123,7 +124,8 @@ void PtyService::Resize(const Context& ctx, std::uint32_t pid,
                         std::uint32_t cols, std::uint32_t rows) const {
   const auto& s = Require(state_);
   if (cols == 0 || rows == 0) {
-    throw Error(0, "Pty.Resize: columns and rows must be at least 1");
+    throw InvalidArgumentError(
+        "Pty.Resize: columns and rows must be at least 1", 0);
   }
   s.client->envd->ResizePty(ctx, s, internal::PidSelector(pid), cols, rows,
                             std::chrono::milliseconds{0});

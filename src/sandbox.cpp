@@ -79,7 +79,8 @@ ForkEntryOutcome ForkEntry(
 
 void RequireNonNegative(int seconds, const char* what) {
   if (seconds < 0) {
-    throw Error(0, std::string(what) + ": timeout must not be negative");
+    throw InvalidArgumentError(
+        std::string(what) + ": timeout must not be negative", 0);
   }
 }
 
@@ -206,7 +207,8 @@ std::vector<ForkResult> Sandbox::ForkByID(
     const std::shared_ptr<const internal::ClientState>& client,
     const Context& ctx, const std::string& sandbox_id,
     const ForkParams& params) {
-  if (sandbox_id.empty()) throw Error(0, "Fork: the sandbox ID is empty");
+  if (sandbox_id.empty())
+    throw InvalidArgumentError("Fork: the sandbox ID is empty", 0);
   if (params.Count < 1) {
     throw InvalidArgumentError("Fork: WithForkCount must be at least 1, got " +
                                    std::to_string(params.Count),
@@ -215,7 +217,8 @@ std::vector<ForkResult> Sandbox::ForkByID(
   std::int64_t timeout = DefaultTimeout;
   if (params.Timeout) {
     if (params.Timeout->count() < 0) {
-      throw Error(0, "Fork: WithForkTimeout must not be negative");
+      throw InvalidArgumentError("Fork: WithForkTimeout must not be negative",
+                                 0);
     }
     timeout = CeilSeconds(*params.Timeout);
   }

@@ -112,8 +112,10 @@ class RestControlPlaneStub final : public ControlPlaneStub {
       std::string states;
       for (const auto& state : p.State) {
         if (state.empty() || state.find(',') != std::string::npos) {
-          throw Error(0, "WithSandboxState: \"" + state +
-                             "\" is not a state (running or paused)");
+          throw InvalidArgumentError(
+              "WithSandboxState: \"" + state +
+                  "\" is not a state (running or paused)",
+              0);
         }
         if (!states.empty()) states += ',';
         states += state;

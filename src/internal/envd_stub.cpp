@@ -74,7 +74,8 @@ ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
                               const Context& ctx, const std::string& user,
                               std::chrono::milliseconds timeout,
                               std::chrono::milliseconds request_timeout) {
-  if (timeout.count() < 0) throw Error(0, "file timeout is negative");
+  if (timeout.count() < 0)
+    throw InvalidArgumentError("file timeout is negative", 0);
   ConnectCall call;
   call.procedure = std::string("/filesystem.Filesystem/") + method;
   call.headers = sandbox.EnvdHeaders();
@@ -376,7 +377,8 @@ class ConnectEnvdStub final : public EnvdStub {
                                   std::optional<std::string_view> path,
                                   std::string_view user,
                                   std::chrono::milliseconds timeout) {
-    if (timeout.count() < 0) throw Error(0, "file timeout is negative");
+    if (timeout.count() < 0)
+      throw InvalidArgumentError("file timeout is negative", 0);
     Query query;
     if (path) query.Add("path", *path);
     if (!user.empty()) query.Add("username", user);

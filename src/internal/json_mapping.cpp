@@ -740,22 +740,26 @@ TimeoutBehaviour ResolveTimeoutBehaviour(const SandboxConfig& cfg) {
   const SandboxLifecycle& lc = *cfg.Lifecycle;
   if (!lc.OnTimeout.empty() && lc.OnTimeout != "kill" &&
       lc.OnTimeout != "pause") {
-    throw Error(0,
-                "SandboxConfig.Lifecycle.OnTimeout must be \"kill\" or "
-                "\"pause\", not \"" +
-                    lc.OnTimeout + "\"");
+    throw InvalidArgumentError(
+        "SandboxConfig.Lifecycle.OnTimeout must be \"kill\" or "
+        "\"pause\", not \"" +
+            lc.OnTimeout + "\"",
+        0);
   }
   const bool pause = lc.OnTimeout == "pause";
   if (cfg.AutoPause && lc.OnTimeout == "kill") {
-    throw Error(0, "SandboxConfig.AutoPause contradicts Lifecycle.OnTimeout");
+    throw InvalidArgumentError(
+        "SandboxConfig.AutoPause contradicts Lifecycle.OnTimeout", 0);
   }
   if (lc.AutoResume && !pause && !cfg.AutoPause) {
-    throw Error(0,
-                "SandboxConfig.Lifecycle.AutoResume needs OnTimeout "
-                "\"pause\"");
+    throw InvalidArgumentError(
+        "SandboxConfig.Lifecycle.AutoResume needs OnTimeout "
+        "\"pause\"",
+        0);
   }
   if (cfg.AutoResume && cfg.AutoResume->Enabled != lc.AutoResume) {
-    throw Error(0, "SandboxConfig.AutoResume contradicts Lifecycle.AutoResume");
+    throw InvalidArgumentError(
+        "SandboxConfig.AutoResume contradicts Lifecycle.AutoResume", 0);
   }
   out.auto_pause = out.auto_pause || pause;
   out.auto_resume = lc.AutoResume;
@@ -795,7 +799,8 @@ json NewSandboxBody(const SandboxConfig& cfg) {
     body["autoPause"] = true;
     if (cfg.AutoPauseMemory) body["autoPauseMemory"] = *cfg.AutoPauseMemory;
   } else if (cfg.AutoPauseMemory) {
-    throw Error(0, "SandboxConfig.AutoPauseMemory needs AutoPause");
+    throw InvalidArgumentError("SandboxConfig.AutoPauseMemory needs AutoPause",
+                               0);
   }
   if (timeout.auto_resume) {
     body["autoResume"] = json{{"enabled", *timeout.auto_resume}};
@@ -808,9 +813,10 @@ json NewSandboxBody(const SandboxConfig& cfg) {
   if (!cfg.VolumeMounts.empty()) {
     for (const auto& mount : cfg.VolumeMounts) {
       if (mount.Name.empty() || mount.Path.empty()) {
-        throw Error(0,
-                    "SandboxConfig.VolumeMounts: every mount needs a Name "
-                    "and a Path");
+        throw InvalidArgumentError(
+            "SandboxConfig.VolumeMounts: every mount needs a Name "
+            "and a Path",
+            0);
       }
     }
     body["volumeMounts"] = cfg.VolumeMounts;

@@ -166,27 +166,31 @@ const RetryRule& UnsentRetryRule() {
 
 void ValidateRetryPolicy(const RetryPolicy& policy) {
   if (policy.MaxAttempts < 1) {
-    throw Error(0,
-                "RetryPolicy.MaxAttempts must be at least 1 (1 = no "
-                "retries), got " +
-                    std::to_string(policy.MaxAttempts));
+    throw InvalidArgumentError(
+        "RetryPolicy.MaxAttempts must be at least 1 (1 = no "
+        "retries), got " +
+            std::to_string(policy.MaxAttempts),
+        0);
   }
   if (policy.InitialBackoff.count() < 0 || policy.MaxBackoff.count() < 0) {
-    throw Error(0,
-                "RetryPolicy.InitialBackoff and MaxBackoff must not be "
-                "negative");
+    throw InvalidArgumentError(
+        "RetryPolicy.InitialBackoff and MaxBackoff must not be "
+        "negative",
+        0);
   }
   if (policy.MaxBackoff < policy.InitialBackoff) {
-    throw Error(0, "RetryPolicy.MaxBackoff must not be below InitialBackoff");
+    throw InvalidArgumentError(
+        "RetryPolicy.MaxBackoff must not be below InitialBackoff", 0);
   }
   if (!(policy.BackoffMultiplier >= 1.0) ||
       !std::isfinite(policy.BackoffMultiplier)) {
-    throw Error(0,
-                "RetryPolicy.BackoffMultiplier must be a finite number of "
-                "at least 1");
+    throw InvalidArgumentError(
+        "RetryPolicy.BackoffMultiplier must be a finite number of "
+        "at least 1",
+        0);
   }
   if (!(policy.Jitter >= 0.0 && policy.Jitter <= 1.0)) {
-    throw Error(0, "RetryPolicy.Jitter must be between 0 and 1");
+    throw InvalidArgumentError("RetryPolicy.Jitter must be between 0 and 1", 0);
   }
 }
 

@@ -764,6 +764,57 @@ TEST_F(LifecycleV2Test, McpConfigIsSentAsTheMcpObject) {
   EXPECT_EQ(e2b::MCPValue("x\"y").JSONText(), "\"x\\\"y\"");
 }
 
+// Every argument the client refuses before sending is an
+// InvalidArgumentError with status 0, as Go HEAD's client-side checks are.
+TEST_F(LifecycleV2Test, ClientSideRefusalsAreInvalidArgumentErrors) {
+  auto client = MakeClient();
+  auto sandbox = MakeSandbox(client, "iargs");
+  auto expect_refused = [&](const char* what, auto&& call) {
+    try {
+      call();
+      ADD_FAILURE() << what << ": accepted";
+    } catch (const e2b::InvalidArgumentError& e) {
+      EXPECT_EQ(e.StatusCode(), 0) << what;
+      EXPECT_EQ(std::string(e.what()).rfind("e2b: invalid argument: ", 0), 0u)
+          << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << what << ": " << e.what();
+    }
+  };
+  expect_refused("Connect with an empty ID", [&] { client.Connect(""); });
+  expect_refused("KillSandbox with an empty ID",
+                 [&] { client.KillSandbox(""); });
+  expect_refused("a negative sandbox timeout", [&] {
+    e2b::SandboxConfig cfg;
+    cfg.Timeout = -1;
+    client.NewSandbox(cfg);
+  });
+  expect_refused("contradicting lifecycle", [&] {
+    e2b::SandboxConfig cfg;
+    cfg.AutoPause = true;
+    cfg.Lifecycle = e2b::SandboxLifecycle{false, "kill"};
+    client.NewSandbox(cfg);
+  });
+  expect_refused("an empty command", [&] { sandbox.Commands.Run("", {}); });
+  expect_refused("a negative command timeout", [&] {
+    e2b::RunParams params;
+    params.Timeout = std::chrono::milliseconds(-5);
+    sandbox.Commands.Run("true", {},
+                         e2b::RunOption([params](e2b::RunParams& p) {
+                           p.Timeout = params.Timeout;
+                         }));
+  });
+  expect_refused("a zero-size PTY", [&] { sandbox.Pty.Create(0, 0); });
+  expect_refused("SetTimeout below 0", [&] { sandbox.SetTimeout(-1); });
+  expect_refused("a bad retry policy", [] {
+    e2b::ClientConfig cfg;
+    cfg.APIKey = "e2b_key";
+    cfg.Retry.Jitter = 2;
+    e2b::NewClient(cfg);
+  });
+  EXPECT_TRUE(server_.requests().empty());
+}
+
 TEST_F(LifecycleV2Test, BoolIsAnOptionalBool) {
   e2b::SandboxConfig cfg;
   cfg.AllowInternetAccess = e2b::Bool(false);
