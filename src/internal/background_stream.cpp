@@ -11,9 +11,14 @@ BackgroundStream::~BackgroundStream() { Stop(); }
 
 void BackgroundStream::Start(std::function<void()> read,
                              std::function<void()> ended) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    started_ = true;
+  }
   std::lock_guard<std::mutex> lock(thread_mutex_);
   thread_ = std::thread([this, read = std::move(read),
                          ended = std::move(ended)] { Run(read, ended); });
+  reader_id_ = thread_.get_id();
 }
 
 void BackgroundStream::Run(const std::function<void()>& read,
@@ -40,13 +45,36 @@ void BackgroundStream::Stop() noexcept {
     changed_.notify_all();
   }
   context_.Cancel();
-  std::lock_guard<std::mutex> lock(thread_mutex_);
-  if (!thread_.joinable()) return;
-  if (thread_.get_id() == std::this_thread::get_id()) {
-    thread_.detach();  // stopped from a callback: the loop ends by itself
-  } else {
-    thread_.join();
+  std::thread reader;
+  {
+    std::unique_lock<std::mutex> lock(thread_mutex_);
+    if (reader_id_ == std::this_thread::get_id()) {
+      // Stopped from a callback: the loop ends by itself. Joining would
+      // wait for ourselves, and a thread joining us waits for this return.
+      if (thread_.joinable()) thread_.detach();
+      return;
+    }
+    if (!thread_.joinable()) {
+      // Another thread took the reader to join it, or the reader stopped
+      // itself and was detached: return once it ended all the same, so
+      // every Stop from outside means "no more callbacks".
+      joined_.wait(lock, [this] { return !joining_; });
+      lock.unlock();
+      std::unique_lock<std::mutex> state(mutex_);
+      changed_.wait(state, [this] { return ended_ || !started_; });
+      return;
+    }
+    // Joined outside the lock: the reader may call Stop while it winds
+    // down, and must not block on this lock then.
+    reader = std::move(thread_);
+    joining_ = true;
   }
+  reader.join();
+  {
+    std::lock_guard<std::mutex> lock(thread_mutex_);
+    joining_ = false;
+  }
+  joined_.notify_all();
 }
 
 bool BackgroundStream::Stopped() const {

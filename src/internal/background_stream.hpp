@@ -44,8 +44,9 @@ class BackgroundStream {
   void Start(std::function<void()> read, std::function<void()> ended = {});
 
   /// Marks the stream stopped, wakes Wait, cancels StreamContext() and
-  /// joins the reader thread; called on the reader thread itself (from a
-  /// callback) it detaches it instead, as the thread then ends by itself.
+  /// returns once the reader thread ended (one caller joins it, concurrent
+  /// callers wait for that join); called on the reader thread itself (from
+  /// a callback) it returns at once, as the thread then ends by itself.
   /// Idempotent.
   void Stop() noexcept;
 
@@ -71,14 +72,21 @@ class BackgroundStream {
 
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
+  bool started_ = false;
   bool ended_ = false;
   bool stopped_ = false;
   std::exception_ptr failure_;
 
-  // Guards thread_ alone: Stop may come from several threads at once (the
-  // copies of a CommandHandle), and from the reader before Start assigned it.
+  // Guards the members below: Stop may come from several threads at once
+  // (the copies of a CommandHandle), and from the reader before Start
+  // assigned thread_. The reader is joined outside this lock (joining_ says
+  // a join is under way, joined_ announces its end), so a callback's Stop
+  // during another thread's Stop does not deadlock.
   std::mutex thread_mutex_;
+  std::condition_variable joined_;
   std::thread thread_;
+  std::thread::id reader_id_;
+  bool joining_ = false;
 };
 
 }  // namespace e2b::internal
