@@ -29,6 +29,25 @@ bool ParseExpiration(const httplib::Request& req,
 
 }  // namespace
 
+std::optional<std::string> TrafficTokenRefused(const LocalSandbox& sandbox,
+                                               const httplib::Request& req) {
+  if (sandbox.traffic_access_token.empty()) return std::nullopt;
+  // The edge reads the header with Go's Header.Get: the first value, and an
+  // empty one counts as missing.
+  const std::string token = req.get_header_value(kTrafficTokenHeader);
+  const std::string header = kTrafficTokenHeader;
+  if (token.empty()) {
+    return "Sandbox is secured with traffic access token. Token header '" +
+           header + "' is missing";
+  }
+  if (ConstantTimeEquals(token, sandbox.traffic_access_token)) {
+    return std::nullopt;
+  }
+  return "Sandbox is secured with traffic access token. Provided token in "
+         "header '" +
+         header + "' is invalid";
+}
+
 std::optional<std::string> EnvdCredentialsRefused(const LocalSandbox& sandbox,
                                                   const httplib::Request& req,
                                                   const char* files_operation) {

@@ -31,6 +31,17 @@ std::optional<std::string> EnvdCredentialsRefused(const LocalSandbox& sandbox,
                                                   const httplib::Request& req,
                                                   const char* files_operation);
 
+/// The header that carries a sandbox's traffic access token to the edge.
+inline constexpr const char kTrafficTokenHeader[] = "e2b-traffic-access-token";
+
+/// The edge's rule for sandbox ports other than envd's: a sandbox with a
+/// traffic access token (created with network.allowPublicTraffic false)
+/// takes only requests whose e2b-traffic-access-token header equals it
+/// (compared in constant time). nullopt when the request may proceed,
+/// else the message of the edge's 403 (missing or invalid).
+std::optional<std::string> TrafficTokenRefused(const LocalSandbox& sandbox,
+                                               const httplib::Request& req);
+
 /// envd's signed-URL signature: "v1_" + base64 without padding of
 /// sha256("<path>:<operation>:<username>:<token>[:<expiration>]").
 std::string SignFilesRequest(const std::string& path,

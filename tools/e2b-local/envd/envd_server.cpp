@@ -144,12 +144,50 @@ httplib::ContentReader KeepingDecidedError(const httplib::ContentReader& reader,
 }
 
 // The JSON body E2B's edge (client-proxy) answers with for a sandbox it
-// cannot reach: {"sandboxId", "message", "code"}.
+// cannot reach: {"sandboxId", "message", "code"}, plus "port" for answers
+// about one port.
 void SetEdgeError(httplib::Response& res, const std::string& id, int status,
-                  const std::string& message) {
+                  const std::string& message,
+                  std::optional<int> port = std::nullopt) {
   res.status = status;
   json body{{"sandboxId", id}, {"message", message}, {"code", status}};
+  if (port) body["port"] = *port;
   res.set_content(Dump(body), "application/json");
+}
+
+// The answer for a request the proxy could not forward. A closed port gets
+// the edge's own answer; the edge has no answer of its own for the others
+// (it waits for as long as its load balancer does, and calls any transport
+// error a closed port), so they say what happened in the same shape.
+void AnswerForwardFailure(httplib::Response& res, const std::string& id,
+                          int port, const PortForwardFailure& failure) {
+  using Kind = PortForwardFailure::Kind;
+  const std::string server =
+      "The sandbox's server on port " + std::to_string(port) + " ";
+  switch (failure.kind) {
+    case Kind::kClosed:
+      SetEdgeError(res, id, 502, "The sandbox is running but port is not open",
+                   port);
+      return;
+    case Kind::kTimeout:
+      SetEdgeError(res, id, 504, server + failure.detail, port);
+      return;
+    case Kind::kBadResponse:
+      SetEdgeError(
+          res, id, 502,
+          server + "sent an answer that cannot be forwarded: " + failure.detail,
+          port);
+      return;
+    case Kind::kUnsupported:
+      SetEdgeError(res, id, 501, failure.detail, port);
+      return;
+    case Kind::kBadRequest:
+      SetEdgeError(res, id, 400, failure.detail, port);
+      return;
+    case Kind::kNoNetwork:
+      SetEdgeError(res, id, 502, failure.detail, port);
+      return;
+  }
 }
 
 }  // namespace
@@ -259,8 +297,11 @@ std::string SandboxIdFromRequest(const httplib::Request& req) {
 }
 
 EnvdServer::EnvdServer(SandboxDirectory& sandboxes,
-                       PausedSandboxResumer resume_paused)
-    : sandboxes_(sandboxes), resume_paused_(std::move(resume_paused)) {
+                       PausedSandboxResumer resume_paused,
+                       PortProxyLimits proxy_limits)
+    : sandboxes_(sandboxes),
+      resume_paused_(std::move(resume_paused)),
+      proxy_limits_(proxy_limits) {
   RegisterProcessService(registry_);
   RegisterFilesystemService(registry_);
 }
@@ -281,9 +322,10 @@ std::shared_ptr<LocalSandbox> EnvdServer::FindBySignature(
   return matches == 1 ? match : nullptr;
 }
 
-std::shared_ptr<LocalSandbox> EnvdServer::Route(
-    const httplib::Request& req, httplib::Response& res,
-    const char* files_operation) const {
+std::shared_ptr<LocalSandbox> EnvdServer::Route(const httplib::Request& req,
+                                                httplib::Response& res,
+                                                const char* files_operation,
+                                                int port) const {
   std::string id = SandboxIdFromRequest(req);
   std::shared_ptr<LocalSandbox> sandbox;
   if (id.empty() && files_operation != nullptr && req.has_param("signature") &&
@@ -306,7 +348,9 @@ std::shared_ptr<LocalSandbox> EnvdServer::Route(
   }
   if (sandbox && sandbox->instance &&
       sandbox->Status() == SandboxStatus::kPaused) {
-    if (!AutoResume(*sandbox, req, res, files_operation)) return nullptr;
+    if (!AutoResume(*sandbox, req, res, files_operation, port)) {
+      return nullptr;
+    }
   }
   if (!sandbox || !sandbox->instance ||
       sandbox->Status() != SandboxStatus::kRunning) {
@@ -317,8 +361,8 @@ std::shared_ptr<LocalSandbox> EnvdServer::Route(
 }
 
 bool EnvdServer::AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
-                            httplib::Response& res,
-                            const char* files_operation) const {
+                            httplib::Response& res, const char* files_operation,
+                            int port) const {
   bool auto_resume = false;
   {
     std::lock_guard<std::mutex> lock(sandbox.mu);
@@ -330,9 +374,14 @@ bool EnvdServer::AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
     SetEdgeError(res, sandbox.id, 502, "The sandbox was not found");
     return false;
   }
-  // Only a caller holding the sandbox's credentials may wake it (E2B checks
-  // the envd access token of a secure sandbox before resuming).
-  if (EnvdCredentialsRefused(sandbox, req, files_operation)) {
+  // Only a caller holding the sandbox's credentials may wake it: E2B checks
+  // the envd access token of a secure sandbox before resuming for envd, and
+  // the traffic access token of a private one for its other ports.
+  const bool refused =
+      port == kEnvdPort
+          ? EnvdCredentialsRefused(sandbox, req, files_operation).has_value()
+          : TrafficTokenRefused(sandbox, req).has_value();
+  if (refused) {
     SetEdgeError(res, sandbox.id, 403,
                  "This sandbox can't be resumed with the credentials "
                  "provided. Check your access token and try again.");
@@ -351,9 +400,41 @@ bool EnvdServer::AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
   return true;
 }
 
+bool EnvdServer::ForwardedToSandboxPort(
+    const httplib::Request& req, httplib::Response& res,
+    const httplib::ContentReader* reader) const {
+  const std::optional<int> port = SandboxPortFromRequest(req);
+  if (port == kEnvdPort) return false;
+  auto answered = [&] {
+    if (reader != nullptr) DiscardRequestBody(req, *reader);
+    return true;
+  };
+  if (!port) {
+    // The edge's answer (Go's http.Error).
+    res.status = 400;
+    res.set_content("Invalid sandbox port\n", "text/plain; charset=utf-8");
+    return answered();
+  }
+  auto sandbox = Route(req, res, nullptr, *port);
+  if (!sandbox) return answered();
+  if (auto refused = TrafficTokenRefused(*sandbox, req)) {
+    SetEdgeError(res, sandbox->id, 403, *refused);
+    return answered();
+  }
+  if (auto failure = ForwardToSandboxPort(*sandbox, *port, req, res, reader,
+                                          proxy_limits_)) {
+    AnswerForwardFailure(res, sandbox->id, *port, *failure);
+  }
+  return true;
+}
+
 void EnvdServer::Mount(httplib::Server& server) {
+  // Each envd handler first lets the proxy take requests addressed to
+  // another sandbox port; the catch-all handlers at the end take them on
+  // every other method and path (and answer 404 for envd, as before).
   server.Get("/health",
              [this](const httplib::Request& req, httplib::Response& res) {
+               if (ForwardedToSandboxPort(req, res, nullptr)) return;
                AllowCors(res);
                // With routing information the edge answers for that sandbox
                // (502 when it is gone); without, this is the server's own
@@ -363,7 +444,9 @@ void EnvdServer::Mount(httplib::Server& server) {
                res.status = 204;
              });
 
-  server.Options(".*", [](const httplib::Request& req, httplib::Response& res) {
+  server.Options(".*", [this](const httplib::Request& req,
+                              httplib::Response& res) {
+    if (ForwardedToSandboxPort(req, res, nullptr)) return;
     AllowCors(res);
     res.set_header("Access-Control-Allow-Methods",
                    "GET, POST, PUT, DELETE, OPTIONS");
@@ -375,6 +458,7 @@ void EnvdServer::Mount(httplib::Server& server) {
 
   server.Get("/files",
              [this](const httplib::Request& req, httplib::Response& res) {
+               if (ForwardedToSandboxPort(req, res, nullptr)) return;
                AllowCors(res);
                auto sandbox = Route(req, res, "read");
                if (sandbox) HandleFilesGet(*sandbox, req, res);
@@ -383,6 +467,7 @@ void EnvdServer::Mount(httplib::Server& server) {
   server.Post("/files",
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& raw_reader) {
+                if (ForwardedToSandboxPort(req, res, &raw_reader)) return;
                 AllowCors(res);
                 const auto reader = KeepingDecidedError(raw_reader, res);
                 auto sandbox = Route(req, res, "write");
@@ -396,9 +481,27 @@ void EnvdServer::Mount(httplib::Server& server) {
   server.Post(R"(/[A-Za-z0-9_.]+/[A-Za-z0-9_]+)",
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) {
+                if (ForwardedToSandboxPort(req, res, &reader)) return;
                 AllowCors(res);
                 HandleRpc(req, res, KeepingDecidedError(reader, res));
               });
+
+  auto forward_or_404 = [this](const httplib::Request& req,
+                               httplib::Response& res) {
+    if (!ForwardedToSandboxPort(req, res, nullptr)) res.status = 404;
+  };
+  auto forward_body_or_404 = [this](const httplib::Request& req,
+                                    httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+    if (ForwardedToSandboxPort(req, res, &reader)) return;
+    DiscardRequestBody(req, reader);
+    res.status = 404;
+  };
+  server.Get(".*", forward_or_404);  // and HEAD
+  server.Post(".*", forward_body_or_404);
+  server.Put(".*", forward_body_or_404);
+  server.Patch(".*", forward_body_or_404);
+  server.Delete(".*", forward_body_or_404);
 }
 
 namespace {

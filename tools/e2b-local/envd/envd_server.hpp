@@ -6,6 +6,7 @@
 // auth, the /files endpoints, and Connect framing around the RPC services.
 
 #include "envd/connect_rpc.hpp"
+#include "envd/port_proxy.hpp"
 #include "sandbox/local_sandbox.hpp"
 
 #include <chrono>
@@ -31,14 +32,26 @@ class EnvdServer {
   /// Without `resume_paused`, requests for a paused sandbox answer as for a
   /// missing one, even with auto-resume.
   explicit EnvdServer(SandboxDirectory& sandboxes,
-                      PausedSandboxResumer resume_paused = {});
+                      PausedSandboxResumer resume_paused = {},
+                      PortProxyLimits proxy_limits = {});
 
   /// Registers GET /health, GET/POST /files, POST /<pkg>.<Service>/<Method>
-  /// for every process and filesystem RPC, and CORS preflight on `server`.
-  /// The EnvdServer must outlive the server's use of these handlers.
+  /// for every process and filesystem RPC, and CORS preflight on `server`;
+  /// and, for every method and path, the forwarding of requests addressed
+  /// to another sandbox port (port_proxy.hpp). The EnvdServer must outlive
+  /// the server's use of these handlers.
   void Mount(httplib::Server& server);
 
  private:
+  /// For a request addressed to a sandbox port other than envd's: routes
+  /// it like the edge (400 for a bad port, 502 for an unknown sandbox,
+  /// auto-resume, 403 without the traffic access token) and forwards it.
+  /// True when it answered; false for envd's own requests, untouched.
+  /// `reader` is the unread request body (null: httplib read it).
+  bool ForwardedToSandboxPort(const httplib::Request& req,
+                              httplib::Response& res,
+                              const httplib::ContentReader* reader) const;
+
   /// The routed sandbox, or nullptr after writing the error answer (502
   /// for a sandbox that is not running). For /files (`files_operation`
   /// "read" or "write"), a signed request without routing information goes
@@ -46,9 +59,12 @@ class EnvdServer {
   /// paused sandbox created with auto-resume is resumed first, as E2B's
   /// edge does, when the request carries its credentials (else 403);
   /// without auto-resume it answers like E2B's edge: 502, not found.
-  std::shared_ptr<LocalSandbox> Route(
-      const httplib::Request& req, httplib::Response& res,
-      const char* files_operation = nullptr) const;
+  /// For another `port` the credentials that may wake a paused sandbox are
+  /// the traffic access token (none for a public sandbox), as at the edge.
+  std::shared_ptr<LocalSandbox> Route(const httplib::Request& req,
+                                      httplib::Response& res,
+                                      const char* files_operation = nullptr,
+                                      int port = kEnvdPort) const;
   /// The only sandbox whose token signs this /files request, or nullptr
   /// when none or several do.
   std::shared_ptr<LocalSandbox> FindBySignature(
@@ -65,10 +81,12 @@ class EnvdServer {
                                           httplib::Response& res) const;
   /// Resumes `sandbox` for this request; false after writing the answer.
   bool AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
-                  httplib::Response& res, const char* files_operation) const;
+                  httplib::Response& res, const char* files_operation,
+                  int port) const;
 
   SandboxDirectory& sandboxes_;
   PausedSandboxResumer resume_paused_;
+  PortProxyLimits proxy_limits_;
   RpcRegistry registry_;
 };
 

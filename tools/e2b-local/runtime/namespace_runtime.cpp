@@ -180,6 +180,13 @@ class NamespaceInstance : public SandboxInstance {
     network_->Update(policy);
   }
 
+  UniqueFd OpenTcpSocket() override {
+    // Under mu_, so Destroy cannot close the namespace meanwhile.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!network_) throw std::runtime_error("the sandbox is gone");
+    return network_->OpenTcpSocket();
+  }
+
   ResourceUsage Usage() override {
     // With a disk of its own, its filesystem counts what the sandbox wrote.
     return usage_.Sample(

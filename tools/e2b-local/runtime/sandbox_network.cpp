@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -366,6 +367,86 @@ void RunNft(int netns_fd, const std::string& script) {
   }
 }
 
+// Makes the port proxy's sockets inside sandbox network namespaces. setns()
+// changes only the calling thread's namespace, and a server thread left in
+// a sandbox's namespace would make every later socket of its own there: so
+// only this thread ever enters one, it does nothing else there but
+// socket(), and should it fail to return home it refuses all later work.
+// Unlike NftWorker it shares the server's descriptor table, since the
+// socket it makes is the caller's.
+class NamespaceSocketWorker {
+ public:
+  static NamespaceSocketWorker& Instance() {
+    // One per process, as NftWorker (a forked child has no copy of the
+    // thread); never destroyed, its thread may still wait at exit.
+    static std::mutex mu;
+    static NamespaceSocketWorker* worker = nullptr;
+    static pid_t owner = 0;
+    std::lock_guard<std::mutex> lock(mu);
+    if (worker == nullptr || owner != getpid()) {
+      worker = new NamespaceSocketWorker();
+      owner = getpid();
+    }
+    return *worker;
+  }
+
+  // A socket made in the namespace `netns_fd` refers to, or -errno.
+  int Run(int netns_fd) {
+    Job job{netns_fd, -EIO, false};
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.push_back(&job);
+    cv_.notify_all();
+    cv_.wait(lock, [&job] { return job.done; });
+    return job.result;
+  }
+
+ private:
+  struct Job {
+    int netns_fd;
+    int result;
+    bool done;
+  };
+
+  NamespaceSocketWorker() {
+    std::thread([this] { Loop(); }).detach();
+  }
+
+  void Loop() {
+    UniqueFd home(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    bool stranded = !home.valid();
+    for (;;) {
+      Job* job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return !queue_.empty(); });
+        job = queue_.front();
+        queue_.pop_front();
+      }
+      int result = -EIO;
+      if (!stranded) {
+        if (setns(job->netns_fd, CLONE_NEWNET) != 0) {
+          result = -errno;
+        } else {
+          int fd =
+              socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+          result = fd >= 0 ? fd : -errno;
+          // The socket made is right either way; only later jobs are at
+          // risk when the way home fails.
+          stranded = setns(home.get(), CLONE_NEWNET) != 0;
+        }
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      job->result = result;
+      job->done = true;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job*> queue_;
+};
+
 UniqueFd OpenNamespace(pid_t pid, const char* kind) {
   std::string path = "/proc/" + std::to_string(pid) + "/ns/" + kind;
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -649,6 +730,16 @@ std::vector<pid_t> SandboxNetwork::HelperPids() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (helper_pid_ < 0) return {};
   return {helper_pid_};
+}
+
+UniqueFd SandboxNetwork::OpenTcpSocket() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int fd = NamespaceSocketWorker::Instance().Run(netns_.get());
+  if (fd < 0) {
+    throw std::runtime_error(std::string("socket in the sandbox network: ") +
+                             std::strerror(-fd));
+  }
+  return UniqueFd(fd);
 }
 
 std::string SandboxNetwork::ResolvConf() const {

@@ -78,6 +78,11 @@ class SandboxNetwork {
   /// The /etc/resolv.conf the sandbox needs: slirp4netns's DNS forwarder.
   std::string ResolvConf() const;
 
+  /// SandboxInstance::OpenTcpSocket: a non-blocking IPv4 TCP socket made
+  /// inside this namespace (a socket keeps the namespace it was made in, so
+  /// the caller connects it from the host). Throws std::runtime_error.
+  UniqueFd OpenTcpSocket() const;
+
   ~SandboxNetwork();
   SandboxNetwork(const SandboxNetwork&) = delete;
   SandboxNetwork& operator=(const SandboxNetwork&) = delete;

@@ -117,6 +117,17 @@ class SandboxInstance {
   /// Throws std::invalid_argument for a policy E2B rejects.
   virtual void UpdateNetwork(const EgressPolicy& policy) = 0;
   virtual ResourceUsage Usage() = 0;
+  /// An unconnected, non-blocking IPv4 TCP socket in the sandbox's network
+  /// namespace, so that connecting it to 127.0.0.1 reaches the sandbox's
+  /// own loopback and never the host's (the envd port's proxy to sandbox
+  /// ports). Throws std::runtime_error when there is none: the default,
+  /// kept by the unisolated runtime, whose sandboxes share the host's
+  /// network, so forwarding there would open the host's loopback services.
+  virtual UniqueFd OpenTcpSocket() {
+    throw std::runtime_error(
+        "this sandbox has no network of its own (--isolation none), so its "
+        "ports cannot be forwarded");
+  }
 };
 
 /// Spawn failures: kind "invalid_argument" (bad cwd), else "internal".
