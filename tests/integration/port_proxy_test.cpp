@@ -197,5 +197,55 @@ TEST_F(PortProxyTest, EachSandboxIsReachedOnlyOnItsOwnLoopback) {
   EXPECT_EQ(res->body.find("the host"), std::string::npos);
 }
 
+TEST_F(PortProxyTest, PrivateTrafficNeedsTheTrafficToken) {
+  e2b::SandboxConfig cfg = Config();
+  cfg.Secure = true;
+  cfg.Network.emplace();
+  cfg.Network->AllowPublicTraffic = false;
+  e2b::Sandbox sandbox = NewSandbox(cfg);
+  const std::string token = sandbox.TrafficAccessToken;
+  ASSERT_FALSE(token.empty());
+  EXPECT_NE(token, sandbox.EnvdAccessToken());
+  ServeFile(sandbox, 8000, "private", {{"e2b-traffic-access-token", token}});
+
+  auto without = Get(sandbox, 8000, "/index.html");
+  ASSERT_TRUE(without);
+  EXPECT_EQ(without->status, 403);
+  auto wrong = Get(sandbox, 8000, "/index.html",
+                   {{"e2b-traffic-access-token", token + "x"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 403);
+  EXPECT_EQ(wrong->body.find(token), std::string::npos);
+  auto right =
+      Get(sandbox, 8000, "/index.html", {{"e2b-traffic-access-token", token}});
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200);
+  EXPECT_EQ(right->body, "private");
+  // The connect answer carries it too; envd's port does not ask for it.
+  EXPECT_EQ(Client().Connect(sandbox.ID).TrafficAccessToken, token);
+  EXPECT_EQ(sandbox.Commands.Run("true", {}).ExitCode, 0);
+  EXPECT_EQ(Server().StderrTail(1 << 20).find(token), std::string::npos);
+}
+
+TEST_F(PortProxyTest, PrivateTrafficNeedsSecure) {
+  e2b::SandboxConfig cfg = Config();
+  cfg.Secure = false;
+  cfg.Network.emplace();
+  cfg.Network->AllowPublicTraffic = false;
+  try {
+    NewSandbox(cfg);
+    FAIL() << "created a private sandbox without secure";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 400);
+    EXPECT_NE(std::string(e.what()).find(
+                  "You cannot create a sandbox without public access unless "
+                  "you enable secure envd access via 'secure' flag."),
+              std::string::npos)
+        << e.what();
+  }
+  // Public sandboxes have no token.
+  EXPECT_TRUE(NewSandbox().TrafficAccessToken.empty());
+}
+
 }  // namespace
 }  // namespace e2b_test

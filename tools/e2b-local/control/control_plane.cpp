@@ -326,7 +326,9 @@ void ControlPlane::CreateSandbox(Call& call) {
   params.timeout_s = TimeoutField(body, "timeout", kDefaultSandboxTimeout);
   params.auto_pause = OptionalBool(body, "autoPause").value_or(false);
   OptionalBool(body, "autoPauseMemory");
-  OptionalBool(body, "secure");  // every sandbox gets an access token
+  // Every sandbox gets an access token; `secure` only decides whether its
+  // URLs may be private, as at E2B.
+  const bool secure = OptionalBool(body, "secure").value_or(false);
   if (auto it = body.find("autoResume"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) throw ApiError(400, "'autoResume' must be an object");
     params.auto_resume = OptionalBool(*it, "enabled").value_or(false);
@@ -337,6 +339,12 @@ void ControlPlane::CreateSandbox(Call& call) {
   params.env_vars = StringMap(body, "envVars");
   if (auto it = body.find("network"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) throw ApiError(400, "'network' must be an object");
+    if (!OptionalBool(*it, "allowPublicTraffic").value_or(true) && !secure) {
+      throw ApiError(400,
+                     "You cannot create a sandbox without public access "
+                     "unless you enable secure envd access via 'secure' "
+                     "flag.");
+    }
     params.network = *it;
   }
   // The MCP gateway configuration is the template's business (E2B starts

@@ -260,6 +260,14 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   sandbox->client_id = "e2b-local";
   sandbox->envd_version = kEnvdVersion;
   sandbox->access_token = RandomHex(48);
+  // As E2B: a sandbox whose URLs are not public gets a traffic access
+  // token, which the envd port's proxy asks of every request for another
+  // port (the control plane made sure it is also secure).
+  if (params.network.is_object() &&
+      params.network.contains("allowPublicTraffic") &&
+      params.network["allowPublicTraffic"] == false) {
+    sandbox->traffic_access_token = RandomHex(48);
+  }
   sandbox->env_vars = params.env_vars;
   sandbox->metadata = params.metadata;
   sandbox->cpu_count = resolved.build.cpu_count;
