@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace e2b {
@@ -61,6 +62,19 @@ class CommandService {
                    ApplyOptions(RunParams{}, opts...));
   }
 
+  /// Go HEAD's Run: `command` is a shell command line (`/bin/bash -l -c`),
+  /// and a non-zero exit throws CommandExitError (which carries the output
+  /// and exit code); WithCommandExitError(false) returns it as a result
+  /// instead. Go: CommandService.Run(ctx, cmd, opts...).
+  template <typename... Opts>
+  CommandResult Run(const Context& ctx, const std::string& command,
+                    const Opts&... opts) const {
+    RunParams params;
+    params.ExitError = true;
+    return RunImpl(ctx, kShell, ShellArgs(command),
+                   ApplyOptions(std::move(params), opts...));
+  }
+
   /// Starts `cmd` with `args` (no shell) in the background and returns once
   /// the process has started. The lifetime (WithTimeout, default
   /// DefaultCommandTimeout; WithNoTimeout for none) is enforced by envd;
@@ -77,6 +91,18 @@ class CommandService {
                       const std::vector<std::string>& args,
                       const Opts&... opts) const {
     return StartImpl(ctx, cmd, args, ApplyOptions(RunParams{}, opts...));
+  }
+
+  /// Go HEAD's Start: a shell command line, whose handle's Wait throws
+  /// CommandExitError for a non-zero exit (WithCommandExitError(false) for a
+  /// result). Go: CommandService.Start(ctx, cmd, opts...).
+  template <typename... Opts>
+  CommandHandle Start(const Context& ctx, const std::string& command,
+                      const Opts&... opts) const {
+    RunParams params;
+    params.ExitError = true;
+    return StartImpl(ctx, kShell, ShellArgs(command),
+                     ApplyOptions(std::move(params), opts...));
   }
 
   /// Start for a shell command line (`/bin/bash -l -c "<command>"`).

@@ -233,6 +233,32 @@ TEST_F(CommandsHandleTest, RunShellUsesABashLoginShell) {
   EXPECT_EQ(Header(request, "Keepalive-Ping-Interval"), "50");
 }
 
+// Go HEAD's Run(ctx, cmd) and Start(ctx, cmd): a shell command line, and a
+// non-zero exit is a CommandExitError unless the option says otherwise.
+TEST_F(CommandsHandleTest, GoHeadRunIsAShellLineWithExitErrors) {
+  Serve("Start",
+        {Start() + Out("stdout", "o") +
+         Exit({{"exitCode", 3}, {"error", "exit status 3"}}) + EndFrame()});
+  const Context ctx = Context::Background();
+  try {
+    sandbox_.Commands.Run(ctx, "echo o; exit 3", WithCwd("/tmp"));
+    ADD_FAILURE() << "no CommandExitError";
+  } catch (const CommandExitError& e) {
+    EXPECT_EQ(e.ExitCode(), 3);
+    EXPECT_EQ(e.Stdout(), "o");
+    EXPECT_EQ(e.Result().Error, "exit status 3");
+  }
+  EXPECT_EQ(Payload(Request("Start").body)["process"],
+            (json{{"cmd", "/bin/bash"},
+                  {"args", {"-l", "-c", "echo o; exit 3"}},
+                  {"cwd", "/tmp"}}));
+  const CommandResult kept =
+      sandbox_.Commands.Run(ctx, "exit 3", WithCommandExitError(false));
+  EXPECT_EQ(kept.ExitCode, 3);
+  CommandHandle handle = sandbox_.Commands.Start(ctx, "exit 3");
+  EXPECT_THROW(handle.Wait(), CommandExitError);
+}
+
 // ---- background handles
 // ------------------------------------------------------------
 
