@@ -327,8 +327,10 @@ void ControlPlane::CreateSandbox(Call& call) {
   params.auto_pause = OptionalBool(body, "autoPause").value_or(false);
   OptionalBool(body, "autoPauseMemory");
   // Every sandbox gets an access token; `secure` only decides whether its
-  // URLs may be private, as at E2B.
-  const bool secure = OptionalBool(body, "secure").value_or(false);
+  // URLs may be private, as at E2B. POST /v2/sandboxes is always secured
+  // (the official SDKs no longer send the flag there).
+  const bool v2 = !call.path.empty() && call.path.front() == "v2";
+  const bool secure = OptionalBool(body, "secure").value_or(false) || v2;
   if (auto it = body.find("autoResume"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) throw ApiError(400, "'autoResume' must be an object");
     params.auto_resume = OptionalBool(*it, "enabled").value_or(false);
