@@ -98,3 +98,30 @@ test('allowPublicTraffic=false: ports need the trafficAccessToken', opts,
        assert.equal(ok.status, 200);
        assert.equal(ok.body, 'private\n');
      });
+
+test('network.maskRequestHost is the Host the sandbox server sees', opts,
+     async (t) => {
+       const sbx = await createSandbox(t, {
+         network: { maskRequestHost: 'app-${PORT}.internal' },
+         metadata: { suite: uniqueTag('ports') },
+       });
+       // A server that answers with the Host it was sent.
+       await sbx.files.write('/tmp/host.py', [
+         'import http.server',
+         'class H(http.server.BaseHTTPRequestHandler):',
+         '    def do_GET(self):',
+         '        out = self.headers.get("Host", "").encode()',
+         '        self.send_response(200)',
+         '        self.send_header("Content-Length", str(len(out)))',
+         '        self.end_headers()',
+         '        self.wfile.write(out)',
+         'http.server.HTTPServer(("0.0.0.0", 8002), H).serve_forever()',
+         '',
+       ].join('\n'));
+       await sbx.commands.run('python3 /tmp/host.py', { background: true });
+       const res = await pollUntil(async () => {
+         const r = await get(sbx.getHost(8002));
+         return r.status === 200 ? r : null;
+       }, 'the server on port 8002');
+       assert.equal(res.body, 'app-8002.internal');
+     });

@@ -247,5 +247,28 @@ TEST_F(PortProxyTest, PrivateTrafficNeedsSecure) {
   EXPECT_TRUE(NewSandbox().TrafficAccessToken.empty());
 }
 
+// network.maskRequestHost is the Host the sandbox's server sees, with
+// ${PORT} the port asked for; a value that would split the header is 400.
+TEST_F(PortProxyTest, MaskRequestHostIsTheHostTheServerSees) {
+  e2b::SandboxConfig cfg = Config();
+  cfg.Network.emplace();
+  cfg.Network->MaskRequestHost = "app-${PORT}.internal:${PORT}";
+  e2b::Sandbox sandbox = NewSandbox(cfg);
+  ServeEcho(sandbox, 8001);
+  auto res = Get(sandbox, 8001, "/masked");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->body, "GET /masked None None None app-8001.internal:8001\n");
+
+  e2b::SandboxConfig bad = Config();
+  bad.Network.emplace();
+  bad.Network->MaskRequestHost = "a\r\nX-Injected: 1";
+  try {
+    NewSandbox(bad);
+    FAIL() << "accepted a mask with a line break";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 400) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace e2b_test

@@ -341,6 +341,16 @@ void ControlPlane::CreateSandbox(Call& call) {
   params.env_vars = StringMap(body, "envVars");
   if (auto it = body.find("network"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) throw ApiError(400, "'network' must be an object");
+    // The Host every request to a sandbox port gets: one header value.
+    if (auto mask = OptionalString(*it, "maskRequestHost");
+        mask && (mask->size() > 255 ||
+                 mask->find_first_of("\r\n\t ") != std::string::npos ||
+                 std::any_of(mask->begin(), mask->end(), [](char c) {
+                   return static_cast<unsigned char>(c) < 0x20 ||
+                          static_cast<unsigned char>(c) == 0x7f;
+                 }))) {
+      throw ApiError(400, "'network.maskRequestHost' is not a host name");
+    }
     if (!OptionalBool(*it, "allowPublicTraffic").value_or(true) && !secure) {
       throw ApiError(400,
                      "You cannot create a sandbox without public access "

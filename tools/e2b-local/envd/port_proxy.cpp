@@ -100,8 +100,14 @@ std::set<std::string> AllConnectionListed(const Headers& headers) {
 // moves in both directions without a thread of its own).
 class UpstreamExchange {
  public:
-  UpstreamExchange(UniqueFd socket, int port, const PortProxyLimits& limits)
-      : socket_(std::move(socket)), port_(port), limits_(limits) {}
+  /// `host`: the Host the sandbox's server sees instead of the client's
+  /// (the sandbox's maskRequestHost), empty to keep the client's.
+  UpstreamExchange(UniqueFd socket, int port, std::string host,
+                   const PortProxyLimits& limits)
+      : socket_(std::move(socket)),
+        port_(port),
+        host_(std::move(host)),
+        limits_(limits) {}
 
   ~UpstreamExchange() {
     if (multi_ != nullptr && easy_ != nullptr) {
@@ -208,11 +214,13 @@ class UpstreamExchange {
         continue;
       }
       if (lower == "accept") has_accept = true;
+      if (lower == "host" && !host_.empty()) continue;  // masked below
       // curl's syntax for a header with an empty value is "Name;".
       AddHeader(value.empty() ? name + ";" : name + ": " + value);
     }
     // Nothing the client did not send: no default Accept, no
     // "Expect: 100-continue" round trip.
+    if (!host_.empty()) AddHeader("Host: " + host_);
     if (!has_accept) AddHeader("Accept:");
     AddHeader("Expect:");
   }
@@ -385,6 +393,7 @@ class UpstreamExchange {
 
   UniqueFd socket_;
   const int port_;
+  const std::string host_;
   const PortProxyLimits limits_;
   std::string url_;
   CURL* easy_ = nullptr;
@@ -459,6 +468,20 @@ bool SendBody(UpstreamExchange& exchange, const httplib::Request& req,
   }
   exchange.EndUpload();
   return ok;
+}
+
+// The sandbox's maskRequestHost with ${PORT} replaced by the port, as E2B's
+// edge rewrites the Host of every request to a sandbox port.
+std::string MaskedHost(const std::string& mask, int port) {
+  static const std::string kPortVariable = "${PORT}";
+  std::string out;
+  std::size_t from = 0;
+  for (std::size_t at = mask.find(kPortVariable); at != std::string::npos;
+       at = mask.find(kPortVariable, from)) {
+    out.append(mask, from, at - from).append(std::to_string(port));
+    from = at + kPortVariable.size();
+  }
+  return out.append(mask, from, std::string::npos);
 }
 
 bool HasNoBody(const httplib::Request& req, int status) {
@@ -559,8 +582,9 @@ std::optional<PortForwardFailure> ForwardToSandboxPort(
   } catch (const std::exception& e) {
     return refuse(Kind::kNoNetwork, e.what());
   }
-  auto exchange =
-      std::make_shared<UpstreamExchange>(std::move(socket), port, limits);
+  auto exchange = std::make_shared<UpstreamExchange>(
+      std::move(socket), port, MaskedHost(sandbox.mask_request_host, port),
+      limits);
   const auto [body_size, has_body] = RequestBodySize(req, reader);
   if (!exchange->Start(req, body_size, has_body)) {
     return PortForwardFailure{Kind::kClosed, "cannot start the request"};

@@ -78,6 +78,9 @@ struct LocalSandbox {
   std::string envd_version;
   std::string access_token;  ///< envdAccessToken; enforced on envd
   std::string traffic_access_token;
+  /// network.maskRequestHost: the Host a sandbox port's server sees (may
+  /// hold ${PORT}); empty keeps the client's.
+  std::string mask_request_host;
   std::map<std::string, std::string> env_vars;
   std::map<std::string, std::string> metadata;
   int cpu_count = 2;

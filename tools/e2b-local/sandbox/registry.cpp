@@ -268,6 +268,12 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
       params.network["allowPublicTraffic"] == false) {
     sandbox->traffic_access_token = RandomHex(48);
   }
+  if (params.network.is_object()) {
+    auto mask = params.network.find("maskRequestHost");
+    if (mask != params.network.end() && mask->is_string()) {
+      sandbox->mask_request_host = mask->get<std::string>();
+    }
+  }
   sandbox->env_vars = params.env_vars;
   sandbox->metadata = params.metadata;
   sandbox->cpu_count = resolved.build.cpu_count;
