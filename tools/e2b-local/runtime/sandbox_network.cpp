@@ -253,6 +253,24 @@ std::string Ruleset(const Plan& plan) {
   return out.str();
 }
 
+// The one T of this process, made on first use: the child of a fork (a
+// test's stand-in for a server that dies) has no copy of a worker's thread
+// and would wait for it forever, so it makes its own. Never destroyed: the
+// thread may still wait for work at exit. T's constructor may be private
+// when T befriends this function.
+template <typename T>
+T& PerProcess() {
+  static std::mutex mu;
+  static T* instance = nullptr;
+  static pid_t owner = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  if (instance == nullptr || owner != getpid()) {
+    instance = new T();
+    owner = getpid();
+  }
+  return *instance;
+}
+
 // Runs nft scripts inside sandbox network namespaces, one at a time
 // (libnftables keeps process-wide caches). setns() changes only the calling
 // thread's namespace, so one long-lived thread enters each sandbox's and
@@ -260,20 +278,7 @@ std::string Ruleset(const Plan& plan) {
 // malloc arena, page faults that took 5-15 ms of a create here.
 class NftWorker {
  public:
-  static NftWorker& Instance() {
-    // One per process: the child of a fork (a test's stand-in for a server
-    // that dies) has no copy of the thread, and would wait for it forever.
-    // Never destroyed: its thread may still wait for work at exit.
-    static std::mutex mu;
-    static NftWorker* worker = nullptr;
-    static pid_t owner = 0;
-    std::lock_guard<std::mutex> lock(mu);
-    if (worker == nullptr || owner != getpid()) {
-      worker = new NftWorker();
-      owner = getpid();
-    }
-    return *worker;
-  }
+  static NftWorker& Instance() { return PerProcess<NftWorker>(); }
 
   // The error text, empty on success.
   std::string Run(int netns_fd, const std::string& script) {
@@ -298,6 +303,7 @@ class NftWorker {
     bool done;
   };
 
+  friend NftWorker& PerProcess<NftWorker>();
   NftWorker() {
     std::thread([this] { Loop(); }).detach();
   }
@@ -377,17 +383,7 @@ void RunNft(int netns_fd, const std::string& script) {
 class NamespaceSocketWorker {
  public:
   static NamespaceSocketWorker& Instance() {
-    // One per process, as NftWorker (a forked child has no copy of the
-    // thread); never destroyed, its thread may still wait at exit.
-    static std::mutex mu;
-    static NamespaceSocketWorker* worker = nullptr;
-    static pid_t owner = 0;
-    std::lock_guard<std::mutex> lock(mu);
-    if (worker == nullptr || owner != getpid()) {
-      worker = new NamespaceSocketWorker();
-      owner = getpid();
-    }
-    return *worker;
+    return PerProcess<NamespaceSocketWorker>();
   }
 
   // A socket made in the namespace `netns_fd` refers to, or -errno.
@@ -407,6 +403,7 @@ class NamespaceSocketWorker {
     bool done;
   };
 
+  friend NamespaceSocketWorker& PerProcess<NamespaceSocketWorker>();
   NamespaceSocketWorker() {
     std::thread([this] { Loop(); }).detach();
   }
