@@ -76,7 +76,7 @@ Client internal::ClientAccess::Make(std::shared_ptr<ClientState> state) {
 
 namespace internal {
 
-std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg) {
+std::shared_ptr<ClientState> ResolveClientState(const ClientConfig& cfg) {
   auto state = std::make_shared<ClientState>();
 
   state->api_key = cfg.APIKey.empty() ? Env("E2B_API_KEY") : cfg.APIKey;
@@ -191,8 +191,8 @@ std::shared_ptr<SandboxState> NewSandboxState(
 
 }  // namespace internal
 
-Client NewClient(ClientConfig cfg) {
-  return Client(internal::ResolveClientState(std::move(cfg)));
+Client NewClient(const ClientConfig& cfg) {
+  return Client(internal::ResolveClientState(cfg));
 }
 
 // ---- sandboxes -------------------------------------------------------------

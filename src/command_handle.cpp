@@ -23,9 +23,10 @@ std::string_view View(const std::vector<std::uint8_t>& data) {
 
 }  // namespace
 
-// `error` is copied, not moved: the order in which the base's arguments are
-// built is unspecified.
-CommandExitError::CommandExitError(CommandResult result, std::string error)
+// `error` is read twice while the base's arguments are built (in an
+// unspecified order), so it is taken by reference and copied once, by Error.
+CommandExitError::CommandExitError(CommandResult result,
+                                   const std::string& error)
     : Error(ExitWhat(result.ExitCode, error), 0, error),
       result_(std::move(result)) {}
 

@@ -129,8 +129,9 @@ CommandResult CommandService::RunImpl(const Context& ctx,
     FailStart("stream finished without the process end event");
   }
   if (params.ExitError && result.ExitCode != 0) {
-    std::string message = result.Error;
-    throw CommandExitError(std::move(result), std::move(message));
+    // A copy: `result` is moved while the arguments are built.
+    const std::string message = result.Error;
+    throw CommandExitError(std::move(result), message);
   }
   return result;
 }

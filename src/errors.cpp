@@ -28,43 +28,47 @@ Error::Error(int status_code, std::string message)
       status_code_(status_code),
       message_(std::move(message)) {}
 
-Error::Error(std::string what, int status_code, std::string message)
-    : std::runtime_error(std::move(what)),
+Error::Error(const std::string& what, int status_code, std::string message)
+    : std::runtime_error(what),
       status_code_(status_code),
       message_(std::move(message)) {}
 
 SandboxNotFoundError::SandboxNotFoundError(std::string sandbox_id,
-                                           std::string message)
+                                           const std::string& message)
     : Error(WithDetail("e2b: sandbox not found: " + sandbox_id, message), 404,
             message.empty() ? "sandbox not found: " + sandbox_id : message),
       sandbox_id_(std::move(sandbox_id)) {}
 
-FileNotFoundError::FileNotFoundError(std::string path, std::string message)
+FileNotFoundError::FileNotFoundError(std::string path,
+                                     const std::string& message)
     : Error(WithDetail("e2b: file not found: " + path, message), 404,
             message.empty() ? "file not found: " + path : message),
       path_(std::move(path)) {}
 
 TemplateNotFoundError::TemplateNotFoundError(std::string template_id,
-                                             std::string message)
+                                             const std::string& message)
     : Error(WithDetail("e2b: template not found: " + template_id, message), 404,
             message.empty() ? "template not found: " + template_id : message),
       template_id_(std::move(template_id)) {}
 
-TimeoutError::TimeoutError(std::string message)
+TimeoutError::TimeoutError(const std::string& message)
     : Error("e2b: timeout: " + message, 0, message) {}
 
-InvalidArgumentError::InvalidArgumentError(std::string message, int status_code)
+InvalidArgumentError::InvalidArgumentError(const std::string& message,
+                                           int status_code)
     : Error("e2b: invalid argument: " + WithStatus(status_code, message),
             status_code, message) {}
 
-AuthenticationError::AuthenticationError(std::string message, int status_code)
+AuthenticationError::AuthenticationError(const std::string& message,
+                                         int status_code)
     : Error("e2b: authentication failed: " + WithStatus(status_code, message),
             status_code, message) {}
 
-RateLimitError::RateLimitError(std::string message,
-                               std::optional<std::chrono::milliseconds> wait)
+RateLimitError::RateLimitError(
+    const std::string& message,
+    std::optional<std::chrono::milliseconds> retry_after)
     : Error("e2b: rate limit exceeded: " + WithStatus(429, message), 429,
             message),
-      retry_after_(wait) {}
+      retry_after_(retry_after) {}
 
 }  // namespace e2b

@@ -240,7 +240,7 @@ class Client {
   }
 
  private:
-  friend Client NewClient(ClientConfig cfg);
+  friend Client NewClient(const ClientConfig& cfg);
   friend struct internal::ClientAccess;
   explicit Client(std::shared_ptr<internal::ClientState> state);
   ListSnapshotsResult ListSnapshotsImpl(const Context& ctx,
@@ -262,7 +262,7 @@ class Client {
 
 /// Creates a client. Throws Error when no API key is configured (neither
 /// cfg.APIKey nor E2B_API_KEY) or a URL is malformed. Go: NewClient.
-Client NewClient(ClientConfig cfg = {});
+Client NewClient(const ClientConfig& cfg = {});
 
 }  // namespace e2b
 

@@ -42,7 +42,7 @@ struct ProcessInfo {
 class CommandExitError : public Error {
  public:
   /// `error` is envd's description of the exit ("exit status 3").
-  CommandExitError(CommandResult result, std::string error);
+  CommandExitError(CommandResult result, const std::string& error);
   int ExitCode() const noexcept { return result_.ExitCode; }
   const std::string& Stdout() const noexcept { return result_.Stdout; }
   const std::string& Stderr() const noexcept { return result_.Stderr; }

@@ -30,7 +30,7 @@ class Error : public std::runtime_error {
   const std::string& RequestID() const noexcept { return request_id_; }
 
  protected:
-  Error(std::string what, int status_code, std::string message);
+  Error(const std::string& what, int status_code, std::string message);
 
  private:
   friend struct internal::ErrorAccess;
@@ -43,7 +43,7 @@ class Error : public std::runtime_error {
 class SandboxNotFoundError : public Error {
  public:
   explicit SandboxNotFoundError(std::string sandbox_id,
-                                std::string message = {});
+                                const std::string& message = {});
   const std::string& SandboxID() const noexcept { return sandbox_id_; }
 
  private:
@@ -53,7 +53,7 @@ class SandboxNotFoundError : public Error {
 /// The path does not exist in the sandbox. Go: *FileNotFoundError.
 class FileNotFoundError : public Error {
  public:
-  explicit FileNotFoundError(std::string path, std::string message = {});
+  explicit FileNotFoundError(std::string path, const std::string& message = {});
   const std::string& Path() const noexcept { return path_; }
 
  private:
@@ -64,7 +64,7 @@ class FileNotFoundError : public Error {
 class TemplateNotFoundError : public Error {
  public:
   explicit TemplateNotFoundError(std::string template_id,
-                                 std::string message = {});
+                                 const std::string& message = {});
   const std::string& TemplateID() const noexcept { return template_id_; }
 
  private:
@@ -75,7 +75,7 @@ class TemplateNotFoundError : public Error {
 /// deadline_exceeded. Go: *TimeoutError.
 class TimeoutError : public Error {
  public:
-  explicit TimeoutError(std::string message);
+  explicit TimeoutError(const std::string& message);
 };
 
 /// An argument was refused: by the server (an API answer 400, envd's
@@ -86,7 +86,8 @@ class InvalidArgumentError : public Error {
  public:
   /// what() reads "e2b: invalid argument: <message>" (with "<status>: "
   /// before the message when status_code is not 0).
-  explicit InvalidArgumentError(std::string message, int status_code = 400);
+  explicit InvalidArgumentError(const std::string& message,
+                                int status_code = 400);
 };
 
 /// The API key or access token was refused: an API answer 401 or 403, or
@@ -94,7 +95,8 @@ class InvalidArgumentError : public Error {
 class AuthenticationError : public Error {
  public:
   /// what() reads "e2b: authentication failed: <status>: <message>".
-  explicit AuthenticationError(std::string message, int status_code = 401);
+  explicit AuthenticationError(const std::string& message,
+                               int status_code = 401);
 };
 
 /// Too many requests (HTTP 429), after the retry policy gave up (or when it
@@ -103,7 +105,7 @@ class RateLimitError : public Error {
  public:
   /// what() reads "e2b: rate limit exceeded: 429: <message>".
   explicit RateLimitError(
-      std::string message,
+      const std::string& message,
       std::optional<std::chrono::milliseconds> retry_after = std::nullopt);
   /// How long the server asked to wait (its Retry-After, seconds or an
   /// HTTP-date, measured when the answer arrived); empty when it sent none.

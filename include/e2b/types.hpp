@@ -115,7 +115,8 @@ class MCPValue {
                                               int> = 0>
   MCPValue(Number value)  // NOLINT(google-explicit-constructor)
       : json_(NumberText(value)) {}
-  MCPValue(std::vector<std::string> list);  // NOLINT
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  MCPValue(const std::vector<std::string>& list);
   /// Any JSON value written as JSON text (an object, an array of numbers,
   /// null); NewSandbox refuses text that is not JSON with
   /// InvalidArgumentError.

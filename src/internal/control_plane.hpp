@@ -22,7 +22,7 @@ namespace e2b::internal {
 /// The client configuration with the environment and the defaults applied
 /// (PROTOCOL.md section 1.1), validated; what NewClient builds on. Throws
 /// e2b::Error for a missing API key or a malformed URL or domain.
-std::shared_ptr<ClientState> ResolveClientState(ClientConfig cfg);
+std::shared_ptr<ClientState> ResolveClientState(const ClientConfig& cfg);
 
 /// The state of a sandbox the API just created: its domain is the one the
 /// answer names, else the client's. Throws e2b::Error (malformed response

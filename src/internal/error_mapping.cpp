@@ -132,14 +132,14 @@ void ThrowHttpError(int status, std::string_view body,
     // adds detail.
     switch (subject.kind) {
       case NotFoundKind::kSandbox:
-        ThrowAnswerError(SandboxNotFoundError(subject.id, std::move(message)),
-                         headers, secrets);
+        ThrowAnswerError(SandboxNotFoundError(subject.id, message), headers,
+                         secrets);
       case NotFoundKind::kTemplate:
-        ThrowAnswerError(TemplateNotFoundError(subject.id, std::move(message)),
-                         headers, secrets);
+        ThrowAnswerError(TemplateNotFoundError(subject.id, message), headers,
+                         secrets);
       case NotFoundKind::kFile:
-        ThrowAnswerError(FileNotFoundError(subject.id, std::move(message)),
-                         headers, secrets);
+        ThrowAnswerError(FileNotFoundError(subject.id, message), headers,
+                         secrets);
       case NotFoundKind::kNone:
         break;
     }
@@ -147,12 +147,10 @@ void ThrowHttpError(int status, std::string_view body,
   if (message.empty()) message = HttpStatusText(status);
   switch (status) {
     case 400:
-      ThrowAnswerError(InvalidArgumentError(std::move(message), status),
-                       headers, secrets);
+      ThrowAnswerError(InvalidArgumentError(message, status), headers, secrets);
     case 401:
     case 403:
-      ThrowAnswerError(AuthenticationError(std::move(message), status), headers,
-                       secrets);
+      ThrowAnswerError(AuthenticationError(message, status), headers, secrets);
     case 429: {
       std::optional<std::chrono::milliseconds> wait;
       if (headers != nullptr) {
@@ -160,8 +158,7 @@ void ThrowHttpError(int status, std::string_view body,
           wait = ParseRetryAfter(*value, std::chrono::system_clock::now());
         }
       }
-      ThrowAnswerError(RateLimitError(std::move(message), wait), headers,
-                       secrets);
+      ThrowAnswerError(RateLimitError(message, wait), headers, secrets);
     }
     default:
       ThrowAnswerError(Error(status, std::move(message)), headers, secrets);

@@ -1450,8 +1450,8 @@ MCPValue::MCPValue(const char* text) : MCPValue(std::string(text)) {}
 
 MCPValue::MCPValue(bool value) : json_(value ? "true" : "false") {}
 
-MCPValue::MCPValue(std::vector<std::string> list)
-    : json_(McpValueText(nlohmann::json(std::move(list)))) {}
+MCPValue::MCPValue(const std::vector<std::string>& list)
+    : json_(McpValueText(nlohmann::json(list))) {}
 
 MCPValue MCPValue::JSON(std::string json_text) {
   return MCPValue(Raw{}, std::move(json_text));
