@@ -22,7 +22,6 @@ std::shared_ptr<internal::HttpTransport> TransportOf(const HTTPClient& client);
 
 namespace {
 
-using internal::ApiPath;
 using internal::EqualsNoCase;
 
 std::string Env(const char* name) {

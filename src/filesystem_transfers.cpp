@@ -216,10 +216,10 @@ bool PlainRead(const ReadParams& params) {
 // for the bytes not yet delivered.
 class ResumableDownload : public internal::BodyReader {
  public:
-  ResumableDownload(FilesystemCall call, const Context& ctx, std::string path,
+  ResumableDownload(FilesystemCall call, Context ctx, std::string path,
                     ReadParams params)
       : call_(std::move(call)),
-        ctx_(ctx),
+        ctx_(std::move(ctx)),
         path_(std::move(path)),
         params_(std::move(params)),
         position_(params_.Offset),
@@ -500,7 +500,7 @@ FileInfo internal::Upload(const FilesystemCall& call, const Context& ctx,
     std::string head = form.PartHead(path);
     std::string tail = "\r\n" + form.Tail();
     if (data == nullptr) {
-      buffer_stream.str(std::move(buffer));
+      buffer_stream.str(buffer);
       data = &buffer_stream;
     }
     if (data_size) {
@@ -517,7 +517,7 @@ FileInfo internal::Upload(const FilesystemCall& call, const Context& ctx,
       request.body = std::move(buffer);
     } else {
       if (data == nullptr) {
-        buffer_stream.str(std::move(buffer));
+        buffer_stream.str(buffer);
         data = &buffer_stream;
       }
       request.body_size = data_size;
@@ -693,7 +693,7 @@ std::vector<FileInfo> FilesystemService::UploadDirImpl(
     }
     if (!it->is_regular_file(error)) continue;  // sockets, fifos, ...
     uploads.emplace_back(local.string(), JoinRemote(path, relative));
-    sizes.push_back(it->file_size(error));
+    sizes.emplace_back(it->file_size(error));
     if (error) {
       throw Error(
           0, "UploadDir: cannot read the size of '" + local.string() + "'");
@@ -703,6 +703,7 @@ std::vector<FileInfo> FilesystemService::UploadDirImpl(
   std::vector<FileInfo> out;
   if (!uploads.empty()) {
     std::vector<std::string> remote;
+    remote.reserve(uploads.size());
     for (const auto& upload : uploads) remote.push_back(upload.second);
     out = SendMultiUpload(
         call, ctx, params, remote, sizes,

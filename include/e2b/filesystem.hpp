@@ -451,7 +451,7 @@ class FilesystemService {
                                        WatchCallback on_event,
                                        const WatchParams& params) const;
   std::vector<FileInfo> WriteFilesImpl(const Context& ctx,
-                                       const std::vector<WriteEntry>& files,
+                                       const std::vector<WriteEntry>& entries,
                                        const WriteParams& params) const;
   FileInfo UploadFileImpl(const Context& ctx, const std::string& local_path,
                           const std::string& path,

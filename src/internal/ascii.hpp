@@ -26,10 +26,10 @@ inline bool EqualsNoCase(std::string_view a, std::string_view b) {
 }
 
 inline bool ContainsNoCase(std::string_view text, std::string_view needle) {
-  auto it = std::search(
-      text.begin(), text.end(), needle.begin(), needle.end(),
-      [](char a, char b) { return AsciiLower(a) == AsciiLower(b); });
-  return it != text.end();
+  return std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                     [](char a, char b) {
+                       return AsciiLower(a) == AsciiLower(b);
+                     }) != text.end();
 }
 
 /// The value of `text` when it is 1 to `max_digits` ASCII digits (no sign,

@@ -33,14 +33,14 @@ using Clock = std::chrono::steady_clock;
 // again: bounds the reaction time to Cancel().
 constexpr std::chrono::milliseconds kSlice{50};
 // Body bytes a streaming reader buffers before it pauses the transfer.
-constexpr std::size_t kSpillLimit = 256 * 1024;
+constexpr std::size_t kSpillLimit = std::size_t{256} * 1024;
 // How long, and for how many more body bytes, a dropped streaming reader
 // waits for the end of its body so that the connection can be reused.
 constexpr std::chrono::milliseconds kFinishGrace{10};
-constexpr std::size_t kFinishBytes = 64 * 1024;
+constexpr std::size_t kFinishBytes = std::size_t{64} * 1024;
 // curl's receive buffer per handle (its default is 16 KiB): larger reads
 // mean fewer recv calls and write callbacks per MiB downloaded.
-constexpr long kReceiveBufferBytes = 128 * 1024;
+constexpr long kReceiveBufferBytes = 128L * 1024;
 
 // What another attempt can do about a failed transfer (timeouts and
 // cancellation are decided before this).

@@ -56,6 +56,7 @@ class ConnectProcessEvents final : public ProcessEventStream {
         name_(MessageName(procedure, other_name_)) {}
   ConnectProcessEvents(const ConnectProcessEvents&) = delete;
   ConnectProcessEvents& operator=(const ConnectProcessEvents&) = delete;
+  ~ConnectProcessEvents() override = default;
 
   std::optional<ProcessEvent> Next() override {
     return NextProcessEvent(reader_, name_);

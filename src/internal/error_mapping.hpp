@@ -62,6 +62,13 @@ struct ErrorAccess {
 std::string RequestIdOf(const HttpHeaders* headers,
                         const std::vector<std::string>& secrets);
 
+/// Throws `error` with `request_id` attached (one kept from another error).
+template <typename E>
+[[noreturn]] void ThrowWithRequestID(E error, const std::string& request_id) {
+  ErrorAccess::SetRequestID(error, request_id);
+  throw error;
+}
+
 /// Throws `error` with the request id of `headers` (may be null) attached.
 template <typename E>
 [[noreturn]] void ThrowAnswerError(E error, const HttpHeaders* headers,

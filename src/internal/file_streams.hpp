@@ -54,6 +54,7 @@ class BodyReaderStream : public std::istream {
                             std::size_t chunk_bytes = kStreamChunkBytes);
   BodyReaderStream(const BodyReaderStream&) = delete;
   BodyReaderStream& operator=(const BodyReaderStream&) = delete;
+  ~BodyReaderStream() override = default;
 
   std::exception_ptr Failure() const { return buffer_.Failure(); }
 
@@ -107,6 +108,7 @@ class ConcatStream : public std::istream {
   explicit ConcatStream(std::size_t chunk_bytes = kStreamChunkBytes);
   ConcatStream(const ConcatStream&) = delete;
   ConcatStream& operator=(const ConcatStream&) = delete;
+  ~ConcatStream() override = default;
 
   void AddText(std::string text) { buffer_.AddText(std::move(text)); }
   void AddStream(std::istream& in) { buffer_.AddStream(in); }

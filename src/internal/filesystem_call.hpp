@@ -26,8 +26,7 @@ namespace e2b::internal {
 /// sandbox") for a default-constructed service.
 class FilesystemCall {
  public:
-  FilesystemCall(const std::shared_ptr<SandboxState>& state,
-                 const char* operation);
+  FilesystemCall(std::shared_ptr<SandboxState> state, const char* operation);
 
   const SandboxState& State() const { return *state_; }
   /// The stub of the filesystem RPCs and /files transfers.

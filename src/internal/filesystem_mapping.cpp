@@ -172,9 +172,7 @@ void RethrowForPath(const std::string& path) {
     throw;
   } catch (const Error& e) {
     if (e.StatusCode() == 404) {
-      FileNotFoundError typed(path, e.Message());
-      ErrorAccess::SetRequestID(typed, e.RequestID());
-      throw typed;
+      ThrowWithRequestID(FileNotFoundError(path, e.Message()), e.RequestID());
     }
     throw;
   }

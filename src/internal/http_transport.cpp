@@ -21,7 +21,7 @@ std::optional<std::string> FindHeader(const HttpHeaders& headers,
 
 std::string BodyReader::ReadAll(std::size_t max_bytes) {
   std::string out;
-  constexpr std::size_t kChunk = 64 * 1024;
+  constexpr std::size_t kChunk = std::size_t{64} * 1024;
   // Not zeroed: Read fills what it returns.
   const std::unique_ptr<char[]> buffer(new char[kChunk]);
   for (;;) {

@@ -331,7 +331,8 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(
         om > 59) {
       return std::nullopt;
     }
-    offset_seconds = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
+    offset_seconds = (std::int64_t{oh} * 3600 + std::int64_t{om} * 60) *
+                     (text[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
     return std::nullopt;
@@ -339,8 +340,9 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(
   if (pos != text.size()) return std::nullopt;
   const std::int64_t days = DaysFromCivil(year, static_cast<unsigned>(month),
                                           static_cast<unsigned>(day));
-  const std::int64_t seconds =
-      days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  const std::int64_t seconds = days * 86400 + std::int64_t{hour} * 3600 +
+                               std::int64_t{minute} * 60 + second -
+                               offset_seconds;
   // system_clock counts nanoseconds in 64 bits (years 1678..2262 here): a
   // time outside that range cannot be represented, so it is not a time.
   constexpr auto kClockLimit = std::chrono::duration_cast<std::chrono::seconds>(

@@ -124,8 +124,8 @@ class RetryLoop {
 class RetryingTransport final : public HttpTransport {
  public:
   RetryingTransport(std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
-                    const RetryRule& rule)
-      : inner_(std::move(inner)), policy_(std::move(policy)), rule_(rule) {}
+                    RetryRule rule)
+      : inner_(std::move(inner)), policy_(policy), rule_(std::move(rule)) {}
 
   HttpResponse Send(const HttpRequest& request) override {
     if (request.body_stream != nullptr) return inner_->Send(request);
@@ -196,8 +196,8 @@ void ValidateRetryPolicy(const RetryPolicy& policy) {
 
 milliseconds BackoffDelay(const RetryPolicy& policy, int retry,
                           double random01) {
-  const double cap = static_cast<double>(policy.MaxBackoff.count());
-  double delay = static_cast<double>(policy.InitialBackoff.count());
+  const auto cap = static_cast<double>(policy.MaxBackoff.count());
+  auto delay = static_cast<double>(policy.InitialBackoff.count());
   for (int i = 1; i < retry && delay < cap; ++i) {
     delay *= policy.BackoffMultiplier;
   }
@@ -288,8 +288,7 @@ std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
 std::shared_ptr<HttpTransport> MakeRetryingTransport(
     std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
     const RetryRule& rule) {
-  return std::make_shared<RetryingTransport>(std::move(inner),
-                                             std::move(policy), rule);
+  return std::make_shared<RetryingTransport>(std::move(inner), policy, rule);
 }
 
 }  // namespace e2b::internal

@@ -28,7 +28,7 @@ Sha256::Sha256()
 
 void Sha256::Block(const std::uint8_t* block) {
   std::array<std::uint32_t, 64> w{};
-  for (int i = 0; i < 16; ++i) {
+  for (std::size_t i = 0; i < 16; ++i) {
     w[i] = (std::uint32_t{block[4 * i]} << 24) |
            (std::uint32_t{block[4 * i + 1]} << 16) |
            (std::uint32_t{block[4 * i + 2]} << 8) |
@@ -95,7 +95,7 @@ std::array<std::uint8_t, 32> Sha256::Finish() {
   Block(buffer_.data());
   buffered_ = 0;
   std::array<std::uint8_t, 32> digest{};
-  for (int i = 0; i < 8; ++i) {
+  for (std::size_t i = 0; i < 8; ++i) {
     digest[4 * i] = static_cast<std::uint8_t>(state_[i] >> 24);
     digest[4 * i + 1] = static_cast<std::uint8_t>(state_[i] >> 16);
     digest[4 * i + 2] = static_cast<std::uint8_t>(state_[i] >> 8);
