@@ -305,19 +305,9 @@ class ResumableDownload : public internal::BodyReader {
   // Opens the exchange for the bytes from `from`; null when there are none
   // (the range starts at the end of the file).
   std::unique_ptr<internal::BodyReader> OpenAt(std::uint64_t from) {
-    internal::FileDownload download;
-    download.path = path_;
-    download.user = params_.User;
-    download.timeout = params_.Timeout;
-    download.accept_partial = true;
     const bool ranged = from > 0 || end_.has_value();
-    if (ranged) {
-      std::string range = "bytes=" + std::to_string(from) + "-";
-      if (end_ && *end_ > from) range += std::to_string(*end_ - 1);
-      if (end_ && *end_ <= from) range += std::to_string(from);
-      download.range = std::move(range);
-    }
-    auto body = call_.Envd().OpenFile(ctx_, call_.State(), download);
+    auto body =
+        call_.Envd().OpenFile(ctx_, call_.State(), RequestFrom(from, ranged));
     const int status = body->Status();
     if (status == 416 && ranged) {
       const auto size = UnsatisfiedRangeSize(body->Headers());
@@ -334,47 +324,8 @@ class ResumableDownload : public internal::BodyReader {
     }
     const auto modified =
         internal::FindHeader(body->Headers(), "Last-Modified");
-    std::optional<std::uint64_t> file_size;
-    if (status == 206) {
-      const auto header =
-          internal::FindHeader(body->Headers(), "Content-Range");
-      const auto range = header ? ParseContentRange(*header) : std::nullopt;
-      if (!range || range->first != from) {
-        throw Error(0,
-                    "GET /files: the server answered the range request "
-                    "for '" +
-                        path_ + "' with a different range");
-      }
-      file_size = range->total;
-      std::uint64_t end = range->last + 1;
-      if (end_) end = std::min(end, *end_);
-      known_end_ = end;
-    } else {
-      // The whole file: skip to `from` here (a server that ignores Range).
-      if (auto length =
-              internal::FindHeader(body->Headers(), "Content-Length")) {
-        file_size = ParseUint(*length);
-      }
-      std::uint64_t skip = from;
-      std::vector<char> scratch(std::min<std::uint64_t>(skip, 1 << 16) + 1);
-      while (skip > 0) {
-        const std::size_t got = body->Read(
-            scratch.data(), static_cast<std::size_t>(
-                                std::min<std::uint64_t>(skip, scratch.size())));
-        if (got == 0) break;
-        skip -= got;
-      }
-      if (skip > 0) {
-        const std::uint64_t size = from - skip;
-        throw Error(416, "GET /files: the read range starts at byte " +
-                             std::to_string(from) + ", beyond the end of '" +
-                             path_ + "' (" + std::to_string(size) + " bytes)");
-      }
-      known_end_ = file_size;
-      if (end_) {
-        known_end_ = known_end_ ? std::min(*known_end_, *end_) : *end_;
-      }
-    }
+    const std::optional<std::uint64_t> file_size =
+        status == 206 ? TakePartial(*body, from) : SkipWholeTo(*body, from);
     // A resumed transfer must continue the same file, not a replaced one.
     if (!first_open_) {
       if ((modified && first_modified_ && *modified != *first_modified_) ||
@@ -389,6 +340,71 @@ class ResumableDownload : public internal::BodyReader {
     }
     first_open_ = false;
     return body;
+  }
+
+  // The GET /files request for the bytes from `from`; `ranged` when that is
+  // not the whole file.
+  internal::FileDownload RequestFrom(std::uint64_t from, bool ranged) const {
+    internal::FileDownload download;
+    download.path = path_;
+    download.user = params_.User;
+    download.timeout = params_.Timeout;
+    download.accept_partial = true;
+    if (ranged) {
+      std::string range = "bytes=" + std::to_string(from) + "-";
+      if (end_ && *end_ > from) range += std::to_string(*end_ - 1);
+      if (end_ && *end_ <= from) range += std::to_string(from);
+      download.range = std::move(range);
+    }
+    return download;
+  }
+
+  // A 206 answer: checks that it starts at `from` and notes where it ends;
+  // returns the file's size from Content-Range.
+  std::optional<std::uint64_t> TakePartial(const internal::BodyReader& body,
+                                           std::uint64_t from) {
+    const auto header = internal::FindHeader(body.Headers(), "Content-Range");
+    const auto range = header ? ParseContentRange(*header) : std::nullopt;
+    if (!range || range->first != from) {
+      throw Error(0,
+                  "GET /files: the server answered the range request "
+                  "for '" +
+                      path_ + "' with a different range");
+    }
+    std::uint64_t end = range->last + 1;
+    if (end_) end = std::min(end, *end_);
+    known_end_ = end;
+    return range->total;
+  }
+
+  // The whole file (a server that ignores Range): skips to `from` here and
+  // notes where the wanted bytes end; returns the Content-Length, if any.
+  std::optional<std::uint64_t> SkipWholeTo(internal::BodyReader& body,
+                                           std::uint64_t from) {
+    std::optional<std::uint64_t> file_size;
+    if (auto length = internal::FindHeader(body.Headers(), "Content-Length")) {
+      file_size = ParseUint(*length);
+    }
+    std::uint64_t skip = from;
+    std::vector<char> scratch(std::min<std::uint64_t>(skip, 1 << 16) + 1);
+    while (skip > 0) {
+      const std::size_t got = body.Read(
+          scratch.data(), static_cast<std::size_t>(
+                              std::min<std::uint64_t>(skip, scratch.size())));
+      if (got == 0) break;
+      skip -= got;
+    }
+    if (skip > 0) {
+      const std::uint64_t size = from - skip;
+      throw Error(416, "GET /files: the read range starts at byte " +
+                           std::to_string(from) + ", beyond the end of '" +
+                           path_ + "' (" + std::to_string(size) + " bytes)");
+    }
+    known_end_ = file_size;
+    if (end_) {
+      known_end_ = known_end_ ? std::min(*known_end_, *end_) : *end_;
+    }
+    return file_size;
   }
 
   FilesystemCall call_;
