@@ -768,20 +768,27 @@ TimeoutBehaviour ResolveTimeoutBehaviour(const SandboxConfig& cfg) {
   return out;
 }
 
+// The JSON value parameter `name` of MCP server `server` holds; text from
+// MCPValue::JSON that is not JSON is refused here.
+json McpParameter(const std::string& server, const std::string& name,
+                  const MCPValue& value) {
+  json parsed = json::parse(value.JSONText(), nullptr, false);
+  if (parsed.is_discarded()) {
+    throw InvalidArgumentError("SandboxConfig.MCP: parameter '" + name +
+                                   "' of '" + server + "' is not JSON",
+                               0);
+  }
+  return parsed;
+}
+
 // The `mcp` object: server -> parameters, each parameter the JSON value its
-// MCPValue holds (text from MCPValue::JSON is checked here).
+// MCPValue holds.
 json McpBody(const MCPConfig& mcp) {
   json out = json::object();
   for (const auto& [server, params] : mcp.Integrations) {
     json& entry = out[server] = json::object();
     for (const auto& [name, value] : params) {
-      json parsed = json::parse(value.JSONText(), nullptr, false);
-      if (parsed.is_discarded()) {
-        throw InvalidArgumentError("SandboxConfig.MCP: parameter '" + name +
-                                       "' of '" + server + "' is not JSON",
-                                   0);
-      }
-      entry[name] = std::move(parsed);
+      entry[name] = McpParameter(server, name, value);
     }
   }
   return out;
@@ -1010,70 +1017,92 @@ bool ReadStringOrNull(CommonJsonReader& r, std::string& out) {
   return r.AtString() && r.ReadString(out);
 }
 
+// The event kind a member of `event` names; kNone for any other member.
+ProcessEventText::Kind EventKind(std::string_view key) {
+  using Kind = ProcessEventText::Kind;
+  if (key == "start") return Kind::kStart;
+  if (key == "data") return Kind::kData;
+  if (key == "end") return Kind::kEnd;
+  if (key == "keepalive") return Kind::kKeepalive;
+  return Kind::kNone;
+}
+
+// The `start` object: its pid.
+bool ReadStartEvent(CommonJsonReader& r, ProcessEventText& out) {
+  return r.AtObject() &&
+         ReadKnownMembers(
+             r, [](std::string_view k) { return k == "pid" ? 0 : -1; },
+             [&out](int, CommonJsonReader& v) {
+               return v.SkipNull() || v.ReadInteger(out.pid);
+             });
+}
+
+// The `data` object: one of its base64 outputs.
+bool ReadDataEvent(CommonJsonReader& r, ProcessEventText& out) {
+  return r.AtObject() && ReadKnownMembers(
+                             r,
+                             [](std::string_view k) {
+                               return k == "stdout"   ? 0
+                                      : k == "stderr" ? 1
+                                      : k == "pty"    ? 2
+                                                      : -1;
+                             },
+                             [&out](int index, CommonJsonReader& v) {
+                               std::string& field =
+                                   index == 0   ? out.stdout_base64
+                                   : index == 1 ? out.stderr_base64
+                                                : out.pty_base64;
+                               return ReadStringOrNull(v, field);
+                             });
+}
+
+// The `end` object: exit code, error and status. exit_code (the proto
+// name) is rare: the tree decoder has it.
+bool ReadEndEvent(CommonJsonReader& r, ProcessEventText& out) {
+  return r.AtObject() &&
+         ReadKnownMembers(
+             r,
+             [](std::string_view k) {
+               return k == "exitCode"    ? 0
+                      : k == "error"     ? 1
+                      : k == "status"    ? 2
+                      : k == "exit_code" ? 3
+                                         : -1;
+             },
+             [&out](int index, CommonJsonReader& v) {
+               if (index == 0) {
+                 return v.SkipNull() || v.ReadInteger(out.exit_code);
+               }
+               if (index == 3) return false;
+               return ReadStringOrNull(v, index == 1 ? out.error : out.status);
+             });
+}
+
+// The `event` object: exactly one kind, read into `out`.
+bool ReadProcessEvent(CommonJsonReader& event, ProcessEventText& out) {
+  using Kind = ProcessEventText::Kind;
+  return event.Object([&out](std::string_view key, CommonJsonReader& r) {
+    const Kind kind = EventKind(key);
+    if (kind == Kind::kNone) return r.SkipValue();
+    // A second kind: which one counts is the tree decoder's call.
+    if (out.kind != Kind::kNone) return false;
+    out.kind = kind;
+    switch (kind) {
+      case Kind::kStart:
+        return ReadStartEvent(r, out);
+      case Kind::kData:
+        return ReadDataEvent(r, out);
+      case Kind::kEnd:
+        return ReadEndEvent(r, out);
+      default:
+        return r.SkipValue();
+    }
+  });
+}
+
 }  // namespace
 
 bool DecodeFlat(std::string_view message, ProcessEventText& out) {
-  using Kind = ProcessEventText::Kind;
-  const auto read_event = [&out](CommonJsonReader& event) {
-    return event.Object([&out](std::string_view key, CommonJsonReader& r) {
-      Kind kind = Kind::kNone;
-      if (key == "start") kind = Kind::kStart;
-      if (key == "data") kind = Kind::kData;
-      if (key == "end") kind = Kind::kEnd;
-      if (key == "keepalive") kind = Kind::kKeepalive;
-      if (kind == Kind::kNone) return r.SkipValue();
-      // A second kind: which one counts is the tree decoder's call.
-      if (out.kind != Kind::kNone) return false;
-      out.kind = kind;
-      switch (kind) {
-        case Kind::kStart:
-          return r.AtObject() &&
-                 ReadKnownMembers(
-                     r, [](std::string_view k) { return k == "pid" ? 0 : -1; },
-                     [&out](int, CommonJsonReader& v) {
-                       return v.SkipNull() || v.ReadInteger(out.pid);
-                     });
-        case Kind::kData:
-          return r.AtObject() && ReadKnownMembers(
-                                     r,
-                                     [](std::string_view k) {
-                                       return k == "stdout"   ? 0
-                                              : k == "stderr" ? 1
-                                              : k == "pty"    ? 2
-                                                              : -1;
-                                     },
-                                     [&out](int index, CommonJsonReader& v) {
-                                       std::string& field =
-                                           index == 0   ? out.stdout_base64
-                                           : index == 1 ? out.stderr_base64
-                                                        : out.pty_base64;
-                                       return ReadStringOrNull(v, field);
-                                     });
-        case Kind::kEnd:
-          // exit_code (the proto name) is rare: the tree decoder has it.
-          return r.AtObject() &&
-                 ReadKnownMembers(
-                     r,
-                     [](std::string_view k) {
-                       return k == "exitCode"    ? 0
-                              : k == "error"     ? 1
-                              : k == "status"    ? 2
-                              : k == "exit_code" ? 3
-                                                 : -1;
-                     },
-                     [&out](int index, CommonJsonReader& v) {
-                       if (index == 0) {
-                         return v.SkipNull() || v.ReadInteger(out.exit_code);
-                       }
-                       if (index == 3) return false;
-                       return ReadStringOrNull(
-                           v, index == 1 ? out.error : out.status);
-                     });
-        default:
-          return r.SkipValue();
-      }
-    });
-  };
   bool seen_event = false;
   return DecodeDocumentFlat(message, [&](CommonJsonReader& in) {
     return in.AtObject() &&
@@ -1082,7 +1111,7 @@ bool DecodeFlat(std::string_view message, ProcessEventText& out) {
              if (seen_event) return false;
              seen_event = true;
              if (r.SkipNull()) return true;
-             return r.AtObject() && read_event(r);
+             return r.AtObject() && ReadProcessEvent(r, out);
            });
   });
 }
