@@ -10,6 +10,7 @@
 #include "sandbox/registry.hpp"
 #include "store/file_ops.hpp"
 #include "store/template_store.hpp"
+#include "util/failure.hpp"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -837,6 +838,19 @@ TEST(MatchRouteTest, HealthCheckIsOnlyGetHealth) {
   EXPECT_TRUE(IsHealthCheck("GET", SplitRequestPath("//health/")));
   EXPECT_FALSE(IsHealthCheck("POST", SplitRequestPath("/health")));
   EXPECT_FALSE(IsHealthCheck("GET", SplitRequestPath("/health/x")));
+}
+
+// The one mapping from a lower layer's Failure to the REST API's status:
+// every answer the registry and the store give depends on it.
+TEST(HttpStatusOfTest, EveryReasonHasItsStatus) {
+  using Reason = Failure::Reason;
+  EXPECT_EQ(HttpStatusOf(Reason::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusOf(Reason::kFailedPrecondition), 400);
+  EXPECT_EQ(HttpStatusOf(Reason::kNotFound), 404);
+  EXPECT_EQ(HttpStatusOf(Reason::kConflict), 409);
+  EXPECT_EQ(HttpStatusOf(Reason::kLimitReached), 429);
+  EXPECT_EQ(HttpStatusOf(Reason::kInternal), 500);
+  EXPECT_EQ(HttpStatusOf(Reason::kUnavailable), 503);
 }
 
 }  // namespace

@@ -123,12 +123,12 @@ TEST_F(EnvdServerTest, AutoResumeNeedsTheSandboxCredentials) {
 
 TEST_F(EnvdServerTest, FailedAutoResumeAnswersInsteadOfHanging) {
   SetStatus(*open_, SandboxStatus::kPaused, true);
-  resume_error_ = 429;
+  resume_failure_ = Failure::Reason::kLimitReached;
   auto res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 429);
   EXPECT_EQ(json::parse(res->body)["code"], 429);
-  resume_error_ = 500;
+  resume_failure_ = Failure::Reason::kInternal;
   res = Unary("/filesystem.Filesystem/Stat", {{"path", "/"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 502);

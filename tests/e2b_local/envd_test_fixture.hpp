@@ -4,10 +4,10 @@
 // A real envd listener on 127.0.0.1 over fake sandboxes whose roots are
 // temporary directories; shared by the envd, /files and filesystem tests.
 
-#include "control/api_error.hpp"
 #include "envd/envd_server.hpp"
 #include "internal/connect_envelope.hpp"
 #include "sandbox/local_sandbox.hpp"
+#include "util/failure.hpp"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -171,11 +171,11 @@ class EnvdFixture : public ::testing::Test {
     return sandbox;
   }
 
-  /// What the control plane's resume does, recorded; throws ApiError
-  /// `resume_error_` when set.
+  /// What the control plane's resume does, recorded; throws a Failure for
+  /// `resume_failure_` when set.
   void ResumePaused(const std::string& id) {
     resumed_.push_back(id);
-    if (resume_error_ != 0) throw ApiError(resume_error_, "cannot resume");
+    if (resume_failure_) throw Failure(*resume_failure_, "cannot resume");
     auto sandbox = sandboxes_.Find(id);
     std::lock_guard<std::mutex> lock(sandbox->mu);
     sandbox->status = SandboxStatus::kRunning;
@@ -235,7 +235,7 @@ class EnvdFixture : public ::testing::Test {
   std::shared_ptr<LocalSandbox> open_, secure_;
   std::unique_ptr<EnvdServer> envd_;
   std::vector<std::string> resumed_;  ///< IDs ResumePaused was called for
-  int resume_error_ = 0;
+  std::optional<Failure::Reason> resume_failure_;
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;

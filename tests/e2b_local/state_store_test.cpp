@@ -1,9 +1,9 @@
 // The state store: persistence across reloads, atomic writes, resolution of
 // template references, and the layer copies snapshots are made of.
 
-#include "control/api_error.hpp"
 #include "store/file_ops.hpp"
 #include "store/template_store.hpp"
+#include "util/failure.hpp"
 
 #include <gtest/gtest.h>
 
@@ -65,25 +65,26 @@ TEST_F(StateStoreTest, ResolveErrors) {
   try {
     store.Resolve("missing");
     FAIL();
-  } catch (const ApiError& e) {
-    EXPECT_EQ(e.status, 404);
+  } catch (const Failure& e) {
+    EXPECT_EQ(e.reason, Failure::Reason::kNotFound);
   }
   auto created = store.CreateTemplate("waiting", {}, 2, 512);
   try {
     store.Resolve("waiting");
     FAIL();
-  } catch (const ApiError& e) {
-    EXPECT_EQ(e.status, 400);  // no ready build yet
+  } catch (const Failure& e) {
+    EXPECT_EQ(e.reason,
+              Failure::Reason::kFailedPrecondition);  // no ready build
   }
   try {
     store.Resolve("waiting:nosuchtag");
     FAIL();
-  } catch (const ApiError& e) {
-    EXPECT_EQ(e.status, 404);
+  } catch (const Failure& e) {
+    EXPECT_EQ(e.reason, Failure::Reason::kNotFound);
   }
-  EXPECT_THROW(store.CreateTemplate("../etc", {}, 2, 512), ApiError);
-  EXPECT_THROW(store.CreateTemplate("ok", {"bad tag"}, 2, 512), ApiError);
-  EXPECT_THROW(store.Delete("base"), ApiError);
+  EXPECT_THROW(store.CreateTemplate("../etc", {}, 2, 512), Failure);
+  EXPECT_THROW(store.CreateTemplate("ok", {"bad tag"}, 2, 512), Failure);
+  EXPECT_THROW(store.Delete("base"), Failure);
   EXPECT_EQ(store.Resolve("base").build.layers.size(), 0u);
 }
 
@@ -111,7 +112,7 @@ TEST_F(StateStoreTest, SnapshotsAddBuildsAndShareLayers) {
   EXPECT_EQ(second.tmpl.builds.size(), 2u);
   EXPECT_EQ(store.Resolve("snap:default").build.build_id, build2);
   // A template name cannot be taken over by a snapshot and vice versa.
-  EXPECT_THROW(store.CreateTemplate("snap", {}, 2, 512), ApiError);
+  EXPECT_THROW(store.CreateTemplate("snap", {}, 2, 512), Failure);
 
   auto [layer3, build3] = store.NewLayer();
   auto unnamed = store.AddSnapshot("", "isrc", build3, {layer3, layer2, layer1},

@@ -2,7 +2,6 @@
 // command line and LOCAL_SERVER.md for what it promises.
 
 #include "config.hpp"
-#include "control/api_error.hpp"
 #include "control/control_plane.hpp"
 #include "envd/envd_server.hpp"
 #include "http/listener.hpp"
@@ -12,6 +11,7 @@
 #include "runtime/subordinate_ids.hpp"
 #include "sandbox/registry.hpp"
 #include "store/template_store.hpp"
+#include "util/failure.hpp"
 
 #include <httplib.h>
 
@@ -154,8 +154,9 @@ e2b_local::PausedSandboxResumer AutoResume(
   return [&registry](const std::string& id) {
     try {
       registry.Resume(id, 300, std::nullopt);
-    } catch (const e2b_local::ApiError& e) {
-      if (e.status != 409) throw;  // 409: another request resumed it first
+    } catch (const e2b_local::Failure& e) {
+      // Conflict: another request resumed it first.
+      if (e.reason != e2b_local::Failure::Reason::kConflict) throw;
     }
   };
 }

@@ -1,9 +1,10 @@
 #ifndef E2B_LOCAL_CONTROL_API_ERROR_HPP_
 #define E2B_LOCAL_CONTROL_API_ERROR_HPP_
 
-// The one failure type of the control plane's lower layers (registry, state
-// store): an HTTP status plus the message that goes into the
-// {"code": <status>, "message": ...} body.
+// The control plane's own request failures (parsing, routing in
+// control_plane.cpp and wire.cpp): an HTTP status plus the message that goes
+// into the {"code": <status>, "message": ...} body. Lower layers throw
+// Failure (util/failure.hpp) instead, which HttpStatusOf maps.
 
 #include <stdexcept>
 #include <string>

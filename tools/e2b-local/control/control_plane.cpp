@@ -192,6 +192,25 @@ bool FitPattern(std::string_view pattern,
 
 }  // namespace
 
+int HttpStatusOf(Failure::Reason reason) {
+  switch (reason) {
+    case Failure::Reason::kInvalidArgument:
+    case Failure::Reason::kFailedPrecondition:
+      return 400;
+    case Failure::Reason::kNotFound:
+      return 404;
+    case Failure::Reason::kConflict:
+      return 409;
+    case Failure::Reason::kLimitReached:
+      return 429;
+    case Failure::Reason::kUnavailable:
+      return 503;
+    case Failure::Reason::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
 std::vector<std::string> SplitRequestPath(const std::string& target) {
   std::string path = target.substr(0, target.find('?'));
   std::vector<std::string> out;
@@ -310,6 +329,8 @@ void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
     (this->*match.route->handler)(call);
   } catch (const ApiError& e) {
     SendJsonError(res, e.status, e.what());
+  } catch (const Failure& e) {
+    SendJsonError(res, HttpStatusOf(e.reason), e.what());
   } catch (const std::exception& e) {
     SendJsonError(res, 500, std::string("internal error: ") + e.what());
   }
@@ -568,8 +589,9 @@ void ControlPlane::ForkSandbox(Call& call) {
     if (outcome.sandbox) {
       out.push_back(json{{"sandbox", SandboxJson(*outcome.sandbox)}});
     } else {
-      out.push_back(json{{"error", json{{"code", outcome.error_status},
-                                        {"message", outcome.error_message}}}});
+      const Failure& failure = *outcome.failure;
+      out.push_back(json{{"error", json{{"code", HttpStatusOf(failure.reason)},
+                                        {"message", failure.what()}}}});
     }
   }
   call.Json(201, out);

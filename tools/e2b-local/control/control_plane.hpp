@@ -7,6 +7,7 @@
 
 #include "sandbox/registry.hpp"
 #include "store/template_store.hpp"
+#include "util/failure.hpp"
 
 #include <string>
 #include <vector>
@@ -18,6 +19,11 @@ struct Response;
 }  // namespace httplib
 
 namespace e2b_local {
+
+/// The HTTP status the REST API answers for a lower layer's Failure: the
+/// one place a domain failure becomes a status (its message goes along
+/// unchanged). Pure.
+int HttpStatusOf(Failure::Reason reason);
 
 /// The decoded, non-empty segments of a request target's path (the query
 /// dropped). Throws ApiError 400 on malformed percent-encoding.

@@ -1,10 +1,10 @@
 #include "envd/envd_server.hpp"
 
-#include "control/api_error.hpp"
 #include "envd/envd_auth.hpp"
 #include "envd/files_handler.hpp"
 #include "internal/connect_envelope.hpp"
 #include "util/base64.hpp"
+#include "util/failure.hpp"
 #include "util/http_text.hpp"
 
 #include <httplib.h>
@@ -389,8 +389,9 @@ bool EnvdServer::AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
   }
   try {
     resume_paused_(sandbox.id);
-  } catch (const ApiError& e) {
-    if (e.status == 429) {
+  } catch (const Failure& e) {
+    // E2B's edge passes the cap on as 429; anything else is its "not found".
+    if (e.reason == Failure::Reason::kLimitReached) {
       SetEdgeError(res, sandbox.id, 429, e.what());
     } else {
       SetEdgeError(res, sandbox.id, 502, "The sandbox was not found");

@@ -24,7 +24,7 @@ struct Response;
 namespace e2b_local {
 
 /// Resumes a paused sandbox (the control plane's connect); throws
-/// ApiError when it cannot, e.g. 429 at the sandbox cap.
+/// Failure when it cannot, e.g. kLimitReached at the sandbox cap.
 using PausedSandboxResumer = std::function<void(const std::string& id)>;
 
 class EnvdServer {

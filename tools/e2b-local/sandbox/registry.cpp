@@ -1,9 +1,9 @@
 #include "sandbox/registry.hpp"
 
-#include "control/api_error.hpp"
 #include "runtime/background_removal.hpp"
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
+#include "util/failure.hpp"
 #include "util/utc_timestamp.hpp"
 
 #include <fcntl.h>
@@ -22,8 +22,8 @@ using Clock = std::chrono::system_clock;
 constexpr std::size_t kMaxSamplesPerSandbox = 2000;
 
 // What every call naming a sandbox that is gone (or never was) answers.
-ApiError SandboxNotFound(const std::string& id) {
-  return ApiError(404, "sandbox '" + id + "' not found");
+Failure SandboxNotFound(const std::string& id) {
+  return Failure(Failure::Reason::kNotFound, "sandbox '" + id + "' not found");
 }
 
 // Resume and Connect of a paused sandbox; the caller holds sandbox.mu.
@@ -31,7 +31,8 @@ void ResumeLocked(LocalSandbox& sandbox) {
   try {
     sandbox.instance->Thaw();
   } catch (const std::exception& e) {
-    throw ApiError(500, std::string("cannot resume sandbox: ") + e.what());
+    throw Failure(Failure::Reason::kInternal,
+                  std::string("cannot resume sandbox: ") + e.what());
   }
   sandbox.status = SandboxStatus::kRunning;
 }
@@ -39,18 +40,18 @@ void ResumeLocked(LocalSandbox& sandbox) {
 // E2B's answer when a team is at its concurrency limit (the API's
 // create_instance.go), with e2b-local's remedy in place of E2B's billing
 // page.
-ApiError ConcurrencyLimitReached(std::size_t limit) {
-  return ApiError(429,
-                  "you have reached the maximum number of concurrent E2B "
-                  "sandboxes (" +
-                      std::to_string(limit) +
-                      "). If you need more, restart e2b-local with a higher "
-                      "--max-sandboxes");
+Failure ConcurrencyLimitReached(std::size_t limit) {
+  return Failure(Failure::Reason::kLimitReached,
+                 "you have reached the maximum number of concurrent E2B "
+                 "sandboxes (" +
+                     std::to_string(limit) +
+                     "). If you need more, restart e2b-local with a higher "
+                     "--max-sandboxes");
 }
 
 // E2B's egress settings from a create body's allow_internet_access and
-// NetworkConfig (or an update's NetworkUpdateConfig). Throws ApiError(400)
-// for rules E2B's API rejects.
+// NetworkConfig (or an update's NetworkUpdateConfig). Throws an
+// invalid-argument Failure for rules E2B's API rejects.
 EgressPolicy EgressPolicyOf(bool internet, const nlohmann::json& network) {
   EgressPolicy policy;
   policy.internet = internet;
@@ -59,11 +60,13 @@ EgressPolicy EgressPolicyOf(bool internet, const nlohmann::json& network) {
     auto it = network.find(key);
     if (it == network.end() || it->is_null()) return;
     if (!it->is_array()) {
-      throw ApiError(400, std::string("'") + key + "' must be an array");
+      throw Failure(Failure::Reason::kInvalidArgument,
+                    std::string("'") + key + "' must be an array");
     }
     for (const auto& item : *it) {
       if (!item.is_string()) {
-        throw ApiError(400, std::string("'") + key + "' must hold strings");
+        throw Failure(Failure::Reason::kInvalidArgument,
+                      std::string("'") + key + "' must hold strings");
       }
       out.push_back(item.get<std::string>());
     }
@@ -73,7 +76,7 @@ EgressPolicy EgressPolicyOf(bool internet, const nlohmann::json& network) {
   try {
     ValidateEgressPolicy(policy);
   } catch (const std::invalid_argument& e) {
-    throw ApiError(400, e.what());
+    throw Failure(Failure::Reason::kInvalidArgument, e.what());
   }
   return policy;
 }
@@ -86,7 +89,9 @@ class SandboxRegistry::StartSlot {
  public:
   explicit StartSlot(SandboxRegistry& registry) : registry_(registry) {
     std::lock_guard<std::mutex> lock(registry_.mu_);
-    if (registry_.stopping_) throw ApiError(503, "e2b-local is shutting down");
+    if (registry_.stopping_)
+      throw Failure(Failure::Reason::kUnavailable,
+                    "e2b-local is shutting down");
     const std::size_t limit = registry_.options_.max_sandboxes;
     if (limit != 0 &&
         registry_.entries_.size() + registry_.starting_ >= limit) {
@@ -229,11 +234,13 @@ std::vector<std::shared_ptr<LocalSandbox>> SandboxRegistry::List() const {
 }
 
 int SandboxRegistry::CheckTimeout(int seconds) const {
-  if (seconds < 0) throw ApiError(400, "timeout must not be negative");
+  if (seconds < 0)
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "timeout must not be negative");
   if (seconds > options_.max_timeout_s) {
-    throw ApiError(400, "timeout must be at most " +
-                            std::to_string(options_.max_timeout_s) +
-                            " seconds");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "timeout must be at most " +
+                      std::to_string(options_.max_timeout_s) + " seconds");
   }
   return seconds;
 }
@@ -241,7 +248,7 @@ int SandboxRegistry::CheckTimeout(int seconds) const {
 std::shared_ptr<LocalSandbox> SandboxRegistry::Create(
     const CreateSandboxParams& params) {
   if (params.template_ref.empty()) {
-    throw ApiError(400, "templateID is required");
+    throw Failure(Failure::Reason::kInvalidArgument, "templateID is required");
   }
   CheckTimeout(params.timeout_s);
   ResolvedTemplate resolved = store_.Resolve(params.template_ref);
@@ -307,7 +314,8 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
     RemoveTreeOrLog(entry->dir);
     std::cerr << "e2b-local: cannot start sandbox " << sandbox->id << ": "
               << e.what() << "\n";
-    throw ApiError(500, std::string("cannot start sandbox: ") + e.what());
+    throw Failure(Failure::Reason::kInternal,
+                  std::string("cannot start sandbox: ") + e.what());
   }
   entry->sandbox = sandbox;
   sandbox->log.Add(
@@ -322,7 +330,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   }
   if (stopping) {
     KillEntry(entry, "server shutting down");
-    throw ApiError(503, "e2b-local is shutting down");
+    throw Failure(Failure::Reason::kUnavailable, "e2b-local is shutting down");
   }
   store_.RecordSpawn(sandbox->template_id);
   return sandbox;
@@ -369,7 +377,8 @@ void SandboxRegistry::SetTimeout(const std::string& id, int seconds) {
 
 void SandboxRegistry::Refresh(const std::string& id, int seconds) {
   if (seconds < 0 || seconds > 3600) {
-    throw ApiError(400, "duration must be between 0 and 3600 seconds");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "duration must be between 0 and 3600 seconds");
   }
   auto sandbox = Get(id);
   std::lock_guard<std::mutex> lock(sandbox->mu);
@@ -382,7 +391,8 @@ void SandboxRegistry::Pause(const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(sandbox->mu);
     if (sandbox->status == SandboxStatus::kPaused) {
-      throw ApiError(409, "sandbox '" + id + "' is already paused");
+      throw Failure(Failure::Reason::kConflict,
+                    "sandbox '" + id + "' is already paused");
     }
     if (sandbox->status == SandboxStatus::kKilled) {
       throw SandboxNotFound(id);
@@ -390,7 +400,8 @@ void SandboxRegistry::Pause(const std::string& id) {
     try {
       sandbox->instance->Freeze();
     } catch (const std::exception& e) {
-      throw ApiError(500, std::string("cannot pause sandbox: ") + e.what());
+      throw Failure(Failure::Reason::kInternal,
+                    std::string("cannot pause sandbox: ") + e.what());
     }
     sandbox->status = SandboxStatus::kPaused;
   }
@@ -404,7 +415,8 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Resume(
   {
     std::lock_guard<std::mutex> lock(sandbox->mu);
     if (sandbox->status == SandboxStatus::kRunning) {
-      throw ApiError(409, "sandbox '" + id + "' is already running");
+      throw Failure(Failure::Reason::kConflict,
+                    "sandbox '" + id + "' is already running");
     }
     if (sandbox->status == SandboxStatus::kKilled) {
       throw SandboxNotFound(id);
@@ -451,9 +463,10 @@ void SandboxRegistry::SetNetwork(const std::string& id,
   try {
     entry->sandbox->instance->UpdateNetwork(policy);
   } catch (const std::invalid_argument& e) {
-    throw ApiError(400, e.what());
+    throw Failure(Failure::Reason::kInvalidArgument, e.what());
   } catch (const std::exception& e) {
-    throw ApiError(500, std::string("cannot update the network: ") + e.what());
+    throw Failure(Failure::Reason::kInternal,
+                  std::string("cannot update the network: ") + e.what());
   }
   std::lock_guard<std::mutex> lock(mu_);
   entry->network = std::move(network);
@@ -490,12 +503,13 @@ ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
       throw SandboxNotFound(id);
     }
     CopyUpperLayer(*entry, layer_dir);
-  } catch (const ApiError&) {
+  } catch (const Failure&) {
     RemoveTreeOrLog(layer_dir);
     throw;
   } catch (const std::exception& e) {
     RemoveTreeOrLog(layer_dir);
-    throw ApiError(500, std::string("cannot snapshot sandbox: ") + e.what());
+    throw Failure(Failure::Reason::kInternal,
+                  std::string("cannot snapshot sandbox: ") + e.what());
   }
   // The writable layer already holds the sandbox's template layers (the
   // runtime stacks them into it), so the copy stands alone.
@@ -517,16 +531,17 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
                                                std::optional<int> timeout_s,
                                                int count) {
   if (count < 1 || count > 100) {
-    throw ApiError(400, "count must be between 1 and 100");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "count must be between 1 and 100");
   }
   // As E2B's fork: the original keeps its slot, so as many forks as the
   // limit can never all start.
   if (options_.max_sandboxes != 0 &&
       static_cast<std::size_t>(count) >= options_.max_sandboxes) {
-    throw ApiError(400,
-                   "Count must be lower than the maximum number of "
-                   "concurrent sandboxes (" +
-                       std::to_string(options_.max_sandboxes) + ")");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "Count must be lower than the maximum number of "
+                  "concurrent sandboxes (" +
+                      std::to_string(options_.max_sandboxes) + ")");
   }
   if (timeout_s) CheckTimeout(*timeout_s);
   auto entry = GetEntry(id);
@@ -542,7 +557,8 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
     try {
       CopyUpperLayer(*entry, layer->dir);
     } catch (const std::exception& e) {
-      throw ApiError(500, std::string("cannot fork sandbox: ") + e.what());
+      throw Failure(Failure::Reason::kInternal,
+                    std::string("cannot fork sandbox: ") + e.what());
     }
     params.template_ref = source.template_id;
     params.auto_pause = source.auto_pause;
@@ -581,9 +597,8 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
     try {
       outcome.sandbox = Start(resolved, params, layers);
       outcome.sandbox->log.Add("info", "Sandbox forked", {{"from", id}});
-    } catch (const ApiError& e) {
-      outcome.error_status = e.status;
-      outcome.error_message = e.what();
+    } catch (const Failure& e) {
+      outcome.failure = e;
     }
     out.push_back(std::move(outcome));
   }
@@ -654,13 +669,16 @@ std::map<std::string, MetricSample> SandboxRegistry::LatestMetrics(
 
 void SandboxRegistry::DeleteTemplate(const std::string& ref) {
   auto t = store_.Find(ref);
-  if (!t) throw ApiError(404, "template '" + ref + "' not found");
+  if (!t)
+    throw Failure(Failure::Reason::kNotFound,
+                  "template '" + ref + "' not found");
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, entry] : entries_) {
       if (entry->sandbox->template_id == t->template_id) {
-        throw ApiError(
-            400, "template '" + ref + "' is in use by sandbox '" + id + "'");
+        throw Failure(
+            Failure::Reason::kFailedPrecondition,
+            "template '" + ref + "' is in use by sandbox '" + id + "'");
       }
     }
   }
@@ -692,7 +710,7 @@ void SandboxRegistry::LifecycleLoop() {
         sandbox.log.Add("info", "Sandbox timed out", {{"action", "pause"}});
         try {
           Pause(sandbox.id);
-        } catch (const ApiError&) {
+        } catch (const Failure&) {
           // Paused or killed concurrently: nothing left to do.
         }
         continue;

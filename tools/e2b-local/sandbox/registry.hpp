@@ -3,12 +3,14 @@
 
 // Every live sandbox and its lifecycle: create, kill, pause/resume, the
 // timeout clock (a background thread kills or pauses at endAt), metrics
-// sampling, snapshots and forks. Failures throw ApiError with the status
-// the REST API answers. Thread-safe.
+// sampling, snapshots and forks. Failures throw Failure (util/failure.hpp)
+// saying what went wrong; the control plane picks the HTTP status.
+// Thread-safe.
 
 #include "runtime/sandbox_runtime.hpp"
 #include "sandbox/local_sandbox.hpp"
 #include "store/template_store.hpp"
+#include "util/failure.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -46,8 +48,7 @@ struct MetricSample {
 
 struct ForkOutcome {
   std::shared_ptr<LocalSandbox> sandbox;  ///< set on success
-  int error_status = 0;
-  std::string error_message;
+  std::optional<Failure> failure;         ///< set when this fork failed
 };
 
 struct RegistryOptions {
@@ -73,7 +74,7 @@ class SandboxRegistry : public SandboxDirectory {
   void Shutdown();
 
   std::shared_ptr<LocalSandbox> Find(const std::string& id) const override;
-  /// Like Find, but throws ApiError 404 "sandbox '<id>' not found".
+  /// Like Find, but throws Failure kNotFound "sandbox '<id>' not found".
   std::shared_ptr<LocalSandbox> Get(const std::string& id) const;
   /// Live sandboxes (running and paused), oldest first.
   std::vector<std::shared_ptr<LocalSandbox>> List() const override;

@@ -1,8 +1,8 @@
 #include "store/template_store.hpp"
 
-#include "control/api_error.hpp"
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
+#include "util/failure.hpp"
 #include "util/utc_timestamp.hpp"
 
 #include <nlohmann/json.hpp>
@@ -164,7 +164,8 @@ void TemplateStore::PersistLocked(std::vector<TemplateRecord> before) {
     WriteFileAtomically(db_path_, doc.dump(1));
   } catch (const std::exception& e) {
     templates_ = std::move(before);
-    throw ApiError(500, std::string("cannot save state: ") + e.what());
+    throw Failure(Failure::Reason::kInternal,
+                  std::string("cannot save state: ") + e.what());
   }
 }
 
@@ -206,7 +207,8 @@ ResolvedTemplate TemplateStore::Resolve(const std::string& ref) const {
   std::lock_guard<std::mutex> lock(mu_);
   const auto* t = FindLocked(ref);
   if (t == nullptr) {
-    throw ApiError(404, "template '" + ref + "' not found");
+    throw Failure(Failure::Reason::kNotFound,
+                  "template '" + ref + "' not found");
   }
   const std::string tag = SplitTemplateTag(ref).second;
   const std::string wanted = tag.empty() ? "default" : tag;
@@ -220,10 +222,12 @@ ResolvedTemplate TemplateStore::Resolve(const std::string& ref) const {
     if (it->status == "ready") return ResolvedTemplate{*t, *it};
   }
   if (!tag_known) {
-    throw ApiError(404, "tag '" + tag + "' does not exist for template '" +
-                            SplitTemplateTag(ref).first + "'");
+    throw Failure(Failure::Reason::kNotFound,
+                  "tag '" + tag + "' does not exist for template '" +
+                      SplitTemplateTag(ref).first + "'");
   }
-  throw ApiError(400, "template '" + ref + "' has no successful build yet");
+  throw Failure(Failure::Reason::kFailedPrecondition,
+                "template '" + ref + "' has no successful build yet");
 }
 
 ResolvedTemplate TemplateStore::CreateTemplate(const std::string& name_ref,
@@ -231,27 +235,36 @@ ResolvedTemplate TemplateStore::CreateTemplate(const std::string& name_ref,
                                                int cpu_count, int memory_mb) {
   auto [name, tag] = SplitTemplateTag(name_ref);
   if (!ValidName(name)) {
-    throw ApiError(400, "invalid template name '" + name_ref +
-                            "': use 1-128 of [A-Za-z0-9._/-]");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "invalid template name '" + name_ref +
+                      "': use 1-128 of [A-Za-z0-9._/-]");
   }
   if (!tag.empty()) tags.push_back(tag);
   if (tags.empty()) tags.push_back("default");
   for (const auto& t : tags) {
-    if (!ValidTag(t)) throw ApiError(400, "invalid tag '" + t + "'");
+    if (!ValidTag(t))
+      throw Failure(Failure::Reason::kInvalidArgument,
+                    "invalid tag '" + t + "'");
   }
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-  if (cpu_count < 1) throw ApiError(400, "cpuCount must be at least 1");
-  if (memory_mb < 128) throw ApiError(400, "memoryMB must be at least 128");
+  if (cpu_count < 1)
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "cpuCount must be at least 1");
+  if (memory_mb < 128)
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "memoryMB must be at least 128");
 
   std::lock_guard<std::mutex> lock(mu_);
   auto before = templates_;
   if (name == kBaseTemplateId) {
-    throw ApiError(400, "the name 'base' belongs to the built-in template");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "the name 'base' belongs to the built-in template");
   }
   TemplateRecord* t = FindLocked(name);
   if (t != nullptr && t->snapshot) {
-    throw ApiError(400, "'" + name + "' is the name of a snapshot");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "'" + name + "' is the name of a snapshot");
   }
   const std::int64_t now = NowMs();
   if (t == nullptr) {
@@ -298,8 +311,9 @@ ResolvedTemplate TemplateStore::AddSnapshot(const std::string& name,
                                             int cpu_count, int memory_mb,
                                             int disk_size_mb) {
   if (!name.empty() && !ValidName(SplitTemplateTag(name).first)) {
-    throw ApiError(400, "invalid snapshot name '" + name +
-                            "': use 1-128 of [A-Za-z0-9._/-]");
+    throw Failure(
+        Failure::Reason::kInvalidArgument,
+        "invalid snapshot name '" + name + "': use 1-128 of [A-Za-z0-9._/-]");
   }
   const std::string plain = SplitTemplateTag(name).first;
   std::lock_guard<std::mutex> lock(mu_);
@@ -307,7 +321,8 @@ ResolvedTemplate TemplateStore::AddSnapshot(const std::string& name,
   const std::int64_t now = NowMs();
   TemplateRecord* t = plain.empty() ? nullptr : FindLocked(plain);
   if (t != nullptr && !t->snapshot) {
-    throw ApiError(400, "'" + plain + "' is the name of a template");
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "'" + plain + "' is the name of a template");
   }
   if (t == nullptr) {
     TemplateRecord fresh;
@@ -346,9 +361,12 @@ void TemplateStore::Delete(const std::string& ref) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     const TemplateRecord* t = FindLocked(ref);
-    if (t == nullptr) throw ApiError(404, "template '" + ref + "' not found");
+    if (t == nullptr)
+      throw Failure(Failure::Reason::kNotFound,
+                    "template '" + ref + "' not found");
     if (t->builtin) {
-      throw ApiError(400, "the built-in template cannot be deleted");
+      throw Failure(Failure::Reason::kInvalidArgument,
+                    "the built-in template cannot be deleted");
     }
     auto before = templates_;
     std::set<std::string> candidates;
@@ -389,13 +407,15 @@ BuildRecord& TemplateStore::BuildLocked(const std::string& template_id,
                                         const std::string& build_id) {
   TemplateRecord* t = FindLocked(template_id);
   if (t == nullptr || t->builtin) {
-    throw ApiError(404, "template '" + template_id + "' not found");
+    throw Failure(Failure::Reason::kNotFound,
+                  "template '" + template_id + "' not found");
   }
   for (auto& b : t->builds) {
     if (b.build_id == build_id) return b;
   }
-  throw ApiError(404, "build '" + build_id + "' of template '" + template_id +
-                          "' not found");
+  throw Failure(
+      Failure::Reason::kNotFound,
+      "build '" + build_id + "' of template '" + template_id + "' not found");
 }
 
 void TemplateStore::AppendBuildLog(const std::string& template_id,
@@ -430,13 +450,15 @@ ResolvedTemplate TemplateStore::GetBuild(const std::string& template_id,
   std::lock_guard<std::mutex> lock(mu_);
   const TemplateRecord* t = FindLocked(template_id);
   if (t == nullptr) {
-    throw ApiError(404, "template '" + template_id + "' not found");
+    throw Failure(Failure::Reason::kNotFound,
+                  "template '" + template_id + "' not found");
   }
   for (const auto& b : t->builds) {
     if (b.build_id == build_id) return ResolvedTemplate{*t, b};
   }
-  throw ApiError(404, "build '" + build_id + "' of template '" + template_id +
-                          "' not found");
+  throw Failure(
+      Failure::Reason::kNotFound,
+      "build '" + build_id + "' of template '" + template_id + "' not found");
 }
 
 void TemplateStore::RecordSpawn(const std::string& template_id) {
@@ -449,7 +471,7 @@ void TemplateStore::RecordSpawn(const std::string& template_id) {
   auto before = templates_;
   try {
     PersistLocked(std::move(before));
-  } catch (const ApiError&) {
+  } catch (const Failure&) {
     // A usage counter is not worth failing a sandbox start for.
   }
 }

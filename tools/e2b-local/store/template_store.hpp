@@ -5,7 +5,9 @@
 // snapshots (templates made from a sandbox), kept in <state-dir>/templates.json
 // and rewritten atomically on every change so a restart (or a crash) finds
 // them intact. Layer directories live in <state-dir>/layers/<buildID>.
-// Thread-safe.
+// Thread-safe. Failures throw Failure (util/failure.hpp).
+
+#include "util/failure.hpp"
 
 #include <cstdint>
 #include <mutex>
@@ -78,13 +80,14 @@ class TemplateStore {
   std::vector<TemplateRecord> List() const;
   /// By ID or name; a ":tag" suffix is ignored. nullopt when unknown.
   std::optional<TemplateRecord> Find(const std::string& ref) const;
-  /// The template and build a new sandbox starts from. Throws ApiError:
-  /// 404 unknown template or tag, 400 when it has no ready build.
+  /// The template and build a new sandbox starts from. Throws Failure:
+  /// kNotFound for an unknown template or tag, kFailedPrecondition when it
+  /// has no ready build.
   ResolvedTemplate Resolve(const std::string& ref) const;
 
   /// POST /v3/templates: a new template (or a new build of the template that
   /// already has this name) with a build waiting to be started. `name` may
-  /// carry ":tag". Throws ApiError 400 for a bad name.
+  /// carry ":tag". Throws Failure kInvalidArgument for a bad name.
   ResolvedTemplate CreateTemplate(const std::string& name,
                                   std::vector<std::string> tags, int cpu_count,
                                   int memory_mb);
@@ -103,17 +106,19 @@ class TemplateStore {
                                int memory_mb, int disk_size_mb);
 
   /// Deletes a template or snapshot and the layers nothing else uses.
-  /// Throws ApiError 404 unknown, 400 for the built-in template.
+  /// Throws Failure kNotFound when unknown, kInvalidArgument for the
+  /// built-in template.
   void Delete(const std::string& ref);
 
-  /// Build bookkeeping; throw ApiError 404 for an unknown template/build.
+  /// Build bookkeeping; throw Failure kNotFound for an unknown
+  /// template/build.
   void AppendBuildLog(const std::string& template_id,
                       const std::string& build_id, BuildLogRecord entry);
   void SetBuildState(const std::string& template_id,
                      const std::string& build_id, const std::string& status,
                      std::vector<std::string> layers = {},
                      const std::string& reason = "");
-  /// The template and one of its builds; throws ApiError 404.
+  /// The template and one of its builds; throws Failure kNotFound.
   ResolvedTemplate GetBuild(const std::string& template_id,
                             const std::string& build_id) const;
 
@@ -125,7 +130,8 @@ class TemplateStore {
   const TemplateRecord* FindLocked(const std::string& ref) const;
   BuildRecord& BuildLocked(const std::string& template_id,
                            const std::string& build_id);
-  /// Writes the file; on failure restores `before` and throws ApiError 500.
+  /// Writes the file; on failure restores `before` and throws Failure
+  /// kInternal.
   void PersistLocked(std::vector<TemplateRecord> before);
   void Load();
 
