@@ -10,6 +10,7 @@
 #include "sandbox/registry.hpp"
 #include "store/file_ops.hpp"
 #include "store/template_store.hpp"
+#include "support/background_listen.hpp"
 #include "util/failure.hpp"
 
 #include <gtest/gtest.h>
@@ -56,7 +57,7 @@ class ControlPlaneTest : public ::testing::Test {
     control_->Mount(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = e2b_test::ListenInBackground(server_);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_default_headers({{"X-API-Key", kKey}});
   }

@@ -7,6 +7,7 @@
 #include "envd/envd_server.hpp"
 #include "internal/connect_envelope.hpp"
 #include "sandbox/local_sandbox.hpp"
+#include "support/background_listen.hpp"
 #include "util/failure.hpp"
 
 #include <gtest/gtest.h>
@@ -149,10 +150,7 @@ class EnvdFixture : public ::testing::Test {
     envd_->Mount(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    thread_ = e2b_test::ListenInBackground(server_);
   }
 
   void TearDown() override {

@@ -9,6 +9,7 @@
 #include "envd/envd_auth.hpp"
 #include "envd_test_fixture.hpp"
 #include "runtime/sanitizers.hpp"
+#include "support/background_listen.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -157,10 +158,7 @@ class PortProxyTest : public ::testing::Test {
     envd_->Mount(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(1ms);
-    }
+    thread_ = e2b_test::ListenInBackground(server_);
   }
 
   void TearDown() override {
@@ -220,10 +218,7 @@ class EchoServer {
     server_.Post(".*", echo);
     server_.Put(".*", echo);
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(1ms);
-    }
+    thread_ = e2b_test::ListenInBackground(server_);
   }
   ~EchoServer() {
     server_.stop();

@@ -6,6 +6,7 @@
 #include "http/server_setup.hpp"
 
 #include "http/listener.hpp"
+#include "support/background_listen.hpp"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -73,10 +74,7 @@ int FindListeningSocket(int port) {
 // Runs the accept loop once and stops it, so httplib closes its socket
 // (it only does that from a running server).
 void StopNeverServed(httplib::Server& server) {
-  std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  std::thread thread = e2b_test::ListenInBackground(server);
   server.stop();
   thread.join();
 }
@@ -340,10 +338,7 @@ TEST(ConfigureServerTest, BodyWithoutLengthIsEmpty) {
   });
   int port = BindListener(server, "127.0.0.1", 0);
   ASSERT_GT(port, 0);
-  std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  std::thread thread = e2b_test::ListenInBackground(server);
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
   sockaddr_in target = Loopback(port);

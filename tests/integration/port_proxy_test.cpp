@@ -3,6 +3,7 @@
 // Host Sandbox::GetHost names, while the connection goes to the listener.
 
 #include "integration/e2b_local_fixture.hpp"
+#include "support/background_listen.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -188,7 +189,7 @@ TEST_F(PortProxyTest, EachSandboxIsReachedOnlyOnItsOwnLoopback) {
   });
   const int host_port = host_server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(host_port, 0);
-  std::thread serving([&] { host_server.listen_after_bind(); });
+  std::thread serving = ListenInBackground(host_server);
   auto res = Get(a, host_port, "/");
   host_server.stop();
   serving.join();

@@ -1,5 +1,7 @@
 #include "support/test_server.hpp"
 
+#include "support/background_listen.hpp"
+
 #include <sys/socket.h>
 
 #include <chrono>
@@ -42,12 +44,7 @@ TestServer::~TestServer() { Stop(); }
 void TestServer::Start() {
   if (started_) return;
   started_ = true;
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
-  // The socket already listens; wait until the accept loop runs so Stop()
-  // cannot race with its start.
-  while (!server_.is_running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  thread_ = ListenInBackground(server_);
 }
 
 void TestServer::Stop() {

@@ -1,5 +1,6 @@
 #include "internal/http_transport.hpp"
 
+#include "support/background_listen.hpp"
 #include "support/test_server.hpp"
 
 #include <e2b/errors.hpp>
@@ -1034,8 +1035,7 @@ class TlsTest : public ::testing::Test {
                  });
     port_ = server_->bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(milliseconds(1));
+    thread_ = e2b_test::ListenInBackground(*server_);
   }
   void TearDown() override {
     if (server_) server_->stop();

@@ -7,6 +7,7 @@
 #include "internal/retry.hpp"
 
 #include "internal/http_transport.hpp"
+#include "support/background_listen.hpp"
 #include "support/faulty_server.hpp"
 
 #include <e2b/e2b.hpp>
@@ -699,8 +700,7 @@ TEST(RetryTlsTest, UntrustedCertificateFailsAtOnceUnlessTheCaIsSupplied) {
   });
   const int port = server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
-  std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(milliseconds(1));
+  std::thread thread = e2b_test::ListenInBackground(server);
 
   e2b::ClientConfig cfg;
   cfg.APIKey = kKey;
