@@ -222,6 +222,37 @@ test('list filters by metadata and state, and pages with limit', opts,
       assert.deepEqual(both.items.map((s) => s.sandboxId).sort(), ids);
     });
 
+// E2B's API pages by key (start time, then ID) and its startedAfter is
+// at-or-after, so a sandbox's own startedAt finds it and sandboxes created
+// while a paginator walks the list do not disturb the pages.
+test('list: startedAfter is inclusive and paging is stable under creates',
+    opts, async (t) => {
+      const tag = uniqueTag();
+      const pause = () => new Promise((r) => setTimeout(r, 5));
+      const first = await createSandbox(t, { metadata: { suite: tag } });
+      await pause();
+      const second = await createSandbox(t, { metadata: { suite: tag } });
+      await pause();
+      const third = await createSandbox(t, { metadata: { suite: tag } });
+      const info = await second.getInfo();
+      const since = await collectPages(Sandbox.list({
+        query: { metadata: { suite: tag }, startedAfter: info.startedAt },
+      }));
+      assert.deepEqual(since.items.map((s) => s.sandboxId),
+          [third.sandboxId, second.sandboxId]);
+
+      const paginator =
+          Sandbox.list({ query: { metadata: { suite: tag } }, limit: 1 });
+      const seen = [];
+      while (paginator.hasNext) {
+        assert.ok(seen.length < 10, 'the paginator does not end');
+        seen.push(...(await paginator.nextItems()).map((s) => s.sandboxId));
+        await createSandbox(t, { metadata: { suite: tag } });
+      }
+      assert.deepEqual(seen,
+          [third.sandboxId, second.sandboxId, first.sandboxId]);
+    });
+
 test('setTimeout moves endAt in both directions', opts, async (t) => {
   const sbx = await createSandbox(t, { timeoutMs: 60_000 });
   await sbx.setTimeout(300_000);

@@ -246,6 +246,90 @@ TEST_F(ControlPlaneTest, PagingWithNextToken) {
   EXPECT_FALSE(r->has_header("X-Next-Token"));
 }
 
+// E2B pages by key (start time, then ID), not by offset: sandboxes
+// created between two requests neither repeat on the next page nor push
+// an older one off it.
+TEST_F(ControlPlaneTest, PagingIsStableUnderConcurrentCreates) {
+  // Apart by more than the key's millisecond, so the order is by time.
+  const auto create = [this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    return CreateSandbox();
+  };
+  std::vector<std::string> old_ids;
+  for (int i = 0; i < 3; ++i) old_ids.push_back(create());
+  auto r = client_->Get("/v2/sandboxes?limit=2");  // newest first
+  ASSERT_EQ(r->status, 200);
+  std::vector<std::string> seen;
+  for (const auto& s : Body(r)) seen.push_back(s["sandboxID"]);
+  const std::string token = r->get_header_value("X-Next-Token");
+  ASSERT_FALSE(token.empty());
+  for (int i = 0; i < 2; ++i) create();  // newer than the cursor
+  r = client_->Get("/v2/sandboxes?limit=2&nextToken=" + token);
+  ASSERT_EQ(r->status, 200);
+  for (const auto& s : Body(r)) seen.push_back(s["sandboxID"]);
+  EXPECT_FALSE(r->has_header("X-Next-Token"));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{old_ids[2], old_ids[1], old_ids[0]}));
+
+  // Oldest first, the new ones come after the old ones on later pages.
+  r = client_->Get("/v2/sandboxes?limit=2&order=asc");
+  std::vector<std::string> asc;
+  for (const auto& s : Body(r)) asc.push_back(s["sandboxID"]);
+  const std::string asc_token = r->get_header_value("X-Next-Token");
+  const std::string late = create();
+  r = client_->Get("/v2/sandboxes?limit=100&order=asc&nextToken=" + asc_token);
+  ASSERT_EQ(r->status, 200);
+  for (const auto& s : Body(r)) asc.push_back(s["sandboxID"]);
+  ASSERT_EQ(asc.size(), 6u);
+  EXPECT_EQ(asc[0], old_ids[0]);
+  EXPECT_EQ(asc.back(), late);
+
+  // A token only continues the order it was issued for.
+  r = client_->Get("/v2/sandboxes?order=asc&nextToken=" + token);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r)["message"], "Invalid next token");
+  r = client_->Get("/v2/sandboxes?nextToken=" + asc_token);
+  EXPECT_EQ(r->status, 400);
+  // Not a token at all: base64 of something else.
+  r = client_->Get("/v2/sandboxes?nextToken=b2Zmc2V0OjI");  // "offset:2"
+  EXPECT_EQ(r->status, 400);
+}
+
+// startedAfter is at-or-after: a sandbox's own startedAt finds it.
+// X-Total-Running counts the running sandboxes the filters admit and is
+// sent only when running ones are asked for.
+TEST_F(ControlPlaneTest, StartedAfterIsInclusiveAndTotalRunningIsFiltered) {
+  const std::string first =
+      CreateSandbox({{"templateID", "base"}, {"metadata", {{"group", "x"}}}});
+  auto r = client_->Get("/v2/sandboxes");
+  std::string started_at;
+  for (const auto& s : Body(r)) {
+    if (s["sandboxID"] == first) started_at = s["startedAt"];
+  }
+  ASSERT_FALSE(started_at.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string second = CreateSandbox();
+  r = client_->Get("/v2/sandboxes?startedAfter=" + started_at);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Body(r).size(), 2u);
+  EXPECT_EQ(r->get_header_value("X-Total-Running"), "2");
+
+  r = client_->Get("/v2/sandboxes?metadata=group%3Dx");
+  ASSERT_EQ(Body(r).size(), 1u);
+  EXPECT_EQ(r->get_header_value("X-Total-Running"), "1");
+
+  ASSERT_EQ(
+      client_->Post("/sandboxes/" + second + "/pause", "", "application/json")
+          ->status,
+      204);
+  r = client_->Get("/v2/sandboxes?state=paused");
+  ASSERT_EQ(Body(r).size(), 1u);
+  EXPECT_FALSE(r->has_header("X-Total-Running"));
+  r = client_->Get("/v2/sandboxes");
+  EXPECT_EQ(Body(r).size(), 2u);
+  EXPECT_EQ(r->get_header_value("X-Total-Running"), "1");
+}
+
 TEST_F(ControlPlaneTest, PauseResumeConnectAndStateFilter) {
   const std::string id = CreateSandbox();
   auto r = client_->Post("/sandboxes/" + id + "/pause", "", "application/json");

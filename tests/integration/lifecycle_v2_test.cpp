@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace e2b_test {
@@ -199,6 +200,43 @@ TEST_F(LifecycleV2Test, PaginatorWalksEveryPageOnce) {
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), created);
   EXPECT_EQ(seen.size(), created.size());
   EXPECT_THROW(pages.NextItems(), e2b::Error);
+}
+
+// As E2B's API: startedAfter is at-or-after (a sandbox's own StartedAt
+// lists it), and the paginator pages by key, so sandboxes created while
+// it walks the list neither repeat a sandbox nor push one off a page.
+TEST_F(LifecycleV2Test, StartedAfterIsInclusiveAndPagingIsStable) {
+  e2b::Sandbox first = Tagged();
+  const std::string started_at = first.Info().StartedAt;
+  ASSERT_FALSE(started_at.empty());
+  std::this_thread::sleep_for(5ms);
+  e2b::Sandbox second = Tagged();
+  auto since =
+      Ids(Client()
+              .ListSandboxesV2(e2b::WithSandboxMetadata({{"suite", suite_}}),
+                               e2b::WithSandboxStartedAfter(started_at))
+              .Sandboxes);
+  EXPECT_EQ(since, (std::vector<std::string>{second.ID, first.ID}));
+  auto after_second =
+      Ids(Client()
+              .ListSandboxesV2(
+                  e2b::WithSandboxMetadata({{"suite", suite_}}),
+                  e2b::WithSandboxStartedAfter(second.Info().StartedAt))
+              .Sandboxes);
+  EXPECT_EQ(after_second, std::vector<std::string>{second.ID});
+
+  std::this_thread::sleep_for(5ms);
+  e2b::Sandbox third = Tagged();
+  e2b::SandboxPaginator pages = Client().NewSandboxPaginator(
+      e2b::WithSandboxMetadata({{"suite", suite_}}), e2b::WithSandboxLimit(1));
+  std::vector<std::string> seen;
+  std::vector<e2b::Sandbox> created_meanwhile;
+  while (pages.HasNext()) {
+    ASSERT_LT(seen.size(), 10u) << "the paginator does not end";
+    for (const auto& s : pages.NextItems()) seen.push_back(s.ID);
+    created_meanwhile.push_back(Tagged());  // newer than every cursor
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{third.ID, second.ID, first.ID}));
 }
 
 TEST_F(LifecycleV2Test, KillSandboxById) {

@@ -117,7 +117,8 @@ struct SandboxFilter {
         s.alias != template_ref) {
       return false;
     }
-    return !started_after || UnixMillis(s.started_at) > *started_after;
+    // At or after, as E2B's API (a sandbox's own startedAt finds it).
+    return !started_after || UnixMillis(s.started_at) >= *started_after;
   }
 };
 
@@ -156,6 +157,39 @@ std::optional<std::int64_t> StartedAfterQuery(const std::string& text) {
   auto ms = ParseTimestampMs(text);
   if (!ms) throw ApiError(400, "'startedAfter' must be an RFC 3339 date-time");
   return ms;
+}
+
+// One page of `items` (filtered, any order) as E2B's API pages a list:
+// sorted by PageKeyBefore, the items after the token's key, at most
+// `limit` of them, and X-Next-Token (the last key) only when more follow.
+template <typename T, typename KeyOf>
+std::vector<T> KeysetPage(std::vector<T> items, KeyOf key_of, bool ascending,
+                          const std::string& token, std::size_t limit,
+                          httplib::Response& res) {
+  const std::optional<PageKey> after = DecodePageToken(token, ascending);
+  std::sort(items.begin(), items.end(), [&](const T& a, const T& b) {
+    return PageKeyBefore(key_of(a), key_of(b), ascending);
+  });
+  auto first = items.begin();
+  if (after) {
+    first =
+        std::upper_bound(items.begin(), items.end(), *after,
+                         [&](const PageKey& key, const T& item) {
+                           return PageKeyBefore(key, key_of(item), ascending);
+                         });
+  }
+  const auto left = static_cast<std::size_t>(items.end() - first);
+  std::vector<T> page(
+      first, first + static_cast<std::ptrdiff_t>(std::min(left, limit)));
+  if (left > limit) {
+    res.set_header("X-Next-Token",
+                   EncodePageToken(key_of(page.back()), ascending));
+  }
+  return page;
+}
+
+PageKey SandboxKey(const std::shared_ptr<LocalSandbox>& s) {
+  return PageKey{UnixMillis(s->started_at), s->id};
 }
 
 constexpr int kDefaultSandboxTimeout = 15;
@@ -392,7 +426,9 @@ void ControlPlane::CreateSandbox(Call& call) {
 void ControlPlane::ListSandboxesV1(Call& call) {
   auto filter = ParseMetadataFilter(call.Query("metadata"));
   json out = json::array();
-  for (const auto& s : registry_.List()) {
+  auto all = registry_.List();  // oldest first; E2B lists newest first
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    const auto& s = *it;
     if (s->Status() != SandboxStatus::kRunning) continue;
     if (!MetadataMatches(*s, filter)) continue;
     out.push_back(ListedSandboxJson(*s));
@@ -409,24 +445,24 @@ void ControlPlane::ListSandboxesV2(Call& call) {
   filter.template_ref = call.Query("template");
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 100, 1, 100));
-  const std::size_t offset = DecodePageToken(call.Query("nextToken"));
 
+  // X-Total-Running counts the running sandboxes every filter admits,
+  // before paging, and is sent only when running ones were asked for.
   std::int64_t total_running = 0;
   std::vector<std::shared_ptr<LocalSandbox>> matched;
   for (const auto& s : registry_.List()) {
     const SandboxStatus status = s->Status();  // once: it may change
+    if (!filter.Admits(*s, status)) continue;
     if (status == SandboxStatus::kRunning) ++total_running;
-    if (filter.Admits(*s, status)) matched.push_back(s);
+    matched.push_back(s);
   }
-  if (!ascending) std::reverse(matched.begin(), matched.end());
+  const auto page = KeysetPage(std::move(matched), SandboxKey, ascending,
+                               call.Query("nextToken"), limit, call.res);
   json out = json::array();
-  for (std::size_t i = offset; i < matched.size() && out.size() < limit; ++i) {
-    out.push_back(ListedSandboxJson(*matched[i]));
+  for (const auto& s : page) out.push_back(ListedSandboxJson(*s));
+  if (filter.want_running) {
+    call.res.set_header("X-Total-Running", std::to_string(total_running));
   }
-  if (offset + limit < matched.size()) {
-    call.res.set_header("X-Next-Token", EncodePageToken(offset + limit));
-  }
-  call.res.set_header("X-Total-Running", std::to_string(total_running));
   call.Json(200, out);
 }
 
@@ -602,7 +638,6 @@ void ControlPlane::ListSnapshots(Call& call) {
   const std::string name = call.Query("name");
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 100, 1, 100));
-  const std::size_t offset = DecodePageToken(call.Query("nextToken"));
   std::vector<TemplateRecord> matched;
   for (const auto& t : store_.List()) {
     if (!t.snapshot) continue;
@@ -616,13 +651,14 @@ void ControlPlane::ListSnapshots(Call& call) {
     }
     matched.push_back(t);
   }
+  const auto page = KeysetPage(
+      std::move(matched),
+      [](const TemplateRecord& t) {
+        return PageKey{t.created_ms, t.template_id};
+      },
+      /*ascending=*/false, call.Query("nextToken"), limit, call.res);
   json out = json::array();
-  for (std::size_t i = offset; i < matched.size() && out.size() < limit; ++i) {
-    out.push_back(SnapshotInfoJson(matched[i]));
-  }
-  if (offset + limit < matched.size()) {
-    call.res.set_header("X-Next-Token", EncodePageToken(offset + limit));
-  }
+  for (const auto& t : page) out.push_back(SnapshotInfoJson(t));
   call.Json(200, out);
 }
 
@@ -668,16 +704,14 @@ void ControlPlane::GetTemplate(Call& call) {
   if (!t) throw ApiError(404, "template '" + call.id + "' not found");
   const auto limit = static_cast<std::size_t>(
       QueryInt(call.Query("limit"), "limit", 100, 1, 100));
-  const std::size_t offset = DecodePageToken(call.Query("nextToken"));
+  const auto page = KeysetPage(
+      t->builds,
+      [](const BuildRecord& b) {
+        return PageKey{b.created_ms, b.build_id};
+      },
+      /*ascending=*/false, call.Query("nextToken"), limit, call.res);
   json builds = json::array();
-  // Newest first.
-  const auto& all = t->builds;
-  for (std::size_t i = offset; i < all.size() && builds.size() < limit; ++i) {
-    builds.push_back(BuildJson(all[all.size() - 1 - i]));
-  }
-  if (offset + limit < all.size()) {
-    call.res.set_header("X-Next-Token", EncodePageToken(offset + limit));
-  }
+  for (const auto& b : page) builds.push_back(BuildJson(b));
   call.Json(200, json{{"templateID", t->template_id},
                       {"public", t->is_public},
                       {"aliases", t->names},

@@ -184,8 +184,15 @@ std::int64_t QueryInt(const std::string& text, const char* name,
   return value;
 }
 
-std::string EncodePageToken(std::size_t offset) {
-  std::string text = Base64EncodeNoPad("offset:" + std::to_string(offset));
+bool PageKeyBefore(const PageKey& a, const PageKey& b, bool ascending) {
+  if (a.ms != b.ms) return ascending ? a.ms < b.ms : a.ms > b.ms;
+  return ascending ? a.id > b.id : a.id < b.id;
+}
+
+std::string EncodePageToken(const PageKey& last, bool ascending) {
+  std::string text = FormatTimestamp(last.ms) + "__" + last.id;
+  if (ascending) text += "__asc";
+  text = Base64Encode(text);
   for (char& c : text) {
     if (c == '+') c = '-';
     if (c == '/') c = '_';
@@ -193,21 +200,28 @@ std::string EncodePageToken(std::size_t offset) {
   return text;
 }
 
-std::size_t DecodePageToken(const std::string& token) {
-  if (token.empty()) return 0;
+std::optional<PageKey> DecodePageToken(const std::string& token,
+                                       bool ascending) {
+  if (token.empty()) return std::nullopt;
+  const ApiError invalid(400, "Invalid next token");
   auto raw = Base64Decode(token);
-  const std::string prefix = "offset:";
-  if (!raw || raw->rfind(prefix, 0) != 0 || raw->size() == prefix.size() ||
-      raw->size() > prefix.size() + 12) {
-    throw ApiError(400, "invalid nextToken");
+  if (!raw) throw invalid;
+  // "<time>__<id>" or "<time>__<id>__asc"; IDs never hold "__".
+  const std::size_t first = raw->find("__");
+  if (first == std::string::npos) throw invalid;
+  const std::size_t second = raw->find("__", first + 2);
+  const std::string id =
+      raw->substr(first + 2, second == std::string::npos ? std::string::npos
+                                                         : second - first - 2);
+  const bool asc_token = second != std::string::npos;
+  if (asc_token && raw->compare(second + 2, std::string::npos, "asc") != 0) {
+    throw invalid;
   }
-  std::size_t value = 0;
-  for (size_t i = prefix.size(); i < raw->size(); ++i) {
-    char c = (*raw)[i];
-    if (c < '0' || c > '9') throw ApiError(400, "invalid nextToken");
-    value = value * 10 + static_cast<std::size_t>(c - '0');
-  }
-  return value;
+  // Replaying a token under the other order would serve pages already seen.
+  if (asc_token != ascending) throw invalid;
+  auto ms = ParseTimestampMs(raw->substr(0, first));
+  if (!ms) throw invalid;
+  return PageKey{*ms, id};
 }
 
 namespace {

@@ -41,9 +41,26 @@ std::int64_t QueryInt(const std::string& text, const char* name,
                       std::int64_t fallback, std::int64_t min,
                       std::int64_t max);
 
-/// Opaque page tokens (base64url of an offset).
-std::string EncodePageToken(std::size_t offset);
-std::size_t DecodePageToken(const std::string& token);
+/// Where a list page ends, as E2B's API pages its lists: by key (a time in
+/// ms and an ID), never by offset, so items created or removed between two
+/// requests neither repeat nor go missing.
+struct PageKey {
+  std::int64_t ms = 0;
+  std::string id;
+};
+
+/// The order of a keyset-paged list: newest first (ties by ascending ID),
+/// or with `ascending` oldest first (ties by descending ID), as E2B sorts.
+bool PageKeyBefore(const PageKey& a, const PageKey& b, bool ascending);
+
+/// The X-Next-Token after `last`: base64url("<RFC 3339>__<id>"), with
+/// "__asc" appended for an ascending list, E2B's own cursor format.
+std::string EncodePageToken(const PageKey& last, bool ascending);
+/// The key a nextToken continues after; nullopt for an empty token. A token
+/// that is not one, or was issued for the other order, is 400 "Invalid
+/// next token".
+std::optional<PageKey> DecodePageToken(const std::string& token,
+                                       bool ascending);
 
 /// Go's url.QueryUnescape; nullopt for a bad escape.
 std::optional<std::string> QueryUnescape(const std::string& text);
