@@ -180,6 +180,31 @@ test('upload metadata is stored and reported back', opts, async () => {
   assert.equal((await sbx.files.getInfo(path)).metadata, undefined);
 });
 
+// The metadata is the file's user.e2b.<key> extended attributes: a process
+// in the sandbox sees the uploaded ones and its own show up in getInfo,
+// list and rename; non-UTF-8 values and other user.* names do not.
+test('metadata is user.e2b.* xattrs, also when set inside', opts, async () => {
+  const dir = await freshDir('xattr');
+  const path = `${dir}/tagged.txt`;
+  await sbx.files.write(path, 'x', { metadata: { Stage: 'uploaded' } });
+  const script = [
+    'import os, sys',
+    'p = sys.argv[1]',
+    'print(sorted(n for n in os.listxattr(p) if n.startswith("user.")))',
+    'os.setxattr(p, "user.e2b.inside", b"set with setxattr")',
+    'os.setxattr(p, "user.e2b.binary", b"\\xff")',
+    'os.setxattr(p, "user.other", b"not metadata")',
+  ].join('; ');
+  const run = await sbx.commands.run(`python3 -c '${script}' ${path}`);
+  assert.equal(run.stdout, "['user.e2b.stage']\n");
+  const expected = { stage: 'uploaded', inside: 'set with setxattr' };
+  assert.deepEqual((await sbx.files.getInfo(path)).metadata, expected);
+  const listed = await sbx.files.list(dir);
+  assert.deepEqual(listed.map((e) => e.metadata), [expected]);
+  const moved = await sbx.files.rename(path, `${dir}/moved.txt`);
+  assert.deepEqual(moved.metadata, expected);
+});
+
 test('read errors: missing file and directory', opts, async () => {
   const dir = await freshDir('readerr');
   await expectReject(assert, sbx.files.read(`${dir}/missing.txt`),

@@ -196,6 +196,54 @@ TEST_F(FilesystemV2Test, WriteFilesInOneUploadWithMetadata) {
                e2b::Error);
 }
 
+// File metadata lives in user.e2b.<key> extended attributes, as on E2B:
+// keys are lowercased, a new upload replaces the whole set, Stat, List and
+// Rename report it, and so do attributes set from inside the sandbox.
+TEST_F(FilesystemV2Test, FileMetadataIsExtendedAttributes) {
+  const std::string path = "/home/user/meta/tagged.txt";
+  auto info = sandbox_.Filesystem.WriteString(
+      path, "v1", e2b::WithFileMetadata({{"Owner", "me"}, {"build-id", "7"}}));
+  const std::map<std::string, std::string> first = {{"owner", "me"},
+                                                    {"build-id", "7"}};
+  EXPECT_EQ(info.Metadata, first);
+  EXPECT_EQ(sandbox_.Filesystem.Stat(path).Metadata, first);
+  auto listed = sandbox_.Filesystem.List("/home/user/meta");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].Metadata, first);
+
+  // What a process in the sandbox sees, and sets.
+  auto seen = sandbox_.Commands.Run(
+      "python3",
+      {"-c",
+       "import os,sys; p=sys.argv[1]; "
+       "print(sorted(n for n in os.listxattr(p) if n.startswith('user.e2b.')))"
+       "; os.setxattr(p, 'user.e2b.stage', b'set inside')"
+       "; os.setxattr(p, 'user.e2b.big', b'x' * 2000)"
+       "; os.setxattr(p, 'user.e2b.binary', b'\\xff\\xfe')"
+       "; os.setxattr(p, 'user.other', b'not ours')",
+       path});
+  ASSERT_EQ(seen.ExitCode, 0) << seen.Stderr;
+  EXPECT_EQ(seen.Stdout, "['user.e2b.build-id', 'user.e2b.owner']\n");
+  // Not UTF-8, so not a string: left out (as envd does); other user.*
+  // attributes are not metadata.
+  auto with_inside = first;
+  with_inside["stage"] = "set inside";
+  with_inside["big"] = std::string(2000, 'x');
+  EXPECT_EQ(sandbox_.Filesystem.Stat(path).Metadata, with_inside);
+
+  auto moved = sandbox_.Filesystem.Rename(path, "/home/user/meta/moved.txt");
+  EXPECT_EQ(moved.Metadata, with_inside);
+
+  // An upload with other metadata replaces the set; one without clears it.
+  sandbox_.Filesystem.WriteString("/home/user/meta/moved.txt", "v2",
+                                  e2b::WithFileMetadata({{"Only", "this"}}));
+  EXPECT_EQ(sandbox_.Filesystem.Stat("/home/user/meta/moved.txt").Metadata,
+            (std::map<std::string, std::string>{{"only", "this"}}));
+  sandbox_.Filesystem.WriteString("/home/user/meta/moved.txt", "v3");
+  EXPECT_TRUE(
+      sandbox_.Filesystem.Stat("/home/user/meta/moved.txt").Metadata.empty());
+}
+
 TEST_F(FilesystemV2Test, RangedReadsAndProgress) {
   std::string text;
   for (int i = 0; i < 100000; ++i)

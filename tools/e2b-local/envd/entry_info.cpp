@@ -3,6 +3,7 @@
 #include "util/utc_timestamp.hpp"
 
 #include <fcntl.h>
+#include <linux/limits.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -13,6 +14,37 @@
 
 namespace e2b_local {
 namespace {
+
+// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code
+// points past U+10FFFF).
+bool IsUtf8(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p++;
+    if (c < 0x80) continue;
+    int more = 0;
+    unsigned min = 0, cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      more = 1, min = 0x80, cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      more = 2, min = 0x800, cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      more = 3, min = 0x10000, cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (end - p < more) return false;
+    for (int i = 0; i < more; ++i, ++p) {
+      if ((*p & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (*p & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // Bound on the sandbox's /etc/passwd and /etc/group: the sandbox owns
 // them, so a huge (or endless) one must cost the server nothing.
@@ -86,26 +118,43 @@ std::string FormatTimestamp(const struct timespec& ts) {
 
 std::map<std::string, std::string> ReadFileMetadata(int fd) {
   std::map<std::string, std::string> out;
-  std::vector<char> names(4096);
-  ssize_t n = flistxattr(fd, names.data(), names.size());
-  if (n < 0 && errno == ERANGE) {
-    ssize_t need = flistxattr(fd, nullptr, 0);
-    if (need <= 0) return out;
-    names.resize(static_cast<std::size_t>(need));
-    n = flistxattr(fd, names.data(), names.size());
-  }
+  // Sized by asking first (most entries have none); the sandbox may change
+  // them meanwhile (setfattr), so a second try uses the kernel's maximum.
+  const auto read = [](std::vector<char>& buf, std::size_t max,
+                       const auto& call) {
+    ssize_t n = call(nullptr, 0);
+    if (n <= 0) return n;
+    buf.resize(static_cast<std::size_t>(n));
+    n = call(buf.data(), buf.size());
+    if (n < 0 && errno == ERANGE) {
+      buf.resize(max);
+      n = call(buf.data(), buf.size());
+    }
+    return n;
+  };
+  std::vector<char> names;
+  const ssize_t n = read(names, XATTR_LIST_MAX, [fd](char* b, std::size_t l) {
+    return flistxattr(fd, b, l);
+  });
   if (n <= 0) return out;
   const std::string prefix = kMetadataXattrPrefix;
+  std::vector<char> value;
   std::size_t pos = 0;
   while (pos < static_cast<std::size_t>(n)) {
     std::string name(names.data() + pos);
     pos += name.size() + 1;
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    std::vector<char> value(4096);
-    ssize_t len = fgetxattr(fd, name.c_str(), value.data(), value.size());
-    if (len < 0) continue;
-    out[name.substr(prefix.size())] =
-        std::string(value.data(), static_cast<std::size_t>(len));
+    const ssize_t len =
+        read(value, XATTR_SIZE_MAX, [&](char* b, std::size_t l) {
+          return fgetxattr(fd, name.c_str(), b, l);
+        });
+    if (len < 0) continue;  // removed meanwhile
+    std::string key = name.substr(prefix.size());
+    std::string text(value.begin(), value.begin() + len);
+    // EntryInfo's metadata is a map of strings, which must be UTF-8: an
+    // entry set inside the sandbox that is not is left out, as envd does.
+    if (key.empty() || !IsUtf8(key) || !IsUtf8(text)) continue;
+    out.emplace(std::move(key), std::move(text));
   }
   return out;
 }
@@ -175,7 +224,8 @@ nlohmann::json EntryInfoBuilder::Build(const std::string& path) {
               ? CleanAbsolutePath(link.empty() ? "/" : link)
               : CleanAbsolutePath(parent + "/" + link);
     }
-  } else if (S_ISREG(st.st_mode)) {
+  } else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    // Set by uploads on files, and by anyone inside on anything.
     try {
       UniqueFd fd =
           fs_.Open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);

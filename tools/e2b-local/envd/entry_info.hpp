@@ -24,9 +24,11 @@ std::string FormatPermissions(mode_t mode);
 /// RFC 3339 in UTC with nanoseconds: "2025-01-02T03:04:05.123456789Z".
 std::string FormatTimestamp(const struct timespec& ts);
 
-/// Upload metadata lives in xattrs "user.e2b.meta.<key>".
-inline constexpr const char kMetadataXattrPrefix[] = "user.e2b.meta.";
-/// The metadata of an open regular file (empty when none or unsupported).
+/// File metadata lives in xattrs "user.e2b.<key>", as in envd: uploads set
+/// them, and so may anything inside the sandbox (setfattr).
+inline constexpr const char kMetadataXattrPrefix[] = "user.e2b.";
+/// The metadata of an open file or directory (empty when none or
+/// unsupported); entries whose key or value is not UTF-8 are left out.
 std::map<std::string, std::string> ReadFileMetadata(int fd);
 /// Replaces the metadata of an open file. Throws PathError.
 void WriteFileMetadata(int fd, const std::map<std::string, std::string>& meta);

@@ -251,7 +251,8 @@ bool ParseMetadata(const httplib::Request& req, httplib::Response& res,
       SetEnvdHttpError(res, 400, "invalid metadata header '" + name + "'");
       return false;
     }
-    total += key.size() + value.size();
+    // envd's budget: each stored name (prefix and key) plus its value.
+    total += std::strlen(kMetadataXattrPrefix) + key.size() + value.size();
     if (total > kMaxMetadataTotal) {
       SetEnvdHttpError(res, 400, "metadata is larger than 4096 bytes");
       return false;
