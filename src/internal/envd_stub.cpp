@@ -45,27 +45,62 @@ const std::string& MessageName(const std::string& procedure,
   return storage;
 }
 
+// Asks, after a stream broke mid-way, whether the sandbox is still there:
+// true when it is not (its end cut the stream).
+using SandboxGoneProbe = std::function<bool()>;
+
+// What a stream that broke mid-way throws. On E2B a sandbox that is
+// killed or times out takes its connections with it, so when envd's edge
+// then says the sandbox is gone, the break is SandboxNotFoundError (the
+// official SDKs probe the same way); any other break is the transport's
+// error, rethrown.
+[[noreturn]] void RethrowStreamBreak(const SandboxGoneProbe& gone,
+                                     const std::string& sandbox_id) {
+  bool is_gone = false;
+  try {
+    is_gone = gone();
+  } catch (const std::exception&) {
+    // The probe failing says nothing either way.
+  }
+  if (is_gone) {
+    throw SandboxNotFoundError(
+        sandbox_id,
+        "the sandbox was killed or reached its end of life while the "
+        "stream was open");
+  }
+  throw;
+}
+
 // A Start/Connect stream read envelope by envelope; the reader lives in
 // this object, so opening a stream costs no allocation beyond the reader's.
 class ConnectProcessEvents final : public ProcessEventStream {
  public:
   ConnectProcessEvents(std::unique_ptr<BodyReader> body,
                        const std::string& procedure,
-                       const std::vector<std::string>& secrets)
+                       const std::vector<std::string>& secrets,
+                       std::string sandbox_id, SandboxGoneProbe gone)
       : reader_(std::move(body), procedure, secrets),
-        name_(MessageName(procedure, other_name_)) {}
+        name_(MessageName(procedure, other_name_)),
+        sandbox_id_(std::move(sandbox_id)),
+        gone_(std::move(gone)) {}
   ConnectProcessEvents(const ConnectProcessEvents&) = delete;
   ConnectProcessEvents& operator=(const ConnectProcessEvents&) = delete;
   ~ConnectProcessEvents() override = default;
 
   std::optional<ProcessEvent> Next() override {
-    return NextProcessEvent(reader_, name_);
+    try {
+      return NextProcessEvent(reader_, name_);
+    } catch (const TransientTransportError&) {
+      RethrowStreamBreak(gone_, sandbox_id_);
+    }
   }
 
  private:
   ConnectStreamReader reader_;
   std::string other_name_;  // the name when it is not a constant
   const std::string& name_;
+  std::string sandbox_id_;
+  SandboxGoneProbe gone_;
 };
 
 // The ConnectCall of a filesystem.Filesystem `method`: the envd headers,
@@ -94,8 +129,11 @@ ConnectCall FilesystemRpcCall(const SandboxState& sandbox, const char* method,
 
 class ConnectWatchEvents final : public WatchEventStream {
  public:
-  explicit ConnectWatchEvents(std::unique_ptr<ConnectStreamReader> reader)
-      : reader_(std::move(reader)) {}
+  ConnectWatchEvents(std::unique_ptr<ConnectStreamReader> reader,
+                     std::string sandbox_id, SandboxGoneProbe gone)
+      : reader_(std::move(reader)),
+        sandbox_id_(std::move(sandbox_id)),
+        gone_(std::move(gone)) {}
 
   // Until the server confirmed the watch (its first message), failures
   // are the caller's: a missing path, a file, an unknown user.
@@ -111,15 +149,21 @@ class ConnectWatchEvents final : public WatchEventStream {
   }
 
   std::optional<FilesystemEvent> Next() override {
-    while (auto message = reader_->Next()) {
-      auto read = ReadWatchStreamMessage(*message);
-      if (read.event) return std::move(*read.event);  // else start, keepalive
+    try {
+      while (auto message = reader_->Next()) {
+        auto read = ReadWatchStreamMessage(*message);
+        if (read.event) return std::move(*read.event);  // else start, keepalive
+      }
+    } catch (const TransientTransportError&) {
+      RethrowStreamBreak(gone_, sandbox_id_);
     }
     return std::nullopt;
   }
 
  private:
   std::unique_ptr<ConnectStreamReader> reader_;
+  std::string sandbox_id_;
+  SandboxGoneProbe gone_;
 };
 
 class ConnectEnvdStub final : public EnvdStub {
@@ -128,25 +172,11 @@ class ConnectEnvdStub final : public EnvdStub {
       : options_(std::move(options)) {}
 
   bool Health(const Context& ctx, const SandboxState& s) override {
-    ctx.ThrowIfDone("GET /health");
-    HttpRequest request;
-    request.url = s.envd_url + "/health";
-    // No access token: /health is public, and a token has no business
-    // there.
-    for (auto& header : s.EnvdHeaders()) {
-      if (header.first != "X-Access-Token") {
-        request.headers.push_back(std::move(header));
-      }
-    }
-    request.timeout = options_.request_timeout;
-    request.context = ctx;
-    request.operation = "GET /health";
-    request.max_response_bytes = std::size_t{1} << 20;
-    const auto response = options_.idempotent_transport->Send(request);
     // Any other answer (the edge's 502 for a sandbox that is gone or
     // paused, a 404 from a proxy, envd failing) means "not running", as in
     // the Go SDK; only a failure to get an answer throws.
-    return response.status == 200 || response.status == 204;
+    const int status = HealthStatus(ctx, s);
+    return status == 200 || status == 204;
   }
 
   std::unique_ptr<ProcessEventStream> OpenProcessStream(
@@ -155,7 +185,7 @@ class ConnectEnvdStub final : public EnvdStub {
     const auto client = ClientFor(s, call.procedure);
     return std::make_unique<ConnectProcessEvents>(
         client.OpenServerStreamBody(call, request), call.procedure,
-        client.Secrets());
+        client.Secrets(), s.id, GoneProbe(s));
   }
 
   std::vector<ProcessInfo> ListProcesses(
@@ -327,7 +357,8 @@ class ConnectEnvdStub final : public EnvdStub {
                           {"includeEntry", params.IncludeEntry}};
     try {
       auto events = std::make_unique<ConnectWatchEvents>(
-          FileClient(s, kChanges).OpenServerStream(call, request));
+          FileClient(s, kChanges).OpenServerStream(call, request), s.id,
+          GoneProbe(s));
       events->ExpectStart();
       return events;
     } catch (...) {
@@ -358,6 +389,35 @@ class ConnectEnvdStub final : public EnvdStub {
   // (ClientConfig::Retry); RPCs that change files never are.
   static constexpr bool kIdempotent = true;
   static constexpr bool kChanges = false;
+
+  // The status of GET /health.
+  int HealthStatus(const Context& ctx, const SandboxState& s) const {
+    ctx.ThrowIfDone("GET /health");
+    HttpRequest request;
+    request.url = s.envd_url + "/health";
+    // No access token: /health is public, and a token has no business
+    // there.
+    for (auto& header : s.EnvdHeaders()) {
+      if (header.first != "X-Access-Token") {
+        request.headers.push_back(std::move(header));
+      }
+    }
+    request.timeout = options_.request_timeout;
+    request.context = ctx;
+    request.operation = "GET /health";
+    request.max_response_bytes = std::size_t{1} << 20;
+    return options_.idempotent_transport->Send(request).status;
+  }
+
+  // After a stream of `s` broke: does envd's edge say the sandbox is gone
+  // (its 502; anything else proves nothing)? Bounded like the official
+  // SDKs' probe (5 s).
+  SandboxGoneProbe GoneProbe(const SandboxState& s) const {
+    return [this, sandbox = s] {
+      return HealthStatus(Context::WithTimeout(std::chrono::seconds(5)),
+                          sandbox) == 502;
+    };
+  }
 
   ConnectClient FileClient(const SandboxState& s, bool idempotent) const {
     return ConnectClient(

@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Sandbox, SandboxError, SandboxNotFoundError } from 'e2b';
+import {
+  Sandbox,
+  SandboxError,
+  SandboxNotFoundError,
+  TimeoutError,
+} from 'e2b';
 
 import {
   collectPages,
@@ -283,6 +288,47 @@ test('a sandbox is killed when its timeout expires', opts, async (t) => {
   assert.equal(await Sandbox.kill(sbx.sandboxId), false);
   assert.equal(await sbx.isRunning(), false);
 });
+
+// On E2B a killed or expired sandbox's VM is gone: requests in flight lose
+// their connection (the SDK probes health, gets the edge's 502 and raises
+// TimeoutError "killed or reached its end of life"), and later requests
+// get that 502 (TimeoutError for files, SandboxNotFoundError for a new
+// command).
+for (const how of ['killed', 'timed out']) {
+  test(`requests in flight when the sandbox is ${how} raise TimeoutError`,
+      opts, async (t) => {
+        const sbx = await createSandbox(t, { timeoutMs: 60_000 });
+        const started = [];
+        const running = sbx.commands.run('echo up; sleep 60', {
+          onStdout: (d) => started.push(d),
+          timeoutMs: 0,
+        });
+        const watching = await sbx.files.watchDir('/tmp', () => {});
+        const watchEnded = new Promise((resolve) => {
+          watching.onExit = resolve;
+        });
+        await pollUntil(async () => started.join('').includes('up'),
+            'the command to start');
+        if (how === 'killed') {
+          assert.equal(await Sandbox.kill(sbx.sandboxId), true);
+        } else {
+          await sbx.setTimeout(1_000);
+        }
+        const err = await expectReject(assert, running, TimeoutError,
+            `a command in flight when the sandbox is ${how}`);
+        assert.match(err.message,
+            /killed or reached its end of life|sandbox timeout/, err.message);
+        // The edge's 502 is Connect's unavailable, which the SDK reports
+        // as "probably not running anymore" for a new command.
+        await expectReject(assert, sbx.commands.run('true'),
+            SandboxNotFoundError, `a command after the sandbox is ${how}`);
+        await expectReject(assert, sbx.files.read('/etc/hostname'),
+            TimeoutError, `a file read after the sandbox is ${how}`);
+        assert.equal(await sbx.isRunning(), false);
+        await watching.stop();
+        void watchEnded;
+      });
+}
 
 test('lifecycle onTimeout=pause pauses at expiry and connect resumes it',
     opts, async (t) => {

@@ -117,7 +117,7 @@ void Post(FuzzInput& in, local::LocalSandbox& sandbox, const std::string& token,
   CheckAnswer(res);
 }
 
-void Get(FuzzInput& in, local::LocalSandbox& sandbox,
+void Get(FuzzInput& in, const std::shared_ptr<local::LocalSandbox>& sandbox,
          const std::string& token) {
   httplib::Request req;
   req.method = "GET";
@@ -177,7 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
         Post(in, *sandbox, token, true);
         break;
       default:
-        Get(in, *sandbox, token);
+        Get(in, sandbox, token);
         break;
     }
   }

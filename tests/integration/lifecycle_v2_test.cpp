@@ -10,9 +10,11 @@
 #include <ctime>
 #include <exception>
 #include <memory>
+#include <iostream>
 #include <set>
 #include <string>
 #include <thread>
+#include <typeinfo>
 #include <vector>
 
 namespace e2b_test {
@@ -238,6 +240,73 @@ TEST_F(LifecycleV2Test, StartedAfterIsInclusiveAndPagingIsStable) {
   }
   EXPECT_EQ(seen, (std::vector<std::string>{third.ID, second.ID, first.ID}));
 }
+
+// A sandbox that is killed or times out, as on E2B: the command and watch
+// streams in flight are cut (not ended with the killed process's exit),
+// and the client, finding the edge's 502 at /health, reports
+// SandboxNotFoundError; later envd calls get that 502 and report the same.
+class EndedSandboxTest : public LifecycleV2Test,
+                         public ::testing::WithParamInterface<bool> {};
+
+TEST_P(EndedSandboxTest, StreamsInFlightAndLaterCallsAreSandboxNotFound) {
+  const bool by_timeout = GetParam();
+  e2b::Sandbox sb = NewSandbox();
+  e2b::CommandHandle running = sb.Commands.StartShell("echo up; sleep 60");
+  e2b::WatchStreamHandle watch =
+      sb.Filesystem.WatchDir("/tmp", [](const e2b::FilesystemEvent&) {});
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (running.Stdout().find("up") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  if (by_timeout) {
+    sb.SetTimeout(1);
+  } else {
+    ASSERT_TRUE(Client().KillSandbox(sb.ID));
+  }
+  try {
+    running.Wait();
+    FAIL() << "the stream of an ended sandbox ended normally";
+  } catch (const e2b::SandboxNotFoundError& e) {
+    EXPECT_EQ(e.SandboxID(), sb.ID);
+    EXPECT_NE(std::string(e.what()).find("killed or reached its end of life"),
+              std::string::npos)
+        << e.what();
+  } catch (const e2b::Error& e) {
+    ADD_FAILURE() << "in flight: " << typeid(e).name() << ": " << e.what();
+  }
+  try {
+    sb.Commands.Run("true", {});
+    FAIL() << "a command ran in an ended sandbox";
+  } catch (const e2b::SandboxNotFoundError& e) {
+    EXPECT_EQ(e.SandboxID(), sb.ID);
+  } catch (const e2b::Error& e) {
+    ADD_FAILURE() << typeid(e).name() << ": " << e.what();
+  }
+  try {
+    sb.Filesystem.ReadString("/etc/hostname");
+    FAIL() << "a file was read in an ended sandbox";
+  } catch (const e2b::SandboxNotFoundError& e) {
+    EXPECT_EQ(e.SandboxID(), sb.ID);
+  } catch (const e2b::Error& e) {
+    ADD_FAILURE() << typeid(e).name() << ": " << e.what();
+  }
+  EXPECT_FALSE(sb.IsRunning());
+  try {
+    watch.Wait();
+    FAIL() << "the watch of an ended sandbox ended normally";
+  } catch (const e2b::SandboxNotFoundError& e) {
+    EXPECT_EQ(e.SandboxID(), sb.ID);
+  } catch (const e2b::Error& e) {
+    ADD_FAILURE() << "watch: " << typeid(e).name() << ": " << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(KilledOrTimedOut, EndedSandboxTest,
+                         ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "TimedOut" : "Killed";
+                         });
 
 TEST_F(LifecycleV2Test, KillSandboxById) {
   e2b::Sandbox sb = NewSandbox();

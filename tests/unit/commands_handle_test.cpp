@@ -119,6 +119,16 @@ class CommandsHandleTest : public ::testing::Test {
                 return false;
               });
         });
+    server_.server().Get(
+        "/health", [this](const httplib::Request&, httplib::Response& res) {
+          res.status = health_status_;
+          if (health_status_ == 502) {
+            res.set_content(
+                R"({"sandboxId":"isbxhandles01","message":"The sandbox was )"
+                R"(not found","code":502})",
+                "application/json");
+          }
+        });
     server_.Start();
     ClientConfig config;
     config.APIKey = "e2b_0123456789abcdef";
@@ -149,6 +159,7 @@ class CommandsHandleTest : public ::testing::Test {
 
   e2b_test::TestServer server_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> health_status_{204};
   std::mutex mutex_;
   std::map<std::string, Answer> answers_;
   Sandbox sandbox_;
@@ -479,6 +490,41 @@ TEST_F(CommandsHandleTest, ABrokenStreamIsReportedByWait) {
         << e.what();
   }
   EXPECT_EQ(handle.Stdout(), "partial");
+}
+
+// A stream cut mid-way (the stand-in drops the connection after its
+// stall) is told apart by GET /health, as the official SDKs do: the edge's
+// 502 means the sandbox was killed or timed out (SandboxNotFoundError);
+// a healthy sandbox, or any other answer, leaves the transport's error.
+TEST_F(CommandsHandleTest, ACutStreamIsSandboxNotFoundOnlyWhenTheEdgeSaysSo) {
+  Serve("Start", {Start() + Out("stdout", "partial"), 200, /*stall=*/true});
+  health_status_ = 502;
+  CommandHandle gone = sandbox_.Commands.Start("x", {});
+  try {
+    gone.Wait();
+    ADD_FAILURE() << "Wait returned";
+  } catch (const SandboxNotFoundError& e) {
+    EXPECT_EQ(e.SandboxID(), "isbxhandles01");
+    EXPECT_NE(std::string(e.what()).find("killed or reached its end of life"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(gone.Stdout(), "partial");
+
+  for (int status : {204, 404, 503}) {
+    health_status_ = status;
+    CommandHandle cut = sandbox_.Commands.Start("x", {});
+    try {
+      cut.Wait();
+      ADD_FAILURE() << "Wait returned";
+    } catch (const SandboxNotFoundError& e) {
+      ADD_FAILURE() << "health " << status << ": " << e.what();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("process.Process/Start"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST_F(CommandsHandleTest, ALifetimeThatRanOutIsATimeoutEvenAfterTheEnd) {

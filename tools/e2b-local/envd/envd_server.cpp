@@ -45,20 +45,27 @@ void SetConnectError(httplib::Response& res, int status,
 }
 
 // Envelope output of one server stream. Handlers may Send from several
-// threads; frames never interleave.
+// threads; frames never interleave. Once the sandbox stops running (killed,
+// timed out, paused) nothing more goes out and the stream is cut: on E2B
+// the VM is gone, so the connection drops without an end frame, and the
+// SDKs tell that apart from an ordinary end (a killed command's exit).
 class EnvelopeStreamWriter : public StreamWriter {
  public:
-  explicit EnvelopeStreamWriter(httplib::DataSink& sink) : sink_(sink) {}
+  EnvelopeStreamWriter(httplib::DataSink& sink, const LocalSandbox& sandbox)
+      : sink_(sink), sandbox_(sandbox) {}
 
   bool Send(const json& message) override { return Write(0, Dump(message)); }
   bool ClientConnected() const override {
+    if (SandboxGone()) return false;
     std::lock_guard<std::mutex> lock(mu_);
     return !failed_ && (!sink_.is_writable || sink_.is_writable());
   }
   bool Write(std::uint8_t flags, const std::string& payload) {
+    const bool gone = SandboxGone();
     std::string frame = e2b::internal::EncodeEnvelope(flags, payload);
     std::lock_guard<std::mutex> lock(mu_);
-    if (failed_ || closed_) return false;
+    if (gone) cut_ = true;
+    if (failed_ || closed_ || cut_) return false;
     if (!sink_.write(frame.data(), frame.size())) failed_ = true;
     return !failed_;
   }
@@ -67,16 +74,18 @@ class EnvelopeStreamWriter : public StreamWriter {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
   }
-  bool Failed() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return failed_;
-  }
 
  private:
+  bool SandboxGone() const {
+    return sandbox_.Status() != SandboxStatus::kRunning;
+  }
+
   httplib::DataSink& sink_;
+  const LocalSandbox& sandbox_;
   mutable std::mutex mu_;
   bool failed_ = false;
   bool closed_ = false;
+  bool cut_ = false;
 };
 
 struct StreamState {
@@ -95,7 +104,7 @@ bool RunStream(StreamState& state, httplib::DataSink& sink) {
     return true;
   }
   state.done = true;
-  EnvelopeStreamWriter writer(sink);
+  EnvelopeStreamWriter writer(sink, *state.call.sandbox);
   json end = json::object();
   if (state.early_error) {
     end["error"] =
@@ -116,7 +125,9 @@ bool RunStream(StreamState& state, httplib::DataSink& sink) {
   }
   bool ok = writer.Write(e2b::internal::kEnvelopeEndStream, Dump(end));
   writer.Close();
-  if (!ok) return false;  // client gone: abort the response
+  // Client gone, or the sandbox ended (Cut): abort the response, which
+  // closes the connection without the chunked body's end.
+  if (!ok) return false;
   sink.done();
   return true;
 }
@@ -462,7 +473,7 @@ void EnvdServer::Mount(httplib::Server& server) {
                if (ForwardedToSandboxPort(req, res, nullptr)) return;
                AllowCors(res);
                auto sandbox = Route(req, res, "read");
-               if (sandbox) HandleFilesGet(*sandbox, req, res);
+               if (sandbox) HandleFilesGet(sandbox, req, res);
              });
 
   server.Post("/files",

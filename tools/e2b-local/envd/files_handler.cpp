@@ -366,6 +366,9 @@ std::optional<DownloadEncoding> ChooseDownloadEncoding(
 
 // A regular file opened for download.
 struct DownloadFile {
+  /// Whose file: a download in flight is cut when the sandbox stops running
+  /// (killed, timed out, paused), as the VM's end cuts it on E2B.
+  std::shared_ptr<const LocalSandbox> sandbox;
   std::string path;  ///< resolved, as the sandbox sees it
   std::shared_ptr<UniqueFd> fd = std::make_shared<UniqueFd>();
   std::size_t size = 0;  ///< when the request came
@@ -447,6 +450,10 @@ bool RangesSatisfiable(const httplib::Request& req, std::size_t size,
 
 // As envd does: compressed on the fly, so the length is unknown and the
 // body goes out chunked.
+bool StillRunning(const LocalSandbox& sandbox) {
+  return sandbox.Status() == SandboxStatus::kRunning;
+}
+
 void SendGzipped(DownloadFile file, httplib::Response& res) {
   std::shared_ptr<GzipFileStream> gzip;
   try {
@@ -458,8 +465,9 @@ void SendGzipped(DownloadFile file, httplib::Response& res) {
   res.status = 200;
   res.set_header("Content-Encoding", "gzip");
   res.set_chunked_content_provider(
-      "application/octet-stream", [gzip](std::size_t, httplib::DataSink& sink) {
-        return gzip->Pump(sink);
+      "application/octet-stream",
+      [gzip, sandbox = file.sandbox](std::size_t, httplib::DataSink& sink) {
+        return StillRunning(*sandbox) && gzip->Pump(sink);
       });
 }
 
@@ -472,8 +480,9 @@ void SendIdentity(DownloadFile file, httplib::Response& res) {
   }
   res.set_content_provider(
       file.size, "application/octet-stream",
-      [fd = file.fd](std::size_t offset, std::size_t length,
-                     httplib::DataSink& sink) {
+      [fd = file.fd, sandbox = file.sandbox](
+          std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        if (!StillRunning(*sandbox)) return false;
         std::vector<char> buf(std::min(length, kReadChunk));
         ssize_t n;
         do {
@@ -682,14 +691,15 @@ void DiscardRequestBody(const httplib::Request& req,
   }
 }
 
-void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
-                    httplib::Response& res) {
+void HandleFilesGet(const std::shared_ptr<LocalSandbox>& sandbox,
+                    const httplib::Request& req, httplib::Response& res) {
   FilesAuth auth;
-  if (!AuthorizeFiles(sandbox, req, res, "read", auth)) return;
+  if (!AuthorizeFiles(*sandbox, req, res, "read", auth)) return;
   const auto encoding = ChooseDownloadEncoding(req, res);
   if (!encoding) return;
-  auto file = OpenDownload(sandbox, req, auth.user, res);
+  auto file = OpenDownload(*sandbox, req, auth.user, res);
   if (!file) return;
+  file->sandbox = sandbox;
   res.set_header("Content-Disposition",
                  FilenameHeader(SplitParent(file->path).second));
   res.set_header("Last-Modified", HttpDate(file->mtime));

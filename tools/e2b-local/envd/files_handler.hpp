@@ -8,6 +8,7 @@
 #include "sandbox/local_sandbox.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,9 +20,10 @@ class ContentReader;
 
 namespace e2b_local {
 
-/// GET /files for a routed sandbox.
-void HandleFilesGet(LocalSandbox& sandbox, const httplib::Request& req,
-                    httplib::Response& res);
+/// GET /files for a routed sandbox. The body goes out after this returns
+/// and is cut if the sandbox stops running meanwhile.
+void HandleFilesGet(const std::shared_ptr<LocalSandbox>& sandbox,
+                    const httplib::Request& req, httplib::Response& res);
 /// POST /files for a routed sandbox; reads the body through `reader`.
 void HandleFilesPost(LocalSandbox& sandbox, const httplib::Request& req,
                      httplib::Response& res,
