@@ -348,6 +348,91 @@ test('lifecycle onTimeout=pause pauses at expiry and connect resumes it',
           'kept across auto-pause');
     });
 
+// keepMemory: false is E2B's filesystem-only snapshot: the processes end,
+// the files stay, and the next connect cold-boots the sandbox; connect with
+// onResume: 'reboot' drops a kept memory the same way; traffic never
+// auto-resumes a filesystem-only pause.
+test('pause without memory keeps files, not processes; reboot on connect',
+    opts, async (t) => {
+      const sbx = await createSandbox(t, {
+        timeoutMs: 120_000,
+        lifecycle: { onTimeout: 'pause', autoResume: true },
+      });
+      await sbx.files.write('/home/user/state.txt', 'before pause');
+      await sbx.files.write('/tmp/scratch.txt', 'in tmp');
+      const sleeper = await sbx.commands.run('sleep 600', { background: true });
+      await sleeper.disconnect();
+
+      assert.equal(await sbx.pause({ keepMemory: false }), true);
+      assert.equal((await sbx.getInfo()).state, 'paused');
+      // autoResume does not wake a filesystem-only pause.
+      await assert.rejects(sbx.commands.run('true'));
+      assert.equal((await sbx.getInfo()).state, 'paused');
+
+      const booted = await Sandbox.connect(sbx.sandboxId, { timeoutMs: 120_000 });
+      assert.equal((await booted.getInfo()).state, 'running');
+      assert.equal(await booted.files.read('/home/user/state.txt'),
+          'before pause');
+      assert.equal(await booted.files.read('/tmp/scratch.txt'), 'in tmp');
+      assert.deepEqual(await booted.commands.list(), []);
+      assert.equal((await booted.commands.run('echo booted')).stdout,
+          'booted\n');
+
+      // Memory kept by the pause, dropped by the connect.
+      const second =
+          await booted.commands.run('sleep 601', { background: true });
+      await second.disconnect();
+      assert.equal(await booted.pause(), true);
+      const rebooted = await Sandbox.connect(
+          sbx.sandboxId, { timeoutMs: 120_000, onResume: 'reboot' });
+      assert.deepEqual(await rebooted.commands.list(), []);
+      assert.equal(await rebooted.files.read('/home/user/state.txt'),
+          'before pause');
+    });
+
+test('lifecycle onTimeout pause without memory boots afresh on connect',
+    opts, async (t) => {
+      const sbx = await createSandbox(t, {
+        timeoutMs: 60_000,
+        lifecycle: { onTimeout: { action: 'pause', keepMemory: false } },
+      });
+      await sbx.files.write('/home/user/kept.txt', 'kept');
+      const sleeper = await sbx.commands.run('sleep 600', { background: true });
+      await sleeper.disconnect();
+      await sbx.setTimeout(1_000);
+      await pollUntil(
+          async () => (await Sandbox.getInfo(sbx.sandboxId)).state === 'paused',
+          'the sandbox to auto-pause', 30_000);
+      const booted = await Sandbox.connect(sbx.sandboxId, { timeoutMs: 60_000 });
+      assert.equal(await booted.files.read('/home/user/kept.txt'), 'kept');
+      assert.deepEqual(await booted.commands.list(), []);
+    });
+
+test('fork copies files into new sandboxes; a count below 1 is 400',
+    opts, async (t) => {
+      const sbx = await createSandbox(t, { timeoutMs: 120_000 });
+      await sbx.files.write('/home/user/fork.txt', 'from the source');
+      const forks = await Sandbox.fork(sbx.sandboxId, { count: 2 });
+      assert.equal(forks.length, 2);
+      for (const fork of forks) {
+        assert.ok(fork instanceof Sandbox, `a fork failed: ${fork}`);
+        t.after(() => killQuietly(fork));
+        assert.notEqual(fork.sandboxId, sbx.sandboxId);
+        assert.equal(await fork.files.read('/home/user/fork.txt'),
+            'from the source');
+      }
+      // E2B's API answers 400, which the SDK reports as a SandboxError.
+      for (const [count, message] of [[0, 'Count must be at least 1'],
+        [-1, 'Count must be at least 1'],
+        [101, 'Count cannot be greater than 100']]) {
+        const err = await expectReject(assert,
+            Sandbox.fork(sbx.sandboxId, { count }), SandboxError,
+            `fork with count ${count}`);
+        assert.match(err.message, new RegExp(`400: ${message}`));
+      }
+      assert.equal((await sbx.getInfo()).state, 'running');
+    });
+
 test('pause keeps files and processes; connect resumes', opts, async (t) => {
   const sbx = await createSandbox(t, { timeoutMs: 120_000 });
   await sbx.files.write('/home/user/state.txt', 'before pause');

@@ -64,6 +64,8 @@ class FakeInstance : public SandboxInstance {
   }
   void Freeze() override {}
   void Thaw() override {}
+  void Halt() override {}
+  void Boot() override {}
   void Destroy() override {}
   ResourceUsage Usage() override { return {}; }
   void UpdateNetwork(const EgressPolicy&) override {}

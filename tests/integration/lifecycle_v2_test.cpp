@@ -9,8 +9,8 @@
 #include <chrono>
 #include <ctime>
 #include <exception>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -88,13 +88,48 @@ TEST_F(LifecycleV2Test, ConnectToAnUnknownSandboxIsNotFound) {
   EXPECT_THROW(Client().Connect(sb.ID), e2b::SandboxNotFoundError);
 }
 
-TEST_F(LifecycleV2Test, PauseWithoutMemoryThenConnect) {
+// As E2B's filesystem-only pause: the processes end at the pause, and the
+// resume boots the sandbox afresh on the files it had (home, /tmp, /etc);
+// with memory kept (the default) the processes survive.
+TEST_F(LifecycleV2Test, PauseWithoutMemoryKeepsFilesButNotProcesses) {
   e2b::Sandbox sb = NewSandbox();
   sb.Filesystem.WriteString("/home/user/fs-only.txt", "on disk");
+  sb.Filesystem.WriteString("/tmp/in-tmp.txt", "in /tmp");
+  const auto sleeper = sb.Commands.StartShell("sleep 600");
+  auto with_memory = sb.Commands.StartShell("sleep 601");
+  const auto listed = [&sb](std::uint32_t pid) {
+    for (const auto& p : sb.Commands.List()) {
+      if (p.PID == pid) return true;
+    }
+    return false;
+  };
+  // The sleeps the sandbox's own /proc shows.
+  const auto sleeps = [&sb] {
+    return sb.Commands
+        .Run("sh", {"-c", "cat /proc/[0-9]*/comm 2>/dev/null | grep -c sleep"})
+        .Stdout;
+  };
+  sb.Pause();  // memory kept
+  Client().Connect(sb.ID, 120);
+  EXPECT_TRUE(listed(sleeper.PID()));
+  EXPECT_TRUE(listed(with_memory.PID()));
+  EXPECT_EQ(sleeps(), "2\n");
+
   sb.Pause(e2b::WithKeepMemory(false));
   EXPECT_EQ(sb.Info().State, "paused");
+  EXPECT_FALSE(sb.IsRunning());
   Client().Connect(sb.ID, 120);
+  EXPECT_EQ(sb.Info().State, "running");
   EXPECT_EQ(sb.Filesystem.ReadString("/home/user/fs-only.txt"), "on disk");
+  EXPECT_EQ(sb.Filesystem.ReadString("/tmp/in-tmp.txt"), "in /tmp");
+  EXPECT_TRUE(sb.Commands.List().empty());
+  // A fresh boot: no process of the old one is left, and it works.
+  EXPECT_EQ(sleeps(), "0\n");
+  EXPECT_EQ(sb.Commands.Run("cat", {"/home/user/fs-only.txt"}).Stdout,
+            "on disk");
+  sb.Filesystem.WriteString("/home/user/after.txt", "after the boot");
+  EXPECT_EQ(sb.Commands.Run("cat", {"/home/user/after.txt"}).Stdout,
+            "after the boot");
 }
 
 TEST_F(LifecycleV2Test, ListV2FiltersByMetadataStateTemplateAndTime) {

@@ -380,7 +380,8 @@ void ControlPlane::CreateSandbox(Call& call) {
   params.template_ref = *template_id;
   params.timeout_s = TimeoutField(body, "timeout", kDefaultSandboxTimeout);
   params.auto_pause = OptionalBool(body, "autoPause").value_or(false);
-  OptionalBool(body, "autoPauseMemory");
+  params.auto_pause_memory =
+      OptionalBool(body, "autoPauseMemory").value_or(true);
   // Every sandbox gets an access token; `secure` only decides whether its
   // URLs may be private, as at E2B. POST /v2/sandboxes is always secured
   // (the official SDKs no longer send the flag there).
@@ -519,8 +520,7 @@ void ControlPlane::Refresh(Call& call) {
 
 void ControlPlane::Pause(Call& call) {
   json body = call.Body();
-  OptionalBool(body, "memory");  // validated; memory is always kept
-  registry_.Pause(call.id);
+  registry_.Pause(call.id, OptionalBool(body, "memory").value_or(true));
   call.NoContent();
 }
 
@@ -528,7 +528,7 @@ void ControlPlane::Resume(Call& call) {
   json body = call.Body();
   auto sandbox = registry_.Resume(
       call.id, TimeoutField(body, "timeout", kDefaultSandboxTimeout),
-      OptionalBool(body, "autoPause"));
+      OptionalBool(body, "autoPause"), OptionalBool(body, "memory"));
   call.Json(201, SandboxJson(*sandbox));
 }
 
@@ -605,7 +605,8 @@ void ControlPlane::SandboxLogsV2(Call& call) {
 void ControlPlane::ConnectSandbox(Call& call) {
   json body = call.Body();
   int timeout = TimeoutField(body, "timeout", kDefaultSandboxTimeout);
-  bool resumed = registry_.Connect(call.id, timeout);
+  bool resumed =
+      registry_.Connect(call.id, timeout, OptionalBool(body, "memory"));
   call.Json(resumed ? 201 : 200, SandboxJson(*registry_.Get(call.id)));
 }
 
@@ -615,13 +616,11 @@ void ControlPlane::ForkSandbox(Call& call) {
   if (body.contains("timeout") && !body["timeout"].is_null()) {
     timeout = TimeoutField(body, "timeout", 0);
   }
-  auto count = OptionalInt(body, "count").value_or(1);
-  if (count < 1 || count > 100) {
-    throw ApiError(400, "'count' must be between 1 and 100");
-  }
+  // The registry checks the range; clamped only so it fits an int.
+  const auto count = static_cast<int>(std::clamp<std::int64_t>(
+      OptionalInt(body, "count").value_or(1), -1, 101));
   json out = json::array();
-  for (const auto& outcome :
-       registry_.Fork(call.id, timeout, static_cast<int>(count))) {
+  for (const auto& outcome : registry_.Fork(call.id, timeout, count)) {
     if (outcome.sandbox) {
       out.push_back(json{{"sandbox", SandboxJson(*outcome.sandbox)}});
     } else {

@@ -377,7 +377,9 @@ bool EnvdServer::AutoResume(LocalSandbox& sandbox, const httplib::Request& req,
   bool auto_resume = false;
   {
     std::lock_guard<std::mutex> lock(sandbox.mu);
-    auto_resume = sandbox.auto_resume;
+    // As E2B: a filesystem-only pause is resumed explicitly (connect),
+    // never by traffic.
+    auto_resume = sandbox.auto_resume && !sandbox.halted;
   }
   // E2B's edge: a paused sandbox is not in its catalog; without
   // auto-resume the answer is its "not found".

@@ -137,11 +137,14 @@ class NamespaceInstance : public SandboxInstance {
   gid_t SandboxGid(gid_t id) const override { return ToSandbox(id); }
 
   std::unique_ptr<SandboxProcess> Spawn(const SpawnOptions& options) override {
+    std::shared_ptr<SandboxInit> init;
     {
       std::lock_guard<std::mutex> lock(mu_);
       state_.CheckCanSpawn();
+      init = init_;  // Halt or Destroy may drop init_ meanwhile
     }
-    return init_->Spawn(options);
+    if (!init) throw SpawnError("internal", "the sandbox is not running");
+    return init->Spawn(options);
   }
 
   void Freeze() override {
@@ -152,6 +155,32 @@ class NamespaceInstance : public SandboxInstance {
   void Thaw() override {
     std::lock_guard<std::mutex> lock(mu_);
     state_.Thaw();
+  }
+
+  void Halt() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!state_.BeginHalt()) return;
+    // init is PID 1 of the sandbox's PID namespace: when it ends, the
+    // kernel ends every other process there. The overlay, the disk and the
+    // cgroups stay for Boot.
+    network_.reset();
+    if (init_) init_->Kill();
+    init_.reset();
+  }
+
+  void Boot() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!state_.BeginBoot()) return;
+    try {
+      LaunchInit();
+    } catch (...) {
+      // Halted again: a later Boot may try once more.
+      network_.reset();
+      if (init_) init_->Kill();
+      init_.reset();
+      state_.BeginHalt();
+      throw;
+    }
   }
 
   void Destroy() override {
@@ -176,8 +205,14 @@ class NamespaceInstance : public SandboxInstance {
 
   void UpdateNetwork(const EgressPolicy& policy) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!network_) throw std::runtime_error("the sandbox is gone");
-    network_->Update(policy);
+    if (network_) {
+      network_->Update(policy);
+    } else if (state_.Destroyed()) {
+      throw std::runtime_error("the sandbox is gone");
+    } else {
+      ValidateEgressPolicy(policy);  // halted: applied at the next Boot
+    }
+    spec_.network = policy;
   }
 
   UniqueFd OpenTcpSocket() override {
@@ -263,13 +298,20 @@ class NamespaceInstance : public SandboxInstance {
       throw std::runtime_error("cannot apply the sandbox's " + missing +
                                " limit (cgroup v1 controller missing?)");
     }
+    LaunchInit();
+  }
+
+  // Starts init on the mounted root and attaches the network (at creation,
+  // and again at each Boot after a Halt). With mu_ held, or before the
+  // instance is shared.
+  void LaunchInit() {
     InitLaunch launch;
     launch.image = &image_;
     launch.root = root_;
     launch.hostname = Hostname();
     launch.ids = options_.ids;
     launch.cgroup_attach = cgroups_.AttachFiles();
-    init_ = std::make_unique<SandboxInit>(launch);
+    init_ = std::make_shared<SandboxInit>(launch);
     // The network is attached while init builds its view. The firewall is
     // in place before the sandbox runs any command: init only starts what
     // the server asks for, and that is after Create.
@@ -328,7 +370,7 @@ class NamespaceInstance : public SandboxInstance {
   SandboxCgroups cgroups_;
   mutable std::mutex mu_;
   std::unique_ptr<SandboxFs> fs_;
-  std::unique_ptr<SandboxInit> init_;
+  std::shared_ptr<SandboxInit> init_;
   std::unique_ptr<SandboxNetwork> network_;
   bool mounted_ = false;
   SandboxRunState state_{cgroups_, [this](int signo) {

@@ -9,7 +9,9 @@ namespace runtime_internal {
 
 void SandboxRunState::CheckCanSpawn() const {
   if (destroyed_) throw SpawnError("internal", "the sandbox is destroyed");
-  if (frozen_) throw SpawnError("internal", "the sandbox is paused");
+  if (frozen_ || halted_) {
+    throw SpawnError("internal", "the sandbox is paused");
+  }
 }
 
 void SandboxRunState::Freeze() {
@@ -31,6 +33,19 @@ void SandboxRunState::Resume() {
 void SandboxRunState::Thaw() {
   if (destroyed_ || !frozen_) return;
   Resume();
+}
+
+bool SandboxRunState::BeginHalt() {
+  if (destroyed_ || halted_) return false;
+  halted_ = true;
+  if (frozen_) Resume();
+  return true;
+}
+
+bool SandboxRunState::BeginBoot() {
+  if (destroyed_ || !halted_) return false;
+  halted_ = false;
+  return true;
 }
 
 bool SandboxRunState::BeginDestroy() {

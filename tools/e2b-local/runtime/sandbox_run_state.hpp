@@ -24,7 +24,8 @@ class SandboxRunState {
   SandboxRunState(SandboxCgroups& cgroups, SignalAll signal_all)
       : cgroups_(cgroups), signal_all_(std::move(signal_all)) {}
 
-  /// Throws SpawnError("internal") when the sandbox is destroyed or paused.
+  /// Throws SpawnError("internal") when the sandbox is destroyed, paused
+  /// or halted.
   void CheckCanSpawn() const;
   /// SandboxInstance::Freeze / Thaw; nothing when destroyed or already so.
   void Freeze();
@@ -32,6 +33,13 @@ class SandboxRunState {
   /// Marks the sandbox destroyed, thawing it first (a frozen task cannot
   /// die); false when it already was, so Destroy() stays idempotent.
   bool BeginDestroy();
+  /// Marks it halted (SandboxInstance::Halt), thawing it first; false when
+  /// it already is or is destroyed: then there is nothing to end.
+  bool BeginHalt();
+  /// Marks it running again; false unless it was halted (and not since
+  /// destroyed): then there is nothing to boot.
+  bool BeginBoot();
+  bool Destroyed() const { return destroyed_; }
 
  private:
   // Thaws the freezer and continues stopped tasks.
@@ -42,6 +50,7 @@ class SandboxRunState {
   bool frozen_ = false;
   bool stopped_ = false;  // frozen with SIGSTOP (the freezer did not finish)
   bool destroyed_ = false;
+  bool halted_ = false;
 };
 
 }  // namespace runtime_internal

@@ -111,6 +111,13 @@ class SandboxInstance {
   /// Stops / continues every process of the sandbox.
   virtual void Freeze() = 0;
   virtual void Thaw() = 0;
+  /// A filesystem-only pause: ends every process (their memory is freed)
+  /// and keeps the filesystem; Spawn fails until Boot() starts the sandbox
+  /// afresh on it (a new init, the network attached again), as E2B
+  /// cold-boots a sandbox paused without its memory. Both idempotent;
+  /// nothing once destroyed.
+  virtual void Halt() = 0;
+  virtual void Boot() = 0;
   /// Kills every process and releases mounts. Idempotent.
   virtual void Destroy() = 0;
   /// PUT /sandboxes/{id}/network: the new egress policy, applied at once.

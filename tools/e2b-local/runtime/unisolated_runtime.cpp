@@ -104,11 +104,23 @@ class UnisolatedInstance : public SandboxInstance {
     state_.Thaw();
   }
 
+  // Its processes are the sandbox: ending them is the whole halt, and a
+  // boot has nothing to start until the next Spawn.
+  void Halt() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!state_.BeginHalt()) return;
+    KillProcesses();
+  }
+
+  void Boot() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.BeginBoot();
+  }
+
   void Destroy() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!state_.BeginDestroy()) return;
-    SignalGroups(SIGKILL);
-    for (pid_t pid : cgroups_.Pids()) kill(pid, SIGKILL);
+    KillProcesses();
     cgroups_.Remove();
     RemoveSandboxTree(spec_.dir, spec_.remove_dir_in_background);
     if (relocated_) RemoveSandboxTree(root_, spec_.remove_dir_in_background);
@@ -127,6 +139,12 @@ class UnisolatedInstance : public SandboxInstance {
   }
 
  private:
+  // With mu_ held.
+  void KillProcesses() {
+    SignalGroups(SIGKILL);
+    for (pid_t pid : cgroups_.Pids()) kill(pid, SIGKILL);
+  }
+
   void Setup() {
     can_switch_ = geteuid() == 0;
     root_ = spec_.dir + "/root";

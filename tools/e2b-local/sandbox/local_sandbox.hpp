@@ -95,8 +95,12 @@ struct LocalSandbox {
   mutable std::mutex mu;
   SandboxStatus status = SandboxStatus::kRunning;
   std::chrono::system_clock::time_point end_at;
-  bool auto_pause = false;  ///< on timeout: pause instead of kill
+  bool auto_pause = false;        ///< on timeout: pause instead of kill
+  bool auto_pause_memory = true;  ///< that pause keeps memory (autoPauseMemory)
   bool auto_resume = false;
+  /// Paused without its memory (its processes ended, SandboxInstance::Halt):
+  /// resuming boots it afresh, and traffic does not auto-resume it.
+  bool halted = false;
 
   SandboxLog log;
   ServiceSlot<ProcessTable> processes;

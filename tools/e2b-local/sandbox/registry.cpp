@@ -27,9 +27,18 @@ Failure SandboxNotFound(const std::string& id) {
 }
 
 // Resume and Connect of a paused sandbox; the caller holds sandbox.mu.
-void ResumeLocked(LocalSandbox& sandbox) {
+// Thaws a sandbox paused with its memory; boots one paused without (or
+// with, when the caller drops it: `memory` false) afresh on its files.
+void ResumeLocked(LocalSandbox& sandbox, std::optional<bool> memory) {
   try {
-    sandbox.instance->Thaw();
+    if (sandbox.halted || memory == false) {
+      sandbox.instance->Halt();  // nothing when already halted
+      sandbox.halted = true;
+      sandbox.instance->Boot();
+      sandbox.halted = false;
+    } else {
+      sandbox.instance->Thaw();
+    }
   } catch (const std::exception& e) {
     throw Failure(Failure::Reason::kInternal,
                   std::string("cannot resume sandbox: ") + e.what());
@@ -291,6 +300,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   sandbox->end_at =
       sandbox->started_at + std::chrono::seconds(params.timeout_s);
   sandbox->auto_pause = params.auto_pause;
+  sandbox->auto_pause_memory = params.auto_pause_memory;
   sandbox->auto_resume = params.auto_resume;
 
   entry->dir = sandboxes_dir_ + "/" + sandbox->id;
@@ -386,7 +396,7 @@ void SandboxRegistry::Refresh(const std::string& id, int seconds) {
       std::max(sandbox->end_at, Clock::now() + std::chrono::seconds(seconds));
 }
 
-void SandboxRegistry::Pause(const std::string& id) {
+void SandboxRegistry::Pause(const std::string& id, bool keep_memory) {
   auto sandbox = Get(id);
   {
     std::lock_guard<std::mutex> lock(sandbox->mu);
@@ -398,18 +408,25 @@ void SandboxRegistry::Pause(const std::string& id) {
       throw SandboxNotFound(id);
     }
     try {
-      sandbox->instance->Freeze();
+      if (keep_memory) {
+        sandbox->instance->Freeze();
+      } else {
+        sandbox->instance->Halt();
+      }
     } catch (const std::exception& e) {
       throw Failure(Failure::Reason::kInternal,
                     std::string("cannot pause sandbox: ") + e.what());
     }
+    sandbox->halted = !keep_memory;
     sandbox->status = SandboxStatus::kPaused;
   }
-  sandbox->log.Add("info", "Sandbox paused");
+  sandbox->log.Add("info", "Sandbox paused",
+                   {{"memory", keep_memory ? "kept" : "dropped"}});
 }
 
 std::shared_ptr<LocalSandbox> SandboxRegistry::Resume(
-    const std::string& id, int timeout_s, std::optional<bool> auto_pause) {
+    const std::string& id, int timeout_s, std::optional<bool> auto_pause,
+    std::optional<bool> memory) {
   CheckTimeout(timeout_s);
   auto sandbox = Get(id);
   {
@@ -421,7 +438,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Resume(
     if (sandbox->status == SandboxStatus::kKilled) {
       throw SandboxNotFound(id);
     }
-    ResumeLocked(*sandbox);
+    ResumeLocked(*sandbox, memory);
     sandbox->end_at = Clock::now() + std::chrono::seconds(timeout_s);
     if (auto_pause) sandbox->auto_pause = *auto_pause;
   }
@@ -429,7 +446,8 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Resume(
   return sandbox;
 }
 
-bool SandboxRegistry::Connect(const std::string& id, int timeout_s) {
+bool SandboxRegistry::Connect(const std::string& id, int timeout_s,
+                              std::optional<bool> memory) {
   CheckTimeout(timeout_s);
   auto sandbox = Get(id);
   {
@@ -442,7 +460,7 @@ bool SandboxRegistry::Connect(const std::string& id, int timeout_s) {
       sandbox->end_at = std::max(sandbox->end_at, new_end);
       return false;
     }
-    ResumeLocked(*sandbox);
+    ResumeLocked(*sandbox, memory);
     sandbox->end_at = new_end;
   }
   sandbox->log.Add("info", "Sandbox resumed", {{"via", "connect"}});
@@ -530,9 +548,14 @@ ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
 std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
                                                std::optional<int> timeout_s,
                                                int count) {
-  if (count < 1 || count > 100) {
+  // E2B's checks and words (the API's sandbox_fork.go).
+  if (count < 1) {
     throw Failure(Failure::Reason::kInvalidArgument,
-                  "count must be between 1 and 100");
+                  "Count must be at least 1");
+  }
+  if (count > 100) {
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "Count cannot be greater than 100");
   }
   // As E2B's fork: the original keeps its slot, so as many forks as the
   // limit can never all start.
@@ -562,6 +585,7 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
     }
     params.template_ref = source.template_id;
     params.auto_pause = source.auto_pause;
+    params.auto_pause_memory = source.auto_pause_memory;
     params.auto_resume = source.auto_resume;
     params.timeout_s =
         timeout_s ? *timeout_s
@@ -698,18 +722,19 @@ void SandboxRegistry::LifecycleLoop() {
     const auto now = Clock::now();
     for (const auto& entry : entries) {
       auto& sandbox = *entry->sandbox;
-      bool expired = false, pause = false;
+      bool expired = false, pause = false, keep_memory = true;
       {
         std::lock_guard<std::mutex> lock(sandbox.mu);
         expired =
             sandbox.status == SandboxStatus::kRunning && now >= sandbox.end_at;
         pause = sandbox.auto_pause;
+        keep_memory = sandbox.auto_pause_memory;
       }
       if (!expired) continue;
       if (pause) {
         sandbox.log.Add("info", "Sandbox timed out", {{"action", "pause"}});
         try {
-          Pause(sandbox.id);
+          Pause(sandbox.id, keep_memory);
         } catch (const Failure&) {
           // Paused or killed concurrently: nothing left to do.
         }

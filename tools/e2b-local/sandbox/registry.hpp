@@ -34,6 +34,7 @@ struct CreateSandboxParams {
   std::string template_ref;
   int timeout_s = 15;
   bool auto_pause = false;
+  bool auto_pause_memory = true;
   bool auto_resume = false;
   bool allow_internet_access = true;
   std::map<std::string, std::string> metadata;
@@ -85,14 +86,20 @@ class SandboxRegistry : public SandboxDirectory {
   void SetTimeout(const std::string& id, int seconds);
   /// endAt = max(endAt, now + seconds).
   void Refresh(const std::string& id, int seconds);
-  /// 409 when already paused.
-  void Pause(const std::string& id);
-  /// Thaws a paused sandbox; 409 when it is running.
+  /// 409 when already paused. With `keep_memory` the processes are frozen
+  /// and resume where they were; without, they end and only the
+  /// filesystem is kept (E2B's `memory: false`).
+  void Pause(const std::string& id, bool keep_memory = true);
+  /// Resumes a paused sandbox; 409 when it is running. A sandbox paused
+  /// without memory boots afresh, and so does one paused with it when
+  /// `memory` is false (E2B's reboot on resume).
   std::shared_ptr<LocalSandbox> Resume(const std::string& id, int timeout_s,
-                                       std::optional<bool> auto_pause);
-  /// Resumes when paused (returns true) or extends a running sandbox's
-  /// endAt when the new one is later (returns false).
-  bool Connect(const std::string& id, int timeout_s);
+                                       std::optional<bool> auto_pause,
+                                       std::optional<bool> memory = {});
+  /// Resumes when paused (returns true; `memory` as for Resume) or extends
+  /// a running sandbox's endAt when the new one is later (returns false).
+  bool Connect(const std::string& id, int timeout_s,
+               std::optional<bool> memory = {});
 
   void SetNetwork(const std::string& id, nlohmann::json network);
   nlohmann::json Network(const std::string& id) const;
