@@ -142,6 +142,8 @@ unset E2B_DEBUG E2B_DOMAIN E2B_ACCESS_TOKEN
 export E2B_API_URL="$api_url"
 export E2B_SANDBOX_URL="$sandbox_url"
 export E2B_API_KEY="$api_key"
+# restart.test.mjs starts servers of its own (it stops and crashes them).
+export E2B_LOCAL_BIN="$server_bin"
 
 echo "run.sh: e2b-local at $E2B_API_URL (envd $E2B_SANDBOX_URL)" >&2
 

@@ -204,6 +204,11 @@ void LocalServer::Start() {
   }
   stdout_path_ = temp_dir_ + "/e2b-local.stdout";
   stderr_path_ = temp_dir_ + "/e2b-local.stderr";
+  Launch("e2b_" + RandomHex(20));
+}
+
+void LocalServer::Launch(const std::string& key) {
+  const std::string state_dir = temp_dir_ + "/state";
 
   const char* override_bin = std::getenv("E2B_LOCAL_BIN");
   const std::string binary = (override_bin != nullptr && *override_bin != '\0')
@@ -215,8 +220,6 @@ void LocalServer::Start() {
              " (set E2B_LOCAL_BIN to override)";
     return;
   }
-  const std::string key = "e2b_" + RandomHex(20);
-
   // Everything the child needs is prepared before fork: only
   // async-signal-safe calls may run between fork and exec.
   std::vector<std::string> args = {
@@ -228,8 +231,9 @@ void LocalServer::Start() {
 
   const int out_fd = open(stdout_path_.c_str(),
                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // Appended: after a Restart the tail holds both runs.
   const int err_fd = open(stderr_path_.c_str(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (out_fd < 0 || err_fd < 0 || null_fd < 0) {
     error_ = std::string("cannot open the server's log files: ") +
@@ -334,8 +338,31 @@ std::string LocalServer::StderrTail(std::size_t max_bytes) const {
   return all;
 }
 
+void LocalServer::Restart(bool crash) {
+  const std::string key = api_key_;
+  EndProcess(crash);
+  error_.clear();
+  api_url_.clear();
+  sandbox_url_.clear();
+  Launch(key);
+}
+
 void LocalServer::Stop() {
-  if (pid_ > 0) {
+  EndProcess(/*crash=*/false);
+  RemoveTempDir();
+}
+
+void LocalServer::EndProcess(bool crash) {
+  if (pid_ <= 0) return;
+  if (crash) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    kill(-pid_, SIGKILL);
+    pid_ = -1;
+    return;
+  }
+  {
     kill(pid_, SIGTERM);
     const auto deadline = Clock::now() + kStopBound;
     int status = 0;
@@ -365,6 +392,9 @@ void LocalServer::Stop() {
     }
     pid_ = -1;
   }
+}
+
+void LocalServer::RemoveTempDir() {
   if (!temp_dir_.empty()) {
     if (std::getenv("E2B_IT_KEEP_TMP") != nullptr) {
       std::cerr << "keeping " << temp_dir_ << " (E2B_IT_KEEP_TMP)\n";

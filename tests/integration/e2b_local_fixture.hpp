@@ -54,9 +54,22 @@ class LocalServer {
   /// SIGTERM, wait (SIGKILL after a bound), remove the temp dir.
   void Stop();
 
+  /// Stops the server, cleanly (SIGTERM) or as a crash (SIGKILL, then
+  /// whatever it started is killed too, as a machine's crash would), and
+  /// starts it again on the same state directory and API key. Its ports
+  /// change: take a NewClient() after. Check Ok().
+  void Restart(bool crash);
+
  private:
   LocalServer() = default;
   void Start();
+  /// Starts the binary on TempDir()/state with `key` and waits for its
+  /// three lines; sets error_ when it cannot.
+  void Launch(const std::string& key);
+  /// Ends the process (SIGTERM, or SIGKILL when `crash`) and its process
+  /// group; keeps the temp dir.
+  void EndProcess(bool crash);
+  void RemoveTempDir();
 
   pid_t pid_ = -1;
   std::string error_;

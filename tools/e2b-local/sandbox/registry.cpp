@@ -137,7 +137,10 @@ struct SandboxRegistry::OwnedLayer {
 
 SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
                                  RegistryOptions options)
-    : runtime_(runtime), store_(store), options_(options) {
+    : runtime_(runtime),
+      store_(store),
+      options_(options),
+      paused_(store.StateDir() + "/paused") {
   sandboxes_dir_ = store_.StateDir() + "/sandboxes";
   fork_layers_dir_ = store_.StateDir() + "/fork-layers";
   MakeDirs(sandboxes_dir_);
@@ -172,7 +175,133 @@ SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
   if (!prepared.empty()) {
     std::cerr << "e2b-local: sandbox disks: " << prepared << "\n";
   }
+  Recover();
   StartLifecycle();
+}
+
+void SandboxRegistry::Recover() {
+  for (const auto& layer : store_.ReclaimUnusedLayers()) {
+    std::cerr << "e2b-local: removed the snapshot layer " << layer
+              << ", which a previous run left unfinished\n";
+  }
+  PausedStore::Loaded loaded = paused_.Load();
+  for (const auto& removed : loaded.removed) {
+    std::cerr << "e2b-local: removed the saved sandbox " << removed << "\n";
+  }
+  std::size_t revived = 0;
+  for (const auto& record : loaded.records) {
+    try {
+      Revive(record);
+      ++revived;
+    } catch (const std::exception& e) {
+      std::cerr << "e2b-local: cannot bring back the paused sandbox "
+                << record.id << " (kept for the next start): " << e.what()
+                << "\n";
+    }
+  }
+  if (revived > 0) {
+    std::cerr << "e2b-local: recovered " << revived
+              << " paused sandbox(es) from the previous run\n";
+  }
+}
+
+// A paused sandbox of a previous run, as it was paused but without its
+// memory: a fresh instance on the saved layer, halted at once.
+void SandboxRegistry::Revive(const PausedRecord& record) {
+  auto entry = std::make_shared<Entry>();
+  auto sandbox = std::make_shared<LocalSandbox>();
+  sandbox->id = record.id;
+  sandbox->template_id = record.template_id;
+  sandbox->alias = record.alias;
+  sandbox->client_id = "e2b-local";
+  sandbox->envd_version = kEnvdVersion;
+  sandbox->access_token = record.access_token;
+  sandbox->traffic_access_token = record.traffic_access_token;
+  sandbox->mask_request_host = record.mask_request_host;
+  sandbox->env_vars = record.env_vars;
+  sandbox->metadata = record.metadata;
+  sandbox->cpu_count = record.cpu_count;
+  sandbox->memory_mb = record.memory_mb;
+  sandbox->disk_size_mb = record.disk_size_mb;
+  sandbox->allow_internet_access = record.allow_internet_access;
+  sandbox->started_at =
+      Clock::time_point(std::chrono::milliseconds(record.started_ms));
+  sandbox->end_at = Clock::now();
+  sandbox->auto_pause = record.auto_pause;
+  sandbox->auto_pause_memory = record.auto_pause_memory;
+  sandbox->auto_resume = record.auto_resume;
+  sandbox->status = SandboxStatus::kPaused;
+  sandbox->halted = true;
+  entry->dir = sandboxes_dir_ + "/" + sandbox->id;
+  entry->layers = {paused_.LayerOf(record.id)};
+  entry->network = record.network;
+  const SandboxSpec spec = SpecFor(*sandbox, *entry);
+  try {
+    MakeDirs(entry->dir, /*private_dir=*/true);
+    sandbox->instance = runtime_.Create(spec);
+    sandbox->instance->Halt();
+  } catch (...) {
+    if (sandbox->instance) sandbox->instance->Destroy();
+    RemoveTreeOrLog(entry->dir);
+    throw;
+  }
+  entry->sandbox = sandbox;
+  sandbox->log.Add("info", "Sandbox recovered after a restart",
+                   {{"state", "paused"}});
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[sandbox->id] = entry;
+}
+
+SandboxSpec SandboxRegistry::SpecFor(const LocalSandbox& sandbox,
+                                     const Entry& entry) const {
+  SandboxSpec spec;
+  spec.id = sandbox.id;
+  spec.layers = entry.layers;
+  spec.dir = entry.dir;
+  spec.hostname = sandbox.id;
+  spec.network = EgressPolicyOf(sandbox.allow_internet_access, entry.network);
+  spec.cpu_count = sandbox.cpu_count;
+  spec.memory_mb = sandbox.memory_mb;
+  spec.disk_mb = sandbox.disk_size_mb;
+  spec.remove_dir_in_background = true;
+  return spec;
+}
+
+namespace {
+
+// What PausedStore keeps of a sandbox.
+PausedRecord RecordOf(const LocalSandbox& s, const nlohmann::json& network) {
+  PausedRecord r;
+  r.id = s.id;
+  r.template_id = s.template_id;
+  r.alias = s.alias;
+  r.access_token = s.access_token;
+  r.traffic_access_token = s.traffic_access_token;
+  r.mask_request_host = s.mask_request_host;
+  r.env_vars = s.env_vars;
+  r.metadata = s.metadata;
+  r.cpu_count = s.cpu_count;
+  r.memory_mb = s.memory_mb;
+  r.disk_size_mb = s.disk_size_mb;
+  r.allow_internet_access = s.allow_internet_access;
+  r.started_ms = UnixMillis(s.started_at);
+  r.auto_pause = s.auto_pause;
+  r.auto_pause_memory = s.auto_pause_memory;
+  r.auto_resume = s.auto_resume;
+  r.network = network;
+  return r;
+}
+
+}  // namespace
+
+void SandboxRegistry::SaveLocked(const Entry& entry) {
+  nlohmann::json network;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    network = entry.network;
+  }
+  const LocalSandbox& sandbox = *entry.sandbox;
+  paused_.Save(RecordOf(sandbox, network), sandbox.instance->UpperDir());
 }
 
 void SandboxRegistry::StartLifecycle() {
@@ -185,18 +314,43 @@ SandboxRegistry::~SandboxRegistry() {
 }
 
 void SandboxRegistry::Shutdown() {
-  std::map<std::string, std::shared_ptr<Entry>> entries;
+  std::vector<std::shared_ptr<Entry>> live;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    entries.swap(entries_);
+    for (const auto& [id, entry] : entries_) live.push_back(entry);
   }
   cv_.notify_all();
   if (lifecycle_.joinable() &&
       lifecycle_.get_id() != std::this_thread::get_id()) {
     lifecycle_.join();
   }
-  for (auto& [id, entry] : entries) KillEntry(entry, "server shutting down");
+  // What E2B would pause at the timeout is paused now, rather than lost;
+  // its memory cannot outlive the server, so without it.
+  for (const auto& entry : live) {
+    bool pause = false;
+    {
+      std::lock_guard<std::mutex> lock(entry->sandbox->mu);
+      pause = entry->sandbox->status == SandboxStatus::kRunning &&
+              entry->sandbox->auto_pause;
+    }
+    if (!pause) continue;
+    try {
+      Pause(entry->sandbox->id, /*keep_memory=*/false);
+    } catch (const std::exception& e) {
+      std::cerr << "e2b-local: cannot pause " << entry->sandbox->id
+                << " before stopping: " << e.what() << "\n";
+    }
+  }
+  std::map<std::string, std::shared_ptr<Entry>> entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries.swap(entries_);
+  }
+  // Saved paused sandboxes stay saved for the next start.
+  for (auto& [id, entry] : entries) {
+    KillEntry(entry, "server shutting down", /*forget=*/false);
+  }
   // Killed sandboxes' directories are deleted in the background; a server
   // that stops leaves none of them behind.
   WaitForBackgroundRemovals();
@@ -307,16 +461,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   entry->layers = std::move(layers);
   entry->network = params.network;
 
-  SandboxSpec spec;
-  spec.id = sandbox->id;
-  spec.layers = entry->layers;
-  spec.dir = entry->dir;
-  spec.hostname = sandbox->id;
-  spec.network = EgressPolicyOf(params.allow_internet_access, params.network);
-  spec.cpu_count = sandbox->cpu_count;
-  spec.memory_mb = sandbox->memory_mb;
-  spec.disk_mb = sandbox->disk_size_mb;
-  spec.remove_dir_in_background = true;
+  const SandboxSpec spec = SpecFor(*sandbox, *entry);
   try {
     MakeDirs(entry->dir, /*private_dir=*/true);
     sandbox->instance = runtime_.Create(spec);
@@ -347,12 +492,13 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
 }
 
 void SandboxRegistry::KillEntry(const std::shared_ptr<Entry>& entry,
-                                const std::string& why) {
+                                const std::string& why, bool forget) {
   auto& sandbox = *entry->sandbox;
   {
     std::lock_guard<std::mutex> lock(sandbox.mu);
     if (sandbox.status == SandboxStatus::kKilled) return;
     sandbox.status = SandboxStatus::kKilled;
+    if (forget) paused_.Forget(sandbox.id);
   }
   sandbox.log.Add("info", "Sandbox killed", {{"reason", why}});
   try {
@@ -397,7 +543,8 @@ void SandboxRegistry::Refresh(const std::string& id, int seconds) {
 }
 
 void SandboxRegistry::Pause(const std::string& id, bool keep_memory) {
-  auto sandbox = Get(id);
+  auto entry = GetEntry(id);
+  auto& sandbox = entry->sandbox;
   {
     std::lock_guard<std::mutex> lock(sandbox->mu);
     if (sandbox->status == SandboxStatus::kPaused) {
@@ -419,6 +566,15 @@ void SandboxRegistry::Pause(const std::string& id, bool keep_memory) {
     }
     sandbox->halted = !keep_memory;
     sandbox->status = SandboxStatus::kPaused;
+    // Saved (its processes stopped or ended, so its files hold still) to
+    // outlive a restart. A pause that cannot be saved still pauses.
+    try {
+      SaveLocked(*entry);
+    } catch (const std::exception& e) {
+      std::cerr << "e2b-local: WARNING: the paused sandbox " << id
+                << " could not be saved and will not survive a restart: "
+                << e.what() << "\n";
+    }
   }
   sandbox->log.Add("info", "Sandbox paused",
                    {{"memory", keep_memory ? "kept" : "dropped"}});
@@ -439,6 +595,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Resume(
       throw SandboxNotFound(id);
     }
     ResumeLocked(*sandbox, memory);
+    paused_.Forget(id);  // running again: its own files are the truth
     sandbox->end_at = Clock::now() + std::chrono::seconds(timeout_s);
     if (auto_pause) sandbox->auto_pause = *auto_pause;
   }
@@ -461,6 +618,7 @@ bool SandboxRegistry::Connect(const std::string& id, int timeout_s,
       return false;
     }
     ResumeLocked(*sandbox, memory);
+    paused_.Forget(id);
     sandbox->end_at = new_end;
   }
   sandbox->log.Add("info", "Sandbox resumed", {{"via", "connect"}});

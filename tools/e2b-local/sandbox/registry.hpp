@@ -9,6 +9,7 @@
 
 #include "runtime/sandbox_runtime.hpp"
 #include "sandbox/local_sandbox.hpp"
+#include "sandbox/paused_store.hpp"
 #include "store/template_store.hpp"
 #include "util/failure.hpp"
 
@@ -66,12 +67,18 @@ class SandboxRegistry : public SandboxDirectory {
  public:
   /// Sandbox directories go to <store.StateDir()>/sandboxes; leftovers of a
   /// previous run (directories, mounts, cgroups) are removed unless another
-  /// live registry holds the state directory. Starts the lifecycle thread.
+  /// live registry holds the state directory. Paused sandboxes saved by a
+  /// previous run (<state>/paused) come back paused, without their memory;
+  /// saves and snapshot layers a crash cut short are removed. Starts the
+  /// lifecycle thread.
   SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
                   RegistryOptions options = {});
   ~SandboxRegistry() override;
 
-  /// Stops the lifecycle thread and kills every sandbox. Idempotent.
+  /// Stops the lifecycle thread and ends every sandbox: running ones that
+  /// asked to pause at their timeout are paused (without memory) and,
+  /// like the paused ones, saved for the next start; the rest are killed.
+  /// Idempotent.
   void Shutdown();
 
   std::shared_ptr<LocalSandbox> Find(const std::string& id) const override;
@@ -136,7 +143,17 @@ class SandboxRegistry : public SandboxDirectory {
                                       const CreateSandboxParams& params,
                                       std::vector<std::string> layers);
   int CheckTimeout(int seconds) const;
-  void KillEntry(const std::shared_ptr<Entry>& entry, const std::string& why);
+  /// Ends a sandbox; with `forget` also its save (a kill, not a stop).
+  void KillEntry(const std::shared_ptr<Entry>& entry, const std::string& why,
+                 bool forget = true);
+  /// What a sandbox's start and a revived one share: its runtime spec.
+  SandboxSpec SpecFor(const LocalSandbox& sandbox, const Entry& entry) const;
+  /// Saves a paused (frozen or halted) sandbox to paused_. Caller holds
+  /// the sandbox's mu.
+  void SaveLocked(const Entry& entry);
+  /// Brings back the paused sandboxes a previous run saved.
+  void Recover();
+  void Revive(const PausedRecord& record);
   std::shared_ptr<Entry> GetEntry(const std::string& id) const;
   /// Copies the writable layer of a frozen (or already paused) sandbox.
   void CopyUpperLayer(Entry& entry, const std::string& target);
@@ -149,6 +166,7 @@ class SandboxRegistry : public SandboxDirectory {
   const RegistryOptions options_;
   std::string sandboxes_dir_;
   std::string fork_layers_dir_;
+  PausedStore paused_;
   int lock_fd_ = -1;  ///< flock on <state>/sandboxes.lock; -1: not ours
   std::atomic<bool> reclaimed_at_shutdown_{false};
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -401,6 +402,29 @@ void TemplateStore::Delete(const std::string& ref) {
       // The record is gone; a leftover directory only costs disk.
     }
   }
+}
+
+std::vector<std::string> TemplateStore::ReclaimUnusedLayers() {
+  std::vector<std::string> removed;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<std::string> used;
+  for (const auto& t : templates_) {
+    for (const auto& b : t.builds)
+      used.insert(b.layers.begin(), b.layers.end());
+  }
+  auto names = DirectoryNames(layers_dir_).value_or(std::vector<std::string>{});
+  for (const auto& name : names) {
+    const std::string dir = layers_dir_ + "/" + name;
+    if (used.count(dir) != 0) continue;
+    try {
+      RemoveTree(dir);
+      removed.push_back(name);
+    } catch (const std::exception& e) {
+      std::cerr << "e2b-local: cannot remove " << dir << ": " << e.what()
+                << "\n";
+    }
+  }
+  return removed;
 }
 
 BuildRecord& TemplateStore::BuildLocked(const std::string& template_id,

@@ -122,6 +122,10 @@ class TemplateStore {
   ResolvedTemplate GetBuild(const std::string& template_id,
                             const std::string& build_id) const;
 
+  /// Removes layer directories no build names: a snapshot or build that a
+  /// crash cut short before its record was written. Call at start, before
+  /// any NewLayer. Returns their names.
+  std::vector<std::string> ReclaimUnusedLayers();
   /// Counts a sandbox start (spawnCount, lastSpawnedAt).
   void RecordSpawn(const std::string& template_id);
 
