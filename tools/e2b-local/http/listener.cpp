@@ -70,16 +70,29 @@ class ConnectionStream : public httplib::Stream {
   }
   void HeadReceived() { head_pending_ = false; }
   bool HasBuffered() const { return begin_ < end_; }
+  bool Taken() const { return taken_; }
+
+  // Hands the socket to a handler: what is buffered goes with it, and
+  // httplib's reads and writes fail from now on, so it ends the exchange.
+  std::string Take() {
+    taken_ = true;
+    std::string early(buffer_ + begin_, end_ - begin_);
+    begin_ = end_ = 0;
+    return early;
+  }
 
   bool is_readable() const override {
+    if (taken_) return false;
     return HasBuffered() || (WaitFor(fd_, POLLIN, ReadWaitMs()) & POLLIN) != 0;
   }
   bool is_writable() const override {
+    if (taken_) return false;
     return (WaitFor(fd_, POLLOUT, write_timeout_ms_) & POLLOUT) != 0 &&
            PeerStillThere();
   }
 
   ssize_t read(char* ptr, size_t size) override {
+    if (taken_) return -1;
     if (!HasBuffered()) {
       int wait = ReadWaitMs();
       if (wait <= 0 ||
@@ -101,6 +114,7 @@ class ConnectionStream : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
+    if (taken_) return -1;
     if ((WaitFor(fd_, POLLOUT, write_timeout_ms_) & POLLOUT) == 0) return -1;
     ssize_t n;
     do {
@@ -139,6 +153,7 @@ class ConnectionStream : public httplib::Stream {
   int read_timeout_ms_;
   int write_timeout_ms_;
   bool head_pending_ = false;
+  bool taken_ = false;
   Clock::time_point head_deadline_;
   char buffer_[16384];
   std::size_t begin_ = 0;
@@ -146,12 +161,25 @@ class ConnectionStream : public httplib::Stream {
 };
 
 thread_local ConnectionStream* current_stream = nullptr;
+// Whether the listener serving current_stream is stopping.
+thread_local std::function<bool()> current_stopping;
 
 int TimeoutMs(time_t sec, time_t usec) {
   return static_cast<int>(sec * 1000 + usec / 1000);
 }
 
 }  // namespace
+
+std::optional<TakenConnection> TakeRequestConnection() {
+  if (current_stream == nullptr || current_stream->Taken()) {
+    return std::nullopt;
+  }
+  TakenConnection taken;
+  taken.fd = current_stream->socket();
+  taken.early_bytes = current_stream->Take();
+  taken.stopping = current_stopping;
+  return taken;
+}
 
 void NoteRequestHeadReceived() {
   if (current_stream != nullptr) current_stream->HeadReceived();
@@ -411,6 +439,10 @@ void Listener::ServeConnection(int fd) {
   ConnectionStream stream(fd, TimeoutMs(read_timeout_sec_, read_timeout_usec_),
                           TimeoutMs(write_timeout_sec_, write_timeout_usec_));
   current_stream = &stream;
+  current_stopping = [this] {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    return shared_->stopping;
+  };
   for (;;) {
     stream.StartRequest(Clock::now() + limits_.head_timeout);
     bool connection_closed = false;
@@ -426,7 +458,7 @@ void Listener::ServeConnection(int fd) {
       std::lock_guard<std::mutex> lock(shared_->mu);
       stopping = shared_->stopping;
     }
-    if (!ok || connection_closed || stopping) break;
+    if (!ok || connection_closed || stopping || stream.Taken()) break;
     // A pipelined request already here is served on this thread; otherwise
     // the connection waits for its next request without one.
     if (stream.HasBuffered() || (WaitFor(fd, POLLIN, 0) & POLLIN) != 0) {

@@ -20,9 +20,11 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace e2b_local {
@@ -71,6 +73,23 @@ class Listener : public httplib::Server {
   int listen_fd_ = -1;
   std::unique_ptr<Shared> shared_;
 };
+
+/// A client connection taken out of httplib's hands by a handler, to speak
+/// another protocol on it (a WebSocket tunnel after "101 Switching
+/// Protocols").
+struct TakenConnection {
+  int fd = -1;  ///< the client's socket; the listener closes it later
+  /// What the client sent after the request, read already.
+  std::string early_bytes;
+  /// True once the listener is stopping: a long tunnel should end.
+  std::function<bool()> stopping;
+};
+
+/// Takes the connection of the request being handled on this thread: from
+/// then on httplib neither reads nor writes it (its answer is dropped),
+/// and the listener closes it once the handler returned. nullopt when the
+/// request did not come through a Listener, or was taken already.
+std::optional<TakenConnection> TakeRequestConnection();
 
 /// Called by ConfigureServer's pre-routing handler: the request head has
 /// arrived, so the head timeout no longer applies (a body may take as long
