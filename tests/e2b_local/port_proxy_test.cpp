@@ -8,8 +8,11 @@
 
 #include "envd/envd_auth.hpp"
 #include "envd_test_fixture.hpp"
+#include "http/listener.hpp"
 #include "runtime/sanitizers.hpp"
 #include "support/background_listen.hpp"
+#include "support/websocket_frames.hpp"
+#include "util/http_text.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +24,8 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -156,13 +161,14 @@ class PortProxyTest : public ::testing::Test {
         },
         limits);
     envd_->Mount(server_);
-    port_ = server_.bind_to_any_port("127.0.0.1");
+    // e2b-local's own listener, as in main: an upgrade needs it.
+    port_ = server_.Bind("127.0.0.1", 0);
     ASSERT_GT(port_, 0);
-    thread_ = e2b_test::ListenInBackground(server_);
+    thread_ = std::thread([this] { server_.Serve(); });
   }
 
   void TearDown() override {
-    server_.stop();
+    server_.Stop();
     if (thread_.joinable()) thread_.join();
   }
 
@@ -198,7 +204,7 @@ class PortProxyTest : public ::testing::Test {
   std::shared_ptr<LocalSandbox> public_, private_;
   std::vector<std::string> resumed_;
   std::unique_ptr<EnvdServer> envd_;
-  httplib::Server server_;
+  Listener server_{ListenerKind::kEnvd};
   int port_ = 0;
   std::thread thread_;
 };
@@ -350,17 +356,6 @@ TEST_F(PortProxyTest, ClosedPortAndUnknownSandboxAreTheEdgesAnswers) {
   EXPECT_EQ(hung_up->status, 502);
 }
 
-TEST_F(PortProxyTest, WebSocketUpgradesAreRefusedClearly) {
-  EchoServer echo;
-  auto res = Get(echo.port(), "/ws", kPublic,
-                 {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 501);
-  EXPECT_NE(
-      json::parse(res->body)["message"].get<std::string>().find("WebSocket"),
-      std::string::npos);
-}
-
 TEST_F(PortProxyTest, SilentServerTimesOutWith504) {
   RawServer silent([](int fd, const std::atomic<bool>& stop) {
     ReadHead(fd);
@@ -447,6 +442,351 @@ TEST_F(PortProxyTest, ServerThatStallsMidBodyIsCutOff) {
   // The head went out already: the connection is cut, the body short.
   EXPECT_FALSE(res && res->status == 200 && res->body.size() == 100);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+// ---- Upgrades (WebSocket) ----
+
+// Reads a request or answer head byte by byte (nothing after it is taken);
+// empty on EOF before its end.
+std::string ReadHeadText(int fd) {
+  std::string head;
+  char c;
+  while (head.size() < 65536 && recv(fd, &c, 1, 0) == 1) {
+    head += c;
+    if (head.size() >= 4 && head.compare(head.size() - 4, 4, "\r\n\r\n") == 0) {
+      return head;
+    }
+  }
+  return {};
+}
+
+// What a fake sandbox server saw of the upgrade request.
+class SeenHead {
+ public:
+  void Set(std::string head) {
+    std::lock_guard<std::mutex> lock(mu_);
+    head_ = std::move(head);
+  }
+  std::string Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return head_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string head_;
+};
+
+constexpr const char kSwitching[] =
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    "\r\nX-From-Sandbox: yes\r\n\r\n";
+
+// A WebSocket server: answers the handshake and echoes every frame until a
+// close frame (echoed too) or EOF.
+RawServer::Behaviour WebSocketEcho(SeenHead* seen) {
+  return [seen](int fd, const std::atomic<bool>&) {
+    std::string head = ReadHeadText(fd);
+    if (seen != nullptr) seen->Set(head);
+    if (head.empty() || !SendAll(fd, kSwitching)) return;
+    while (auto frame = e2b_test::ReadFrame(fd)) {
+      if (!SendAll(fd, e2b_test::EncodeFrame(frame->opcode, frame->payload,
+                                             false)) ||
+          frame->opcode == e2b_test::kCloseFrame) {
+        return;
+      }
+    }
+  };
+}
+
+// A client connection that sent an upgrade request to the listener, and
+// the answer's head.
+struct UpgradeClient {
+  int fd = -1;
+  int status = 0;
+  std::string head;
+
+  UpgradeClient() = default;
+  UpgradeClient(const UpgradeClient&) = delete;
+  UpgradeClient& operator=(const UpgradeClient&) = delete;
+  ~UpgradeClient() {
+    if (fd >= 0) close(fd);
+  }
+
+  bool Send(const std::string& data) const { return SendAll(fd, data); }
+  // Everything until EOF (or the 10 s receive timeout).
+  std::string ReadToEnd() const {
+    std::string out;
+    char buf[16384];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+  // The answer's body: Content-Length bytes (a kept-alive error answer),
+  // else everything until EOF.
+  std::string ReadBody() const {
+    const std::string key = "\r\nContent-Length: ";
+    const std::size_t at = head.find(key);
+    if (at == std::string::npos) return ReadToEnd();
+    const auto n = std::strtoul(head.c_str() + at + key.size(), nullptr, 10);
+    return e2b_test::RecvExactly(fd, n).value_or("");
+  }
+  bool HeadHas(const std::string& line) const {
+    return head.find("\r\n" + line + "\r\n") != std::string::npos;
+  }
+};
+
+class PortProxyUpgradeTest : public PortProxyTest {
+ protected:
+  std::unique_ptr<UpgradeClient> Upgrade(int port,
+                                         const std::string& id = kPublic,
+                                         const std::string& extra = "",
+                                         const std::string& path = "/ws") {
+    auto client = std::make_unique<UpgradeClient>();
+    client->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval ten_seconds{10, 0};
+    setsockopt(client->fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds,
+               sizeof ten_seconds);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+    if (connect(client->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) !=
+        0) {
+      return client;
+    }
+    client->Send("GET " + path + " HTTP/1.1\r\nHost: " + Host(port, id) +
+                 "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+                 e2b_test::kWebSocketKey + "\r\n" + extra + "\r\n");
+    client->head = ReadHeadText(client->fd);
+    if (client->head.size() > 12) {
+      client->status = std::atoi(client->head.substr(9, 3).c_str());
+    }
+    return client;
+  }
+
+  // Waits until no connection holds a listener thread.
+  bool NoneActiveWithin(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (server_.ActiveConnections() == 0) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return server_.ActiveConnections() == 0;
+  }
+};
+
+TEST_F(PortProxyUpgradeTest, WebSocketEchoesThroughTheProxy) {
+  SeenHead seen;
+  RawServer ws(WebSocketEcho(&seen));
+  auto client = Upgrade(ws.port(), kPublic,
+                        "X-Access-Token: envd-token\r\n"
+                        "e2b-traffic-access-token: t\r\nX-Test: 1\r\n");
+  ASSERT_EQ(client->status, 101) << client->head;
+  EXPECT_TRUE(client->HeadHas("Connection: Upgrade")) << client->head;
+  EXPECT_TRUE(client->HeadHas("Upgrade: websocket")) << client->head;
+  EXPECT_TRUE(client->HeadHas(std::string("Sec-WebSocket-Accept: ") +
+                              e2b_test::kWebSocketAccept));
+  EXPECT_TRUE(client->HeadHas("X-From-Sandbox: yes"));
+  for (const std::string& text :
+       std::vector<std::string>{"hello", "", std::string(200, 'x')}) {
+    ASSERT_TRUE(
+        client->Send(e2b_test::EncodeFrame(e2b_test::kTextFrame, text, true)));
+    auto echo = e2b_test::ReadFrame(client->fd);
+    ASSERT_TRUE(echo);
+    EXPECT_EQ(echo->opcode, e2b_test::kTextFrame);
+    EXPECT_EQ(echo->payload, text);
+  }
+  ASSERT_TRUE(
+      client->Send(e2b_test::EncodeFrame(e2b_test::kCloseFrame, "", true)));
+  auto close_echo = e2b_test::ReadFrame(client->fd);
+  ASSERT_TRUE(close_echo);
+  EXPECT_EQ(close_echo->opcode, e2b_test::kCloseFrame);
+  // The server closed: so does the proxy, and its thread is free again.
+  EXPECT_EQ(client->ReadToEnd(), "");
+  EXPECT_TRUE(NoneActiveWithin(3s));
+  // The server saw the handshake, not the edge's credentials.
+  const std::string head = seen.Get();
+  EXPECT_NE(head.find("\r\nUpgrade: websocket\r\n"), std::string::npos);
+  EXPECT_NE(head.find("\r\nConnection: Upgrade\r\n"), std::string::npos);
+  EXPECT_NE(head.find(e2b_test::kWebSocketKey), std::string::npos);
+  EXPECT_NE(head.find("\r\nX-Test: 1\r\n"), std::string::npos);
+  EXPECT_EQ(head.find("envd-token"), std::string::npos);
+  EXPECT_EQ(Lowercase(head).find("e2b-traffic-access-token"),
+            std::string::npos);
+  EXPECT_EQ(head.rfind("GET /ws HTTP/1.1\r\n", 0), 0u) << head;
+}
+
+TEST_F(PortProxyUpgradeTest, LargeFramesGoBothWaysAtOnce) {
+  RawServer ws(WebSocketEcho(nullptr));
+  auto client = Upgrade(ws.port());
+  ASSERT_EQ(client->status, 101);
+  constexpr int kFrames = 8;
+  auto payload = [](int i) {
+    std::string data(std::size_t{1} << 20, '\0');
+    for (std::size_t j = 0; j < data.size(); ++j) {
+      data[j] =
+          static_cast<char>((j * 31 + static_cast<std::size_t>(i)) & 0xff);
+    }
+    return data;
+  };
+  std::thread writer([&] {
+    for (int i = 0; i < kFrames; ++i) {
+      if (!client->Send(e2b_test::EncodeFrame(e2b_test::kBinaryFrame,
+                                              payload(i), true))) {
+        return;
+      }
+    }
+  });
+  for (int i = 0; i < kFrames; ++i) {
+    auto echo = e2b_test::ReadFrame(client->fd);
+    ASSERT_TRUE(echo) << i;
+    EXPECT_EQ(echo->opcode, e2b_test::kBinaryFrame);
+    EXPECT_TRUE(echo->payload == payload(i)) << i;
+  }
+  writer.join();
+}
+
+TEST_F(PortProxyUpgradeTest, HalfCloseIsPassedOnAndTheAnswerStillArrives) {
+  RawServer counts([](int fd, const std::atomic<bool>&) {
+    if (ReadHeadText(fd).empty() || !SendAll(fd, kSwitching)) return;
+    std::size_t total = 0;
+    char buf[4096];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+      total += static_cast<std::size_t>(n);
+    }
+    // The client's end arrived as EOF; this side still talks.
+    SendAll(fd, "got " + std::to_string(total));
+  });
+  auto client = Upgrade(counts.port());
+  ASSERT_EQ(client->status, 101);
+  ASSERT_TRUE(client->Send(std::string(100000, 'q')));
+  ASSERT_EQ(shutdown(client->fd, SHUT_WR), 0);
+  EXPECT_EQ(client->ReadToEnd(), "got 100000");
+  EXPECT_TRUE(NoneActiveWithin(3s));
+}
+
+TEST_F(PortProxyUpgradeTest, AnswerOtherThan101IsAPlainResponse) {
+  RawServer refuses([](int fd, const std::atomic<bool>& stop) {
+    if (ReadHeadText(fd).empty()) return;
+    SendAll(fd,
+            "HTTP/1.1 100 Continue\r\n\r\n"
+            "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 5\r\n"
+            "Keep-Alive: timeout=5\r\nX-Why: versions\r\n\r\nnope!"
+            "NOT-PART-OF-IT");
+    // Keeps its end open: the answer's length ends the relay.
+    while (!stop) std::this_thread::sleep_for(20ms);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto client = Upgrade(refuses.port());
+  EXPECT_EQ(client->status, 426) << client->head;
+  EXPECT_TRUE(client->HeadHas("Content-Length: 5"));
+  EXPECT_TRUE(client->HeadHas("X-Why: versions"));
+  EXPECT_TRUE(client->HeadHas("Connection: close"));
+  EXPECT_FALSE(client->HeadHas("Keep-Alive: timeout=5"));
+  EXPECT_EQ(client->ReadToEnd(), "nope!");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
+}
+
+TEST_F(PortProxyUpgradeTest, EdgeRulesApplyAsForPlainRequests) {
+  RawServer ws(WebSocketEcho(nullptr));
+  auto json_of = [](const UpgradeClient& c) {
+    return json::parse(c.ReadBody(), nullptr, false);
+  };
+  auto missing = Upgrade(ws.port(), kPrivate);
+  EXPECT_EQ(missing->status, 403);
+  EXPECT_EQ(json_of(*missing)["code"], 403);
+  auto allowed =
+      Upgrade(ws.port(), kPrivate,
+              std::string(kTrafficTokenHeader) + ": " + kTrafficToken + "\r\n");
+  EXPECT_EQ(allowed->status, 101);
+  int closed_port;
+  {
+    RawServer gone([](int, const std::atomic<bool>&) {});
+    closed_port = gone.port();
+  }
+  auto closed = Upgrade(closed_port);
+  EXPECT_EQ(closed->status, 502);
+  EXPECT_EQ(json_of(*closed)["message"],
+            "The sandbox is running but port is not open");
+  auto unknown = Upgrade(ws.port(), "isbxnobody");
+  EXPECT_EQ(unknown->status, 502);
+  EXPECT_EQ(json_of(*unknown)["message"], "The sandbox was not found");
+  auto bad_port = Upgrade(0);
+  EXPECT_EQ(bad_port->status, 400);
+  // envd's own port never switches protocols.
+  auto envd = Upgrade(kEnvdPort, kPublic, "", "/health");
+  EXPECT_EQ(envd->status, 204) << envd->head;
+}
+
+TEST_F(PortProxyUpgradeTest, HostileAnswersToAnUpgradeAreTheEdgesErrors) {
+  RawServer garbage([](int fd, const std::atomic<bool>&) {
+    ReadHeadText(fd);
+    SendAll(fd, "SSH-2.0-OpenSSH_9.2\r\n\r\n");
+  });
+  RawServer silent([](int fd, const std::atomic<bool>& stop) {
+    ReadHeadText(fd);
+    while (!stop) std::this_thread::sleep_for(20ms);
+  });
+  RawServer endless_head([](int fd, const std::atomic<bool>& stop) {
+    ReadHeadText(fd);
+    if (!SendAll(fd, "HTTP/1.1 101 Switching Protocols\r\n")) return;
+    SendForever(fd, stop, "X-Again: " + std::string(100, 'a') + "\r\n");
+  });
+  RawServer closes([](int fd, const std::atomic<bool>&) { ReadHeadText(fd); });
+  const std::vector<std::pair<int, int>> cases = {{garbage.port(), 502},
+                                                  {silent.port(), 504},
+                                                  {endless_head.port(), 502},
+                                                  {closes.port(), 502}};
+  for (const auto& [port, status] : cases) {
+    auto client = Upgrade(port);
+    EXPECT_EQ(client->status, status) << port << client->head;
+    EXPECT_EQ(json::parse(client->ReadBody(), nullptr, false)["port"], port);
+  }
+  EXPECT_TRUE(NoneActiveWithin(3s));
+}
+
+TEST_F(PortProxyUpgradeTest, EndlessStreamAfter101EndsWhenTheClientLeaves) {
+  RawServer endless([](int fd, const std::atomic<bool>& stop) {
+    if (ReadHeadText(fd).empty() || !SendAll(fd, kSwitching)) return;
+    SendForever(fd, stop, std::string(65536, 'z'));
+  });
+  const std::size_t before = ResidentBytes();
+  auto client = Upgrade(endless.port());
+  ASSERT_EQ(client->status, 101);
+  std::size_t received = 0;
+  char buf[65536];
+  while (received < (std::size_t{256} << 20)) {
+    const ssize_t n = recv(client->fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    received += static_cast<std::size_t>(n);
+  }
+  if (!runtime_internal::kAddressSanitizer &&
+      !runtime_internal::kThreadSanitizer) {
+    EXPECT_LT(ResidentBytes(), before + (std::size_t{48} << 20));
+  }
+  close(client->fd);
+  client->fd = -1;
+  EXPECT_TRUE(NoneActiveWithin(3s));
+}
+
+TEST_F(PortProxyUpgradeTest, SilentTunnelIsCutAfterTheIdleTimeout) {
+  RawServer mute([](int fd, const std::atomic<bool>& stop) {
+    if (ReadHeadText(fd).empty() || !SendAll(fd, kSwitching)) return;
+    while (!stop) std::this_thread::sleep_for(20ms);
+  });
+  auto client = Upgrade(mute.port());
+  ASSERT_EQ(client->status, 101);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(client->ReadToEnd(), "");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 5s);
+  EXPECT_TRUE(NoneActiveWithin(3s));
 }
 
 }  // namespace

@@ -435,10 +435,14 @@ bool EnvdServer::ForwardedToSandboxPort(
     SetEdgeError(res, sandbox->id, 403, *refused);
     return answered();
   }
-  if (auto failure = ForwardToSandboxPort(*sandbox, *port, req, res, reader,
-                                          proxy_limits_)) {
-    AnswerForwardFailure(res, sandbox->id, *port, *failure);
-  }
+  // An upgrade (WebSocket) leaves httplib: its answer and the bytes after
+  // it go on the client's connection, taken from the listener.
+  auto failure = IsUpgradeRequest(req)
+                     ? TunnelToSandboxPort(*sandbox, *port, req, reader,
+                                           TakeRequestConnection, proxy_limits_)
+                     : ForwardToSandboxPort(*sandbox, *port, req, res, reader,
+                                            proxy_limits_);
+  if (failure) AnswerForwardFailure(res, sandbox->id, *port, *failure);
   return true;
 }
 

@@ -7,9 +7,16 @@
 #include <httplib.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -93,6 +100,42 @@ std::set<std::string> AllConnectionListed(const Headers& headers) {
     names.insert(listed.begin(), listed.end());
   }
   return names;
+}
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// The client's headers as the sandbox's server gets them: without
+// hop-by-hop ones and the edge's own, and with `host` (the sandbox's
+// maskRequestHost) as Host when it is not empty.
+HeaderList ForwardedRequestHeaders(const httplib::Request& req,
+                                   const std::string& host) {
+  const std::set<std::string> listed = AllConnectionListed(req.headers);
+  HeaderList out;
+  for (const auto& [name, value] : req.headers) {
+    const std::string lower = Lowercase(name);
+    if (HopByHopHeaders().count(lower) != 0 ||
+        EdgeOnlyHeaders().count(lower) != 0 || listed.count(lower) != 0) {
+      continue;
+    }
+    if (lower == "host" && !host.empty()) continue;  // masked below
+    out.emplace_back(name, value);
+  }
+  if (!host.empty()) out.emplace_back("Host", host);
+  return out;
+}
+
+// The sandbox server's headers as the client gets them: without hop-by-hop
+// ones.
+HeaderList ForwardedResponseHeaders(const HeaderList& headers) {
+  const std::set<std::string> listed = AllConnectionListed(headers);
+  HeaderList out;
+  for (const auto& [name, value] : headers) {
+    const std::string lower = Lowercase(name);
+    if (HopByHopHeaders().count(lower) == 0 && listed.count(lower) == 0) {
+      out.emplace_back(name, value);
+    }
+  }
+  return out;
 }
 
 // One HTTP/1.1 exchange with a sandbox's server, driven by the thread that
@@ -205,22 +248,14 @@ class UpstreamExchange {
 
  private:
   void SetRequestHeaders(const httplib::Request& req) {
-    const std::set<std::string> listed = AllConnectionListed(req.headers);
     bool has_accept = false;
-    for (const auto& [name, value] : req.headers) {
-      const std::string lower = Lowercase(name);
-      if (HopByHopHeaders().count(lower) != 0 ||
-          EdgeOnlyHeaders().count(lower) != 0 || listed.count(lower) != 0) {
-        continue;
-      }
-      if (lower == "accept") has_accept = true;
-      if (lower == "host" && !host_.empty()) continue;  // masked below
+    for (const auto& [name, value] : ForwardedRequestHeaders(req, host_)) {
+      if (Lowercase(name) == "accept") has_accept = true;
       // curl's syntax for a header with an empty value is "Name;".
       AddHeader(value.empty() ? name + ";" : name + ": " + value);
     }
     // Nothing the client did not send: no default Accept, no
     // "Expect: 100-continue" round trip.
-    if (!host_.empty()) AddHeader("Host: " + host_);
     if (!has_accept) AddHeader("Accept:");
     AddHeader("Expect:");
   }
@@ -417,11 +452,6 @@ class UpstreamExchange {
   bool in_eof_ = false;
 };
 
-bool IsUpgrade(const httplib::Request& req) {
-  return req.has_header("Upgrade") ||
-         ConnectionListed(req.get_header_value("Connection")).count("upgrade");
-}
-
 // The request body's declared size (nullopt: chunked), and whether there
 // is one at all.
 std::pair<std::optional<long long>, bool> RequestBodySize(
@@ -442,12 +472,16 @@ std::pair<std::optional<long long>, bool> RequestBodySize(
   return {std::nullopt, true};
 }
 
-// Streams the request body into the exchange; false when it stopped early
-// (the connection is then out of step and is closed after the answer).
-bool SendBody(UpstreamExchange& exchange, const httplib::Request& req,
-              const httplib::ContentReader* reader) {
-  bool ok = true;
-  if (reader != nullptr && req.is_multipart_form_data()) {
+// Hands the request body to `sink` piece by piece; false when it stopped
+// early (the connection is then out of step and is closed after the
+// answer).
+bool ReadRequestBody(
+    const httplib::Request& req, const httplib::ContentReader* reader,
+    const std::function<bool(const char*, std::size_t)>& sink) {
+  if (reader == nullptr) {
+    return req.body.empty() || sink(req.body.data(), req.body.size());
+  }
+  if (req.is_multipart_form_data()) {
     // httplib's reader would parse a multipart body into parts instead of
     // handing its bytes over. Its Content-Type is already among the
     // forwarded headers, so httplib is shown another. httplib's Request is
@@ -456,16 +490,21 @@ bool SendBody(UpstreamExchange& exchange, const httplib::Request& req,
     headers.erase("Content-Type");
     headers.emplace("Content-Type", "application/octet-stream");
   }
-  if (reader == nullptr) {
-    ok = req.body.empty() || exchange.Upload(req.body.data(), req.body.size());
-  } else {
-    bool upstream_ok = true;
-    const bool read_ok = (*reader)([&](const char* data, std::size_t size) {
-      upstream_ok = exchange.Upload(data, size);
-      return upstream_ok;
-    });
-    ok = read_ok && upstream_ok;
-  }
+  bool sink_ok = true;
+  const bool read_ok = (*reader)([&](const char* data, std::size_t size) {
+    sink_ok = sink(data, size);
+    return sink_ok;
+  });
+  return read_ok && sink_ok;
+}
+
+// Streams the request body into the exchange; false when it stopped early.
+bool SendBody(UpstreamExchange& exchange, const httplib::Request& req,
+              const httplib::ContentReader* reader) {
+  const bool ok =
+      ReadRequestBody(req, reader, [&](const char* data, std::size_t size) {
+        return exchange.Upload(data, size);
+      });
   exchange.EndUpload();
   return ok;
 }
@@ -484,6 +523,14 @@ std::string MaskedHost(const std::string& mask, int port) {
   return out.append(mask, from, std::string::npos);
 }
 
+// The edge forwards origin-form targets only; the 400 otherwise.
+std::optional<PortForwardFailure> TargetRefused(const httplib::Request& req) {
+  if (!req.target.empty() && req.target[0] == '/') return std::nullopt;
+  return PortForwardFailure{PortForwardFailure::Kind::kBadRequest,
+                            "only origin-form request targets (/path?query) "
+                            "are forwarded"};
+}
+
 bool HasNoBody(const httplib::Request& req, int status) {
   return req.method == "HEAD" || status < 200 || status == 204 || status == 304;
 }
@@ -494,18 +541,13 @@ void SetResponse(const std::shared_ptr<UpstreamExchange>& exchange,
                  const httplib::Request& req, httplib::Response& res) {
   res.status = exchange->Status();
   std::string content_type;
-  const std::set<std::string> listed = AllConnectionListed(exchange->Headers());
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [name, value] : exchange->Headers()) {
-    const std::string lower = Lowercase(name);
-    if (HopByHopHeaders().count(lower) != 0 || listed.count(lower) != 0) {
-      continue;
-    }
-    if (lower == "content-type") {
+  HeaderList headers;
+  for (auto& [name, value] : ForwardedResponseHeaders(exchange->Headers())) {
+    if (Lowercase(name) == "content-type") {
       content_type = value;
-      continue;
+    } else {
+      headers.emplace_back(std::move(name), std::move(value));
     }
-    headers.emplace_back(name, value);
   }
   if (!HasNoBody(req, res.status)) {
     if (auto length = exchange->ContentLength()) {
@@ -534,6 +576,460 @@ void SetResponse(const std::shared_ptr<UpstreamExchange>& exchange,
   for (auto& [name, value] : headers) {
     res.headers.emplace(std::move(name), std::move(value));
   }
+}
+
+// ---- Upgraded connections (WebSocket and other protocol switches) ----
+//
+// curl cannot hand over a connection after "101 Switching Protocols", so
+// an upgrade request is written and its answer head read on the socket
+// directly; after it, bytes are relayed as they are.
+
+// poll(2) on one descriptor for at most `timeout`; its revents, or 0.
+short PollOne(int fd, short events, std::chrono::milliseconds timeout) {
+  pollfd pfd{fd, events, 0};
+  const int ms = static_cast<int>(
+      std::clamp<long long>(timeout.count(), 0, 24LL * 3600 * 1000));
+  for (;;) {
+    const int rc = ::poll(&pfd, 1, ms);
+    if (rc < 0 && errno == EINTR) continue;
+    return rc > 0 ? pfd.revents : 0;
+  }
+}
+
+// Connects the non-blocking `fd` to 127.0.0.1:`port`; nullopt once it is.
+std::optional<PortForwardFailure> ConnectLoopback(
+    int fd, int port, const PortProxyLimits& limits) {
+  using Kind = PortForwardFailure::Kind;
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_port = htons(static_cast<std::uint16_t>(port));
+  target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&target),
+                sizeof target) == 0) {
+    return std::nullopt;
+  }
+  if (errno != EINPROGRESS) return PortForwardFailure{Kind::kClosed, ""};
+  if ((PollOne(fd, POLLOUT, limits.connect_timeout) & (POLLOUT | POLLERR)) ==
+      0) {
+    return PortForwardFailure{Kind::kClosed, "connecting timed out"};
+  }
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 ||
+      error != 0) {
+    return PortForwardFailure{Kind::kClosed, std::strerror(error)};
+  }
+  return std::nullopt;
+}
+
+// Sends all of `data` on the non-blocking `fd`, waiting at most `idle` for
+// room each time; false when the peer is gone or does not read.
+bool SendWithin(int fd, const char* data, std::size_t size,
+                std::chrono::milliseconds idle) {
+  while (size > 0) {
+    const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      data += n;
+      size -= static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if ((PollOne(fd, POLLOUT, idle) & POLLOUT) == 0) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The request line and headers of an upgrade request as the sandbox's
+// server gets them; `body_framing` is its Content-Length or
+// Transfer-Encoding line, or empty.
+std::string UpgradeRequestHead(const httplib::Request& req,
+                               const std::string& host,
+                               const std::string& body_framing) {
+  std::string head = req.method + " " + req.target + " HTTP/1.1\r\n";
+  for (const auto& [name, value] : ForwardedRequestHeaders(req, host)) {
+    head += name + ": " + value + "\r\n";
+  }
+  head += "Connection: Upgrade\r\n";
+  if (req.has_header("Upgrade")) {
+    head += "Upgrade: " + req.get_header_value("Upgrade") + "\r\n";
+  }
+  return head + body_framing + "\r\n";
+}
+
+// Writes the upgrade request, its body included, on `fd`; false when the
+// server did not take it all (the request body has then been discarded).
+bool SendUpgradeRequest(int fd, const httplib::Request& req,
+                        const httplib::ContentReader* reader,
+                        const std::string& host,
+                        const PortProxyLimits& limits) {
+  const auto [body_size, has_body] = RequestBodySize(req, reader);
+  const bool chunked = has_body && !body_size;
+  std::string framing;
+  if (chunked) framing = "Transfer-Encoding: chunked\r\n";
+  if (body_size) framing = "Content-Length: " + std::to_string(*body_size);
+  if (body_size) framing += "\r\n";
+  const std::string head = UpgradeRequestHead(req, host, framing);
+  bool sent = SendWithin(fd, head.data(), head.size(), limits.idle_timeout);
+  auto send_piece = [&](const char* data, std::size_t size) {
+    if (!sent || size == 0) return sent;
+    if (chunked) {
+      char size_line[32];
+      const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", size);
+      sent = SendWithin(fd, size_line, static_cast<std::size_t>(n),
+                        limits.idle_timeout);
+    }
+    sent = sent && SendWithin(fd, data, size, limits.idle_timeout);
+    if (chunked) sent = sent && SendWithin(fd, "\r\n", 2, limits.idle_timeout);
+    return sent;
+  };
+  if (!has_body) return sent;
+  const bool body_ok = ReadRequestBody(req, reader, send_piece);
+  if (!body_ok && reader != nullptr) DiscardRequestBody(req, *reader);
+  if (chunked && sent) {
+    sent = SendWithin(fd, "0\r\n\r\n", 5, limits.idle_timeout);
+  }
+  return sent && body_ok;
+}
+
+struct ResponseHead {
+  int status = 0;
+  std::string reason;
+  HeaderList headers;
+};
+
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// Field values and reason phrases: no control characters but tab.
+bool IsFieldText(const std::string& text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
+// "HTTP/1.x NNN reason"; false when it is not one.
+bool ParseStatusLine(const std::string& line, ResponseHead& head) {
+  if (line.size() < 12 || line.compare(0, 7, "HTTP/1.") != 0 ||
+      (line[7] != '0' && line[7] != '1') || line[8] != ' ' ||
+      !AllDigits(line.substr(9, 3)) || (line.size() > 12 && line[12] != ' ')) {
+    return false;
+  }
+  head.status = std::stoi(line.substr(9, 3));
+  head.reason = line.size() > 13 ? line.substr(13) : "";
+  return head.status >= 100 && IsFieldText(head.reason);
+}
+
+// One response head (its lines without the empty one that ends it);
+// nullopt when it is not HTTP/1.x.
+std::optional<ResponseHead> ParseResponseHead(const std::string& text) {
+  ResponseHead head;
+  std::size_t start = 0;
+  bool first = true;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    start = end + 1;
+    if (first) {
+      if (!ParseStatusLine(line, head)) return std::nullopt;
+      first = false;
+      continue;
+    }
+    const std::size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string::npos ||
+        !std::all_of(line.begin(), line.begin() + colon, IsTokenChar)) {
+      return std::nullopt;
+    }
+    std::string value = TrimWhitespace(line.substr(colon + 1));
+    if (!IsFieldText(value)) return std::nullopt;
+    head.headers.emplace_back(line.substr(0, colon), std::move(value));
+  }
+  if (first) return std::nullopt;
+  return head;
+}
+
+// Where the head in `data` ends (after its empty line), or npos.
+std::size_t HeadEnd(const std::string& data) {
+  const std::size_t crlf = data.find("\n\r\n");
+  const std::size_t lf = data.find("\n\n");
+  if (crlf == std::string::npos && lf == std::string::npos) {
+    return std::string::npos;
+  }
+  return crlf < lf ? crlf + 3 : lf + 2;
+}
+
+// The sandbox server's final answer head to an upgrade request (interim
+// 1xx answers but 101 skipped) and the bytes that followed it.
+struct UpstreamAnswer {
+  ResponseHead head;
+  std::string rest;
+};
+
+// Reads from `fd` until `data` holds a whole head; a failure if the server
+// closes, stays silent for idle_timeout, or sends more than max_head_bytes
+// (counting every interim head).
+std::optional<PortForwardFailure> ReadHeadBytes(int fd, std::string& data,
+                                                std::size_t& head_bytes,
+                                                const PortProxyLimits& limits) {
+  using Kind = PortForwardFailure::Kind;
+  char buffer[16384];
+  while (HeadEnd(data) == std::string::npos) {
+    if (head_bytes + data.size() > limits.max_head_bytes) {
+      return PortForwardFailure{Kind::kBadResponse,
+                                "its response head is larger than " +
+                                    std::to_string(limits.max_head_bytes) +
+                                    " bytes"};
+    }
+    if ((PollOne(fd, POLLIN, limits.idle_timeout) &
+         (POLLIN | POLLHUP | POLLERR)) == 0) {
+      return PortForwardFailure{
+          Kind::kTimeout, "it did not answer within " +
+                              std::to_string(limits.idle_timeout.count()) +
+                              " ms"};
+    }
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) {
+      return PortForwardFailure{Kind::kClosed, "closed without an answer"};
+    }
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+  return std::nullopt;
+}
+
+std::optional<PortForwardFailure> ReadUpstreamAnswer(
+    int fd, const PortProxyLimits& limits, UpstreamAnswer& answer) {
+  std::string data;
+  std::size_t head_bytes = 0;
+  for (;;) {
+    if (auto failure = ReadHeadBytes(fd, data, head_bytes, limits)) {
+      return failure;
+    }
+    const std::size_t end = HeadEnd(data);
+    head_bytes += end;
+    if (head_bytes > limits.max_head_bytes) {
+      return PortForwardFailure{PortForwardFailure::Kind::kBadResponse,
+                                "its response head is too large"};
+    }
+    auto head = ParseResponseHead(data.substr(0, HeadEnd(data) - 2));
+    if (!head) {
+      return PortForwardFailure{PortForwardFailure::Kind::kBadResponse,
+                                "its answer is not HTTP/1.1"};
+    }
+    data.erase(0, end);
+    if (head->status >= 200 || head->status == 101) {
+      answer.head = std::move(*head);
+      answer.rest = std::move(data);
+      return std::nullopt;
+    }
+  }
+}
+
+// The value of the first header `name` (lowercase), if any.
+std::optional<std::string> FindHeader(const HeaderList& headers,
+                                      const std::string& name) {
+  for (const auto& [key, value] : headers) {
+    if (Lowercase(key) == name) return value;
+  }
+  return std::nullopt;
+}
+
+// The head the client gets: the server's without hop-by-hop headers; after
+// a 101 with Connection and Upgrade, else with the body's framing as the
+// server sent it (the body is relayed as it is) and "Connection: close".
+std::string ClientHead(const ResponseHead& head) {
+  std::string out =
+      "HTTP/1.1 " + std::to_string(head.status) + " " + head.reason + "\r\n";
+  for (const auto& [name, value] : ForwardedResponseHeaders(head.headers)) {
+    out += name + ": " + value + "\r\n";
+  }
+  const bool upgraded = head.status == 101;
+  for (const char* kept : {"upgrade", "content-length", "transfer-encoding"}) {
+    const bool framing = std::strcmp(kept, "upgrade") != 0;
+    if (framing == upgraded) continue;
+    for (const auto& [name, value] : head.headers) {
+      if (Lowercase(name) == kept) out += name + ": " + value + "\r\n";
+    }
+  }
+  out += upgraded ? "Connection: Upgrade\r\n" : "Connection: close\r\n";
+  return out + "\r\n";
+}
+
+// Bytes relayed between the client and the sandbox's server, in bounded
+// buffers, on the calling thread: poll(2) waits on both sockets, so a
+// silent connection costs no CPU.
+class ByteRelay {
+ public:
+  // One direction.
+  struct Flow {
+    int from = -1;
+    int to = -1;
+    std::string pending;      // read from `from`, not yet written to `to`
+    std::size_t written = 0;  // of `pending`
+    bool eof = false;         // `from` sends no more (or is not read)
+    bool shut = false;        // `to` was told so (shutdown SHUT_WR)
+    std::optional<unsigned long long> remaining;  // most bytes still read
+  };
+
+  ByteRelay(int client, int server, const PortProxyLimits& limits,
+            std::function<bool()> stopping)
+      : limits_(limits), stopping_(std::move(stopping)) {
+    to_server_.from = to_client_.to = client;
+    to_server_.to = to_client_.from = server;
+  }
+
+  Flow& ToClient() { return to_client_; }
+  Flow& ToServer() { return to_server_; }
+
+  // Until both directions ended, either socket failed, nothing moved for
+  // idle_timeout, or the server stops.
+  void Run() {
+    last_progress_ = Clock::now();
+    Clock::time_point next_stop_check = last_progress_;
+    while (!Finished(to_client_) || !Finished(to_server_)) {
+      if (!Step(to_client_) || !Step(to_server_)) return;
+      if (Finished(to_client_) && Finished(to_server_)) return;
+      const auto now = Clock::now();
+      if (now - last_progress_ >= limits_.idle_timeout) return;
+      if (now >= next_stop_check) {
+        if (stopping_ && stopping_()) return;
+        next_stop_check = now + std::chrono::milliseconds(kPollSliceMs);
+      }
+      if (!Wait()) return;
+    }
+  }
+
+ private:
+  static bool Finished(const Flow& flow) { return flow.eof && flow.shut; }
+
+  // Waits until a socket can move bytes (or a slice passed).
+  bool Wait() {
+    pollfd fds[2] = {{to_server_.from, 0, 0}, {to_client_.from, 0, 0}};
+    for (const Flow* flow : {&to_server_, &to_client_}) {
+      const std::size_t held = flow->pending.size() - flow->written;
+      if (!flow->eof && held < kMaxPendingBody) {
+        (flow->from == fds[0].fd ? fds[0] : fds[1]).events |= POLLIN;
+      }
+      if (held > 0) (flow->to == fds[0].fd ? fds[0] : fds[1]).events |= POLLOUT;
+    }
+    // A socket waited on for nothing must not wake poll with POLLHUP.
+    for (pollfd& p : fds) {
+      if (p.events == 0) p.fd = -1;
+    }
+    const int rc = ::poll(fds, 2, kPollSliceMs);
+    return rc >= 0 || errno == EINTR;
+  }
+
+  // Reads what `from` has (room allowing) and writes what `to` takes;
+  // false when a socket failed.
+  bool Step(Flow& flow) {
+    if (!Read(flow) || !Write(flow)) return false;
+    if (flow.eof && flow.written == flow.pending.size() && !flow.shut) {
+      ::shutdown(flow.to, SHUT_WR);  // the half-close, passed on
+      flow.shut = true;
+    }
+    return true;
+  }
+
+  bool Read(Flow& flow) {
+    if (flow.written > 0) {
+      flow.pending.erase(0, flow.written);
+      flow.written = 0;
+    }
+    while (!flow.eof && flow.pending.size() < kMaxPendingBody) {
+      std::size_t room = kMaxPendingBody - flow.pending.size();
+      if (flow.remaining)
+        room = std::min<unsigned long long>(room, *flow.remaining);
+      char buffer[16384];
+      const ssize_t n = ::recv(flow.from, buffer, std::min(room, sizeof buffer),
+                               MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return true;
+      if (n < 0) return false;
+      if (n == 0) {
+        flow.eof = true;
+        break;
+      }
+      flow.pending.append(buffer, static_cast<std::size_t>(n));
+      last_progress_ = Clock::now();
+      if (flow.remaining) {
+        *flow.remaining -= static_cast<unsigned long long>(n);
+        if (*flow.remaining == 0) flow.eof = true;
+      }
+    }
+    return true;
+  }
+
+  bool Write(Flow& flow) {
+    while (flow.written < flow.pending.size()) {
+      const ssize_t n = ::send(flow.to, flow.pending.data() + flow.written,
+                               flow.pending.size() - flow.written,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return true;
+      if (n <= 0) return false;
+      flow.written += static_cast<std::size_t>(n);
+      last_progress_ = Clock::now();
+    }
+    return true;
+  }
+
+  const PortProxyLimits limits_;
+  std::function<bool()> stopping_;
+  Flow to_client_;
+  Flow to_server_;
+  Clock::time_point last_progress_;
+};
+
+// The body length of a non-101 answer the relay stops after; nullopt:
+// until the server closes (chunked, or no framing).
+std::optional<unsigned long long> RelayedBodyLength(const httplib::Request& req,
+                                                    const ResponseHead& head) {
+  if (HasNoBody(req, head.status)) return 0;
+  if (FindHeader(head.headers, "transfer-encoding")) return std::nullopt;
+  const auto length = FindHeader(head.headers, "content-length");
+  if (!length || !AllDigits(*length) || length->size() > 18) {
+    return std::nullopt;
+  }
+  return std::stoull(*length);
+}
+
+void SetNonBlocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+// Writes the server's answer on the client's connection and relays what
+// follows: both ways after a 101, else the answer's body.
+void RelayAnswer(int server, TakenConnection& client,
+                 const httplib::Request& req, UpstreamAnswer& answer,
+                 const PortProxyLimits& limits) {
+  SetNonBlocking(client.fd);
+  ByteRelay relay(client.fd, server, limits, client.stopping);
+  auto& to_client = relay.ToClient();
+  auto& to_server = relay.ToServer();
+  to_client.pending = ClientHead(answer.head);
+  if (answer.head.status == 101) {
+    to_client.pending += answer.rest;
+    to_server.pending = std::move(client.early_bytes);
+  } else {
+    // The client's connection ends with this answer; the server's too,
+    // and most servers close once they read that.
+    to_server.eof = to_server.shut = true;
+    ::shutdown(server, SHUT_WR);
+    auto length = RelayedBodyLength(req, answer.head);
+    if (length && answer.rest.size() > *length) answer.rest.resize(*length);
+    if (length) *length -= answer.rest.size();
+    to_client.pending += answer.rest;
+    to_client.remaining = length;
+    to_client.eof = length == 0ULL;
+  }
+  relay.Run();
 }
 
 }  // namespace
@@ -566,15 +1062,8 @@ std::optional<PortForwardFailure> ForwardToSandboxPort(
     if (reader != nullptr) DiscardRequestBody(req, *reader);
     return PortForwardFailure{kind, std::move(detail)};
   };
-  if (IsUpgrade(req)) {
-    return refuse(Kind::kUnsupported,
-                  "e2b-local does not forward protocol upgrades (WebSocket) "
-                  "to sandbox ports yet");
-  }
-  if (req.target.empty() || req.target[0] != '/') {
-    return refuse(Kind::kBadRequest,
-                  "only origin-form request targets (/path?query) are "
-                  "forwarded");
+  if (auto refused = TargetRefused(req)) {
+    return refuse(refused->kind, refused->detail);
   }
   UniqueFd socket;
   try {
@@ -594,6 +1083,51 @@ std::optional<PortForwardFailure> ForwardToSandboxPort(
   if (!body_sent) res.set_header("Connection", "close");
   if (auto failure = exchange->AwaitHead()) return failure;
   SetResponse(exchange, req, res);
+  return std::nullopt;
+}
+
+bool IsUpgradeRequest(const httplib::Request& req) {
+  return req.has_header("Upgrade") ||
+         AllConnectionListed(req.headers).count("upgrade") != 0;
+}
+
+std::optional<PortForwardFailure> TunnelToSandboxPort(
+    LocalSandbox& sandbox, int port, const httplib::Request& req,
+    const httplib::ContentReader* reader, const ConnectionTaker& take,
+    const PortProxyLimits& limits) {
+  using Kind = PortForwardFailure::Kind;
+  auto refuse = [&](PortForwardFailure failure) {
+    if (reader != nullptr) DiscardRequestBody(req, *reader);
+    return failure;
+  };
+  if (auto refused = TargetRefused(req)) return refuse(*refused);
+  UniqueFd socket;
+  try {
+    socket = sandbox.instance->OpenTcpSocket();
+  } catch (const std::exception& e) {
+    return refuse({Kind::kNoNetwork, e.what()});
+  }
+  if (!socket.valid()) return refuse({Kind::kNoNetwork, "no socket"});
+  SetNonBlocking(socket.get());
+  if (auto failure = ConnectLoopback(socket.get(), port, limits)) {
+    return refuse(*failure);
+  }
+  if (!SendUpgradeRequest(socket.get(), req, reader,
+                          MaskedHost(sandbox.mask_request_host, port),
+                          limits)) {
+    return PortForwardFailure{Kind::kClosed, "it did not take the request"};
+  }
+  UpstreamAnswer answer;
+  if (auto failure = ReadUpstreamAnswer(socket.get(), limits, answer)) {
+    return failure;
+  }
+  std::optional<TakenConnection> client;
+  if (take) client = take();
+  if (!client) {
+    return PortForwardFailure{Kind::kUnsupported,
+                              "this listener cannot switch protocols"};
+  }
+  RelayAnswer(socket.get(), *client, req, answer, limits);
   return std::nullopt;
 }
 

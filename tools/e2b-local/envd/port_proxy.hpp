@@ -8,10 +8,12 @@
 // port is ever opened and the sandbox cannot choose where the server
 // connects: always 127.0.0.1:<port> inside its own namespace.
 
+#include "http/listener.hpp"
 #include "sandbox/local_sandbox.hpp"
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -36,7 +38,8 @@ struct PortProxyLimits {
   /// Connecting (a closed port on loopback is refused at once).
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   /// How long the sandbox's server may stay silent: before its response
-  /// head, and between body bytes in either direction. The edge's idle
+  /// head, and between body bytes in either direction (for an upgraded
+  /// connection: how long no byte may move either way). The edge's idle
   /// timeout is 620 s.
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(620)};
   /// Most bytes of response head (status line, headers, interim answers).
@@ -49,7 +52,7 @@ struct PortForwardFailure {
     kClosed,       ///< refused, or closed without an answer: the edge's 502
     kTimeout,      ///< silent for idle_timeout before its head: 504
     kBadResponse,  ///< not HTTP, or a head over max_head_bytes: 502
-    kUnsupported,  ///< a protocol upgrade (WebSocket): 501
+    kUnsupported,  ///< an upgrade on a connection that cannot be taken: 501
     kBadRequest,   ///< a request target that is not origin-form: 400
     kNoNetwork,    ///< the runtime gives no socket in the sandbox: 502
   };
@@ -69,6 +72,29 @@ struct PortForwardFailure {
 std::optional<PortForwardFailure> ForwardToSandboxPort(
     LocalSandbox& sandbox, int port, const httplib::Request& req,
     httplib::Response& res, const httplib::ContentReader* reader,
+    const PortProxyLimits& limits);
+
+/// Whether `req` asks to switch protocols (Connection: Upgrade, or an
+/// Upgrade header): WebSocket, h2c and the like.
+bool IsUpgradeRequest(const httplib::Request& req);
+
+/// Takes the client's connection of the request being handled
+/// (TakeRequestConnection, or a test's stand-in).
+using ConnectionTaker = std::function<std::optional<TakenConnection>()>;
+
+/// Forwards an upgrade request to 127.0.0.1:`port` in `sandbox`'s network
+/// namespace as ForwardToSandboxPort does a plain one (same headers and
+/// Host), keeping "Connection: Upgrade" and Upgrade. Once the server's
+/// answer head arrived, the client's connection is taken and that answer
+/// written on it: after a 101, bytes are relayed both ways (half-closes
+/// passed on, 64 KiB buffered per direction) until both sides closed,
+/// either failed, no byte moved for idle_timeout, or the server stops;
+/// any other answer goes back with "Connection: close" and its body. A
+/// failure before then is returned, nothing written, as for
+/// ForwardToSandboxPort.
+std::optional<PortForwardFailure> TunnelToSandboxPort(
+    LocalSandbox& sandbox, int port, const httplib::Request& req,
+    const httplib::ContentReader* reader, const ConnectionTaker& take,
     const PortProxyLimits& limits);
 
 }  // namespace e2b_local
