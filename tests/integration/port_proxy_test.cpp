@@ -4,11 +4,18 @@
 
 #include "integration/e2b_local_fixture.hpp"
 #include "support/background_listen.hpp"
+#include "support/websocket_frames.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -39,6 +46,71 @@ class Echo(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
+)";
+
+// An RFC 6455 echo server from python's standard library: it answers the
+// handshake with the Sec-WebSocket-Accept the key asks for (and, for the
+// test, the Host and traffic token it saw), then echoes every frame until a
+// close frame.
+constexpr const char kWebSocketEchoServer[] =
+    R"(import base64, hashlib, socket, struct, sys, threading
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+def exactly(c, n):
+    out = b""
+    while len(out) < n:
+        d = c.recv(n - len(out))
+        if not d:
+            raise EOFError
+        out += d
+    return out
+def frame(op, data):
+    n = len(data)
+    if n < 126:
+        return bytes([0x80 | op, n]) + data
+    if n < 65536:
+        return bytes([0x80 | op, 126]) + struct.pack(">H", n) + data
+    return bytes([0x80 | op, 127]) + struct.pack(">Q", n) + data
+def serve(c):
+    try:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            d = c.recv(4096)
+            if not d:
+                return
+            head += d
+        fields = {}
+        for line in head.split(b"\r\n")[1:]:
+            if b":" in line:
+                k, v = line.split(b":", 1)
+                fields[k.strip().lower()] = v.strip()
+        accept = base64.b64encode(hashlib.sha1(fields.get(b"sec-websocket-key", b"") + GUID).digest())
+        c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Accept: " + accept + b"\r\nX-Seen-Host: " + fields.get(b"host", b"-") +
+                  b"\r\nX-Seen-Token: " + fields.get(b"e2b-traffic-access-token", b"-") + b"\r\n\r\n")
+        while True:
+            b0, b1 = exactly(c, 2)
+            n = b1 & 127
+            if n == 126:
+                n = struct.unpack(">H", exactly(c, 2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", exactly(c, 8))[0]
+            mask = exactly(c, 4) if b1 & 128 else b"\0\0\0\0"
+            data = exactly(c, n)
+            data = (int.from_bytes(data, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
+            c.sendall(frame(b0 & 15, data))
+            if b0 & 15 == 8:
+                return
+    except (EOFError, OSError):
+        pass
+    finally:
+        c.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
 )";
 
 class PortProxyTest : public E2bLocalTest {
@@ -72,6 +144,57 @@ class PortProxyTest : public E2bLocalTest {
     sandbox.Filesystem.WriteString("/tmp/echo.py", kEchoServer);
     sandbox.Commands.Start("python3", {"/tmp/echo.py", std::to_string(port)});
     AwaitListening(sandbox, port, {});
+  }
+
+  // A connection to the envd listener that sent a WebSocket upgrade
+  // request for `port` of `sandbox` and read the answer's head; the socket
+  // is closed with it.
+  struct Upgraded {
+    int fd = -1;
+    int status = 0;
+    std::string head;
+    ~Upgraded() {
+      if (fd >= 0) close(fd);
+    }
+    bool HeadHas(const std::string& line) const {
+      return head.find("\r\n" + line + "\r\n") != std::string::npos;
+    }
+  };
+
+  std::unique_ptr<Upgraded> Upgrade(const e2b::Sandbox& sandbox, int port,
+                                    const std::string& extra = "") const {
+    auto up = std::make_unique<Upgraded>();
+    const std::string url = Server().SandboxURL();
+    const int listener_port = std::stoi(url.substr(url.rfind(':') + 1));
+    up->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval timeout{30, 0};
+    setsockopt(up->fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(listener_port));
+    if (connect(up->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      return up;
+    }
+    const std::string request =
+        "GET /chat HTTP/1.1\r\nHost: " + sandbox.GetHost(port) +
+        "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+        kWebSocketKey + "\r\n" + extra + "\r\n";
+    if (send(up->fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      return up;
+    }
+    char c;
+    while (up->head.size() < 65536 && recv(up->fd, &c, 1, 0) == 1) {
+      up->head += c;
+      if (up->head.size() > 4 &&
+          up->head.compare(up->head.size() - 4, 4, "\r\n\r\n") == 0) {
+        up->status = std::atoi(up->head.substr(9, 3).c_str());
+        break;
+      }
+    }
+    return up;
   }
 
   void AwaitListening(const e2b::Sandbox& sandbox, int port,
@@ -269,6 +392,63 @@ TEST_F(PortProxyTest, MaskRequestHostIsTheHostTheServerSees) {
   } catch (const e2b::Error& e) {
     EXPECT_EQ(e.StatusCode(), 400) << e.what();
   }
+}
+
+// A WebSocket server in a private sandbox, through the edge: the handshake
+// needs the traffic token, the server sees the masked Host and no token,
+// and frames (one larger than the proxy's buffers) come back.
+TEST_F(PortProxyTest, WebSocketReachesAServerInTheSandbox) {
+  e2b::SandboxConfig cfg = Config();
+  cfg.Secure = true;
+  cfg.Network.emplace();
+  cfg.Network->AllowPublicTraffic = false;
+  cfg.Network->MaskRequestHost = "ws-${PORT}.internal";
+  e2b::Sandbox sandbox = NewSandbox(cfg);
+  const std::string token_line =
+      "e2b-traffic-access-token: " + sandbox.TrafficAccessToken + "\r\n";
+  sandbox.Filesystem.WriteString("/tmp/ws.py", kWebSocketEchoServer);
+  sandbox.Commands.Start("python3", {"/tmp/ws.py", "8765"});
+  std::unique_ptr<Upgraded> up;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  do {
+    up = Upgrade(sandbox, 8765, token_line);
+    if (up->status == 101) break;
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(up->status, 101) << up->head;
+  EXPECT_TRUE(
+      up->HeadHas(std::string("Sec-WebSocket-Accept: ") + kWebSocketAccept))
+      << up->head;
+  EXPECT_TRUE(up->HeadHas("Upgrade: websocket"));
+  EXPECT_TRUE(up->HeadHas("X-Seen-Host: ws-8765.internal")) << up->head;
+  EXPECT_TRUE(up->HeadHas("X-Seen-Token: -")) << up->head;
+
+  std::string big(300000, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>(i * 7);
+  }
+  for (const auto& [opcode, payload] :
+       {std::pair<std::uint8_t, std::string>{kTextFrame, "hello sandbox"},
+        {kBinaryFrame, big}}) {
+    const std::string frame = EncodeFrame(opcode, payload, true);
+    ASSERT_EQ(send(up->fd, frame.data(), frame.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(frame.size()));
+    auto echo = ReadFrame(up->fd);
+    ASSERT_TRUE(echo);
+    EXPECT_EQ(echo->opcode, opcode);
+    EXPECT_TRUE(echo->payload == payload) << echo->payload.size();
+  }
+  const std::string close_frame = EncodeFrame(kCloseFrame, "", true);
+  send(up->fd, close_frame.data(), close_frame.size(), MSG_NOSIGNAL);
+  auto closing = ReadFrame(up->fd);
+  ASSERT_TRUE(closing);
+  EXPECT_EQ(closing->opcode, kCloseFrame);
+  char byte;
+  EXPECT_EQ(recv(up->fd, &byte, 1, 0), 0);  // the server closed: so did we
+
+  // Without the token, the edge's 403; on a closed port, its 502.
+  EXPECT_EQ(Upgrade(sandbox, 8765)->status, 403);
+  EXPECT_EQ(Upgrade(sandbox, 8766, token_line)->status, 502);
 }
 
 }  // namespace
