@@ -160,12 +160,7 @@ class NamespaceInstance : public SandboxInstance {
   void Halt() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!state_.BeginHalt()) return;
-    // init is PID 1 of the sandbox's PID namespace: when it ends, the
-    // kernel ends every other process there. The overlay, the disk and the
-    // cgroups stay for Boot.
-    network_.reset();
-    if (init_) init_->Kill();
-    init_.reset();
+    EndInit();
   }
 
   void Boot() override {
@@ -175,9 +170,7 @@ class NamespaceInstance : public SandboxInstance {
       LaunchInit();
     } catch (...) {
       // Halted again: a later Boot may try once more.
-      network_.reset();
-      if (init_) init_->Kill();
-      init_.reset();
+      EndInit();
       state_.BeginHalt();
       throw;
     }
@@ -186,9 +179,7 @@ class NamespaceInstance : public SandboxInstance {
   void Destroy() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!state_.BeginDestroy()) return;
-    network_.reset();
-    if (init_) init_->Kill();
-    init_.reset();
+    EndInit();
     fs_.reset();
     if (mounted_) {
       if (umount2(root_.c_str(), 0) != 0) umount2(root_.c_str(), MNT_DETACH);
@@ -299,6 +290,15 @@ class NamespaceInstance : public SandboxInstance {
                                " limit (cgroup v1 controller missing?)");
     }
     LaunchInit();
+  }
+
+  // Ends init, and with it every process of the sandbox: init is PID 1 of
+  // the sandbox's PID namespace, and the kernel ends the rest with it. The
+  // overlay, the disk and the cgroups stay. With mu_ held.
+  void EndInit() {
+    network_.reset();
+    if (init_) init_->Kill();
+    init_.reset();
   }
 
   // Starts init on the mounted root and attaches the network (at creation,

@@ -1,10 +1,14 @@
 #include "sandbox/paused_store.hpp"
 
 #include "store/file_ops.hpp"
+#include "util/utc_timestamp.hpp"
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
@@ -12,45 +16,56 @@ namespace e2b_local {
 
 using nlohmann::json;
 
-void to_json(json& j, const PausedRecord& r) {
-  j = json{{"sandboxID", r.id},
-           {"templateID", r.template_id},
-           {"alias", r.alias},
-           {"envdAccessToken", r.access_token},
-           {"trafficAccessToken", r.traffic_access_token},
-           {"maskRequestHost", r.mask_request_host},
-           {"envVars", r.env_vars},
-           {"metadata", r.metadata},
-           {"cpuCount", r.cpu_count},
-           {"memoryMB", r.memory_mb},
-           {"diskSizeMB", r.disk_size_mb},
-           {"allowInternetAccess", r.allow_internet_access},
-           {"startedMs", r.started_ms},
-           {"autoPause", r.auto_pause},
-           {"autoPauseMemory", r.auto_pause_memory},
-           {"autoResume", r.auto_resume},
-           {"network", r.network}};
+namespace {
+
+// The settings of a sandbox a save keeps: what it was created with and its
+// lifecycle choices. With the sandbox's mu held.
+json SettingsJson(const LocalSandbox& s, const json& network) {
+  return json{{"sandboxID", s.id},
+              {"templateID", s.template_id},
+              {"alias", s.alias},
+              {"envdAccessToken", s.access_token},
+              {"trafficAccessToken", s.traffic_access_token},
+              {"maskRequestHost", s.mask_request_host},
+              {"envVars", s.env_vars},
+              {"metadata", s.metadata},
+              {"cpuCount", s.cpu_count},
+              {"memoryMB", s.memory_mb},
+              {"diskSizeMB", s.disk_size_mb},
+              {"allowInternetAccess", s.allow_internet_access},
+              {"startedMs", UnixMillis(s.started_at)},
+              {"autoPause", s.auto_pause},
+              {"autoPauseMemory", s.auto_pause_memory},
+              {"autoResume", s.auto_resume},
+              {"network", network}};
 }
 
-void from_json(const json& j, PausedRecord& r) {
-  r.id = j.at("sandboxID").get<std::string>();
-  r.template_id = j.at("templateID").get<std::string>();
-  r.alias = j.value("alias", std::string());
-  r.access_token = j.at("envdAccessToken").get<std::string>();
-  r.traffic_access_token = j.value("trafficAccessToken", std::string());
-  r.mask_request_host = j.value("maskRequestHost", std::string());
-  r.env_vars = j.value("envVars", std::map<std::string, std::string>{});
-  r.metadata = j.value("metadata", std::map<std::string, std::string>{});
-  r.cpu_count = j.value("cpuCount", 2);
-  r.memory_mb = j.value("memoryMB", 512);
-  r.disk_size_mb = j.value("diskSizeMB", 1024);
-  r.allow_internet_access = j.value("allowInternetAccess", true);
-  r.started_ms = j.value("startedMs", std::int64_t{0});
-  r.auto_pause = j.value("autoPause", false);
-  r.auto_pause_memory = j.value("autoPauseMemory", true);
-  r.auto_resume = j.value("autoResume", false);
-  r.network = j.value("network", json(nullptr));
+PausedSandbox SandboxFromJson(const json& j) {
+  PausedSandbox out;
+  out.sandbox = std::make_shared<LocalSandbox>();
+  LocalSandbox& s = *out.sandbox;
+  s.id = j.at("sandboxID").get<std::string>();
+  s.template_id = j.at("templateID").get<std::string>();
+  s.alias = j.value("alias", std::string());
+  s.access_token = j.at("envdAccessToken").get<std::string>();
+  s.traffic_access_token = j.value("trafficAccessToken", std::string());
+  s.mask_request_host = j.value("maskRequestHost", std::string());
+  s.env_vars = j.value("envVars", std::map<std::string, std::string>{});
+  s.metadata = j.value("metadata", std::map<std::string, std::string>{});
+  s.cpu_count = j.value("cpuCount", 2);
+  s.memory_mb = j.value("memoryMB", 512);
+  s.disk_size_mb = j.value("diskSizeMB", 1024);
+  s.allow_internet_access = j.value("allowInternetAccess", true);
+  s.started_at = std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(j.value("startedMs", std::int64_t{0})));
+  s.auto_pause = j.value("autoPause", false);
+  s.auto_pause_memory = j.value("autoPauseMemory", true);
+  s.auto_resume = j.value("autoResume", false);
+  out.network = j.value("network", json(nullptr));
+  return out;
 }
+
+}  // namespace
 
 namespace {
 
@@ -85,25 +100,27 @@ std::string PausedStore::LayerOf(const std::string& id) const {
   return dir_ + "/" + id + "/layer";
 }
 
-void PausedStore::Save(const PausedRecord& record, const std::string& upper) {
-  if (!IsSandboxId(record.id)) {
-    throw std::runtime_error("not a sandbox id: " + record.id);
+void PausedStore::Save(const LocalSandbox& sandbox, const json& network,
+                       const std::string& upper) {
+  if (!IsSandboxId(sandbox.id)) {
+    throw std::runtime_error("not a sandbox id: " + sandbox.id);
   }
   // Built beside the current save and swapped in by renames: a crash at
   // any point leaves the old save or the new one, never a mix.
-  const std::string final_dir = dir_ + "/" + record.id;
+  const std::string final_dir = dir_ + "/" + sandbox.id;
   const std::string next_dir = final_dir + ".next";
   RemoveTree(next_dir);
   MakeDirs(next_dir, /*private_dir=*/true);
   CopyTree(upper, next_dir + "/layer");
-  WriteFileAtomically(next_dir + "/" + kRecordFile, json(record).dump());
+  WriteFileAtomically(next_dir + "/" + kRecordFile,
+                      SettingsJson(sandbox, network).dump());
   const std::string old_dir = final_dir + ".old";
   RemoveTree(old_dir);
   if (::rename(final_dir.c_str(), old_dir.c_str()) != 0 && errno != ENOENT) {
-    throw std::runtime_error("cannot replace the save of " + record.id);
+    throw std::runtime_error("cannot replace the save of " + sandbox.id);
   }
   if (::rename(next_dir.c_str(), final_dir.c_str()) != 0) {
-    throw std::runtime_error("cannot store the save of " + record.id);
+    throw std::runtime_error("cannot store the save of " + sandbox.id);
   }
   RemoveQuietly(old_dir);
 }
@@ -144,9 +161,11 @@ PausedStore::Loaded PausedStore::Load() {
     try {
       auto text = ReadFileIfExists(path + "/" + kRecordFile);
       if (!text) throw std::runtime_error("an unfinished save");
-      auto record = json::parse(*text).get<PausedRecord>();
-      if (record.id != name) throw std::runtime_error("a record of another id");
-      out.records.push_back(std::move(record));
+      PausedSandbox saved = SandboxFromJson(json::parse(*text));
+      if (saved.sandbox->id != name) {
+        throw std::runtime_error("a record of another id");
+      }
+      out.sandboxes.push_back(std::move(saved));
     } catch (const std::exception& e) {
       RemoveQuietly(path);
       out.removed.push_back(name + " (" + e.what() + ")");

@@ -9,34 +9,22 @@
 // Thread-safe as far as callers save, forget and load different IDs (the
 // registry holds the sandbox's lock); Load runs alone at start.
 
+#include "sandbox/local_sandbox.hpp"
+
 #include <nlohmann/json.hpp>
 
-#include <cstdint>
-#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace e2b_local {
 
-/// What a paused sandbox needs to come back with the same identity.
-struct PausedRecord {
-  std::string id;
-  std::string template_id;
-  std::string alias;
-  std::string access_token;
-  std::string traffic_access_token;
-  std::string mask_request_host;
-  std::map<std::string, std::string> env_vars;
-  std::map<std::string, std::string> metadata;
-  int cpu_count = 2;
-  int memory_mb = 512;
-  int disk_size_mb = 1024;
-  bool allow_internet_access = true;
-  std::int64_t started_ms = 0;
-  bool auto_pause = false;
-  bool auto_pause_memory = true;
-  bool auto_resume = false;
-  nlohmann::json network = nullptr;  ///< NetworkConfig, kept as given
+/// A saved sandbox as Load returns it: its settings (status, instance
+/// and the rest of the running state are the caller's to set) and its
+/// NetworkConfig as given at create.
+struct PausedSandbox {
+  std::shared_ptr<LocalSandbox> sandbox;
+  nlohmann::json network = nullptr;
 };
 
 class PausedStore {
@@ -44,17 +32,18 @@ class PausedStore {
   /// Creates `dir` when missing.
   explicit PausedStore(std::string dir);
 
-  /// Saves `record` with a copy of `upper`, replacing an earlier save of
-  /// the same sandbox only once the new one is complete. Throws
-  /// std::runtime_error.
-  void Save(const PausedRecord& record, const std::string& upper);
+  /// Saves `sandbox`'s settings (the caller holds its mu), `network` and a
+  /// copy of `upper`, replacing an earlier save of the same sandbox only
+  /// once the new one is complete. Throws std::runtime_error.
+  void Save(const LocalSandbox& sandbox, const nlohmann::json& network,
+            const std::string& upper);
   /// Removes a sandbox's save (resumed or killed); logs a failure.
   void Forget(const std::string& id);
   /// The layer of a saved sandbox.
   std::string LayerOf(const std::string& id) const;
 
   struct Loaded {
-    std::vector<PausedRecord> records;
+    std::vector<PausedSandbox> sandboxes;
     /// Saves removed as incomplete or unreadable, with the reason.
     std::vector<std::string> removed;
   };

@@ -189,14 +189,14 @@ void SandboxRegistry::Recover() {
     std::cerr << "e2b-local: removed the saved sandbox " << removed << "\n";
   }
   std::size_t revived = 0;
-  for (const auto& record : loaded.records) {
+  for (const auto& saved : loaded.sandboxes) {
     try {
-      Revive(record);
+      Revive(saved);
       ++revived;
     } catch (const std::exception& e) {
       std::cerr << "e2b-local: cannot bring back the paused sandbox "
-                << record.id << " (kept for the next start): " << e.what()
-                << "\n";
+                << saved.sandbox->id
+                << " (kept for the next start): " << e.what() << "\n";
     }
   }
   if (revived > 0) {
@@ -207,34 +207,17 @@ void SandboxRegistry::Recover() {
 
 // A paused sandbox of a previous run, as it was paused but without its
 // memory: a fresh instance on the saved layer, halted at once.
-void SandboxRegistry::Revive(const PausedRecord& record) {
-  auto entry = std::make_shared<Entry>();
-  auto sandbox = std::make_shared<LocalSandbox>();
-  sandbox->id = record.id;
-  sandbox->template_id = record.template_id;
-  sandbox->alias = record.alias;
+void SandboxRegistry::Revive(const PausedSandbox& saved) {
+  const std::shared_ptr<LocalSandbox>& sandbox = saved.sandbox;
   sandbox->client_id = "e2b-local";
   sandbox->envd_version = kEnvdVersion;
-  sandbox->access_token = record.access_token;
-  sandbox->traffic_access_token = record.traffic_access_token;
-  sandbox->mask_request_host = record.mask_request_host;
-  sandbox->env_vars = record.env_vars;
-  sandbox->metadata = record.metadata;
-  sandbox->cpu_count = record.cpu_count;
-  sandbox->memory_mb = record.memory_mb;
-  sandbox->disk_size_mb = record.disk_size_mb;
-  sandbox->allow_internet_access = record.allow_internet_access;
-  sandbox->started_at =
-      Clock::time_point(std::chrono::milliseconds(record.started_ms));
   sandbox->end_at = Clock::now();
-  sandbox->auto_pause = record.auto_pause;
-  sandbox->auto_pause_memory = record.auto_pause_memory;
-  sandbox->auto_resume = record.auto_resume;
   sandbox->status = SandboxStatus::kPaused;
   sandbox->halted = true;
+  auto entry = std::make_shared<Entry>();
   entry->dir = sandboxes_dir_ + "/" + sandbox->id;
-  entry->layers = {paused_.LayerOf(record.id)};
-  entry->network = record.network;
+  entry->layers = {paused_.LayerOf(sandbox->id)};
+  entry->network = saved.network;
   const SandboxSpec spec = SpecFor(*sandbox, *entry);
   try {
     MakeDirs(entry->dir, /*private_dir=*/true);
@@ -267,33 +250,6 @@ SandboxSpec SandboxRegistry::SpecFor(const LocalSandbox& sandbox,
   return spec;
 }
 
-namespace {
-
-// What PausedStore keeps of a sandbox.
-PausedRecord RecordOf(const LocalSandbox& s, const nlohmann::json& network) {
-  PausedRecord r;
-  r.id = s.id;
-  r.template_id = s.template_id;
-  r.alias = s.alias;
-  r.access_token = s.access_token;
-  r.traffic_access_token = s.traffic_access_token;
-  r.mask_request_host = s.mask_request_host;
-  r.env_vars = s.env_vars;
-  r.metadata = s.metadata;
-  r.cpu_count = s.cpu_count;
-  r.memory_mb = s.memory_mb;
-  r.disk_size_mb = s.disk_size_mb;
-  r.allow_internet_access = s.allow_internet_access;
-  r.started_ms = UnixMillis(s.started_at);
-  r.auto_pause = s.auto_pause;
-  r.auto_pause_memory = s.auto_pause_memory;
-  r.auto_resume = s.auto_resume;
-  r.network = network;
-  return r;
-}
-
-}  // namespace
-
 void SandboxRegistry::SaveLocked(const Entry& entry) {
   nlohmann::json network;
   {
@@ -301,7 +257,7 @@ void SandboxRegistry::SaveLocked(const Entry& entry) {
     network = entry.network;
   }
   const LocalSandbox& sandbox = *entry.sandbox;
-  paused_.Save(RecordOf(sandbox, network), sandbox.instance->UpperDir());
+  paused_.Save(sandbox, network, sandbox.instance->UpperDir());
 }
 
 void SandboxRegistry::StartLifecycle() {

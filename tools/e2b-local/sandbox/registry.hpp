@@ -153,7 +153,7 @@ class SandboxRegistry : public SandboxDirectory {
   void SaveLocked(const Entry& entry);
   /// Brings back the paused sandboxes a previous run saved.
   void Recover();
-  void Revive(const PausedRecord& record);
+  void Revive(const PausedSandbox& saved);
   std::shared_ptr<Entry> GetEntry(const std::string& id) const;
   /// Copies the writable layer of a frozen (or already paused) sandbox.
   void CopyUpperLayer(Entry& entry, const std::string& target);
