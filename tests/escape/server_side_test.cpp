@@ -68,6 +68,24 @@ TEST_F(ServerSideTest, ForkDoesNotFollowEtcSymlinks) {
   }
 }
 
+// A filesystem-only pause and its resume: the server writes
+// /etc/resolv.conf again at the new boot, and saves the sandbox's files for
+// a restart; neither may follow what the sandbox planted.
+TEST_F(ServerSideTest,
+       RebootAfterAFilesystemOnlyPauseDoesNotFollowEtcSymlinks) {
+  PlantEtcSymlinks(Target());
+  if (HasFatalFailure()) return;
+  try {
+    auto ctx = e2b::Context::WithTimeout(60s);
+    Target().PauseWithContext(ctx, e2b::WithKeepMemory(false));
+    Client().Connect(ctx, Target().ID);
+    Shell(Target(), "user", "true", 10s);
+  } catch (const e2b::Error&) {
+    // Refusing to boot a sandbox whose /etc is broken is fine; writing
+    // through the links is not (TearDown compares the canary).
+  }
+}
+
 TEST_F(ServerSideTest, PasswdPointingAtAnEndlessFileCostsTheServerNothing) {
   // Each envd request that names a user looks it up in the sandbox's
   // /etc/passwd. Pointed at /dev/zero, an unbounded read grows the server
