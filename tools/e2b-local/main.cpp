@@ -15,8 +15,7 @@
 
 #include <httplib.h>
 
-#include <signal.h>
-
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>

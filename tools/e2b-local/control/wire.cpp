@@ -36,7 +36,7 @@ std::optional<std::int64_t> ParseTimestampMs(const std::string& s) {
     }
     return true;
   };
-  int year, mon, day, hour, min, sec;
+  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
   if (!digits(0, 4, year) || s.size() < 20 || s[4] != '-' ||
       !digits(5, 2, mon) || s[7] != '-' || !digits(8, 2, day) ||
       (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, hour) ||
@@ -65,7 +65,7 @@ std::optional<std::int64_t> ParseTimestampMs(const std::string& s) {
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
+    int oh = 0, om = 0;
     if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
         !digits(pos + 4, 2, om)) {
       return std::nullopt;
@@ -83,7 +83,7 @@ std::optional<std::int64_t> ParseTimestampMs(const std::string& s) {
   tm.tm_hour = hour;
   tm.tm_min = min;
   tm.tm_sec = sec;
-  std::int64_t secs = static_cast<std::int64_t>(timegm(&tm));
+  auto secs = static_cast<std::int64_t>(timegm(&tm));
   secs -= static_cast<std::int64_t>(offset_min) * 60;
   return secs * 1000 + millis;
 }
@@ -345,7 +345,7 @@ json ListedSandboxJson(const LocalSandbox& s) {
 
 json SandboxDetailJson(const LocalSandbox& s, const json& network) {
   json out = ListedSandboxJson(s);
-  bool auto_pause, auto_resume;
+  bool auto_pause = false, auto_resume = false;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     auto_pause = s.auto_pause;

@@ -180,7 +180,7 @@ class GzipFileStream {
     z_.next_in = reinterpret_cast<Bytef*>(in_.data());
     z_.avail_in = static_cast<uInt>(n);
     const int flush = sent_ == size_ ? Z_FINISH : Z_NO_FLUSH;
-    int rc;
+    int rc = 0;
     do {
       z_.next_out = reinterpret_cast<Bytef*>(out_.data());
       z_.avail_out = static_cast<uInt>(out_.size());
@@ -484,7 +484,7 @@ void SendIdentity(DownloadFile file, httplib::Response& res) {
           std::size_t offset, std::size_t length, httplib::DataSink& sink) {
         if (!StillRunning(*sandbox)) return false;
         std::vector<char> buf(std::min(length, kReadChunk));
-        ssize_t n;
+        ssize_t n = 0;
         do {
           n = pread(fd->get(), buf.data(), buf.size(),
                     static_cast<off_t>(offset));

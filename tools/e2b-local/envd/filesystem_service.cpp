@@ -46,7 +46,7 @@ struct ServerInotifyUse {
 };
 
 ServerInotifyUse& ServerInotify() {
-  static ServerInotifyUse* use = new ServerInotifyUse();
+  static auto* use = new ServerInotifyUse();
   return *use;
 }
 

@@ -4,11 +4,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <limits>
 #include <thread>
 
@@ -750,7 +750,7 @@ json ProcessSendSignal(EnvdCall& call, const json& request) {
   const json* signal = Field(request, "signal");
   int signo = 0;
   if (signal && signal->is_string()) {
-    const std::string& name = signal->get_ref<const std::string&>();
+    const auto& name = signal->get_ref<const std::string&>();
     if (name == "SIGNAL_SIGKILL" || name == "9") signo = SIGKILL;
     if (name == "SIGNAL_SIGTERM" || name == "15") signo = SIGTERM;
   } else if (signal && signal->is_number_integer()) {

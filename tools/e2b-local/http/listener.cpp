@@ -99,7 +99,7 @@ class ConnectionStream : public httplib::Stream {
           (WaitFor(fd_, POLLIN, wait) & (POLLIN | POLLHUP | POLLERR)) == 0) {
         return -1;
       }
-      ssize_t n;
+      ssize_t n = 0;
       do {
         n = ::recv(fd_, buffer_, sizeof buffer_, 0);
       } while (n < 0 && errno == EINTR);
@@ -116,7 +116,7 @@ class ConnectionStream : public httplib::Stream {
   ssize_t write(const char* ptr, size_t size) override {
     if (taken_) return -1;
     if ((WaitFor(fd_, POLLOUT, write_timeout_ms_) & POLLOUT) == 0) return -1;
-    ssize_t n;
+    ssize_t n = 0;
     do {
       n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
@@ -144,7 +144,7 @@ class ConnectionStream : public httplib::Stream {
     short revents = WaitFor(fd_, POLLIN, 0);
     if ((revents & (POLLERR | POLLHUP)) != 0) return false;
     if ((revents & POLLIN) == 0) return true;
-    char byte;
+    char byte = 0;
     ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
   }
@@ -155,7 +155,7 @@ class ConnectionStream : public httplib::Stream {
   bool head_pending_ = false;
   bool taken_ = false;
   Clock::time_point head_deadline_;
-  char buffer_[16384];
+  char buffer_[16384]{};
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
 };
@@ -297,7 +297,7 @@ void Listener::Serve() {
     for (int i = 0; i < n; ++i) {
       int fd = events[static_cast<std::size_t>(i)].data.fd;
       if (fd == s.wake_fd) {
-        std::uint64_t count;
+        std::uint64_t count = 0;
         while (::read(s.wake_fd, &count, sizeof count) > 0) {
         }
       } else if (fd == listen_fd_) {
@@ -453,7 +453,7 @@ void Listener::ServeConnection(int fd) {
     } catch (...) {
       ok = false;  // a handler that throws must not take the server down
     }
-    bool stopping;
+    bool stopping = false;
     {
       std::lock_guard<std::mutex> lock(shared_->mu);
       stopping = shared_->stopping;

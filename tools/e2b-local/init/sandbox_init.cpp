@@ -27,7 +27,6 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -40,6 +39,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -112,7 +112,7 @@ void SetupView(const std::string& root, const std::string& hostname) {
   }
   // Every sandbox has its own network namespace; its loopback works.
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct ifreq request;
+  struct ifreq request {};
   std::memset(&request, 0, sizeof request);
   std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
   request.ifr_flags = IFF_UP | IFF_RUNNING;
@@ -185,14 +185,14 @@ void MaskProc() {
         "/proc/sched_debug", "/proc/latency_stats", "/proc/kallsyms",
         "/proc/kmsg", "/proc/kpagecount", "/proc/kpageflags",
         "/proc/kpagecgroup", "/proc/config.gz"}) {
-    struct stat st;
+    struct stat st {};
     if (lstat(path, &st) != 0) continue;
     if (mount("/dev/null", path, nullptr, MS_BIND, nullptr) != 0) {
       FailSetup(proto::kInitProcMasks);
     }
   }
   for (const char* path : {"/proc/acpi", "/proc/scsi", "/proc/driver"}) {
-    struct stat st;
+    struct stat st {};
     if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     if (mount("tmpfs", path, "tmpfs", MS_RDONLY | proc_flags, "size=0") != 0) {
       FailSetup(proto::kInitProcMasks);
@@ -200,7 +200,7 @@ void MaskProc() {
   }
   for (const char* path : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
                            "/proc/bus", "/proc/fs"}) {
-    struct stat st;
+    struct stat st {};
     if (lstat(path, &st) != 0) continue;
     if (!BindReadOnly(path, path, proc_flags)) {
       FailSetup(proto::kInitProcMasks);
@@ -268,7 +268,7 @@ int Lift(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 10); }
                            int status_fd, int in, int out, int err) {
   // Ignored signals survive exec (the server ignores SIGPIPE, and init
   // inherited that): commands start with every disposition at default.
-  struct sigaction action;
+  struct sigaction action {};
   std::memset(&action, 0, sizeof action);
   action.sa_handler = SIG_DFL;
   for (int signo = 1; signo < NSIG; ++signo) {
@@ -336,7 +336,7 @@ void Init::Spawn(const Message& message, std::vector<int>& fds) {
       Fail(request.id, proto::kStagePty, err);
       return;
     }
-    struct winsize size;
+    struct winsize size {};
     std::memset(&size, 0, sizeof size);
     size.ws_col = request.cols;
     size.ws_row = request.rows;
@@ -378,7 +378,7 @@ void Init::Spawn(const Message& message, std::vector<int>& fds) {
   }
   // exec closes the pipe; a report means the child failed before it.
   ChildReport report{0, 0};
-  ssize_t n;
+  ssize_t n = 0;
   do {
     n = read(status[0], &report, sizeof report);
   } while (n < 0 && errno == EINTR);
@@ -399,7 +399,7 @@ void Init::Spawn(const Message& message, std::vector<int>& fds) {
 
 void Init::ReapChildren() {
   int status = 0;
-  pid_t pid;
+  pid_t pid = 0;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     if (children_.erase(pid) == 0) continue;  // an orphan we adopted
     Message exited;
@@ -425,7 +425,7 @@ void Init::Serve() {
     int ready = poll(pfds, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 100);
     if (ready < 0 && errno != EINTR) _exit(1);
     if (sfd >= 0 && (pfds[1].revents & POLLIN)) {
-      struct signalfd_siginfo info;
+      struct signalfd_siginfo info {};
       while (read(sfd, &info, sizeof info) > 0) {
       }
     }

@@ -34,8 +34,6 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
-
 namespace e2b_local {
 namespace {
 
@@ -98,7 +96,7 @@ void Report(const BaseRootfsOptions& options, const std::string& line) {
 }
 
 bool IsDirectory(const std::string& path) {
-  struct stat st;
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -222,7 +220,7 @@ CommandResult RunCommand(
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     pending.append(buffer, static_cast<size_t>(n));
-    for (size_t eol; (eol = pending.find('\n')) != std::string::npos;) {
+    for (size_t eol = 0; (eol = pending.find('\n')) != std::string::npos;) {
       emit(pending.substr(0, eol));
       pending.erase(0, eol + 1);
     }
@@ -443,7 +441,7 @@ std::vector<std::string> MmdebstrapCommand(const std::string& target,
   for (const char* hook : kCustomizeHooks) {
     argv.push_back(std::string("--customize-hook=") + hook);
   }
-  argv.push_back(kSuite);
+  argv.emplace_back(kSuite);
   argv.push_back(target);
   const std::string suite = kSuite;
   argv.push_back("deb " + mirrors.main + " " + suite + " main");
@@ -497,7 +495,7 @@ void BuildWithMmdebstrap(const std::string& target,
 
 void ImportSource(const std::string& source, const std::string& target,
                   const BaseRootfsOptions& options) {
-  struct stat st;
+  struct stat st {};
   if (::stat(source.c_str(), &st) != 0) Fail("cannot read --rootfs", source);
   CommandResult result;
   if (S_ISDIR(st.st_mode)) {
@@ -522,7 +520,7 @@ void ImportSource(const std::string& source, const std::string& target,
     throw std::runtime_error("cannot import --rootfs " + source + " (" +
                              Describe(result) + ")");
   }
-  struct stat sh;
+  struct stat sh {};
   if (::lstat((target + "/bin/sh").c_str(), &sh) != 0 &&
       ::lstat((target + "/usr/bin/sh").c_str(), &sh) != 0) {
     throw std::runtime_error(
@@ -571,7 +569,7 @@ std::string CacheKey(const BaseRootfsOptions& options, std::string* source) {
         "--rootfs / would copy the host's own files into every sandbox; "
         "give a separate root filesystem");
   }
-  struct stat st;
+  struct stat st {};
   if (::stat(source->c_str(), &st) != 0) Fail("cannot read --rootfs", *source);
   std::string identity = *source + '\n' + std::to_string(st.st_size) + '\n' +
                          std::to_string(st.st_mtim.tv_sec) + '.' +
@@ -631,7 +629,7 @@ class OwnershipShifter {
     UniqueFd fd(
         ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) Fail("cannot open", root);
-    struct stat st;
+    struct stat st {};
     if (::fstat(fd.get(), &st) != 0) Fail("cannot stat", root);
     device_ = st.st_dev;
     if (::fchown(fd.get(), Map(st.st_uid), Map(st.st_gid)) != 0 ||
@@ -674,7 +672,7 @@ class OwnershipShifter {
 
   void Visit(int dir_fd, const std::string& path, const std::string& name,
              int depth) {
-    struct stat st;
+    struct stat st {};
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       Fail("cannot stat", path);
     }

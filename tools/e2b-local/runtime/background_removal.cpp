@@ -2,12 +2,12 @@
 
 #include "store/file_ops.hpp"
 
-#include <stdio.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -35,7 +35,7 @@ namespace {
 class BackgroundRemover {
  public:
   static BackgroundRemover& Instance() {
-    static BackgroundRemover* remover = new BackgroundRemover();
+    static auto* remover = new BackgroundRemover();
     return *remover;
   }
 
@@ -43,7 +43,7 @@ class BackgroundRemover {
   BackgroundRemover& operator=(const BackgroundRemover&) = delete;
 
   void Add(const std::string& path) {
-    struct stat st;
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return;
     const auto slash = path.find_last_of('/');
     if (slash == std::string::npos || slash + 1 == path.size()) {

@@ -17,15 +17,13 @@
 
 #include <sched.h>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 inline constexpr bool kSanitizerRuntime = kAddressSanitizer || kThreadSanitizer;
 
 /// CLONE_VM, or 0 in sanitized builds (see above).
 inline constexpr int kCloneBorrowMemory = kSanitizerRuntime ? 0 : CLONE_VM;
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_CLONE_MEMORY_HPP_

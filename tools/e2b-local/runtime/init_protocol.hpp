@@ -25,8 +25,7 @@
 #include <string>
 #include <vector>
 
-namespace e2b_local {
-namespace init_protocol {
+namespace e2b_local::init_protocol {
 
 /// Largest message either side sends or accepts (argv + environment).
 constexpr std::size_t kMaxMessage = 4u << 20;
@@ -145,7 +144,7 @@ inline std::string EncodeMessage(const Message& message) {
 /// checks).
 inline std::optional<Message> ParseMessage(const char* data, std::size_t size) {
   if (size < sizeof(Header)) return std::nullopt;
-  Header header;
+  Header header{};
   std::memcpy(&header, data, sizeof header);
   Message message;
   message.kind = static_cast<Kind>(header.kind);
@@ -173,7 +172,7 @@ constexpr std::size_t kMaxFds = 3;
 inline bool SendDatagram(int sock, const std::string& data,
                          const int* fds = nullptr, std::size_t fd_count = 0) {
   struct iovec iov = {const_cast<char*>(data.data()), data.size()};
-  struct msghdr msg;
+  struct msghdr msg {};
   std::memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -188,7 +187,7 @@ inline bool SendDatagram(int sock, const std::string& data,
     cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
     std::memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
   }
-  ssize_t n;
+  ssize_t n = 0;
   do {
     n = sendmsg(sock, &msg, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
@@ -216,7 +215,7 @@ inline Received ReceiveMessage(int sock, char* buffer, std::size_t size,
                                std::size_t max_fds) {
   fds.clear();
   struct iovec iov = {buffer, size};
-  struct msghdr msg;
+  struct msghdr msg {};
   std::memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -224,7 +223,7 @@ inline Received ReceiveMessage(int sock, char* buffer, std::size_t size,
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * (kMaxFds + 1))];
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  ssize_t n;
+  ssize_t n = 0;
   do {
     n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
@@ -234,7 +233,7 @@ inline Received ReceiveMessage(int sock, char* buffer, std::size_t size,
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (std::size_t i = 0; i < count; ++i) {
-      int fd;
+      int fd = -1;
       std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
       fds.push_back(fd);
     }
@@ -251,7 +250,6 @@ inline Received ReceiveMessage(int sock, char* buffer, std::size_t size,
   return Received::kMessage;
 }
 
-}  // namespace init_protocol
-}  // namespace e2b_local
+}  // namespace e2b_local::init_protocol
 
 #endif  // E2B_LOCAL_RUNTIME_INIT_PROTOCOL_HPP_

@@ -15,13 +15,13 @@
 #include "runtime/sandbox_usage.hpp"
 #include "store/file_ops.hpp"
 
-#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -32,8 +32,7 @@
 #include <sstream>
 #include <utility>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 namespace {
 
 namespace fs = std::filesystem;
@@ -447,5 +446,4 @@ std::unique_ptr<SandboxRuntime> MakeNamespaceRuntime(
   return std::make_unique<NamespaceRuntime>(options);
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

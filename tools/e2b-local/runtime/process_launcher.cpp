@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -17,12 +16,12 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <mutex>
 #include <thread>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 namespace {
 
 // What the launcher children report on the status pipe. Each message is
@@ -53,7 +52,7 @@ void Report(int fd, int kind, int value) {
 // Handlers, ignored signals and the blocked mask survive fork (and ignored
 // signals survive exec), so a command must not inherit the server's.
 void ResetSignals() {
-  struct sigaction action;
+  struct sigaction action {};
   std::memset(&action, 0, sizeof action);
   action.sa_handler = SIG_DFL;
   for (int signo = 1; signo < NSIG; ++signo) {
@@ -148,7 +147,7 @@ class PosixProcess : public SandboxProcess {
     waiting_ = true;
     lock.unlock();
     int status = 0;
-    pid_t r;
+    pid_t r = 0;
     do {
       r = waitpid(helper_, &status, 0);
     } while (r < 0 && errno == EINTR);
@@ -366,7 +365,7 @@ void OpenPty(const std::string& ptmx_path, std::uint16_t cols,
     close(master);
     throw SpawnError("internal", "open pty slave: " + ErrnoText(err));
   }
-  struct winsize size;
+  struct winsize size {};
   std::memset(&size, 0, sizeof size);
   size.ws_col = cols;
   size.ws_row = rows;
@@ -542,7 +541,7 @@ LaunchReport ReadLaunchReports(int status_fd) {
     int ready = poll(&pfd, 1, static_cast<int>(left));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;
-    LaunchMessage message;
+    LaunchMessage message{};
     ssize_t n = read(status_fd, &message, sizeof message);
     if (n < 0 && errno == EINTR) continue;
     if (n != static_cast<ssize_t>(sizeof message)) break;  // EOF: exec'd
@@ -595,7 +594,7 @@ PreparedCommand PrepareCommand(const SpawnOptions& options) {
     throw SpawnError("invalid_argument", "empty command");
   }
   PreparedCommand command;
-  command.argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\""};
+  command.argv = {"/bin/sh", "-c", R"(exec "$0" "$@")"};
   for (const auto& arg : options.argv) {
     if (arg.find('\0') != std::string::npos) {
       throw SpawnError("invalid_argument", "argument contains a NUL byte");
@@ -673,7 +672,7 @@ bool WriteAllNoSigpipe(int fd, const std::string& data) {
 
 bool ResizePty(int fd, std::uint16_t cols, std::uint16_t rows) {
   if (fd < 0) return false;
-  struct winsize size;
+  struct winsize size {};
   std::memset(&size, 0, sizeof size);
   size.ws_col = cols;
   size.ws_row = rows;
@@ -773,5 +772,4 @@ std::unique_ptr<SandboxProcess> LaunchProcess(const SpawnOptions& options,
       fds.parent_in, fds.parent_out, fds.parent_err, fds.master);
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

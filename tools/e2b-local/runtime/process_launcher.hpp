@@ -11,8 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 /// Where and how a process is launched.
 struct LaunchTarget {
@@ -63,7 +62,6 @@ void CloseDescriptorsExcept(const int* keep, int count);
 /// "signal: killed".
 ExitStatus DescribeWaitStatus(int wait_status);
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_PROCESS_LAUNCHER_HPP_

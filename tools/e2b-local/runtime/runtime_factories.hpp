@@ -7,8 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 /// Why namespaced sandboxes cannot work here; "" when they can.
 std::string ProbeNamespaces();
@@ -30,7 +29,6 @@ std::string FallbackRootsDir(const std::string& sandboxes_dir);
 /// /proc/self/mountinfo with its octal escapes decoded.
 std::vector<std::string> MountsUnder(const std::string& prefix);
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_RUNTIME_FACTORIES_HPP_

@@ -1,7 +1,6 @@
 #include "runtime/sandbox_accounts.hpp"
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 std::optional<SandboxUser> BuiltInSandboxUser(const std::string& name) {
   if (name == "user") {
@@ -11,5 +10,4 @@ std::optional<SandboxUser> BuiltInSandboxUser(const std::string& name) {
   return std::nullopt;
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

@@ -11,8 +11,7 @@
 #include <optional>
 #include <string>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 constexpr uid_t kSandboxUserUid = 1000;
 constexpr gid_t kSandboxUserGid = 1000;
@@ -20,7 +19,6 @@ constexpr gid_t kSandboxUserGid = 1000;
 /// "user" or "root" as a sandbox defines them; nullopt for any other name.
 std::optional<SandboxUser> BuiltInSandboxUser(const std::string& name);
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_SANDBOX_ACCOUNTS_HPP_

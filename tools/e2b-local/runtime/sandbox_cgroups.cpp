@@ -1,20 +1,19 @@
 #include "runtime/sandbox_cgroups.hpp"
 
 #include <dirent.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 namespace {
 
 constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
@@ -35,7 +34,7 @@ constexpr const char* kControllers[] = {"freezer", "cpuacct", "memory", "pids",
 std::string MakeGroup(const std::string& controller, const std::string& scope,
                       const std::string& id) {
   std::string base = std::string(kCgroupRoot) + "/" + controller;
-  struct stat st;
+  struct stat st {};
   if (stat((base + "/cgroup.procs").c_str(), &st) != 0) return "";
   // Remove() drops an empty scope group: when that races with this mkdir
   // chain, the last mkdir fails with ENOENT and the chain is made again.
@@ -61,7 +60,7 @@ std::vector<pid_t> ReadPids(const std::string& dir) {
   auto text = ReadSmallFile(dir + "/cgroup.procs");
   if (!text) return pids;
   std::istringstream in(*text);
-  long pid;
+  long pid = 0;
   while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
   return pids;
 }
@@ -113,7 +112,7 @@ int ReclaimCgroupScope(const std::string& scope) {
     while (struct dirent* entry = readdir(dir)) {
       std::string name = entry->d_name;
       if (name == "." || name == "..") continue;
-      struct stat st;
+      struct stat st {};
       std::string path = scope_dir + "/" + name;
       // Only sub-groups are directories; the rest are control files.
       if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -167,7 +166,7 @@ std::string SandboxCgroups::SetLimits(int cpu_count, int memory_mb,
              WriteFile(memory_ + "/memory.limit_in_bytes", bytes),
          "memory");
     // Without swap accounting the file is absent; there is no swap then.
-    struct stat st;
+    struct stat st {};
     if (!memory_.empty() &&
         stat((memory_ + "/memory.memsw.limit_in_bytes").c_str(), &st) == 0) {
       need(WriteFile(memory_ + "/memory.memsw.limit_in_bytes", bytes),
@@ -301,5 +300,4 @@ std::vector<pid_t> AllPids() {
   return pids;
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

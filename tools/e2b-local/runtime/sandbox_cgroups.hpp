@@ -14,8 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 class SandboxCgroups {
  public:
@@ -78,7 +77,6 @@ std::optional<ProcSample> SampleProcess(pid_t pid);
 /// Every pid in /proc.
 std::vector<pid_t> AllPids();
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_SANDBOX_CGROUPS_HPP_

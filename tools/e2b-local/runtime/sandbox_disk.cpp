@@ -24,8 +24,6 @@
 #include <stdexcept>
 #include <utility>
 
-extern char** environ;
-
 namespace e2b_local {
 namespace {
 
@@ -118,7 +116,7 @@ int RunProgram(const std::vector<std::string>& args, std::string* output) {
     throw std::runtime_error("cannot run " + args[0] + ": " + Errno(err));
   }
   char buf[512];
-  ssize_t n;
+  ssize_t n = 0;
   while ((n = ::read(read_end.get(), buf, sizeof buf)) != 0) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
@@ -284,7 +282,7 @@ std::unique_ptr<LoopDisk> AttachNew(const std::string& dir, int loop_control) {
       throw std::runtime_error("cannot open " + disk->device + ": " +
                                Errno(errno));
     }
-    loop_config config;
+    loop_config config{};
     std::memset(&config, 0, sizeof config);
     config.fd = static_cast<std::uint32_t>(disk->image.get());
     config.block_size = kBlockSize;
@@ -294,7 +292,7 @@ std::unique_ptr<LoopDisk> AttachNew(const std::string& dir, int loop_control) {
       // Before Linux 5.8: the two-step form.
       rc = ::ioctl(disk->loop.get(), LOOP_SET_FD, disk->image.get());
       if (rc == 0) {
-        loop_info64 info;
+        loop_info64 info{};
         std::memset(&info, 0, sizeof info);
         info.lo_flags = LO_FLAGS_AUTOCLEAR;
         if (::ioctl(disk->loop.get(), LOOP_SET_STATUS64, &info) != 0) {
@@ -445,7 +443,7 @@ SandboxDiskPool::~SandboxDiskPool() {
 }
 
 const SandboxDiskPool::Template& SandboxDiskPool::TemplateFor(int limit_mb) {
-  Template* slot;
+  Template* slot = nullptr;
   {
     std::lock_guard<std::mutex> lock(templates_mu_);
     auto& entry = templates_[limit_mb];
@@ -507,7 +505,7 @@ void SandboxDiskPool::BuildTemplate(int limit_mb, Template& tmpl) {
 
 void SandboxDiskPool::MountOn(LoopDisk& disk, const Template& tmpl,
                               const std::string& dir, Limited& limited) {
-  struct stat dir_st;
+  struct stat dir_st {};
   if (::lstat(dir.c_str(), &dir_st) != 0 || !S_ISDIR(dir_st.st_mode)) {
     throw std::runtime_error("not a directory: " + dir);
   }
@@ -663,7 +661,7 @@ std::int64_t SandboxDiskPool::Used(std::uint32_t id) const {
     lock.unlock();
     return runtime_internal::DiskUsageBytes(dir);
   }
-  struct statfs st;
+  struct statfs st {};
   if (::fstatfs(limited.root.get(), &st) != 0) return -1;
   return static_cast<std::int64_t>(st.f_blocks - st.f_bfree) *
          static_cast<std::int64_t>(st.f_bsize);
@@ -673,7 +671,7 @@ std::int64_t SandboxDiskPool::Capacity(std::uint32_t id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = limited_.find(id);
   if (it == limited_.end() || !it->second->disk) return -1;
-  struct statfs st;
+  struct statfs st {};
   if (::fstatfs(it->second->root.get(), &st) != 0) return -1;
   return static_cast<std::int64_t>(st.f_blocks) *
          static_cast<std::int64_t>(st.f_bsize);

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -21,6 +20,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -34,8 +34,7 @@
 #define E2B_SANDBOX_INIT_BUILD_PATH ""
 #endif
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 namespace {
 
 namespace proto = init_protocol;
@@ -51,7 +50,7 @@ constexpr auto kAnswerTimeout = std::chrono::seconds(30);
 // Only a PTY master from the sandbox's own devpts is accepted where init
 // passes one: anything else (a FIFO that blocks, a socket) is refused.
 bool IsPtyMaster(int fd) {
-  struct stat st;
+  struct stat st {};
   return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 &&
          minor(st.st_rdev) == 2;
 }
@@ -70,7 +69,7 @@ struct ChildArgs {
 int ChildMain(void* raw) {
   const ChildArgs& args = *static_cast<const ChildArgs*>(raw);
   char go = 0;
-  ssize_t n;
+  ssize_t n = 0;
   do {
     n = read(args.sync_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
@@ -131,7 +130,7 @@ InitImage::InitImage(const std::string& path) {
     throw std::runtime_error("memfd_create: " + ErrnoText(err));
   }
   char buffer[65536];
-  ssize_t n;
+  ssize_t n = 0;
   bool ok = true;
   while ((n = read(src, buffer, sizeof buffer)) != 0) {
     if (n < 0) {
@@ -170,7 +169,7 @@ InitImage::~InitImage() {
 std::string FindInitBinary() {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("E2B_SANDBOX_INIT"); env && *env) {
-    candidates.push_back(env);
+    candidates.emplace_back(env);
   }
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -181,7 +180,7 @@ std::string FindInitBinary() {
   }
   for (const char* compiled :
        {E2B_SANDBOX_INIT_INSTALL_PATH, E2B_SANDBOX_INIT_BUILD_PATH}) {
-    if (*compiled) candidates.push_back(compiled);
+    if (*compiled) candidates.emplace_back(compiled);
   }
   std::string tried;
   for (const auto& path : candidates) {
@@ -287,7 +286,7 @@ void SandboxInit::Channel::Close() {
   if (sock >= 0) shutdown(sock, SHUT_RDWR);
   if (init_pid > 0) {
     kill(init_pid, SIGKILL);
-    int status;
+    int status = 0;
     while (waitpid(init_pid, &status, 0) < 0 && errno == EINTR) {
     }
     init_pid = 0;
@@ -495,7 +494,7 @@ void SandboxInit::WaitReady() {
   if (channel_->reader.joinable()) return;
   try {
     struct pollfd pfd = {channel_->sock, POLLIN, 0};
-    int polled;
+    int polled = 0;
     do {
       polled = poll(
           &pfd, 1,
@@ -549,9 +548,9 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
       (static_cast<std::uint32_t>(options.cols) << 16) | options.rows);
   request.strings.reserve(command.argv.size() + command.env.size() + 3);
   request.strings.push_back(command.cwd);
-  request.strings.push_back("--");
+  request.strings.emplace_back("--");
   for (const auto& arg : command.argv) request.strings.push_back(arg);
-  request.strings.push_back("--");
+  request.strings.emplace_back("--");
   for (const auto& entry : command.env) request.strings.push_back(entry);
   std::size_t size = sizeof(proto::Header);
   for (const auto& s : request.strings) size += s.size() + 1;
@@ -603,7 +602,7 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
     }
   }
 
-  std::uint32_t id;
+  std::uint32_t id = 0;
   {
     std::lock_guard<std::mutex> lock(channel_->mu);
     if (channel_->closed) {
@@ -614,7 +613,7 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
     channel_->pending[id];
   }
   request.id = id;
-  bool sent;
+  bool sent = false;
   {
     std::lock_guard<std::mutex> lock(channel_->send_mu);
     sent = proto::SendMessage(channel_->sock, request, child_fds,
@@ -652,5 +651,4 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
                                        parent_out, parent_err, reply.master);
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

@@ -13,8 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 /// The init binary, copied once into a sealed memfd that every sandbox
 /// execs: nothing in a sandbox can change what the next one runs, even
@@ -74,7 +73,6 @@ class SandboxInit {
   std::shared_ptr<Channel> channel_;
 };
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_SANDBOX_INIT_HPP_

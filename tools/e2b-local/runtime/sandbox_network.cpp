@@ -9,7 +9,6 @@
 #include <nftables/libnftables.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,6 +19,7 @@
 #include <array>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -321,7 +321,7 @@ class NftWorker {
       syscall(SYS_close_range, 3, ~0U, 0);
     }
     for (;;) {
-      Job* job;
+      Job* job = nullptr;
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return !queue_.empty(); });
@@ -412,7 +412,7 @@ class NamespaceSocketWorker {
     UniqueFd home(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
     bool stranded = !home.valid();
     for (;;) {
-      Job* job;
+      Job* job = nullptr;
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return !queue_.empty(); });
@@ -682,7 +682,7 @@ void SandboxNetwork::AwaitHelperLocked() {
   UniqueFd ready_read = std::move(helper_ready_);
   // slirp4netns writes "1" once the interface is configured.
   pollfd wait{ready_read.get(), POLLIN, 0};
-  int polled;
+  int polled = 0;
   do {
     polled = poll(&wait, 1, 10000);
   } while (polled < 0 && errno == EINTR);

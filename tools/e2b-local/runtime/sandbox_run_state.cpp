@@ -2,10 +2,9 @@
 
 #include "runtime/sandbox_runtime.hpp"
 
-#include <signal.h>
+#include <csignal>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 void SandboxRunState::CheckCanSpawn() const {
   if (destroyed_) throw SpawnError("internal", "the sandbox is destroyed");
@@ -55,5 +54,4 @@ bool SandboxRunState::BeginDestroy() {
   return true;
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

@@ -10,8 +10,7 @@
 #include <functional>
 #include <utility>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 /// Not thread-safe: an instance calls it under its own lock.
 class SandboxRunState {
@@ -53,7 +52,6 @@ class SandboxRunState {
   bool halted_ = false;
 };
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_SANDBOX_RUN_STATE_HPP_

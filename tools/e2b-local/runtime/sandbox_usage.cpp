@@ -10,8 +10,7 @@
 #include <thread>
 #include <utility>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 double CpuMeter::Sample(double used_seconds, int cpu_count) {
   double wall = std::chrono::duration<double>(
@@ -33,13 +32,13 @@ std::int64_t DiskUsageBytes(const std::string& dir) {
   namespace fs = std::filesystem;
   std::int64_t total = 0;
   std::error_code ec;
-  struct stat root_st;
+  struct stat root_st {};
   if (lstat(dir.c_str(), &root_st) != 0) return 0;
   total += static_cast<std::int64_t>(root_st.st_blocks) * 512;
   fs::recursive_directory_iterator it(
       dir, fs::directory_options::skip_permission_denied, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st;
+    struct stat st {};
     if (lstat(it->path().c_str(), &st) != 0) continue;
     if (st.st_dev != root_st.st_dev) {
       if (S_ISDIR(st.st_mode)) it.disable_recursion_pending();
@@ -87,7 +86,7 @@ ResourceUsage SandboxUsageMeter::Sample(
   }
   usage.mem_used = memory->first;
   usage.mem_cache = memory->second;
-  struct statvfs vfs;
+  struct statvfs vfs {};
   if (statvfs(spec.dir.c_str(), &vfs) == 0) {
     const auto block = static_cast<std::int64_t>(vfs.f_frsize);
     usage.disk_total = static_cast<std::int64_t>(vfs.f_blocks) * block;
@@ -100,5 +99,4 @@ ResourceUsage SandboxUsageMeter::Sample(
   return usage;
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

@@ -16,8 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 
 /// CPU percentage between consecutive samples of a cumulative counter.
 class CpuMeter {
@@ -53,7 +52,6 @@ class SandboxUsageMeter {
   CpuMeter cpu_;
 };
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal
 
 #endif  // E2B_LOCAL_RUNTIME_SANDBOX_USAGE_HPP_

@@ -110,7 +110,7 @@ std::string ReclaimLeftovers(const std::string& sandboxes_dir) {
   // The fallback's relocated roots: only a directory we own and nobody else
   // may write to (it sits in /tmp, where anyone could plant one).
   const std::string roots = FallbackRootsDir(sandboxes_dir);
-  struct stat st;
+  struct stat st {};
   if (lstat(roots.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
       st.st_uid == geteuid() && (st.st_mode & 022) == 0) {
     try {

@@ -11,18 +11,17 @@
 #include "runtime/sandbox_usage.hpp"
 #include "store/file_ops.hpp"
 
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <set>
 
-namespace e2b_local {
-namespace runtime_internal {
+namespace e2b_local::runtime_internal {
 namespace {
 
 namespace fs = std::filesystem;
@@ -202,7 +201,7 @@ class UnisolatedInstance : public SandboxInstance {
     std::string prefix = "/";
     std::size_t pos = 0;
     while (true) {
-      struct stat st;
+      struct stat st {};
       if (stat(prefix.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
       mode_t bit = st.st_uid == uid   ? S_IXUSR
                    : st.st_gid == gid ? S_IXGRP
@@ -222,7 +221,7 @@ class UnisolatedInstance : public SandboxInstance {
       throw std::runtime_error("cannot create " + path + ": " +
                                std::strerror(errno));
     }
-    struct stat st;
+    struct stat st {};
     if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
         st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
       throw std::runtime_error(path +
@@ -285,5 +284,4 @@ std::unique_ptr<SandboxRuntime> MakeUnisolatedRuntime() {
   return std::make_unique<UnisolatedRuntime>();
 }
 
-}  // namespace runtime_internal
-}  // namespace e2b_local
+}  // namespace e2b_local::runtime_internal

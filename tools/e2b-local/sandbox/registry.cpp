@@ -765,7 +765,7 @@ std::vector<MetricSample> SandboxRegistry::Metrics(const std::string& id,
                                                    std::int64_t start_ms,
                                                    std::int64_t end_ms) {
   auto entry = GetEntry(id);
-  bool empty;
+  bool empty = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     empty = entry->metrics.empty();

@@ -121,7 +121,7 @@ void CopyDirectoryContents(const std::string& src, const std::string& dst,
 
 void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
                bool overlay_attrs) {
-  struct stat st;
+  struct stat st {};
   if (::lstat(src.c_str(), &st) != 0) {
     if (errno == ENOENT) return;  // removed while we were copying
     Fail("cannot stat", src);
@@ -188,9 +188,9 @@ void MergeDirectory(const std::string& src, const std::string& dst,
   if (!names) Fail("cannot open directory", src);
   for (const auto& name : *names) {
     const std::string from = src + "/" + name, to = dst + "/" + name;
-    struct stat st;
+    struct stat st {};
     if (::lstat(from.c_str(), &st) != 0) Fail("cannot stat", from);
-    struct stat below;
+    struct stat below {};
     const bool exists = ::lstat(to.c_str(), &below) == 0;
     if (!exists && errno != ENOENT) Fail("cannot stat", to);
     if (IsWhiteout(st)) {
@@ -291,7 +291,7 @@ void MakeDirs(const std::string& path, bool private_dir) {
       Fail("cannot create directory", prefix);
     }
   }
-  struct stat st;
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) Fail("cannot stat", path);
   if (!S_ISDIR(st.st_mode)) {
     errno = ENOTDIR;
@@ -300,7 +300,7 @@ void MakeDirs(const std::string& path, bool private_dir) {
 }
 
 void CopyTree(const std::string& src, const std::string& dst) {
-  struct stat st;
+  struct stat st {};
   if (::lstat(src.c_str(), &st) != 0) Fail("cannot stat", src);
   if (!S_ISDIR(st.st_mode)) {
     errno = ENOTDIR;
@@ -314,7 +314,7 @@ void CopyTree(const std::string& src, const std::string& dst) {
 
 void MergeLayer(const std::string& src, const std::string& dst,
                 LayerMergeMode mode) {
-  struct stat st;
+  struct stat st {};
   if (::lstat(src.c_str(), &st) != 0) Fail("cannot stat", src);
   if (!S_ISDIR(st.st_mode)) {
     errno = ENOTDIR;
@@ -327,7 +327,7 @@ void MergeLayer(const std::string& src, const std::string& dst,
 namespace {
 
 void RemoveTreeOnDevice(const std::string& path, dev_t device) {
-  struct stat st;
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return;
     Fail("cannot stat", path);
@@ -368,7 +368,7 @@ std::optional<std::vector<std::string>> DirectoryNames(const std::string& dir) {
 }
 
 void RemoveTree(const std::string& path) {
-  struct stat st;
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return;
     Fail("cannot stat", path);

@@ -241,7 +241,7 @@ ResolvedTemplate TemplateStore::CreateTemplate(const std::string& name_ref,
                       "': use 1-128 of [A-Za-z0-9._/-]");
   }
   if (!tag.empty()) tags.push_back(tag);
-  if (tags.empty()) tags.push_back("default");
+  if (tags.empty()) tags.emplace_back("default");
   for (const auto& t : tags) {
     if (!ValidTag(t))
       throw Failure(Failure::Reason::kInvalidArgument,

@@ -7,7 +7,7 @@ namespace e2b_local {
 
 std::string FormatUtcTimestamp(std::int64_t seconds, long fraction,
                                int digits) {
-  const std::time_t time = static_cast<std::time_t>(seconds);
+  const auto time = static_cast<std::time_t>(seconds);
   std::tm utc{};
   gmtime_r(&time, &utc);
   char buf[96];
