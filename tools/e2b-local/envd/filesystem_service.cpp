@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <utility>
 
 namespace e2b_local {
 namespace {
@@ -452,23 +453,36 @@ void WatchQuota::ReleaseWatches(std::size_t count) {
   server.watches -= std::min(count, server.watches);
 }
 
-DirWatcher::DirWatcher(std::shared_ptr<const SandboxFs> fs,
-                       const std::string& path, bool recursive,
-                       bool include_entry, std::shared_ptr<WatchQuota> quota)
-    : fs_(std::move(fs)),
-      path_(path),
-      recursive_(recursive),
-      include_entry_(include_entry),
-      quota_(std::move(quota)) {
-  RequireDirectory(*fs_, path_);
-  quota_->AcquireInstance();
-  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotify_fd_ < 0) {
+namespace {
+
+// A watcher's inotify instance: opened only for a directory, and only
+// within the sandbox's and the server's share (one instance taken from
+// `quota`, given back when inotify_init1 fails).
+int OpenWatcherInotify(const SandboxFs& fs, const std::string& path,
+                       WatchQuota& quota) {
+  RequireDirectory(fs, path);
+  quota.AcquireInstance();
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
     int err = errno;
-    quota_->ReleaseInstance();
+    quota.ReleaseInstance();
     throw ConnectError(err == EMFILE ? "resource_exhausted" : "internal",
                        std::string("inotify: ") + std::strerror(err));
   }
+  return fd;
+}
+
+}  // namespace
+
+DirWatcher::DirWatcher(std::shared_ptr<const SandboxFs> fs, std::string path,
+                       bool recursive, bool include_entry,
+                       std::shared_ptr<WatchQuota> quota)
+    : fs_(std::move(fs)),
+      path_(std::move(path)),
+      recursive_(recursive),
+      include_entry_(include_entry),
+      quota_(std::move(quota)),
+      inotify_fd_(OpenWatcherInotify(*fs_, path_, *quota_)) {
   try {
     AddWatch("");
     if (recursive_) AddTree("", nullptr, 0);

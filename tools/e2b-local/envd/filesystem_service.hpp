@@ -58,7 +58,7 @@ class DirWatcher {
   /// resource_exhausted when `quota` has no instance left or a recursive
   /// watch of the tree as it is now needs more watches than it has.
   /// Directories created later beyond the quota go unwatched.
-  DirWatcher(std::shared_ptr<const SandboxFs> fs, const std::string& path,
+  DirWatcher(std::shared_ptr<const SandboxFs> fs, std::string path,
              bool recursive, bool include_entry,
              std::shared_ptr<WatchQuota> quota);
   ~DirWatcher();

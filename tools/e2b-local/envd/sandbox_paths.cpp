@@ -160,7 +160,9 @@ std::string DescribePathErrno(int error_number, const std::string& path) {
   }
 }
 
-SandboxFs::SandboxFs(const std::string& root_path) {
+SandboxFs::SandboxFs(const std::string& root_path,
+                     const SandboxInstance* instance)
+    : instance_(instance) {
   int fd = open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     throw PathError(errno, "cannot open sandbox root: " + ErrnoText(errno));

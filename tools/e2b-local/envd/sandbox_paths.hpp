@@ -49,13 +49,12 @@ std::pair<std::string, std::string> SplitParent(const std::string& abs_path);
 class SandboxFs {
  public:
   /// Opens `root_path` (a host directory). Throws PathError.
-  explicit SandboxFs(const std::string& root_path);
+  explicit SandboxFs(const std::string& root_path)
+      : SandboxFs(root_path, nullptr) {}
   /// Also translates ids: files carry host ids, clients see the sandbox's
   /// (`instance` outlives this object).
   SandboxFs(const std::string& root_path, const SandboxInstance& instance)
-      : SandboxFs(root_path) {
-    instance_ = &instance;
-  }
+      : SandboxFs(root_path, &instance) {}
 
   /// Host ids for a sandbox user's files, and a file's ids as the sandbox
   /// sees them (identity without an instance).
@@ -105,6 +104,9 @@ class SandboxFs {
   int root_fd() const { return root_.get(); }
 
  private:
+  // Both public constructors: `instance` null when ids are not translated.
+  SandboxFs(const std::string& root_path, const SandboxInstance* instance);
+
   std::string root_path_;  ///< as the kernel reports it (symlinks resolved)
   UniqueFd root_;
   const SandboxInstance* instance_ = nullptr;

@@ -71,6 +71,19 @@ void CloseFd(int& fd) {
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
+// A pidfd makes Signal() immune to pid reuse after the command ends; -1
+// where the kernel headers have no pidfd_open (Signal() then uses kill()).
+int OpenPidfd(pid_t target) {
+  int pidfd = -1;
+#ifdef SYS_pidfd_open
+  pidfd = static_cast<int>(syscall(SYS_pidfd_open, target, 0));
+  if (pidfd >= 0) fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+#else
+  (void)target;
+#endif
+  return pidfd;
+}
+
 class PosixProcess : public SandboxProcess {
  public:
   PosixProcess(pid_t helper, pid_t target, std::uint32_t pid, int stdin_fd,
@@ -78,19 +91,14 @@ class PosixProcess : public SandboxProcess {
       : helper_(helper),
         target_(target),
         pid_(pid),
+        pidfd_(OpenPidfd(target)),
         stdin_fd_(stdin_fd),
         stdout_fd_(stdout_fd),
         stderr_fd_(stderr_fd),
-        pty_fd_(pty_fd) {
-#ifdef SYS_pidfd_open
-    // A pidfd makes Signal() immune to pid reuse after the command ends.
-    pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, target, 0));
-    if (pidfd_ >= 0) fcntl(pidfd_, F_SETFD, FD_CLOEXEC);
-#endif
-  }
+        pty_fd_(pty_fd) {}
 
   ~PosixProcess() override {
-    bool reaped;
+    bool reaped = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       reaped = reaped_ || waiting_;
