@@ -454,7 +454,7 @@ bool StillRunning(const LocalSandbox& sandbox) {
   return sandbox.Status() == SandboxStatus::kRunning;
 }
 
-void SendGzipped(DownloadFile file, httplib::Response& res) {
+void SendGzipped(const DownloadFile& file, httplib::Response& res) {
   std::shared_ptr<GzipFileStream> gzip;
   try {
     gzip = std::make_shared<GzipFileStream>(std::move(*file.fd), file.size);
@@ -473,7 +473,7 @@ void SendGzipped(DownloadFile file, httplib::Response& res) {
 
 // Streamed in chunks from the descriptor: never the whole file in memory.
 // httplib serves the ranges from it.
-void SendIdentity(DownloadFile file, httplib::Response& res) {
+void SendIdentity(const DownloadFile& file, httplib::Response& res) {
   if (file.size == 0) {
     res.set_content("", "application/octet-stream");
     return;
@@ -710,9 +710,9 @@ void HandleFilesGet(const std::shared_ptr<LocalSandbox>& sandbox,
   if (!RangesSatisfiable(req, file->size, res)) return;
   res.set_header("Vary", "Accept-Encoding");
   if (*encoding == DownloadEncoding::kGzip) {
-    SendGzipped(std::move(*file), res);
+    SendGzipped(*file, res);
   } else {
-    SendIdentity(std::move(*file), res);
+    SendIdentity(*file, res);
   }
 }
 

@@ -509,7 +509,7 @@ void ManagedProcess::ForwardOutput(std::vector<OutputSource>& sources,
         std::string chunk(buffer.data(), static_cast<std::size_t>(n));
         json message =
             Event("data", json{{sources[i].kind, Base64Encode(chunk)}});
-        Publish(std::move(message), chunk.size(), deadline);
+        Publish(message, chunk.size(), deadline);
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         // EOF, or EIO from a PTY whose last slave closed.
         sources.erase(sources.begin() + static_cast<long>(i));
@@ -533,7 +533,7 @@ void ManagedProcess::PublishEnd(const ExitStatus& status) {
   cv_.notify_all();
 }
 
-void ManagedProcess::Publish(json message, std::size_t bytes,
+void ManagedProcess::Publish(const json& message, std::size_t bytes,
                              std::optional<Clock::time_point> deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {

@@ -80,7 +80,7 @@ class ManagedProcess : public std::enable_shared_from_this<ManagedProcess> {
       std::optional<std::chrono::steady_clock::time_point> deadline);
   /// Records the end and queues it for every subscriber, after on_end_.
   void PublishEnd(const ExitStatus& status);
-  void Publish(nlohmann::json message, std::size_t bytes,
+  void Publish(const nlohmann::json& message, std::size_t bytes,
                std::optional<std::chrono::steady_clock::time_point> deadline);
   /// Kills the process once its lifetime is over (caller holds mu_).
   void EnforceLifetime(

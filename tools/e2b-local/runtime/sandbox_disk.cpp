@@ -361,9 +361,8 @@ struct SandboxDiskPool::Limited {
   Fd root;                         // the mounted root, for statfs
 };
 
-SandboxDiskPool::SandboxDiskPool(const std::string& sandboxes_dir,
-                                 int prepare_mb)
-    : dir_(sandboxes_dir), prepare_mb_(std::max(prepare_mb, 1)) {
+SandboxDiskPool::SandboxDiskPool(std::string sandboxes_dir, int prepare_mb)
+    : dir_(std::move(sandboxes_dir)), prepare_mb_(std::max(prepare_mb, 1)) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) {

@@ -48,8 +48,7 @@ class SandboxDiskPool {
   /// Why() says why. Throws std::runtime_error when the directory cannot be
   /// created. Construct it after the leftovers of an earlier run are gone
   /// (ReclaimLeftovers, ReclaimDiskPool).
-  explicit SandboxDiskPool(const std::string& sandboxes_dir,
-                           int prepare_mb = 1024);
+  explicit SandboxDiskPool(std::string sandboxes_dir, int prepare_mb = 1024);
   /// Unmounts the disks still mounted (lazily when busy) and detaches every
   /// loop device it attached (a busy one once its filesystem is let go).
   ~SandboxDiskPool();
