@@ -12,23 +12,19 @@
 namespace e2b_local {
 namespace {
 
+UsageError NotAPort(const std::string& flag, const std::string& text) {
+  return UsageError(flag + ": expected a port number 0-65535, got '" + text +
+                    "'");
+}
+
 int ParsePort(const std::string& flag, const std::string& text) {
-  if (text.empty() || text.size() > 5) {
-    throw UsageError(flag + ": expected a port number 0-65535, got '" + text +
-                     "'");
-  }
+  if (text.empty() || text.size() > 5) throw NotAPort(flag, text);
   int value = 0;
   for (char c : text) {
-    if (c < '0' || c > '9') {
-      throw UsageError(flag + ": expected a port number 0-65535, got '" + text +
-                       "'");
-    }
+    if (c < '0' || c > '9') throw NotAPort(flag, text);
     value = value * 10 + (c - '0');
   }
-  if (value > 65535) {
-    throw UsageError(flag + ": expected a port number 0-65535, got '" + text +
-                     "'");
-  }
+  if (value > 65535) throw NotAPort(flag, text);
   return value;
 }
 

@@ -1,6 +1,7 @@
 #include "envd/filesystem_service.hpp"
 
 #include "envd/entry_info.hpp"
+#include "util/join_path.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -165,7 +166,7 @@ void ListInto(const SandboxFs& fs, EntryInfoBuilder& builder,
     return;
   }
   for (const auto& name : names) {
-    std::string child = dir == "/" ? "/" + name : dir + "/" + name;
+    std::string child = dir == "/" ? "/" + name : JoinPath(dir, name);
     json entry;
     struct stat st {};
     try {
@@ -562,7 +563,7 @@ void DirWatcher::AddTree(const std::string& relative, std::vector<json>* seen,
     return;
   }
   for (const auto& name : names) {
-    std::string child = relative.empty() ? name : relative + "/" + name;
+    std::string child = relative.empty() ? name : JoinPath(relative, name);
     // Entries created before the watch existed would be missed; report
     // them as creations, as a watcher that had been there would have.
     if (seen != nullptr) seen->push_back(MakeEvent(child, "EVENT_TYPE_CREATE"));
@@ -617,7 +618,7 @@ std::vector<json> DirWatcher::ReadEvents() {
       if (it == watches_.end() || ev->len == 0) continue;
       std::string name(ev->name);
       std::string relative =
-          it->second.empty() ? name : it->second + "/" + name;
+          it->second.empty() ? name : JoinPath(it->second, name);
       const char* type = nullptr;
       if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0) {
         type = "EVENT_TYPE_CREATE";

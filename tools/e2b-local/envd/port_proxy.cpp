@@ -251,8 +251,7 @@ class UpstreamExchange {
     bool has_accept = false;
     for (const auto& [name, value] : ForwardedRequestHeaders(req, host_)) {
       if (Lowercase(name) == "accept") has_accept = true;
-      // curl's syntax for a header with an empty value is "Name;".
-      AddHeader(value.empty() ? name + ";" : name + ": " + value);
+      AddHeader(name, value);
     }
     // Nothing the client did not send: no default Accept, no
     // "Expect: 100-continue" round trip.
@@ -262,6 +261,11 @@ class UpstreamExchange {
 
   void AddHeader(const std::string& line) {
     headers_ = curl_slist_append(headers_, line.c_str());
+  }
+
+  // curl's syntax for a header with an empty value is "Name;".
+  void AddHeader(const std::string& name, const std::string& value) {
+    AddHeader(value.empty() ? name + ";" : name + ": " + value);
   }
 
   void ConfigureConnection() {

@@ -1,6 +1,7 @@
 #include "rootfs/base_rootfs.hpp"
 
 #include "store/file_ops.hpp"
+#include "util/join_path.hpp"
 #include "util/unique_fd.hpp"
 
 #include <dirent.h>
@@ -300,11 +301,12 @@ std::string UriInSourcesFile(std::istream& in, const std::string& suite) {
 // The first http(s) URI the host's apt takes `suite` from, or "".
 std::string HostAptUri(const std::string& apt_dir, const std::string& suite) {
   std::vector<std::string> files = {apt_dir + "/sources.list"};
-  if (auto names = DirectoryNames(apt_dir + "/sources.list.d")) {
+  const std::string parts_dir = apt_dir + "/sources.list.d";
+  if (auto names = DirectoryNames(parts_dir)) {
     std::sort(names->begin(), names->end());
     for (const auto& name : *names) {
       if (EndsWith(name, ".list") || EndsWith(name, ".sources")) {
-        files.push_back(apt_dir + "/sources.list.d/" + name);
+        files.push_back(JoinPath(parts_dir, name));
       }
     }
   }
@@ -351,6 +353,26 @@ std::string UnreachableMirrorMessage(const std::string& mirror,
          ", or give a reachable mirror";
 }
 
+// ConnectErrorTo's answer when no socket could be made for the address.
+constexpr int kNoSocket = -1;
+
+// 0 when a TCP connection to `address` opens within 5 s, else the errno
+// that stopped it (ETIMEDOUT after 5 s), or kNoSocket.
+int ConnectErrorTo(const struct addrinfo& address) {
+  UniqueFd fd(::socket(address.ai_family,
+                       address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       address.ai_protocol));
+  if (!fd.valid()) return kNoSocket;
+  if (::connect(fd.get(), address.ai_addr, address.ai_addrlen) == 0) return 0;
+  int error = errno;
+  if (error != EINPROGRESS) return error;
+  struct pollfd pfd = {fd.get(), POLLOUT, 0};
+  if (::poll(&pfd, 1, 5000) != 1) return ETIMEDOUT;
+  socklen_t len = sizeof error;
+  ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len);
+  return error;
+}
+
 // Fails fast, with the message that names --rootfs, when nothing answers at
 // the mirror's host and port (apt would retry for minutes). Skipped behind
 // an HTTP proxy, which apt uses and this check cannot judge.
@@ -385,29 +407,16 @@ void CheckMirrorReachable(const std::string& mirror) {
   }
   std::unique_ptr<struct addrinfo, void (*)(struct addrinfo*)> addresses(
       found, ::freeaddrinfo);
-  std::string why = "no address";
+  int last_error = kNoSocket;
   for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
-    UniqueFd fd(::socket(ai->ai_family,
-                         ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                         ai->ai_protocol));
-    if (!fd.valid()) continue;
-    int error = 0;
-    if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
-      error = errno;
-      if (error == EINPROGRESS) {
-        struct pollfd pfd = {fd.get(), POLLOUT, 0};
-        if (::poll(&pfd, 1, 5000) == 1) {
-          socklen_t len = sizeof error;
-          ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len);
-        } else {
-          error = ETIMEDOUT;
-        }
-      }
-    }
+    const int error = ConnectErrorTo(*ai);
     if (error == 0) return;
-    why =
-        "connecting to " + host + " port " + port + ": " + std::strerror(error);
+    if (error != kNoSocket) last_error = error;
   }
+  const std::string why = last_error == kNoSocket
+                              ? "no address"
+                              : "connecting to " + host + " port " + port +
+                                    ": " + std::strerror(last_error);
   throw std::runtime_error(UnreachableMirrorMessage(mirror, why));
 }
 
@@ -599,7 +608,7 @@ void RemoveAbandonedBuilds(const std::string& dir) {
   auto names = DirectoryNames(dir);
   if (!names) return;
   for (const auto& name : *names) {
-    if (StartsWith(name, ".tmp-")) RemoveTree(dir + "/" + name);
+    if (StartsWith(name, ".tmp-")) RemoveTree(JoinPath(dir, name));
   }
 }
 
@@ -667,7 +676,7 @@ class OwnershipShifter {
     }
     listing.reset();  // one descriptor per level while descending, not two
     for (const auto& name : names)
-      Visit(dir_fd, path + "/" + name, name, depth);
+      Visit(dir_fd, JoinPath(path, name), name, depth);
   }
 
   void Visit(int dir_fd, const std::string& path, const std::string& name,
@@ -773,7 +782,7 @@ std::string EnsureBaseRootfs(const BaseRootfsOptions& options) {
       options.cache_dir.empty() ? DefaultRootfsCacheDir() : options.cache_dir;
   MakeDirs(cache + "/rootfs");
   const std::string dir = AbsolutePath(cache + "/rootfs");
-  const std::string ready = dir + "/" + key;
+  std::string ready = dir + "/" + key;
   // A tree appears under its name only by the final rename: if it is
   // there, it is complete.
   if (IsDirectory(ready)) return ready;

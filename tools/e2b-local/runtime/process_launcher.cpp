@@ -595,6 +595,18 @@ SpawnError LaunchFailure(const LaunchReport& report, const std::string& cwd) {
   throw LaunchFailure(report, cwd);
 }
 
+// "key=value" for the command's environment; invalid_argument for a name
+// that is empty or has '=' or a NUL, or a value with a NUL.
+std::string EnvironmentEntry(const std::string& key, const std::string& value) {
+  if (key.empty() || key.find('=') != std::string::npos ||
+      key.find('\0') != std::string::npos ||
+      value.find('\0') != std::string::npos) {
+    throw SpawnError("invalid_argument",
+                     "invalid environment variable name '" + key + "'");
+  }
+  return key + "=" + value;
+}
+
 }  // namespace
 
 PreparedCommand PrepareCommand(const SpawnOptions& options) {
@@ -610,13 +622,7 @@ PreparedCommand PrepareCommand(const SpawnOptions& options) {
     command.argv.push_back(arg);
   }
   for (const auto& [key, value] : options.env) {
-    if (key.empty() || key.find('=') != std::string::npos ||
-        key.find('\0') != std::string::npos ||
-        value.find('\0') != std::string::npos) {
-      throw SpawnError("invalid_argument",
-                       "invalid environment variable name '" + key + "'");
-    }
-    command.env.push_back(key + "=" + value);
+    command.env.push_back(EnvironmentEntry(key, value));
   }
   command.cwd = options.cwd.empty() ? options.user.home : options.cwd;
   if (command.cwd.empty()) command.cwd = "/";

@@ -1,5 +1,7 @@
 #include "runtime/sandbox_cgroups.hpp"
 
+#include "util/join_path.hpp"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,7 +115,7 @@ int ReclaimCgroupScope(const std::string& scope) {
       std::string name = entry->d_name;
       if (name == "." || name == "..") continue;
       struct stat st {};
-      std::string path = scope_dir + "/" + name;
+      std::string path = JoinPath(scope_dir, name);
       // Only sub-groups are directories; the rest are control files.
       if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
         groups.push_back(path);

@@ -1,6 +1,7 @@
 #include "runtime/sandbox_disk.hpp"
 
 #include "runtime/sandbox_usage.hpp"
+#include "util/join_path.hpp"
 
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -74,7 +75,7 @@ std::string FindProgram(const std::string& name) {
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     if (dir.empty() || dir[0] != '/') continue;
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = JoinPath(dir, name);
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";

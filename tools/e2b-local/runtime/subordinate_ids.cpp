@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <tuple>
 
 namespace e2b_local {
 namespace {
@@ -55,6 +54,30 @@ std::optional<Entry> FindEntry(const std::string& text,
   return std::nullopt;
 }
 
+// One of the two files, for an account that one of them names: it must
+// name the account too, with enough ids above the ordinary host users.
+void CheckEntry(const char* file, const std::optional<Entry>& entry, bool named,
+                const std::string& account) {
+  const std::string example = "'" + account + ":1000000000:65536'";
+  if (!named) {
+    throw std::runtime_error(std::string(file) + " has no entry for " +
+                             account + " but the other file has: add one (" +
+                             example + ") or remove both");
+  }
+  if (!entry) {
+    throw std::runtime_error(std::string(file) + ": no entry for " + account +
+                             " with at least 65536 ids (e.g. " + example + ")");
+  }
+  if (entry->start < kLowestStart || entry->start + kIdsPerSandbox > kIdLimit) {
+    throw std::runtime_error(
+        std::string(file) + ": the range of " + account + " starts at " +
+        std::to_string(entry->start) +
+        ", which would overlap ordinary host users or run past the last "
+        "id; start it at 65536 or above (e.g. " +
+        example + ")");
+  }
+}
+
 std::string ReadFileIfPresent(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -76,30 +99,8 @@ std::optional<IdRange> SubordinateIdRange(const std::string& subuid_text,
   auto uids = FindEntry(subuid_text, account, uid_named);
   auto gids = FindEntry(subgid_text, account, gid_named);
   if (!uid_named && !gid_named) return std::nullopt;
-  const std::string example = "'" + account + ":1000000000:65536'";
-  for (const auto& [file, entry, named] :
-       {std::make_tuple("/etc/subuid", uids, uid_named),
-        std::make_tuple("/etc/subgid", gids, gid_named)}) {
-    if (!named) {
-      throw std::runtime_error(std::string(file) + " has no entry for " +
-                               account + " but the other file has: add one (" +
-                               example + ") or remove both");
-    }
-    if (!entry) {
-      throw std::runtime_error(std::string(file) + ": no entry for " + account +
-                               " with at least 65536 ids (e.g. " + example +
-                               ")");
-    }
-    if (entry->start < kLowestStart ||
-        entry->start + kIdsPerSandbox > kIdLimit) {
-      throw std::runtime_error(
-          std::string(file) + ": the range of " + account + " starts at " +
-          std::to_string(entry->start) +
-          ", which would overlap ordinary host users or run past the last "
-          "id; start it at 65536 or above (e.g. " +
-          example + ")");
-    }
-  }
+  CheckEntry("/etc/subuid", uids, uid_named, account);
+  CheckEntry("/etc/subgid", gids, gid_named, account);
   if (uids->start != gids->start) {
     throw std::runtime_error("/etc/subuid and /etc/subgid give " + account +
                              " ranges starting at different ids (" +

@@ -4,6 +4,7 @@
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
 #include "util/failure.hpp"
+#include "util/join_path.hpp"
 #include "util/utc_timestamp.hpp"
 
 #include <fcntl.h>
@@ -169,7 +170,7 @@ SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
   }
   for (const std::string& dir : {sandboxes_dir_, fork_layers_dir_}) {
     auto names = DirectoryNames(dir).value_or(std::vector<std::string>{});
-    for (const auto& name : names) RemoveTreeOrLog(dir + "/" + name);
+    for (const auto& name : names) RemoveTreeOrLog(JoinPath(dir, name));
   }
   std::string prepared = runtime_.Prepare(sandboxes_dir_);
   if (!prepared.empty()) {
@@ -812,12 +813,14 @@ void SandboxRegistry::DeleteTemplate(const std::string& ref) {
                   "template '" + ref + "' not found");
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, entry] : entries_) {
-      if (entry->sandbox->template_id == t->template_id) {
-        throw Failure(
-            Failure::Reason::kFailedPrecondition,
-            "template '" + ref + "' is in use by sandbox '" + id + "'");
-      }
+    auto user =
+        std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) {
+          return e.second->sandbox->template_id == t->template_id;
+        });
+    if (user != entries_.end()) {
+      throw Failure(
+          Failure::Reason::kFailedPrecondition,
+          "template '" + ref + "' is in use by sandbox '" + user->first + "'");
     }
   }
   store_.Delete(t->template_id);

@@ -1,5 +1,6 @@
 #include "store/file_ops.hpp"
 
+#include "util/join_path.hpp"
 #include "util/unique_fd.hpp"
 
 #include <dirent.h>
@@ -115,7 +116,7 @@ void CopyDirectoryContents(const std::string& src, const std::string& dst,
     Fail("cannot open directory", src);
   }
   for (const auto& name : *names) {
-    CopyEntry(src + "/" + name, dst + "/" + name, device);
+    CopyEntry(JoinPath(src, name), JoinPath(dst, name), device);
   }
 }
 
@@ -187,7 +188,7 @@ void MergeDirectory(const std::string& src, const std::string& dst,
   auto names = DirectoryNames(src);
   if (!names) Fail("cannot open directory", src);
   for (const auto& name : *names) {
-    const std::string from = src + "/" + name, to = dst + "/" + name;
+    const std::string from = JoinPath(src, name), to = JoinPath(dst, name);
     struct stat st {};
     if (::lstat(from.c_str(), &st) != 0) Fail("cannot stat", from);
     struct stat below {};
@@ -344,7 +345,7 @@ void RemoveTreeOnDevice(const std::string& path, dev_t device) {
     auto names = DirectoryNames(path);
     if (!names) Fail("cannot open directory", path);
     for (const auto& name : *names)
-      RemoveTreeOnDevice(path + "/" + name, device);
+      RemoveTreeOnDevice(JoinPath(path, name), device);
     if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
       Fail("cannot remove directory", path);
     }
