@@ -45,7 +45,7 @@ bool ReadSmallFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   // A key file is one line: reading more than this means a wrong path.
-  constexpr std::size_t kMaxKeyFile = 64 * 1024;
+  constexpr std::size_t kMaxKeyFile = std::size_t{64} * 1024;
   std::string text(kMaxKeyFile, '\0');
   in.read(&text[0], static_cast<std::streamsize>(text.size()));
   if (in.bad()) return false;

@@ -104,7 +104,7 @@ std::string FormatPermissions(mode_t mode) {
   const char* rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; ++i) {
     if ((mode & (0400u >> i)) != 0)
-      out[static_cast<std::size_t>(i + 1)] = rwx[i];
+      out[static_cast<std::size_t>(i) + 1] = rwx[i];
   }
   if ((mode & S_ISUID) != 0) out[3] = (mode & S_IXUSR) ? 's' : 'S';
   if ((mode & S_ISGID) != 0) out[6] = (mode & S_IXGRP) ? 's' : 'S';

@@ -35,7 +35,7 @@ using nlohmann::json;
 constexpr std::size_t kMaxDiscard = std::size_t{64} << 20;
 constexpr std::size_t kMaxMetadataKey = 246;
 constexpr std::size_t kMaxMetadataTotal = 4096;
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
 // A failure that becomes an envd HTTP error.
 struct FilesError {

@@ -18,10 +18,10 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kReadChunk = 32 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{32} * 1024;
 // Per subscriber; past it the pump waits (the process then blocks on its
 // pipe) rather than dropping output.
-constexpr std::size_t kMaxQueuedBytes = 4 * 1024 * 1024;
+constexpr std::size_t kMaxQueuedBytes = std::size_t{4} * 1024 * 1024;
 constexpr auto kEndedRetention = std::chrono::seconds(30);
 // After the process exits, output still arriving (a background child
 // holding the pipe) is forwarded for at most this long.

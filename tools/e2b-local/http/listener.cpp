@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 int Millis(Clock::duration d) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  return static_cast<int>(std::clamp<long long>(ms, 0, 24 * 3600 * 1000));
+  return static_cast<int>(std::clamp<long long>(ms, 0, 24LL * 3600 * 1000));
 }
 
 // poll(2) for `events` up to `timeout_ms`; the revents, or 0.
@@ -33,7 +33,8 @@ short WaitFor(int fd, short events, int timeout_ms) {
   for (;;) {
     int rc = ::poll(&pfd, 1, timeout_ms);
     if (rc < 0 && errno == EINTR) continue;
-    return rc > 0 ? pfd.revents : 0;
+    if (rc <= 0) return 0;
+    return pfd.revents;
   }
 }
 

@@ -467,7 +467,7 @@ int main() {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
-  std::vector<char> buffer(64 * 1024);
+  std::vector<char> buffer(std::size_t{64} * 1024);
   Message config;
   std::vector<int> fds;
   if (!Receive(buffer.data(), buffer.size(), config, fds, 0) ||

@@ -42,7 +42,7 @@ std::string ProbeNamespaces() {
   // for (ThreadSanitizer starts its background thread in the child of a
   // single-threaded parent), which would make the probe fail where
   // sandboxes work.
-  std::vector<char> stack(64 * 1024);
+  std::vector<char> stack(std::size_t{64} * 1024);
   const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
                     CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | SIGCHLD;
   const pid_t child =

@@ -432,7 +432,7 @@ SandboxInit::SandboxInit(const InitLaunch& launch)
   channel.root = launch.root;
   channel.child_args = {sync[0], sv[1], launch.image->fd(),
                         channel.root.c_str()};
-  channel.child_stack.resize(64 * 1024);
+  channel.child_stack.resize(std::size_t{64} * 1024);
   // CLONE_VM: the child borrows the server's memory until it execs instead
   // of copying its page tables. A copy made every page of the server
   // copy-on-write, and the faults (a TLB flush each, costly in a VM) slowed

@@ -657,7 +657,7 @@ void SandboxNetwork::SpawnHelperLocked() {
 
   // Like posix_spawn: the child borrows this memory until it execs, so no
   // page of the server turns copy-on-write (runtime/clone_memory.hpp).
-  std::vector<char> stack(64 * 1024);
+  std::vector<char> stack(std::size_t{64} * 1024);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
