@@ -38,6 +38,8 @@ class ManagedProcess : public std::enable_shared_from_this<ManagedProcess> {
   ManagedProcess(std::unique_ptr<SandboxProcess> process, nlohmann::json config,
                  std::optional<std::string> tag, bool pty);
   ~ManagedProcess();
+  ManagedProcess(const ManagedProcess&) = delete;
+  ManagedProcess& operator=(const ManagedProcess&) = delete;
 
   std::uint32_t Pid() const { return pid_; }
   const std::optional<std::string>& Tag() const { return tag_; }

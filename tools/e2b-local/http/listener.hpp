@@ -48,6 +48,8 @@ class Listener : public httplib::Server {
  public:
   explicit Listener(ListenerKind kind, ListenerLimits limits = {});
   ~Listener() override;
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
 
   /// Binds host:port (any free port for 0) with ApplyListenSocketOptions
   /// and a SOMAXCONN backlog. Returns the port, or -1.

@@ -37,6 +37,8 @@ class ConnectionThreadQueue : public httplib::TaskQueue {
   explicit ConnectionThreadQueue(
       std::size_t max_connections = kMaxConnectionsPerListener);
   ~ConnectionThreadQueue() override;
+  ConnectionThreadQueue(const ConnectionThreadQueue&) = delete;
+  ConnectionThreadQueue& operator=(const ConnectionThreadQueue&) = delete;
 
   void enqueue(std::function<void()> fn) override;
   /// Waits for running connections to finish, at most the drain timeout.

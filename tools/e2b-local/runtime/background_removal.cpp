@@ -41,6 +41,7 @@ class BackgroundRemover {
 
   BackgroundRemover(const BackgroundRemover&) = delete;
   BackgroundRemover& operator=(const BackgroundRemover&) = delete;
+  ~BackgroundRemover() = delete;  // see above: never destroyed
 
   void Add(const std::string& path) {
     struct stat st {};

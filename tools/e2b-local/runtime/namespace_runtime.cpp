@@ -101,6 +101,8 @@ class NamespaceInstance : public SandboxInstance {
   }
 
   ~NamespaceInstance() override { Destroy(); }
+  NamespaceInstance(const NamespaceInstance&) = delete;
+  NamespaceInstance& operator=(const NamespaceInstance&) = delete;
 
   const std::string& RootPath() const override { return root_; }
   const std::string& UpperDir() const override { return upper_; }

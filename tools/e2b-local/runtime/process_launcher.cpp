@@ -96,6 +96,8 @@ class PosixProcess : public SandboxProcess {
         stdout_fd_(stdout_fd),
         stderr_fd_(stderr_fd),
         pty_fd_(pty_fd) {}
+  PosixProcess(const PosixProcess&) = delete;
+  PosixProcess& operator=(const PosixProcess&) = delete;
 
   ~PosixProcess() override {
     bool reaped = false;
@@ -210,6 +212,7 @@ struct LaunchPlan {
   LaunchPlan(LaunchPlan&&) = default;
   LaunchPlan(const LaunchPlan&) = delete;
   LaunchPlan& operator=(const LaunchPlan&) = delete;
+  ~LaunchPlan() = default;
 
   std::vector<std::string> argv_storage, env_storage, ns_paths;
   std::vector<char*> argv, envp;

@@ -464,8 +464,11 @@ void SandboxDiskPool::BuildTemplate(int limit_mb, Template& tmpl) {
                              Errno(errno));
   }
   struct Unlink {
-    std::string path;
+    explicit Unlink(std::string image) : path(std::move(image)) {}
+    Unlink(const Unlink&) = delete;
+    Unlink& operator=(const Unlink&) = delete;
     ~Unlink() { ::unlink(path.c_str()); }
+    std::string path;
   } unlink_later{path};
   // The sandbox must be able to store limit_mb MiB of files, as with a
   // quota: the filesystem is made larger by its metadata and by the

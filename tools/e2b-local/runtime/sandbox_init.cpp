@@ -316,6 +316,8 @@ class InitProcess : public SandboxProcess {
         stdout_fd_(stdout_fd),
         stderr_fd_(stderr_fd),
         pty_fd_(pty_fd) {}
+  InitProcess(const InitProcess&) = delete;
+  InitProcess& operator=(const InitProcess&) = delete;
 
   ~InitProcess() override {
     SendSignal(SIGKILL);

@@ -44,6 +44,8 @@ class UnisolatedInstance : public SandboxInstance {
   }
 
   ~UnisolatedInstance() override { Destroy(); }
+  UnisolatedInstance(const UnisolatedInstance&) = delete;
+  UnisolatedInstance& operator=(const UnisolatedInstance&) = delete;
 
   const std::string& RootPath() const override { return root_; }
   const std::string& UpperDir() const override { return root_; }

@@ -74,6 +74,8 @@ class SandboxRegistry : public SandboxDirectory {
   SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
                   RegistryOptions options = {});
   ~SandboxRegistry() override;
+  SandboxRegistry(const SandboxRegistry&) = delete;
+  SandboxRegistry& operator=(const SandboxRegistry&) = delete;
 
   /// Stops the lifecycle thread and ends every sandbox: running ones that
   /// asked to pause at their timeout are paused (without memory) and,
