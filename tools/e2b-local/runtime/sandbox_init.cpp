@@ -538,9 +538,12 @@ pid_t SandboxInit::HostPid() const { return channel_->init_pid; }
 
 void SandboxInit::Kill() { channel_->Close(); }
 
-std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
-    const SpawnOptions& options) {
-  PreparedCommand command = PrepareCommand(options);
+namespace {
+
+// The kSpawn request for `command`; invalid_argument when it would not fit
+// in one message.
+Message SpawnRequest(const SpawnOptions& options,
+                     const PreparedCommand& command) {
   Message request;
   request.kind = Kind::kSpawn;
   request.a = static_cast<std::int32_t>(options.user.uid);
@@ -560,55 +563,95 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
     throw SpawnError("invalid_argument",
                      "command line and environment are too large");
   }
+  return request;
+}
 
-  // stdin, stdout, stderr: the server keeps one end of each pipe.
-  int child_fds[3] = {-1, -1, -1};
+// A command's stdin, stdout and stderr without a PTY: the child's ends go
+// to init with the spawn request, the server keeps the others (-1: none).
+struct StdioPipes {
+  int child[3] = {-1, -1, -1};
   int parent_in = -1, parent_out = -1, parent_err = -1;
-  auto close_fd = [](int& fd) {
+
+  void CloseChildEnds() {
+    for (int& fd : child) Close(fd);
+  }
+  void CloseAll() {
+    CloseChildEnds();
+    Close(parent_in);
+    Close(parent_out);
+    Close(parent_err);
+  }
+
+ private:
+  static void Close(int& fd) {
     if (fd >= 0) close(fd);
     fd = -1;
-  };
-  auto close_all = [&] {
-    for (int& fd : child_fds) close_fd(fd);
-    close_fd(parent_in);
-    close_fd(parent_out);
-    close_fd(parent_err);
-  };
-  if (!options.pty) {
-    int in[2] = {-1, -1}, out[2], err[2];
-    bool ok = true;
-    if (options.stdin_pipe) {
-      ok = pipe2(in, O_CLOEXEC) == 0;
-    } else {
-      in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-      ok = in[0] >= 0;
-    }
-    child_fds[0] = in[0];
-    parent_in = in[1];
-    if (ok && pipe2(out, O_CLOEXEC) == 0) {
-      child_fds[1] = out[1];
-      parent_out = out[0];
-    } else {
-      ok = false;
-    }
-    if (ok && pipe2(err, O_CLOEXEC) == 0) {
-      child_fds[2] = err[1];
-      parent_err = err[0];
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      int e = errno;
-      close_all();
-      throw SpawnError("internal", "pipe: " + ErrnoText(e));
-    }
   }
+};
+
+// Stdin is /dev/null unless `stdin_pipe`. Throws SpawnError (internal),
+// with nothing left open, when a pipe cannot be made.
+StdioPipes OpenStdioPipes(bool stdin_pipe) {
+  StdioPipes pipes;
+  int in[2] = {-1, -1}, out[2], err[2];
+  bool ok = true;
+  if (stdin_pipe) {
+    ok = pipe2(in, O_CLOEXEC) == 0;
+  } else {
+    in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ok = in[0] >= 0;
+  }
+  pipes.child[0] = in[0];
+  pipes.parent_in = in[1];
+  if (ok && pipe2(out, O_CLOEXEC) == 0) {
+    pipes.child[1] = out[1];
+    pipes.parent_out = out[0];
+  } else {
+    ok = false;
+  }
+  if (ok && pipe2(err, O_CLOEXEC) == 0) {
+    pipes.child[2] = err[1];
+    pipes.parent_err = err[0];
+  } else {
+    ok = false;
+  }
+  if (!ok) {
+    int e = errno;
+    pipes.CloseAll();
+    throw SpawnError("internal", "pipe: " + ErrnoText(e));
+  }
+  return pipes;
+}
+
+// Init's answer to request `id` (waited for only when the request was
+// sent, at most kAnswerTimeout); the request is forgotten either way.
+SandboxInit::Channel::Reply TakeReply(SandboxInit::Channel& channel,
+                                      std::uint32_t id, bool sent) {
+  std::unique_lock<std::mutex> lock(channel.mu);
+  if (sent) {
+    channel.cv.wait_for(lock, kAnswerTimeout, [&] {
+      return channel.pending[id].done || channel.closed;
+    });
+  }
+  SandboxInit::Channel::Reply reply = channel.pending[id];
+  channel.pending.erase(id);
+  return reply;
+}
+
+}  // namespace
+
+std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
+    const SpawnOptions& options) {
+  PreparedCommand command = PrepareCommand(options);
+  Message request = SpawnRequest(options, command);
+  StdioPipes pipes;
+  if (!options.pty) pipes = OpenStdioPipes(options.stdin_pipe);
 
   std::uint32_t id = 0;
   {
     std::lock_guard<std::mutex> lock(channel_->mu);
     if (channel_->closed) {
-      close_all();
+      pipes.CloseAll();
       throw SpawnError("internal", "process start failed: the sandbox is gone");
     }
     id = channel_->next_id++;
@@ -618,23 +661,13 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
   bool sent = false;
   {
     std::lock_guard<std::mutex> lock(channel_->send_mu);
-    sent = proto::SendMessage(channel_->sock, request, child_fds,
+    sent = proto::SendMessage(channel_->sock, request, pipes.child,
                               options.pty ? 0 : 3);
   }
-  for (int& fd : child_fds) close_fd(fd);
-  Channel::Reply reply;
-  {
-    std::unique_lock<std::mutex> lock(channel_->mu);
-    if (sent) {
-      channel_->cv.wait_for(lock, kAnswerTimeout, [&] {
-        return channel_->pending[id].done || channel_->closed;
-      });
-    }
-    reply = channel_->pending[id];
-    channel_->pending.erase(id);
-  }
+  pipes.CloseChildEnds();
+  const Channel::Reply reply = TakeReply(*channel_, id, sent);
   if (!reply.done || !reply.ok) {
-    close_all();
+    pipes.CloseAll();
     if (reply.master >= 0) close(reply.master);
     if (!sent || !reply.done) {
       throw SpawnError("internal", channel_->closed || !sent
@@ -646,11 +679,12 @@ std::unique_ptr<SandboxProcess> SandboxInit::Spawn(
   }
   if (options.pty && reply.master < 0) {
     // A hijacked init answered without a usable PTY.
-    close_all();
+    pipes.CloseAll();
     throw SpawnError("internal", "process start failed: no terminal");
   }
-  return std::make_unique<InitProcess>(channel_, reply.record, parent_in,
-                                       parent_out, parent_err, reply.master);
+  return std::make_unique<InitProcess>(channel_, reply.record, pipes.parent_in,
+                                       pipes.parent_out, pipes.parent_err,
+                                       reply.master);
 }
 
 }  // namespace e2b_local::runtime_internal
