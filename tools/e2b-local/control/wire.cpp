@@ -26,22 +26,22 @@ std::string FormatTimestamp(std::chrono::system_clock::time_point tp) {
   return FormatTimestamp(UnixMillis(tp));
 }
 
-std::optional<std::int64_t> ParseTimestampMs(const std::string& s) {
+std::optional<std::int64_t> ParseTimestampMs(const std::string& text) {
   auto digits = [&](size_t pos, size_t n, int& out) {
-    if (pos + n > s.size()) return false;
+    if (pos + n > text.size()) return false;
     out = 0;
     for (size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      out = out * 10 + (s[i] - '0');
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
     }
     return true;
   };
   int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
-  if (!digits(0, 4, year) || s.size() < 20 || s[4] != '-' ||
-      !digits(5, 2, mon) || s[7] != '-' || !digits(8, 2, day) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, hour) ||
-      s[13] != ':' || !digits(14, 2, min) || s[16] != ':' ||
-      !digits(17, 2, sec)) {
+  if (!digits(0, 4, year) || text.size() < 20 || text[4] != '-' ||
+      !digits(5, 2, mon) || text[7] != '-' || !digits(8, 2, day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      !digits(11, 2, hour) || text[13] != ':' || !digits(14, 2, min) ||
+      text[16] != ':' || !digits(17, 2, sec)) {
     return std::nullopt;
   }
   if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
@@ -50,32 +50,32 @@ std::optional<std::int64_t> ParseTimestampMs(const std::string& s) {
   }
   size_t pos = 19;
   int millis = 0;
-  if (pos < s.size() && s[pos] == '.') {
+  if (pos < text.size() && text[pos] == '.') {
     ++pos;
     int scale = 100;
     size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      millis += (s[pos] - '0') * scale;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      millis += (text[pos] - '0') * scale;
       scale /= 10;
       ++pos;
     }
     if (pos == start) return std::nullopt;
   }
   int offset_min = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
     ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int oh = 0, om = 0;
-    if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(pos + 4, 2, om)) {
+    if (!digits(pos + 1, 2, oh) || pos + 3 >= text.size() ||
+        text[pos + 3] != ':' || !digits(pos + 4, 2, om)) {
       return std::nullopt;
     }
-    offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+    offset_min = (oh * 60 + om) * (text[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
     return std::nullopt;
   }
-  if (pos != s.size()) return std::nullopt;
+  if (pos != text.size()) return std::nullopt;
   std::tm tm{};
   tm.tm_year = year - 1900;
   tm.tm_mon = mon - 1;
@@ -321,7 +321,7 @@ json SandboxJson(const LocalSandbox& s) {
 }
 
 json ListedSandboxJson(const LocalSandbox& s) {
-  SandboxStatus status;
+  SandboxStatus status{};
   std::chrono::system_clock::time_point end_at;
   {
     std::lock_guard<std::mutex> lock(s.mu);
@@ -360,16 +360,16 @@ json SandboxDetailJson(const LocalSandbox& s, const json& network) {
   return out;
 }
 
-json MetricJson(const MetricSample& m) {
-  return json{{"timestamp", FormatTimestamp(m.timestamp_ms)},
-              {"timestampUnix", m.timestamp_ms / 1000},
-              {"cpuCount", m.usage.cpu_count},
-              {"cpuUsedPct", m.usage.cpu_used_pct},
-              {"memUsed", m.usage.mem_used},
-              {"memTotal", m.usage.mem_total},
-              {"memCache", m.usage.mem_cache},
-              {"diskUsed", m.usage.disk_used},
-              {"diskTotal", m.usage.disk_total}};
+json MetricJson(const MetricSample& sample) {
+  return json{{"timestamp", FormatTimestamp(sample.timestamp_ms)},
+              {"timestampUnix", sample.timestamp_ms / 1000},
+              {"cpuCount", sample.usage.cpu_count},
+              {"cpuUsedPct", sample.usage.cpu_used_pct},
+              {"memUsed", sample.usage.mem_used},
+              {"memTotal", sample.usage.mem_total},
+              {"memCache", sample.usage.mem_cache},
+              {"diskUsed", sample.usage.disk_used},
+              {"diskTotal", sample.usage.disk_total}};
 }
 
 json LogEntryJson(const LogEntry& e) {

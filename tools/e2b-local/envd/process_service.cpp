@@ -491,6 +491,7 @@ void ManagedProcess::ForwardOutput(std::vector<OutputSource>& sources,
     if (exited && !drain_until) drain_until = Clock::now() + kDrainLimit;
     if (exited && (sources.empty() || Clock::now() >= *drain_until)) break;
     std::vector<pollfd> fds;
+    fds.reserve(sources.size() + 1);
     for (const auto& source : sources) fds.push_back({source.fd, POLLIN, 0});
     if (!exited) fds.push_back({wake_fd, POLLIN, 0});
     int ready = poll(fds.data(), fds.size(), PollTimeout(exited, deadline));

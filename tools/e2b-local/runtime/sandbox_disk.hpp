@@ -94,8 +94,8 @@ class SandboxDiskPool {
   const Template& TemplateFor(int limit_mb);
   void BuildTemplate(int limit_mb, Template& tmpl);
   std::unique_ptr<LoopDisk> TakeSpare();
-  void Recycle(std::unique_ptr<LoopDisk> loop);
-  void MountOn(LoopDisk& loop, const Template& tmpl, const std::string& dir,
+  void Recycle(std::unique_ptr<LoopDisk> disk);
+  void MountOn(LoopDisk& disk, const Template& tmpl, const std::string& dir,
                Limited& limited);
   void KeepSpares();
 

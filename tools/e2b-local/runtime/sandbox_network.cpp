@@ -644,6 +644,7 @@ void SandboxNetwork::SpawnHelperLocked() {
       "/proc/self/fd/" + std::to_string(kChildNetns),
       "eth0"};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";

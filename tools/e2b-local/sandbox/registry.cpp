@@ -488,7 +488,7 @@ void SandboxRegistry::SetTimeout(const std::string& id, int seconds) {
   sandbox->end_at = Clock::now() + std::chrono::seconds(seconds);
 }
 
-void SandboxRegistry::Refresh(const std::string& id, int seconds) {
+void SandboxRegistry::Refresh(const std::string& id, int seconds) const {
   if (seconds < 0 || seconds > 3600) {
     throw Failure(Failure::Reason::kInvalidArgument,
                   "duration must be between 0 and 3600 seconds");

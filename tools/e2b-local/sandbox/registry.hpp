@@ -31,6 +31,7 @@
 
 namespace e2b_local {
 
+// NOLINTNEXTLINE(bugprone-exception-escape): a null json never throws
 struct CreateSandboxParams {
   std::string template_ref;
   int timeout_s = 15;
@@ -94,7 +95,7 @@ class SandboxRegistry : public SandboxDirectory {
   /// endAt = now + seconds (overwrites).
   void SetTimeout(const std::string& id, int seconds);
   /// endAt = max(endAt, now + seconds).
-  void Refresh(const std::string& id, int seconds);
+  void Refresh(const std::string& id, int seconds) const;
   /// 409 when already paused. With `keep_memory` the processes are frozen
   /// and resume where they were; without, they end and only the
   /// filesystem is kept (E2B's `memory: false`).
