@@ -200,27 +200,33 @@ std::string EncodePageToken(const PageKey& last, bool ascending) {
   return text;
 }
 
+namespace {
+
+// E2B's one answer for a token that is malformed or replayed.
+ApiError InvalidNextToken() { return ApiError(400, "Invalid next token"); }
+
+}  // namespace
+
 std::optional<PageKey> DecodePageToken(const std::string& token,
                                        bool ascending) {
   if (token.empty()) return std::nullopt;
-  const ApiError invalid(400, "Invalid next token");
   auto raw = Base64Decode(token);
-  if (!raw) throw invalid;
+  if (!raw) throw InvalidNextToken();
   // "<time>__<id>" or "<time>__<id>__asc"; IDs never hold "__".
   const std::size_t first = raw->find("__");
-  if (first == std::string::npos) throw invalid;
+  if (first == std::string::npos) throw InvalidNextToken();
   const std::size_t second = raw->find("__", first + 2);
   const std::string id =
       raw->substr(first + 2, second == std::string::npos ? std::string::npos
                                                          : second - first - 2);
   const bool asc_token = second != std::string::npos;
   if (asc_token && raw->compare(second + 2, std::string::npos, "asc") != 0) {
-    throw invalid;
+    throw InvalidNextToken();
   }
   // Replaying a token under the other order would serve pages already seen.
-  if (asc_token != ascending) throw invalid;
+  if (asc_token != ascending) throw InvalidNextToken();
   auto ms = ParseTimestampMs(raw->substr(0, first));
-  if (!ms) throw invalid;
+  if (!ms) throw InvalidNextToken();
   return PageKey{*ms, id};
 }
 

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -596,7 +597,8 @@ short PollOne(int fd, short events, std::chrono::milliseconds timeout) {
   for (;;) {
     const int rc = ::poll(&pfd, 1, ms);
     if (rc < 0 && errno == EINTR) continue;
-    return rc > 0 ? pfd.revents : 0;
+    if (rc <= 0) return 0;
+    return pfd.revents;
   }
 }
 
@@ -644,6 +646,12 @@ bool SendWithin(int fd, const char* data, std::size_t size,
   return true;
 }
 
+// "Name: value\r\n" at the end of a head being written.
+void AppendHeaderLine(std::string& head, const std::string& name,
+                      const std::string& value) {
+  head.append(name).append(": ").append(value).append("\r\n");
+}
+
 // The request line and headers of an upgrade request as the sandbox's
 // server gets them; `body_framing` is its Content-Length or
 // Transfer-Encoding line, or empty.
@@ -652,7 +660,7 @@ std::string UpgradeRequestHead(const httplib::Request& req,
                                const std::string& body_framing) {
   std::string head = req.method + " " + req.target + " HTTP/1.1\r\n";
   for (const auto& [name, value] : ForwardedRequestHeaders(req, host)) {
-    head += name + ": " + value + "\r\n";
+    AppendHeaderLine(head, name, value);
   }
   head += "Connection: Upgrade\r\n";
   if (req.has_header("Upgrade")) {
@@ -746,7 +754,9 @@ std::optional<ResponseHead> ParseResponseHead(const std::string& text) {
     }
     const std::size_t colon = line.find(':');
     if (colon == 0 || colon == std::string::npos ||
-        !std::all_of(line.begin(), line.begin() + colon, IsTokenChar)) {
+        !std::all_of(line.begin(),
+                     line.begin() + static_cast<std::ptrdiff_t>(colon),
+                     IsTokenChar)) {
       return std::nullopt;
     }
     std::string value = TrimWhitespace(line.substr(colon + 1));
@@ -850,14 +860,14 @@ std::string ClientHead(const ResponseHead& head) {
   std::string out =
       "HTTP/1.1 " + std::to_string(head.status) + " " + head.reason + "\r\n";
   for (const auto& [name, value] : ForwardedResponseHeaders(head.headers)) {
-    out += name + ": " + value + "\r\n";
+    AppendHeaderLine(out, name, value);
   }
   const bool upgraded = head.status == 101;
   for (const char* kept : {"upgrade", "content-length", "transfer-encoding"}) {
     const bool framing = std::strcmp(kept, "upgrade") != 0;
     if (framing == upgraded) continue;
     for (const auto& [name, value] : head.headers) {
-      if (Lowercase(name) == kept) out += name + ": " + value + "\r\n";
+      if (Lowercase(name) == kept) AppendHeaderLine(out, name, value);
     }
   }
   out += upgraded ? "Connection: Upgrade\r\n" : "Connection: close\r\n";

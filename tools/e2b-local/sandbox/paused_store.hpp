@@ -22,6 +22,7 @@ namespace e2b_local {
 /// A saved sandbox as Load returns it: its settings (status, instance
 /// and the rest of the running state are the caller's to set) and its
 /// NetworkConfig as given at create.
+// NOLINTNEXTLINE(bugprone-exception-escape): a null json never throws
 struct PausedSandbox {
   std::shared_ptr<LocalSandbox> sandbox;
   nlohmann::json network = nullptr;
