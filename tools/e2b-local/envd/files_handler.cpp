@@ -448,12 +448,13 @@ bool RangesSatisfiable(const httplib::Request& req, std::size_t size,
   return true;
 }
 
-// As envd does: compressed on the fly, so the length is unknown and the
-// body goes out chunked.
+// A download stops when its sandbox stops running (see DownloadFile).
 bool StillRunning(const LocalSandbox& sandbox) {
   return sandbox.Status() == SandboxStatus::kRunning;
 }
 
+// As envd does: compressed on the fly, so the length is unknown and the
+// body goes out chunked.
 void SendGzipped(const DownloadFile& file, httplib::Response& res) {
   std::shared_ptr<GzipFileStream> gzip;
   try {
