@@ -1,6 +1,7 @@
 // Fuzzes e2b-local's REST request parsing (tools/e2b-local/control/wire.*):
-// JSON bodies and their typed fields, query integers, page tokens, the
-// percent-decoders and the doubly encoded metadata filter, timestamps. A bad
+// JSON bodies and their typed fields, query integers, page tokens (and
+// their round trip), the percent-decoders and the doubly encoded metadata
+// filter, timestamps. A bad
 // request may only end in ApiError 400; anything else escaping (a
 // nlohmann exception, std::out_of_range, ...) would become a 500 or a crash.
 
@@ -55,7 +56,8 @@ void Query(const std::string& text) {
     local::QueryInt(text, "start", 0, std::numeric_limits<std::int64_t>::min(),
                     std::numeric_limits<std::int64_t>::max());
   });
-  Expect400([&] { local::DecodePageToken(text); });
+  Expect400([&] { local::DecodePageToken(text, /*ascending=*/false); });
+  Expect400([&] { local::DecodePageToken(text, /*ascending=*/true); });
   Expect400([&] { local::ParseMetadataFilter(text); });
   if (auto q = local::QueryUnescape(text)) {
     Check(q->size() <= text.size(), "QueryUnescape grew the text");
@@ -96,8 +98,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       Timestamp(text);
       break;
     default: {
-      const std::size_t offset = std::hash<std::string>{}(text) % 1000000007u;
-      Check(local::DecodePageToken(local::EncodePageToken(offset)) == offset,
+      // A key as the lists make them: a time in years 0000-9999 and an ID
+      // of sandbox-ID characters (IDs never hold the "__" separator).
+      constexpr std::int64_t kYear10000Ms = 253402300800000;
+      local::PageKey key;
+      key.ms = static_cast<std::int64_t>(std::hash<std::string>{}(text) %
+                                         kYear10000Ms);
+      for (char c : text) {
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) key.id += c;
+      }
+      const bool ascending = (mode & 4) != 0;
+      const auto back = local::DecodePageToken(
+          local::EncodePageToken(key, ascending), ascending);
+      Check(back.has_value() && back->ms == key.ms && back->id == key.id,
             "page token does not round-trip");
       Query(text);
       break;
