@@ -191,6 +191,8 @@ class FakeInstance : public e2b_local::SandboxInstance {
   }
   void Freeze() override {}
   void Thaw() override {}
+  void Halt() override {}
+  void Boot() override {}
   void Destroy() override {}
   e2b_local::ResourceUsage Usage() override { return {}; }
   void UpdateNetwork(const e2b_local::EgressPolicy&) override {}
