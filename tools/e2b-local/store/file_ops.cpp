@@ -26,6 +26,21 @@ namespace {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
+// Whether another mount sits on the directory `path`. A bind mount of a
+// directory of the same filesystem (a volume inside a sandbox's root)
+// keeps st_dev, so comparing devices alone would walk into it.
+bool IsMountPoint(const std::string& path, const struct stat& st,
+                  dev_t device) {
+  if (st.st_dev != device) return true;
+  struct statx stx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+              STATX_BASIC_STATS, &stx) != 0) {
+    return false;
+  }
+  return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
+         (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
 void WriteAll(int fd, const char* data, size_t size, const std::string& path) {
   while (size > 0) {
     ssize_t n = ::write(fd, data, size);
@@ -131,9 +146,11 @@ void CopyEntry(const std::string& src, const std::string& dst, dev_t device,
     if (::mkdir(dst.c_str(), 0700) != 0 && errno != EEXIST) {
       Fail("cannot create directory", dst);
     }
-    // Mount points of other filesystems (e.g. /proc inside a sandbox) are
-    // kept as empty directories.
-    if (st.st_dev == device) CopyDirectoryContents(src, dst, device);
+    // Mount points (e.g. /proc or a volume inside a sandbox) are kept as
+    // empty directories.
+    if (!IsMountPoint(src, st, device)) {
+      CopyDirectoryContents(src, dst, device);
+    }
   } else if (S_ISREG(st.st_mode)) {
     if (!CopyRegularFile(src, dst, st)) return;
   } else if (S_ISLNK(st.st_mode)) {
@@ -219,7 +236,9 @@ void MergeDirectory(const std::string& src, const std::string& dst,
     if (::mkdir(to.c_str(), 0700) != 0 && errno != EEXIST) {
       Fail("cannot create directory", to);
     }
-    if (st.st_dev == device) MergeDirectory(from, to, device, mode);
+    if (!IsMountPoint(from, st, device)) {
+      MergeDirectory(from, to, device, mode);
+    }
     CopyXattrs(from, to, /*overlay_attrs=*/false);
     if (overlay && mark_opaque) MarkOpaque(to);
     CopyMetadata(to, st);
@@ -327,16 +346,18 @@ void MergeLayer(const std::string& src, const std::string& dst,
 
 namespace {
 
-void RemoveTreeOnDevice(const std::string& path, dev_t device) {
+// `top`: the tree's own root, which may be a mount point itself.
+void RemoveTreeOnDevice(const std::string& path, dev_t device,
+                        bool top = false) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return;
     Fail("cannot stat", path);
   }
   if (S_ISDIR(st.st_mode)) {
-    if (st.st_dev != device) {
-      // A mount left behind (e.g. a sandbox root that failed to unmount):
-      // never delete through it into another filesystem.
+    if (!top && IsMountPoint(path, st, device)) {
+      // A mount left behind (a sandbox root that failed to unmount, a
+      // volume bound into one): never delete through it.
       errno = EBUSY;
       Fail("refusing to remove across a mount point", path);
     }
@@ -374,7 +395,7 @@ void RemoveTree(const std::string& path) {
     if (errno == ENOENT) return;
     Fail("cannot stat", path);
   }
-  RemoveTreeOnDevice(path, st.st_dev);
+  RemoveTreeOnDevice(path, st.st_dev, /*top=*/true);
 }
 
 }  // namespace e2b_local

@@ -24,7 +24,8 @@ void MakeDirs(const std::string& path, bool private_dir = false);
 /// Copies the tree under `src` into the (new or empty) directory `dst`,
 /// keeping modes, owners, timestamps, symlinks, device nodes (overlayfs
 /// whiteouts) and extended attributes (overlayfs opaque markers). Never
-/// follows symlinks and never leaves the source's filesystem.
+/// follows symlinks and never enters a mount point (another filesystem or a
+/// bind mount such as a volume): those stay empty directories.
 void CopyTree(const std::string& src, const std::string& dst);
 
 /// How MergeLayer treats overlayfs markers (whiteouts: 0/0 character
@@ -50,8 +51,9 @@ void MergeLayer(const std::string& src, const std::string& dst,
 /// (with errno set) when it cannot be opened.
 std::optional<std::vector<std::string>> DirectoryNames(const std::string& dir);
 
-/// rm -rf that never follows symlinks nor crosses into another mounted
-/// filesystem (throws instead); a missing path is not an error.
+/// rm -rf that never follows symlinks nor enters a mount point below
+/// `path` (another filesystem or a bind mount such as a volume: throws
+/// instead); a missing path is not an error.
 void RemoveTree(const std::string& path);
 
 }  // namespace e2b_local
