@@ -599,6 +599,66 @@ TEST_P(RuntimeTest, PrivateStateDirectoryStillWorks) {
   EXPECT_FALSE(fs::exists(root));
 }
 
+// A volume is the host directory bound at its path: what a command writes
+// there is in the volume (with the sandbox's ids mapped), what the host
+// writes is seen inside, across a filesystem-only pause, and Destroy
+// leaves the volume's files alone. A symlink on the way to the mount path
+// (a snapshot's files are a sandbox's) resolves inside the root.
+TEST_P(RuntimeTest, VolumesAreBoundAtTheirPathsAndOutliveTheSandbox) {
+  const std::string volume = state_ + "/volume";
+  fs::create_directories(volume);
+  { std::ofstream(volume + "/from-host.txt") << "from host"; }
+  SandboxSpec spec;
+  spec.id = "sbx-volume";
+  spec.dir = state_ + "/sandboxes/sbx-volume";
+  spec.hostname = spec.id;
+  spec.volumes = {VolumeBind{volume, "/mnt/data"}};
+  if (!Isolated()) {
+    EXPECT_THROW(runtime_->Create(spec), std::runtime_error);
+    return;
+  }
+  chown(volume.c_str(), 1000000000, 1000000000);
+  chmod(volume.c_str(), 0777);
+  auto sandbox = runtime_->Create(spec);
+  EXPECT_EQ(Run(*sandbox, {"cat", "/mnt/data/from-host.txt"}).out, "from host");
+  auto wrote = Run(*sandbox, {"sh", "-c", "printf inside > /mnt/data/in.txt"});
+  EXPECT_EQ(wrote.status.exit_code, 0) << wrote.err;
+  std::ifstream in(volume + "/in.txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "inside");
+  struct stat st {};
+  ASSERT_EQ(stat((volume + "/in.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1000001000u);  // sandbox uid 1000, mapped
+  // envd's file API resolves under RootPath() on the host: same files.
+  EXPECT_TRUE(fs::exists(sandbox->RootPath() + "/mnt/data/in.txt"));
+  auto flags = Run(*sandbox, {"sh", "-c", "grep ' /mnt/data ' /proc/mounts"});
+  EXPECT_NE(flags.out.find("nosuid"), std::string::npos) << flags.out;
+  EXPECT_NE(flags.out.find("nodev"), std::string::npos) << flags.out;
+  sandbox->Halt();
+  sandbox->Boot();
+  EXPECT_EQ(Run(*sandbox, {"cat", "/mnt/data/in.txt"}).out, "inside");
+  sandbox->Destroy();
+  EXPECT_TRUE(fs::exists(volume + "/in.txt"));
+  EXPECT_TRUE(fs::exists(volume + "/from-host.txt"));
+  EXPECT_FALSE(IsMountedAnywhereUnder(state_ + "/sandboxes"));
+
+  // A layer whose /mnt is a symlink to the host's "/": the mount still
+  // lands inside the sandbox's root.
+  const std::string layer = state_ + "/layer";
+  fs::create_directories(layer);
+  fs::create_symlink("/", layer + "/mnt");
+  spec.id = "sbx-volume-link";
+  spec.dir = state_ + "/sandboxes/sbx-volume-link";
+  spec.layers = {layer};
+  auto linked = runtime_->Create(spec);
+  EXPECT_FALSE(fs::exists("/data/in.txt"));
+  EXPECT_EQ(Run(*linked, {"cat", "/data/in.txt"}).out, "inside");
+  EXPECT_EQ(Run(*linked, {"cat", "/mnt/data/in.txt"}).out, "inside");
+  linked->Destroy();
+  EXPECT_TRUE(fs::exists(volume + "/in.txt"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, RuntimeTest,
                          ::testing::Values(IsolationMode::kNamespaces,
                                            IsolationMode::kNone),

@@ -395,6 +395,7 @@ void ControlPlane::CreateSandbox(Call& call) {
       OptionalBool(body, "allow_internet_access").value_or(true);
   params.metadata = StringMap(body, "metadata");
   params.env_vars = StringMap(body, "envVars");
+  params.volume_mounts = VolumeMountsField(body, "volumeMounts");
   if (auto it = body.find("network"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) throw ApiError(400, "'network' must be an object");
     // The Host every request to a sandbox port gets: one header value.

@@ -159,6 +159,28 @@ std::map<std::string, std::string> StringMap(const json& object,
   return out;
 }
 
+std::vector<SandboxVolumeMount> VolumeMountsField(const json& object,
+                                                  const char* name) {
+  std::vector<SandboxVolumeMount> out;
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return out;
+  if (!it->is_array()) {
+    throw ApiError(400, std::string("'") + name + "' must be an array");
+  }
+  for (const json& mount : *it) {
+    const auto text = [&](const char* key) {
+      return mount.is_object() && mount.contains(key) && mount[key].is_string();
+    };
+    if (!text("name") || !text("path")) {
+      throw ApiError(400, std::string("'") + name +
+                              "' entries must be objects with string 'name' "
+                              "and 'path'");
+    }
+    out.push_back(mount.get<SandboxVolumeMount>());
+  }
+  return out;
+}
+
 std::int64_t QueryInt(const std::string& text, const char* name,
                       std::int64_t fallback, std::int64_t min,
                       std::int64_t max) {
@@ -343,6 +365,7 @@ json ListedSandboxJson(const LocalSandbox& s) {
            {"memoryMB", s.memory_mb},
            {"diskSizeMB", s.disk_size_mb},
            {"metadata", Dump(s.metadata)},
+           {"volumeMounts", s.volume_mounts},
            {"state", StateName(status)},
            {"envdVersion", s.envd_version}};
   if (!s.alias.empty()) out["alias"] = s.alias;

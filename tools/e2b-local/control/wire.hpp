@@ -36,6 +36,11 @@ std::optional<std::string> OptionalString(const nlohmann::json& object,
 /// A string map field; null or absent = empty.
 std::map<std::string, std::string> StringMap(const nlohmann::json& object,
                                              const char* name);
+/// The volumeMounts field of a create: [{name, path}] with string members;
+/// null or absent = none. Only the shape is checked here (the registry
+/// answers for names and paths, as E2B does).
+std::vector<SandboxVolumeMount> VolumeMountsField(const nlohmann::json& object,
+                                                  const char* name);
 /// A decimal query parameter in [min, max]; `fallback` when absent.
 std::int64_t QueryInt(const std::string& text, const char* name,
                       std::int64_t fallback, std::int64_t min,

@@ -13,6 +13,7 @@
 #include "runtime/sandbox_init.hpp"
 #include "runtime/sandbox_run_state.hpp"
 #include "runtime/sandbox_usage.hpp"
+#include "runtime/volume_binds.hpp"
 #include "store/file_ops.hpp"
 
 #include <sys/mount.h>
@@ -283,6 +284,11 @@ class NamespaceInstance : public SandboxInstance {
     mounted_ = true;
     fs_ = std::make_unique<SandboxFs>(root_);
     PrepareFiles();
+    // Bound on the host, under the root init pivots into: its namespace
+    // copies the mounts, and envd's file API (on the host) sees them too.
+    for (const VolumeBind& volume : spec_.volumes) {
+      BindVolume(*fs_, volume.host_dir, volume.path, ToHost(0), ToHost(0));
+    }
     std::string missing = cgroups_.SetLimits(
         spec_.cpu_count, spec_.memory_mb,
         spec_.pids_max > 0 ? spec_.pids_max : kDefaultPidsMax);

@@ -144,6 +144,13 @@ struct SpawnError : std::runtime_error {
   std::string kind;
 };
 
+/// A volume inside a sandbox: its host directory, bound at `path` (a clean
+/// absolute sandbox path other than "/").
+struct VolumeBind {
+  std::string host_dir;
+  std::string path;
+};
+
 struct SandboxSpec {
   std::string id;
   /// Read-only template layers, topmost first; empty = the base template.
@@ -168,6 +175,11 @@ struct SandboxSpec {
   /// unlimited. The namespaced runtime enforces it where the host allows
   /// loop-mounted disks (SandboxRuntime::Prepare says when it does not).
   int disk_mb = 0;
+  /// Volumes bound into the root before init starts, in order (a later
+  /// path may lie inside an earlier volume). They stay bound across
+  /// Halt/Boot and go with Destroy; their contents are never copied,
+  /// snapshotted or removed with the sandbox.
+  std::vector<VolumeBind> volumes;
   /// Destroy() renames `dir` away and deletes it on a background thread
   /// (RemoveTreeInBackground) instead of before it returns; the registry
   /// sets this so a kill does not wait for the disk.

@@ -147,6 +147,13 @@ class UnisolatedInstance : public SandboxInstance {
   }
 
   void Setup() {
+    // Its commands see the host's paths: a volume bound under root_ would
+    // not be where they look.
+    if (!spec_.volumes.empty()) {
+      throw std::runtime_error(
+          "volume mounts need sandboxes of their own (--isolation "
+          "namespaces)");
+    }
     can_switch_ = geteuid() == 0;
     root_ = spec_.dir + "/root";
     // Commands run as uid 1000 straight on the host, so they must be able

@@ -5,6 +5,7 @@
 // runtime instance, and the per-sandbox state of the envd services.
 
 #include "runtime/sandbox_runtime.hpp"
+#include "sandbox/volume_mounts.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -83,6 +84,8 @@ struct LocalSandbox {
   std::string mask_request_host;
   std::map<std::string, std::string> env_vars;
   std::map<std::string, std::string> metadata;
+  /// The volumes it was created with (bound into its root by the runtime).
+  std::vector<SandboxVolumeMount> volume_mounts;
   int cpu_count = 2;
   int memory_mb = 512;
   int disk_size_mb = 1024;

@@ -29,6 +29,7 @@ json SettingsJson(const LocalSandbox& s, const json& network) {
               {"maskRequestHost", s.mask_request_host},
               {"envVars", s.env_vars},
               {"metadata", s.metadata},
+              {"volumeMounts", s.volume_mounts},
               {"cpuCount", s.cpu_count},
               {"memoryMB", s.memory_mb},
               {"diskSizeMB", s.disk_size_mb},
@@ -52,6 +53,7 @@ PausedSandbox SandboxFromJson(const json& j) {
   s.mask_request_host = j.value("maskRequestHost", std::string());
   s.env_vars = j.value("envVars", std::map<std::string, std::string>{});
   s.metadata = j.value("metadata", std::map<std::string, std::string>{});
+  s.volume_mounts = j.value("volumeMounts", std::vector<SandboxVolumeMount>{});
   s.cpu_count = j.value("cpuCount", 2);
   s.memory_mb = j.value("memoryMB", 512);
   s.disk_size_mb = j.value("diskSizeMB", 1024);

@@ -13,6 +13,9 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
+#include <set>
+#include <string>
 #include <utility>
 
 namespace e2b_local {
@@ -248,7 +251,51 @@ SandboxSpec SandboxRegistry::SpecFor(const LocalSandbox& sandbox,
   spec.memory_mb = sandbox.memory_mb;
   spec.disk_mb = sandbox.disk_size_mb;
   spec.remove_dir_in_background = true;
+  for (const SandboxVolumeMount& mount : sandbox.volume_mounts) {
+    auto dir = options_.find_volume_dir ? options_.find_volume_dir(mount.name)
+                                        : std::nullopt;
+    if (!dir) {
+      // Destroyed while the sandbox was paused (and saved): E2B deletes a
+      // mounted volume's data too, so its mount comes back empty.
+      std::cerr << "e2b-local: sandbox " << sandbox.id << ": volume '"
+                << mount.name << "' is gone; " << mount.path
+                << " stays an empty directory\n";
+      continue;
+    }
+    spec.volumes.push_back(VolumeBind{*dir, mount.path});
+  }
   return spec;
+}
+
+void SandboxRegistry::CheckVolumeMounts(
+    const std::vector<SandboxVolumeMount>& mounts) const {
+  if (mounts.empty()) return;
+  if (!options_.find_volume_dir || std::string(runtime_.Name()) == "none") {
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "Volume mounts are not enabled. (e2b-local binds volumes "
+                  "only into sandboxes of their own: --isolation "
+                  "namespaces)");
+  }
+  std::string problems;
+  std::set<std::string> used;
+  for (std::size_t i = 0; i < mounts.size(); ++i) {
+    const SandboxVolumeMount& mount = mounts[i];
+    std::optional<std::string> reason;
+    if (!options_.find_volume_dir(mount.name)) {
+      reason = "volume '" + mount.name + "' not found";
+    } else if (auto bad = InvalidMountPathReason(mount.path)) {
+      reason = bad;
+    } else if (!used.insert(mount.path).second) {
+      reason = "path '" + mount.path + "' is already used";
+    }
+    if (reason) {
+      problems += "\n\t- volume mount #" + std::to_string(i) + ": " + *reason;
+    }
+  }
+  if (!problems.empty()) {
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "invalid mounts:" + problems);
+  }
 }
 
 void SandboxRegistry::SaveLocked(const Entry& entry) {
@@ -378,6 +425,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Create(
 std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
     const ResolvedTemplate& resolved, const CreateSandboxParams& params,
     std::vector<std::string> layers) {
+  CheckVolumeMounts(params.volume_mounts);
   StartSlot slot(*this);
   auto entry = std::make_shared<Entry>();
   auto sandbox = std::make_shared<LocalSandbox>();
@@ -403,6 +451,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   }
   sandbox->env_vars = params.env_vars;
   sandbox->metadata = params.metadata;
+  sandbox->volume_mounts = params.volume_mounts;
   sandbox->cpu_count = resolved.build.cpu_count;
   sandbox->memory_mb = resolved.build.memory_mb;
   sandbox->disk_size_mb = resolved.build.disk_size_mb;
@@ -713,6 +762,7 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
   params.allow_internet_access = source.allow_internet_access;
   params.metadata = source.metadata;
   params.env_vars = source.env_vars;
+  params.volume_mounts = source.volume_mounts;
   {
     std::lock_guard<std::mutex> lock(mu_);
     params.network = entry->network;

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,6 +43,8 @@ struct CreateSandboxParams {
   std::map<std::string, std::string> metadata;
   std::map<std::string, std::string> env_vars;
   nlohmann::json network = nullptr;  ///< NetworkConfig, kept as given
+  /// Volumes to bind, checked by the registry as E2B checks them.
+  std::vector<SandboxVolumeMount> volume_mounts;
 };
 
 struct MetricSample {
@@ -62,6 +65,10 @@ struct RegistryOptions {
   /// Running plus paused sandboxes at once (0: no cap). A start beyond it
   /// answers 429 with E2B's concurrency-limit message.
   std::size_t max_sandboxes = 0;
+  /// The host directory of the volume with this name, nullopt when there
+  /// is none (the volume store's). Unset: sandboxes cannot mount volumes.
+  std::function<std::optional<std::string>(const std::string& name)>
+      find_volume_dir;
 };
 
 class SandboxRegistry : public SandboxDirectory {
@@ -146,6 +153,9 @@ class SandboxRegistry : public SandboxDirectory {
                                       const CreateSandboxParams& params,
                                       std::vector<std::string> layers);
   int CheckTimeout(int seconds) const;
+  /// Throws Failure kInvalidArgument with E2B's text for every bad mount
+  /// (unknown volume, bad or repeated path) or when volumes are off.
+  void CheckVolumeMounts(const std::vector<SandboxVolumeMount>& mounts) const;
   /// Ends a sandbox; with `forget` also its save (a kill, not a stop).
   void KillEntry(const std::shared_ptr<Entry>& entry, const std::string& why,
                  bool forget = true);
