@@ -10,6 +10,7 @@
 #include "sandbox/registry.hpp"
 #include "store/file_ops.hpp"
 #include "store/template_store.hpp"
+#include "store/volume_store.hpp"
 #include "support/background_listen.hpp"
 #include "util/failure.hpp"
 
@@ -51,7 +52,8 @@ class ControlPlaneTest : public ::testing::Test {
     RegistryOptions options = Options();
     options.tick = std::chrono::milliseconds(50);
     registry_ = std::make_unique<SandboxRegistry>(*runtime_, *store_, options);
-    control_ = std::make_unique<ControlPlane>(*registry_, *store_,
+    volumes_ = std::make_unique<VolumeStore>(dir_, VolumeIdMapping{});
+    control_ = std::make_unique<ControlPlane>(*registry_, *store_, *volumes_,
                                               std::vector<std::string>{kKey});
     ConfigureServer(server_, ListenerKind::kControlPlane);
     control_->Mount(server_);
@@ -117,6 +119,7 @@ class ControlPlaneTest : public ::testing::Test {
   std::unique_ptr<SandboxRuntime> runtime_;
   std::unique_ptr<TemplateStore> store_;
   std::unique_ptr<SandboxRegistry> registry_;
+  std::unique_ptr<VolumeStore> volumes_;
   std::unique_ptr<ControlPlane> control_;
   httplib::Server server_;
   int port_ = 0;

@@ -11,6 +11,7 @@
 #include "runtime/subordinate_ids.hpp"
 #include "sandbox/registry.hpp"
 #include "store/template_store.hpp"
+#include "store/volume_store.hpp"
 #include "util/failure.hpp"
 
 #include <httplib.h>
@@ -103,11 +104,23 @@ e2b_local::RuntimeOptions RuntimeOptionsFor(
   return options;
 }
 
-// What the registry stands on: the sandbox runtime and the state store.
+// What the registry stands on: the sandbox runtime and the state stores.
 struct Backend {
   std::unique_ptr<e2b_local::SandboxRuntime> runtime;
   std::unique_ptr<e2b_local::TemplateStore> store;
+  std::unique_ptr<e2b_local::VolumeStore> volumes;
 };
+
+// Volume files carry the ids sandboxes see through the namespaced
+// runtime's mapping; the unisolated runtime shares the host's ids.
+e2b_local::VolumeIdMapping VolumeIdsFor(
+    const e2b_local::SandboxRuntime& runtime,
+    const e2b_local::RuntimeOptions& options) {
+  e2b_local::VolumeIdMapping ids;
+  ids.range = options.ids;
+  ids.identity = std::string(runtime.Name()) != "namespaces";
+  return ids;
+}
 
 // Fills `backend`; the exit code when there is nothing to serve
 // (--prepare-rootfs, or a failure).
@@ -122,6 +135,11 @@ std::optional<int> PrepareState(const e2b_local::ServerConfig& config,
     backend.runtime = e2b_local::MakeRuntime(config.isolation, options);
     backend.store =
         std::make_unique<e2b_local::TemplateStore>(config.state_dir);
+    backend.volumes = std::make_unique<e2b_local::VolumeStore>(
+        config.state_dir, VolumeIdsFor(*backend.runtime, options));
+    for (const auto& note : backend.volumes->Removed()) {
+      std::cerr << "e2b-local: volumes: " << note << "\n";
+    }
   } catch (const std::exception& e) {
     std::cerr << "e2b-local: " << e.what() << "\n";
     return 1;
@@ -216,7 +234,8 @@ int Run(int argc, char** argv) {
   e2b_local::SandboxRegistry registry(
       *backend.runtime, *backend.store,
       RegistryOptionsFor(config, *backend.runtime));
-  e2b_local::ControlPlane control(registry, *backend.store, config.api_keys);
+  e2b_local::ControlPlane control(registry, *backend.store, *backend.volumes,
+                                  config.api_keys);
   e2b_local::EnvdServer envd(registry, AutoResume(registry));
 
   // Connections waiting for a request cost no thread (http/listener.hpp),

@@ -314,13 +314,22 @@ const std::vector<ControlPlane::Route>& ControlPlane::Routes() {
       {"GET", "/templates/{id}/builds/{build}/{any}", nullptr},
       {"GET", "/templates/{id...}", &C::GetTemplate},
       {"DELETE", "/templates/{id...}", &C::DeleteTemplate},
+      {"GET", "/volumes", &C::ListVolumes},
+      {"POST", "/volumes", &C::CreateVolume},
+      {"GET", "/volumes/{id}", &C::GetVolume},
+      {"DELETE", "/volumes/{id}", &C::DeleteVolume},
   };
   return kRoutes;
 }
 
 ControlPlane::ControlPlane(SandboxRegistry& registry, TemplateStore& store,
+                           VolumeStore& volumes,
                            std::vector<std::string> api_keys)
-    : registry_(registry), store_(store), api_keys_(std::move(api_keys)) {
+    : registry_(registry),
+      store_(store),
+      volumes_(volumes),
+      volume_content_(volumes),
+      api_keys_(std::move(api_keys)) {
   if (api_keys_.empty()) throw std::invalid_argument("no API key configured");
 }
 
@@ -328,11 +337,65 @@ void ControlPlane::Mount(httplib::Server& server) {
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     Handle(req, res);
   };
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    HandleWithBody(req, res, reader);
+  };
+  // httplib would otherwise buffer a whole volume upload in memory.
+  server.set_payload_max_length(std::numeric_limits<std::size_t>::max());
   server.Get(".*", handler);
-  server.Post(".*", handler);
-  server.Put(".*", handler);
+  server.Post(".*", with_body);
+  server.Put(".*", with_body);
+  server.Patch(".*", with_body);
+  // A DELETE without a body never reaches a content-reader handler.
+  server.Delete(".*", with_body);
   server.Delete(".*", handler);
-  server.Patch(".*", handler);
+}
+
+void ControlPlane::HandleWithBody(const httplib::Request& req,
+                                  httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+  std::vector<std::string> segments;
+  try {
+    segments = SplitRequestPath(req.target);
+  } catch (const ApiError&) {
+    // Handle answers it; the body is not needed for that.
+  }
+  if (VolumeContentApi::IsUpload(req.method, segments)) {
+    volume_content_.Handle(req, res, segments, &reader);
+    return;
+  }
+  // Read on past the limit without keeping it (bounded), so the answer
+  // reaches a client still sending.
+  constexpr std::size_t kMaxDrain = std::size_t{64} << 20;
+  std::string body;
+  std::size_t total = 0;
+  auto receive = [&](const char* data, std::size_t size) {
+    total += size;
+    if (total <= kMaxBody) body.append(data, size);
+    return total <= kMaxDrain;
+  };
+  bool complete = false;
+  // httplib parses multipart bodies itself; the API takes none, so their
+  // parts are dropped (as httplib's own reading left req.body empty).
+  if (req.is_multipart_form_data()) {
+    complete =
+        reader([](const httplib::MultipartFormData&) { return true; }, receive);
+    body.clear();
+  } else {
+    complete = reader(receive);
+  }
+  if (total > kMaxBody || !complete) {
+    if (!complete) res.set_header("Connection", "close");
+    SendJsonError(res, total > kMaxBody ? 413 : 400,
+                  total > kMaxBody ? "request body too large (limit 1 MiB)"
+                                   : "malformed or truncated request body");
+    return;
+  }
+  // httplib hands over its non-const Request as const (server_setup.cpp
+  // does the same): the body read here is where Handle expects it.
+  const_cast<httplib::Request&>(req).body = std::move(body);
+  Handle(req, res);
 }
 
 bool ControlPlane::Authorized(const httplib::Request& req) const {
@@ -351,6 +414,11 @@ void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
     Call call{req, res, SplitRequestPath(req.target), {}, {}};
     if (IsHealthCheck(req.method, call.path)) {
       call.Json(200, json{{"status", "ok"}});
+      return;
+    }
+    // Authenticated by the volume's token, not the API key.
+    if (VolumeContentApi::Handles(call.path)) {
+      volume_content_.Handle(req, res, call.path, nullptr);
       return;
     }
     if (!Authorized(req)) {
@@ -780,6 +848,46 @@ void ControlPlane::BuildStatus(Call& call) {
     out["reason"] = json{{"message", found.build.reason}};
   }
   call.Json(200, out);
+}
+
+namespace {
+
+void CheckVolumeId(const std::string& id) {
+  if (!VolumeStore::IsVolumeId(id)) throw ApiError(400, "Invalid volume ID");
+}
+
+json VolumeJson(const VolumeRecord& v, bool with_token) {
+  json out{{"volumeID", v.id}, {"name", v.name}};
+  if (with_token) out["token"] = v.token;
+  return out;
+}
+
+}  // namespace
+
+void ControlPlane::ListVolumes(Call& call) {
+  json out = json::array();
+  for (const auto& v : volumes_.List()) out.push_back(VolumeJson(v, false));
+  call.Json(200, out);
+}
+
+void ControlPlane::CreateVolume(Call& call) {
+  json body = call.Body(false);
+  auto name = OptionalString(body, "name");
+  if (!name) throw ApiError(400, "Invalid volume name");
+  call.Json(201, VolumeJson(volumes_.Create(*name), true));
+}
+
+void ControlPlane::GetVolume(Call& call) {
+  CheckVolumeId(call.id);
+  auto v = volumes_.Get(call.id);
+  if (!v) throw ApiError(404, "Volume not found");
+  call.Json(200, VolumeJson(*v, true));
+}
+
+void ControlPlane::DeleteVolume(Call& call) {
+  CheckVolumeId(call.id);
+  if (!volumes_.Destroy(call.id)) throw ApiError(404, "Volume not found");
+  call.NoContent();
 }
 
 }  // namespace e2b_local

@@ -1,18 +1,24 @@
 #ifndef E2B_LOCAL_CONTROL_CONTROL_PLANE_HPP_
 #define E2B_LOCAL_CONTROL_CONTROL_PLANE_HPP_
 
-// The E2B REST API (PROTOCOL.md sections 2.1-2.4) over the registry and the
-// state store. Handlers only parse, validate, call and serialize; errors
-// answer {"code": <status>, "message": ...}.
+// The E2B REST API (PROTOCOL.md sections 2.1-2.4, docs/protocol/volumes.md)
+// over the registry and the state stores. Handlers only parse, validate,
+// call and serialize; errors answer {"code": <status>, "message": ...}.
+// /volumecontent/... goes to the volume content API (volume_content.hpp),
+// which takes a volume's token instead of the API key.
 
+#include "control/volume_content.hpp"
 #include "sandbox/registry.hpp"
 #include "store/template_store.hpp"
+#include "store/volume_store.hpp"
 #include "util/failure.hpp"
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace httplib {
+class ContentReader;
 class Server;
 struct Request;
 struct Response;
@@ -57,15 +63,21 @@ class ControlPlane {
 
   /// `api_keys` must not be empty; requests need X-API-Key equal to one.
   ControlPlane(SandboxRegistry& registry, TemplateStore& store,
-               std::vector<std::string> api_keys);
+               VolumeStore& volumes, std::vector<std::string> api_keys);
 
   /// Registers every route (and GET /health) on `server`. The ControlPlane
-  /// must outlive the server's use of them.
+  /// must outlive the server's use of them. Request bodies are read here,
+  /// at most kMaxBody bytes (413 beyond), except a volume upload's, which
+  /// streams to disk: the server's own payload limit must not be lower.
   void Mount(httplib::Server& server);
 
-  /// Answers one request (what the mounted routes call): the health check,
+  /// Answers one request (what the mounted routes call) whose body is in
+  /// req.body: the health check, the volume content API (its own token),
   /// else the API key, then the route.
   void Handle(const httplib::Request& req, httplib::Response& res);
+
+  /// The largest request body the API reads into memory.
+  static constexpr std::size_t kMaxBody = std::size_t{1} << 20;
 
  private:
   bool Authorized(const httplib::Request& req) const;
@@ -94,9 +106,20 @@ class ControlPlane {
   void DeleteTemplate(Call& call);
   void BuildLogs(Call& call);
   void BuildStatus(Call& call);
+  void ListVolumes(Call& call);
+  void CreateVolume(Call& call);
+  void GetVolume(Call& call);
+  void DeleteVolume(Call& call);
+
+  // Reads a body (at most kMaxBody) into req.body, then Handle; a volume
+  // upload goes to the content API with the reader instead.
+  void HandleWithBody(const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader);
 
   SandboxRegistry& registry_;
   TemplateStore& store_;
+  VolumeStore& volumes_;
+  VolumeContentApi volume_content_;
   std::vector<std::string> api_keys_;
 };
 

@@ -70,7 +70,9 @@ enum class ListenerKind { kControlPlane, kEnvd };
 /// limit.
 std::size_t RaiseOpenFileLimit();
 
-/// Task queue, keep-alive, timeouts, payload limit (control plane: 1 MiB),
+/// Task queue, keep-alive, timeouts, payload limit (control plane: 1 MiB;
+/// ControlPlane::Mount lifts it and bounds bodies itself, so that volume
+/// uploads can stream),
 /// TCP_NODELAY on the listening socket and, for the control plane, JSON
 /// bodies for httplib's own errors.
 void ConfigureServer(httplib::Server& server, ListenerKind kind);
