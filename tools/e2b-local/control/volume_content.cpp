@@ -332,7 +332,7 @@ UniqueFd OpenParentDir(const SandboxFs& fs, const std::string& parent,
 // An upload's body: streamed from the ContentReader, or req.body.
 struct UploadBody {
   const httplib::Request& req;
-  const httplib::ContentReader* reader;
+  const httplib::ContentReader* reader = nullptr;
   bool read = false;  ///< set once reading began
 
   bool Read(const std::function<bool(const char*, std::size_t)>& sink) {
