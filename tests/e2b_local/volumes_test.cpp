@@ -665,18 +665,32 @@ TEST_F(VolumesTest, DroppedUploadLeavesNothing) {
   const std::string part(1 << 20, 'p');
   ASSERT_EQ(::send(fd, part.data(), part.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(part.size()));
-  // Until the server has begun writing the temp file.
+  // Until the server has begun writing the temp file (unnamed with
+  // O_TMPFILE: then only a descriptor of this process shows it).
   const std::string data = DataDir(v);
-  for (int i = 0; i < 200 && fs::is_empty(data); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto busy = [&data] {
+    if (!fs::is_empty(data)) return true;
+    for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      const std::string target = fs::read_symlink(e.path(), ec).string();
+      if (!ec && target.rfind(data + "/", 0) == 0) return true;
+    }
+    return false;
+  };
+  bool began = false;
+  for (int i = 0; i < 500 && !began; ++i) {
+    began = busy();
+    if (!began) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  EXPECT_TRUE(began);
   ::close(fd);
-  bool empty = false;
-  for (int i = 0; i < 500 && !empty; ++i) {
-    empty = fs::is_empty(data);
-    if (!empty) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool done = false;
+  for (int i = 0; i < 500 && !done; ++i) {
+    done = !busy();
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_TRUE(empty);
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(fs::is_empty(data));
   // The server still answers.
   EXPECT_EQ(Content(v["token"])->Get(Url(v, "dir", "/"))->status, 200);
 }

@@ -344,12 +344,19 @@ struct UploadBody {
   }
 };
 
-// A fresh file beside the target, unlinked unless Keep() is called.
+// A fresh file in the target's directory. Unnamed (O_TMPFILE) where the
+// filesystem allows, so a server that dies mid-upload leaves nothing in
+// the volume; else a hidden name, unlinked unless Keep() is called.
 class TempFile {
  public:
   TempFile(int dir_fd, const std::string& path) : dir_fd_(dir_fd) {
+    fd_.Reset(openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+    if (fd_.valid()) return;
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+      ThrowErrno(errno, path);
+    }
     for (int attempt = 0; attempt < 8 && !fd_.valid(); ++attempt) {
-      name_ = ".e2b-upload-" + RandomHex(16);
+      name_ = HiddenName();
       fd_.Reset(openat(dir_fd, name_.c_str(),
                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                        0600));
@@ -360,16 +367,38 @@ class TempFile {
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   ~TempFile() {
-    if (!kept_) unlinkat(dir_fd_, name_.c_str(), 0);
+    if (!kept_ && !name_.empty()) unlinkat(dir_fd_, name_.c_str(), 0);
   }
 
   int fd() const { return fd_.get(); }
+  bool named() const { return !name_.empty(); }
   const std::string& name() const { return name_; }
   void Keep() { kept_ = true; }
 
+  /// Links an unnamed file at `name` in the directory; false with errno
+  /// when that fails (EEXIST when something is there: link(2) never
+  /// replaces).
+  bool LinkAt(const std::string& name) const {
+    const std::string via = "/proc/self/fd/" + std::to_string(fd_.get());
+    return linkat(AT_FDCWD, via.c_str(), dir_fd_, name.c_str(),
+                  AT_SYMLINK_FOLLOW) == 0;
+  }
+  /// Gives an unnamed file a hidden name, so it can be renamed over the
+  /// target.
+  void Name(const std::string& path) {
+    for (int attempt = 0; attempt < 8 && name_.empty(); ++attempt) {
+      const std::string name = HiddenName();
+      if (LinkAt(name)) name_ = name;
+      if (name_.empty() && errno != EEXIST) break;
+    }
+    if (name_.empty()) ThrowErrno(errno, path);
+  }
+
  private:
+  static std::string HiddenName() { return ".e2b-upload-" + RandomHex(16); }
+
   int dir_fd_;
-  std::string name_;
+  std::string name_;  ///< empty while unnamed
   UniqueFd fd_;
   bool kept_ = false;
 };
@@ -393,6 +422,13 @@ bool WriteAll(int fd, const char* data, std::size_t size) {
 // replacing a file or symlink (never following it).
 void Publish(int dir_fd, TempFile& temp, const std::string& name,
              const std::string& path, bool force) {
+  if (!temp.named()) {
+    if (!force) {
+      if (!temp.LinkAt(name)) ThrowErrno(errno, path);
+      return;
+    }
+    temp.Name(path);
+  }
   if (force) {
     if (renameat(dir_fd, temp.name().c_str(), dir_fd, name.c_str()) != 0) {
       ThrowErrno(errno == ENOTEMPTY ? EISDIR : errno, path);
