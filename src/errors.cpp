@@ -71,4 +71,15 @@ RateLimitError::RateLimitError(
             message),
       retry_after_(retry_after) {}
 
+VolumeError::VolumeError(int status_code, const std::string& message)
+    : Error("e2b: volume error: status " + std::to_string(status_code) +
+                (message.empty() ? std::string() : ": " + message),
+            status_code, message) {}
+
+VolumeNotFoundError::VolumeNotFoundError(std::string volume_id,
+                                         const std::string& message)
+    : Error(WithDetail("e2b: volume not found: " + volume_id, message), 404,
+            message.empty() ? "volume not found: " + volume_id : message),
+      volume_id_(std::move(volume_id)) {}
+
 }  // namespace e2b

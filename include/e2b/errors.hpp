@@ -117,6 +117,31 @@ class RateLimitError : public Error {
   std::optional<std::chrono::milliseconds> retry_after_;
 };
 
+/// A volume management or content call failed with a status that is not a
+/// not-found (the content API's 409 for an existing path, 400 for a bad
+/// path or depth, 401/403 for a refused token, ...): every such status of
+/// a volume call, as in Go. Message() is the body's `message`, or the
+/// trimmed body. Go: *VolumeError.
+class VolumeError : public Error {
+ public:
+  /// what() reads "e2b: volume error: status <code>: <message>" (without
+  /// ": <message>" when it is empty).
+  VolumeError(int status_code, const std::string& message);
+};
+
+/// The volume does not exist (a management call answered 404). A path
+/// missing inside a volume is a FileNotFoundError. Go:
+/// *VolumeNotFoundError.
+class VolumeNotFoundError : public Error {
+ public:
+  explicit VolumeNotFoundError(std::string volume_id,
+                               const std::string& message = {});
+  const std::string& VolumeID() const noexcept { return volume_id_; }
+
+ private:
+  std::string volume_id_;
+};
+
 }  // namespace e2b
 
 #endif  // E2B_ERRORS_HPP_

@@ -140,6 +140,9 @@ void ThrowHttpError(int status, std::string_view body,
       case NotFoundKind::kFile:
         ThrowAnswerError(FileNotFoundError(subject.id, message), headers,
                          secrets);
+      case NotFoundKind::kVolume:
+        ThrowAnswerError(VolumeNotFoundError(subject.id, message), headers,
+                         secrets);
       case NotFoundKind::kNone:
         break;
     }
@@ -163,6 +166,18 @@ void ThrowHttpError(int status, std::string_view body,
     default:
       ThrowAnswerError(Error(status, std::move(message)), headers, secrets);
   }
+}
+
+void ThrowVolumeHttpError(int status, std::string_view body,
+                          const NotFoundSubject& subject,
+                          const std::vector<std::string>& secrets,
+                          const HttpHeaders* headers) {
+  if (status == 404 && subject.kind != NotFoundKind::kNone) {
+    ThrowHttpError(status, body, subject, secrets, headers);
+  }
+  ThrowAnswerError(
+      VolumeError(status, RedactSecrets(ErrorMessageFromBody(body), secrets)),
+      headers, secrets);
 }
 
 }  // namespace e2b::internal

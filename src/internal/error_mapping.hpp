@@ -26,6 +26,7 @@ enum class NotFoundKind {
   kSandbox,   ///< SandboxNotFoundError(id)
   kTemplate,  ///< TemplateNotFoundError(id)
   kFile,      ///< FileNotFoundError(id = path)
+  kVolume,    ///< VolumeNotFoundError(id)
 };
 
 struct NotFoundSubject {
@@ -88,6 +89,17 @@ template <typename E>
                                  const NotFoundSubject& subject,
                                  const std::vector<std::string>& secrets,
                                  const HttpHeaders* headers = nullptr);
+
+/// Throws the exception for a non-success answer of a volume call, as Go
+/// HEAD's volume code types it: 404 as `subject` says (a volume's 404 is
+/// VolumeNotFoundError, a content path's FileNotFoundError), every other
+/// status (401, 403 and 429 included) VolumeError with
+/// ErrorMessageFromBody (empty when the body has nothing readable) and
+/// `secrets` redacted; the request id comes from `headers` when given.
+[[noreturn]] void ThrowVolumeHttpError(int status, std::string_view body,
+                                       const NotFoundSubject& subject,
+                                       const std::vector<std::string>& secrets,
+                                       const HttpHeaders* headers = nullptr);
 
 /// The standard reason phrase of an HTTP status ("Not Found"), or
 /// "HTTP <status>" for an unusual one.
