@@ -6,6 +6,7 @@
 #include "internal/json_mapping.hpp"
 #include "internal/retry.hpp"
 #include "internal/url.hpp"
+#include "internal/volume_content_stub.hpp"
 
 #include <e2b/client.hpp>
 #include <e2b/errors.hpp>
@@ -144,10 +145,17 @@ std::shared_ptr<ClientState> ResolveClientState(const ClientConfig& cfg) {
   options.api_key = state->api_key;
   options.api_base_url = state->api_base_url;
   options.request_timeout = state->request_timeout;
-  options.idempotent_transport =
+  const auto api_read_transport =
       MakeRetryingTransport(state->transport, state->retry, ApiRetryRule());
+  options.idempotent_transport = api_read_transport;
   options.write_transport = state->write_transport;
   state->control_plane = MakeRestControlPlaneStub(std::move(options));
+  RestVolumeContentOptions volume_content;
+  volume_content.api_base_url = state->api_base_url;
+  volume_content.api_key = state->api_key;
+  volume_content.idempotent_transport = api_read_transport;
+  volume_content.write_transport = state->write_transport;
+  state->volume_content = MakeRestVolumeContentStub(std::move(volume_content));
   ConnectEnvdOptions envd;
   envd.request_timeout = state->request_timeout;
   envd.idempotent_transport = state->envd_read_transport;

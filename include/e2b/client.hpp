@@ -6,6 +6,7 @@
 #include <e2b/options.hpp>
 #include <e2b/sandbox.hpp>
 #include <e2b/types.hpp>
+#include <e2b/volume.hpp>
 
 #include <chrono>
 #include <map>
@@ -238,6 +239,34 @@ class Client {
     return GetTemplateBuildLogs(Context::Background(), template_id, build_id,
                                 opts...);
   }
+
+  // ---- volumes: VolumeNotFoundError for a volume ID that does not exist,
+  // VolumeError for any other refusal (Go HEAD's volume errors) ----
+
+  /// Creates a volume named `name` (letters, digits, '_' and '-'); the
+  /// handle carries its content-API token. Go: CreateVolume.
+  Volume CreateVolume(const Context& ctx, const std::string& name) const;
+  Volume CreateVolume(const std::string& name) const;
+
+  /// A handle for an existing volume, with a fresh content-API token (one
+  /// GET /volumes/{id}). Go: ConnectVolume.
+  Volume ConnectVolume(const Context& ctx, const std::string& volume_id) const;
+  Volume ConnectVolume(const std::string& volume_id) const;
+
+  /// A volume's ID, name and content-API token. Go: GetVolumeInfo.
+  VolumeAndToken GetVolumeInfo(const Context& ctx,
+                               const std::string& volume_id) const;
+  VolumeAndToken GetVolumeInfo(const std::string& volume_id) const;
+
+  /// The volumes of this API key. Go: ListVolumes.
+  std::vector<VolumeInfo> ListVolumes(const Context& ctx) const;
+  std::vector<VolumeInfo> ListVolumes() const;
+
+  /// Deletes a volume and its data: true when it was deleted, false when it
+  /// did not exist. Sandboxes that mount it do not stop it. Go:
+  /// DestroyVolume.
+  bool DestroyVolume(const Context& ctx, const std::string& volume_id) const;
+  bool DestroyVolume(const std::string& volume_id) const;
 
  private:
   friend Client NewClient(const ClientConfig& cfg);

@@ -15,5 +15,6 @@
 #include <e2b/sandbox.hpp>
 #include <e2b/types.hpp>
 #include <e2b/version.hpp>
+#include <e2b/volume.hpp>
 
 #endif  // E2B_E2B_HPP_

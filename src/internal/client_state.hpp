@@ -15,6 +15,7 @@ namespace e2b::internal {
 
 class ControlPlaneStub;
 class EnvdStub;
+class VolumeContentStub;
 
 /// The resolved configuration of a Client (explicit config, then the
 /// environment, then defaults), immutable after NewClient.
@@ -43,6 +44,8 @@ struct ClientState {
   std::shared_ptr<ControlPlaneStub> control_plane;
   /// envd as Sandbox, Commands, Pty and Filesystem call it (envd_stub.hpp).
   std::shared_ptr<EnvdStub> envd;
+  /// The volume content API as Volume calls it (volume_content_stub.hpp).
+  std::shared_ptr<VolumeContentStub> volume_content;
 };
 
 /// What every call on one sandbox needs. Immutable after creation.

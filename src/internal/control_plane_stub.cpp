@@ -40,6 +40,11 @@ struct ApiCall {
   std::vector<std::string> secrets;
   /// For messages, e.g. "GET /sandboxes/{id}" (IDs left out on purpose).
   std::string operation;
+  /// Limit of the exchange; 0 = the client's RequestTimeout.
+  std::chrono::milliseconds timeout{0};
+  /// Map failures as Go HEAD's volume code does (ThrowVolumeHttpError:
+  /// VolumeError for every status but a not-found).
+  bool volume_errors = false;
 };
 
 bool IsIdempotent(const ApiCall& call) {
@@ -384,7 +389,52 @@ class RestControlPlaneStub final : public ControlPlaneStub {
                                           call.operation);
   }
 
+  VolumeAndToken CreateVolume(const Context& ctx,
+                              const std::string& name) override {
+    ApiCall call = VolumeCall("POST", "/volumes", "POST /volumes");
+    call.body = nlohmann::json{{"name", name}};
+    call.success = {200, 201};
+    return ParseResponse<VolumeAndToken>(Call(ctx, call).body, call.operation);
+  }
+
+  VolumeAndToken GetVolume(const Context& ctx,
+                           const std::string& volume_id) override {
+    ApiCall call = VolumeCall("GET", ApiPath({"volumes", volume_id}),
+                              "GET /volumes/{volumeID}");
+    call.success = {200};
+    call.not_found = {NotFoundKind::kVolume, volume_id};
+    return ParseResponse<VolumeAndToken>(Call(ctx, call).body, call.operation);
+  }
+
+  std::vector<VolumeInfo> ListVolumes(const Context& ctx) override {
+    ApiCall call = VolumeCall("GET", "/volumes", "GET /volumes");
+    call.success = {200};
+    return ParseResponse<std::vector<VolumeInfo>>(Call(ctx, call).body,
+                                                  call.operation);
+  }
+
+  bool DestroyVolume(const Context& ctx,
+                     const std::string& volume_id) override {
+    ApiCall call = VolumeCall("DELETE", ApiPath({"volumes", volume_id}),
+                              "DELETE /volumes/{volumeID}");
+    // 404 is an answer here, not a failure: there was nothing to destroy.
+    call.success = {200, 202, 204, 404};
+    return Call(ctx, call).status != 404;
+  }
+
  private:
+  // A volume management call: Go's volume error mapping and time limit.
+  static ApiCall VolumeCall(const char* method, std::string path,
+                            const char* operation) {
+    ApiCall call;
+    call.method = method;
+    call.path = std::move(path);
+    call.operation = operation;
+    call.timeout = VolumeRequestTimeout;
+    call.volume_errors = true;
+    return call;
+  }
+
   // A call scoped to one sandbox: its 404 means the sandbox is gone.
   static ApiCall SandboxCall(const SandboxState& sandbox, const char* method,
                              std::string path, const char* operation) {
@@ -426,7 +476,8 @@ class RestControlPlaneStub final : public ControlPlaneStub {
                            "valid UTF-8");
       }
     }
-    request.timeout = options_.request_timeout;
+    request.timeout =
+        call.timeout.count() > 0 ? call.timeout : options_.request_timeout;
     request.context = ctx;
     request.operation = call.operation;
 
@@ -451,6 +502,10 @@ class RestControlPlaneStub final : public ControlPlaneStub {
     }
     std::vector<std::string> secrets = call.secrets;
     secrets.push_back(options_.api_key);
+    if (call.volume_errors) {
+      ThrowVolumeHttpError(status, response.body, call.not_found, secrets,
+                           &response.headers);
+    }
     ThrowHttpError(status, response.body, call.not_found, secrets,
                    &response.headers);
   }

@@ -22,6 +22,7 @@
 #include <e2b/context.hpp>
 #include <e2b/options.hpp>
 #include <e2b/types.hpp>
+#include <e2b/volume.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -125,6 +126,20 @@ class ControlPlaneStub {
   virtual std::vector<BuildLogEntry> GetTemplateBuildLogs(
       const Context& ctx, const std::string& template_id,
       const std::string& build_id, const BuildLogParams& params) = 0;
+
+  // ---- volumes: Go HEAD's volume errors (ThrowVolumeHttpError), each call
+  // bounded by VolumeRequestTimeout ----
+  /// POST /volumes.
+  virtual VolumeAndToken CreateVolume(const Context& ctx,
+                                      const std::string& name) = 0;
+  /// GET /volumes/{id}; a 404 is VolumeNotFoundError(volume_id).
+  virtual VolumeAndToken GetVolume(const Context& ctx,
+                                   const std::string& volume_id) = 0;
+  /// GET /volumes.
+  virtual std::vector<VolumeInfo> ListVolumes(const Context& ctx) = 0;
+  /// DELETE /volumes/{id}; false when it did not exist.
+  virtual bool DestroyVolume(const Context& ctx,
+                             const std::string& volume_id) = 0;
 };
 
 /// What the REST stub needs of the client's configuration.

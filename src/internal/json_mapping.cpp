@@ -850,6 +850,14 @@ json NetworkUpdateBody(const NetworkUpdateConfig& cfg) {
   return body;
 }
 
+json VolumeMetadataBody(const VolumeMetadataParams& params) {
+  json body = json::object();
+  if (params.UID) body["uid"] = *params.UID;
+  if (params.GID) body["gid"] = *params.GID;
+  if (params.Mode) body["mode"] = *params.Mode;
+  return body;
+}
+
 json CreateTemplateBody(const CreateTemplateConfig& cfg) {
   json body = json::object();
   body["name"] = cfg.Name;
@@ -1329,6 +1337,50 @@ void from_json(const json& j, BuildLogEntry& out) {
   ReadField(j, "message", out.Message);
   ReadField(j, "level", out.Level);
   ReadField(j, "step", out.Step);
+}
+
+void from_json(const json& j, VolumeInfo& out) {
+  RequireObject(j, "volume");
+  ReadField(j, "volumeID", out.VolumeID);
+  ReadField(j, "name", out.Name);
+}
+
+void from_json(const json& j, VolumeAndToken& out) {
+  RequireObject(j, "volume");
+  ReadField(j, "volumeID", out.VolumeID);
+  ReadField(j, "name", out.Name);
+  ReadField(j, "token", out.Token);
+}
+
+namespace {
+
+// A volume entry's time: Go's client reads "" as the zero time, so it is
+// the epoch here rather than a malformed answer.
+void ReadVolumeTime(const json& j, const char* key,
+                    std::chrono::system_clock::time_point& out) {
+  const auto it = j.find(key);
+  if (it != j.end() && it->is_string() &&
+      it->get_ref<const std::string&>().empty()) {
+    return;
+  }
+  ReadField(j, key, out);
+}
+
+}  // namespace
+
+void from_json(const json& j, VolumeEntryStat& out) {
+  RequireObject(j, "volume entry");
+  ReadField(j, "name", out.Name);
+  ReadField(j, "type", out.Type);
+  ReadField(j, "path", out.Path);
+  ReadField(j, "size", out.Size);
+  ReadField(j, "mode", out.Mode);
+  ReadField(j, "uid", out.UID);
+  ReadField(j, "gid", out.GID);
+  ReadVolumeTime(j, "atime", out.ATime);
+  ReadVolumeTime(j, "mtime", out.MTime);
+  ReadVolumeTime(j, "ctime", out.CTime);
+  ReadField(j, "target", out.Target);
 }
 
 // ---- output: the wire names, every field (e2b-local and tests use these) --

@@ -30,6 +30,7 @@
 // Output is strict: request bodies hold exactly the fields that are set.
 
 #include <e2b/types.hpp>
+#include <e2b/volume.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -162,6 +163,10 @@ nlohmann::json NetworkUpdateBody(const NetworkUpdateConfig& cfg);
 /// The request body of POST /v3/templates; optional fields only when set.
 nlohmann::json CreateTemplateBody(const CreateTemplateConfig& cfg);
 
+/// The request body of PATCH /volumecontent/{id}/path: only the fields
+/// that are set ({} when none is).
+nlohmann::json VolumeMetadataBody(const VolumeMetadataParams& params);
+
 // Field readers shared by the from_json overloads; `key` is named in errors.
 void ReadField(const nlohmann::json& j, const char* key, std::string& out);
 void ReadField(const nlohmann::json& j, const char* key, int& out);
@@ -218,6 +223,12 @@ void from_json(const nlohmann::json& j, BuildLogEntry& out);
 void from_json(const nlohmann::json& j, EgressProxyConfig& out);
 void from_json(const nlohmann::json& j, RequestRule& out);
 void from_json(const nlohmann::json& j, NetworkConfig& out);
+void from_json(const nlohmann::json& j, VolumeInfo& out);
+void from_json(const nlohmann::json& j, VolumeAndToken& out);
+/// The content API's entry; its times are RFC 3339 with or without
+/// fractional seconds, and an empty time string reads as the epoch (Go's
+/// zero time).
+void from_json(const nlohmann::json& j, VolumeEntryStat& out);
 
 void to_json(nlohmann::json& j, const SandboxLifecycle& in);
 void to_json(nlohmann::json& j, const VolumeMount& in);

@@ -154,6 +154,18 @@ class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub,
       const e2b::BuildLogParams&) override {
     return Unexpected<std::vector<e2b::BuildLogEntry>>("GetTemplateBuildLogs");
   }
+  e2b::VolumeAndToken CreateVolume(const Ctx&, const std::string&) override {
+    return Unexpected<e2b::VolumeAndToken>("CreateVolume");
+  }
+  e2b::VolumeAndToken GetVolume(const Ctx&, const std::string&) override {
+    return Unexpected<e2b::VolumeAndToken>("GetVolume");
+  }
+  std::vector<e2b::VolumeInfo> ListVolumes(const Ctx&) override {
+    return Unexpected<std::vector<e2b::VolumeInfo>>("ListVolumes");
+  }
+  bool DestroyVolume(const Ctx&, const std::string&) override {
+    return Unexpected<bool>("DestroyVolume");
+  }
 
   template <typename R>
   R Unexpected(const char* operation) {
