@@ -54,6 +54,7 @@ class ApiTest : public ::testing::Test {
     s.Get(".*", handler);
     s.Post(".*", handler);
     s.Put(".*", handler);
+    s.Patch(".*", handler);
     s.Delete(".*", handler);
     server_.Start();
   }
