@@ -4,8 +4,8 @@
 #   tools/with-e2b-local.sh <e2b-local binary> <command> [args...]
 #
 # Starts the server with its own temporary state directory, exports
-# E2B_API_URL, E2B_SANDBOX_URL and E2B_API_KEY for the command, and always
-# stops the server afterwards. Exits with the command's status.
+# E2B_API_URL, E2B_SANDBOX_URL, E2B_API_KEY and E2B_VOLUME_API_URL for the
+# command, and always stops the server afterwards. Exits with the command's status.
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -63,7 +63,8 @@ fi
 E2B_API_URL=$(sed -n 's/^E2B_API_URL=//p' "$workdir/server.out")
 E2B_SANDBOX_URL=$(sed -n 's/^E2B_SANDBOX_URL=//p' "$workdir/server.out")
 E2B_API_KEY=$(sed -n 's/^E2B_API_KEY=//p' "$workdir/server.out")
-export E2B_API_URL E2B_SANDBOX_URL E2B_API_KEY
+E2B_VOLUME_API_URL=$(sed -n 's/^E2B_VOLUME_API_URL=//p' "$workdir/server.out")
+export E2B_API_URL E2B_SANDBOX_URL E2B_API_KEY E2B_VOLUME_API_URL
 unset E2B_DOMAIN E2B_DEBUG
 
 set +e

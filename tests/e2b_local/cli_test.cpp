@@ -1,4 +1,4 @@
-// The real e2b-local binary: flags, the three startup lines, /health on both
+// The real e2b-local binary: flags, the startup lines, /health on both
 // ports, and a clean exit on SIGTERM.
 
 #include "store/file_ops.hpp"
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -74,9 +75,13 @@ TEST(CliTest, StartsPrintsHealthAndStopsOnSigterm) {
   std::string api = ReadLine(child.out);
   std::string envd = ReadLine(child.out);
   std::string key = ReadLine(child.out);
+  std::string volumes = ReadLine(child.out);
   ASSERT_EQ(api.rfind("E2B_API_URL=http://127.0.0.1:", 0), 0u) << api;
   ASSERT_EQ(envd.rfind("E2B_SANDBOX_URL=http://127.0.0.1:", 0), 0u) << envd;
   EXPECT_EQ(key, "E2B_API_KEY=e2b_feed");
+  // The JS SDK's volume content goes to the API port.
+  EXPECT_EQ(volumes,
+            "E2B_VOLUME_API_URL=" + api.substr(std::strlen("E2B_API_URL=")));
 
   httplib::Client api_client("127.0.0.1", PortOf(api));
   auto r = api_client.Get("/health");

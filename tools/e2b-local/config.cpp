@@ -296,6 +296,7 @@ Once both listeners are bound it prints, on stdout:
   E2B_API_URL=http://<host>:<api-port>
   E2B_SANDBOX_URL=http://<host>:<envd-port>
   E2B_API_KEY=<first key>
+  E2B_VOLUME_API_URL=http://<host>:<api-port>  (the JS SDK's volume content)
 All other output goes to stderr. SIGINT or SIGTERM kills every sandbox and
 exits 0. envd requests are routed by the E2b-Sandbox-Id header or a Host of
 the form <port>-<sandboxID>.<anything>.

@@ -149,8 +149,8 @@ std::optional<int> PrepareState(const e2b_local::ServerConfig& config,
 
 // The registry's options, with the startup notes that describe the server.
 e2b_local::RegistryOptions RegistryOptionsFor(
-    const e2b_local::ServerConfig& config,
-    const e2b_local::SandboxRuntime& runtime) {
+    const e2b_local::ServerConfig& config, const Backend& backend) {
+  const e2b_local::SandboxRuntime& runtime = *backend.runtime;
   std::cerr << "e2b-local: isolation " << runtime.Name() << ", state in "
             << config.state_dir << "\n";
   if (config.api_key_on_command_line) {
@@ -161,6 +161,12 @@ e2b_local::RegistryOptions RegistryOptionsFor(
   options.max_sandboxes = MaxSandboxes(config);
   std::cerr << "e2b-local: at most " << options.max_sandboxes
             << " sandboxes at once\n";
+  const e2b_local::VolumeStore& volumes = *backend.volumes;
+  options.find_volume_dir =
+      [&volumes](const std::string& name) -> std::optional<std::string> {
+    if (auto volume = volumes.ForMount(name)) return volume->data_dir;
+    return std::nullopt;
+  };
   return options;
 }
 
@@ -209,6 +215,8 @@ void AnnounceUrls(const e2b_local::ServerConfig& config, const Ports& ports) {
   std::printf("E2B_API_URL=http://%s:%d\nE2B_SANDBOX_URL=http://%s:%d\n",
               host.c_str(), ports.api, host.c_str(), ports.envd);
   std::printf("E2B_API_KEY=%s\n", config.api_keys.front().c_str());
+  // The official JS SDK sends volume content here (default api.<domain>).
+  std::printf("E2B_VOLUME_API_URL=http://%s:%d\n", host.c_str(), ports.api);
   std::fflush(stdout);
   if (config.api_key_generated) {
     std::cerr << "e2b-local: generated an API key (printed on stdout)\n";
@@ -231,9 +239,8 @@ int Run(int argc, char** argv) {
   if (auto exit_code = ReadCommandLine(argc, argv, config)) return *exit_code;
   Backend backend;
   if (auto exit_code = PrepareState(config, backend)) return *exit_code;
-  e2b_local::SandboxRegistry registry(
-      *backend.runtime, *backend.store,
-      RegistryOptionsFor(config, *backend.runtime));
+  e2b_local::SandboxRegistry registry(*backend.runtime, *backend.store,
+                                      RegistryOptionsFor(config, backend));
   e2b_local::ControlPlane control(registry, *backend.store, *backend.volumes,
                                   config.api_keys);
   e2b_local::EnvdServer envd(registry, AutoResume(registry));

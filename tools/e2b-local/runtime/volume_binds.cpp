@@ -38,7 +38,9 @@ void BindVolume(const SandboxFs& fs, const std::string& host_dir,
     fs.MakeDirs(path, uid, gid);
     target = fs.Open(path, O_PATH | O_DIRECTORY);
   } catch (const PathError& e) {
-    Fail("no directory there", path, e.error_number());
+    throw VolumePathError("path '" + path +
+                          "' cannot be a directory in the sandbox: " +
+                          std::strerror(e.error_number()));
   }
   // Through /proc/self/fd, mount(2) lands on the very directory resolved
   // above, whatever the path's components are by now.

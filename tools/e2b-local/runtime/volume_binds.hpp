@@ -8,11 +8,20 @@
 
 #include <sys/types.h>
 
+#include <stdexcept>
 #include <string>
 
 namespace e2b_local {
 
 class SandboxFs;
+
+/// The sandbox's own files leave no directory at a mount path (a file or a
+/// dangling link on the way, as `mkdir -p` would refuse): the request's
+/// fault, not the server's.
+class VolumePathError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// Binds the host directory `host_dir` at the clean absolute sandbox path
 /// `path` of `fs`'s root, nosuid and nodev. Missing directories on the way
@@ -20,8 +29,9 @@ class SandboxFs;
 /// resolving `path` inside the root, so a symlink in the root (a snapshot's
 /// files are a sandbox's) never moves the mount outside it: the mount goes
 /// through the resolved descriptor, not a path the kernel walks again.
-/// Throws std::runtime_error naming `path` (never `host_dir`, which says
-/// where the server keeps its state).
+/// Throws VolumePathError when no directory can be made at `path`, else
+/// std::runtime_error; both name `path`, never `host_dir` (which says where
+/// the server keeps its state).
 void BindVolume(const SandboxFs& fs, const std::string& host_dir,
                 const std::string& path, uid_t uid, gid_t gid);
 

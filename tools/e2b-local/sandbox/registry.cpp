@@ -1,6 +1,7 @@
 #include "sandbox/registry.hpp"
 
 #include "runtime/background_removal.hpp"
+#include "runtime/volume_binds.hpp"
 #include "store/file_ops.hpp"
 #include "store/random_ids.hpp"
 #include "util/failure.hpp"
@@ -471,6 +472,11 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
   try {
     MakeDirs(entry->dir, /*private_dir=*/true);
     sandbox->instance = runtime_.Create(spec);
+  } catch (const VolumePathError& e) {
+    // As E2B lists a bad mount (its files decide, so only now).
+    RemoveTreeOrLog(entry->dir);
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  std::string("invalid mounts:\n\t- ") + e.what());
   } catch (const std::exception& e) {
     RemoveTreeOrLog(entry->dir);
     std::cerr << "e2b-local: cannot start sandbox " << sandbox->id << ": "
