@@ -138,10 +138,12 @@ fi
 
 # Only what a user would set; anything inherited that changes SDK behaviour
 # (debug mode, another domain) is removed.
-unset E2B_DEBUG E2B_DOMAIN E2B_ACCESS_TOKEN
+unset E2B_DEBUG E2B_DOMAIN E2B_ACCESS_TOKEN E2B_VOLUME_API_URL
 export E2B_API_URL="$api_url"
 export E2B_SANDBOX_URL="$sandbox_url"
 export E2B_API_KEY="$api_key"
+# The JS SDK sends volume content requests here (default: api.<domain>).
+export E2B_VOLUME_API_URL="$api_url"
 # restart.test.mjs starts servers of its own (it stops and crashes them).
 export E2B_LOCAL_BIN="$server_bin"
 
