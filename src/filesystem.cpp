@@ -42,14 +42,7 @@ std::string FilesystemService::ReadStringImpl(const Context& ctx,
                                               const ReadParams& params) const {
   FilesystemCall call(state_, "Filesystem.ReadString");
   auto body = internal::OpenDownload(call, ctx, path, params);
-  std::string out;
-  std::string chunk(internal::kStreamChunkBytes, '\0');
-  while (true) {
-    const std::size_t got = body->Read(chunk.data(), chunk.size());
-    if (got == 0) break;
-    out.append(chunk.data(), got);
-  }
-  return out;
+  return internal::ReadWholeBody(*body);
 }
 
 FileInfo FilesystemService::WriteImpl(const Context& ctx,

@@ -191,14 +191,7 @@ std::string Volume::ReadFileString(const Context& ctx,
                                    const std::string& path) const {
   const auto access = Access("ReadFileString");
   auto body = client_->volume_content->OpenFile(ctx, access, path);
-  std::string out;
-  std::string chunk(internal::kStreamChunkBytes, '\0');
-  while (true) {
-    const std::size_t got = body->Read(chunk.data(), chunk.size());
-    if (got == 0) break;
-    out.append(chunk.data(), got);
-  }
-  return out;
+  return internal::ReadWholeBody(*body);
 }
 
 std::string Volume::ReadFileString(const std::string& path) const {

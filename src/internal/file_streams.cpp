@@ -143,4 +143,15 @@ ConcatStream::ConcatStream(std::size_t chunk_bytes)
   rdbuf(&buffer_);
 }
 
+std::string ReadWholeBody(BodyReader& body) {
+  std::string out;
+  std::string chunk(kStreamChunkBytes, '\0');
+  while (true) {
+    const std::size_t got = body.Read(chunk.data(), chunk.size());
+    if (got == 0) break;
+    out.append(chunk.data(), got);
+  }
+  return out;
+}
+
 }  // namespace e2b::internal

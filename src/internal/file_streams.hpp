@@ -23,6 +23,10 @@ namespace e2b::internal {
 
 inline constexpr std::size_t kStreamChunkBytes = std::size_t{64} << 10;
 
+/// The whole rest of a response body (the ...String/...Bytes reads of
+/// sandbox and volume files). Transport failures propagate.
+std::string ReadWholeBody(BodyReader& body);
+
 /// Pulls a response body from a BodyReader, one chunk per underflow().
 /// A transport failure is rethrown from underflow() (so an istream sets
 /// badbit, and rethrows when the caller enabled exceptions) and again on
