@@ -11,7 +11,10 @@
 #include <e2b/client.hpp>
 #include <e2b/errors.hpp>
 
+#include <cstdint>
 #include <cstdlib>
+#include <istream>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -380,6 +383,75 @@ GetTemplateResult Client::GetTemplateImpl(const Context& ctx,
                                           const std::string& template_id,
                                           const GetTemplateParams& p) const {
   return state_->control_plane->GetTemplate(ctx, template_id, p);
+}
+
+BuildFileStatus Client::CheckBuildFiles(const Context& ctx,
+                                        const std::string& template_id,
+                                        const std::string& hash) const {
+  return state_->control_plane->CheckBuildFiles(ctx, template_id, hash);
+}
+
+BuildFileStatus Client::CheckBuildFiles(const std::string& template_id,
+                                        const std::string& hash) const {
+  return CheckBuildFiles(Context::Background(), template_id, hash);
+}
+
+namespace {
+
+// The bytes from `data`'s position to its end when the stream can seek
+// (the position is restored), else nullopt. Presigned storage URLs refuse
+// chunked bodies, so a known size is worth the two seeks.
+std::optional<std::uint64_t> RemainingSize(std::istream& data) {
+  const std::istream::pos_type start = data.tellg();
+  if (start == std::istream::pos_type(-1)) {
+    data.clear();
+    return std::nullopt;
+  }
+  data.seekg(0, std::ios::end);
+  const std::istream::pos_type end = data.tellg();
+  data.clear();
+  data.seekg(start);
+  if (end == std::istream::pos_type(-1) || end < start || !data) {
+    data.clear();
+    data.seekg(start);
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(end - start);
+}
+
+}  // namespace
+
+void Client::UploadBuildFiles(const Context& ctx, const std::string& url,
+                              std::istream& data) const {
+  if (url.empty()) {
+    throw InvalidArgumentError("UploadBuildFiles: url is required", 0);
+  }
+  state_->control_plane->UploadBuildFiles(ctx, url, data, RemainingSize(data));
+}
+
+void Client::UploadBuildFiles(const std::string& url,
+                              std::istream& data) const {
+  UploadBuildFiles(Context::Background(), url, data);
+}
+
+void Client::StartTemplateBuild(const Context& ctx,
+                                const std::string& template_id,
+                                const std::string& build_id,
+                                const StartBuildConfig& cfg) const {
+  state_->control_plane->StartTemplateBuild(ctx, template_id, build_id, cfg);
+}
+
+void Client::StartTemplateBuild(const std::string& template_id,
+                                const std::string& build_id,
+                                const StartBuildConfig& cfg) const {
+  StartTemplateBuild(Context::Background(), template_id, build_id, cfg);
+}
+
+BuildStatus Client::GetBuildStatusImpl(const Context& ctx,
+                                       const std::string& template_id,
+                                       const std::string& build_id,
+                                       const BuildStatusParams& p) const {
+  return state_->control_plane->GetBuildStatus(ctx, template_id, build_id, p);
 }
 
 std::vector<BuildLogEntry> Client::GetTemplateBuildLogsImpl(

@@ -81,6 +81,20 @@ BuildLogOption WithBuildLogSource(std::string source) {
       [v = std::move(source)](BuildLogParams& p) { p.Source = v; });
 }
 
+BuildStatusOption WithBuildStatusLogsOffset(int offset) {
+  return BuildStatusOption(
+      [offset](BuildStatusParams& p) { p.LogsOffset = offset; });
+}
+
+BuildStatusOption WithBuildStatusLimit(int limit) {
+  return BuildStatusOption([limit](BuildStatusParams& p) { p.Limit = limit; });
+}
+
+BuildStatusOption WithBuildStatusLevel(std::string level) {
+  return BuildStatusOption(
+      [v = std::move(level)](BuildStatusParams& p) { p.Level = v; });
+}
+
 ListSandboxesV2Option WithSandboxState(std::vector<std::string> states) {
   return ListSandboxesV2Option(
       [v = std::move(states)](ListSandboxesV2Params& p) { p.State = v; });

@@ -9,6 +9,7 @@
 #include <e2b/volume.hpp>
 
 #include <chrono>
+#include <istream>
 #include <map>
 #include <memory>
 #include <string>
@@ -240,6 +241,56 @@ class Client {
                                 opts...);
   }
 
+  // ---- the low-level build API: CreateTemplate allocates the build, then
+  // CheckBuildFiles/UploadBuildFiles per "copy" step, StartTemplateBuild,
+  // and GetBuildStatus until "ready" or "error" ----
+
+  /// Whether the file bundle with SHA-256 `hash` (hex) is cached for the
+  /// template; if not, the presigned URL to upload it to. A 404 is
+  /// TemplateNotFoundError. Go: CheckBuildFiles.
+  BuildFileStatus CheckBuildFiles(const Context& ctx,
+                                  const std::string& template_id,
+                                  const std::string& hash) const;
+  BuildFileStatus CheckBuildFiles(const std::string& template_id,
+                                  const std::string& hash) const;
+
+  /// PUTs a gzipped tar from `data` to a URL CheckBuildFiles returned,
+  /// streamed, with no API key (the URL carries its credentials). A
+  /// seekable stream is sent from its position with a Content-Length
+  /// (presigned storage URLs refuse chunked bodies); any other stream is
+  /// sent chunked. RequestTimeout bounds the whole upload. Never retried.
+  /// Go: UploadBuildFiles.
+  void UploadBuildFiles(const Context& ctx, const std::string& url,
+                        std::istream& data) const;
+  void UploadBuildFiles(const std::string& url, std::istream& data) const;
+
+  /// Starts build `build_id` (from CreateTemplate) of the template.
+  /// Go: StartTemplateBuild.
+  void StartTemplateBuild(const Context& ctx, const std::string& template_id,
+                          const std::string& build_id,
+                          const StartBuildConfig& cfg) const;
+  void StartTemplateBuild(const std::string& template_id,
+                          const std::string& build_id,
+                          const StartBuildConfig& cfg) const;
+
+  /// A build's status and logs; options WithBuildStatusLogsOffset,
+  /// WithBuildStatusLimit, WithBuildStatusLevel. A 404 is
+  /// TemplateNotFoundError. Go: GetBuildStatus.
+  template <typename... Opts>
+  BuildStatus GetBuildStatus(const Context& ctx, const std::string& template_id,
+                             const std::string& build_id,
+                             const Opts&... opts) const {
+    return GetBuildStatusImpl(ctx, template_id, build_id,
+                              ApplyOptions(BuildStatusParams{}, opts...));
+  }
+  template <typename... Opts>
+  BuildStatus GetBuildStatus(const std::string& template_id,
+                             const std::string& build_id,
+                             const Opts&... opts) const {
+    return GetBuildStatus(Context::Background(), template_id, build_id,
+                          opts...);
+  }
+
   // ---- volumes: VolumeNotFoundError for a volume ID that does not exist,
   // VolumeError for any other refusal (Go HEAD's volume errors) ----
 
@@ -285,6 +336,10 @@ class Client {
   std::vector<BuildLogEntry> GetTemplateBuildLogsImpl(
       const Context& ctx, const std::string& template_id,
       const std::string& build_id, const BuildLogParams& p) const;
+  BuildStatus GetBuildStatusImpl(const Context& ctx,
+                                 const std::string& template_id,
+                                 const std::string& build_id,
+                                 const BuildStatusParams& p) const;
 
   std::shared_ptr<internal::ClientState> state_;
 };

@@ -128,6 +128,21 @@ BuildLogOption WithBuildLogLevel(std::string level);
 BuildLogOption WithBuildLogLimit(int limit);
 BuildLogOption WithBuildLogSource(std::string source);
 
+// ---- Client::GetBuildStatus -----------------------------------------------
+
+struct BuildStatusParams {
+  std::optional<int> LogsOffset;  ///< index of the first log to return
+  std::optional<int> Limit;       ///< 0-100, server default 100
+  std::optional<std::string> Level;
+};
+using BuildStatusOption = Option<BuildStatusParams>;
+/// Logs from this index on, for incremental polling.
+BuildStatusOption WithBuildStatusLogsOffset(int offset);
+/// Maximum number of log entries (0-100, default 100).
+BuildStatusOption WithBuildStatusLimit(int limit);
+/// Minimum severity: "debug", "info", "warn" or "error".
+BuildStatusOption WithBuildStatusLevel(std::string level);
+
 // ---- Client::ListSandboxesV2 and Client::NewSandboxPaginator ------------
 
 /// Parameters of GET /v2/sandboxes.

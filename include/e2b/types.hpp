@@ -373,6 +373,80 @@ struct BuildLogEntry {
   std::string Step;
 };
 
+// ---- the low-level template build API (Go: templates.go) ----
+
+/// Whether a step's file bundle is cached server-side. Go: BuildFileStatus.
+struct BuildFileStatus {
+  /// The bundle is already cached; nothing to upload.
+  bool Present = false;
+  /// Presigned URL for UploadBuildFiles; set only when Present is false.
+  std::string URL;
+};
+
+/// One build step. Go: TemplateStep.
+struct TemplateStep {
+  /// The instruction, sent as given: the Go docs name "run", "copy",
+  /// "env", "workdir", "user"; the JS SDK sends "RUN", "COPY", "ENV",
+  /// "WORKDIR", "USER".
+  std::string Type;
+  std::vector<std::string> Args;
+  /// SHA-256 (hex) of the file bundle of a "copy" step.
+  std::string FilesHash;
+  /// Skip the cache for this step.
+  bool Force = false;
+};
+
+/// Credentials for a private base image. Type "aws" (AWS* fields), "gcp"
+/// (ServiceAccountJSON) or a username/password registry (the Go docs say
+/// "general", the JS SDK sends "registry"). Go: ImageRegistry.
+struct ImageRegistry {
+  std::string Type;
+  std::string AWSAccessKeyID;      ///< wire: awsAccessKeyId
+  std::string AWSSecretAccessKey;  ///< wire: awsSecretAccessKey
+  std::string AWSRegion;           ///< wire: awsRegion
+  std::string ServiceAccountJSON;  ///< wire: serviceAccountJson
+  std::string Username;
+  std::string Password;
+};
+
+/// What StartTemplateBuild builds. Empty strings and false are left out of
+/// the request. Go: StartBuildConfig.
+struct StartBuildConfig {
+  /// Base Docker image, e.g. "python:3.11"; exclusive with FromTemplate.
+  std::string FromImage;
+  /// Base E2B template ID; exclusive with FromImage.
+  std::string FromTemplate;
+  /// Registry credentials for a private FromImage.
+  std::optional<ImageRegistry> FromImageRegistry;
+  /// Skip the build cache for every step.
+  bool Force = false;
+  /// The ordered build steps.
+  std::vector<TemplateStep> Steps;
+  /// Command run when a sandbox starts from the template.
+  std::string StartCmd;
+  /// Readiness check that must exit 0.
+  std::string ReadyCmd;
+};
+
+/// Why a build failed. Go: BuildStatusReason.
+struct BuildStatusReason {
+  std::string Message;
+  std::string Step;
+  std::vector<BuildLogEntry> LogEntries;
+};
+
+/// A build's state and its logs from the requested offset. Go: BuildStatus.
+struct BuildStatus {
+  std::string TemplateID;
+  std::string BuildID;
+  /// "waiting", "building", "ready" or "error".
+  std::string Status;
+  std::vector<std::string> Logs;
+  std::vector<BuildLogEntry> LogEntries;
+  /// Set when the build failed.
+  std::optional<BuildStatusReason> Reason;
+};
+
 }  // namespace e2b
 
 #endif  // E2B_TYPES_HPP_

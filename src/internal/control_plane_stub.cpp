@@ -9,6 +9,9 @@
 #include <e2b/errors.hpp>
 
 #include <algorithm>
+#include <istream>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 namespace e2b::internal {
@@ -60,6 +63,31 @@ void AddIf(Query& query, const char* key,
 template <typename Int>
 void AddIf(Query& query, const char* key, const std::optional<Int>& value) {
   if (value) query.Add(key, std::to_string(*value));
+}
+
+// The values of a presigned URL's query (its signature, credential, token):
+// a storage service's error body may quote them, and no message may carry
+// them.
+std::vector<std::string> PresignedUrlSecrets(const std::string& url) {
+  std::vector<std::string> secrets;
+  const auto query_start = url.find('?');
+  if (query_start == std::string::npos) return secrets;
+  const auto query_end = url.find('#', query_start);
+  std::string_view query(url);
+  query = query.substr(query_start + 1, query_end == std::string::npos
+                                            ? std::string_view::npos
+                                            : query_end - query_start - 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && eq + 1 < pair.size()) {
+      secrets.emplace_back(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return secrets;
 }
 
 class RestControlPlaneStub final : public ControlPlaneStub {
@@ -387,6 +415,72 @@ class RestControlPlaneStub final : public ControlPlaneStub {
     call.operation = "GET /templates/{templateID}/builds/{buildID}/logs";
     return ParseArrayField<BuildLogEntry>(Call(ctx, call).body, "logs",
                                           call.operation);
+  }
+
+  BuildFileStatus CheckBuildFiles(const Context& ctx,
+                                  const std::string& template_id,
+                                  const std::string& hash) override {
+    ApiCall call;
+    call.path = ApiPath({"templates", template_id, "files", hash});
+    // 201 is what the API (and Go) answers; a 200 carries the same body.
+    call.success = {200, 201};
+    call.not_found = {NotFoundKind::kTemplate, template_id};
+    call.operation = "GET /templates/{templateID}/files/{hash}";
+    return ParseResponse<BuildFileStatus>(Call(ctx, call).body, call.operation);
+  }
+
+  // Not an API call: the URL is the storage service's, so Call()'s API
+  // key, JSON headers and status table do not apply. A streamed body
+  // cannot be sent twice, hence the transport that retries only requests
+  // that never left.
+  void UploadBuildFiles(const Context& ctx, const std::string& url,
+                        std::istream& data,
+                        std::optional<std::uint64_t> size) override {
+    const std::string operation = "PUT {uploadURL}";
+    ctx.ThrowIfDone(operation.c_str());
+    HttpRequest request;
+    request.method = "PUT";
+    request.url = url;
+    request.headers.emplace_back("User-Agent", UserAgent());
+    request.body_stream = &data;
+    request.body_size = size;
+    request.timeout = options_.request_timeout;
+    request.context = ctx;
+    request.operation = operation;
+    const HttpResponse response = options_.write_transport->Send(request);
+    if (response.status >= 200 && response.status < 300) return;
+    std::vector<std::string> secrets = PresignedUrlSecrets(url);
+    secrets.push_back(options_.api_key);
+    ThrowHttpError(response.status, response.body, {}, secrets,
+                   &response.headers);
+  }
+
+  void StartTemplateBuild(const Context& ctx, const std::string& template_id,
+                          const std::string& build_id,
+                          const StartBuildConfig& cfg) override {
+    ApiCall call;
+    call.method = "POST";
+    call.path = ApiPath({"v2", "templates", template_id, "builds", build_id});
+    call.body = StartBuildBody(cfg);
+    call.success = {202};
+    // A 404 may name the template or the build: a plain Error, as in Go.
+    call.operation = "POST /v2/templates/{templateID}/builds/{buildID}";
+    Call(ctx, call);
+  }
+
+  BuildStatus GetBuildStatus(const Context& ctx, const std::string& template_id,
+                             const std::string& build_id,
+                             const BuildStatusParams& p) override {
+    ApiCall call;
+    call.path =
+        ApiPath({"templates", template_id, "builds", build_id, "status"});
+    AddIf(call.query, "logsOffset", p.LogsOffset);
+    AddIf(call.query, "limit", p.Limit);
+    AddIf(call.query, "level", p.Level);
+    call.success = {200};
+    call.not_found = {NotFoundKind::kTemplate, template_id};
+    call.operation = "GET /templates/{templateID}/builds/{buildID}/status";
+    return ParseResponse<BuildStatus>(Call(ctx, call).body, call.operation);
   }
 
   VolumeAndToken CreateVolume(const Context& ctx,

@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -126,6 +127,28 @@ class ControlPlaneStub {
   virtual std::vector<BuildLogEntry> GetTemplateBuildLogs(
       const Context& ctx, const std::string& template_id,
       const std::string& build_id, const BuildLogParams& params) = 0;
+  /// GET /templates/{id}/files/{hash} (success 201); a 404 is
+  /// TemplateNotFoundError.
+  virtual BuildFileStatus CheckBuildFiles(const Context& ctx,
+                                          const std::string& template_id,
+                                          const std::string& hash) = 0;
+  /// PUT of `data` to a presigned upload URL (absolute, not below the API
+  /// base), without the API key; `size` = bytes from data's position, else
+  /// chunked. Any 2xx is a success.
+  virtual void UploadBuildFiles(const Context& ctx, const std::string& url,
+                                std::istream& data,
+                                std::optional<std::uint64_t> size) = 0;
+  /// POST /v2/templates/{id}/builds/{buildID} (success 202).
+  virtual void StartTemplateBuild(const Context& ctx,
+                                  const std::string& template_id,
+                                  const std::string& build_id,
+                                  const StartBuildConfig& cfg) = 0;
+  /// GET /templates/{id}/builds/{buildID}/status; a 404 is
+  /// TemplateNotFoundError.
+  virtual BuildStatus GetBuildStatus(const Context& ctx,
+                                     const std::string& template_id,
+                                     const std::string& build_id,
+                                     const BuildStatusParams& params) = 0;
 
   // ---- volumes: Go HEAD's volume errors (ThrowVolumeHttpError), each call
   // bounded by VolumeRequestTimeout ----

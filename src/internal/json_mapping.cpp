@@ -869,6 +869,52 @@ json CreateTemplateBody(const CreateTemplateConfig& cfg) {
 
 namespace {
 
+json TemplateStepBody(const TemplateStep& step) {
+  json body = json::object();
+  body["type"] = step.Type;
+  if (!step.Args.empty()) body["args"] = step.Args;
+  if (!step.FilesHash.empty()) body["filesHash"] = step.FilesHash;
+  if (step.Force) body["force"] = true;
+  return body;
+}
+
+json ImageRegistryBody(const ImageRegistry& registry) {
+  json body = json::object();
+  body["type"] = registry.Type;
+  const std::pair<const char*, const std::string*> optional_fields[] = {
+      {"awsAccessKeyId", &registry.AWSAccessKeyID},
+      {"awsSecretAccessKey", &registry.AWSSecretAccessKey},
+      {"awsRegion", &registry.AWSRegion},
+      {"serviceAccountJson", &registry.ServiceAccountJSON},
+      {"username", &registry.Username},
+      {"password", &registry.Password},
+  };
+  for (const auto& [key, value] : optional_fields) {
+    if (!value->empty()) body[key] = *value;
+  }
+  return body;
+}
+
+}  // namespace
+
+json StartBuildBody(const StartBuildConfig& cfg) {
+  json body = json::object();
+  if (!cfg.FromImage.empty()) body["fromImage"] = cfg.FromImage;
+  if (!cfg.FromTemplate.empty()) body["fromTemplate"] = cfg.FromTemplate;
+  if (cfg.FromImageRegistry) {
+    body["fromImageRegistry"] = ImageRegistryBody(*cfg.FromImageRegistry);
+  }
+  if (cfg.Force) body["force"] = true;
+  json steps = json::array();
+  for (const auto& step : cfg.Steps) steps.push_back(TemplateStepBody(step));
+  body["steps"] = std::move(steps);
+  if (!cfg.StartCmd.empty()) body["startCmd"] = cfg.StartCmd;
+  if (!cfg.ReadyCmd.empty()) body["readyCmd"] = cfg.ReadyCmd;
+  return body;
+}
+
+namespace {
+
 // DecodeFlat for a type with VisitMembers: each member's value is parsed
 // alone and converted as the tree decoder converts it. Gives up (false)
 // where the two could differ: text outside CommonJsonReader's subset, a
@@ -1337,6 +1383,56 @@ void from_json(const json& j, BuildLogEntry& out) {
   ReadField(j, "message", out.Message);
   ReadField(j, "level", out.Level);
   ReadField(j, "step", out.Step);
+}
+
+void from_json(const json& j, BuildFileStatus& out) {
+  RequireObject(j, "file status");
+  ReadField(j, "present", out.Present);
+  ReadField(j, "url", out.URL);
+}
+
+namespace {
+
+// A member that is an array of log entries (missing or null = empty).
+void ReadLogEntries(const json& j, const char* key,
+                    std::vector<BuildLogEntry>& out) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  try {
+    internal::Decode(*it, out);
+  } catch (const internal::JsonMappingError& e) {
+    throw internal::JsonMappingError(std::string("field '") + key +
+                                     "': " + e.what());
+  }
+}
+
+}  // namespace
+
+void from_json(const json& j, BuildStatusReason& out) {
+  RequireObject(j, "build status reason");
+  ReadField(j, "message", out.Message);
+  ReadField(j, "step", out.Step);
+  ReadLogEntries(j, "logEntries", out.LogEntries);
+}
+
+void from_json(const json& j, BuildStatus& out) {
+  RequireObject(j, "build status");
+  ReadField(j, "templateID", out.TemplateID);
+  ReadField(j, "buildID", out.BuildID);
+  ReadField(j, "status", out.Status);
+  ReadField(j, "logs", out.Logs);
+  ReadLogEntries(j, "logEntries", out.LogEntries);
+  auto reason = j.find("reason");
+  if (reason != j.end() && !reason->is_null()) {
+    try {
+      BuildStatusReason r;
+      from_json(*reason, r);
+      out.Reason = std::move(r);
+    } catch (const internal::JsonMappingError& e) {
+      throw internal::JsonMappingError(std::string("field 'reason': ") +
+                                       e.what());
+    }
+  }
 }
 
 void from_json(const json& j, VolumeInfo& out) {

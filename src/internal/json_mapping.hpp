@@ -163,6 +163,11 @@ nlohmann::json NetworkUpdateBody(const NetworkUpdateConfig& cfg);
 /// The request body of POST /v3/templates; optional fields only when set.
 nlohmann::json CreateTemplateBody(const CreateTemplateConfig& cfg);
 
+/// The request body of POST /v2/templates/{id}/builds/{buildID}: `steps`
+/// always (an array, [] when there are none), every other field only when
+/// set, as Go's omitempty tags say.
+nlohmann::json StartBuildBody(const StartBuildConfig& cfg);
+
 /// The request body of PATCH /volumecontent/{id}/path: only the fields
 /// that are set ({} when none is).
 nlohmann::json VolumeMetadataBody(const VolumeMetadataParams& params);
@@ -220,6 +225,9 @@ void from_json(const nlohmann::json& j, TemplateDetail& out);
 void from_json(const nlohmann::json& j, TemplateBuild& out);
 void from_json(const nlohmann::json& j, TemplateWithBuilds& out);
 void from_json(const nlohmann::json& j, BuildLogEntry& out);
+void from_json(const nlohmann::json& j, BuildFileStatus& out);
+void from_json(const nlohmann::json& j, BuildStatusReason& out);
+void from_json(const nlohmann::json& j, BuildStatus& out);
 void from_json(const nlohmann::json& j, EgressProxyConfig& out);
 void from_json(const nlohmann::json& j, RequestRule& out);
 void from_json(const nlohmann::json& j, NetworkConfig& out);

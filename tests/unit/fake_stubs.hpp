@@ -154,6 +154,23 @@ class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub,
       const e2b::BuildLogParams&) override {
     return Unexpected<std::vector<e2b::BuildLogEntry>>("GetTemplateBuildLogs");
   }
+  e2b::BuildFileStatus CheckBuildFiles(const Ctx&, const std::string&,
+                                       const std::string&) override {
+    return Unexpected<e2b::BuildFileStatus>("CheckBuildFiles");
+  }
+  void UploadBuildFiles(const Ctx&, const std::string&, std::istream&,
+                        std::optional<std::uint64_t>) override {
+    Unexpected<void>("UploadBuildFiles");
+  }
+  void StartTemplateBuild(const Ctx&, const std::string&, const std::string&,
+                          const e2b::StartBuildConfig&) override {
+    Unexpected<void>("StartTemplateBuild");
+  }
+  e2b::BuildStatus GetBuildStatus(const Ctx&, const std::string&,
+                                  const std::string&,
+                                  const e2b::BuildStatusParams&) override {
+    return Unexpected<e2b::BuildStatus>("GetBuildStatus");
+  }
   e2b::VolumeAndToken CreateVolume(const Ctx&, const std::string&) override {
     return Unexpected<e2b::VolumeAndToken>("CreateVolume");
   }

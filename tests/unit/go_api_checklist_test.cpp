@@ -76,14 +76,34 @@ std::vector<std::string> CheckedNames() {
   E2B_GO_TYPE("AutoResumeConfig", AutoResumeConfig);
   E2B_GO_FIELD("AutoResumeConfig.Enabled", AutoResumeConfig, Enabled);
   E2B_GO_NAME("Bool", Bool);
+  E2B_GO_TYPE("BuildFileStatus", BuildFileStatus);  // templates
+  E2B_GO_FIELD("BuildFileStatus.Present", BuildFileStatus,
+               Present);                                          // templates
+  E2B_GO_FIELD("BuildFileStatus.URL", BuildFileStatus, URL);      // templates
   E2B_GO_TYPE("BuildLogEntry", BuildLogEntry);                    // templates
   E2B_GO_FIELD("BuildLogEntry.Level", BuildLogEntry, Level);      // templates
   E2B_GO_FIELD("BuildLogEntry.Message", BuildLogEntry, Message);  // templates
   E2B_GO_FIELD("BuildLogEntry.Step", BuildLogEntry, Step);        // templates
   E2B_GO_FIELD("BuildLogEntry.Timestamp", BuildLogEntry,
-               Timestamp);                        // templates
-  E2B_GO_TYPE("BuildLogOption", BuildLogOption);  // templates
+               Timestamp);                                          // templates
+  E2B_GO_TYPE("BuildLogOption", BuildLogOption);                    // templates
+  E2B_GO_TYPE("BuildStatus", BuildStatus);                          // templates
+  E2B_GO_FIELD("BuildStatus.BuildID", BuildStatus, BuildID);        // templates
+  E2B_GO_FIELD("BuildStatus.LogEntries", BuildStatus, LogEntries);  // templates
+  E2B_GO_FIELD("BuildStatus.Logs", BuildStatus, Logs);              // templates
+  E2B_GO_FIELD("BuildStatus.Reason", BuildStatus, Reason);          // templates
+  E2B_GO_FIELD("BuildStatus.Status", BuildStatus, Status);          // templates
+  E2B_GO_FIELD("BuildStatus.TemplateID", BuildStatus, TemplateID);  // templates
+  E2B_GO_TYPE("BuildStatusOption", BuildStatusOption);              // templates
+  E2B_GO_TYPE("BuildStatusReason", BuildStatusReason);              // templates
+  E2B_GO_FIELD("BuildStatusReason.LogEntries", BuildStatusReason,
+               LogEntries);  // templates
+  E2B_GO_FIELD("BuildStatusReason.Message", BuildStatusReason,
+               Message);                                            // templates
+  E2B_GO_FIELD("BuildStatusReason.Step", BuildStatusReason, Step);  // templates
   E2B_GO_TYPE("Client", Client);
+  E2B_GO_MEMBER("Client.CheckBuildFiles", Client,
+                CheckBuildFiles);  // templates
   E2B_GO_MEMBER("Client.Connect", Client, Connect);
   E2B_GO_MEMBER("Client.ConnectVolume", Client, ConnectVolume);  // volumes
   E2B_GO_MEMBER("Client.CreateTemplate", Client, CreateTemplate);
@@ -92,6 +112,7 @@ std::vector<std::string> CheckedNames() {
   E2B_GO_MEMBER("Client.DeleteTemplate", Client, DeleteTemplate);
   E2B_GO_MEMBER("Client.DestroyVolume", Client, DestroyVolume);  // volumes
   E2B_GO_MEMBER("Client.ForkSandbox", Client, ForkSandbox);
+  E2B_GO_MEMBER("Client.GetBuildStatus", Client, GetBuildStatus);  // templates
   E2B_GO_MEMBER("Client.GetTemplate", Client, GetTemplate);
   E2B_GO_MEMBER("Client.GetTemplateBuildLogs", Client,
                 GetTemplateBuildLogs);                           // templates
@@ -102,6 +123,10 @@ std::vector<std::string> CheckedNames() {
   E2B_GO_MEMBER("Client.ListTemplates", Client, ListTemplates);
   E2B_GO_MEMBER("Client.ListVolumes", Client, ListVolumes);  // volumes
   E2B_GO_MEMBER("Client.NewSandbox", Client, NewSandbox);
+  E2B_GO_MEMBER("Client.StartTemplateBuild", Client,
+                StartTemplateBuild);  // templates
+  E2B_GO_MEMBER("Client.UploadBuildFiles", Client,
+                UploadBuildFiles);  // templates
   E2B_GO_TYPE("ClientConfig", ClientConfig);
   E2B_GO_FIELD("ClientConfig.APIBaseURL", ClientConfig, APIBaseURL);
   E2B_GO_FIELD("ClientConfig.APIKey", ClientConfig, APIKey);
@@ -196,6 +221,18 @@ std::vector<std::string> CheckedNames() {
   E2B_GO_TYPE("GetTemplateResult", GetTemplateResult);
   E2B_GO_FIELD("GetTemplateResult.NextToken", GetTemplateResult, NextToken);
   E2B_GO_FIELD("GetTemplateResult.Template", GetTemplateResult, Template);
+  E2B_GO_TYPE("ImageRegistry", ImageRegistry);  // templates
+  E2B_GO_FIELD("ImageRegistry.AWSAccessKeyID", ImageRegistry,
+               AWSAccessKeyID);  // templates
+  E2B_GO_FIELD("ImageRegistry.AWSRegion", ImageRegistry,
+               AWSRegion);  // templates
+  E2B_GO_FIELD("ImageRegistry.AWSSecretAccessKey", ImageRegistry,
+               AWSSecretAccessKey);                                 // templates
+  E2B_GO_FIELD("ImageRegistry.Password", ImageRegistry, Password);  // templates
+  E2B_GO_FIELD("ImageRegistry.ServiceAccountJSON", ImageRegistry,
+               ServiceAccountJSON);                                 // templates
+  E2B_GO_FIELD("ImageRegistry.Type", ImageRegistry, Type);          // templates
+  E2B_GO_FIELD("ImageRegistry.Username", ImageRegistry, Username);  // templates
   E2B_GO_TYPE("InvalidArgumentError", InvalidArgumentError);
   E2B_GO_ERROR("InvalidArgumentError.Error", InvalidArgumentError);
   E2B_GO_MEMBER("InvalidArgumentError.Message", InvalidArgumentError, Message);
@@ -347,6 +384,19 @@ std::vector<std::string> CheckedNames() {
   E2B_GO_TYPE("SnapshotInfo", SnapshotInfo);
   E2B_GO_FIELD("SnapshotInfo.Names", SnapshotInfo, Names);
   E2B_GO_FIELD("SnapshotInfo.SnapshotID", SnapshotInfo, SnapshotID);
+  E2B_GO_TYPE("StartBuildConfig", StartBuildConfig);                // templates
+  E2B_GO_FIELD("StartBuildConfig.Force", StartBuildConfig, Force);  // templates
+  E2B_GO_FIELD("StartBuildConfig.FromImage", StartBuildConfig,
+               FromImage);  // templates
+  E2B_GO_FIELD("StartBuildConfig.FromImageRegistry", StartBuildConfig,
+               FromImageRegistry);  // templates
+  E2B_GO_FIELD("StartBuildConfig.FromTemplate", StartBuildConfig,
+               FromTemplate);  // templates
+  E2B_GO_FIELD("StartBuildConfig.ReadyCmd", StartBuildConfig,
+               ReadyCmd);  // templates
+  E2B_GO_FIELD("StartBuildConfig.StartCmd", StartBuildConfig,
+               StartCmd);                                           // templates
+  E2B_GO_FIELD("StartBuildConfig.Steps", StartBuildConfig, Steps);  // templates
   E2B_GO_TYPE("TemplateBuild", TemplateBuild);                      // templates
   E2B_GO_FIELD("TemplateBuild.BuildID", TemplateBuild, BuildID);    // templates
   E2B_GO_FIELD("TemplateBuild.CPUCount", TemplateBuild, CPUCount);  // templates
@@ -389,6 +439,11 @@ std::vector<std::string> CheckedNames() {
   E2B_GO_ERROR("TemplateNotFoundError.Error", TemplateNotFoundError);
   E2B_GO_MEMBER("TemplateNotFoundError.TemplateID", TemplateNotFoundError,
                 TemplateID);
+  E2B_GO_TYPE("TemplateStep", TemplateStep);                        // templates
+  E2B_GO_FIELD("TemplateStep.Args", TemplateStep, Args);            // templates
+  E2B_GO_FIELD("TemplateStep.FilesHash", TemplateStep, FilesHash);  // templates
+  E2B_GO_FIELD("TemplateStep.Force", TemplateStep, Force);          // templates
+  E2B_GO_FIELD("TemplateStep.Type", TemplateStep, Type);            // templates
   E2B_GO_TYPE("TemplateWithBuilds", TemplateWithBuilds);
   E2B_GO_FIELD("TemplateWithBuilds.Aliases", TemplateWithBuilds, Aliases);
   E2B_GO_FIELD("TemplateWithBuilds.Builds", TemplateWithBuilds, Builds);
@@ -469,6 +524,10 @@ std::vector<std::string> CheckedNames() {
   E2B_GO_NAME("WithBuildLogLevel", WithBuildLogLevel);          // templates
   E2B_GO_NAME("WithBuildLogLimit", WithBuildLogLimit);          // templates
   E2B_GO_NAME("WithBuildLogSource", WithBuildLogSource);        // templates
+  E2B_GO_NAME("WithBuildStatusLevel", WithBuildStatusLevel);    // templates
+  E2B_GO_NAME("WithBuildStatusLimit", WithBuildStatusLimit);    // templates
+  E2B_GO_NAME("WithBuildStatusLogsOffset",
+              WithBuildStatusLogsOffset);  // templates
   E2B_GO_NAME("WithConnectOnStderr", WithConnectOnStderr);
   E2B_GO_NAME("WithConnectOnStdout", WithConnectOnStdout);
   E2B_GO_NAME("WithCwd", WithCwd);
