@@ -144,7 +144,7 @@ SandboxRegistry::SandboxRegistry(SandboxRuntime& runtime, TemplateStore& store,
                                  RegistryOptions options)
     : runtime_(runtime),
       store_(store),
-      options_(options),
+      options_(std::move(options)),
       paused_(store.StateDir() + "/paused") {
   sandboxes_dir_ = store_.StateDir() + "/sandboxes";
   fork_layers_dir_ = store_.StateDir() + "/fork-layers";
