@@ -109,6 +109,15 @@ TEST_F(LifecycleV2Test, PauseWithoutMemoryKeepsFilesButNotProcesses) {
         .Run("sh", {"-c", "cat /proc/[0-9]*/comm 2>/dev/null | grep -c sleep"})
         .Stdout;
   };
+  // The shells exec their sleeps a moment after the start returns: count
+  // only once both are sleeping, so the count after the resume means
+  // survival, not a race with the exec.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (sleeps() != "2\n" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(sleeps(), "2\n");
   sb.Pause();  // memory kept
   Client().Connect(sb.ID, 120);
   EXPECT_TRUE(listed(sleeper.PID()));
