@@ -1,11 +1,10 @@
 #include "envd/envd_auth.hpp"
 
 #include "envd/envd_server.hpp"
+#include "internal/sha256.hpp"
 #include "util/base64.hpp"
 
 #include <httplib.h>
-
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -83,14 +82,10 @@ std::string SignFilesRequest(const std::string& path,
   std::string text =
       path + ":" + operation + ":" + username + ":" + access_token;
   if (expiration) text += ":" + std::to_string(*expiration);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(),
-                 nullptr) != 1) {
-    throw std::runtime_error("sha256 failed");
-  }
-  return "v1_" + Base64EncodeNoPad(std::string_view(
-                     reinterpret_cast<const char*>(digest), length));
+  const auto digest = e2b::internal::Sha256Digest(text);
+  return "v1_" +
+         Base64EncodeNoPad(std::string_view(
+             reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 bool FilesSignatureMatches(const httplib::Request& req,

@@ -203,19 +203,6 @@ void AnswerForwardFailure(httplib::Response& res, const std::string& id,
 
 }  // namespace
 
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  // Compare over the longer length so timing reveals neither the position
-  // of the first difference nor a shared prefix.
-  std::size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
-
 std::optional<std::string> BasicAuthUser(const std::string& authorization) {
   const std::string value = TrimWhitespace(authorization);
   if (Lowercase(value.substr(0, 6)) != "basic ") return std::nullopt;
@@ -552,7 +539,9 @@ std::optional<ConnectError> ConnectErrorOf(Step&& step) {
 // false after writing the 401.
 bool ResolveCallUser(const httplib::Request& req, httplib::Response& res,
                      EnvdCall& call) {
-  std::string username = kDefaultUser;
+  std::string username = call.sandbox->default_user.empty()
+                             ? kDefaultUser
+                             : call.sandbox->default_user;
   auto bad_header = ConnectErrorOf([&] {
     if (auto name = BasicAuthUser(req.get_header_value("Authorization"))) {
       username = *name;

@@ -8,6 +8,7 @@
 #include "envd/connect_rpc.hpp"
 #include "envd/port_proxy.hpp"
 #include "sandbox/local_sandbox.hpp"
+#include "util/constant_time.hpp"
 
 #include <chrono>
 #include <functional>
@@ -93,9 +94,6 @@ class EnvdServer {
 /// The sandbox ID a request is addressed to: the E2b-Sandbox-Id header, else
 /// the `<port>-<id>` first label of Host; empty when neither is present.
 std::string SandboxIdFromRequest(const httplib::Request& req);
-
-/// Compares secrets in time independent of where they differ.
-bool ConstantTimeEquals(const std::string& a, const std::string& b);
 
 // The Connect request framing HandleRpc checks before a handler runs, as
 // pure functions so the fuzzers reach them. Each throws ConnectError with

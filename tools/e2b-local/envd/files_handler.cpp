@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -220,7 +219,10 @@ bool AuthorizeFiles(LocalSandbox& sandbox, const httplib::Request& req,
     SetEnvdHttpError(res, 401, *refused);
     return false;
   }
-  const std::string name = auth.username.empty() ? "user" : auth.username;
+  const std::string name = !auth.username.empty() ? auth.username
+                           : !sandbox.default_user.empty()
+                               ? sandbox.default_user
+                               : "user";
   auto user =
       sandbox.instance ? sandbox.instance->LookupUser(name) : std::nullopt;
   if (!user) {
