@@ -53,7 +53,11 @@ class ControlPlaneTest : public ::testing::Test {
     options.tick = std::chrono::milliseconds(50);
     registry_ = std::make_unique<SandboxRegistry>(*runtime_, *store_, options);
     volumes_ = std::make_unique<VolumeStore>(dir_, VolumeIdMapping{});
+    build_files_ = std::make_unique<BuildFileStore>(dir_);
+    builds_ = std::make_unique<TemplateBuildService>(*registry_, *store_,
+                                                     *build_files_);
     control_ = std::make_unique<ControlPlane>(*registry_, *store_, *volumes_,
+                                              *build_files_, *builds_,
                                               std::vector<std::string>{kKey});
     ConfigureServer(server_, ListenerKind::kControlPlane);
     control_->Mount(server_);
@@ -67,6 +71,7 @@ class ControlPlaneTest : public ::testing::Test {
     server_.stop();
     if (thread_.joinable()) thread_.join();
     // Null when SetUp failed before making it.
+    if (builds_) builds_->Shutdown();
     if (registry_) registry_->Shutdown();
     RemoveTree(dir_);
   }
@@ -120,6 +125,8 @@ class ControlPlaneTest : public ::testing::Test {
   std::unique_ptr<TemplateStore> store_;
   std::unique_ptr<SandboxRegistry> registry_;
   std::unique_ptr<VolumeStore> volumes_;
+  std::unique_ptr<BuildFileStore> build_files_;
+  std::unique_ptr<TemplateBuildService> builds_;
   std::unique_ptr<ControlPlane> control_;
   httplib::Server server_;
   int port_ = 0;

@@ -92,7 +92,11 @@ class VolumesTest : public ::testing::Test {
     registry_ = std::make_unique<SandboxRegistry>(*runtime_, *store_,
                                                   RegistryOptions{});
     volumes_ = std::make_unique<VolumeStore>(dir_ + "/state", Ids());
+    build_files_ = std::make_unique<BuildFileStore>(dir_ + "/state");
+    builds_ = std::make_unique<TemplateBuildService>(*registry_, *store_,
+                                                     *build_files_);
     control_ = std::make_unique<ControlPlane>(*registry_, *store_, *volumes_,
+                                              *build_files_, *builds_,
                                               std::vector<std::string>{kKey});
     ConfigureServer(server_, ListenerKind::kControlPlane);
     control_->Mount(server_);
@@ -107,6 +111,7 @@ class VolumesTest : public ::testing::Test {
   void TearDown() override {
     server_.stop();
     if (thread_.joinable()) thread_.join();
+    if (builds_) builds_->Shutdown();
     if (registry_) registry_->Shutdown();
     WaitForBackgroundRemovals();
     RemoveTree(dir_);
@@ -152,6 +157,8 @@ class VolumesTest : public ::testing::Test {
   std::unique_ptr<TemplateStore> store_;
   std::unique_ptr<SandboxRegistry> registry_;
   std::unique_ptr<VolumeStore> volumes_;
+  std::unique_ptr<BuildFileStore> build_files_;
+  std::unique_ptr<TemplateBuildService> builds_;
   std::unique_ptr<ControlPlane> control_;
   httplib::Server server_;
   int port_ = 0;

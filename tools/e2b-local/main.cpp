@@ -1,6 +1,7 @@
 // e2b-local: an E2B-compatible local sandbox server. See config.hpp for the
 // command line and LOCAL_SERVER.md for what it promises.
 
+#include "build/template_builds.hpp"
 #include "config.hpp"
 #include "control/control_plane.hpp"
 #include "envd/envd_server.hpp"
@@ -10,6 +11,7 @@
 #include "runtime/sandbox_runtime.hpp"
 #include "runtime/subordinate_ids.hpp"
 #include "sandbox/registry.hpp"
+#include "store/build_files.hpp"
 #include "store/template_store.hpp"
 #include "store/volume_store.hpp"
 #include "util/failure.hpp"
@@ -109,6 +111,7 @@ struct Backend {
   std::unique_ptr<e2b_local::SandboxRuntime> runtime;
   std::unique_ptr<e2b_local::TemplateStore> store;
   std::unique_ptr<e2b_local::VolumeStore> volumes;
+  std::unique_ptr<e2b_local::BuildFileStore> build_files;
 };
 
 // Volume files carry the ids sandboxes see through the namespaced
@@ -137,6 +140,8 @@ std::optional<int> PrepareState(const e2b_local::ServerConfig& config,
         std::make_unique<e2b_local::TemplateStore>(config.state_dir);
     backend.volumes = std::make_unique<e2b_local::VolumeStore>(
         config.state_dir, VolumeIdsFor(*backend.runtime, options));
+    backend.build_files =
+        std::make_unique<e2b_local::BuildFileStore>(config.state_dir);
     for (const auto& note : backend.volumes->Removed()) {
       std::cerr << "e2b-local: volumes: " << note << "\n";
     }
@@ -166,6 +171,9 @@ e2b_local::RegistryOptions RegistryOptionsFor(
       [&volumes](const std::string& name) -> std::optional<std::string> {
     if (auto volume = volumes.ForMount(name)) return volume->data_dir;
     return std::nullopt;
+  };
+  options.start_template = [](const auto& sandbox, const auto& outputs) {
+    e2b_local::StartTemplateCommands(sandbox, outputs);
   };
   return options;
 }
@@ -241,7 +249,10 @@ int Run(int argc, char** argv) {
   if (auto exit_code = PrepareState(config, backend)) return *exit_code;
   e2b_local::SandboxRegistry registry(*backend.runtime, *backend.store,
                                       RegistryOptionsFor(config, backend));
+  e2b_local::TemplateBuildService builds(registry, *backend.store,
+                                         *backend.build_files);
   e2b_local::ControlPlane control(registry, *backend.store, *backend.volumes,
+                                  *backend.build_files, builds,
                                   config.api_keys);
   e2b_local::EnvdServer envd(registry, AutoResume(registry));
 
@@ -254,6 +265,7 @@ int Run(int argc, char** argv) {
   const std::optional<Ports> ports =
       BindListeners(config, api_server, envd_server);
   if (!ports) {
+    builds.Shutdown();
     registry.Shutdown();
     return 1;
   }
@@ -268,6 +280,7 @@ int Run(int argc, char** argv) {
   // so the envd streams still holding connections open.
   api_server.Stop();
   envd_server.Stop();
+  builds.Shutdown();
   registry.Shutdown();
   api_thread.join();
   envd_thread.join();

@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <limits>
 #include <map>
@@ -309,6 +310,8 @@ const std::vector<ControlPlane::Route>& ControlPlane::Routes() {
       {"GET", "/templates", &C::ListTemplates},
       {"GET", "/templates/{id}/builds/{build}/logs", &C::BuildLogs},
       {"GET", "/templates/{id}/builds/{build}/status", &C::BuildStatus},
+      {"GET", "/templates/{id}/files/{build}", &C::BuildFilesLink},
+      {"POST", "/v2/templates/{id}/builds/{build}", &C::StartBuild},
       // Any other GET of this shape is a build endpoint that does not
       // exist, not a template ID holding '/'.
       {"GET", "/templates/{id}/builds/{build}/{any}", nullptr},
@@ -323,15 +326,44 @@ const std::vector<ControlPlane::Route>& ControlPlane::Routes() {
 }
 
 ControlPlane::ControlPlane(SandboxRegistry& registry, TemplateStore& store,
-                           VolumeStore& volumes,
+                           VolumeStore& volumes, BuildFileStore& build_files,
+                           TemplateBuildService& builds,
                            std::vector<std::string> api_keys)
     : registry_(registry),
       store_(store),
       volumes_(volumes),
+      build_files_(build_files),
+      builds_(builds),
       volume_content_(volumes),
       api_keys_(std::move(api_keys)) {
   if (api_keys_.empty()) throw std::invalid_argument("no API key configured");
 }
+
+namespace {
+
+constexpr const char kBuildFilesSegment[] = "build-files";
+
+bool IsBuildFilesUpload(const std::string& method,
+                        const std::vector<std::string>& segments) {
+  return method == "PUT" && segments.size() == 2 &&
+         segments[0] == kBuildFilesSegment;
+}
+
+// The Host the client reached the API at, for links back to it: a name or
+// address and a port, nothing that could reshape the URL.
+std::string LinkHost(const httplib::Request& req) {
+  const std::string host = req.get_header_value("Host");
+  const bool plain = !host.empty() && host.size() <= 255 &&
+                     std::all_of(host.begin(), host.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) ||
+                              c == '.' || c == '-' || c == ':' || c == '[' ||
+                              c == ']';
+                     });
+  if (!plain) throw ApiError(400, "the request's Host header is not usable");
+  return host;
+}
+
+}  // namespace
 
 void ControlPlane::Mount(httplib::Server& server) {
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
@@ -363,6 +395,10 @@ void ControlPlane::HandleWithBody(const httplib::Request& req,
   }
   if (VolumeContentApi::IsUpload(req.method, segments)) {
     volume_content_.Handle(req, res, segments, &reader);
+    return;
+  }
+  if (IsBuildFilesUpload(req.method, segments)) {
+    UploadBuildFiles(req, res, segments, &reader);
     return;
   }
   // Read on past the limit without keeping it (bounded), so the answer
@@ -398,6 +434,39 @@ void ControlPlane::HandleWithBody(const httplib::Request& req,
   Handle(req, res);
 }
 
+void ControlPlane::UploadBuildFiles(const httplib::Request& req,
+                                    httplib::Response& res,
+                                    const std::vector<std::string>& segments,
+                                    const httplib::ContentReader* reader) {
+  const std::string& hash = segments[1];
+  const std::string token =
+      req.has_param("token") ? req.get_param_value("token") : "";
+  if (!BuildFileStore::IsHash(hash) ||
+      !build_files_.CheckUploadToken(hash, token)) {
+    // As a storage service refuses a bad signature.
+    res.set_header("Connection", "close");
+    SendJsonError(res, 403, "invalid or expired upload link");
+    return;
+  }
+  try {
+    build_files_.Store(hash, token, [&](const auto& sink) {
+      if (reader == nullptr) return sink(req.body.data(), req.body.size());
+      return (*reader)([&sink](const char* data, std::size_t size) {
+        return sink(data, size);
+      });
+    });
+  } catch (const std::length_error& e) {
+    res.set_header("Connection", "close");
+    SendJsonError(res, 413, e.what());
+    return;
+  } catch (const std::exception& e) {
+    res.set_header("Connection", "close");
+    SendJsonError(res, 400, e.what());
+    return;
+  }
+  res.status = 200;
+}
+
 bool ControlPlane::Authorized(const httplib::Request& req) const {
   if (!req.has_header("X-API-Key")) return false;
   const std::string key = req.get_header_value("X-API-Key");
@@ -419,6 +488,10 @@ void ControlPlane::Handle(const httplib::Request& req, httplib::Response& res) {
     // Authenticated by the volume's token, not the API key.
     if (VolumeContentApi::Handles(call.path)) {
       volume_content_.Handle(req, res, call.path, nullptr);
+      return;
+    }
+    if (IsBuildFilesUpload(req.method, call.path)) {
+      UploadBuildFiles(req, res, call.path, nullptr);
       return;
     }
     if (!Authorized(req)) {
@@ -846,8 +919,75 @@ void ControlPlane::BuildStatus(Call& call) {
            {"logEntries", entries}};
   if (!found.build.reason.empty()) {
     out["reason"] = json{{"message", found.build.reason}};
+    if (!found.build.reason_step.empty()) {
+      out["reason"]["step"] = found.build.reason_step;
+    }
   }
   call.Json(200, out);
+}
+
+void ControlPlane::BuildFilesLink(Call& call) {
+  if (!store_.Find(call.id)) {
+    throw ApiError(404, "template '" + call.id + "' not found");
+  }
+  const std::string& hash = call.build_id;
+  if (!BuildFileStore::IsHash(hash)) {
+    throw ApiError(400, "the files hash must be 64 lower-case hex digits");
+  }
+  if (build_files_.Has(hash)) {
+    call.Json(201, json{{"present", true}});
+    return;
+  }
+  const std::string url = "http://" + LinkHost(call.req) + "/" +
+                          kBuildFilesSegment + "/" + hash +
+                          "?token=" + build_files_.IssueUploadToken(hash);
+  call.Json(201, json{{"present", false}, {"url", url}});
+}
+
+namespace {
+
+std::vector<std::string> StringList(const json& object, const char* name) {
+  std::vector<std::string> out;
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return out;
+  if (!it->is_array()) {
+    throw ApiError(400, std::string("'") + name + "' must be an array");
+  }
+  for (const auto& item : *it) {
+    if (!item.is_string()) {
+      throw ApiError(400, std::string("'") + name + "' must hold strings");
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+void ControlPlane::StartBuild(Call& call) {
+  json body = call.Body(false);
+  BuildRequest request;
+  request.from_image = OptionalString(body, "fromImage").value_or("");
+  request.from_template = OptionalString(body, "fromTemplate").value_or("");
+  request.force = OptionalBool(body, "force").value_or(false);
+  request.start_cmd = OptionalString(body, "startCmd").value_or("");
+  request.ready_cmd = OptionalString(body, "readyCmd").value_or("");
+  if (auto it = body.find("steps"); it != body.end() && !it->is_null()) {
+    if (!it->is_array()) throw ApiError(400, "'steps' must be an array");
+    for (const auto& s : *it) {
+      if (!s.is_object()) throw ApiError(400, "each step must be an object");
+      BuildStepSpec step;
+      auto type = OptionalString(s, "type");
+      if (!type || type->empty()) throw ApiError(400, "a step needs a 'type'");
+      step.type = *type;
+      step.args = StringList(s, "args");
+      step.files_hash = OptionalString(s, "filesHash").value_or("");
+      step.force = OptionalBool(s, "force").value_or(false);
+      request.steps.push_back(std::move(step));
+    }
+  }
+  builds_.Start(call.id, call.build_id, std::move(request));
+  call.res.status = 202;
 }
 
 namespace {

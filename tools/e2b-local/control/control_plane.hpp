@@ -7,8 +7,10 @@
 // /volumecontent/... goes to the volume content API (volume_content.hpp),
 // which takes a volume's token instead of the API key.
 
+#include "build/template_builds.hpp"
 #include "control/volume_content.hpp"
 #include "sandbox/registry.hpp"
+#include "store/build_files.hpp"
 #include "store/template_store.hpp"
 #include "store/volume_store.hpp"
 #include "util/failure.hpp"
@@ -63,7 +65,8 @@ class ControlPlane {
 
   /// `api_keys` must not be empty; requests need X-API-Key equal to one.
   ControlPlane(SandboxRegistry& registry, TemplateStore& store,
-               VolumeStore& volumes, std::vector<std::string> api_keys);
+               VolumeStore& volumes, BuildFileStore& build_files,
+               TemplateBuildService& builds, std::vector<std::string> api_keys);
 
   /// Registers every route (and GET /health) on `server`. The ControlPlane
   /// must outlive the server's use of them. Request bodies are read here,
@@ -106,6 +109,13 @@ class ControlPlane {
   void DeleteTemplate(Call& call);
   void BuildLogs(Call& call);
   void BuildStatus(Call& call);
+  void BuildFilesLink(Call& call);
+  void StartBuild(Call& call);
+  /// PUT /build-files/{hash}?token=...: an upload link BuildFilesLink
+  /// handed out (its token, not the API key). Streams to the store.
+  void UploadBuildFiles(const httplib::Request& req, httplib::Response& res,
+                        const std::vector<std::string>& segments,
+                        const httplib::ContentReader* reader);
   void ListVolumes(Call& call);
   void CreateVolume(Call& call);
   void GetVolume(Call& call);
@@ -119,6 +129,8 @@ class ControlPlane {
   SandboxRegistry& registry_;
   TemplateStore& store_;
   VolumeStore& volumes_;
+  BuildFileStore& build_files_;
+  TemplateBuildService& builds_;
   VolumeContentApi volume_content_;
   std::vector<std::string> api_keys_;
 };

@@ -251,7 +251,8 @@ StartRequest ParseStartRequest(const json& request) {
 // The call's user; a call without one runs as the default user.
 SandboxUser StartUser(const EnvdCall& call, LocalSandbox& sandbox) {
   if (!call.user.name.empty()) return call.user;
-  auto fallback = sandbox.instance->LookupUser("user");
+  auto fallback = sandbox.instance->LookupUser(
+      sandbox.default_user.empty() ? "user" : sandbox.default_user);
   if (!fallback) throw ConnectError("internal", "no default user");
   return *fallback;
 }
@@ -281,13 +282,9 @@ SpawnOptions StartSpawnOptions(const StartRequest& start, const json& request,
   SpawnOptions options;
   options.argv.push_back(start.cmd);
   options.argv.insert(options.argv.end(), start.args.begin(), start.args.end());
-  options.env = {{"PATH", kDefaultPath},
-                 {"HOME", user.home},
-                 {"USER", user.name},
-                 {"LOGNAME", user.name}};
-  for (const auto& [key, value] : sandbox.env_vars) options.env[key] = value;
+  options.env = SandboxProcessEnv(sandbox, user);
   for (const auto& [key, value] : start.envs) options.env[key] = value;
-  options.cwd = ExpandCwd(start.cwd.value_or(""), user);
+  options.cwd = ExpandCwd(start.cwd.value_or(sandbox.default_workdir), user);
   options.user = user;
   options.stdin_pipe = start.stdin_pipe;
   if (const json* pty = Field(request, "pty")) {
@@ -662,6 +659,33 @@ std::vector<std::shared_ptr<ManagedProcess>> ProcessTable::Running() const {
     if (!process->Ended()) running.push_back(process);
   }
   return running;
+}
+
+std::map<std::string, std::string> SandboxProcessEnv(
+    const LocalSandbox& sandbox, const SandboxUser& user) {
+  std::map<std::string, std::string> env = {{"PATH", kDefaultPath},
+                                            {"HOME", user.home},
+                                            {"USER", user.name},
+                                            {"LOGNAME", user.name}};
+  for (const auto& [key, value] : sandbox.env_vars) env[key] = value;
+  return env;
+}
+
+std::uint32_t StartUnattendedProcess(
+    const std::shared_ptr<LocalSandbox>& sandbox, const SpawnOptions& options,
+    const std::string& cmd) {
+  json config{{"cmd", options.argv.empty() ? "" : options.argv.front()},
+              {"cwd", options.cwd}};
+  if (options.argv.size() > 1) {
+    config["args"] =
+        std::vector<std::string>(options.argv.begin() + 1, options.argv.end());
+  }
+  auto managed =
+      std::make_shared<ManagedProcess>(sandbox->instance->Spawn(options),
+                                       std::move(config), std::nullopt, false);
+  TableOf(*sandbox)->Add(managed);
+  RunLogged(*managed, sandbox, cmd, std::nullopt);
+  return managed->Pid();
 }
 
 // ---------------------------------------------------------------------------

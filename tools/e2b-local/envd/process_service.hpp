@@ -122,6 +122,18 @@ class ProcessTable {
   mutable std::vector<std::shared_ptr<ManagedProcess>> processes_;
 };
 
+/// The environment a sandbox's processes start with: PATH, HOME, USER and
+/// LOGNAME for `user`, then the sandbox's own variables.
+std::map<std::string, std::string> SandboxProcessEnv(
+    const LocalSandbox& sandbox, const SandboxUser& user);
+
+/// Starts a process nobody watches (a template's start command) as an envd
+/// process: listed, connectable and signalable like any other, its output
+/// dropped until someone connects. Returns its pid; throws SpawnError.
+std::uint32_t StartUnattendedProcess(
+    const std::shared_ptr<LocalSandbox>& sandbox, const SpawnOptions& options,
+    const std::string& cmd);
+
 /// The handlers, exposed for tests (the registry routes to these).
 void ProcessStart(EnvdCall& call, const nlohmann::json& request,
                   StreamWriter& out);

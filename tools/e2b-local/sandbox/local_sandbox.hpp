@@ -84,6 +84,12 @@ struct LocalSandbox {
   std::string mask_request_host;
   std::map<std::string, std::string> env_vars;
   std::map<std::string, std::string> metadata;
+  /// The user and working directory of calls that name none, as the
+  /// template's build left them; empty: "user" and that user's home.
+  std::string default_user;
+  std::string default_workdir;
+  /// A template build's own sandbox: invisible to the API and to envd.
+  bool internal = false;
   /// The volumes it was created with (bound into its root by the runtime).
   std::vector<SandboxVolumeMount> volume_mounts;
   int cpu_count = 2;

@@ -28,6 +28,8 @@ json SettingsJson(const LocalSandbox& s, const json& network) {
               {"trafficAccessToken", s.traffic_access_token},
               {"maskRequestHost", s.mask_request_host},
               {"envVars", s.env_vars},
+              {"defaultUser", s.default_user},
+              {"defaultWorkdir", s.default_workdir},
               {"metadata", s.metadata},
               {"volumeMounts", s.volume_mounts},
               {"cpuCount", s.cpu_count},
@@ -53,6 +55,8 @@ PausedSandbox SandboxFromJson(const json& j) {
   s.mask_request_host = j.value("maskRequestHost", std::string());
   s.env_vars = j.value("envVars", std::map<std::string, std::string>{});
   s.metadata = j.value("metadata", std::map<std::string, std::string>{});
+  s.default_user = j.value("defaultUser", std::string());
+  s.default_workdir = j.value("defaultWorkdir", std::string());
   s.volume_mounts = j.value("volumeMounts", std::vector<SandboxVolumeMount>{});
   s.cpu_count = j.value("cpuCount", 2);
   s.memory_mb = j.value("memoryMB", 512);

@@ -370,7 +370,7 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Find(
     const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(id);
-  if (it == entries_.end()) return nullptr;
+  if (it == entries_.end() || it->second->sandbox->internal) return nullptr;
   return it->second->sandbox;
 }
 
@@ -386,14 +386,18 @@ std::shared_ptr<SandboxRegistry::Entry> SandboxRegistry::GetEntry(
 
 std::shared_ptr<LocalSandbox> SandboxRegistry::Get(
     const std::string& id) const {
-  return GetEntry(id)->sandbox;
+  auto sandbox = GetEntry(id)->sandbox;
+  if (sandbox->internal) throw SandboxNotFound(id);
+  return sandbox;
 }
 
 std::vector<std::shared_ptr<LocalSandbox>> SandboxRegistry::List() const {
   std::vector<std::shared_ptr<LocalSandbox>> out;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, entry] : entries_) out.push_back(entry->sandbox);
+    for (const auto& [id, entry] : entries_) {
+      if (!entry->sandbox->internal) out.push_back(entry->sandbox);
+    }
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a->started_at < b->started_at;
@@ -420,7 +424,18 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Create(
   }
   CheckTimeout(params.timeout_s);
   ResolvedTemplate resolved = store_.Resolve(params.template_ref);
-  return Start(resolved, params, resolved.build.layers);
+  auto sandbox = Start(resolved, params, resolved.build.layers);
+  const BuildOutputs& outputs = resolved.build.outputs;
+  if (options_.start_template &&
+      (!outputs.start_cmd.empty() || !outputs.ready_cmd.empty())) {
+    try {
+      options_.start_template(sandbox, outputs);
+    } catch (...) {
+      Kill(sandbox->id);
+      throw;
+    }
+  }
+  return sandbox;
 }
 
 std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
@@ -450,7 +465,13 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Start(
       sandbox->mask_request_host = mask->get<std::string>();
     }
   }
+  // The template's variables, under the ones the caller gave.
   sandbox->env_vars = params.env_vars;
+  sandbox->env_vars.insert(resolved.build.outputs.env_vars.begin(),
+                           resolved.build.outputs.env_vars.end());
+  sandbox->default_user = resolved.build.outputs.user;
+  sandbox->default_workdir = resolved.build.outputs.workdir;
+  sandbox->internal = params.internal;
   sandbox->metadata = params.metadata;
   sandbox->volume_mounts = params.volume_mounts;
   sandbox->cpu_count = resolved.build.cpu_count;
@@ -680,16 +701,14 @@ void SandboxRegistry::CopyUpperLayer(Entry& entry, const std::string& target) {
   if (was_running) sandbox.instance->Thaw();
 }
 
-ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
-                                           const std::string& name) {
+std::pair<std::string, std::string> SandboxRegistry::CaptureLayer(
+    const std::string& id) {
   auto entry = GetEntry(id);
   auto& sandbox = *entry->sandbox;
-  auto [layer_dir, build_id] = store_.NewLayer();
+  auto [layer_dir, layer_id] = store_.NewLayer();
   try {
     std::lock_guard<std::mutex> lock(sandbox.mu);
-    if (sandbox.status == SandboxStatus::kKilled) {
-      throw SandboxNotFound(id);
-    }
+    if (sandbox.status == SandboxStatus::kKilled) throw SandboxNotFound(id);
     CopyUpperLayer(*entry, layer_dir);
   } catch (const Failure&) {
     RemoveTreeOrLog(layer_dir);
@@ -699,6 +718,14 @@ ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
     throw Failure(Failure::Reason::kInternal,
                   std::string("cannot snapshot sandbox: ") + e.what());
   }
+  return {layer_dir, layer_id};
+}
+
+ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,
+                                           const std::string& name) {
+  auto entry = GetEntry(id);
+  auto& sandbox = *entry->sandbox;
+  auto [layer_dir, build_id] = CaptureLayer(id);
   // The writable layer already holds the sandbox's template layers (the
   // runtime stacks them into it), so the copy stands alone.
   std::vector<std::string> layers{layer_dir};
@@ -782,6 +809,8 @@ std::vector<ForkOutcome> SandboxRegistry::Fork(const std::string& id,
   resolved.build.cpu_count = source.cpu_count;
   resolved.build.memory_mb = source.memory_mb;
   resolved.build.disk_size_mb = source.disk_size_mb;
+  resolved.build.outputs.user = source.default_user;
+  resolved.build.outputs.workdir = source.default_workdir;
   // A complete layer (see Snapshot), copied into each child's own writable
   // layer by the runtime: it goes away when this call returns.
   std::vector<std::string> layers{layer->dir};

@@ -45,6 +45,9 @@ struct CreateSandboxParams {
   nlohmann::json network = nullptr;  ///< NetworkConfig, kept as given
   /// Volumes to bind, checked by the registry as E2B checks them.
   std::vector<SandboxVolumeMount> volume_mounts;
+  /// A template build's sandbox: hidden from Find and List (so from the API
+  /// and envd), never saved at shutdown.
+  bool internal = false;
 };
 
 struct MetricSample {
@@ -69,6 +72,12 @@ struct RegistryOptions {
   /// is none (the volume store's). Unset: sandboxes cannot mount volumes.
   std::function<std::optional<std::string>(const std::string& name)>
       find_volume_dir;
+  /// Runs a template's start command in a new sandbox and waits for its
+  /// ready command (BuildOutputs); throws Failure when it is not ready.
+  /// Unset: start commands are not run.
+  std::function<void(const std::shared_ptr<LocalSandbox>& sandbox,
+                     const BuildOutputs& outputs)>
+      start_template;
 };
 
 class SandboxRegistry : public SandboxDirectory {
@@ -126,6 +135,10 @@ class SandboxRegistry : public SandboxDirectory {
                                 std::optional<int> timeout_s, int count);
   /// Copies the sandbox's writable layer into a new template layer.
   ResolvedTemplate Snapshot(const std::string& id, const std::string& name);
+  /// Copies the sandbox's writable layer into a new layer directory (see
+  /// TemplateStore::NewLayer), a layer standing alone; returns its path and
+  /// the build ID made with it.
+  std::pair<std::string, std::string> CaptureLayer(const std::string& id);
 
   /// Samples in [start_ms, end_ms]; takes one now when none exist yet.
   std::vector<MetricSample> Metrics(const std::string& id,

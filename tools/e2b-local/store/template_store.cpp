@@ -30,6 +30,20 @@ void from_json(const json& j, BuildLogRecord& r) {
   r.message = j.value("message", std::string());
   r.step = j.value("step", std::string());
 }
+void to_json(json& j, const BuildOutputs& r) {
+  j = json{{"user", r.user},
+           {"workdir", r.workdir},
+           {"envVars", r.env_vars},
+           {"startCmd", r.start_cmd},
+           {"readyCmd", r.ready_cmd}};
+}
+void from_json(const json& j, BuildOutputs& r) {
+  r.user = j.value("user", std::string());
+  r.workdir = j.value("workdir", std::string());
+  r.env_vars = j.value("envVars", std::map<std::string, std::string>{});
+  r.start_cmd = j.value("startCmd", std::string());
+  r.ready_cmd = j.value("readyCmd", std::string());
+}
 void to_json(json& j, const BuildRecord& r) {
   j = json{{"buildID", r.build_id},
            {"status", r.status},
@@ -43,7 +57,10 @@ void to_json(json& j, const BuildRecord& r) {
            {"tags", r.tags},
            {"layers", r.layers},
            {"logs", r.logs},
-           {"reason", r.reason}};
+           {"reason", r.reason},
+           {"reasonStep", r.reason_step},
+           {"outputs", r.outputs},
+           {"cacheKey", r.cache_key}};
 }
 void from_json(const json& j, BuildRecord& r) {
   r.build_id = j.at("buildID").get<std::string>();
@@ -59,6 +76,9 @@ void from_json(const json& j, BuildRecord& r) {
   r.layers = j.value("layers", std::vector<std::string>{});
   r.logs = j.value("logs", std::vector<BuildLogRecord>{});
   r.reason = j.value("reason", std::string());
+  r.reason_step = j.value("reasonStep", std::string());
+  r.outputs = j.value("outputs", BuildOutputs{});
+  r.cache_key = j.value("cacheKey", std::string());
 }
 void to_json(json& j, const TemplateRecord& r) {
   j = json{{"templateID", r.template_id},
@@ -455,7 +475,8 @@ void TemplateStore::SetBuildState(const std::string& template_id,
                                   const std::string& build_id,
                                   const std::string& status,
                                   std::vector<std::string> layers,
-                                  const std::string& reason) {
+                                  const std::string& reason,
+                                  const std::string& reason_step) {
   std::lock_guard<std::mutex> lock(mu_);
   auto before = templates_;
   BuildRecord& b = BuildLocked(template_id, build_id);
@@ -465,8 +486,40 @@ void TemplateStore::SetBuildState(const std::string& template_id,
   if (status == "ready" || status == "error") b.finished_ms = now;
   if (!layers.empty()) b.layers = std::move(layers);
   b.reason = reason;
+  b.reason_step = reason_step;
   FindLocked(template_id)->updated_ms = now;
   PersistLocked(std::move(before));
+}
+
+void TemplateStore::FinishBuild(const std::string& template_id,
+                                const std::string& build_id,
+                                std::vector<std::string> layers,
+                                BuildOutputs outputs,
+                                const std::string& cache_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto before = templates_;
+  BuildRecord& b = BuildLocked(template_id, build_id);
+  const std::int64_t now = NowMs();
+  b.status = "ready";
+  b.updated_ms = b.finished_ms = now;
+  b.layers = std::move(layers);
+  b.outputs = std::move(outputs);
+  b.cache_key = cache_key;
+  b.reason.clear();
+  FindLocked(template_id)->updated_ms = now;
+  PersistLocked(std::move(before));
+}
+
+std::optional<BuildRecord> TemplateStore::FindCachedBuild(
+    const std::string& cache_key) const {
+  if (cache_key.empty()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& t : templates_) {
+    for (const auto& b : t.builds) {
+      if (b.status == "ready" && b.cache_key == cache_key) return b;
+    }
+  }
+  return std::nullopt;
 }
 
 ResolvedTemplate TemplateStore::GetBuild(const std::string& template_id,

@@ -10,6 +10,7 @@
 #include "util/failure.hpp"
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,6 +28,15 @@ struct BuildLogRecord {
   std::string step;
 };
 
+/// What sandboxes started from a ready build get (E2B's template
+/// metadata): the context its steps left and its start and ready commands.
+struct BuildOutputs {
+  std::string user;     ///< default user of commands; empty: "user"
+  std::string workdir;  ///< default working directory; empty: the home
+  std::map<std::string, std::string> env_vars;
+  std::string start_cmd, ready_cmd;
+};
+
 struct BuildRecord {
   std::string build_id;
   std::string status = "waiting";  ///< building, waiting, ready, error
@@ -38,7 +48,12 @@ struct BuildRecord {
   /// Read-only layers, topmost first; empty = the base template (host "/").
   std::vector<std::string> layers;
   std::vector<BuildLogRecord> logs;
-  std::string reason;  ///< why the build failed
+  std::string reason;       ///< why the build failed
+  std::string reason_step;  ///< the step that failed ("1" is the first)
+  BuildOutputs outputs;
+  /// Of a build made from steps: the hash of its source and steps, which
+  /// a later build with the same ones reuses (empty: not reusable).
+  std::string cache_key;
 };
 
 struct TemplateRecord {
@@ -117,7 +132,16 @@ class TemplateStore {
   void SetBuildState(const std::string& template_id,
                      const std::string& build_id, const std::string& status,
                      std::vector<std::string> layers = {},
-                     const std::string& reason = "");
+                     const std::string& reason = "",
+                     const std::string& reason_step = "");
+  /// Marks a build ready with its layers and what sandboxes inherit.
+  void FinishBuild(const std::string& template_id, const std::string& build_id,
+                   std::vector<std::string> layers, BuildOutputs outputs,
+                   const std::string& cache_key);
+  /// A ready build of any template made with this cache key; nullopt when
+  /// none.
+  std::optional<BuildRecord> FindCachedBuild(
+      const std::string& cache_key) const;
   /// The template and one of its builds; throws Failure kNotFound.
   ResolvedTemplate GetBuild(const std::string& template_id,
                             const std::string& build_id) const;

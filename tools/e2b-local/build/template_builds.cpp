@@ -1,0 +1,709 @@
+#include "build/template_builds.hpp"
+
+#include "envd/process_service.hpp"
+#include "internal/sha256.hpp"
+#include "runtime/background_removal.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+namespace e2b_local {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxLogLine = 8192;
+/// How long one step may run.
+constexpr auto kStepTimeout = std::chrono::hours(1);
+constexpr auto kReadyRetry = std::chrono::milliseconds(200);
+
+// E2B's base image; offline it is e2b-local's own base root filesystem.
+bool IsBaseImage(const std::string& image) {
+  if (image.empty()) return true;
+  std::string name = image.substr(0, image.find('@'));
+  const auto slash = name.rfind('/');
+  const auto colon = name.rfind(':');
+  if (colon != std::string::npos &&
+      (slash == std::string::npos || colon > slash)) {
+    name.resize(colon);
+  }
+  return name == "e2bdev/base" || name == "docker.io/e2bdev/base" ||
+         name == "index.docker.io/e2bdev/base";
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Sha256Hex(const std::string& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : e2b::internal::Sha256Digest(text)) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
+}
+
+// Appends a length-prefixed field, so no two lists hash alike.
+void HashField(std::string& out, const std::string& field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+// Splits output into lines for the build log, cutting very long ones.
+class LineSplitter {
+ public:
+  explicit LineSplitter(std::function<void(const std::string&)> sink)
+      : sink_(std::move(sink)) {}
+  void Feed(const char* data, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) {
+      if (data[i] == '\n' || pending_.size() >= kMaxLogLine) {
+        Flush();
+        if (data[i] == '\n') continue;
+      }
+      pending_ += data[i];
+    }
+  }
+  void Flush() {
+    if (!pending_.empty() && pending_.back() == '\r') pending_.pop_back();
+    if (!pending_.empty()) sink_(pending_);
+    pending_.clear();
+  }
+
+ private:
+  std::function<void(const std::string&)> sink_;
+  std::string pending_;
+};
+
+// Runs a process to its end, each output line to `on_line`; killed at
+// `deadline` or when `cancelled` turns true. `input`, when given, is
+// written to its stdin first.
+ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
+                    const std::function<void(const std::string&)>& on_line,
+                    Clock::time_point deadline,
+                    const std::function<bool()>& cancelled,
+                    std::istream* input = nullptr) {
+  options.stdin_pipe = input != nullptr;
+  auto process = instance.Spawn(options);
+  if (input != nullptr) {
+    std::string chunk(64 * 1024, '\0');
+    while (*input) {
+      input->read(&chunk[0], static_cast<std::streamsize>(chunk.size()));
+      const auto n = static_cast<std::size_t>(input->gcount());
+      if (n == 0) break;
+      if (!process->WriteInput(chunk.substr(0, n))) break;
+    }
+    process->CloseStdin();
+  }
+  LineSplitter out(on_line), err(on_line);
+  std::array<pollfd, 2> fds{pollfd{process->StdoutFd(), POLLIN, 0},
+                            pollfd{process->StderrFd(), POLLIN, 0}};
+  std::array<LineSplitter*, 2> splitters{&out, &err};
+  bool killed = false;
+  for (;;) {
+    int open = 0;
+    for (const auto& p : fds) open += p.fd >= 0 ? 1 : 0;
+    if (open == 0) break;
+    if (!killed && (Clock::now() >= deadline || cancelled())) {
+      process->Signal(SIGKILL);
+      killed = true;
+    }
+    const int ready = ::poll(fds.data(), fds.size(), 100);
+    if (ready < 0 && errno != EINTR) break;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        splitters[i]->Feed(buf, static_cast<std::size_t>(n));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        fds[i].fd = -1;  // owned by the process object
+      }
+    }
+  }
+  out.Flush();
+  err.Flush();
+  ExitStatus status = process->Wait();
+  if (killed && Clock::now() >= deadline) {
+    status.status = "timed out";
+  }
+  return status;
+}
+
+// The context a step runs in (E2B's metadata.Context).
+struct StepContext {
+  std::string user;
+  std::string workdir;  ///< empty: the user's home
+  std::map<std::string, std::string> env;
+};
+
+// The copy script, run as root with its values as positional parameters
+// (never spliced into the text): archive, source path inside the archive,
+// target, owner, mode, working directory, user.
+constexpr const char kCopyScript[] = R"sh(
+set -eu
+archive=$1 src=$2 target=$3 owner=$4 mode=$5 workdir=$6 user=$7
+unpack=$(mktemp -d /tmp/e2b-build-files.XXXXXX)
+trap 'rm -rf "$unpack" "$archive"' EXIT
+tar -xf "$archive" -C "$unpack" --no-same-owner --no-same-permissions
+if [ -z "$workdir" ]; then workdir=$(getent passwd "$user" | cut -d: -f6); fi
+cd "${workdir:-/}"
+case "$target" in /*) ;; *) target="$(pwd)/$target" ;; esac
+entry="$unpack/$src"
+if [ ! -e "$entry" ] && [ ! -L "$entry" ]; then
+  echo "source path does not exist in the uploaded files: $src" >&2
+  exit 1
+fi
+if [ -d "$entry" ] && [ ! -L "$entry" ]; then
+  chown -R "$owner" "$entry"
+  if [ -n "$mode" ]; then chmod -R "$mode" "$entry"; fi
+  mkdir -p "$target"
+  (cd "$entry" && tar -cf - .) |
+    tar -xf - -C "$target" --keep-directory-symlink --no-overwrite-dir
+else
+  chown -h "$owner" "$entry"
+  if [ -n "$mode" ] && [ ! -L "$entry" ]; then chmod "$mode" "$entry"; fi
+  case "$target" in
+    */) mkdir -p "$target"; mv -f "$entry" "$target" ;;
+    *) mkdir -p "$(dirname "$target")"; mv -fT "$entry" "$target" ;;
+  esac
+fi
+)sh";
+
+// Creates the working directory (new directories owned by the user) and
+// prints its real path.
+constexpr const char kWorkdirScript[] = R"sh(
+set -eu
+target=$1 user=$2
+first_new=""
+check=$target
+while [ ! -d "$check" ]; do first_new=$check; check=$(dirname "$check"); done
+mkdir -p "$target"
+if [ -n "$first_new" ]; then chown -R "$user:$user" "$first_new"; fi
+cd "$target" && pwd
+)sh";
+
+// Adds the user when missing; with $2 = true, also to passwordless sudo.
+constexpr const char kUserScript[] = R"sh(
+set -eu
+name=$1 sudoer=$2
+if ! id -u "$name" >/dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash "$name"
+fi
+if [ "$sudoer" = true ]; then
+  mkdir -p /etc/sudoers.d
+  printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$name" > "/etc/sudoers.d/$name"
+  chmod 0440 "/etc/sudoers.d/$name"
+fi
+)sh";
+
+// A COPY source's path without its glob part (what the server moves).
+std::string CopySourcePath(const std::string& src) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= src.size()) {
+    std::size_t slash = src.find('/', start);
+    if (slash == std::string::npos) slash = src.size();
+    const std::string segment = src.substr(start, slash - start);
+    if (segment.find_first_of("*?[{") != std::string::npos) break;
+    if (!segment.empty() && segment != ".") {
+      if (!out.empty()) out += '/';
+      out += segment;
+    }
+    start = slash + 1;
+  }
+  return out.empty() ? "." : out;
+}
+
+class BuildFailed : public std::runtime_error {
+ public:
+  explicit BuildFailed(const std::string& message, std::string step = "")
+      : std::runtime_error(message), step_(std::move(step)) {}
+  const std::string& step() const { return step_; }
+
+ private:
+  std::string step_;
+};
+
+}  // namespace
+
+void StartTemplateCommands(const std::shared_ptr<LocalSandbox>& sandbox,
+                           const BuildOutputs& outputs,
+                           std::chrono::milliseconds timeout) {
+  const std::string user_name =
+      outputs.user.empty() ? std::string("user") : outputs.user;
+  auto user = sandbox->instance->LookupUser(user_name);
+  if (!user) {
+    throw Failure(Failure::Reason::kInternal,
+                  "the template's user '" + user_name + "' does not exist");
+  }
+  SpawnOptions options;
+  options.user = *user;
+  options.env = SandboxProcessEnv(*sandbox, *user);
+  options.cwd = outputs.workdir;
+  if (!outputs.start_cmd.empty()) {
+    options.argv = {"/bin/bash", "-l", "-c", outputs.start_cmd};
+    try {
+      StartUnattendedProcess(sandbox, options, outputs.start_cmd);
+    } catch (const std::exception& e) {
+      throw Failure(
+          Failure::Reason::kInternal,
+          std::string("cannot run the template's start command: ") + e.what());
+    }
+  }
+  if (outputs.ready_cmd.empty()) return;
+  const auto deadline = Clock::now() + timeout;
+  options.argv = {"/bin/bash", "-l", "-c", outputs.ready_cmd};
+  for (;;) {
+    ExitStatus status;
+    try {
+      status = RunToEnd(
+          *sandbox->instance, options, [](const std::string&) {}, deadline,
+          [] { return false; });
+    } catch (const std::exception& e) {
+      throw Failure(
+          Failure::Reason::kInternal,
+          std::string("cannot run the template's ready command: ") + e.what());
+    }
+    if (status.exited && status.exit_code == 0) return;
+    if (Clock::now() + kReadyRetry >= deadline) {
+      throw Failure(
+          Failure::Reason::kInternal,
+          "the template's ready command did not succeed within " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::seconds>(timeout)
+                      .count()) +
+              " s");
+    }
+    std::this_thread::sleep_for(kReadyRetry);
+  }
+}
+
+// One build being executed.
+class TemplateBuildService::Run {
+ public:
+  Run(TemplateBuildService& service, const Job& job)
+      : service_(service), job_(job) {}
+
+  void Execute();
+
+ private:
+  void Log(const std::string& level, const std::string& message,
+           const std::string& step = "") {
+    BuildLogRecord entry;
+    entry.timestamp_ms = NowMs();
+    entry.level = level;
+    entry.message = message;
+    entry.step = step;
+    service_.templates_.AppendBuildLog(job_.template_id, job_.build_id,
+                                       std::move(entry));
+  }
+  bool Cancelled() {
+    std::lock_guard<std::mutex> lock(service_.mu_);
+    return service_.stopping_;
+  }
+  /// Runs `argv` as `user` in the build sandbox; its output goes to the log
+  /// under `step`. Returns the exit status.
+  ExitStatus Exec(std::vector<std::string> argv, const std::string& user,
+                  const std::string& step, bool log_output,
+                  std::string* captured = nullptr,
+                  std::istream* input = nullptr);
+  /// Throws BuildFailed unless the status is a zero exit.
+  static void Require(const ExitStatus& status, const std::string& what) {
+    if (status.exited && status.exit_code == 0) return;
+    throw BuildFailed(what + ": " + status.status);
+  }
+  void Source();
+  void Step(std::size_t index, const BuildStepSpec& step);
+  void Copy(const BuildStepSpec& step, const std::string& label);
+  std::string CacheKey() const;
+
+  TemplateBuildService& service_;
+  const Job& job_;
+  std::shared_ptr<LocalSandbox> sandbox_;
+  std::string source_ref_;
+  std::string source_key_;
+  StepContext ctx_;
+};
+
+ExitStatus TemplateBuildService::Run::Exec(std::vector<std::string> argv,
+                                           const std::string& user_name,
+                                           const std::string& step,
+                                           bool log_output,
+                                           std::string* captured,
+                                           std::istream* input) {
+  auto user = sandbox_->instance->LookupUser(user_name);
+  if (!user) throw BuildFailed("user '" + user_name + "' does not exist");
+  SpawnOptions options;
+  options.argv = std::move(argv);
+  options.user = *user;
+  options.env = SandboxProcessEnv(*sandbox_, *user);
+  for (const auto& [key, value] : ctx_.env) options.env[key] = value;
+  options.cwd = ctx_.workdir.empty() ? user->home : ctx_.workdir;
+  return RunToEnd(
+      *sandbox_->instance, options,
+      [&](const std::string& line) {
+        if (captured != nullptr) {
+          if (!captured->empty()) *captured += '\n';
+          *captured += line;
+        }
+        if (log_output) Log("info", line, step);
+      },
+      Clock::now() + kStepTimeout, [this] { return Cancelled(); }, input);
+}
+
+void TemplateBuildService::Run::Source() {
+  const BuildRequest& req = job_.request;
+  if (!req.from_template.empty()) {
+    ResolvedTemplate parent = service_.templates_.Resolve(req.from_template);
+    source_ref_ = req.from_template;
+    source_key_ =
+        "template:" + parent.tmpl.template_id + "/" + parent.build.build_id;
+    ctx_.user =
+        parent.build.outputs.user.empty() ? "user" : parent.build.outputs.user;
+    ctx_.workdir = parent.build.outputs.workdir;
+    ctx_.env = parent.build.outputs.env_vars;
+    Log("info", "Building from template " + req.from_template);
+    return;
+  }
+  if (!IsBaseImage(req.from_image)) {
+    throw BuildFailed(
+        "cannot pull image '" + req.from_image +
+        "': e2b-local builds offline and reaches no registry; build "
+        "FromTemplate or FromBaseImage (e2bdev/base) instead");
+  }
+  source_ref_ = kBaseTemplateId;
+  source_key_ = "image:e2bdev/base";
+  // As E2B starts the steps of an image: as root, in the user's home.
+  ctx_.user = "root";
+  Log("info", "Building from the base image (e2bdev/base)");
+}
+
+std::string TemplateBuildService::Run::CacheKey() const {
+  std::string text;
+  HashField(text, source_key_);
+  for (const auto& step : job_.request.steps) {
+    HashField(text, Upper(step.type));
+    HashField(text, std::to_string(step.args.size()));
+    for (const auto& arg : step.args) HashField(text, arg);
+    HashField(text, step.files_hash);
+  }
+  HashField(text, job_.request.start_cmd);
+  HashField(text, job_.request.ready_cmd);
+  return Sha256Hex(text);
+}
+
+void TemplateBuildService::Run::Copy(const BuildStepSpec& step,
+                                     const std::string& label) {
+  if (step.args.size() < 2) {
+    throw BuildFailed("COPY needs a source and a destination");
+  }
+  auto archive_path = service_.files_.PathOf(step.files_hash);
+  if (!archive_path) {
+    throw BuildFailed("the files of COPY " + step.args[0] +
+                      " were not uploaded");
+  }
+  std::ifstream archive(*archive_path, std::ios::binary);
+  if (!archive) throw BuildFailed("cannot read the uploaded files");
+  std::string owner = ctx_.user + ":" + ctx_.user;
+  if (step.args.size() >= 3 && !step.args[2].empty()) {
+    owner = step.args[2];
+    if (owner.find(':') == std::string::npos) owner += ":" + owner;
+  }
+  const std::string mode = step.args.size() >= 4 ? step.args[3] : "";
+  // The archive goes in through the sandbox's own `cat`: no host path is
+  // ever opened on the sandbox's behalf.
+  std::string inside;
+  Require(Exec({"/bin/sh", "-c",
+                "f=$(mktemp /tmp/e2b-build-XXXXXX.tar) && "
+                "cat > \"$f\" && echo \"$f\""},
+               "root", label, false, &inside, &archive),
+          "cannot copy the files into the build sandbox");
+  Require(Exec({"/bin/bash", "-c", kCopyScript, "copy", inside,
+                CopySourcePath(step.args[0]), step.args[1], owner, mode,
+                ctx_.workdir, ctx_.user},
+               "root", label, true),
+          "COPY " + step.args[0] + " " + step.args[1] + " failed");
+}
+
+void TemplateBuildService::Run::Step(std::size_t index,
+                                     const BuildStepSpec& step) {
+  const std::string type = Upper(step.type);
+  const std::string label = std::to_string(index + 1);
+  std::string shown = type;
+  for (const auto& arg : step.args) shown += " " + arg;
+  Log("info",
+      "[" + label + "/" + std::to_string(job_.request.steps.size()) + "] " +
+          shown,
+      label);
+  if (type == "RUN") {
+    if (step.args.empty()) throw BuildFailed("RUN needs a command");
+    const std::string user = step.args.size() >= 2 && !step.args[1].empty()
+                                 ? step.args[1]
+                                 : ctx_.user;
+    Require(Exec({"/bin/bash", "-l", "-c", step.args[0]}, user, label, true),
+            "command '" + step.args[0] + "' failed");
+  } else if (type == "COPY") {
+    Copy(step, label);
+  } else if (type == "ENV") {
+    if (step.args.empty() || step.args.size() % 2 != 0) {
+      throw BuildFailed("ENV needs key and value pairs");
+    }
+    for (std::size_t i = 0; i + 1 < step.args.size(); i += 2) {
+      // As E2B: the value is what the shell's double quotes make of it
+      // ($VAR expands; `...` and $(...) do not run).
+      std::string escaped;
+      for (std::size_t c = 0; c < step.args[i + 1].size(); ++c) {
+        const char ch = step.args[i + 1][c];
+        if (ch == '\\' || ch == '"' || ch == '`') escaped += '\\';
+        if (ch == '$' && c + 1 < step.args[i + 1].size() &&
+            step.args[i + 1][c + 1] == '(') {
+          escaped += '\\';
+        }
+        escaped += ch;
+      }
+      std::string value;
+      Require(Exec({"/bin/bash", "-c", "printf '%s' \"" + escaped + "\""},
+                   "root", label, false, &value),
+              "cannot evaluate " + step.args[i]);
+      ctx_.env[step.args[i]] = value;
+    }
+  } else if (type == "WORKDIR") {
+    if (step.args.empty()) throw BuildFailed("WORKDIR needs a path");
+    std::string path = step.args[0];
+    if (path.empty() || path[0] != '/') {
+      path =
+          (ctx_.workdir.empty() ? std::string("/") : ctx_.workdir + "/") + path;
+    }
+    std::string real;
+    Require(
+        Exec({"/bin/bash", "-c", kWorkdirScript, "workdir", path, ctx_.user},
+             "root", label, false, &real),
+        "cannot create the working directory " + path);
+    ctx_.workdir = real.empty() ? path : real;
+  } else if (type == "USER") {
+    if (step.args.empty() || step.args[0].empty()) {
+      throw BuildFailed("USER needs a user name");
+    }
+    const bool sudoer = step.args.size() >= 2 && step.args[1] == "true";
+    Require(Exec({"/bin/bash", "-c", kUserScript, "user", step.args[0],
+                  sudoer ? "true" : "false"},
+                 "root", label, true),
+            "cannot create user " + step.args[0]);
+    ctx_.user = step.args[0];
+  } else {
+    throw BuildFailed("unknown step type '" + step.type + "'");
+  }
+}
+
+void TemplateBuildService::Run::Execute() {
+  auto& templates = service_.templates_;
+  const BuildRequest& req = job_.request;
+  Source();
+  const std::string key = CacheKey();
+  const bool forced =
+      req.force || std::any_of(req.steps.begin(), req.steps.end(),
+                               [](const BuildStepSpec& s) { return s.force; });
+  if (!forced) {
+    if (auto cached = templates.FindCachedBuild(key)) {
+      for (std::size_t i = 0; i < req.steps.size(); ++i) {
+        Log("info",
+            "CACHED [" + std::to_string(i + 1) + "/" +
+                std::to_string(req.steps.size()) + "] " +
+                Upper(req.steps[i].type),
+            std::to_string(i + 1));
+      }
+      templates.FinishBuild(job_.template_id, job_.build_id, cached->layers,
+                            cached->outputs, key);
+      Log("info", "Build finished (all steps cached)");
+      return;
+    }
+  }
+  CreateSandboxParams params;
+  params.template_ref = source_ref_;
+  params.timeout_s = 24 * 3600;
+  params.internal = true;
+  params.metadata = {{"e2b-local.build", job_.build_id}};
+  sandbox_ = service_.registry_.Create(params);
+  struct KillOnExit {
+    SandboxRegistry& registry;
+    std::string id;
+    ~KillOnExit() {
+      try {
+        registry.Kill(id);
+      } catch (const std::exception&) {
+      }
+    }
+  } kill_on_exit{service_.registry_, sandbox_->id};
+
+  for (std::size_t i = 0; i < req.steps.size(); ++i) {
+    if (Cancelled()) throw BuildFailed("e2b-local stopped during the build");
+    try {
+      Step(i, req.steps[i]);
+    } catch (const BuildFailed& e) {
+      throw BuildFailed("step " + std::to_string(i + 1) + ": " + e.what(),
+                        std::to_string(i + 1));
+    }
+  }
+  BuildOutputs outputs;
+  outputs.user = ctx_.user;
+  outputs.workdir = ctx_.workdir;
+  outputs.env_vars = ctx_.env;
+  outputs.start_cmd = req.start_cmd;
+  outputs.ready_cmd = req.ready_cmd;
+  // The layer is taken before the start command runs: a sandbox starts it
+  // afresh, on the files the steps left.
+  const std::string layer = service_.registry_.CaptureLayer(sandbox_->id).first;
+  try {
+    if (!req.start_cmd.empty() || !req.ready_cmd.empty()) {
+      if (!req.start_cmd.empty()) {
+        Log("info", "Running start command: " + req.start_cmd);
+      }
+      if (!req.ready_cmd.empty()) {
+        Log("info", "Waiting for template to be ready: " + req.ready_cmd);
+      }
+      sandbox_->env_vars.insert(ctx_.env.begin(), ctx_.env.end());
+      try {
+        StartTemplateCommands(sandbox_, outputs);
+      } catch (const Failure& e) {
+        throw BuildFailed(e.what());
+      }
+      Log("info", "Template is ready");
+    }
+    templates.FinishBuild(job_.template_id, job_.build_id, {layer}, outputs,
+                          key);
+  } catch (...) {
+    RemoveTreeOrLog(layer);
+    throw;
+  }
+  Log("info", "Build finished");
+}
+
+TemplateBuildService::TemplateBuildService(SandboxRegistry& registry,
+                                           TemplateStore& templates,
+                                           BuildFileStore& files)
+    : registry_(registry), templates_(templates), files_(files) {
+  for (const auto& t : templates_.List()) {
+    for (const auto& b : t.builds) {
+      if (b.status != "building") continue;
+      templates_.SetBuildState(t.template_id, b.build_id, "error", {},
+                               "e2b-local stopped during the build");
+    }
+  }
+  worker_ = std::thread([this] { Work(); });
+}
+
+TemplateBuildService::~TemplateBuildService() { Shutdown(); }
+
+void TemplateBuildService::Start(const std::string& template_id,
+                                 const std::string& build_id,
+                                 BuildRequest request) {
+  ResolvedTemplate found = templates_.GetBuild(template_id, build_id);
+  if (found.build.status != "waiting") {
+    throw Failure(Failure::Reason::kConflict,
+                  "build '" + build_id + "' was already started");
+  }
+  if (!request.from_image.empty() && !request.from_template.empty()) {
+    throw Failure(Failure::Reason::kInvalidArgument,
+                  "fromImage and fromTemplate are exclusive");
+  }
+  for (const auto& step : request.steps) {
+    const std::string type = Upper(step.type);
+    if (type != "RUN" && type != "COPY" && type != "ENV" && type != "WORKDIR" &&
+        type != "USER") {
+      throw Failure(Failure::Reason::kInvalidArgument,
+                    "unknown step type '" + step.type + "'");
+    }
+    if (type == "COPY" && !files_.Has(step.files_hash)) {
+      throw Failure(Failure::Reason::kInvalidArgument,
+                    "the files of COPY step with hash '" + step.files_hash +
+                        "' were not uploaded");
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) {
+    throw Failure(Failure::Reason::kUnavailable, "e2b-local is shutting down");
+  }
+  templates_.SetBuildState(template_id, build_id, "building");
+  queue_.push_back(Job{template_id, build_id, std::move(request)});
+  cv_.notify_all();
+}
+
+void TemplateBuildService::Shutdown() {
+  {
+    // The running build sees stopping_ (its commands are killed) and ends.
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+void TemplateBuildService::Work() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      if (stopping_) {
+        lock.unlock();
+        try {
+          templates_.SetBuildState(job.template_id, job.build_id, "error", {},
+                                   "e2b-local stopped before the build ran");
+        } catch (const std::exception&) {
+        }
+        continue;
+      }
+    }
+    Execute(job);
+  }
+}
+
+void TemplateBuildService::Execute(const Job& job) {
+  std::string reason, step;
+  try {
+    Run(*this, job).Execute();
+    return;
+  } catch (const BuildFailed& e) {
+    reason = e.what();
+    step = e.step();
+  } catch (const Failure& e) {
+    reason = e.what();
+  } catch (const std::exception& e) {
+    reason = std::string("internal error: ") + e.what();
+  }
+  try {
+    BuildLogRecord entry;
+    entry.timestamp_ms = NowMs();
+    entry.level = "error";
+    entry.message = "Build failed: " + reason;
+    entry.step = step;
+    templates_.AppendBuildLog(job.template_id, job.build_id, entry);
+    templates_.SetBuildState(job.template_id, job.build_id, "error", {}, reason,
+                             step);
+  } catch (const std::exception& e) {
+    std::cerr << "e2b-local: cannot record the failure of build "
+              << job.build_id << ": " << e.what() << "\n";
+  }
+}
+
+}  // namespace e2b_local
