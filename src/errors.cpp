@@ -51,6 +51,24 @@ TemplateNotFoundError::TemplateNotFoundError(std::string template_id,
             message.empty() ? "template not found: " + template_id : message),
       template_id_(std::move(template_id)) {}
 
+namespace {
+
+std::string BuildFailedWhat(const BuildStatusReason& reason) {
+  std::string what = "e2b: template build failed: " + reason.Message;
+  if (!reason.Step.empty()) what += " (step: " + reason.Step + ")";
+  return what;
+}
+
+}  // namespace
+
+TemplateBuildError::TemplateBuildError(std::string template_id,
+                                       std::string build_id,
+                                       BuildStatusReason reason)
+    : Error(BuildFailedWhat(reason), 0, reason.Message),
+      template_id_(std::move(template_id)),
+      build_id_(std::move(build_id)),
+      reason_(std::move(reason)) {}
+
 TimeoutError::TimeoutError(const std::string& message)
     : Error("e2b: timeout: " + message, 0, message) {}
 

@@ -1,6 +1,8 @@
 #ifndef E2B_ERRORS_HPP_
 #define E2B_ERRORS_HPP_
 
+#include <e2b/types.hpp>
+
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -69,6 +71,24 @@ class TemplateNotFoundError : public Error {
 
  private:
   std::string template_id_;
+};
+
+/// A template build ended with status "error" (TemplateBuilder::Build).
+/// Message() is the reason's message. Go: *TemplateBuildError.
+class TemplateBuildError : public Error {
+ public:
+  /// what() reads "e2b: template build failed: <message>", with
+  /// " (step: <step>)" when the reason names a step.
+  TemplateBuildError(std::string template_id, std::string build_id,
+                     BuildStatusReason reason);
+  const std::string& TemplateID() const noexcept { return template_id_; }
+  const std::string& BuildID() const noexcept { return build_id_; }
+  const BuildStatusReason& Reason() const noexcept { return reason_; }
+
+ private:
+  std::string template_id_;
+  std::string build_id_;
+  BuildStatusReason reason_;
 };
 
 /// A deadline passed: a per-call timeout, a Context deadline, or the server's
