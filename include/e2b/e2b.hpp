@@ -13,6 +13,7 @@
 #include <e2b/options.hpp>
 #include <e2b/pty.hpp>
 #include <e2b/sandbox.hpp>
+#include <e2b/template_builder.hpp>
 #include <e2b/types.hpp>
 #include <e2b/version.hpp>
 #include <e2b/volume.hpp>
