@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxStoredBlock = 65535;
 constexpr std::size_t kTarBlock = 512;
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
 std::array<std::uint32_t, 256> MakeCrcTable() {
   std::array<std::uint32_t, 256> table{};
@@ -110,7 +110,7 @@ class TarWriter {
 
   // Zeros up to the next 512-byte boundary after `n` bytes of data.
   void Pad(std::uint64_t n) {
-    const std::size_t rem = static_cast<std::size_t>(n % kTarBlock);
+    const auto rem = static_cast<std::size_t>(n % kTarBlock);
     if (rem == 0) return;
     const std::array<char, kTarBlock> zeros{};
     gz_.Write(zeros.data(), kTarBlock - rem);

@@ -21,11 +21,10 @@ std::uint32_t Crc32(std::uint32_t crc, const void* data, std::size_t n);
 
 /// Writes one gzip member whose deflate data are stored (uncompressed)
 /// blocks of at most 65535 bytes. Finish() must be called once at the end.
+/// Holds a reference to `out`, which must outlive it.
 class GzipStoredWriter {
  public:
   explicit GzipStoredWriter(std::ostream& out);
-  GzipStoredWriter(const GzipStoredWriter&) = delete;
-  GzipStoredWriter& operator=(const GzipStoredWriter&) = delete;
 
   void Write(const char* data, std::size_t n);
   /// Writes the last block and the trailer (CRC-32 and size).

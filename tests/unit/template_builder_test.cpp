@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -365,6 +366,27 @@ TEST_F(TemplateBuilderTest, AFailedBuildDrainsTheLogsAndThrowsItsReason) {
   EXPECT_EQ(r[3].raw_query, "logsOffset=1");
   EXPECT_EQ(r[4].raw_query, "logsOffset=2");
   EXPECT_EQ(r[5].raw_query, "logsOffset=3");
+}
+
+TEST_F(TemplateBuilderTest, TheContextEndsThePollingPromptly) {
+  auto client = MakeClient();
+  RespondCreate();
+  Respond(202);
+  for (int i = 0; i < 20; ++i) Respond(200, StatusBody("building", {}));
+  e2b::BuildConfig cfg;
+  cfg.Name = "my-app";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(
+      e2b::NewTemplate()
+          .RunCmd("sleep 1000")
+          .Build(e2b::Context::WithTimeout(std::chrono::milliseconds(300)),
+                 client, cfg),
+      e2b::TimeoutError);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // Polled at 0 and 200 ms (on a slow machine maybe once); the wait after
+  // ends at the deadline, not after the 20 answers.
+  EXPECT_GE(server_.requests().size(), 3u);
+  EXPECT_LE(server_.requests().size(), 4u);
 }
 
 TEST_F(TemplateBuilderTest, BuildInBackgroundReturnsOnceStarted) {
