@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -271,6 +272,81 @@ TEST_F(TemplateBuildsTest, RegistryImagesFailClearlyAndBadRequestsAre400) {
   std::istringstream body("not a tar");
   EXPECT_THROW(Client().UploadBuildFiles(forged, body), e2b::Error);
   EXPECT_FALSE(Client().CheckBuildFiles(other.TemplateID, hash).Present);
+}
+
+// The fluent builder (Go's TemplateBuilder) against the build service: its
+// bundle, hash and steps are what e2b-local builds from.
+TEST_F(TemplateBuildsTest, TheBuilderBuildsAndReusesATemplate) {
+  const std::string ctx = LocalServer::Shared().TempDir() + "/builder-ctx";
+  ASSERT_EQ(std::system(("mkdir -p '" + ctx + "/site/css'").c_str()), 0);
+  std::ofstream(ctx + "/site/index.html") << "<p>built</p>\n";
+  std::ofstream(ctx + "/site/css/a.css") << "p{}\n";
+  const auto previous = std::filesystem::current_path();
+  std::filesystem::current_path(ctx);
+  struct Restore {
+    std::filesystem::path dir;
+    ~Restore() {
+      std::error_code ec;
+      std::filesystem::current_path(dir, ec);
+    }
+  } restore{previous};
+
+  e2b::TemplateBuilder tmpl = e2b::NewTemplate();
+  tmpl.FromBaseImage()
+      .SetUser("user")
+      .SetWorkdir("/srv/site")
+      .Copy("site", "/srv/site/")
+      .SetEnvs({{"B", "2"}, {"A", "1"}})
+      .RunCmd("ls -R > listing.txt")
+      .SetStartCmd("python3 -m http.server 8000")
+      .SetReadyCmd(e2b::WaitForPort(8000));
+  const std::string name = "it-builder-" + RandomHex(4);
+  std::vector<std::string> logs;
+  e2b::BuildConfig cfg;
+  cfg.Name = name;
+  cfg.OnLog = [&logs](const e2b::BuildLogEntry& e) {
+    logs.push_back(e.Message);
+  };
+  const e2b::BuildResult built = tmpl.Build(Client(), cfg);
+  EXPECT_FALSE(built.TemplateID.empty());
+  EXPECT_NE(Join(logs).find("Template is ready"), std::string::npos)
+      << Join(logs);
+
+  e2b::SandboxConfig sandbox_cfg = Config();
+  sandbox_cfg.Template = name;
+  e2b::Sandbox sb = NewSandbox(sandbox_cfg);
+  auto run = [&sb](const std::string& cmd) {
+    return sb.Commands.Run("bash", {"-c", cmd}).Stdout;
+  };
+  EXPECT_EQ(run("curl -s http://127.0.0.1:8000/css/a.css"), "p{}\n");
+  EXPECT_EQ(run("echo $A$B; whoami; pwd; stat -c %U index.html"),
+            "12\nuser\n/srv/site\nuser\n");
+  EXPECT_NE(run("cat listing.txt").find("index.html"), std::string::npos);
+
+  // Built again under another name: the files are not uploaded again and
+  // every step comes from the cache.
+  std::vector<std::string> again;
+  cfg.Name = name + "-again";
+  cfg.OnLog = [&again](const e2b::BuildLogEntry& e) {
+    again.push_back(e.Message);
+  };
+  tmpl.Build(Client(), cfg);
+  EXPECT_NE(Join(again).find("CACHED [3/5] COPY"), std::string::npos)
+      << Join(again);
+
+  // A failing command is a TemplateBuildError naming the step.
+  e2b::TemplateBuilder failing = e2b::NewTemplate();
+  failing.FromTemplate("base").RunCmd("exit 9");
+  e2b::BuildConfig fail_cfg;
+  fail_cfg.Name = name + "-fail";
+  try {
+    failing.Build(Client(), fail_cfg);
+    ADD_FAILURE() << "the build did not fail";
+  } catch (const e2b::TemplateBuildError& e) {
+    EXPECT_EQ(e.Reason().Step, "1");
+    EXPECT_NE(e.Reason().Message.find("exit status 9"), std::string::npos)
+        << e.Reason().Message;
+  }
 }
 
 }  // namespace
