@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -125,6 +127,58 @@ TEST_F(StateStoreTest, SnapshotsAddBuildsAndShareLayers) {
   store.Delete(unnamed.tmpl.SnapshotId());
   EXPECT_NE(stat(layer1.c_str(), &st), 0);
   EXPECT_NE(stat(layer3.c_str(), &st), 0);
+}
+
+// The build step cache: found by key, kept across reloads, its layers safe
+// from template deletes and the start-up reclaim; past the limit the least
+// recently used entries go with the layers nothing else uses.
+TEST_F(StateStoreTest, StepCacheKeepsItsLayersAndEvictsTheOldest) {
+  const auto layer_with_file = [](TemplateStore& store) {
+    const std::string dir = store.NewLayer().first;
+    std::ofstream(dir + "/f") << "x";
+    return dir;
+  };
+  std::string first_layer, shared_layer, tid, bid;
+  {
+    TemplateStore store(dir_);
+    first_layer = layer_with_file(store);
+    BuildOutputs ctx;
+    ctx.user = "app";
+    ctx.env_vars = {{"K", "v"}};
+    store.AddStepCache(StepCacheEntry{"key-0", first_layer, ctx, 0});
+    // A template build shares a layer with a cache entry.
+    auto created = store.CreateTemplate("cached", {}, 2, 512);
+    tid = created.tmpl.template_id;
+    bid = created.build.build_id;
+    shared_layer = layer_with_file(store);
+    store.FinishBuild(tid, bid, {shared_layer}, BuildOutputs{}, "whole");
+    store.AddStepCache(StepCacheEntry{"key-1", shared_layer, {}, 0});
+  }
+  TemplateStore store(dir_);
+  auto found = store.FindStepCache("key-0");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->layer, first_layer);
+  EXPECT_EQ(found->context.user, "app");
+  EXPECT_EQ(found->context.env_vars.at("K"), "v");
+  EXPECT_FALSE(store.FindStepCache("key-unknown").has_value());
+  EXPECT_TRUE(store.ReclaimUnusedLayers().empty());
+  store.Delete(tid);
+  EXPECT_TRUE(std::filesystem::exists(shared_layer + "/f"))
+      << "deleting the template took a layer the cache still names";
+
+  // Fill the cache: key-1 (never looked up) is the oldest and goes with
+  // its layer, now used by nothing; key-0 was just used and stays.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  store.FindStepCache("key-0");
+  for (std::size_t i = 0; i + 1 < TemplateStore::kMaxStepCache; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    store.AddStepCache(
+        StepCacheEntry{"fill-" + std::to_string(i), first_layer, {}, 0});
+  }
+  EXPECT_FALSE(store.FindStepCache("key-1").has_value());
+  EXPECT_FALSE(std::filesystem::exists(shared_layer));
+  EXPECT_TRUE(store.FindStepCache("key-0").has_value());
+  EXPECT_TRUE(std::filesystem::exists(first_layer + "/f"));
 }
 
 TEST_F(StateStoreTest, AtomicWriteAndCopyTree) {

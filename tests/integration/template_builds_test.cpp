@@ -209,6 +209,40 @@ TEST_F(TemplateBuildsTest, SameStepsAgainComeFromTheCache) {
   // The cached build is the same layer; the forced one ran again.
   EXPECT_EQ(stamp(name + "-1"), stamp(name + "-2"));
   EXPECT_NE(stamp(name + "-1"), stamp(name + "-3"));
+  // Change the second of two steps: the first comes from the step cache
+  // (its file is the same), the second runs again, as E2B's layer cache.
+  auto two_steps = [this](const std::string& tmpl, const std::string& second,
+                          bool force_second, std::vector<std::string>& logs) {
+    e2b::TemplateInfo info = NewTemplate(tmpl);
+    e2b::StartBuildConfig cfg;
+    cfg.FromTemplate = "base";
+    cfg.Steps = {Step("RUN", {"date +%s%N > /home/user/first"}),
+                 Step("ENV", {"SECOND", second}),
+                 Step("RUN", {"echo $SECOND > /home/user/second"})};
+    cfg.Steps[2].Force = force_second;
+    Client().StartTemplateBuild(info.TemplateID, info.BuildID, cfg);
+    return Wait(info, logs).Status;
+  };
+  std::vector<std::string> a, b, c;
+  ASSERT_EQ(two_steps(name + "-a", "one", false, a), "ready") << Join(a);
+  ASSERT_EQ(two_steps(name + "-b", "two", false, b), "ready") << Join(b);
+  EXPECT_NE(Join(b).find("CACHED [1/3] RUN"), std::string::npos) << Join(b);
+  EXPECT_EQ(Join(b).find("CACHED [2/3]"), std::string::npos) << Join(b);
+  ASSERT_EQ(two_steps(name + "-c", "one", true, c), "ready") << Join(c);
+  EXPECT_NE(Join(c).find("CACHED [2/3] ENV"), std::string::npos) << Join(c);
+  EXPECT_NE(Join(c).find("[3/3] RUN"), std::string::npos) << Join(c);
+  EXPECT_EQ(Join(c).find("CACHED [3/3]"), std::string::npos) << Join(c);
+  auto read = [this](const std::string& tmpl, const std::string& path) {
+    e2b::SandboxConfig cfg = Config();
+    cfg.Template = tmpl;
+    e2b::Sandbox sb = NewSandbox(cfg);
+    return sb.Filesystem.ReadString(path);
+  };
+  EXPECT_EQ(read(name + "-a", "/home/user/first"),
+            read(name + "-b", "/home/user/first"));
+  EXPECT_EQ(read(name + "-b", "/home/user/second"), "two\n");
+  EXPECT_EQ(read(name + "-c", "/home/user/second"), "one\n");
+
   // From the base template the steps run as its user.
   e2b::SandboxConfig cfg = Config();
   cfg.Template = name + "-1";

@@ -2,7 +2,6 @@
 
 #include "envd/process_service.hpp"
 #include "internal/sha256.hpp"
-#include "runtime/background_removal.hpp"
 
 #include <poll.h>
 #include <unistd.h>
@@ -332,7 +331,15 @@ class TemplateBuildService::Run {
   void Source();
   void Step(std::size_t index, const BuildStepSpec& step);
   void Copy(const BuildStepSpec& step, const std::string& label);
-  std::string CacheKey() const;
+  /// Each step's chain key: the source and every step up to it.
+  std::vector<std::string> StepKeys() const;
+  /// The whole build's: the last step's key and the start/ready commands.
+  std::string CacheKey(const std::vector<std::string>& step_keys) const;
+  /// The deepest cached step the build can resume after (E2B's layer
+  /// cache); nullopt when it starts from the source.
+  std::optional<StepCacheEntry> ResumePoint(
+      const std::vector<std::string>& keys, std::size_t& resume) const;
+  void LogCached(std::size_t count);
 
   TemplateBuildService& service_;
   const Job& job_;
@@ -395,18 +402,59 @@ void TemplateBuildService::Run::Source() {
   Log("info", "Building from the base image (e2bdev/base)");
 }
 
-std::string TemplateBuildService::Run::CacheKey() const {
-  std::string text;
-  HashField(text, source_key_);
+std::vector<std::string> TemplateBuildService::Run::StepKeys() const {
+  std::vector<std::string> keys;
+  std::string chain = Sha256Hex(source_key_);
   for (const auto& step : job_.request.steps) {
+    std::string text;
+    HashField(text, chain);
     HashField(text, Upper(step.type));
     HashField(text, std::to_string(step.args.size()));
     for (const auto& arg : step.args) HashField(text, arg);
     HashField(text, step.files_hash);
+    chain = Sha256Hex(text);
+    keys.push_back(chain);
   }
+  return keys;
+}
+
+std::string TemplateBuildService::Run::CacheKey(
+    const std::vector<std::string>& step_keys) const {
+  std::string text;
+  HashField(text,
+            step_keys.empty() ? Sha256Hex(source_key_) : step_keys.back());
   HashField(text, job_.request.start_cmd);
   HashField(text, job_.request.ready_cmd);
   return Sha256Hex(text);
+}
+
+std::optional<StepCacheEntry> TemplateBuildService::Run::ResumePoint(
+    const std::vector<std::string>& keys, std::size_t& resume) const {
+  resume = 0;
+  std::optional<StepCacheEntry> found;
+  if (job_.request.force) return found;
+  const auto& steps = job_.request.steps;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    // A forced step runs again, and so does every step after it.
+    if (steps[i].force) break;
+    if (auto entry = service_.templates_.FindStepCache(keys[i])) {
+      resume = i + 1;
+      found = std::move(entry);
+    }
+  }
+  return found;
+}
+
+void TemplateBuildService::Run::LogCached(std::size_t count) {
+  const auto& steps = job_.request.steps;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string shown = Upper(steps[i].type);
+    for (const auto& arg : steps[i].args) shown += " " + arg;
+    Log("info",
+        "CACHED [" + std::to_string(i + 1) + "/" +
+            std::to_string(steps.size()) + "] " + shown,
+        std::to_string(i + 1));
+  }
 }
 
 void TemplateBuildService::Run::Copy(const BuildStepSpec& step,
@@ -516,30 +564,34 @@ void TemplateBuildService::Run::Execute() {
   auto& templates = service_.templates_;
   const BuildRequest& req = job_.request;
   Source();
-  const std::string key = CacheKey();
+  const std::vector<std::string> keys = StepKeys();
+  const std::string key = CacheKey(keys);
   const bool forced =
       req.force || std::any_of(req.steps.begin(), req.steps.end(),
                                [](const BuildStepSpec& s) { return s.force; });
   if (!forced) {
     if (auto cached = templates.FindCachedBuild(key)) {
-      for (std::size_t i = 0; i < req.steps.size(); ++i) {
-        Log("info",
-            "CACHED [" + std::to_string(i + 1) + "/" +
-                std::to_string(req.steps.size()) + "] " +
-                Upper(req.steps[i].type),
-            std::to_string(i + 1));
-      }
+      LogCached(req.steps.size());
       templates.FinishBuild(job_.template_id, job_.build_id, cached->layers,
                             cached->outputs, key);
       Log("info", "Build finished (all steps cached)");
       return;
     }
   }
+  std::size_t resume = 0;
+  const std::optional<StepCacheEntry> from = ResumePoint(keys, resume);
   CreateSandboxParams params;
   params.template_ref = source_ref_;
   params.timeout_s = 24 * 3600;
   params.internal = true;
   params.metadata = {{"e2b-local.build", job_.build_id}};
+  if (from) {
+    params.layers = std::vector<std::string>{from->layer};
+    ctx_.user = from->context.user;
+    ctx_.workdir = from->context.workdir;
+    ctx_.env = from->context.env_vars;
+    LogCached(resume);
+  }
   sandbox_ = service_.registry_.Create(params);
   struct KillOnExit {
     SandboxRegistry& registry;
@@ -552,7 +604,16 @@ void TemplateBuildService::Run::Execute() {
     }
   } kill_on_exit{service_.registry_, sandbox_->id};
 
-  for (std::size_t i = 0; i < req.steps.size(); ++i) {
+  const auto context = [this] {
+    BuildOutputs out;
+    out.user = ctx_.user;
+    out.workdir = ctx_.workdir;
+    out.env_vars = ctx_.env;
+    return out;
+  };
+  // The layer of the last step run; the cached one when none ran.
+  std::string layer = from ? from->layer : std::string();
+  for (std::size_t i = resume; i < req.steps.size(); ++i) {
     if (Cancelled()) throw BuildFailed("e2b-local stopped during the build");
     try {
       Step(i, req.steps[i]);
@@ -560,38 +621,41 @@ void TemplateBuildService::Run::Execute() {
       throw BuildFailed("step " + std::to_string(i + 1) + ": " + e.what(),
                         std::to_string(i + 1));
     }
+    // Every step's result is kept for later builds (the last one's layer is
+    // the template's). ENV changes no file: it shares the layer before it.
+    if (Upper(req.steps[i].type) != "ENV" ||
+        (layer.empty() && i + 1 == req.steps.size())) {
+      layer = service_.registry_.CaptureLayer(sandbox_->id).first;
+    }
+    if (!layer.empty()) {
+      templates.AddStepCache(StepCacheEntry{keys[i], layer, context(), 0});
+    }
   }
-  BuildOutputs outputs;
-  outputs.user = ctx_.user;
-  outputs.workdir = ctx_.workdir;
-  outputs.env_vars = ctx_.env;
+  if (layer.empty()) {
+    // No step: the source's files, as a layer of this build.
+    layer = service_.registry_.CaptureLayer(sandbox_->id).first;
+  }
+  BuildOutputs outputs = context();
   outputs.start_cmd = req.start_cmd;
   outputs.ready_cmd = req.ready_cmd;
-  // The layer is taken before the start command runs: a sandbox starts it
+  // The layer was taken before the start command runs: a sandbox starts it
   // afresh, on the files the steps left.
-  const std::string layer = service_.registry_.CaptureLayer(sandbox_->id).first;
-  try {
-    if (!req.start_cmd.empty() || !req.ready_cmd.empty()) {
-      if (!req.start_cmd.empty()) {
-        Log("info", "Running start command: " + req.start_cmd);
-      }
-      if (!req.ready_cmd.empty()) {
-        Log("info", "Waiting for template to be ready: " + req.ready_cmd);
-      }
-      sandbox_->env_vars.insert(ctx_.env.begin(), ctx_.env.end());
-      try {
-        StartTemplateCommands(sandbox_, outputs);
-      } catch (const Failure& e) {
-        throw BuildFailed(e.what());
-      }
-      Log("info", "Template is ready");
+  if (!req.start_cmd.empty() || !req.ready_cmd.empty()) {
+    if (!req.start_cmd.empty()) {
+      Log("info", "Running start command: " + req.start_cmd);
     }
-    templates.FinishBuild(job_.template_id, job_.build_id, {layer}, outputs,
-                          key);
-  } catch (...) {
-    RemoveTreeOrLog(layer);
-    throw;
+    if (!req.ready_cmd.empty()) {
+      Log("info", "Waiting for template to be ready: " + req.ready_cmd);
+    }
+    sandbox_->env_vars.insert(ctx_.env.begin(), ctx_.env.end());
+    try {
+      StartTemplateCommands(sandbox_, outputs);
+    } catch (const Failure& e) {
+      throw BuildFailed(e.what());
+    }
+    Log("info", "Template is ready");
   }
+  templates.FinishBuild(job_.template_id, job_.build_id, {layer}, outputs, key);
   Log("info", "Build finished");
 }
 

@@ -424,7 +424,8 @@ std::shared_ptr<LocalSandbox> SandboxRegistry::Create(
   }
   CheckTimeout(params.timeout_s);
   ResolvedTemplate resolved = store_.Resolve(params.template_ref);
-  auto sandbox = Start(resolved, params, resolved.build.layers);
+  auto sandbox =
+      Start(resolved, params, params.layers.value_or(resolved.build.layers));
   const BuildOutputs& outputs = resolved.build.outputs;
   if (options_.start_template &&
       (!outputs.start_cmd.empty() || !outputs.ready_cmd.empty())) {

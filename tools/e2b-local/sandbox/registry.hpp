@@ -48,6 +48,9 @@ struct CreateSandboxParams {
   /// A template build's sandbox: hidden from Find and List (so from the API
   /// and envd), never saved at shutdown.
   bool internal = false;
+  /// Start from these layers instead of the template's (a build resuming
+  /// from a cached step); the template still gives the resources.
+  std::optional<std::vector<std::string>> layers;
 };
 
 struct MetricSample {

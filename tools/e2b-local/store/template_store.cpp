@@ -80,6 +80,18 @@ void from_json(const json& j, BuildRecord& r) {
   r.outputs = j.value("outputs", BuildOutputs{});
   r.cache_key = j.value("cacheKey", std::string());
 }
+void to_json(json& j, const StepCacheEntry& r) {
+  j = json{{"key", r.key},
+           {"layer", r.layer},
+           {"context", r.context},
+           {"usedMs", r.used_ms}};
+}
+void from_json(const json& j, StepCacheEntry& r) {
+  r.key = j.at("key").get<std::string>();
+  r.layer = j.at("layer").get<std::string>();
+  r.context = j.value("context", BuildOutputs{});
+  r.used_ms = j.value("usedMs", std::int64_t{0});
+}
 void to_json(json& j, const TemplateRecord& r) {
   j = json{{"templateID", r.template_id},
            {"names", r.names},
@@ -173,6 +185,7 @@ void TemplateStore::Load() {
   try {
     json doc = json::parse(*text);
     templates_ = doc.at("templates").get<std::vector<TemplateRecord>>();
+    step_cache_ = doc.value("stepCache", std::vector<StepCacheEntry>{});
   } catch (const std::exception& e) {
     throw std::runtime_error("state file " + db_path_ +
                              " is unreadable: " + e.what());
@@ -180,14 +193,90 @@ void TemplateStore::Load() {
 }
 
 void TemplateStore::PersistLocked(std::vector<TemplateRecord> before) {
+  PersistLocked(std::move(before), step_cache_);
+}
+
+void TemplateStore::PersistLocked(std::vector<TemplateRecord> before,
+                                  std::vector<StepCacheEntry> cache_before) {
   try {
-    json doc{{"version", 1}, {"templates", templates_}};
+    json doc{
+        {"version", 1}, {"templates", templates_}, {"stepCache", step_cache_}};
     WriteFileAtomically(db_path_, doc.dump(1));
   } catch (const std::exception& e) {
     templates_ = std::move(before);
+    step_cache_ = std::move(cache_before);
     throw Failure(Failure::Reason::kInternal,
                   std::string("cannot save state: ") + e.what());
   }
+}
+
+std::set<std::string> TemplateStore::UsedLayersLocked() const {
+  std::set<std::string> used;
+  for (const auto& t : templates_) {
+    for (const auto& b : t.builds) {
+      used.insert(b.layers.begin(), b.layers.end());
+    }
+  }
+  for (const auto& e : step_cache_) used.insert(e.layer);
+  return used;
+}
+
+void TemplateStore::RemoveLayers(const std::vector<std::string>& dirs) const {
+  for (const auto& dir : dirs) {
+    // Only our own layer directories, never a path from a damaged file.
+    if (dir.rfind(layers_dir_ + "/", 0) != 0 ||
+        dir.find("/..") != std::string::npos) {
+      continue;
+    }
+    try {
+      RemoveTree(dir);
+    } catch (const std::exception&) {
+      // The record is gone; a leftover directory only costs disk.
+    }
+  }
+}
+
+std::optional<StepCacheEntry> TemplateStore::FindStepCache(
+    const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& e : step_cache_) {
+    if (e.key != key) continue;
+    // Recency is only a hint for eviction: not worth a write of its own.
+    e.used_ms = NowMs();
+    return e;
+  }
+  return std::nullopt;
+}
+
+void TemplateStore::AddStepCache(StepCacheEntry entry) {
+  std::vector<std::string> orphans;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto before = step_cache_;
+    entry.used_ms = NowMs();
+    step_cache_.erase(std::remove_if(step_cache_.begin(), step_cache_.end(),
+                                     [&](const StepCacheEntry& e) {
+                                       return e.key == entry.key;
+                                     }),
+                      step_cache_.end());
+    step_cache_.push_back(std::move(entry));
+    std::vector<std::string> evicted;
+    while (step_cache_.size() > kMaxStepCache) {
+      auto oldest = std::min_element(
+          step_cache_.begin(), step_cache_.end(),
+          [](const StepCacheEntry& a, const StepCacheEntry& b) {
+            return a.used_ms < b.used_ms;
+          });
+      evicted.push_back(oldest->layer);
+      step_cache_.erase(oldest);
+    }
+    PersistLocked(templates_, std::move(before));
+    const auto used = UsedLayersLocked();
+    for (const auto& layer : evicted) {
+      if (used.count(layer) == 0) orphans.push_back(layer);
+    }
+  }
+  RemoveLayers(orphans);
 }
 
 const TemplateRecord* TemplateStore::FindLocked(const std::string& ref) const {
@@ -401,37 +490,19 @@ void TemplateStore::Delete(const std::string& ref) {
                                     }),
                      templates_.end());
     // Layers are shared with snapshots taken from sandboxes started from
-    // this one; only what nothing else references goes.
-    for (const auto& other : templates_) {
-      for (const auto& b : other.builds) {
-        for (const auto& l : b.layers) candidates.erase(l);
-      }
-    }
+    // this one and with the step cache; only what nothing else references
+    // goes.
+    for (const auto& l : UsedLayersLocked()) candidates.erase(l);
     PersistLocked(std::move(before));
     orphans.assign(candidates.begin(), candidates.end());
   }
-  for (const auto& dir : orphans) {
-    // Only our own layer directories, never a path from a damaged file.
-    if (dir.rfind(layers_dir_ + "/", 0) != 0 ||
-        dir.find("/..") != std::string::npos) {
-      continue;
-    }
-    try {
-      RemoveTree(dir);
-    } catch (const std::exception&) {
-      // The record is gone; a leftover directory only costs disk.
-    }
-  }
+  RemoveLayers(orphans);
 }
 
 std::vector<std::string> TemplateStore::ReclaimUnusedLayers() {
   std::vector<std::string> removed;
   std::lock_guard<std::mutex> lock(mu_);
-  std::set<std::string> used;
-  for (const auto& t : templates_) {
-    for (const auto& b : t.builds)
-      used.insert(b.layers.begin(), b.layers.end());
-  }
+  const std::set<std::string> used = UsedLayersLocked();
   auto names = DirectoryNames(layers_dir_).value_or(std::vector<std::string>{});
   for (const auto& name : names) {
     const std::string dir = layers_dir_ + "/" + name;

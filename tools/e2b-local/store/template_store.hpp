@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,16 @@ struct BuildRecord {
   /// Of a build made from steps: the hash of its source and steps, which
   /// a later build with the same ones reuses (empty: not reusable).
   std::string cache_key;
+};
+
+/// A build step's result kept for later builds (E2B's layer cache): the
+/// filesystem after the step and the context it left. `key` chains the
+/// source and every step up to this one.
+struct StepCacheEntry {
+  std::string key;
+  std::string layer;  ///< a standalone layer directory
+  BuildOutputs context;
+  std::int64_t used_ms = 0;
 };
 
 struct TemplateRecord {
@@ -142,6 +153,13 @@ class TemplateStore {
   /// none.
   std::optional<BuildRecord> FindCachedBuild(
       const std::string& cache_key) const;
+  /// The cached result of the step with this chain key; nullopt when none.
+  /// Marks it used.
+  std::optional<StepCacheEntry> FindStepCache(const std::string& key);
+  /// Caches a step's result. Beyond kMaxStepCache entries the least
+  /// recently used go, with their layers unless a build uses them.
+  void AddStepCache(StepCacheEntry entry);
+  static constexpr std::size_t kMaxStepCache = 64;
   /// The template and one of its builds; throws Failure kNotFound.
   ResolvedTemplate GetBuild(const std::string& template_id,
                             const std::string& build_id) const;
@@ -161,6 +179,8 @@ class TemplateStore {
   /// Writes the file; on failure restores `before` and throws Failure
   /// kInternal.
   void PersistLocked(std::vector<TemplateRecord> before);
+  void PersistLocked(std::vector<TemplateRecord> before,
+                     std::vector<StepCacheEntry> cache_before);
   void Load();
 
   std::string state_dir_;
@@ -169,6 +189,11 @@ class TemplateStore {
   mutable std::mutex mu_;
   TemplateRecord base_;
   std::vector<TemplateRecord> templates_;  ///< without base
+  std::vector<StepCacheEntry> step_cache_;
+  /// Layers some build or cache entry names. Caller holds mu_.
+  std::set<std::string> UsedLayersLocked() const;
+  /// Removes layer directories (only ones under layers_dir_).
+  void RemoveLayers(const std::vector<std::string>& dirs) const;
 };
 
 /// Splits "name:tag" (the tag is what follows the last ':' after the last
