@@ -134,6 +134,10 @@ TEST(ConfigTest, EveryFlagInBothForms) {
             "/x/e2b-local");
   EXPECT_EQ(Parse({}, Env({{"HOME", "/h"}})).state_dir,
             "/h/.local/state/e2b-local");
+  // Images live in the state directory unless --images-dir says otherwise.
+  EXPECT_EQ(Parse({"--state-dir", "/s"}, Env({})).images_dir, "/s/images");
+  EXPECT_EQ(Parse({"--images-dir=/img"}, Env({})).images_dir, "/img");
+  EXPECT_EQ(Parse({"--images-dir", "rel"}, Env({})).images_dir.front(), '/');
 }
 
 TEST(ConfigTest, UsageErrorsSayWhatIsWrong) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -97,6 +98,59 @@ TEST_F(TemplateBuildEscapeTest, HostileArchiveAndStepsStayInTheBuildSandbox) {
   EXPECT_EQ(logs.find(Canary().Secret()), std::string::npos) << logs;
   EXPECT_EQ(logs.find(Server().APIKey()), std::string::npos);
   EXPECT_TRUE(status == "ready" || status == "error") << status << logs;
+}
+
+// An image in the images directory is as hostile as an upload: its layers
+// climb out with "..", name absolute paths and write through a symlink to a
+// host directory, and its manifest points a layer at ../../ paths.
+TEST_F(TemplateBuildEscapeTest, HostileImageLayersStayInTheImportSandbox) {
+  const e2b::Client client = Server().NewClient();
+  const std::string canary = Canary().Dir();
+  const std::string images = Server().TempDir() + "/state/images";
+  const std::string stage = Server().TempDir() + "/evil-image-" + RandomHex(4);
+  const std::string make =
+      "set -e; mkdir -p '" + stage + "/layer' '" + images + "'; cd '" + stage +
+      "/layer'; echo pwned > p1; echo pwned > p2; echo pwned > p3; "
+      "ln -s '" +
+      canary +
+      "' link; "
+      "tar -cPf ../l1.tar link "
+      "--transform='s|^p1$|../../../../../../../../../.." +
+      canary + "/planted-rel|' --transform='s|^p2$|" + canary +
+      "/planted-abs|' --transform='s|^p3$|link/planted-via-link|' p1 p2 p3; "
+      "cd ..; echo '{\\\"config\\\":{}}' > config.json; "
+      "echo '[{\\\"Config\\\":\\\"config.json\\\",\\\"Layers\\\":"
+      "[\\\"l1.tar\\\"]}]' > manifest.json; tar -cf '" +
+      images +
+      "/evil:1.tar' manifest.json config.json l1.tar; "
+      "echo '[{\\\"Config\\\":\\\"config.json\\\",\\\"Layers\\\":"
+      "[\\\"../../../../../../..'" +
+      canary +
+      "'/secret.txt\\\"]}]' > "
+      "manifest.json; tar -cf '" +
+      images +
+      "/evil:2.tar' manifest.json "
+      "config.json l1.tar";
+  ASSERT_EQ(std::system(("bash -c \"" + make + "\"").c_str()), 0) << make;
+
+  for (const std::string image : {"evil:1", "evil:2"}) {
+    SCOPED_TRACE(image);
+    e2b::CreateTemplateConfig create;
+    create.Name = "escape-image-" + RandomHex(4);
+    e2b::TemplateInfo info = client.CreateTemplate(create);
+    e2b::StartBuildConfig cfg;
+    cfg.FromImage = image;
+    const auto [status, logs] = BuildToEnd(client, info, cfg);
+    EXPECT_EQ(Canary().Changes(), "") << logs;
+    EXPECT_EQ(logs.find(Canary().Secret()), std::string::npos) << logs;
+    // evil:1 may build (its tricks land inside the image); evil:2 names a
+    // layer outside the archive and must not.
+    if (image == "evil:2") {
+      EXPECT_EQ(status, "error") << logs;
+    } else {
+      std::cout << image << ": " << status << "\n";
+    }
+  }
 }
 
 TEST_F(TemplateBuildEscapeTest, UploadLinksWriteOnlyTheirOwnHash) {

@@ -383,5 +383,54 @@ TEST_F(TemplateBuildsTest, TheBuilderBuildsAndReusesATemplate) {
   }
 }
 
+// FromImage offline: an image in e2b-local's images directory, as an OCI
+// layout and as a docker-archive, both two layers with a whiteout. The
+// template is the image's files (none of the base root filesystem), with
+// its config's variables and directory, and a `user` account added.
+TEST_F(TemplateBuildsTest, FromImageReadsLocalOciLayoutsAndDockerArchives) {
+  const std::string images = LocalServer::Shared().TempDir() + "/state/images";
+  const std::string make = std::string(E2B_TEST_DATA_DIR) +
+                           "/make_test_image.sh '" + images + "' it/img 1";
+  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  for (const std::string image : {"it/img-oci:1", "it/img-docker:1"}) {
+    SCOPED_TRACE(image);
+    const std::string name = "it-image-" + RandomHex(4);
+    e2b::TemplateInfo info = NewTemplate(name);
+    e2b::StartBuildConfig cfg;
+    cfg.FromImage = image;
+    cfg.Steps = {Step("RUN", {"cat /etc/image-release > out && "
+                              "echo \"$IMAGE_VAR $(whoami)\" >> out"})};
+    Client().StartTemplateBuild(info.TemplateID, info.BuildID, cfg);
+    std::vector<std::string> logs;
+    e2b::BuildStatus status = Wait(info, logs);
+    ASSERT_EQ(status.Status, "ready")
+        << (status.Reason ? status.Reason->Message : "") << "\n"
+        << Join(logs);
+
+    e2b::SandboxConfig sandbox_cfg = Config();
+    sandbox_cfg.Template = name;
+    e2b::Sandbox sb = NewSandbox(sandbox_cfg);
+    auto run = [&sb](const std::string& cmd) {
+      return sb.Commands.Run("bash", {"-c", cmd}).Stdout;
+    };
+    EXPECT_EQ(run("cat /work/out"), "from-image\nhello root\n");
+    EXPECT_EQ(run("pwd; cat /etc/layer2"), "/work\nsecond-layer\n");
+    EXPECT_EQ(run("test -e /removed.txt || echo whited-out"), "whited-out\n");
+    EXPECT_EQ(run("test -e /etc/debian_version || echo no-base"), "no-base\n");
+    EXPECT_EQ(run("id -u user"), "1000\n");
+    EXPECT_TRUE(sb.Filesystem.Exists("/etc/image-release"));
+  }
+  // The second build of an image reuses its import.
+  const std::string again = "it-image-again-" + RandomHex(4);
+  e2b::TemplateInfo info = NewTemplate(again);
+  e2b::StartBuildConfig cfg;
+  cfg.FromImage = "it/img-oci:1";
+  Client().StartTemplateBuild(info.TemplateID, info.BuildID, cfg);
+  std::vector<std::string> logs;
+  ASSERT_EQ(Wait(info, logs).Status, "ready") << Join(logs);
+  EXPECT_NE(Join(logs).find("CACHED image it/img-oci:1"), std::string::npos)
+      << Join(logs);
+}
+
 }  // namespace
 }  // namespace e2b_test

@@ -154,6 +154,11 @@ const ValueFlag kValueFlags[] = {
      [](const std::string& v, ServerConfig& c, const FileReader&) {
        c.max_sandboxes = ParseCount("--max-sandboxes", v);
      }},
+    {"--images-dir",
+     [](const std::string& v, ServerConfig& c, const FileReader&) {
+       c.images_dir =
+           PrintableValue(v, "--images-dir: expected a directory path");
+     }},
     {"--rootfs",
      [](const std::string& v, ServerConfig& c, const FileReader&) {
        c.rootfs =
@@ -217,15 +222,24 @@ void DefaultApiKey(const EnvLookup& env, ServerConfig& config) {
   }
 }
 
-// The state directory, defaulted and made absolute.
-void ResolveStateDir(const EnvLookup& env, ServerConfig& config) {
-  if (config.state_dir.empty()) config.state_dir = DefaultStateDir(env);
-  if (config.state_dir.front() == '/') return;
+// `path` relative to the working directory made absolute.
+void MakeAbsolute(std::string& path) {
+  if (path.empty() || path.front() == '/') return;
   char* cwd = ::getcwd(nullptr, 0);
   if (cwd != nullptr) {
-    config.state_dir = std::string(cwd) + "/" + config.state_dir;
+    path = std::string(cwd) + "/" + path;
     std::free(cwd);
   }
+}
+
+// The state directory, defaulted and made absolute; the images directory
+// too (under the state directory by default).
+void ResolveStateDir(const EnvLookup& env, ServerConfig& config) {
+  if (config.state_dir.empty()) config.state_dir = DefaultStateDir(env);
+  MakeAbsolute(config.state_dir);
+  if (config.images_dir.empty())
+    config.images_dir = config.state_dir + "/images";
+  MakeAbsolute(config.images_dir);
 }
 
 }  // namespace
@@ -289,6 +303,10 @@ Usage: e2b-local [flags]
   --rootfs DIR|TAR    base root filesystem of every sandbox, copied once
                       into the cache (default: a Debian 12 tree built with
                       mmdebstrap from the host's apt mirror on first start)
+  --images-dir DIR    where template builds find FromImage images, as
+                      <name>:<tag>.tar (docker-archive or oci-archive) or
+                      an OCI layout directory <name>:<tag> (default
+                      <state-dir>/images); nothing is pulled from registries
   --prepare-rootfs    build or import the base root filesystem, then exit
   --help              show this text
 

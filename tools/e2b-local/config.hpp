@@ -5,7 +5,8 @@
 //   e2b-local [--host H] [--api-port P] [--envd-port P] [--api-key KEY]...
 //             [--api-key-file PATH]... [--max-sandboxes N]
 //             [--state-dir DIR] [--isolation auto|namespaces|none]
-//             [--rootfs DIR|TAR] [--prepare-rootfs] [--help]
+//             [--rootfs DIR|TAR] [--images-dir DIR] [--prepare-rootfs]
+//             [--help]
 
 #include "runtime/sandbox_runtime.hpp"
 
@@ -33,6 +34,9 @@ struct ServerConfig {
   IsolationMode isolation = IsolationMode::kAuto;
   /// --rootfs: a directory or tarball imported as the base template.
   std::string rootfs;
+  /// --images-dir: where template builds find FromImage images; empty:
+  /// <state-dir>/images (made absolute by ParseCommandLine).
+  std::string images_dir;
   /// --prepare-rootfs: make the base root filesystem ready and exit.
   bool prepare_rootfs = false;
   bool show_help = false;

@@ -249,8 +249,8 @@ int Run(int argc, char** argv) {
   if (auto exit_code = PrepareState(config, backend)) return *exit_code;
   e2b_local::SandboxRegistry registry(*backend.runtime, *backend.store,
                                       RegistryOptionsFor(config, backend));
-  e2b_local::TemplateBuildService builds(registry, *backend.store,
-                                         *backend.build_files);
+  e2b_local::TemplateBuildService builds(
+      registry, *backend.store, *backend.build_files, config.images_dir);
   e2b_local::ControlPlane control(registry, *backend.store, *backend.volumes,
                                   *backend.build_files, builds,
                                   config.api_keys);

@@ -1,9 +1,13 @@
 #include "build/template_builds.hpp"
 
+#include "build/image_import.hpp"
 #include "envd/process_service.hpp"
 #include "internal/sha256.hpp"
+#include "store/random_ids.hpp"
 
 #include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -230,6 +234,23 @@ std::string CopySourcePath(const std::string& src) {
   return out.empty() ? "." : out;
 }
 
+// Packs `dir` into the tar file `out` with the host's tar (no shell: the
+// paths are arguments). True on success.
+bool RunHostTar(const std::string& dir, const std::string& out) {
+  const char* argv[] = {"tar",       "-C", dir.c_str(), "-cf",
+                        out.c_str(), ".",  nullptr};
+  pid_t pid = 0;
+  if (::posix_spawnp(&pid, "tar", nullptr, nullptr,
+                     const_cast<char* const*>(argv), environ) != 0) {
+    return false;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 class BuildFailed : public std::runtime_error {
  public:
   explicit BuildFailed(const std::string& message, std::string step = "")
@@ -329,6 +350,9 @@ class TemplateBuildService::Run {
     throw BuildFailed(what + ": " + status.status);
   }
   void Source();
+  /// FromImage: the image's files as a layer (image_layer_) and its config
+  /// as the context, from the step cache or an import sandbox.
+  void ImportImage(const std::string& ref);
   void Step(std::size_t index, const BuildStepSpec& step);
   void Copy(const BuildStepSpec& step, const std::string& label);
   /// Each step's chain key: the source and every step up to it.
@@ -346,6 +370,7 @@ class TemplateBuildService::Run {
   std::shared_ptr<LocalSandbox> sandbox_;
   std::string source_ref_;
   std::string source_key_;
+  std::string image_layer_;  ///< FromImage: the image's files
   StepContext ctx_;
 };
 
@@ -375,6 +400,95 @@ ExitStatus TemplateBuildService::Run::Exec(std::vector<std::string> argv,
       Clock::now() + kStepTimeout, [this] { return Cancelled(); }, input);
 }
 
+void TemplateBuildService::Run::ImportImage(const std::string& ref) {
+  LocalImage image;
+  try {
+    image = FindLocalImage(service_.images_dir_, ref);
+  } catch (const std::runtime_error& e) {
+    throw BuildFailed(e.what());
+  }
+  source_ref_ = kBaseTemplateId;
+  source_key_ = "image:" + ref + "@" + image.fingerprint;
+  const std::string key = Sha256Hex(source_key_);
+  if (!job_.request.force) {
+    if (auto cached = service_.templates_.FindStepCache(key)) {
+      image_layer_ = cached->layer;
+      ctx_.user = cached->context.user;
+      ctx_.workdir = cached->context.workdir;
+      ctx_.env = cached->context.env_vars;
+      Log("info", "CACHED image " + ref, "base");
+      return;
+    }
+  }
+  Log("info", "Importing image " + ref + " from " + image.path, "base");
+  // A layout directory goes in as one tar the host's tar writes (reading
+  // the operator's directory; nothing is unpacked on the host).
+  std::string packed;
+  struct RemovePacked {
+    std::string& path;
+    ~RemovePacked() {
+      if (!path.empty()) ::unlink(path.c_str());
+    }
+  } remove_packed{packed};
+  std::string archive_path = image.path;
+  if (image.directory) {
+    packed =
+        service_.templates_.StateDir() + "/.image-" + RandomHex(8) + ".tar";
+    if (!RunHostTar(image.path, packed)) {
+      throw BuildFailed("cannot pack the OCI layout " + image.path);
+    }
+    archive_path = packed;
+  }
+  std::ifstream archive(archive_path, std::ios::binary);
+  if (!archive) throw BuildFailed("cannot read " + archive_path);
+
+  CreateSandboxParams params;
+  params.template_ref = kBaseTemplateId;
+  params.timeout_s = 24 * 3600;
+  params.internal = true;
+  params.metadata = {{"e2b-local.build", job_.build_id}};
+  sandbox_ = service_.registry_.Create(params);
+  struct KillOnExit {
+    SandboxRegistry& registry;
+    std::string id;
+    ~KillOnExit() {
+      try {
+        registry.Kill(id);
+      } catch (const std::exception&) {
+      }
+    }
+  } kill_on_exit{service_.registry_, sandbox_->id};
+  std::string inside;
+  Require(Exec({"/bin/sh", "-c",
+                "f=$(mktemp /tmp/e2b-image-XXXXXX.tar) && cat > \"$f\" && "
+                "echo \"$f\""},
+               "root", "base", false, &inside, &archive),
+          "cannot copy the image into the import sandbox");
+  std::string output;
+  Require(Exec({"python3", "-c", kImageImportScript, inside, ref}, "root",
+               "base", true, &output),
+          "cannot import image " + ref);
+  ImageConfig config;
+  try {
+    config = ParseImageConfig(output);
+  } catch (const std::runtime_error& e) {
+    throw BuildFailed(e.what());
+  }
+  image_layer_ = service_.registry_.CaptureRootLayer(sandbox_->id, kImageRoot);
+  // As E2B starts an image's steps: its config's variables, directory and
+  // user (root when it names none).
+  ctx_.user = config.user;
+  ctx_.workdir = config.workdir;
+  ctx_.env = config.env;
+  BuildOutputs context;
+  context.user = ctx_.user;
+  context.workdir = ctx_.workdir;
+  context.env_vars = ctx_.env;
+  service_.templates_.AddStepCache(
+      StepCacheEntry{key, image_layer_, context, 0});
+  sandbox_.reset();
+}
+
 void TemplateBuildService::Run::Source() {
   const BuildRequest& req = job_.request;
   if (!req.from_template.empty()) {
@@ -390,10 +504,8 @@ void TemplateBuildService::Run::Source() {
     return;
   }
   if (!IsBaseImage(req.from_image)) {
-    throw BuildFailed(
-        "cannot pull image '" + req.from_image +
-        "': e2b-local builds offline and reaches no registry; build "
-        "FromTemplate or FromBaseImage (e2bdev/base) instead");
+    ImportImage(req.from_image);
+    return;
   }
   source_ref_ = kBaseTemplateId;
   source_key_ = "image:e2bdev/base";
@@ -585,6 +697,9 @@ void TemplateBuildService::Run::Execute() {
   params.timeout_s = 24 * 3600;
   params.internal = true;
   params.metadata = {{"e2b-local.build", job_.build_id}};
+  if (!image_layer_.empty()) {
+    params.layers = std::vector<std::string>{image_layer_};
+  }
   if (from) {
     params.layers = std::vector<std::string>{from->layer};
     ctx_.user = from->context.user;
@@ -611,8 +726,9 @@ void TemplateBuildService::Run::Execute() {
     out.env_vars = ctx_.env;
     return out;
   };
-  // The layer of the last step run; the cached one when none ran.
-  std::string layer = from ? from->layer : std::string();
+  // The layer of the last step run; the cached one (or the image's) when
+  // none ran.
+  std::string layer = from ? from->layer : image_layer_;
   for (std::size_t i = resume; i < req.steps.size(); ++i) {
     if (Cancelled()) throw BuildFailed("e2b-local stopped during the build");
     try {
@@ -661,8 +777,13 @@ void TemplateBuildService::Run::Execute() {
 
 TemplateBuildService::TemplateBuildService(SandboxRegistry& registry,
                                            TemplateStore& templates,
-                                           BuildFileStore& files)
-    : registry_(registry), templates_(templates), files_(files) {
+                                           BuildFileStore& files,
+                                           std::string images_dir)
+    : registry_(registry),
+      templates_(templates),
+      files_(files),
+      images_dir_(images_dir.empty() ? templates.StateDir() + "/images"
+                                     : std::move(images_dir)) {
   for (const auto& t : templates_.List()) {
     for (const auto& b : t.builds) {
       if (b.status != "building") continue;

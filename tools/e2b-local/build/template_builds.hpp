@@ -59,8 +59,10 @@ class TemplateBuildService {
  public:
   /// Builds that were running when the server last stopped are marked
   /// failed. The stores and the registry must outlive the service.
+  /// `images_dir`: where FromImage finds images (build/image_import.hpp);
+  /// empty: <state-dir>/images.
   TemplateBuildService(SandboxRegistry& registry, TemplateStore& templates,
-                       BuildFileStore& files);
+                       BuildFileStore& files, std::string images_dir = "");
   ~TemplateBuildService();
   TemplateBuildService(const TemplateBuildService&) = delete;
   TemplateBuildService& operator=(const TemplateBuildService&) = delete;
@@ -89,6 +91,7 @@ class TemplateBuildService {
   SandboxRegistry& registry_;
   TemplateStore& templates_;
   BuildFileStore& files_;
+  std::string images_dir_;
 
   std::mutex mu_;
   std::condition_variable cv_;

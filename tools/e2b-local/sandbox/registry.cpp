@@ -688,13 +688,14 @@ nlohmann::json SandboxRegistry::Network(const std::string& id) const {
   return entry->network;
 }
 
-void SandboxRegistry::CopyUpperLayer(Entry& entry, const std::string& target) {
+void SandboxRegistry::CopyUpperLayer(Entry& entry, const std::string& target,
+                                     const std::string& subdir) {
   // Caller holds entry.sandbox->mu so no pause/resume/kill interleaves.
   auto& sandbox = *entry.sandbox;
   const bool was_running = sandbox.status == SandboxStatus::kRunning;
   if (was_running) sandbox.instance->Freeze();
   try {
-    CopyTree(sandbox.instance->UpperDir(), target);
+    CopyTree(sandbox.instance->UpperDir() + subdir, target);
   } catch (...) {
     if (was_running) sandbox.instance->Thaw();
     throw;
@@ -720,6 +721,32 @@ std::pair<std::string, std::string> SandboxRegistry::CaptureLayer(
                   std::string("cannot snapshot sandbox: ") + e.what());
   }
   return {layer_dir, layer_id};
+}
+
+std::string SandboxRegistry::CaptureRootLayer(const std::string& id,
+                                              const std::string& path) {
+  if (path.empty() || path[0] != '/' || path.find("/..") != std::string::npos) {
+    throw Failure(Failure::Reason::kInvalidArgument, "bad layer path " + path);
+  }
+  auto entry = GetEntry(id);
+  auto& sandbox = *entry->sandbox;
+  std::string layer_dir = store_.NewLayer().first;
+  try {
+    std::lock_guard<std::mutex> lock(sandbox.mu);
+    if (sandbox.status == SandboxStatus::kKilled) throw SandboxNotFound(id);
+    // CopyTree refuses a symlink in place of the directory.
+    CopyUpperLayer(*entry, layer_dir, path);
+    MakeReplacingLayer(layer_dir, DirectoryNames(sandbox.instance->RootPath())
+                                      .value_or(std::vector<std::string>{}));
+  } catch (const Failure&) {
+    RemoveTreeOrLog(layer_dir);
+    throw;
+  } catch (const std::exception& e) {
+    RemoveTreeOrLog(layer_dir);
+    throw Failure(Failure::Reason::kInternal,
+                  std::string("cannot copy the image's files: ") + e.what());
+  }
+  return layer_dir;
 }
 
 ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,

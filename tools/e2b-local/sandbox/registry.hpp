@@ -142,6 +142,11 @@ class SandboxRegistry : public SandboxDirectory {
   /// TemplateStore::NewLayer), a layer standing alone; returns its path and
   /// the build ID made with it.
   std::pair<std::string, std::string> CaptureLayer(const std::string& id);
+  /// Copies the directory `path` the sandbox made (it must be absolute and
+  /// lie wholly in the writable layer, e.g. an unpacked image) into a new
+  /// layer that replaces the base root filesystem instead of extending it
+  /// (MakeReplacingLayer); returns its path.
+  std::string CaptureRootLayer(const std::string& id, const std::string& path);
 
   /// Samples in [start_ms, end_ms]; takes one now when none exist yet.
   std::vector<MetricSample> Metrics(const std::string& id,
@@ -185,7 +190,8 @@ class SandboxRegistry : public SandboxDirectory {
   void Revive(const PausedSandbox& saved);
   std::shared_ptr<Entry> GetEntry(const std::string& id) const;
   /// Copies the writable layer of a frozen (or already paused) sandbox.
-  void CopyUpperLayer(Entry& entry, const std::string& target);
+  void CopyUpperLayer(Entry& entry, const std::string& target,
+                      const std::string& subdir = "");
   void LifecycleLoop();
   void StartLifecycle();
   void Sample(const std::shared_ptr<Entry>& entry);

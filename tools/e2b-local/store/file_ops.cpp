@@ -16,7 +16,9 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace e2b_local {
@@ -376,6 +378,27 @@ void RemoveTreeOnDevice(const std::string& path, dev_t device,
 }
 
 }  // namespace
+
+void MakeReplacingLayer(const std::string& dir,
+                        const std::vector<std::string>& hide) {
+  auto names = DirectoryNames(dir);
+  if (!names) Fail("cannot list", dir);
+  const std::set<std::string> present(names->begin(), names->end());
+  for (const auto& name : *names) {
+    const std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      MarkOpaque(path);
+    }
+  }
+  for (const auto& name : hide) {
+    if (name.empty() || name == "." || name == ".." ||
+        name.find('/') != std::string::npos || present.count(name) != 0) {
+      continue;
+    }
+    MakeWhiteout(dir + "/" + name);
+  }
+}
 
 std::optional<std::vector<std::string>> DirectoryNames(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> stream(::opendir(dir.c_str()),

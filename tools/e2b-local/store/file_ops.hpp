@@ -47,6 +47,14 @@ enum class LayerMergeMode {
 void MergeLayer(const std::string& src, const std::string& dst,
                 LayerMergeMode mode);
 
+/// Makes the tree `dir` an overlayfs upper layer that replaces, instead of
+/// extends, the tree below it (an image's root over the base root
+/// filesystem): its top-level directories are marked opaque, and every name
+/// in `hide` it lacks becomes a whiteout. Names holding '/' or that are "."
+/// or ".." are skipped.
+void MakeReplacingLayer(const std::string& dir,
+                        const std::vector<std::string>& hide);
+
 /// Names in directory `dir` other than "." and "..", unsorted; nullopt
 /// (with errno set) when it cannot be opened.
 std::optional<std::vector<std::string>> DirectoryNames(const std::string& dir);
