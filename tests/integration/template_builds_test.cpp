@@ -384,7 +384,7 @@ TEST_F(TemplateBuildsTest, TheBuilderBuildsAndReusesATemplate) {
 }
 
 // FromImage offline: an image in e2b-local's images directory, as an OCI
-// layout and as a docker-archive, both two layers with a whiteout. The
+// layout, an oci-archive and a docker-archive, two layers with a whiteout. The
 // template is the image's files (none of the base root filesystem), with
 // its config's variables and directory, and a `user` account added.
 TEST_F(TemplateBuildsTest, FromImageReadsLocalOciLayoutsAndDockerArchives) {
@@ -392,7 +392,8 @@ TEST_F(TemplateBuildsTest, FromImageReadsLocalOciLayoutsAndDockerArchives) {
   const std::string make = std::string(E2B_TEST_DATA_DIR) +
                            "/make_test_image.sh '" + images + "' it/img 1";
   ASSERT_EQ(std::system(make.c_str()), 0) << make;
-  for (const std::string image : {"it/img-oci:1", "it/img-docker:1"}) {
+  for (const std::string image :
+       {"it/img-oci:1", "it/img-ociarchive:1", "it/img-docker:1"}) {
     SCOPED_TRACE(image);
     const std::string name = "it-image-" + RandomHex(4);
     e2b::TemplateInfo info = NewTemplate(name);

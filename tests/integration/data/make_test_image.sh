@@ -2,7 +2,8 @@
 # Makes a small two-layer image from this host's bash and coreutils (with
 # their libraries) in the two offline forms e2b-local's FromImage reads:
 #   make_test_image.sh <images-dir> <name> <tag>
-# writes <images-dir>/<name>-oci:<tag>/ (an OCI image layout) and
+# writes <images-dir>/<name>-oci:<tag>/ (an OCI image layout),
+# <images-dir>/<name>-ociarchive:<tag>.tar (the same as an oci-archive) and
 # <images-dir>/<name>-docker:<tag>.tar (a docker-archive).
 # Layer 1: the binaries, /etc/image-release ("from-image"), /work and
 # /removed.txt; layer 2 (gzipped): /etc/layer2 and a whiteout of
@@ -57,6 +58,8 @@ echo '{"imageLayoutVersion":"1.0.0"}' > "$oci/oci-layout"
 cat > "$oci/index.json" <<JSON
 {"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:$(digest "$tmp/manifest.json")","size":$(size "$tmp/manifest.json"),"annotations":{"org.opencontainers.image.ref.name":"$tag"}}]}
 JSON
+
+tar -C "$oci" -cf "$images/$name-ociarchive:$tag.tar" .
 
 # docker-archive
 mkdir -p "$tmp/docker"
