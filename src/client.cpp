@@ -140,16 +140,17 @@ std::shared_ptr<ClientState> ResolveClientState(const ClientConfig& cfg) {
   state->retry = cfg.Retry;
   state->transport = cfg.HTTPClient ? TransportOf(*cfg.HTTPClient)
                                     : internal::MakeCurlTransport({});
-  state->envd_read_transport =
-      MakeRetryingTransport(state->transport, state->retry, EnvdRetryRule());
-  state->write_transport =
-      MakeRetryingTransport(state->transport, state->retry, UnsentRetryRule());
+  state->observability = ResolveObservability(cfg);
+  state->envd_read_transport = MakeRetryingTransport(
+      state->transport, state->retry, EnvdRetryRule(), state->observability);
+  state->write_transport = MakeRetryingTransport(
+      state->transport, state->retry, UnsentRetryRule(), state->observability);
   RestControlPlaneOptions options;
   options.api_key = state->api_key;
   options.api_base_url = state->api_base_url;
   options.request_timeout = state->request_timeout;
-  const auto api_read_transport =
-      MakeRetryingTransport(state->transport, state->retry, ApiRetryRule());
+  const auto api_read_transport = MakeRetryingTransport(
+      state->transport, state->retry, ApiRetryRule(), state->observability);
   options.idempotent_transport = api_read_transport;
   options.write_transport = state->write_transport;
   state->control_plane = MakeRestControlPlaneStub(std::move(options));

@@ -3,6 +3,7 @@
 
 #include <e2b/context.hpp>
 #include <e2b/http_client.hpp>
+#include <e2b/logging.hpp>
 #include <e2b/options.hpp>
 #include <e2b/sandbox.hpp>
 #include <e2b/types.hpp>
@@ -72,6 +73,15 @@ struct ClientConfig {
   std::chrono::milliseconds RequestTimeout{60000};
   /// Retries of idempotent calls (see RetryPolicy). Not in the Go seed.
   RetryPolicy Retry;
+  /// Receives log lines (logging.hpp): each HTTP exchange, retry and stream
+  /// at kDebug. Null = none, or MakeStderrLogger() when E2B_DEBUG is set
+  /// (not empty, "0" or "false"). An e2b-cpp addition.
+  std::shared_ptr<e2b::Logger> Logger;
+  /// The least severe level passed to Logger.
+  e2b::LogLevel LogLevel = e2b::LogLevel::kDebug;
+  /// Sees one CallRecord per HTTP call (logging.hpp); null = none. An
+  /// e2b-cpp addition.
+  std::shared_ptr<e2b::CallObserver> Observer;
 };
 
 /// Pages through GET /v2/sandboxes, following X-Next-Token. Made by

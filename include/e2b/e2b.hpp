@@ -10,6 +10,7 @@
 #include <e2b/errors.hpp>
 #include <e2b/filesystem.hpp>
 #include <e2b/http_client.hpp>
+#include <e2b/logging.hpp>
 #include <e2b/options.hpp>
 #include <e2b/pty.hpp>
 #include <e2b/sandbox.hpp>

@@ -4,6 +4,7 @@
 // State shared by a Client, its copies and the Sandboxes it hands out.
 
 #include "internal/http_transport.hpp"
+#include "internal/observability.hpp"
 
 #include <e2b/client.hpp>
 
@@ -34,6 +35,9 @@ struct ClientState {
   std::shared_ptr<HttpTransport> transport;
   /// ClientConfig::Retry, validated (internal/retry.hpp applies it).
   RetryPolicy retry;
+  /// ClientConfig's Logger, LogLevel and Observer (and E2B_DEBUG's default
+  /// logger); null = neither. The retry decorators below apply it.
+  std::shared_ptr<const Observability> observability;
   /// The retry decorators around `transport` (retry.hpp), built once by
   /// ResolveClientState and shared by the stubs: envd's retries for
   /// idempotent envd calls, and retrying only failures before the request

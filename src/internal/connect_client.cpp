@@ -239,6 +239,7 @@ HttpRequest ConnectClient::MakeRequest(const ConnectCall& call,
   request.context = call.context;
   request.max_response_bytes = kMaxConnectMessageBytes;
   request.operation = "POST " + call.procedure;
+  request.route = call.procedure;
   return request;
 }
 

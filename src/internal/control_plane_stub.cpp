@@ -447,6 +447,7 @@ class RestControlPlaneStub final : public ControlPlaneStub {
     request.timeout = options_.request_timeout;
     request.context = ctx;
     request.operation = operation;
+    request.route = "{uploadURL}";
     const HttpResponse response = options_.write_transport->Send(request);
     if (response.status >= 200 && response.status < 300) return;
     std::vector<std::string> secrets = PresignedUrlSecrets(url);
@@ -574,6 +575,11 @@ class RestControlPlaneStub final : public ControlPlaneStub {
         call.timeout.count() > 0 ? call.timeout : options_.request_timeout;
     request.context = ctx;
     request.operation = call.operation;
+    // Every operation reads "<method> <route>".
+    if (call.operation.size() > call.method.size() &&
+        call.operation.compare(0, call.method.size(), call.method) == 0) {
+      request.route = call.operation.substr(call.method.size() + 1);
+    }
 
     HttpTransport& transport = IsIdempotent(call)
                                    ? *options_.idempotent_transport

@@ -405,6 +405,7 @@ class ConnectEnvdStub final : public EnvdStub {
     request.timeout = options_.request_timeout;
     request.context = ctx;
     request.operation = "GET /health";
+    request.route = "/health";
     request.max_response_bytes = std::size_t{1} << 20;
     return options_.idempotent_transport->Send(request).status;
   }
@@ -450,6 +451,7 @@ class ConnectEnvdStub final : public EnvdStub {
     request.timeout = timeout;
     request.context = ctx;
     request.operation = std::string(method) + " /files";
+    request.route = "/files";
     return request;
   }
 

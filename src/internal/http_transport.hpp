@@ -73,6 +73,10 @@ struct HttpRequest {
   std::size_t max_response_bytes = std::size_t{64} << 20;
   /// Short description for error messages, e.g. "GET /sandboxes/{id}".
   std::string operation;
+  /// The route with placeholders, e.g. "/sandboxes/{sandboxID}", for log
+  /// lines and CallRecord::Route (observability.hpp); empty = the
+  /// operation's text after the method.
+  std::string route;
 };
 
 struct HttpResponse {

@@ -58,10 +58,11 @@ void Wait(milliseconds delay, const HttpRequest& request) {
 class RetryLoop {
  public:
   RetryLoop(const HttpRequest& request, const RetryPolicy& policy,
-            const RetryRule& rule)
+            const RetryRule& rule, CallObservation* observation)
       : original_(request),
         policy_(policy),
         rule_(rule),
+        observation_(observation),
         start_(Clock::now()),
         deadline_(CallDeadline(request, start_)) {}
 
@@ -88,19 +89,21 @@ class RetryLoop {
     if (auto value = FindHeader(headers, "Retry-After")) {
       asked = ParseRetryAfter(*value, std::chrono::system_clock::now());
     }
-    return WaitForNext(asked);
+    return WaitForNext(asked, status, nullptr);
   }
 
   // After a thrown transport failure: true when another attempt follows.
   bool RetryAfterFailure(const Error& error) {
     if (!IsTransientFailure(error, original_.context, rule_)) return false;
-    return WaitForNext(std::nullopt);
+    return WaitForNext(std::nullopt, 0, &error);
   }
 
   int attempts() const { return attempts_; }
 
  private:
-  bool WaitForNext(std::optional<milliseconds> asked) {
+  // `status` (or, when 0, `error`) says why, for the observation.
+  bool WaitForNext(std::optional<milliseconds> asked, int status,
+                   const Error* error) {
     if (attempts_ >= policy_.MaxAttempts) return false;
     const milliseconds delay =
         asked ? Min(*asked, policy_.MaxBackoff)
@@ -108,6 +111,9 @@ class RetryLoop {
     // A wait that outlasts the call would only turn the answer into a
     // timeout; the answer says more.
     if (deadline_ && Clock::now() + delay >= *deadline_) return false;
+    if (observation_ != nullptr) {
+      observation_->Retrying(attempts_, delay, status, error);
+    }
     Wait(delay, original_);
     return true;
   }
@@ -115,6 +121,7 @@ class RetryLoop {
   const HttpRequest& original_;
   const RetryPolicy& policy_;
   const RetryRule& rule_;
+  CallObservation* observation_;
   Clock::time_point start_;
   std::optional<Clock::time_point> deadline_;
   HttpRequest retry_;
@@ -124,23 +131,63 @@ class RetryLoop {
 class RetryingTransport final : public HttpTransport {
  public:
   RetryingTransport(std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
-                    RetryRule rule)
-      : inner_(std::move(inner)), policy_(policy), rule_(std::move(rule)) {}
+                    RetryRule rule, std::shared_ptr<const Observability> obs)
+      : inner_(std::move(inner)),
+        policy_(policy),
+        rule_(std::move(rule)),
+        obs_(std::move(obs)) {}
 
   HttpResponse Send(const HttpRequest& request) override {
-    if (request.body_stream != nullptr) return inner_->Send(request);
-    return SendWithRetry(*inner_, request, policy_, rule_);
+    if (obs_ == nullptr) return Exchange(request, nullptr);
+    CallObservation observation(*obs_, request);
+    try {
+      HttpResponse response = Exchange(request, &observation);
+      observation.Answered(response.status, response.headers,
+                           response.body.size(), false);
+      return response;
+    } catch (const std::exception& e) {
+      observation.Failed(&e);
+      throw;
+    } catch (...) {
+      observation.Failed(nullptr);
+      throw;
+    }
   }
 
   std::unique_ptr<BodyReader> Open(const HttpRequest& request) override {
-    if (request.body_stream != nullptr) return inner_->Open(request);
-    return OpenWithRetry(*inner_, request, policy_, rule_);
+    if (obs_ == nullptr) return OpenStream(request, nullptr);
+    CallObservation observation(*obs_, request);
+    try {
+      std::unique_ptr<BodyReader> body = OpenStream(request, &observation);
+      observation.Answered(body->Status(), body->Headers(), 0, true);
+      return observation.WatchStream(std::move(body));
+    } catch (const std::exception& e) {
+      observation.Failed(&e);
+      throw;
+    } catch (...) {
+      observation.Failed(nullptr);
+      throw;
+    }
   }
 
  private:
+  HttpResponse Exchange(const HttpRequest& request,
+                        CallObservation* observation) {
+    if (request.body_stream != nullptr) return inner_->Send(request);
+    return SendWithRetry(*inner_, request, policy_, rule_, nullptr,
+                         observation);
+  }
+
+  std::unique_ptr<BodyReader> OpenStream(const HttpRequest& request,
+                                         CallObservation* observation) {
+    if (request.body_stream != nullptr) return inner_->Open(request);
+    return OpenWithRetry(*inner_, request, policy_, rule_, observation);
+  }
+
   std::shared_ptr<HttpTransport> inner_;
   RetryPolicy policy_;
   RetryRule rule_;
+  std::shared_ptr<const Observability> obs_;
 };
 
 }  // namespace
@@ -240,12 +287,13 @@ bool IsTransientFailure(const Error& error, const Context& ctx,
 
 HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
                            const RetryPolicy& policy, const RetryRule& rule,
-                           RetryOutcome* outcome) {
+                           RetryOutcome* outcome,
+                           CallObservation* observation) {
   if (request.body_stream != nullptr) {
     throw Error(
         0, request.operation + ": a streamed request body cannot be retried");
   }
-  RetryLoop loop(request, policy, rule);
+  RetryLoop loop(request, policy, rule, observation);
   for (;;) {
     if (outcome != nullptr) outcome->attempts = loop.attempts() + 1;
     HttpResponse response;
@@ -264,12 +312,13 @@ HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
 std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
                                           const HttpRequest& request,
                                           const RetryPolicy& policy,
-                                          const RetryRule& rule) {
+                                          const RetryRule& rule,
+                                          CallObservation* observation) {
   if (request.body_stream != nullptr) {
     throw Error(
         0, request.operation + ": a streamed request body cannot be retried");
   }
-  RetryLoop loop(request, policy, rule);
+  RetryLoop loop(request, policy, rule, observation);
   for (;;) {
     std::unique_ptr<BodyReader> body;
     try {
@@ -287,8 +336,9 @@ std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
 
 std::shared_ptr<HttpTransport> MakeRetryingTransport(
     std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
-    const RetryRule& rule) {
-  return std::make_shared<RetryingTransport>(std::move(inner), policy, rule);
+    const RetryRule& rule, std::shared_ptr<const Observability> obs) {
+  return std::make_shared<RetryingTransport>(std::move(inner), policy, rule,
+                                             std::move(obs));
 }
 
 }  // namespace e2b::internal

@@ -25,6 +25,7 @@
 // call, retries and waits included.
 
 #include "internal/http_transport.hpp"
+#include "internal/observability.hpp"
 
 #include <e2b/client.hpp>
 
@@ -85,23 +86,28 @@ struct RetryOutcome {
 /// transport.Send(request), retried as described above. request.body_stream
 /// must be null (a stream cannot be replayed). Returns the last answer even
 /// when its status is a retryable one (the caller maps it to an error).
+/// `observation`, when given, hears of every retry.
 HttpResponse SendWithRetry(HttpTransport& transport, const HttpRequest& request,
                            const RetryPolicy& policy, const RetryRule& rule,
-                           RetryOutcome* outcome = nullptr);
+                           RetryOutcome* outcome = nullptr,
+                           CallObservation* observation = nullptr);
 
 /// transport.Open(request), retried until response headers with a status
 /// outside `rule` arrive; never once a body reader has been handed out.
-std::unique_ptr<BodyReader> OpenWithRetry(HttpTransport& transport,
-                                          const HttpRequest& request,
-                                          const RetryPolicy& policy,
-                                          const RetryRule& rule);
+std::unique_ptr<BodyReader> OpenWithRetry(
+    HttpTransport& transport, const HttpRequest& request,
+    const RetryPolicy& policy, const RetryRule& rule,
+    CallObservation* observation = nullptr);
 
 /// A transport that performs every Send and Open through SendWithRetry and
 /// OpenWithRetry under `rule`; for code that takes a transport (the Connect
 /// client, /files). Requests with a body_stream go through unretried.
+/// Every exchange, retried or not, is logged and reported to `obs` (null =
+/// neither) as one CallObservation: every HTTP call of a Client passes
+/// through one of these decorators.
 std::shared_ptr<HttpTransport> MakeRetryingTransport(
     std::shared_ptr<HttpTransport> inner, RetryPolicy policy,
-    const RetryRule& rule);
+    const RetryRule& rule, std::shared_ptr<const Observability> obs = nullptr);
 
 }  // namespace e2b::internal
 

@@ -1,10 +1,14 @@
 #include "internal/url.hpp"
 
+#include "internal/ascii.hpp"
+
 #include <e2b/errors.hpp>
 
 #include <cstddef>
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace e2b::internal {
 namespace {
@@ -21,10 +25,6 @@ int HexValue(char c) {
   return -1;
 }
 
-char AsciiLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
@@ -33,7 +33,77 @@ bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
   return true;
 }
 
+// Query parameter names whose values may be credentials.
+bool IsSecretParam(std::string_view name) {
+  for (std::string_view word : {"token", "signature", "sig", "key",
+                                "credential", "secret", "password"}) {
+    if (ContainsNoCase(name, word)) return true;
+  }
+  return false;
+}
+
+// Names that mark a signed URL, whose every value (expiry, key id, policy)
+// is part of what the signature covers.
+bool MarksSignedUrl(std::string_view name) {
+  return EqualsNoCase(name, "signature") || EqualsNoCase(name, "sig") ||
+         EqualsNoCase(name, "token") || StartsWithNoCase(name, "x-amz-") ||
+         StartsWithNoCase(name, "x-goog-");
+}
+
+void AppendPrintable(std::string& out, std::string_view text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+}
+
 }  // namespace
+
+std::string LoggableUrl(std::string_view url) {
+  std::string out = RedactedUrl(url);
+  const auto query_start = url.find('?');
+  if (query_start == std::string_view::npos) return out;
+  std::string_view query = url.substr(query_start + 1);
+  query = query.substr(0, query.find('#'));
+  std::vector<std::pair<std::string_view, bool>> params;  // text, has value
+  bool signed_url = false;
+  for (std::string_view rest = query; !rest.empty();) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const std::string name = PercentDecode(pair.substr(0, pair.find('=')));
+    signed_url = signed_url || MarksSignedUrl(name);
+    params.emplace_back(pair, pair.find('=') != std::string_view::npos);
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  char separator = '?';
+  for (const auto& [pair, has_value] : params) {
+    const std::string_view name = pair.substr(0, pair.find('='));
+    out += separator;
+    separator = '&';
+    AppendPrintable(out, name);
+    if (!has_value) continue;
+    out += '=';
+    if (signed_url || IsSecretParam(PercentDecode(name))) {
+      out += "REDACTED";
+    } else {
+      AppendPrintable(out, pair.substr(name.size() + 1));
+    }
+  }
+  return out;
+}
+
+std::string UrlHost(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  std::string_view authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  const auto at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string out;
+  AppendPrintable(out, authority);
+  return out;
+}
 
 std::string RedactedUrl(std::string_view url) {
   std::string_view shown = url.substr(0, url.find_first_of("?#"));

@@ -38,6 +38,17 @@ std::string JoinUrl(std::string_view base, std::string_view path);
 /// and user info (signed URLs carry signatures in the query).
 std::string RedactedUrl(std::string_view url);
 
+/// The URL as log lines may show it: RedactedUrl plus the query, with the
+/// value of every parameter that may be a secret (a name holding token,
+/// signature, sig, key, credential, secret or password) replaced by
+/// "REDACTED", and every value redacted when the URL is signed (a
+/// signature, sig, token, X-Amz-* or X-Goog-* parameter).
+std::string LoggableUrl(std::string_view url);
+
+/// "host[:port]" of an http(s) URL, without user info; empty when there is
+/// no "://".
+std::string UrlHost(std::string_view url);
+
 /// Throws e2b::Error when the URL is not http:// or https:// with a host.
 void ValidateBaseUrl(std::string_view url, std::string_view what);
 

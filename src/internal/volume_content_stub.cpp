@@ -211,6 +211,7 @@ class RestVolumeContentStub final : public VolumeContentStub {
     request.timeout = call.timeout;
     request.context = ctx;
     request.operation = call.operation;
+    request.route = std::string("/volumecontent/{volumeID}/") + call.route;
     return request;
   }
 
