@@ -150,7 +150,7 @@ class WatchedBodyReader final : public BodyReader {
         start_(Clock::now()) {}
 
   ~WatchedBodyReader() override {
-    if (!ended_) End("closed early");
+    if (!ended_) End("closed");
   }
   WatchedBodyReader(const WatchedBodyReader&) = delete;
   WatchedBodyReader& operator=(const WatchedBodyReader&) = delete;
