@@ -105,7 +105,7 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
   options.stdin_pipe = input != nullptr;
   auto process = instance.Spawn(options);
   if (input != nullptr) {
-    std::string chunk(64 * 1024, '\0');
+    std::string chunk(std::size_t{64} * 1024, '\0');
     while (*input) {
       input->read(&chunk[0], static_cast<std::streamsize>(chunk.size()));
       const auto n = static_cast<std::size_t>(input->gcount());
@@ -232,6 +232,59 @@ std::string CopySourcePath(const std::string& src) {
     start = slash + 1;
   }
   return out.empty() ? "." : out;
+}
+
+// Kills a build's sandbox when the build is done with it, however it ends.
+class SandboxKiller {
+ public:
+  SandboxKiller(SandboxRegistry& registry, std::string id)
+      : registry_(registry), id_(std::move(id)) {}
+  SandboxKiller(const SandboxKiller&) = delete;
+  SandboxKiller& operator=(const SandboxKiller&) = delete;
+  SandboxKiller(SandboxKiller&&) = delete;
+  SandboxKiller& operator=(SandboxKiller&&) = delete;
+  ~SandboxKiller() {
+    try {
+      registry_.Kill(id_);
+    } catch (const std::exception&) {
+      // Already gone.
+    }
+  }
+
+ private:
+  SandboxRegistry& registry_;
+  std::string id_;
+};
+
+// Removes a file (when its path is set by then) at the end of a scope.
+class FileRemover {
+ public:
+  explicit FileRemover(const std::string& path) : path_(path) {}
+  FileRemover(const FileRemover&) = delete;
+  FileRemover& operator=(const FileRemover&) = delete;
+  FileRemover(FileRemover&&) = delete;
+  FileRemover& operator=(FileRemover&&) = delete;
+  ~FileRemover() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+ private:
+  const std::string& path_;
+};
+
+// `value` escaped for the inside of a shell's double quotes as E2B does it
+// for ENV: $VAR still expands, `...` and $(...) do not run.
+std::string DoubleQuoteEscaped(const std::string& value) {
+  std::string escaped;
+  for (std::size_t c = 0; c < value.size(); ++c) {
+    const char ch = value[c];
+    if (ch == '\\' || ch == '"' || ch == '`') escaped += '\\';
+    if (ch == '$' && c + 1 < value.size() && value[c + 1] == '(') {
+      escaped += '\\';
+    }
+    escaped += ch;
+  }
+  return escaped;
 }
 
 // Packs `dir` into the tar file `out` with the host's tar (no shell: the
@@ -364,6 +417,19 @@ class TemplateBuildService::Run {
   std::optional<StepCacheEntry> ResumePoint(
       const std::vector<std::string>& keys, std::size_t& resume) const;
   void LogCached(std::size_t count);
+  /// A build sandbox from the source (hidden, a day to live).
+  CreateSandboxParams SandboxParams() const {
+    CreateSandboxParams params;
+    params.template_ref = source_ref_;
+    params.timeout_s = 24 * 3600;
+    params.internal = true;
+    params.metadata = {{"e2b-local.build", job_.build_id}};
+    return params;
+  }
+  void RunStep(const BuildStepSpec& step, const std::string& label);
+  void EnvStep(const BuildStepSpec& step, const std::string& label);
+  void WorkdirStep(const BuildStepSpec& step, const std::string& label);
+  void UserStep(const BuildStepSpec& step, const std::string& label);
 
   TemplateBuildService& service_;
   const Job& job_;
@@ -424,12 +490,7 @@ void TemplateBuildService::Run::ImportImage(const std::string& ref) {
   // A layout directory goes in as one tar the host's tar writes (reading
   // the operator's directory; nothing is unpacked on the host).
   std::string packed;
-  struct RemovePacked {
-    std::string& path;
-    ~RemovePacked() {
-      if (!path.empty()) ::unlink(path.c_str());
-    }
-  } remove_packed{packed};
+  const FileRemover remove_packed(packed);
   std::string archive_path = image.path;
   if (image.directory) {
     packed =
@@ -442,22 +503,10 @@ void TemplateBuildService::Run::ImportImage(const std::string& ref) {
   std::ifstream archive(archive_path, std::ios::binary);
   if (!archive) throw BuildFailed("cannot read " + archive_path);
 
-  CreateSandboxParams params;
+  CreateSandboxParams params = SandboxParams();
   params.template_ref = kBaseTemplateId;
-  params.timeout_s = 24 * 3600;
-  params.internal = true;
-  params.metadata = {{"e2b-local.build", job_.build_id}};
   sandbox_ = service_.registry_.Create(params);
-  struct KillOnExit {
-    SandboxRegistry& registry;
-    std::string id;
-    ~KillOnExit() {
-      try {
-        registry.Kill(id);
-      } catch (const std::exception&) {
-      }
-    }
-  } kill_on_exit{service_.registry_, sandbox_->id};
+  const SandboxKiller kill_on_exit(service_.registry_, sandbox_->id);
   std::string inside;
   Require(Exec({"/bin/sh", "-c",
                 "f=$(mktemp /tmp/e2b-image-XXXXXX.tar) && cat > \"$f\" && "
@@ -613,63 +662,71 @@ void TemplateBuildService::Run::Step(std::size_t index,
           shown,
       label);
   if (type == "RUN") {
-    if (step.args.empty()) throw BuildFailed("RUN needs a command");
-    const std::string user = step.args.size() >= 2 && !step.args[1].empty()
-                                 ? step.args[1]
-                                 : ctx_.user;
-    Require(Exec({"/bin/bash", "-l", "-c", step.args[0]}, user, label, true),
-            "command '" + step.args[0] + "' failed");
+    RunStep(step, label);
   } else if (type == "COPY") {
     Copy(step, label);
   } else if (type == "ENV") {
-    if (step.args.empty() || step.args.size() % 2 != 0) {
-      throw BuildFailed("ENV needs key and value pairs");
-    }
-    for (std::size_t i = 0; i + 1 < step.args.size(); i += 2) {
-      // As E2B: the value is what the shell's double quotes make of it
-      // ($VAR expands; `...` and $(...) do not run).
-      std::string escaped;
-      for (std::size_t c = 0; c < step.args[i + 1].size(); ++c) {
-        const char ch = step.args[i + 1][c];
-        if (ch == '\\' || ch == '"' || ch == '`') escaped += '\\';
-        if (ch == '$' && c + 1 < step.args[i + 1].size() &&
-            step.args[i + 1][c + 1] == '(') {
-          escaped += '\\';
-        }
-        escaped += ch;
-      }
-      std::string value;
-      Require(Exec({"/bin/bash", "-c", "printf '%s' \"" + escaped + "\""},
-                   "root", label, false, &value),
-              "cannot evaluate " + step.args[i]);
-      ctx_.env[step.args[i]] = value;
-    }
+    EnvStep(step, label);
   } else if (type == "WORKDIR") {
-    if (step.args.empty()) throw BuildFailed("WORKDIR needs a path");
-    std::string path = step.args[0];
-    if (path.empty() || path[0] != '/') {
-      path =
-          (ctx_.workdir.empty() ? std::string("/") : ctx_.workdir + "/") + path;
-    }
-    std::string real;
-    Require(
-        Exec({"/bin/bash", "-c", kWorkdirScript, "workdir", path, ctx_.user},
-             "root", label, false, &real),
-        "cannot create the working directory " + path);
-    ctx_.workdir = real.empty() ? path : real;
+    WorkdirStep(step, label);
   } else if (type == "USER") {
-    if (step.args.empty() || step.args[0].empty()) {
-      throw BuildFailed("USER needs a user name");
-    }
-    const bool sudoer = step.args.size() >= 2 && step.args[1] == "true";
-    Require(Exec({"/bin/bash", "-c", kUserScript, "user", step.args[0],
-                  sudoer ? "true" : "false"},
-                 "root", label, true),
-            "cannot create user " + step.args[0]);
-    ctx_.user = step.args[0];
+    UserStep(step, label);
   } else {
     throw BuildFailed("unknown step type '" + step.type + "'");
   }
+}
+
+void TemplateBuildService::Run::RunStep(const BuildStepSpec& step,
+                                        const std::string& label) {
+  if (step.args.empty()) throw BuildFailed("RUN needs a command");
+  const std::string user =
+      step.args.size() >= 2 && !step.args[1].empty() ? step.args[1] : ctx_.user;
+  Require(Exec({"/bin/bash", "-l", "-c", step.args[0]}, user, label, true),
+          "command '" + step.args[0] + "' failed");
+}
+
+void TemplateBuildService::Run::EnvStep(const BuildStepSpec& step,
+                                        const std::string& label) {
+  if (step.args.empty() || step.args.size() % 2 != 0) {
+    throw BuildFailed("ENV needs key and value pairs");
+  }
+  for (std::size_t i = 0; i + 1 < step.args.size(); i += 2) {
+    std::string value;
+    Require(
+        Exec({"/bin/bash", "-c",
+              "printf '%s' \"" + DoubleQuoteEscaped(step.args[i + 1]) + "\""},
+             "root", label, false, &value),
+        "cannot evaluate " + step.args[i]);
+    ctx_.env[step.args[i]] = value;
+  }
+}
+
+void TemplateBuildService::Run::WorkdirStep(const BuildStepSpec& step,
+                                            const std::string& label) {
+  if (step.args.empty()) throw BuildFailed("WORKDIR needs a path");
+  std::string path = step.args[0];
+  if (path.empty() || path[0] != '/') {
+    path =
+        (ctx_.workdir.empty() ? std::string("/") : ctx_.workdir + "/") + path;
+  }
+  std::string real;
+  Require(Exec({"/bin/bash", "-c", kWorkdirScript, "workdir", path, ctx_.user},
+               "root", label, false, &real),
+          "cannot create the working directory " + path);
+  ctx_.workdir = real.empty() ? path : real;
+}
+
+void TemplateBuildService::Run::UserStep(const BuildStepSpec& step,
+                                         const std::string& label) {
+  if (step.args.empty() || step.args[0].empty()) {
+    throw BuildFailed("USER needs a user name");
+  }
+  const bool sudoer = step.args.size() >= 2 && step.args[1] == "true";
+  Require(Exec({"/bin/bash", "-c", kUserScript, "user", step.args[0],
+                sudoer ? "true" : "false"},
+               "root", label, true),
+          "cannot create user " + step.args[0]);
+  ctx_.user = step.args[0];
 }
 
 void TemplateBuildService::Run::Execute() {
@@ -692,11 +749,7 @@ void TemplateBuildService::Run::Execute() {
   }
   std::size_t resume = 0;
   const std::optional<StepCacheEntry> from = ResumePoint(keys, resume);
-  CreateSandboxParams params;
-  params.template_ref = source_ref_;
-  params.timeout_s = 24 * 3600;
-  params.internal = true;
-  params.metadata = {{"e2b-local.build", job_.build_id}};
+  CreateSandboxParams params = SandboxParams();
   if (!image_layer_.empty()) {
     params.layers = std::vector<std::string>{image_layer_};
   }
@@ -708,16 +761,7 @@ void TemplateBuildService::Run::Execute() {
     LogCached(resume);
   }
   sandbox_ = service_.registry_.Create(params);
-  struct KillOnExit {
-    SandboxRegistry& registry;
-    std::string id;
-    ~KillOnExit() {
-      try {
-        registry.Kill(id);
-      } catch (const std::exception&) {
-      }
-    }
-  } kill_on_exit{service_.registry_, sandbox_->id};
+  const SandboxKiller kill_on_exit(service_.registry_, sandbox_->id);
 
   const auto context = [this] {
     BuildOutputs out;

@@ -352,7 +352,7 @@ bool IsBuildFilesUpload(const std::string& method,
 // The Host the client reached the API at, for links back to it: a name or
 // address and a port, nothing that could reshape the URL.
 std::string LinkHost(const httplib::Request& req) {
-  const std::string host = req.get_header_value("Host");
+  std::string host = req.get_header_value("Host");
   const bool plain = !host.empty() && host.size() <= 255 &&
                      std::all_of(host.begin(), host.end(), [](char c) {
                        return std::isalnum(static_cast<unsigned char>(c)) ||

@@ -22,9 +22,11 @@ constexpr const char kPartialPrefix[] = ".upload-";
 // Closes the descriptor and removes the partial file unless kept.
 class PartialFile {
  public:
-  explicit PartialFile(std::string path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(),
-                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  explicit PartialFile(std::string path)
+      : path_(std::move(path)),
+        fd_(::open(path_.c_str(),
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                   0600)) {
     if (fd_ < 0) {
       throw std::runtime_error("cannot store the archive: " +
                                std::string(std::strerror(errno)));
@@ -36,7 +38,7 @@ class PartialFile {
     if (fd_ >= 0) ::close(fd_);
     if (!kept_) ::unlink(path_.c_str());
   }
-  bool Write(const char* data, std::size_t size) {
+  bool Write(const char* data, std::size_t size) const {
     while (size > 0) {
       const ssize_t n = ::write(fd_, data, size);
       if (n < 0 && errno == EINTR) continue;

@@ -385,7 +385,7 @@ void MakeReplacingLayer(const std::string& dir,
   if (!names) Fail("cannot list", dir);
   const std::set<std::string> present(names->begin(), names->end());
   for (const auto& name : *names) {
-    const std::string path = dir + "/" + name;
+    const std::string path = JoinPath(dir, name);
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       MarkOpaque(path);
@@ -396,7 +396,7 @@ void MakeReplacingLayer(const std::string& dir,
         name.find('/') != std::string::npos || present.count(name) != 0) {
       continue;
     }
-    MakeWhiteout(dir + "/" + name);
+    MakeWhiteout(JoinPath(dir, name));
   }
 }
 
