@@ -703,24 +703,33 @@ void SandboxRegistry::CopyUpperLayer(Entry& entry, const std::string& target,
   if (was_running) sandbox.instance->Thaw();
 }
 
-std::pair<std::string, std::string> SandboxRegistry::CaptureLayer(
-    const std::string& id) {
+std::pair<std::string, std::string> SandboxRegistry::CaptureInto(
+    const std::string& id, const std::string& subdir,
+    const std::function<void(const std::string& layer, LocalSandbox& sandbox)>&
+        finish,
+    const char* failure) {
   auto entry = GetEntry(id);
   auto& sandbox = *entry->sandbox;
   auto [layer_dir, layer_id] = store_.NewLayer();
   try {
     std::lock_guard<std::mutex> lock(sandbox.mu);
     if (sandbox.status == SandboxStatus::kKilled) throw SandboxNotFound(id);
-    CopyUpperLayer(*entry, layer_dir);
+    // CopyTree refuses a symlink in place of the directory.
+    CopyUpperLayer(*entry, layer_dir, subdir);
+    if (finish) finish(layer_dir, sandbox);
   } catch (const Failure&) {
     RemoveTreeOrLog(layer_dir);
     throw;
   } catch (const std::exception& e) {
     RemoveTreeOrLog(layer_dir);
-    throw Failure(Failure::Reason::kInternal,
-                  std::string("cannot snapshot sandbox: ") + e.what());
+    throw Failure(Failure::Reason::kInternal, std::string(failure) + e.what());
   }
   return {layer_dir, layer_id};
+}
+
+std::pair<std::string, std::string> SandboxRegistry::CaptureLayer(
+    const std::string& id) {
+  return CaptureInto(id, "", nullptr, "cannot snapshot sandbox: ");
 }
 
 std::string SandboxRegistry::CaptureRootLayer(const std::string& id,
@@ -728,25 +737,15 @@ std::string SandboxRegistry::CaptureRootLayer(const std::string& id,
   if (path.empty() || path[0] != '/' || path.find("/..") != std::string::npos) {
     throw Failure(Failure::Reason::kInvalidArgument, "bad layer path " + path);
   }
-  auto entry = GetEntry(id);
-  auto& sandbox = *entry->sandbox;
-  std::string layer_dir = store_.NewLayer().first;
-  try {
-    std::lock_guard<std::mutex> lock(sandbox.mu);
-    if (sandbox.status == SandboxStatus::kKilled) throw SandboxNotFound(id);
-    // CopyTree refuses a symlink in place of the directory.
-    CopyUpperLayer(*entry, layer_dir, path);
-    MakeReplacingLayer(layer_dir, DirectoryNames(sandbox.instance->RootPath())
+  return CaptureInto(
+             id, path,
+             [](const std::string& layer, LocalSandbox& sandbox) {
+               MakeReplacingLayer(layer,
+                                  DirectoryNames(sandbox.instance->RootPath())
                                       .value_or(std::vector<std::string>{}));
-  } catch (const Failure&) {
-    RemoveTreeOrLog(layer_dir);
-    throw;
-  } catch (const std::exception& e) {
-    RemoveTreeOrLog(layer_dir);
-    throw Failure(Failure::Reason::kInternal,
-                  std::string("cannot copy the image's files: ") + e.what());
-  }
-  return layer_dir;
+             },
+             "cannot copy the image's files: ")
+      .first;
 }
 
 ResolvedTemplate SandboxRegistry::Snapshot(const std::string& id,

@@ -189,6 +189,15 @@ class SandboxRegistry : public SandboxDirectory {
   void Recover();
   void Revive(const PausedSandbox& saved);
   std::shared_ptr<Entry> GetEntry(const std::string& id) const;
+  /// Copies the writable layer (or its directory `subdir`) of the sandbox
+  /// into a new layer, then `finish` (may be empty) under the sandbox's
+  /// lock; a failure removes the layer and throws Failure (`failure` +
+  /// what went wrong). Returns the layer's path and build ID.
+  std::pair<std::string, std::string> CaptureInto(
+      const std::string& id, const std::string& subdir,
+      const std::function<void(const std::string& layer,
+                               LocalSandbox& sandbox)>& finish,
+      const char* failure);
   /// Copies the writable layer of a frozen (or already paused) sandbox.
   void CopyUpperLayer(Entry& entry, const std::string& target,
                       const std::string& subdir = "");
