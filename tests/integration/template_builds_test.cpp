@@ -277,6 +277,23 @@ TEST_F(TemplateBuildsTest, AFailingStepFailsTheBuildWithItsLogs) {
   EXPECT_TRUE(Client().ListSandboxes().empty());
 }
 
+// A step that leaves a daemon running (holding its output open) ends when
+// its shell does, not when the daemon does: the build must not hang.
+TEST_F(TemplateBuildsTest, AStepThatLeavesADaemonRunningEnds) {
+  e2b::TemplateInfo info = NewTemplate("it-daemon-" + RandomHex(4));
+  e2b::StartBuildConfig cfg;
+  cfg.Steps = {Step("RUN", {"sleep 3600 & echo left-running"}),
+               Step("RUN", {"echo next-step"})};
+  const auto start = std::chrono::steady_clock::now();
+  Client().StartTemplateBuild(info.TemplateID, info.BuildID, cfg);
+  std::vector<std::string> logs;
+  e2b::BuildStatus status = Wait(info, logs);
+  EXPECT_EQ(status.Status, "ready") << Join(logs);
+  EXPECT_NE(Join(logs).find("next-step"), std::string::npos) << Join(logs);
+  // A hang would last the step's hour; this bound only tells the two apart.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(2));
+}
+
 TEST_F(TemplateBuildsTest, RegistryImagesFailClearlyAndBadRequestsAre400) {
   e2b::TemplateInfo info = NewTemplate("it-image-" + RandomHex(4));
   e2b::StartBuildConfig cfg;

@@ -4,7 +4,9 @@
 #include "envd/process_service.hpp"
 #include "internal/sha256.hpp"
 #include "store/random_ids.hpp"
+#include "util/unique_fd.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,8 +20,10 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 namespace e2b_local {
@@ -31,6 +35,9 @@ constexpr std::size_t kMaxLogLine = 8192;
 /// How long one step may run.
 constexpr auto kStepTimeout = std::chrono::hours(1);
 constexpr auto kReadyRetry = std::chrono::milliseconds(200);
+/// How long output is still read after the process exited, when something
+/// it left running holds its pipes open.
+constexpr auto kDrainLimit = std::chrono::seconds(2);
 
 // E2B's base image; offline it is e2b-local's own base root filesystem.
 bool IsBaseImage(const std::string& image) {
@@ -94,42 +101,64 @@ class LineSplitter {
   std::string pending_;
 };
 
+// Writes `input` (when given) to the process's stdin, then closes it.
+void FeedStdin(SandboxProcess& process, std::istream* input) {
+  if (input == nullptr) return;
+  std::string chunk(std::size_t{64} * 1024, '\0');
+  while (*input) {
+    input->read(&chunk[0], static_cast<std::streamsize>(chunk.size()));
+    const auto n = static_cast<std::size_t>(input->gcount());
+    if (n == 0 || !process.WriteInput(chunk.substr(0, n))) break;
+  }
+  process.CloseStdin();
+}
+
 // Runs a process to its end, each output line to `on_line`; killed at
 // `deadline` or when `cancelled` turns true. `input`, when given, is
-// written to its stdin first.
+// written to its stdin first. Output is read until both pipes close or,
+// when something the process left running holds them open, until
+// kDrainLimit after it exited.
 ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
                     const std::function<void(const std::string&)>& on_line,
                     Clock::time_point deadline,
                     const std::function<bool()>& cancelled,
                     std::istream* input = nullptr) {
   options.stdin_pipe = input != nullptr;
-  auto process = instance.Spawn(options);
-  if (input != nullptr) {
-    std::string chunk(std::size_t{64} * 1024, '\0');
-    while (*input) {
-      input->read(&chunk[0], static_cast<std::streamsize>(chunk.size()));
-      const auto n = static_cast<std::size_t>(input->gcount());
-      if (n == 0) break;
-      if (!process->WriteInput(chunk.substr(0, n))) break;
-    }
-    process->CloseStdin();
+  std::unique_ptr<SandboxProcess> process = instance.Spawn(options);
+  int wake_fds[2] = {-1, -1};
+  if (::pipe2(wake_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    process->Signal(SIGKILL);
+    process->Wait();
+    throw std::runtime_error("cannot make a pipe");
   }
+  const UniqueFd wake_read(wake_fds[0]), wake_write(wake_fds[1]);
+  ExitStatus status;
+  std::thread waiter([&process, &status, &wake_write] {
+    status = process->Wait();
+    const char byte = 1;
+    (void)!::write(wake_write.get(), &byte, 1);
+  });
+  FeedStdin(*process, input);
   LineSplitter out(on_line), err(on_line);
-  std::array<pollfd, 2> fds{pollfd{process->StdoutFd(), POLLIN, 0},
-                            pollfd{process->StderrFd(), POLLIN, 0}};
+  std::array<pollfd, 3> fds{pollfd{process->StdoutFd(), POLLIN, 0},
+                            pollfd{process->StderrFd(), POLLIN, 0},
+                            pollfd{wake_read.get(), POLLIN, 0}};
   std::array<LineSplitter*, 2> splitters{&out, &err};
   bool killed = false;
-  for (;;) {
-    int open = 0;
-    for (const auto& p : fds) open += p.fd >= 0 ? 1 : 0;
-    if (open == 0) break;
-    if (!killed && (Clock::now() >= deadline || cancelled())) {
+  std::optional<Clock::time_point> exited_at;
+  while ((fds[0].fd >= 0 || fds[1].fd >= 0) &&
+         (!exited_at || Clock::now() < *exited_at + kDrainLimit)) {
+    if (!killed && !exited_at && (Clock::now() >= deadline || cancelled())) {
       process->Signal(SIGKILL);
       killed = true;
     }
     const int ready = ::poll(fds.data(), fds.size(), 100);
     if (ready < 0 && errno != EINTR) break;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (fds[2].fd >= 0 && fds[2].revents != 0) {
+      exited_at = Clock::now();
+      fds[2].fd = -1;
+    }
+    for (std::size_t i = 0; i < splitters.size(); ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       char buf[4096];
       const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
@@ -140,12 +169,11 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
       }
     }
   }
+  if (!exited_at) process->Signal(SIGKILL);  // the loop broke early
+  waiter.join();
   out.Flush();
   err.Flush();
-  ExitStatus status = process->Wait();
-  if (killed && Clock::now() >= deadline) {
-    status.status = "timed out";
-  }
+  if (killed && Clock::now() >= deadline) status.status = "timed out";
   return status;
 }
 
