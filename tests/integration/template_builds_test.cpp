@@ -77,7 +77,9 @@ class TemplateBuildsTest : public E2bLocalTest {
         return status;
       }
       if (std::chrono::steady_clock::now() > deadline) return status;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (status.LogEntries.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
     }
   }
 
@@ -292,6 +294,29 @@ TEST_F(TemplateBuildsTest, AStepThatLeavesADaemonRunningEnds) {
   EXPECT_NE(Join(logs).find("next-step"), std::string::npos) << Join(logs);
   // A hang would last the step's hour; this bound only tells the two apart.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(2));
+}
+
+// A chatty step: its lines reach the status in order and in batches, and
+// past the per-build cap they are counted, not kept.
+TEST_F(TemplateBuildsTest, ChattyStepsKeepTheirLogsBounded) {
+  e2b::TemplateInfo info = NewTemplate("it-chatty-" + RandomHex(4));
+  e2b::StartBuildConfig cfg;
+  cfg.Steps = {Step("RUN", {"seq 1 25000"})};
+  Client().StartTemplateBuild(info.TemplateID, info.BuildID, cfg);
+  std::vector<std::string> logs;
+  ASSERT_EQ(Wait(info, logs).Status, "ready");
+  ASSERT_GT(logs.size(), 19000u);
+  // 20,000 kept, the summary of the dropped ones, and the creation line.
+  EXPECT_LE(logs.size(), 20002u);
+  // The lines of the step come in order: 1, 2, 3, ...
+  std::size_t first = 0;
+  while (first < logs.size() && logs[first] != "1") ++first;
+  ASSERT_LT(first + 100, logs.size());
+  for (std::size_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(logs[first + i], std::to_string(i + 1));
+  }
+  EXPECT_NE(logs.back().find("more log lines were not kept"), std::string::npos)
+      << logs.back();
 }
 
 TEST_F(TemplateBuildsTest, RegistryImagesFailClearlyAndBadRequestsAre400) {

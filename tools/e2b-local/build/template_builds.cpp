@@ -35,6 +35,10 @@ constexpr std::size_t kMaxLogLine = 8192;
 /// How long one step may run.
 constexpr auto kStepTimeout = std::chrono::hours(1);
 constexpr auto kReadyRetry = std::chrono::milliseconds(200);
+/// Build log lines kept per build, and how they are batched to the store.
+constexpr std::size_t kMaxBuildLogLines = 20000;
+constexpr std::size_t kLogBatch = 256;
+constexpr auto kLogFlushEvery = std::chrono::milliseconds(250);
 /// How long output is still read after the process exited, when something
 /// it left running holds its pipes open.
 constexpr auto kDrainLimit = std::chrono::seconds(2);
@@ -122,7 +126,8 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
                     const std::function<void(const std::string&)>& on_line,
                     Clock::time_point deadline,
                     const std::function<bool()>& cancelled,
-                    std::istream* input = nullptr) {
+                    std::istream* input = nullptr,
+                    const std::function<void()>& on_tick = nullptr) {
   options.stdin_pipe = input != nullptr;
   std::unique_ptr<SandboxProcess> process = instance.Spawn(options);
   int wake_fds[2] = {-1, -1};
@@ -154,6 +159,7 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
     }
     const int ready = ::poll(fds.data(), fds.size(), 100);
     if (ready < 0 && errno != EINTR) break;
+    if (on_tick) on_tick();
     if (fds[2].fd >= 0 && fds[2].revents != 0) {
       exited_at = Clock::now();
       fds[2].fd = -1;
@@ -405,15 +411,52 @@ class TemplateBuildService::Run {
   void Execute();
 
  private:
+  /// Queues a log line; lines reach the store (and clients polling the
+  /// status) in batches, at most kLogFlushEvery after they were logged, so
+  /// a chatty step does not rewrite the state file per line. Past
+  /// kMaxBuildLogLines lines are only counted.
   void Log(const std::string& level, const std::string& message,
            const std::string& step = "") {
+    if (kept_lines_ >= kMaxBuildLogLines) {
+      ++dropped_lines_;
+      return;
+    }
+    ++kept_lines_;
     BuildLogRecord entry;
     entry.timestamp_ms = NowMs();
     entry.level = level;
     entry.message = message;
     entry.step = step;
-    service_.templates_.AppendBuildLog(job_.template_id, job_.build_id,
-                                       std::move(entry));
+    pending_logs_.push_back(std::move(entry));
+    FlushLogsIfDue();
+  }
+
+ public:
+  /// Writes the queued log lines (and, at the end, how many were dropped).
+  void FlushLogs(bool final = false) {
+    if (final && dropped_lines_ > 0) {
+      BuildLogRecord entry;
+      entry.timestamp_ms = NowMs();
+      entry.level = "warn";
+      entry.message = "(" + std::to_string(dropped_lines_) +
+                      " more log lines were not kept)";
+      pending_logs_.push_back(std::move(entry));
+      dropped_lines_ = 0;
+    }
+    last_flush_ = Clock::now();
+    if (pending_logs_.empty()) return;
+    std::vector<BuildLogRecord> batch;
+    batch.swap(pending_logs_);
+    service_.templates_.AppendBuildLogs(job_.template_id, job_.build_id,
+                                        std::move(batch));
+  }
+
+ private:
+  void FlushLogsIfDue() {
+    if (pending_logs_.size() >= kLogBatch ||
+        Clock::now() - last_flush_ >= kLogFlushEvery) {
+      FlushLogs();
+    }
   }
   bool Cancelled() {
     std::lock_guard<std::mutex> lock(service_.mu_);
@@ -461,6 +504,9 @@ class TemplateBuildService::Run {
 
   TemplateBuildService& service_;
   const Job& job_;
+  std::vector<BuildLogRecord> pending_logs_;
+  Clock::time_point last_flush_ = Clock::now();
+  std::size_t kept_lines_ = 0, dropped_lines_ = 0;
   std::shared_ptr<LocalSandbox> sandbox_;
   std::string source_ref_;
   std::string source_key_;
@@ -491,7 +537,8 @@ ExitStatus TemplateBuildService::Run::Exec(std::vector<std::string> argv,
         }
         if (log_output) Log("info", line, step);
       },
-      Clock::now() + kStepTimeout, [this] { return Cancelled(); }, input);
+      Clock::now() + kStepTimeout, [this] { return Cancelled(); }, input,
+      [this] { FlushLogsIfDue(); });
 }
 
 void TemplateBuildService::Run::ImportImage(const std::string& ref) {
@@ -769,9 +816,12 @@ void TemplateBuildService::Run::Execute() {
   if (!forced) {
     if (auto cached = templates.FindCachedBuild(key)) {
       LogCached(req.steps.size());
+      // Every line is stored before the status says ready: clients stop
+      // reading logs once a ready build has no new ones.
+      Log("info", "Build finished (all steps cached)");
+      FlushLogs(true);
       templates.FinishBuild(job_.template_id, job_.build_id, cached->layers,
                             cached->outputs, key);
-      Log("info", "Build finished (all steps cached)");
       return;
     }
   }
@@ -843,8 +893,9 @@ void TemplateBuildService::Run::Execute() {
     }
     Log("info", "Template is ready");
   }
-  templates.FinishBuild(job_.template_id, job_.build_id, {layer}, outputs, key);
   Log("info", "Build finished");
+  FlushLogs(true);
+  templates.FinishBuild(job_.template_id, job_.build_id, {layer}, outputs, key);
 }
 
 TemplateBuildService::TemplateBuildService(SandboxRegistry& registry,
@@ -937,8 +988,10 @@ void TemplateBuildService::Work() {
 
 void TemplateBuildService::Execute(const Job& job) {
   std::string reason, step;
+  Run run(*this, job);
   try {
-    Run(*this, job).Execute();
+    run.Execute();
+    run.FlushLogs(true);
     return;
   } catch (const BuildFailed& e) {
     reason = e.what();
@@ -949,6 +1002,7 @@ void TemplateBuildService::Execute(const Job& job) {
     reason = std::string("internal error: ") + e.what();
   }
   try {
+    run.FlushLogs(true);
     BuildLogRecord entry;
     entry.timestamp_ms = NowMs();
     entry.level = "error";

@@ -536,9 +536,20 @@ BuildRecord& TemplateStore::BuildLocked(const std::string& template_id,
 void TemplateStore::AppendBuildLog(const std::string& template_id,
                                    const std::string& build_id,
                                    BuildLogRecord entry) {
+  std::vector<BuildLogRecord> entries;
+  entries.push_back(std::move(entry));
+  AppendBuildLogs(template_id, build_id, std::move(entries));
+}
+
+void TemplateStore::AppendBuildLogs(const std::string& template_id,
+                                    const std::string& build_id,
+                                    std::vector<BuildLogRecord> entries) {
+  if (entries.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
   auto before = templates_;
-  BuildLocked(template_id, build_id).logs.push_back(std::move(entry));
+  auto& logs = BuildLocked(template_id, build_id).logs;
+  logs.insert(logs.end(), std::make_move_iterator(entries.begin()),
+              std::make_move_iterator(entries.end()));
   PersistLocked(std::move(before));
 }
 

@@ -140,6 +140,10 @@ class TemplateStore {
   /// template/build.
   void AppendBuildLog(const std::string& template_id,
                       const std::string& build_id, BuildLogRecord entry);
+  /// Several entries with one write of the state file.
+  void AppendBuildLogs(const std::string& template_id,
+                       const std::string& build_id,
+                       std::vector<BuildLogRecord> entries);
   void SetBuildState(const std::string& template_id,
                      const std::string& build_id, const std::string& status,
                      std::vector<std::string> layers = {},
