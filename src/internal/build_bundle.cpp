@@ -63,6 +63,8 @@ void PutOctal(char* field, std::size_t width, std::uint64_t value) {
 }
 
 void PutString(char* field, std::size_t width, std::string_view value) {
+  // memcpy must not see the null data() of an empty view.
+  if (value.empty()) return;
   std::memcpy(field, value.data(), std::min(width, value.size()));
 }
 

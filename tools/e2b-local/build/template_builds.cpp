@@ -39,9 +39,11 @@ constexpr auto kReadyRetry = std::chrono::milliseconds(200);
 constexpr std::size_t kMaxBuildLogLines = 20000;
 constexpr std::size_t kLogBatch = 256;
 constexpr auto kLogFlushEvery = std::chrono::milliseconds(250);
-/// How long output is still read after the process exited, when something
-/// it left running holds its pipes open.
-constexpr auto kDrainLimit = std::chrono::seconds(2);
+/// After the process exited, output is read until its pipes close, as long
+/// as some arrives at least every kDrainIdle and for at most kDrainMax:
+/// something it left running may hold the pipes open.
+constexpr auto kDrainIdle = std::chrono::seconds(2);
+constexpr auto kDrainMax = std::chrono::seconds(30);
 
 // E2B's base image; offline it is e2b-local's own base root filesystem.
 bool IsBaseImage(const std::string& image) {
@@ -120,8 +122,8 @@ void FeedStdin(SandboxProcess& process, std::istream* input) {
 // Runs a process to its end, each output line to `on_line`; killed at
 // `deadline` or when `cancelled` turns true. `input`, when given, is
 // written to its stdin first. Output is read until both pipes close or,
-// when something the process left running holds them open, until
-// kDrainLimit after it exited.
+// when something the process left running holds them open, until they
+// stay silent kDrainIdle after it exited (kDrainMax at most).
 ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
                     const std::function<void(const std::string&)>& on_line,
                     Clock::time_point deadline,
@@ -151,8 +153,17 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
   std::array<LineSplitter*, 2> splitters{&out, &err};
   bool killed = false;
   std::optional<Clock::time_point> exited_at;
-  while ((fds[0].fd >= 0 || fds[1].fd >= 0) &&
-         (!exited_at || Clock::now() < *exited_at + kDrainLimit)) {
+  // Since when polls have found no output (unset while output flows): slow
+  // handling of a burst never counts as silence.
+  bool quiet = false;
+  Clock::time_point quiet_since;
+  const auto draining = [&] {
+    if (!exited_at) return true;
+    const auto now = Clock::now();
+    return now < *exited_at + kDrainMax &&
+           (!quiet || now < quiet_since + kDrainIdle);
+  };
+  while ((fds[0].fd >= 0 || fds[1].fd >= 0) && draining()) {
     if (!killed && !exited_at && (Clock::now() >= deadline || cancelled())) {
       process->Signal(SIGKILL);
       killed = true;
@@ -160,6 +171,14 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
     const int ready = ::poll(fds.data(), fds.size(), 100);
     if (ready < 0 && errno != EINTR) break;
     if (on_tick) on_tick();
+    const bool output = (fds[0].fd >= 0 && fds[0].revents != 0) ||
+                        (fds[1].fd >= 0 && fds[1].revents != 0);
+    if (output) {
+      quiet = false;
+    } else if (!quiet) {
+      quiet = true;
+      quiet_since = Clock::now();
+    }
     if (fds[2].fd >= 0 && fds[2].revents != 0) {
       exited_at = Clock::now();
       fds[2].fd = -1;
