@@ -37,13 +37,14 @@ constexpr auto kStepTimeout = std::chrono::hours(1);
 constexpr auto kReadyRetry = std::chrono::milliseconds(200);
 /// Build log lines kept per build, and how they are batched to the store.
 constexpr std::size_t kMaxBuildLogLines = 20000;
-constexpr std::size_t kLogBatch = 256;
-constexpr auto kLogFlushEvery = std::chrono::milliseconds(250);
+constexpr std::size_t kLogBatch = 2048;
+constexpr auto kLogFlushEvery = std::chrono::milliseconds(500);
 /// After the process exited, output is read until its pipes close, as long
-/// as some arrives at least every kDrainIdle and for at most kDrainMax:
-/// something it left running may hold the pipes open.
+/// as some arrives at least every kDrainIdle and at most kDrainBytes more
+/// (the pipes' buffers hold far less): something it left running may hold
+/// the pipes open, and may keep writing.
 constexpr auto kDrainIdle = std::chrono::seconds(2);
-constexpr auto kDrainMax = std::chrono::seconds(30);
+constexpr std::size_t kDrainBytes = std::size_t{8} << 20;
 
 // E2B's base image; offline it is e2b-local's own base root filesystem.
 bool IsBaseImage(const std::string& image) {
@@ -119,11 +120,44 @@ void FeedStdin(SandboxProcess& process, std::istream* input) {
   process.CloseStdin();
 }
 
+// Reads once from a readable pipe into `splitter`; returns the bytes read
+// and closes `fd` (sets it to -1; the process owns it) at its end.
+std::size_t ReadOnce(pollfd& fd, LineSplitter& splitter) {
+  char buf[4096];
+  const ssize_t n = ::read(fd.fd, buf, sizeof buf);
+  if (n > 0) {
+    splitter.Feed(buf, static_cast<std::size_t>(n));
+    return static_cast<std::size_t>(n);
+  }
+  if (n == 0 || (errno != EINTR && errno != EAGAIN)) fd.fd = -1;
+  return 0;
+}
+
+// After the pipes closed (or poll failed) before the exit was seen: waits
+// for `wake_fd`, still killing at the deadline or on cancellation.
+void AwaitExit(SandboxProcess& process, int wake_fd, Clock::time_point deadline,
+               const std::function<bool()>& cancelled, bool& killed) {
+  for (;;) {
+    if (!killed && (Clock::now() >= deadline || cancelled())) {
+      process.Signal(SIGKILL);
+      killed = true;
+    }
+    pollfd wake{wake_fd, POLLIN, 0};
+    const int ready = ::poll(&wake, 1, 100);
+    if (ready > 0) return;
+    if (ready < 0 && errno != EINTR) {
+      process.Signal(SIGKILL);
+      killed = true;
+      return;
+    }
+  }
+}
+
 // Runs a process to its end, each output line to `on_line`; killed at
 // `deadline` or when `cancelled` turns true. `input`, when given, is
 // written to its stdin first. Output is read until both pipes close or,
 // when something the process left running holds them open, until they
-// stay silent kDrainIdle after it exited (kDrainMax at most).
+// stay silent kDrainIdle after it exited (kDrainBytes at most).
 ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
                     const std::function<void(const std::string&)>& on_line,
                     Clock::time_point deadline,
@@ -157,11 +191,11 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
   // handling of a burst never counts as silence.
   bool quiet = false;
   Clock::time_point quiet_since;
+  std::size_t drained = 0;  // bytes read since the exit
   const auto draining = [&] {
     if (!exited_at) return true;
-    const auto now = Clock::now();
-    return now < *exited_at + kDrainMax &&
-           (!quiet || now < quiet_since + kDrainIdle);
+    return drained < kDrainBytes &&
+           (!quiet || Clock::now() < quiet_since + kDrainIdle);
   };
   while ((fds[0].fd >= 0 || fds[1].fd >= 0) && draining()) {
     if (!killed && !exited_at && (Clock::now() >= deadline || cancelled())) {
@@ -173,28 +207,21 @@ ExitStatus RunToEnd(SandboxInstance& instance, SpawnOptions options,
     if (on_tick) on_tick();
     const bool output = (fds[0].fd >= 0 && fds[0].revents != 0) ||
                         (fds[1].fd >= 0 && fds[1].revents != 0);
-    if (output) {
-      quiet = false;
-    } else if (!quiet) {
-      quiet = true;
-      quiet_since = Clock::now();
-    }
+    if (!output && !quiet) quiet_since = Clock::now();
+    quiet = !output;
     if (fds[2].fd >= 0 && fds[2].revents != 0) {
       exited_at = Clock::now();
       fds[2].fd = -1;
     }
     for (std::size_t i = 0; i < splitters.size(); ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[4096];
-      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        splitters[i]->Feed(buf, static_cast<std::size_t>(n));
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        fds[i].fd = -1;  // owned by the process object
-      }
+      const std::size_t n = ReadOnce(fds[i], *splitters[i]);
+      if (exited_at) drained += n;
     }
   }
-  if (!exited_at) process->Signal(SIGKILL);  // the loop broke early
+  if (!exited_at) {
+    AwaitExit(*process, wake_read.get(), deadline, cancelled, killed);
+  }
   waiter.join();
   out.Flush();
   err.Flush();
@@ -462,12 +489,14 @@ class TemplateBuildService::Run {
       pending_logs_.push_back(std::move(entry));
       dropped_lines_ = 0;
     }
+    if (!pending_logs_.empty()) {
+      std::vector<BuildLogRecord> batch;
+      batch.swap(pending_logs_);
+      service_.templates_.AppendBuildLogs(job_.template_id, job_.build_id,
+                                          std::move(batch));
+    }
+    // Counted from the end of the write, so a slow disk is not kept busy.
     last_flush_ = Clock::now();
-    if (pending_logs_.empty()) return;
-    std::vector<BuildLogRecord> batch;
-    batch.swap(pending_logs_);
-    service_.templates_.AppendBuildLogs(job_.template_id, job_.build_id,
-                                        std::move(batch));
   }
 
  private:
