@@ -21,6 +21,20 @@
 namespace e2b_test {
 
 // Looks like a real key so that a leak would be obvious in any message.
+// Sanitizers keep freed memory in quarantine, so peak-RSS bounds only hold
+// in plain builds.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 inline constexpr const char* kTestApiKey =
     "e2b_0123456789abcdef0123456789abcdef01234567";
 

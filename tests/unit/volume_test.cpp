@@ -26,21 +26,8 @@
 
 namespace {
 
-// Sanitizers keep freed memory in quarantine, so peak RSS bounds only hold
-// in plain builds.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 using e2b_test::ApiTest;
+using e2b_test::kSanitized;
 using e2b_test::kTestApiKey;
 using e2b_test::RecordedRequest;
 using nlohmann::json;
