@@ -1,12 +1,12 @@
 #include "internal/ascii.hpp"
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
-#include "internal/control_plane_stub.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/control_plane_api.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/json_mapping.hpp"
 #include "internal/retry.hpp"
 #include "internal/url.hpp"
-#include "internal/volume_content_stub.hpp"
+#include "internal/volume_content_api.hpp"
 
 #include <e2b/client.hpp>
 #include <e2b/errors.hpp>
@@ -153,18 +153,18 @@ std::shared_ptr<ClientState> ResolveClientState(const ClientConfig& cfg) {
       state->transport, state->retry, ApiRetryRule(), state->observability);
   options.idempotent_transport = api_read_transport;
   options.write_transport = state->write_transport;
-  state->control_plane = MakeRestControlPlaneStub(std::move(options));
+  state->control_plane = MakeRestControlPlaneApi(std::move(options));
   RestVolumeContentOptions volume_content;
   volume_content.api_base_url = state->api_base_url;
   volume_content.api_key = state->api_key;
   volume_content.idempotent_transport = api_read_transport;
   volume_content.write_transport = state->write_transport;
-  state->volume_content = MakeRestVolumeContentStub(std::move(volume_content));
+  state->volume_content = MakeRestVolumeContentApi(std::move(volume_content));
   ConnectEnvdOptions envd;
   envd.request_timeout = state->request_timeout;
   envd.idempotent_transport = state->envd_read_transport;
   envd.write_transport = state->write_transport;
-  state->envd = MakeConnectEnvdStub(std::move(envd));
+  state->envd = MakeConnectEnvdApi(std::move(envd));
   return state;
 }
 

@@ -1,4 +1,4 @@
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/process_stream.hpp"
 
 #include <e2b/command_handle.hpp>

@@ -1,6 +1,6 @@
 #include "internal/client_state.hpp"
 #include "internal/connect_client.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/process_stream.hpp"
 
 #include <e2b/commands.hpp>

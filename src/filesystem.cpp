@@ -2,7 +2,7 @@
 // them are in filesystem_transfers.cpp) and the metadata RPCs. Watches are
 // in filesystem_watch.cpp, signed URLs in filesystem_urls.cpp.
 
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/file_streams.hpp"
 #include "internal/filesystem_call.hpp"
 

@@ -4,7 +4,7 @@
 // the bulk and local-file transfers built on them.
 
 #include "internal/ascii.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/file_streams.hpp"
 #include "internal/filesystem_call.hpp"
 #include "internal/http_transport.hpp"

@@ -2,7 +2,7 @@
 // WatchStreamHandle reads a WatchDir stream on a thread of its own.
 
 #include "internal/background_stream.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/filesystem_call.hpp"
 
 #include <e2b/errors.hpp>

@@ -1,5 +1,5 @@
 #include "internal/client_state.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/process_stream.hpp"
 
 #include <e2b/errors.hpp>

@@ -1,7 +1,7 @@
 #include "internal/client_state.hpp"
 #include "internal/control_plane.hpp"
-#include "internal/control_plane_stub.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/control_plane_api.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/error_mapping.hpp"
 #include "internal/json_mapping.hpp"
 
@@ -26,7 +26,7 @@ const internal::SandboxState& Require(
   return *state;
 }
 
-internal::ControlPlaneStub& Api(const internal::SandboxState& sandbox) {
+internal::ControlPlaneApi& Api(const internal::SandboxState& sandbox) {
   return *sandbox.client->control_plane;
 }
 

@@ -1,11 +1,11 @@
-// Volumes: the Client's management calls (through the ControlPlaneStub)
-// and the Volume handle's content calls (through the VolumeContentStub,
+// Volumes: the Client's management calls (through the ControlPlaneApi)
+// and the Volume handle's content calls (through the VolumeContentApi,
 // with the volume's token); docs/protocol/volumes.md.
 
 #include "internal/client_state.hpp"
-#include "internal/control_plane_stub.hpp"
+#include "internal/control_plane_api.hpp"
 #include "internal/file_streams.hpp"
-#include "internal/volume_content_stub.hpp"
+#include "internal/volume_content_api.hpp"
 
 #include <e2b/client.hpp>
 #include <e2b/errors.hpp>

@@ -14,9 +14,9 @@
 
 namespace e2b::internal {
 
-class ControlPlaneStub;
-class EnvdStub;
-class VolumeContentStub;
+class ControlPlaneApi;
+class EnvdApi;
+class VolumeContentApi;
 
 /// The resolved configuration of a Client (explicit config, then the
 /// environment, then defaults), immutable after NewClient.
@@ -39,17 +39,17 @@ struct ClientState {
   /// logger); null = neither. The retry decorators below apply it.
   std::shared_ptr<const Observability> observability;
   /// The retry decorators around `transport` (retry.hpp), built once by
-  /// ResolveClientState and shared by the stubs: envd's retries for
+  /// ResolveClientState and shared by the service APIs: envd's retries for
   /// idempotent envd calls, and retrying only failures before the request
   /// left for calls that are not idempotent (API and envd alike).
   std::shared_ptr<HttpTransport> envd_read_transport;
   std::shared_ptr<HttpTransport> write_transport;
-  /// The E2B API as Client and Sandbox call it (control_plane_stub.hpp).
-  std::shared_ptr<ControlPlaneStub> control_plane;
-  /// envd as Sandbox, Commands, Pty and Filesystem call it (envd_stub.hpp).
-  std::shared_ptr<EnvdStub> envd;
-  /// The volume content API as Volume calls it (volume_content_stub.hpp).
-  std::shared_ptr<VolumeContentStub> volume_content;
+  /// The E2B API as Client and Sandbox call it (control_plane_api.hpp).
+  std::shared_ptr<ControlPlaneApi> control_plane;
+  /// envd as Sandbox, Commands, Pty and Filesystem call it (envd_api.hpp).
+  std::shared_ptr<EnvdApi> envd;
+  /// The volume content API as Volume calls it (volume_content_api.hpp).
+  std::shared_ptr<VolumeContentApi> volume_content;
 };
 
 /// What every call on one sandbox needs. Immutable after creation.
@@ -70,7 +70,7 @@ struct SandboxState {
 };
 
 /// Makes a Client around a prepared state. NewClient is the way for users;
-/// unit tests use this to put fake stubs behind the public handles.
+/// unit tests use this to put fake APIs behind the public handles.
 struct ClientAccess {
   static Client Make(std::shared_ptr<ClientState> state);
 };

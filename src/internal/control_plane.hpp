@@ -2,8 +2,8 @@
 #define E2B_INTERNAL_CONTROL_PLANE_HPP_
 
 // Building the client's and a sandbox's state, and the URL pieces of the
-// E2B API. The API calls themselves are the ControlPlaneStub's
-// (internal/control_plane_stub.hpp).
+// E2B API. The API calls themselves are the ControlPlaneApi's
+// (internal/control_plane_api.hpp).
 
 #include "internal/client_state.hpp"
 #include "internal/json_mapping.hpp"

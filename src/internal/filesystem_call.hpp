@@ -6,7 +6,7 @@
 // entry points and the bulk and local-file transfers are built on.
 
 #include "internal/client_state.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/http_transport.hpp"
 
 #include <e2b/context.hpp>
@@ -21,7 +21,7 @@
 
 namespace e2b::internal {
 
-/// One FilesystemService call: the sandbox it runs against and its stub.
+/// One FilesystemService call: the sandbox it runs against and its service API.
 /// Throws Error(0, "<operation> called on a FilesystemService without
 /// sandbox") for a default-constructed service.
 class FilesystemCall {
@@ -29,8 +29,8 @@ class FilesystemCall {
   FilesystemCall(std::shared_ptr<SandboxState> state, const char* operation);
 
   const SandboxState& State() const { return *state_; }
-  /// The stub of the filesystem RPCs and /files transfers.
-  EnvdStub& Envd() const { return *state_->client->envd; }
+  /// The service API of the filesystem RPCs and /files transfers.
+  EnvdApi& Envd() const { return *state_->client->envd; }
 
  private:
   std::shared_ptr<SandboxState> state_;

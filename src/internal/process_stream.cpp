@@ -1,7 +1,7 @@
 #include "internal/process_stream.hpp"
 
 #include "internal/base64.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 #include "internal/filesystem_mapping.hpp"
 
 #include <e2b/errors.hpp>
@@ -258,7 +258,7 @@ CommandStream::CommandStream(StreamSpec spec)
   spec_.call.context = reader_.StreamContext();
 }
 
-EnvdStub& CommandStream::Envd() const { return *spec_.state->client->envd; }
+EnvdApi& CommandStream::Envd() const { return *spec_.state->client->envd; }
 
 CommandStream::~CommandStream() = default;
 

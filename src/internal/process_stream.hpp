@@ -4,7 +4,7 @@
 // The process.Process service behind Commands and Pty: parsing of process
 // events and answers, delivery of output to callbacks, and the background
 // stream behind every CommandHandle. The calls themselves are the
-// EnvdStub's (internal/envd_stub.hpp).
+// EnvdApi's (internal/envd_api.hpp).
 
 #include "internal/background_stream.hpp"
 #include "internal/client_state.hpp"
@@ -140,7 +140,7 @@ ConnectCall ProcessStreamCall(
 /// when it is malformed.
 std::vector<ProcessInfo> ParseProcessList(const nlohmann::json& response);
 
-class EnvdStub;
+class EnvdApi;
 
 /// What a CommandStream opens.
 struct StreamSpec {
@@ -178,8 +178,8 @@ class CommandStream : public std::enable_shared_from_this<CommandStream> {
   std::optional<int> ExitCode() const;
   void Disconnect();
 
-  /// The stub and sandbox the stream's process lives behind.
-  EnvdStub& Envd() const;
+  /// The service API and sandbox the stream's process lives behind.
+  EnvdApi& Envd() const;
   const SandboxState& Sandbox() const { return *spec_.state; }
   std::chrono::milliseconds RequestTimeout() const { return request_timeout_; }
 

@@ -1,8 +1,8 @@
-// The public handles over fake stubs (fake_stubs.hpp): what Client and
+// The public handles over fake APIs (fake_apis.hpp): what Client and
 // Sandbox decide themselves (defaults, argument checks, rounding, how a
 // fork answer becomes results, when a paginator moves) without a socket.
 
-#include "fake_stubs.hpp"
+#include "fake_apis.hpp"
 
 #include <e2b/e2b.hpp>
 
@@ -18,10 +18,10 @@
 
 namespace {
 
-using e2b_test::ClientWithStubs;
+using e2b_test::ClientWithFakes;
 using e2b_test::Created;
-using e2b_test::FakeControlPlaneStub;
-using e2b_test::FakeEnvdStub;
+using e2b_test::FakeControlPlaneApi;
+using e2b_test::FakeEnvdApi;
 using e2b_test::FakeProcessEvents;
 using Event = e2b::internal::ProcessEvent;
 
@@ -55,10 +55,10 @@ Event KeepaliveEvent() {
 }
 
 struct HandleLogicTest : ::testing::Test {
-  std::shared_ptr<FakeControlPlaneStub> api =
-      std::make_shared<FakeControlPlaneStub>();
-  std::shared_ptr<FakeEnvdStub> envd = std::make_shared<FakeEnvdStub>();
-  e2b::Client client = ClientWithStubs(api, envd);
+  std::shared_ptr<FakeControlPlaneApi> api =
+      std::make_shared<FakeControlPlaneApi>();
+  std::shared_ptr<FakeEnvdApi> envd = std::make_shared<FakeEnvdApi>();
+  e2b::Client client = ClientWithFakes(api, envd);
 
   // The next process stream yields `events`.
   void StreamYields(std::deque<Event> events) {
@@ -159,7 +159,7 @@ TEST_F(HandleLogicTest, PauseSendsKeepMemoryOnlyWhenAsked) {
   EXPECT_EQ(seen[1], true);
 }
 
-TEST_F(HandleLogicTest, StubErrorsReachTheCallerUnchanged) {
+TEST_F(HandleLogicTest, ApiErrorsReachTheCallerUnchanged) {
   auto sandbox = NewSandbox("sbx5");
   api->on_get = [](const e2b::internal::SandboxState& s) -> e2b::SandboxInfo {
     throw e2b::SandboxNotFoundError(s.id);
@@ -258,7 +258,7 @@ TEST_F(HandleLogicTest, SandboxesMetricsChecksIdsBeforeTheCall) {
   EXPECT_EQ(client.GetSandboxesMetrics({"a", "b"}).at("a").CPUCount, 2);
 }
 
-TEST_F(HandleLogicTest, IsRunningIsTheStubsAnswer) {
+TEST_F(HandleLogicTest, IsRunningIsTheApisAnswer) {
   auto sandbox = NewSandbox("sbx6");
   bool running = true;
   envd->on_health = [&](const e2b::internal::SandboxState& s) {
@@ -346,7 +346,7 @@ TEST_F(HandleLogicTest, PtyResizeChecksTheSizeBeforeTheCall) {
   EXPECT_EQ(envd->calls, std::vector<std::string>{"ResizePty"});
 }
 
-TEST_F(HandleLogicTest, FilesystemListExistsAndWatchUseTheStub) {
+TEST_F(HandleLogicTest, FilesystemListExistsAndWatchUseTheApi) {
   auto sandbox = NewSandbox("sbx11");
   EXPECT_THROW(sandbox.Filesystem.List("/tmp", e2b::WithDepth(0)), e2b::Error);
   EXPECT_TRUE(envd->calls.empty());
@@ -398,7 +398,7 @@ TEST_F(HandleLogicTest, FilesystemListExistsAndWatchUseTheStub) {
             1);
 }
 
-TEST_F(HandleLogicTest, StreamingWatchDeliversTheStubsEvents) {
+TEST_F(HandleLogicTest, StreamingWatchDeliversTheApisEvents) {
   auto sandbox = NewSandbox("sbx12");
   envd->on_open_watch_stream = [](const std::string& path,
                                   const e2b::WatchParams& params) {
@@ -423,7 +423,7 @@ TEST_F(HandleLogicTest, StreamingWatchDeliversTheStubsEvents) {
   EXPECT_FALSE(watch.Running());
   EXPECT_EQ(watch.Failure(), nullptr);
 
-  // A stream the stub refuses is the caller's failure, at once.
+  // A stream the service API refuses is the caller's failure, at once.
   envd->on_open_watch_stream = [](const std::string& path,
                                   const e2b::WatchParams&)
       -> std::unique_ptr<e2b::internal::WatchEventStream> {

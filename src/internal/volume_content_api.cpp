@@ -1,4 +1,4 @@
-#include "internal/volume_content_stub.hpp"
+#include "internal/volume_content_api.hpp"
 
 #include "internal/connect_client.hpp"
 #include "internal/control_plane.hpp"
@@ -19,7 +19,8 @@
 namespace e2b::internal {
 namespace {
 
-// One content-API exchange as the stub describes it to Request()/Finish().
+// One content-API exchange as the service API describes it to
+// Request()/Finish().
 struct ContentCall {
   const char* method = "GET";
   /// "dir", "path" or "file": the segment after the volume ID.
@@ -66,9 +67,9 @@ ContentCall Call(const char* method, const char* route, const std::string& path,
   return call;
 }
 
-class RestVolumeContentStub final : public VolumeContentStub {
+class RestVolumeContentApi final : public VolumeContentApi {
  public:
-  explicit RestVolumeContentStub(RestVolumeContentOptions options)
+  explicit RestVolumeContentApi(RestVolumeContentOptions options)
       : options_(std::move(options)) {}
 
   std::vector<VolumeEntryStat> List(const Context& ctx,
@@ -245,9 +246,9 @@ class RestVolumeContentStub final : public VolumeContentStub {
 
 }  // namespace
 
-std::shared_ptr<VolumeContentStub> MakeRestVolumeContentStub(
+std::shared_ptr<VolumeContentApi> MakeRestVolumeContentApi(
     RestVolumeContentOptions options) {
-  return std::make_shared<RestVolumeContentStub>(std::move(options));
+  return std::make_shared<RestVolumeContentApi>(std::move(options));
 }
 
 }  // namespace e2b::internal

@@ -1,14 +1,14 @@
-#ifndef E2B_INTERNAL_ENVD_STUB_HPP_
-#define E2B_INTERNAL_ENVD_STUB_HPP_
+#ifndef E2B_INTERNAL_ENVD_API_HPP_
+#define E2B_INTERNAL_ENVD_API_HPP_
 
 // envd (the agent inside a sandbox) as the public handles see it: one
 // virtual per call, failures thrown as e2b exceptions. The handles
 // (Sandbox, Commands, Pty, CommandHandle) check arguments and shape
-// results; the stub owns the exchange. Unit tests replace it with a fake
-// (tests/unit/fake_stubs.hpp).
+// results; the service API owns the exchange. Unit tests replace it with a fake
+// (tests/unit/fake_apis.hpp).
 //
-// The chain NewClient builds (MakeConnectEnvdStub):
-//   ConnectEnvdStub: the Connect calls (ConnectClient, where Connect codes
+// The chain NewClient builds (MakeConnectEnvdApi):
+//   ConnectEnvdApi: the Connect calls (ConnectClient, where Connect codes
 //     and envd's HTTP errors become exceptions: ThrowConnectHttpError) and
 //     GET /health.
 //   -> retrying HttpTransport (internal/retry.hpp), chosen per call by
@@ -94,9 +94,9 @@ struct FileDownload {
   bool accept_partial = false;
 };
 
-class EnvdStub {
+class EnvdApi {
  public:
-  virtual ~EnvdStub() = default;
+  virtual ~EnvdApi() = default;
 
   /// GET /health: true when envd answers, false when the edge says the
   /// sandbox is gone or not running (502); throws for any other answer.
@@ -191,7 +191,7 @@ class EnvdStub {
                              const std::string& user) = 0;
 };
 
-/// What the Connect stub needs of the client's configuration.
+/// What the Connect service API needs of the client's configuration.
 struct ConnectEnvdOptions {
   std::chrono::milliseconds request_timeout{60000};
   /// Retries as for an idempotent envd call (EnvdRetryRule).
@@ -200,9 +200,9 @@ struct ConnectEnvdOptions {
   std::shared_ptr<HttpTransport> write_transport;
 };
 
-/// The stub that speaks Connect (and plain HTTP for /health) to envd.
-std::shared_ptr<EnvdStub> MakeConnectEnvdStub(ConnectEnvdOptions options);
+/// The service API that speaks Connect (and plain HTTP for /health) to envd.
+std::shared_ptr<EnvdApi> MakeConnectEnvdApi(ConnectEnvdOptions options);
 
 }  // namespace e2b::internal
 
-#endif  // E2B_INTERNAL_ENVD_STUB_HPP_
+#endif  // E2B_INTERNAL_ENVD_API_HPP_

@@ -1,12 +1,12 @@
-#ifndef E2B_INTERNAL_VOLUME_CONTENT_STUB_HPP_
-#define E2B_INTERNAL_VOLUME_CONTENT_STUB_HPP_
+#ifndef E2B_INTERNAL_VOLUME_CONTENT_API_HPP_
+#define E2B_INTERNAL_VOLUME_CONTENT_API_HPP_
 
 // E2B's volume content API as the Volume handle sees it: one virtual per
 // operation, typed answers, failures thrown as e2b exceptions. Its
 // requests go to <API base URL>/volumecontent/<volume ID>/<dir|path|file>
 // with the volume path in the `path` query and the volume's own token as
 // `Authorization: Bearer` (never the API key); docs/protocol/volumes.md.
-// Like ControlPlaneStub, the REST implementation is the one place where
+// Like ControlPlaneApi, the REST implementation is the one place where
 // an answer's status becomes an exception (ThrowVolumeHttpError: a 404 is
 // FileNotFoundError(path), every other failure VolumeError), and retries
 // are the transport decorator below it, chosen per call by idempotency.
@@ -29,9 +29,9 @@ struct VolumeAccess {
   std::string token;
 };
 
-class VolumeContentStub {
+class VolumeContentApi {
  public:
-  virtual ~VolumeContentStub() = default;
+  virtual ~VolumeContentApi() = default;
 
   /// GET .../dir.
   virtual std::vector<VolumeEntryStat> List(const Context& ctx,
@@ -69,7 +69,7 @@ class VolumeContentStub {
                                     const VolumeWriteParams& p) = 0;
 };
 
-/// What the REST stub needs of the client's configuration.
+/// What the REST service API needs of the client's configuration.
 struct RestVolumeContentOptions {
   std::string api_base_url;  ///< no trailing slash
   /// Scrubbed from messages too, although it is never sent here.
@@ -80,9 +80,9 @@ struct RestVolumeContentOptions {
   std::shared_ptr<HttpTransport> write_transport;
 };
 
-std::shared_ptr<VolumeContentStub> MakeRestVolumeContentStub(
+std::shared_ptr<VolumeContentApi> MakeRestVolumeContentApi(
     RestVolumeContentOptions options);
 
 }  // namespace e2b::internal
 
-#endif  // E2B_INTERNAL_VOLUME_CONTENT_STUB_HPP_
+#endif  // E2B_INTERNAL_VOLUME_CONTENT_API_HPP_

@@ -1,4 +1,4 @@
-#include "internal/envd_stub.hpp"
+#include "internal/envd_api.hpp"
 
 #include "internal/base64.hpp"
 #include "internal/client_state.hpp"
@@ -166,9 +166,9 @@ class ConnectWatchEvents final : public WatchEventStream {
   SandboxGoneProbe gone_;
 };
 
-class ConnectEnvdStub final : public EnvdStub {
+class ConnectEnvdApi final : public EnvdApi {
  public:
-  explicit ConnectEnvdStub(ConnectEnvdOptions options)
+  explicit ConnectEnvdApi(ConnectEnvdOptions options)
       : options_(std::move(options)) {}
 
   bool Health(const Context& ctx, const SandboxState& s) override {
@@ -516,8 +516,8 @@ class ConnectEnvdStub final : public EnvdStub {
 
 }  // namespace
 
-std::shared_ptr<EnvdStub> MakeConnectEnvdStub(ConnectEnvdOptions options) {
-  return std::make_shared<ConnectEnvdStub>(std::move(options));
+std::shared_ptr<EnvdApi> MakeConnectEnvdApi(ConnectEnvdOptions options) {
+  return std::make_shared<ConnectEnvdApi>(std::move(options));
 }
 
 }  // namespace e2b::internal

@@ -1,15 +1,15 @@
-#ifndef E2B_INTERNAL_CONTROL_PLANE_STUB_HPP_
-#define E2B_INTERNAL_CONTROL_PLANE_STUB_HPP_
+#ifndef E2B_INTERNAL_CONTROL_PLANE_API_HPP_
+#define E2B_INTERNAL_CONTROL_PLANE_API_HPP_
 
 // The control plane (the E2B REST API) as the public handles see it: one
 // virtual per operation, typed requests in, typed answers out, failures
 // thrown as e2b exceptions. The handles (Client, Sandbox) validate their
 // arguments and shape results; everything about the wire (paths, JSON,
-// which statuses mean success, what a 404 means) is the stub's. Unit tests
-// replace the whole chain with a fake (tests/unit/fake_stubs.hpp).
+// which statuses mean success, what a 404 means) is the service API's. Unit
+// tests replace the whole chain with a fake (tests/unit/fake_apis.hpp).
 //
-// The chain NewClient builds (MakeRestControlPlaneStub):
-//   RestControlPlaneStub: request building, JSON mapping, and the one place
+// The chain NewClient builds (MakeRestControlPlaneApi):
+//   RestControlPlaneApi: request building, JSON mapping, and the one place
 //     where an answer's status becomes an exception (its Call(), which
 //     knows each operation's success statuses and not-found meaning).
 //   -> retrying HttpTransport (internal/retry.hpp): the retry policy,
@@ -37,9 +37,9 @@ namespace e2b::internal {
 
 struct SandboxState;
 
-class ControlPlaneStub {
+class ControlPlaneApi {
  public:
-  virtual ~ControlPlaneStub() = default;
+  virtual ~ControlPlaneApi() = default;
 
   // ---- sandboxes ----
   /// POST /sandboxes; a 404 is TemplateNotFoundError(template_id).
@@ -165,7 +165,7 @@ class ControlPlaneStub {
                              const std::string& volume_id) = 0;
 };
 
-/// What the REST stub needs of the client's configuration.
+/// What the REST service API needs of the client's configuration.
 struct RestControlPlaneOptions {
   std::string api_key;
   std::string api_base_url;  ///< no trailing slash
@@ -176,10 +176,10 @@ struct RestControlPlaneOptions {
   std::shared_ptr<HttpTransport> write_transport;
 };
 
-/// The stub that speaks the E2B REST API.
-std::shared_ptr<ControlPlaneStub> MakeRestControlPlaneStub(
+/// The service API that speaks the E2B REST API.
+std::shared_ptr<ControlPlaneApi> MakeRestControlPlaneApi(
     RestControlPlaneOptions options);
 
 }  // namespace e2b::internal
 
-#endif  // E2B_INTERNAL_CONTROL_PLANE_STUB_HPP_
+#endif  // E2B_INTERNAL_CONTROL_PLANE_API_HPP_

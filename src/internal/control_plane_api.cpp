@@ -1,4 +1,4 @@
-#include "internal/control_plane_stub.hpp"
+#include "internal/control_plane_api.hpp"
 
 #include "internal/ascii.hpp"
 #include "internal/client_state.hpp"
@@ -17,7 +17,7 @@
 namespace e2b::internal {
 namespace {
 
-// One REST exchange as the stub describes it to Call().
+// One REST exchange as the service API describes it to Call().
 struct ApiCall {
   std::string method = "GET";
   /// Path below the API base, segments already percent-encoded.
@@ -90,9 +90,9 @@ std::vector<std::string> PresignedUrlSecrets(const std::string& url) {
   return secrets;
 }
 
-class RestControlPlaneStub final : public ControlPlaneStub {
+class RestControlPlaneApi final : public ControlPlaneApi {
  public:
-  explicit RestControlPlaneStub(RestControlPlaneOptions options)
+  explicit RestControlPlaneApi(RestControlPlaneOptions options)
       : options_(std::move(options)) {}
 
   CreatedSandbox CreateSandbox(const Context& ctx, const SandboxConfig& cfg,
@@ -615,9 +615,9 @@ class RestControlPlaneStub final : public ControlPlaneStub {
 
 }  // namespace
 
-std::shared_ptr<ControlPlaneStub> MakeRestControlPlaneStub(
+std::shared_ptr<ControlPlaneApi> MakeRestControlPlaneApi(
     RestControlPlaneOptions options) {
-  return std::make_shared<RestControlPlaneStub>(std::move(options));
+  return std::make_shared<RestControlPlaneApi>(std::move(options));
 }
 
 }  // namespace e2b::internal

@@ -1,15 +1,15 @@
-#ifndef E2B_TESTS_UNIT_FAKE_STUBS_HPP_
-#define E2B_TESTS_UNIT_FAKE_STUBS_HPP_
+#ifndef E2B_TESTS_UNIT_FAKE_APIS_HPP_
+#define E2B_TESTS_UNIT_FAKE_APIS_HPP_
 
-// Fakes of the internal stubs, so that the logic of the public handles
+// Fakes of the internal service APIs, so that the logic of the public handles
 // (argument checks, defaults, how answers become results) is tested without
 // a socket. Each operation a test expects is given as a std::function; any
 // other call fails the test with the operation's name. `calls` lists the
 // operations in the order they were made.
 
 #include "internal/client_state.hpp"
-#include "internal/control_plane_stub.hpp"
-#include "internal/envd_stub.hpp"
+#include "internal/control_plane_api.hpp"
+#include "internal/envd_api.hpp"
 
 #include <e2b/e2b.hpp>
 
@@ -33,14 +33,14 @@ class FakeCalls {
   F& Use(F& behaviour, const char* operation) {
     calls.emplace_back(operation);
     if (!behaviour) {
-      throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
+      throw e2b::Error(0, std::string("fake API: unexpected ") + operation);
     }
     return behaviour;
   }
 };
 
-class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub,
-                             public FakeCalls {
+class FakeControlPlaneApi : public e2b::internal::ControlPlaneApi,
+                            public FakeCalls {
  public:
   using Ctx = e2b::Context;
   using Sandbox = e2b::internal::SandboxState;
@@ -187,7 +187,7 @@ class FakeControlPlaneStub : public e2b::internal::ControlPlaneStub,
   template <typename R>
   R Unexpected(const char* operation) {
     calls.emplace_back(operation);
-    throw e2b::Error(0, std::string("fake stub: unexpected ") + operation);
+    throw e2b::Error(0, std::string("fake API: unexpected ") + operation);
   }
 };
 
@@ -213,7 +213,7 @@ class FakeProcessEvents : public e2b::internal::ProcessEventStream {
   std::exception_ptr error_at_end_;
 };
 
-class FakeEnvdStub : public e2b::internal::EnvdStub, public FakeCalls {
+class FakeEnvdApi : public e2b::internal::EnvdApi, public FakeCalls {
  public:
   using Ctx = e2b::Context;
   using Sandbox = e2b::internal::SandboxState;
@@ -238,7 +238,7 @@ class FakeEnvdStub : public e2b::internal::EnvdStub, public FakeCalls {
   std::vector<e2b::ProcessInfo> ListProcesses(
       const Ctx&, const Sandbox&, std::chrono::milliseconds) override {
     calls.emplace_back("ListProcesses");
-    throw e2b::Error(0, "fake stub: unexpected ListProcesses");
+    throw e2b::Error(0, "fake API: unexpected ListProcesses");
   }
   bool SendSignal(const Ctx&, const Sandbox&, const Json& selector,
                   e2b::ProcessSignal signal,
@@ -253,7 +253,7 @@ class FakeEnvdStub : public e2b::internal::EnvdStub, public FakeCalls {
   void CloseStdin(const Ctx&, const Sandbox&, const Json&,
                   std::chrono::milliseconds) override {
     calls.emplace_back("CloseStdin");
-    throw e2b::Error(0, "fake stub: unexpected CloseStdin");
+    throw e2b::Error(0, "fake API: unexpected CloseStdin");
   }
   void ResizePty(const Ctx&, const Sandbox&, const Json& selector,
                  std::uint32_t cols, std::uint32_t rows,
@@ -287,18 +287,18 @@ class FakeEnvdStub : public e2b::internal::EnvdStub, public FakeCalls {
   bool MakeDir(const Ctx&, const Sandbox&, const std::string&,
                const std::string&, std::chrono::milliseconds) override {
     calls.emplace_back("MakeDir");
-    throw e2b::Error(0, "fake stub: unexpected MakeDir");
+    throw e2b::Error(0, "fake API: unexpected MakeDir");
   }
   void Remove(const Ctx&, const Sandbox&, const std::string&,
               const std::string&, std::chrono::milliseconds) override {
     calls.emplace_back("Remove");
-    throw e2b::Error(0, "fake stub: unexpected Remove");
+    throw e2b::Error(0, "fake API: unexpected Remove");
   }
   e2b::FileInfo Move(const Ctx&, const Sandbox&, const std::string&,
                      const std::string&, const std::string&,
                      std::chrono::milliseconds) override {
     calls.emplace_back("Move");
-    throw e2b::Error(0, "fake stub: unexpected Move");
+    throw e2b::Error(0, "fake API: unexpected Move");
   }
   std::string CreateWatcher(const Ctx&, const Sandbox&, const std::string& path,
                             bool recursive, const std::string&,
@@ -322,7 +322,7 @@ class FakeEnvdStub : public e2b::internal::EnvdStub, public FakeCalls {
   std::unique_ptr<e2b::internal::BodyReader> OpenFile(
       const Ctx&, const Sandbox&, const e2b::internal::FileDownload&) override {
     calls.emplace_back("OpenFile");
-    throw e2b::Error(0, "fake stub: unexpected OpenFile");
+    throw e2b::Error(0, "fake API: unexpected OpenFile");
   }
   bool RemoveWatcher(const Ctx&, const Sandbox&, const std::string& watcher_id,
                      const std::string&) override {
@@ -347,7 +347,7 @@ class FakeWatchEvents : public e2b::internal::WatchEventStream {
 };
 
 /// A transport that fails every exchange: behind the fakes, so that a call
-/// that should have gone to a stub cannot reach the network.
+/// that should have gone to a service API cannot reach the network.
 class NoNetworkTransport : public e2b::internal::HttpTransport {
  public:
   e2b::internal::HttpResponse Send(
@@ -370,9 +370,9 @@ inline e2b::internal::CreatedSandbox Created(const std::string& id) {
 }
 
 /// A Client whose calls go to the given fakes instead of the network.
-inline e2b::Client ClientWithStubs(
-    std::shared_ptr<e2b::internal::ControlPlaneStub> control_plane,
-    std::shared_ptr<e2b::internal::EnvdStub> envd = nullptr) {
+inline e2b::Client ClientWithFakes(
+    std::shared_ptr<e2b::internal::ControlPlaneApi> control_plane,
+    std::shared_ptr<e2b::internal::EnvdApi> envd = nullptr) {
   auto state = std::make_shared<e2b::internal::ClientState>();
   state->api_key = "fake-api-key";
   state->api_base_url = "http://api.invalid";
@@ -385,4 +385,4 @@ inline e2b::Client ClientWithStubs(
 
 }  // namespace e2b_test
 
-#endif  // E2B_TESTS_UNIT_FAKE_STUBS_HPP_
+#endif  // E2B_TESTS_UNIT_FAKE_APIS_HPP_
