@@ -138,36 +138,28 @@ class RetryingTransport final : public HttpTransport {
         obs_(std::move(obs)) {}
 
   HttpResponse Send(const HttpRequest& request) override {
-    if (obs_ == nullptr) return Exchange(request, nullptr);
-    CallObservation observation(*obs_, request);
-    try {
-      HttpResponse response = Exchange(request, &observation);
-      observation.Answered(response.status, response.headers,
-                           response.body.size(), false);
-      return response;
-    } catch (const std::exception& e) {
-      observation.Failed(&e);
-      throw;
-    } catch (...) {
-      observation.Failed(nullptr);
-      throw;
-    }
+    return Observed(
+        request,
+        [&](CallObservation* observation) {
+          return Exchange(request, observation);
+        },
+        [](CallObservation& observation, HttpResponse response) {
+          observation.Answered(response.status, response.headers,
+                               response.body.size(), false);
+          return response;
+        });
   }
 
   std::unique_ptr<BodyReader> Open(const HttpRequest& request) override {
-    if (obs_ == nullptr) return OpenStream(request, nullptr);
-    CallObservation observation(*obs_, request);
-    try {
-      std::unique_ptr<BodyReader> body = OpenStream(request, &observation);
-      observation.Answered(body->Status(), body->Headers(), 0, true);
-      return observation.WatchStream(std::move(body));
-    } catch (const std::exception& e) {
-      observation.Failed(&e);
-      throw;
-    } catch (...) {
-      observation.Failed(nullptr);
-      throw;
-    }
+    return Observed(
+        request,
+        [&](CallObservation* observation) {
+          return OpenStream(request, observation);
+        },
+        [](CallObservation& observation, std::unique_ptr<BodyReader> body) {
+          observation.Answered(body->Status(), body->Headers(), 0, true);
+          return observation.WatchStream(std::move(body));
+        });
   }
 
  private:
@@ -182,6 +174,25 @@ class RetryingTransport final : public HttpTransport {
                                          CallObservation* observation) {
     if (request.body_stream != nullptr) return inner_->Open(request);
     return OpenWithRetry(*inner_, request, policy_, rule_, observation);
+  }
+
+  // Runs `exchange` (given the observation, or null when nobody observes)
+  // and hands its answer to `answered`; a failure is recorded on the
+  // observation before it propagates. Send and Open differ only in those two.
+  template <typename ExchangeFn, typename AnsweredFn>
+  auto Observed(const HttpRequest& request, ExchangeFn exchange,
+                AnsweredFn answered) -> decltype(exchange(nullptr)) {
+    if (obs_ == nullptr) return exchange(nullptr);
+    CallObservation observation(*obs_, request);
+    try {
+      return answered(observation, exchange(&observation));
+    } catch (const std::exception& e) {
+      observation.Failed(&e);
+      throw;
+    } catch (...) {
+      observation.Failed(nullptr);
+      throw;
+    }
   }
 
   std::shared_ptr<HttpTransport> inner_;
