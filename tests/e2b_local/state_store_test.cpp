@@ -15,8 +15,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace e2b_local {
 namespace {
@@ -60,6 +62,85 @@ TEST_F(StateStoreTest, TemplatesSurviveReload) {
   TemplateStore again(dir_);
   EXPECT_EQ(again.List().size(), 1u);
   EXPECT_FALSE(again.Find(tid));
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+TEST_F(StateStoreTest, BuildLogsLiveInAFilePerBuild) {
+  std::string tid, bid;
+  {
+    TemplateStore store(dir_);
+    auto created = store.CreateTemplate("chatty", {}, 2, 512);
+    tid = created.tmpl.template_id;
+    bid = created.build.build_id;
+    const std::string state_before = ReadAll(dir_ + "/templates.json");
+    std::vector<BuildLogRecord> batch;
+    for (int i = 0; i < 1000; ++i) {
+      batch.push_back(BuildLogRecord{
+          NowMs(), "info", "line " + std::to_string(i) + "\n\"q\"", "2"});
+    }
+    store.AppendBuildLogs(tid, bid, batch);
+    // Logging does not rewrite the state file, and the file holds no logs.
+    EXPECT_EQ(ReadAll(dir_ + "/templates.json"), state_before);
+    EXPECT_EQ(state_before.find("line 1"), std::string::npos);
+    EXPECT_EQ(store.GetBuild(tid, bid).build.logs.size(), 1001u);
+  }
+  const std::string log_path = dir_ + "/build-logs/" + bid + ".jsonl";
+  // A crash in the middle of an append leaves a torn last line.
+  {
+    std::ofstream out(log_path, std::ios::app);
+    out << R"({"timestampMs":1,"level":"info","mess)";
+  }
+  {
+    TemplateStore reloaded(dir_);
+    const auto logs = reloaded.GetBuild(tid, bid).build.logs;
+    ASSERT_EQ(logs.size(), 1001u);
+    EXPECT_EQ(logs[0].message, "Build " + bid + " created");
+    EXPECT_EQ(logs[1000].message, "line 999\n\"q\"");
+    EXPECT_EQ(logs[1000].step, "2");
+    reloaded.Delete(tid);
+  }
+  EXPECT_FALSE(std::filesystem::exists(log_path));
+}
+
+TEST_F(StateStoreTest, LogsOfAnOlderStateFileMoveToTheirOwnFiles) {
+  std::string tid, bid;
+  {
+    TemplateStore store(dir_);
+    auto created = store.CreateTemplate("old", {}, 2, 512);
+    tid = created.tmpl.template_id;
+    bid = created.build.build_id;
+    store.SetBuildState(tid, bid, "ready");
+  }
+  // Rewrite the state as an older e2b-local kept it: logs inline, no file.
+  std::string state = ReadAll(dir_ + "/templates.json");
+  const std::string key = "\"layers\"";
+  const auto at = state.find(key);
+  ASSERT_NE(at, std::string::npos);
+  state.insert(at, R"("logs": [{"timestampMs": 5, "level": "warn",
+      "message": "from the old file", "step": "1"}], )");
+  WriteFileAtomically(dir_ + "/templates.json", state);
+  ASSERT_EQ(::unlink((dir_ + "/build-logs/" + bid + ".jsonl").c_str()), 0);
+  // And a stray log file of a build nobody knows.
+  WriteFileAtomically(dir_ + "/build-logs/stray.jsonl", "{}\n");
+
+  {
+    TemplateStore reloaded(dir_);
+    const auto logs = reloaded.GetBuild(tid, bid).build.logs;
+    ASSERT_EQ(logs.size(), 1u);
+    EXPECT_EQ(logs[0].message, "from the old file");
+    EXPECT_EQ(ReadAll(dir_ + "/templates.json").find("from the old file"),
+              std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/build-logs/stray.jsonl"));
+  }
+  TemplateStore again(dir_);
+  const auto logs = again.GetBuild(tid, bid).build.logs;
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0].level, "warn");
 }
 
 TEST_F(StateStoreTest, ResolveErrors) {

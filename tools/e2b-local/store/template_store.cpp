@@ -7,8 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <stdexcept>
@@ -56,7 +59,6 @@ void to_json(json& j, const BuildRecord& r) {
            {"envdVersion", r.envd_version},
            {"tags", r.tags},
            {"layers", r.layers},
-           {"logs", r.logs},
            {"reason", r.reason},
            {"reasonStep", r.reason_step},
            {"outputs", r.outputs},
@@ -74,6 +76,8 @@ void from_json(const json& j, BuildRecord& r) {
   r.envd_version = j.value("envdVersion", std::string(kEnvdVersion));
   r.tags = j.value("tags", std::vector<std::string>{});
   r.layers = j.value("layers", std::vector<std::string>{});
+  // State files before build logs had files of their own kept them here;
+  // Load() moves them out.
   r.logs = j.value("logs", std::vector<BuildLogRecord>{});
   r.reason = j.value("reason", std::string());
   r.reason_step = j.value("reasonStep", std::string());
@@ -155,6 +159,39 @@ bool ValidTag(const std::string& tag) {
          tag.find('/') == std::string::npos;
 }
 
+/// Build log entries as the lines of their file: one JSON object each.
+std::string LogLines(const std::vector<BuildLogRecord>& entries) {
+  std::string lines;
+  for (const auto& e : entries) {
+    lines += json(e).dump();
+    lines += '\n';
+  }
+  return lines;
+}
+
+/// The entries of a build's log file. A line a crash cut short (the last
+/// one, without its newline) or a damaged one is skipped.
+std::vector<BuildLogRecord> ReadLogFile(const std::string& path) {
+  std::vector<BuildLogRecord> entries;
+  auto text = ReadFileIfExists(path);
+  if (!text) return entries;
+  std::size_t begin = 0;
+  while (begin < text->size()) {
+    const std::size_t end = text->find('\n', begin);
+    if (end == std::string::npos) break;
+    try {
+      entries.push_back(
+          json::parse(text->begin() + static_cast<std::ptrdiff_t>(begin),
+                      text->begin() + static_cast<std::ptrdiff_t>(end))
+              .get<BuildLogRecord>());
+    } catch (const std::exception&) {
+      // Skipped; the rest of the log is still worth showing.
+    }
+    begin = end + 1;
+  }
+  return entries;
+}
+
 }  // namespace
 
 TemplateStore::TemplateStore(std::string state_dir)
@@ -164,8 +201,10 @@ TemplateStore::TemplateStore(std::string state_dir)
   }
   db_path_ = state_dir_ + "/templates.json";
   layers_dir_ = state_dir_ + "/layers";
+  logs_dir_ = state_dir_ + "/build-logs";
   MakeDirs(state_dir_, /*private_dir=*/true);
   MakeDirs(layers_dir_);
+  MakeDirs(logs_dir_);
 
   base_.template_id = kBaseTemplateId;
   base_.names = {kBaseTemplateId};
@@ -182,6 +221,7 @@ TemplateStore::TemplateStore(std::string state_dir)
 void TemplateStore::Load() {
   auto text = ReadFileIfExists(db_path_);
   if (!text) return;
+  bool migrated = false;
   try {
     json doc = json::parse(*text);
     templates_ = doc.at("templates").get<std::vector<TemplateRecord>>();
@@ -189,6 +229,54 @@ void TemplateStore::Load() {
   } catch (const std::exception& e) {
     throw std::runtime_error("state file " + db_path_ +
                              " is unreadable: " + e.what());
+  }
+  std::set<std::string> known;
+  for (auto& t : templates_) {
+    for (auto& b : t.builds) {
+      const std::string path = LogPath(b.build_id);
+      if (path.empty()) continue;
+      known.insert(b.build_id + ".jsonl");
+      if (!b.logs.empty()) {
+        // An older state file held the logs: give them their file.
+        WriteFileAtomically(path, LogLines(b.logs));
+        migrated = true;
+        continue;
+      }
+      b.logs = ReadLogFile(path);
+    }
+  }
+  if (migrated) PersistLocked(templates_);
+  // Log files of builds no record names: a build that a crash cut short
+  // before its record was written, or a delete that stopped half-way.
+  for (const auto& name :
+       DirectoryNames(logs_dir_).value_or(std::vector<std::string>{})) {
+    if (known.count(name) == 0) ::unlink((logs_dir_ + "/" + name).c_str());
+  }
+}
+
+std::string TemplateStore::LogPath(const std::string& build_id) const {
+  // Build IDs are ours (UUIDs), but the state file is read back from disk:
+  // only a plain name ever becomes a path.
+  if (build_id.empty() || build_id.size() > 64) return "";
+  for (char c : build_id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return "";
+  }
+  return logs_dir_ + "/" + build_id + ".jsonl";
+}
+
+void TemplateStore::AppendLogFile(const std::string& build_id,
+                                  const std::vector<BuildLogRecord>& entries) {
+  const std::string path = LogPath(build_id);
+  if (path.empty()) return;
+  const std::string lines = LogLines(entries);
+  std::ofstream out(path, std::ios::app | std::ios::binary);
+  out.write(lines.data(), static_cast<std::streamsize>(lines.size()));
+  out.flush();
+  if (!out) {
+    throw Failure(Failure::Reason::kInternal,
+                  "cannot append to the build log " + path);
   }
 }
 
@@ -404,6 +492,7 @@ ResolvedTemplate TemplateStore::CreateTemplate(const std::string& name_ref,
   t->updated_ms = now;
   ResolvedTemplate result{*t, build};
   PersistLocked(std::move(before));
+  AppendLogFile(build.build_id, build.logs);
   return result;
 }
 
@@ -463,11 +552,13 @@ ResolvedTemplate TemplateStore::AddSnapshot(const std::string& name,
   t->updated_ms = now;
   ResolvedTemplate result{*t, build};
   PersistLocked(std::move(before));
+  AppendLogFile(build.build_id, build.logs);
   return result;
 }
 
 void TemplateStore::Delete(const std::string& ref) {
   std::vector<std::string> orphans;
+  std::vector<std::string> log_files;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const TemplateRecord* t = FindLocked(ref);
@@ -482,6 +573,7 @@ void TemplateStore::Delete(const std::string& ref) {
     std::set<std::string> candidates;
     for (const auto& b : t->builds) {
       candidates.insert(b.layers.begin(), b.layers.end());
+      log_files.push_back(LogPath(b.build_id));
     }
     const std::string id = t->template_id;
     templates_.erase(std::remove_if(templates_.begin(), templates_.end(),
@@ -497,6 +589,9 @@ void TemplateStore::Delete(const std::string& ref) {
     orphans.assign(candidates.begin(), candidates.end());
   }
   RemoveLayers(orphans);
+  for (const auto& path : log_files) {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
 }
 
 std::vector<std::string> TemplateStore::ReclaimUnusedLayers() {
@@ -546,11 +641,12 @@ void TemplateStore::AppendBuildLogs(const std::string& template_id,
                                     std::vector<BuildLogRecord> entries) {
   if (entries.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  auto before = templates_;
   auto& logs = BuildLocked(template_id, build_id).logs;
+  // Appended to the build's own file: the state file is not rewritten (a
+  // chatty build would otherwise write all of its logs again per batch).
+  AppendLogFile(build_id, entries);
   logs.insert(logs.end(), std::make_move_iterator(entries.begin()),
               std::make_move_iterator(entries.end()));
-  PersistLocked(std::move(before));
 }
 
 void TemplateStore::SetBuildState(const std::string& template_id,

@@ -4,8 +4,11 @@
 // e2b-local's database: templates, their builds and build logs, and
 // snapshots (templates made from a sandbox), kept in <state-dir>/templates.json
 // and rewritten atomically on every change so a restart (or a crash) finds
-// them intact. Layer directories live in <state-dir>/layers/<buildID>.
-// Thread-safe. Failures throw Failure (util/failure.hpp).
+// them intact. Build logs are appended to
+// <state-dir>/build-logs/<buildID>.jsonl (one JSON object per line) instead, so
+// logging never rewrites the state file. Layer directories live in
+// <state-dir>/layers/<buildID>. Thread-safe. Failures throw Failure
+// (util/failure.hpp).
 
 #include "util/failure.hpp"
 
@@ -186,10 +189,16 @@ class TemplateStore {
   void PersistLocked(std::vector<TemplateRecord> before,
                      std::vector<StepCacheEntry> cache_before);
   void Load();
+  /// <logs_dir_>/<build_id>.jsonl; empty for an ID that is not a plain name.
+  std::string LogPath(const std::string& build_id) const;
+  /// Appends entries to a build's log file; throws Failure kInternal.
+  void AppendLogFile(const std::string& build_id,
+                     const std::vector<BuildLogRecord>& entries);
 
   std::string state_dir_;
   std::string db_path_;
   std::string layers_dir_;
+  std::string logs_dir_;
   mutable std::mutex mu_;
   TemplateRecord base_;
   std::vector<TemplateRecord> templates_;  ///< without base
