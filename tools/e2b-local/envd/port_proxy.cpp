@@ -2,6 +2,7 @@
 
 #include "envd/files_handler.hpp"
 #include "util/http_text.hpp"
+#include "util/poll_one.hpp"
 
 #include <curl/curl.h>
 #include <httplib.h>
@@ -588,19 +589,6 @@ void SetResponse(const std::shared_ptr<UpstreamExchange>& exchange,
 // curl cannot hand over a connection after "101 Switching Protocols", so
 // an upgrade request is written and its answer head read on the socket
 // directly; after it, bytes are relayed as they are.
-
-// poll(2) on one descriptor for at most `timeout`; its revents, or 0.
-short PollOne(int fd, short events, std::chrono::milliseconds timeout) {
-  pollfd pfd{fd, events, 0};
-  const int ms = static_cast<int>(
-      std::clamp<long long>(timeout.count(), 0, 24LL * 3600 * 1000));
-  for (;;) {
-    const int rc = ::poll(&pfd, 1, ms);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) return 0;
-    return pfd.revents;
-  }
-}
 
 // Connects the non-blocking `fd` to 127.0.0.1:`port`; nullopt once it is.
 std::optional<PortForwardFailure> ConnectLoopback(

@@ -1,5 +1,7 @@
 #include "http/listener.hpp"
 
+#include "util/poll_one.hpp"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <system_error>
 #include <thread>
@@ -25,17 +28,6 @@ using Clock = std::chrono::steady_clock;
 int Millis(Clock::duration d) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   return static_cast<int>(std::clamp<long long>(ms, 0, 24LL * 3600 * 1000));
-}
-
-// poll(2) for `events` up to `timeout_ms`; the revents, or 0.
-short WaitFor(int fd, short events, int timeout_ms) {
-  pollfd pfd{fd, events, 0};
-  for (;;) {
-    int rc = ::poll(&pfd, 1, timeout_ms);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) return 0;
-    return pfd.revents;
-  }
 }
 
 void AddressOf(int fd, bool peer, std::string& ip, int& port) {
@@ -84,11 +76,15 @@ class ConnectionStream : public httplib::Stream {
 
   bool is_readable() const override {
     if (taken_) return false;
-    return HasBuffered() || (WaitFor(fd_, POLLIN, ReadWaitMs()) & POLLIN) != 0;
+    return HasBuffered() ||
+           (PollOne(fd_, POLLIN, std::chrono::milliseconds(ReadWaitMs())) &
+            POLLIN) != 0;
   }
   bool is_writable() const override {
     if (taken_) return false;
-    return (WaitFor(fd_, POLLOUT, write_timeout_ms_) & POLLOUT) != 0 &&
+    return (PollOne(fd_, POLLOUT,
+                    std::chrono::milliseconds(write_timeout_ms_)) &
+            POLLOUT) != 0 &&
            PeerStillThere();
   }
 
@@ -96,8 +92,8 @@ class ConnectionStream : public httplib::Stream {
     if (taken_) return -1;
     if (!HasBuffered()) {
       int wait = ReadWaitMs();
-      if (wait <= 0 ||
-          (WaitFor(fd_, POLLIN, wait) & (POLLIN | POLLHUP | POLLERR)) == 0) {
+      if (wait <= 0 || (PollOne(fd_, POLLIN, std::chrono::milliseconds(wait)) &
+                        (POLLIN | POLLHUP | POLLERR)) == 0) {
         return -1;
       }
       ssize_t n = 0;
@@ -116,7 +112,9 @@ class ConnectionStream : public httplib::Stream {
 
   ssize_t write(const char* ptr, size_t size) override {
     if (taken_) return -1;
-    if ((WaitFor(fd_, POLLOUT, write_timeout_ms_) & POLLOUT) == 0) return -1;
+    if ((PollOne(fd_, POLLOUT, std::chrono::milliseconds(write_timeout_ms_)) &
+         POLLOUT) == 0)
+      return -1;
     ssize_t n = 0;
     do {
       n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
@@ -142,7 +140,7 @@ class ConnectionStream : public httplib::Stream {
   // has closed its end (EOF pending) is gone, so a stream stops at once.
   bool PeerStillThere() const {
     if (HasBuffered()) return true;
-    short revents = WaitFor(fd_, POLLIN, 0);
+    short revents = PollOne(fd_, POLLIN, std::chrono::milliseconds(0));
     if ((revents & (POLLERR | POLLHUP)) != 0) return false;
     if ((revents & POLLIN) == 0) return true;
     char byte = 0;
@@ -462,7 +460,8 @@ void Listener::ServeConnection(int fd) {
     if (!ok || connection_closed || stopping || stream.Taken()) break;
     // A pipelined request already here is served on this thread; otherwise
     // the connection waits for its next request without one.
-    if (stream.HasBuffered() || (WaitFor(fd, POLLIN, 0) & POLLIN) != 0) {
+    if (stream.HasBuffered() ||
+        (PollOne(fd, POLLIN, std::chrono::milliseconds(0)) & POLLIN) != 0) {
       continue;
     }
     current_stream = nullptr;
