@@ -44,6 +44,7 @@ struct RetryPolicy {
   std::chrono::milliseconds InitialBackoff{200};
   /// Longest wait between attempts, also for a server's Retry-After.
   std::chrono::milliseconds MaxBackoff{5000};
+  /// Growth factor of the wait from one retry to the next.
   double BackoffMultiplier = 2.0;
   /// Fraction of each computed wait that is random (0 = none, 1 = full
   /// jitter): the wait is drawn from [d * (1 - Jitter), d]. A Retry-After
@@ -56,10 +57,10 @@ struct RetryPolicy {
 struct ClientConfig {
   /// API key; empty = E2B_API_KEY.
   std::string APIKey;
-  /// API base URL; empty = E2B_API_URL, else https://api.<E2B_DOMAIN>
+  /// API base URL; empty = E2B_API_URL, else https://api.\<E2B_DOMAIN\>
   /// (DefaultAPIBaseURL), or http://localhost:3000 when E2B_DEBUG is true.
   std::string APIBaseURL;
-  /// Sandbox domain for envd hosts (https://49983-<id>.<domain>); empty =
+  /// Sandbox domain for envd hosts (https://49983-\<id\>.\<domain\>); empty =
   /// E2B_SANDBOX_URL when it is a bare domain, else E2B_DOMAIN, else e2b.app.
   std::string SandboxDomain;
   /// Shared HTTP client; null = a new one owned by this Client.
@@ -97,6 +98,7 @@ class SandboxPaginator {
   /// Fetches the next page. Throws e2b::Error when !HasNext(); a failed
   /// fetch leaves the paginator where it was, so it can be retried.
   std::vector<SandboxInfo> NextItems(const Context& ctx);
+  /// NextItems without a Context (Context::Background()).
   std::vector<SandboxInfo> NextItems();
 
  private:
@@ -121,10 +123,12 @@ class Client {
   /// nothing else is awaited (no /health poll, no start command). The
   /// sandbox lives until Close/Kill or its timeout. Go: NewSandbox.
   Sandbox NewSandbox(const Context& ctx, const SandboxConfig& cfg = {}) const;
+  /// NewSandbox without a Context (Context::Background()).
   Sandbox NewSandbox(const SandboxConfig& cfg = {}) const;
 
   /// Running sandboxes of this API key. Go: ListSandboxes.
   std::vector<SandboxInfo> ListSandboxes(const Context& ctx) const;
+  /// ListSandboxes without a Context (Context::Background()).
   std::vector<SandboxInfo> ListSandboxes() const;
 
   /// Connects to an existing sandbox by ID, resuming it when it is paused,
@@ -133,6 +137,7 @@ class Client {
   /// is no such sandbox. Go: Connect.
   Sandbox Connect(const Context& ctx, const std::string& sandbox_id,
                   int timeout_seconds = DefaultTimeout) const;
+  /// Connect without a Context (Context::Background()).
   Sandbox Connect(const std::string& sandbox_id,
                   int timeout_seconds = DefaultTimeout) const;
 
@@ -146,6 +151,7 @@ class Client {
     return ListSandboxesV2Impl(ctx,
                                ApplyOptions(ListSandboxesV2Params{}, opts...));
   }
+  /// ListSandboxesV2 without a Context (Context::Background()).
   template <typename... Opts>
   ListSandboxesV2Result ListSandboxesV2(const Opts&... opts) const {
     return ListSandboxesV2(Context::Background(), opts...);
@@ -164,6 +170,7 @@ class Client {
   /// /sandboxes/{id}): true when it was killed, false when it did not
   /// exist. The official SDKs' Sandbox.kill(id).
   bool KillSandbox(const Context& ctx, const std::string& sandbox_id) const;
+  /// KillSandbox without a Context (Context::Background()).
   bool KillSandbox(const std::string& sandbox_id) const;
 
   /// Forks a running sandbox by ID; see Sandbox::Fork. Go: ForkSandbox.
@@ -174,6 +181,7 @@ class Client {
     return ForkSandboxImpl(ctx, sandbox_id,
                            ApplyOptions(ForkParams{}, opts...));
   }
+  /// ForkSandbox without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<ForkResult> ForkSandbox(const std::string& sandbox_id,
                                       const Opts&... opts) const {
@@ -185,12 +193,14 @@ class Client {
   /// map. The API's getSandboxesMetrics.
   std::map<std::string, SandboxMetric> GetSandboxesMetrics(
       const Context& ctx, const std::vector<std::string>& sandbox_ids) const;
+  /// GetSandboxesMetrics without a Context (Context::Background()).
   std::map<std::string, SandboxMetric> GetSandboxesMetrics(
       const std::vector<std::string>& sandbox_ids) const;
 
   /// Deletes a snapshot (DELETE /templates/{snapshotID}): true when it was
   /// deleted, false when it did not exist. Go: DeleteSnapshot.
   bool DeleteSnapshot(const Context& ctx, const std::string& snapshot_id) const;
+  /// DeleteSnapshot without a Context (Context::Background()).
   bool DeleteSnapshot(const std::string& snapshot_id) const;
 
   /// One page of snapshots; options WithSnapshotLimit,
@@ -200,6 +210,7 @@ class Client {
                                     const Opts&... opts) const {
     return ListSnapshotsImpl(ctx, ApplyOptions(ListSnapshotsParams{}, opts...));
   }
+  /// ListSnapshots without a Context (Context::Background()).
   template <typename... Opts>
   ListSnapshotsResult ListSnapshots(const Opts&... opts) const {
     return ListSnapshots(Context::Background(), opts...);
@@ -207,16 +218,19 @@ class Client {
 
   /// Templates of this API key. Go: ListTemplates.
   std::vector<TemplateDetail> ListTemplates(const Context& ctx) const;
+  /// ListTemplates without a Context (Context::Background()).
   std::vector<TemplateDetail> ListTemplates() const;
 
   /// Registers a template and allocates a build ID (build phase 1).
   /// Go: CreateTemplate.
   TemplateInfo CreateTemplate(const Context& ctx,
                               const CreateTemplateConfig& cfg) const;
+  /// CreateTemplate without a Context (Context::Background()).
   TemplateInfo CreateTemplate(const CreateTemplateConfig& cfg) const;
 
   /// Deletes a template. Go: DeleteTemplate.
   void DeleteTemplate(const Context& ctx, const std::string& template_id) const;
+  /// DeleteTemplate without a Context (Context::Background()).
   void DeleteTemplate(const std::string& template_id) const;
 
   /// A template with one page of its builds; options
@@ -228,6 +242,7 @@ class Client {
     return GetTemplateImpl(ctx, template_id,
                            ApplyOptions(GetTemplateParams{}, opts...));
   }
+  /// GetTemplate without a Context (Context::Background()).
   template <typename... Opts>
   GetTemplateResult GetTemplate(const std::string& template_id,
                                 const Opts&... opts) const {
@@ -243,6 +258,7 @@ class Client {
     return GetTemplateBuildLogsImpl(ctx, template_id, build_id,
                                     ApplyOptions(BuildLogParams{}, opts...));
   }
+  /// GetTemplateBuildLogs without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<BuildLogEntry> GetTemplateBuildLogs(
       const std::string& template_id, const std::string& build_id,
@@ -261,6 +277,7 @@ class Client {
   BuildFileStatus CheckBuildFiles(const Context& ctx,
                                   const std::string& template_id,
                                   const std::string& hash) const;
+  /// CheckBuildFiles without a Context (Context::Background()).
   BuildFileStatus CheckBuildFiles(const std::string& template_id,
                                   const std::string& hash) const;
 
@@ -272,6 +289,7 @@ class Client {
   /// Go: UploadBuildFiles.
   void UploadBuildFiles(const Context& ctx, const std::string& url,
                         std::istream& data) const;
+  /// UploadBuildFiles without a Context (Context::Background()).
   void UploadBuildFiles(const std::string& url, std::istream& data) const;
 
   /// Starts build `build_id` (from CreateTemplate) of the template.
@@ -279,6 +297,7 @@ class Client {
   void StartTemplateBuild(const Context& ctx, const std::string& template_id,
                           const std::string& build_id,
                           const StartBuildConfig& cfg) const;
+  /// StartTemplateBuild without a Context (Context::Background()).
   void StartTemplateBuild(const std::string& template_id,
                           const std::string& build_id,
                           const StartBuildConfig& cfg) const;
@@ -293,6 +312,7 @@ class Client {
     return GetBuildStatusImpl(ctx, template_id, build_id,
                               ApplyOptions(BuildStatusParams{}, opts...));
   }
+  /// GetBuildStatus without a Context (Context::Background()).
   template <typename... Opts>
   BuildStatus GetBuildStatus(const std::string& template_id,
                              const std::string& build_id,
@@ -307,26 +327,31 @@ class Client {
   /// Creates a volume named `name` (letters, digits, '_' and '-'); the
   /// handle carries its content-API token. Go: CreateVolume.
   Volume CreateVolume(const Context& ctx, const std::string& name) const;
+  /// CreateVolume without a Context (Context::Background()).
   Volume CreateVolume(const std::string& name) const;
 
   /// A handle for an existing volume, with a fresh content-API token (one
   /// GET /volumes/{id}). Go: ConnectVolume.
   Volume ConnectVolume(const Context& ctx, const std::string& volume_id) const;
+  /// ConnectVolume without a Context (Context::Background()).
   Volume ConnectVolume(const std::string& volume_id) const;
 
   /// A volume's ID, name and content-API token. Go: GetVolumeInfo.
   VolumeAndToken GetVolumeInfo(const Context& ctx,
                                const std::string& volume_id) const;
+  /// GetVolumeInfo without a Context (Context::Background()).
   VolumeAndToken GetVolumeInfo(const std::string& volume_id) const;
 
   /// The volumes of this API key. Go: ListVolumes.
   std::vector<VolumeInfo> ListVolumes(const Context& ctx) const;
+  /// ListVolumes without a Context (Context::Background()).
   std::vector<VolumeInfo> ListVolumes() const;
 
   /// Deletes a volume and its data: true when it was deleted, false when it
   /// did not exist. Sandboxes that mount it do not stop it. Go:
   /// DestroyVolume.
   bool DestroyVolume(const Context& ctx, const std::string& volume_id) const;
+  /// DestroyVolume without a Context (Context::Background()).
   bool DestroyVolume(const std::string& volume_id) const;
 
  private:

@@ -29,10 +29,14 @@ enum class ProcessSignal {
 
 /// A process running in the sandbox (Commands.List). Go: ProcessInfo.
 struct ProcessInfo {
+  /// The process ID in the sandbox.
   std::uint32_t PID = 0;
   std::string Tag;  ///< empty when the process has none
+  /// The command that was started.
   std::string Cmd;
+  /// Its arguments.
   std::vector<std::string> Args;
+  /// Environment variables given at start.
   std::map<std::string, std::string> Envs;
   std::string Cwd;  ///< empty when not set at start
 };
@@ -43,9 +47,13 @@ class CommandExitError : public Error {
  public:
   /// `error` is envd's description of the exit ("exit status 3").
   CommandExitError(CommandResult result, const std::string& error);
+  /// The process's exit code (never 0).
   int ExitCode() const noexcept { return result_.ExitCode; }
+  /// What the process wrote to stdout.
   const std::string& Stdout() const noexcept { return result_.Stdout; }
+  /// What the process wrote to stderr.
   const std::string& Stderr() const noexcept { return result_.Stderr; }
+  /// The whole result, as Run would have returned it.
   const CommandResult& Result() const noexcept { return result_; }
 
  private:
@@ -75,6 +83,7 @@ class CommandHandle {
   /// TimeoutError/Error when `ctx` expires/is cancelled (the process keeps
   /// running). Go: CommandHandle.Wait.
   CommandResult Wait() const;
+  /// Wait, bounded by `ctx` (its deadline and cancellation).
   CommandResult Wait(const Context& ctx) const;
   /// Wait with callbacks for the output (WithWaitOnStdout, WithWaitOnStderr,
   /// WithWaitOnPty; see WaitParams for when they run). Go: Wait(ctx, opts...).
@@ -83,6 +92,7 @@ class CommandHandle {
     return WaitImpl(Context::Background(),
                     ApplyOptions(WaitParams{}, first, rest...));
   }
+  /// Wait with callbacks, bounded by `ctx`.
   template <typename... Opts>
   CommandResult Wait(const Context& ctx, const WaitOption& first,
                      const Opts&... rest) const {
@@ -92,20 +102,26 @@ class CommandHandle {
   /// Kills the process (SIGKILL); false when it no longer exists.
   /// Go: CommandHandle.Kill.
   bool Kill() const;
+  /// Kill, bounded by `ctx` (its deadline and cancellation).
   bool Kill(const Context& ctx) const;
   /// Sends `signal`; false when the process no longer exists.
   bool SendSignal(ProcessSignal signal) const;
+  /// SendSignal, bounded by `ctx` (its deadline and cancellation).
   bool SendSignal(const Context& ctx, ProcessSignal signal) const;
 
   /// Writes to the process's stdin (started WithStdin; PTY sessions take
   /// Pty.SendInput). Go: CommandHandle.SendStdin.
   void SendStdin(std::string_view data) const;
+  /// SendStdin, bounded by `ctx` (its deadline and cancellation).
   void SendStdin(const Context& ctx, std::string_view data) const;
+  /// SendStdin with bytes.
   void SendStdin(const std::vector<std::uint8_t>& data) const;
+  /// SendStdin with bytes, bounded by `ctx`.
   void SendStdin(const Context& ctx,
                  const std::vector<std::uint8_t>& data) const;
   /// Closes the process's stdin (EOF). Go: CommandHandle.CloseStdin.
   void CloseStdin() const;
+  /// CloseStdin, bounded by `ctx` (its deadline and cancellation).
   void CloseStdin(const Context& ctx) const;
 
   /// The raw stdout bytes received so far (PTY output for a PTY session).

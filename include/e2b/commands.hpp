@@ -55,6 +55,7 @@ class CommandService {
                          const Opts&... opts) const {
     return RunShell(Context::Background(), command, opts...);
   }
+  /// RunShell, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   CommandResult RunShell(const Context& ctx, const std::string& command,
                          const Opts&... opts) const {
@@ -86,6 +87,7 @@ class CommandService {
                       const Opts&... opts) const {
     return Start(Context::Background(), cmd, args, opts...);
   }
+  /// Start, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   CommandHandle Start(const Context& ctx, const std::string& cmd,
                       const std::vector<std::string>& args,
@@ -111,6 +113,7 @@ class CommandService {
                            const Opts&... opts) const {
     return StartShell(Context::Background(), command, opts...);
   }
+  /// StartShell, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   CommandHandle StartShell(const Context& ctx, const std::string& command,
                            const Opts&... opts) const {
@@ -126,6 +129,7 @@ class CommandService {
   CommandHandle Connect(std::uint32_t pid, const Opts&... opts) const {
     return Connect(Context::Background(), pid, opts...);
   }
+  /// Connect, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   CommandHandle Connect(const Context& ctx, std::uint32_t pid,
                         const Opts&... opts) const {
@@ -138,6 +142,7 @@ class CommandService {
                              const Opts&... opts) const {
     return ConnectByTag(Context::Background(), tag, opts...);
   }
+  /// ConnectByTag, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   CommandHandle ConnectByTag(const Context& ctx, const std::string& tag,
                              const Opts&... opts) const {
@@ -147,28 +152,35 @@ class CommandService {
   /// The processes running in the sandbox (commands and PTYs).
   /// Go: CommandService.List.
   std::vector<ProcessInfo> List() const;
+  /// List, bounded by `ctx` (its deadline and cancellation).
   std::vector<ProcessInfo> List(const Context& ctx) const;
 
   /// Kills a process (SIGKILL); false when no such process exists.
   /// Go: CommandService.Kill.
   bool Kill(std::uint32_t pid) const;
+  /// Kill, bounded by `ctx` (its deadline and cancellation).
   bool Kill(const Context& ctx, std::uint32_t pid) const;
   /// Sends SIGTERM or SIGKILL; false when no such process exists.
   bool SendSignal(std::uint32_t pid, ProcessSignal signal) const;
+  /// SendSignal, bounded by `ctx` (its deadline and cancellation).
   bool SendSignal(const Context& ctx, std::uint32_t pid,
                   ProcessSignal signal) const;
 
   /// Writes to the stdin of a process started WithStdin.
   /// Go: CommandService.SendStdin.
   void SendStdin(std::uint32_t pid, std::string_view data) const;
+  /// SendStdin, bounded by `ctx` (its deadline and cancellation).
   void SendStdin(const Context& ctx, std::uint32_t pid,
                  std::string_view data) const;
+  /// SendStdin with bytes.
   void SendStdin(std::uint32_t pid,
                  const std::vector<std::uint8_t>& data) const;
+  /// SendStdin with bytes, bounded by `ctx`.
   void SendStdin(const Context& ctx, std::uint32_t pid,
                  const std::vector<std::uint8_t>& data) const;
   /// Closes the stdin of a process started WithStdin (EOF).
   void CloseStdin(std::uint32_t pid) const;
+  /// CloseStdin, bounded by `ctx` (its deadline and cancellation).
   void CloseStdin(const Context& ctx, std::uint32_t pid) const;
 
  private:

@@ -13,18 +13,21 @@ namespace e2b {
 /// Error. Both abort the network transfer promptly.
 class Context {
  public:
+  /// The clock of deadlines: steady, so wall-clock changes do not move them.
   using Clock = std::chrono::steady_clock;
 
   /// A context that never expires and is never cancelled.
   static Context Background();
   /// A cancellable context (call Cancel() to abort the calls using it).
   static Context WithCancel();
+  /// A cancellable child of `parent`: cancelled with it, expires with it.
   static Context WithCancel(const Context& parent);
   /// A cancellable context that expires after `timeout`.
   template <typename Rep, typename Period>
   static Context WithTimeout(std::chrono::duration<Rep, Period> timeout) {
     return WithDeadline(Clock::now() + ToClock(timeout));
   }
+  /// A child of `parent` that also expires after `timeout`.
   template <typename Rep, typename Period>
   static Context WithTimeout(const Context& parent,
                              std::chrono::duration<Rep, Period> timeout) {
@@ -32,6 +35,7 @@ class Context {
   }
   /// A cancellable context that expires at `deadline`.
   static Context WithDeadline(Clock::time_point deadline);
+  /// A child of `parent` that also expires at `deadline`.
   static Context WithDeadline(const Context& parent,
                               Clock::time_point deadline);
 

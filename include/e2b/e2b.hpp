@@ -3,6 +3,10 @@
 
 // Umbrella header of e2b-cpp, the C++ port of the E2B Go SDK.
 
+/// \namespace e2b
+/// e2b-cpp: a synchronous client for E2B sandboxes. Start at NewClient and
+/// Client; a Sandbox reaches its Commands, Filesystem and Pty services.
+
 #include <e2b/client.hpp>
 #include <e2b/command_handle.hpp>
 #include <e2b/commands.hpp>

@@ -24,7 +24,11 @@ class Error : public std::runtime_error {
   /// when code is 0), like the Go Error() string.
   Error(int status_code, std::string message);
 
+  /// The HTTP status of the failed answer; 0 when it was not an HTTP answer
+  /// (network, TLS, cancelled, malformed response, refused before sending).
   int StatusCode() const noexcept { return status_code_; }
+  /// The server's message (its `message` field), else a description of the
+  /// failure.
   const std::string& Message() const noexcept { return message_; }
   /// The request id the server sent with the failed answer (its
   /// X-Request-Id header), for support requests and logs; empty when it
@@ -32,6 +36,7 @@ class Error : public std::runtime_error {
   const std::string& RequestID() const noexcept { return request_id_; }
 
  protected:
+  /// For subclasses that format what() themselves.
   Error(const std::string& what, int status_code, std::string message);
 
  private:
@@ -44,8 +49,11 @@ class Error : public std::runtime_error {
 /// The sandbox does not exist (any more). Go: *SandboxNotFoundError.
 class SandboxNotFoundError : public Error {
  public:
+  /// Status 404; `message` is the server's, empty = a default text naming the
+  /// sandbox.
   explicit SandboxNotFoundError(std::string sandbox_id,
                                 const std::string& message = {});
+  /// The sandbox ID that was not found.
   const std::string& SandboxID() const noexcept { return sandbox_id_; }
 
  private:
@@ -55,7 +63,10 @@ class SandboxNotFoundError : public Error {
 /// The path does not exist in the sandbox. Go: *FileNotFoundError.
 class FileNotFoundError : public Error {
  public:
+  /// Status 404; `message` is the server's, empty = a default text naming the
+  /// path.
   explicit FileNotFoundError(std::string path, const std::string& message = {});
+  /// The path that was not found.
   const std::string& Path() const noexcept { return path_; }
 
  private:
@@ -65,8 +76,11 @@ class FileNotFoundError : public Error {
 /// The template does not exist. Go: *TemplateNotFoundError.
 class TemplateNotFoundError : public Error {
  public:
+  /// Status 404; `message` is the server's, empty = a default text naming the
+  /// template.
   explicit TemplateNotFoundError(std::string template_id,
                                  const std::string& message = {});
+  /// The template ID or alias that was not found.
   const std::string& TemplateID() const noexcept { return template_id_; }
 
  private:
@@ -81,8 +95,11 @@ class TemplateBuildError : public Error {
   /// " (step: <step>)" when the reason names a step.
   TemplateBuildError(std::string template_id, std::string build_id,
                      BuildStatusReason reason);
+  /// The template whose build failed.
   const std::string& TemplateID() const noexcept { return template_id_; }
+  /// The failed build.
   const std::string& BuildID() const noexcept { return build_id_; }
+  /// The server's reason: message, step and log entries.
   const BuildStatusReason& Reason() const noexcept { return reason_; }
 
  private:
@@ -95,6 +112,7 @@ class TemplateBuildError : public Error {
 /// deadline_exceeded. Go: *TimeoutError.
 class TimeoutError : public Error {
  public:
+  /// `message` says which deadline passed.
   explicit TimeoutError(const std::string& message);
 };
 
@@ -154,8 +172,11 @@ class VolumeError : public Error {
 /// *VolumeNotFoundError.
 class VolumeNotFoundError : public Error {
  public:
+  /// Status 404; `message` is the server's, empty = a default text naming the
+  /// volume.
   explicit VolumeNotFoundError(std::string volume_id,
                                const std::string& message = {});
+  /// The volume ID that was not found.
   const std::string& VolumeID() const noexcept { return volume_id_; }
 
  private:

@@ -36,8 +36,12 @@ struct FilesystemEvent {
 /// One file of a WriteFiles upload: `Data`, or, when `Stream` is set, what
 /// the stream yields (streamed; it must outlive the call). JS: WriteEntry.
 struct WriteEntry {
+  /// Destination path in the sandbox.
   std::string Path;
+  /// The content, unless Stream is set.
   std::string Data;
+  /// When set, the content is what this stream yields (streamed; it must
+  /// outlive the call).
   std::istream* Stream = nullptr;
 };
 
@@ -51,11 +55,13 @@ class WatchHandle {
   /// The events since the last call (empty when none). Throws e2b::Error
   /// once stopped. Go: GetEvents.
   std::vector<FilesystemEvent> GetEvents(const Context& ctx) const;
+  /// GetEvents without a Context (Context::Background()).
   std::vector<FilesystemEvent> GetEvents() const {
     return GetEvents(Context::Background());
   }
   /// Removes the watcher on the server; idempotent. Go: Stop.
   void Stop(const Context& ctx) const;
+  /// Stop without a Context (Context::Background()).
   void Stop() const { Stop(Context::Background()); }
   /// The server's watcher id ("" for a default-constructed handle).
   std::string WatcherID() const;
@@ -73,7 +79,9 @@ class WatchHandle {
 class WatchStreamHandle {
  public:
   WatchStreamHandle() = default;
+  /// Moves the watch; the source is left empty.
   WatchStreamHandle(WatchStreamHandle&&) noexcept;
+  /// Stops this handle's watch, then takes over `other`'s.
   WatchStreamHandle& operator=(WatchStreamHandle&&) noexcept;
   WatchStreamHandle(const WatchStreamHandle&) = delete;
   WatchStreamHandle& operator=(const WatchStreamHandle&) = delete;
@@ -124,6 +132,7 @@ class FilesystemService {
                                      const Opts&... opts) const {
     return ReadImpl(ctx, path, ApplyOptions(ReadParams{}, opts...));
   }
+  /// Read without a Context (Context::Background()).
   template <typename... Opts>
   std::unique_ptr<std::istream> Read(const std::string& path,
                                      const Opts&... opts) const {
@@ -137,6 +146,7 @@ class FilesystemService {
                                       const Opts&... opts) const {
     return ReadBytesImpl(ctx, path, ApplyOptions(ReadParams{}, opts...));
   }
+  /// ReadBytes without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<std::uint8_t> ReadBytes(const std::string& path,
                                       const Opts&... opts) const {
@@ -149,6 +159,7 @@ class FilesystemService {
                          const Opts&... opts) const {
     return ReadStringImpl(ctx, path, ApplyOptions(ReadParams{}, opts...));
   }
+  /// ReadString without a Context (Context::Background()).
   template <typename... Opts>
   std::string ReadString(const std::string& path, const Opts&... opts) const {
     return ReadString(Context::Background(), path, opts...);
@@ -163,6 +174,7 @@ class FilesystemService {
                  std::istream& data, const Opts&... opts) const {
     return WriteImpl(ctx, path, data, ApplyOptions(WriteParams{}, opts...));
   }
+  /// Write without a Context (Context::Background()).
   template <typename... Opts>
   FileInfo Write(const std::string& path, std::istream& data,
                  const Opts&... opts) const {
@@ -177,6 +189,7 @@ class FilesystemService {
     return WriteBufferImpl(ctx, path, std::string(bytes.begin(), bytes.end()),
                            ApplyOptions(WriteParams{}, opts...));
   }
+  /// WriteBytes without a Context (Context::Background()).
   template <typename... Opts>
   FileInfo WriteBytes(const std::string& path,
                       const std::vector<std::uint8_t>& bytes,
@@ -191,6 +204,7 @@ class FilesystemService {
     return WriteBufferImpl(ctx, path, text,
                            ApplyOptions(WriteParams{}, opts...));
   }
+  /// WriteString without a Context (Context::Background()).
   template <typename... Opts>
   FileInfo WriteString(const std::string& path, const std::string& text,
                        const Opts&... opts) const {
@@ -206,6 +220,7 @@ class FilesystemService {
                              const Opts&... opts) const {
     return ListImpl(ctx, path, ApplyOptions(ReadParams{}, opts...));
   }
+  /// List without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<FileInfo> List(const std::string& path,
                              const Opts&... opts) const {
@@ -218,6 +233,7 @@ class FilesystemService {
                 const Opts&... opts) const {
     return StatImpl(ctx, path, ApplyOptions(ReadParams{}, opts...));
   }
+  /// Stat without a Context (Context::Background()).
   template <typename... Opts>
   FileInfo Stat(const std::string& path, const Opts&... opts) const {
     return Stat(Context::Background(), path, opts...);
@@ -230,6 +246,7 @@ class FilesystemService {
               const Opts&... opts) const {
     return ExistsImpl(ctx, path, ApplyOptions(ReadParams{}, opts...));
   }
+  /// Exists without a Context (Context::Background()).
   template <typename... Opts>
   bool Exists(const std::string& path, const Opts&... opts) const {
     return Exists(Context::Background(), path, opts...);
@@ -243,6 +260,7 @@ class FilesystemService {
                const Opts&... opts) const {
     return MakeDirImpl(ctx, path, ApplyOptions(WriteParams{}, opts...));
   }
+  /// MakeDir without a Context (Context::Background()).
   template <typename... Opts>
   bool MakeDir(const std::string& path, const Opts&... opts) const {
     return MakeDir(Context::Background(), path, opts...);
@@ -255,6 +273,7 @@ class FilesystemService {
               const Opts&... opts) const {
     RemoveImpl(ctx, path, ApplyOptions(ReadParams{}, opts...));
   }
+  /// Remove without a Context (Context::Background()).
   template <typename... Opts>
   void Remove(const std::string& path, const Opts&... opts) const {
     Remove(Context::Background(), path, opts...);
@@ -268,6 +287,7 @@ class FilesystemService {
     return RenameImpl(ctx, old_path, new_path,
                       ApplyOptions(WriteParams{}, opts...));
   }
+  /// Rename without a Context (Context::Background()).
   template <typename... Opts>
   FileInfo Rename(const std::string& old_path, const std::string& new_path,
                   const Opts&... opts) const {
@@ -284,6 +304,7 @@ class FilesystemService {
     return WatchDirImpl(ctx, path, recursive,
                         ApplyOptions(ReadParams{}, opts...));
   }
+  /// WatchDir without a Context (Context::Background()).
   template <typename... Opts>
   WatchHandle WatchDir(const std::string& path, bool recursive,
                        const Opts&... opts) const {
@@ -307,6 +328,7 @@ class FilesystemService {
   template <typename F, typename... Opts,
             std::enable_if_t<std::is_invocable_v<F&, const FilesystemEvent&>,
                              int> = 0>
+  /// WatchDir without a Context (Context::Background()).
   WatchStreamHandle WatchDir(const std::string& path, F&& on_event,
                              const Opts&... opts) const {
     return WatchDir(Context::Background(), path, std::forward<F>(on_event),
@@ -323,6 +345,7 @@ class FilesystemService {
                                    const Opts&... opts) const {
     return WriteFilesImpl(ctx, files, ApplyOptions(WriteParams{}, opts...));
   }
+  /// WriteFiles without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<FileInfo> WriteFiles(const std::vector<WriteEntry>& files,
                                    const Opts&... opts) const {
@@ -337,6 +360,7 @@ class FilesystemService {
     return UploadFileImpl(ctx, local_path, path,
                           ApplyOptions(WriteParams{}, opts...));
   }
+  /// UploadFile without a Context (Context::Background()).
   template <typename... Opts>
   FileInfo UploadFile(const std::string& local_path, const std::string& path,
                       const Opts&... opts) const {
@@ -354,6 +378,7 @@ class FilesystemService {
     return DownloadFileImpl(ctx, path, local_path,
                             ApplyOptions(ReadParams{}, opts...));
   }
+  /// DownloadFile without a Context (Context::Background()).
   template <typename... Opts>
   std::uint64_t DownloadFile(const std::string& path,
                              const std::string& local_path,
@@ -372,6 +397,7 @@ class FilesystemService {
     return UploadDirImpl(ctx, local_dir, path,
                          ApplyOptions(WriteParams{}, opts...));
   }
+  /// UploadDir without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<FileInfo> UploadDir(const std::string& local_dir,
                                   const std::string& path,
@@ -390,6 +416,7 @@ class FilesystemService {
     return DownloadDirImpl(ctx, path, local_dir,
                            ApplyOptions(ReadParams{}, opts...));
   }
+  /// DownloadDir without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<FileInfo> DownloadDir(const std::string& path,
                                     const std::string& local_dir,

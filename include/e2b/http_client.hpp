@@ -22,6 +22,7 @@ struct HTTPClientOptions {
   std::string Proxy;
   /// CA bundle file and directory for TLS verification; empty = system.
   std::string CAInfo;
+  /// CA certificate directory (see CAInfo); empty = system.
   std::string CAPath;
   /// Turns TLS certificate and host name verification off. Never do this
   /// outside tests.
@@ -37,7 +38,9 @@ struct HTTPClientOptions {
 /// between Clients to share their connections.
 class HTTPClient {
  public:
+  /// A client with its own connection pool, configured by `options`.
   explicit HTTPClient(HTTPClientOptions options = {});
+  /// The options this client was created with.
   const HTTPClientOptions& Options() const noexcept { return options_; }
 
  private:

@@ -27,6 +27,7 @@ const char* LogLevelName(LogLevel level) noexcept;
 class Logger {
  public:
   virtual ~Logger() = default;
+  /// Receives one log line at `level` (no trailing newline, no secrets).
   virtual void Log(LogLevel level, std::string_view message) = 0;
 };
 
@@ -70,6 +71,7 @@ struct CallRecord {
   /// True for a response whose body is read as a stream (downloads,
   /// command output, watches).
   bool Streamed = false;
+  /// What kind of failure ended the call (kNone: an answer arrived).
   CallErrorKind ErrorKind = CallErrorKind::kNone;
   /// The failure's message when ErrorKind is not kNone (no secrets).
   std::string ErrorMessage;
@@ -82,6 +84,7 @@ struct CallRecord {
 class CallObserver {
  public:
   virtual ~CallObserver() = default;
+  /// Called once per logical call, after its retries.
   virtual void OnCall(const CallRecord& record) = 0;
 };
 

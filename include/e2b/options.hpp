@@ -20,8 +20,10 @@ namespace e2b {
 template <typename Params>
 class Option {
  public:
+  /// Wraps the function that sets the option's fields.
   explicit Option(std::function<void(Params&)> apply)
       : apply_(std::move(apply)) {}
+  /// Applies the option to `params`.
   void Apply(Params& params) const {
     if (apply_) apply_(params);
   }
@@ -46,10 +48,13 @@ Params ApplyOptions(Params params, const Opts&... opts) {
 struct LogsParams {
   std::optional<std::string> Direction;  ///< "forward" or "backward"
   std::optional<std::string> Level;      ///< minimum level
+  /// Maximum number of entries.
   std::optional<int> Limit;
+  /// Only entries containing this text.
   std::optional<std::string> Search;
   std::optional<std::int64_t> Cursor;  ///< start, milliseconds since epoch
 };
+/// An option of Sandbox::Logs.
 using LogsOption = Option<LogsParams>;
 /// Sort order: "forward" (oldest first) or "backward" (newest first).
 LogsOption WithDirection(std::string direction);
@@ -68,6 +73,7 @@ struct RefreshParams {
   /// unset = the server's default.
   std::optional<int> Duration;
 };
+/// An option of Sandbox::Refresh.
 using RefreshOption = Option<RefreshParams>;
 /// Keep the sandbox alive `duration_seconds` from now (0-3600; more or
 /// less is refused with InvalidArgumentError before sending).
@@ -81,17 +87,23 @@ struct PauseParams {
   /// unset = the server's default (memory kept).
   std::optional<bool> KeepMemory;
 };
+/// An option of Sandbox::Pause.
 using PauseOption = Option<PauseParams>;
 /// Whether the pause keeps memory (default true). Go: WithKeepMemory.
 PauseOption WithKeepMemory(bool keep);
 
 // ---- Client::ListSnapshots ------------------------------------------------
 
+/// Parameters of Client::ListSnapshots.
 struct ListSnapshotsParams {
+  /// Page size.
   std::optional<int> Limit;
+  /// Page token from a previous ListSnapshotsResult.
   std::optional<std::string> NextToken;
+  /// Only snapshots of this sandbox.
   std::optional<std::string> SandboxID;
 };
+/// An option of Client::ListSnapshots.
 using ListSnapshotsOption = Option<ListSnapshotsParams>;
 /// Maximum number of snapshots per page (default 100).
 ListSnapshotsOption WithSnapshotLimit(int limit);
@@ -102,10 +114,14 @@ ListSnapshotsOption WithSnapshotSandboxID(std::string sandbox_id);
 
 // ---- Client::GetTemplate --------------------------------------------------
 
+/// Parameters of Client::GetTemplate (the paging of its builds).
 struct GetTemplateParams {
+  /// Maximum number of builds.
   std::optional<int> Limit;
+  /// Page token from a previous GetTemplateResult.
   std::optional<std::string> NextToken;
 };
+/// An option of Client::GetTemplate.
 using GetTemplateOption = Option<GetTemplateParams>;
 /// Maximum number of builds to return (1-100, default 100).
 GetTemplateOption WithTemplateBuildsLimit(int limit);
@@ -114,27 +130,40 @@ GetTemplateOption WithTemplateBuildsNextToken(std::string token);
 
 // ---- Client::GetTemplateBuildLogs -----------------------------------------
 
+/// Parameters of Client::GetTemplateBuildLogs.
 struct BuildLogParams {
   std::optional<std::int64_t> Cursor;  ///< milliseconds
+  /// "forward" or "backward".
   std::optional<std::string> Direction;
+  /// Minimum level: "debug", "info", "warn" or "error".
   std::optional<std::string> Level;
+  /// Maximum number of entries.
   std::optional<int> Limit;
   std::optional<std::string> Source;  ///< "temporary" or "persistent"
 };
+/// An option of Client::GetTemplateBuildLogs.
 using BuildLogOption = Option<BuildLogParams>;
+/// Logs from this time on, in milliseconds since the epoch.
 BuildLogOption WithBuildLogCursor(std::int64_t ms);
+/// "forward" or "backward".
 BuildLogOption WithBuildLogDirection(std::string direction);
+/// Minimum level: "debug", "info", "warn" or "error".
 BuildLogOption WithBuildLogLevel(std::string level);
+/// Maximum number of entries.
 BuildLogOption WithBuildLogLimit(int limit);
+/// Which logs: "temporary" or "persistent".
 BuildLogOption WithBuildLogSource(std::string source);
 
 // ---- Client::GetBuildStatus -----------------------------------------------
 
+/// Parameters of Client::GetBuildStatus.
 struct BuildStatusParams {
   std::optional<int> LogsOffset;  ///< index of the first log to return
   std::optional<int> Limit;       ///< 0-100, server default 100
+  /// Minimum level: "debug", "info", "warn" or "error".
   std::optional<std::string> Level;
 };
+/// An option of Client::GetBuildStatus.
 using BuildStatusOption = Option<BuildStatusParams>;
 /// Logs from this index on, for incremental polling.
 BuildStatusOption WithBuildStatusLogsOffset(int offset);
@@ -150,11 +179,13 @@ struct ListSandboxesV2Params {
   std::vector<std::string> State;  ///< "running", "paused"; empty = both
   std::map<std::string, std::string> Metadata;  ///< all pairs must match
   std::optional<int> Limit;                     ///< page size, 1-100
+  /// Page token from a previous ListSandboxesV2Result.
   std::optional<std::string> NextToken;
   std::optional<std::string> Template;      ///< template ID or alias
   std::optional<std::string> Order;         ///< "asc" or "desc" (default)
   std::optional<std::string> StartedAfter;  ///< RFC 3339 date-time
 };
+/// An option of Client::ListSandboxesV2 and NewSandboxPaginator.
 using ListSandboxesV2Option = Option<ListSandboxesV2Params>;
 /// Only sandboxes in these states (sent as one comma-separated value).
 /// Go: WithSandboxState.
@@ -189,18 +220,22 @@ ListSandboxesV2Option WithSandboxStartedAfter(
 
 // ---- Client::ForkSandbox and Sandbox::Fork --------------------------------
 
+/// Parameters of Client::ForkSandbox and Sandbox::Fork.
 struct ForkParams {
+  /// Number of forks.
   int Count = 1;
   /// Lifetime of each fork; unset = DefaultTimeout. Sent in whole seconds
   /// (rounded up).
   std::optional<std::chrono::milliseconds> Timeout;
 };
+/// An option of Client::ForkSandbox and Sandbox::Fork.
 using ForkOption = Option<ForkParams>;
 /// Number of forks (at least 1, default 1; the API allows up to 100).
 /// Go: WithForkCount.
 ForkOption WithForkCount(int count);
 /// Lifetime of each fork. Go: WithForkTimeout.
 ForkOption WithForkTimeout(std::chrono::milliseconds timeout);
+/// WithForkTimeout with any std::chrono duration.
 template <typename Rep, typename Period>
 ForkOption WithForkTimeout(std::chrono::duration<Rep, Period> timeout) {
   return WithForkTimeout(
@@ -216,9 +251,14 @@ using OutputTextCallback = std::function<void(const std::string&)>;
 using OutputBytesCallback =
     std::function<void(const std::vector<std::uint8_t>&)>;
 
+/// Parameters of Commands.Run, Start and their shell forms, set by the With*
+/// command options.
 struct RunParams {
+  /// Environment variables of the command (WithEnv).
   std::map<std::string, std::string> EnvVars;
+  /// Working directory (WithCwd).
   std::string Cwd;
+  /// User the command runs as (WithUser).
   std::string User;
   std::chrono::milliseconds Timeout{0};  ///< 0 = DefaultCommandTimeout
   /// No process lifetime at all (WithNoTimeout); Timeout is then ignored.
@@ -226,9 +266,13 @@ struct RunParams {
   /// Bounds each request and, for streams, the wait for the process to
   /// start (0 = the client's RequestTimeout); never the process lifetime.
   std::chrono::milliseconds RequestTimeout{0};
+  /// Called with each chunk of stdout as text (WithOnStdout).
   OutputTextCallback OnStdout;
+  /// Called with each chunk of stderr as text (WithOnStderr).
   OutputTextCallback OnStderr;
+  /// Called with each chunk of stdout as bytes.
   OutputBytesCallback OnStdoutBytes;
+  /// Called with each chunk of stderr as bytes.
   OutputBytesCallback OnStderrBytes;
   /// Keep a stdin pipe open for SendStdin (default: closed at start).
   bool Stdin = false;
@@ -239,6 +283,7 @@ struct RunParams {
   /// The most output bytes kept of each of stdout and stderr (0 = all).
   std::size_t MaxOutputBytes = 0;
 };
+/// An option of Commands.Run, Start and their shell forms.
 using RunOption = Option<RunParams>;
 /// Environment variables for the command (added to the sandbox's).
 RunOption WithEnv(std::map<std::string, std::string> envs);
@@ -250,6 +295,7 @@ RunOption WithUser(std::string user);
 /// lifetime on the server. Zero or negative disables it, as in Go (the same
 /// as WithNoTimeout); RunParams::Timeout set directly keeps 0 = default.
 RunOption WithTimeout(std::chrono::milliseconds timeout);
+/// WithTimeout with any std::chrono duration.
 template <typename Rep, typename Period>
 RunOption WithTimeout(std::chrono::duration<Rep, Period> timeout) {
   return WithTimeout(
@@ -262,6 +308,7 @@ RunOption WithNoTimeout();
 /// Start/Connect, and unary calls), distinct from the process lifetime
 /// (WithTimeout). Go: the request context's deadline.
 RunOption WithRequestTimeout(std::chrono::milliseconds timeout);
+/// WithRequestTimeout with any std::chrono duration.
 template <typename Rep, typename Period>
 RunOption WithRequestTimeout(std::chrono::duration<Rep, Period> timeout) {
   return WithRequestTimeout(
@@ -311,10 +358,13 @@ ConnectOption WithConnectOnStderr(OutputBytesCallback callback);
 /// chunk until the process ends. Order within a stream is kept; between
 /// stdout and stderr it is only as fine as the chunks a wake-up finds.
 struct WaitParams {
+  /// Called with each chunk of stdout.
   OutputBytesCallback OnStdout;
+  /// Called with each chunk of stderr.
   OutputBytesCallback OnStderr;
   OutputBytesCallback OnPty;  ///< a PTY session's output
 };
+/// An option of CommandHandle::Wait.
 using WaitOption = Option<WaitParams>;
 /// Go: WithWaitOnStdout.
 WaitOption WithWaitOnStdout(OutputBytesCallback callback);
@@ -335,6 +385,7 @@ using ProgressFunc =
 /// the metadata calls that take a ReadOption in Go (List, Stat, Exists,
 /// Remove, WatchDir); each call uses the fields that apply to it.
 struct ReadParams {
+  /// User the call acts as (WithFileUser).
   std::string User;
   std::chrono::milliseconds Timeout{0};  ///< 0 = no per-call limit
   /// Reads: first byte to transfer (sent as a Range request).
@@ -352,9 +403,10 @@ struct ReadParams {
 /// Options of Write, WriteBytes, WriteString, WriteFiles, UploadFile,
 /// UploadDir and of MakeDir and Rename.
 struct WriteParams {
+  /// User the call acts as (WithFileUser).
   std::string User;
   std::chrono::milliseconds Timeout{0};  ///< 0 = no per-call limit
-  /// Uploads: metadata stored with each written file (X-Metadata-<key>);
+  /// Uploads: metadata stored with each written file (`X-Metadata-<key>`);
   /// an upload without metadata clears a file's earlier metadata.
   std::map<std::string, std::string> Metadata;
   /// Uploads: progress of the request body.
@@ -362,35 +414,46 @@ struct WriteParams {
 };
 /// Options of the streaming WatchDir.
 struct WatchParams {
+  /// User the watch acts as (WithFileUser).
   std::string User;
   /// Ends the watch after this long (0 = until Stop).
   std::chrono::milliseconds Timeout{0};
+  /// Also report changes in subdirectories.
   bool Recursive = false;
   /// Events carry the FileInfo of the changed path.
   bool IncludeEntry = false;
 };
 /// Options of DownloadURL and UploadURL.
 struct SignedURLParams {
+  /// User the URL acts as.
   std::string User;
   /// Lifetime of the signature; unset = it never expires.
   std::optional<std::chrono::seconds> Expiration;
 };
+/// An option of the read and metadata calls (ReadParams).
 using ReadOption = Option<ReadParams>;
+/// An option of the write calls (WriteParams).
 using WriteOption = Option<WriteParams>;
+/// An option of the streaming WatchDir (WatchParams).
 using WatchOption = Option<WatchParams>;
+/// An option of DownloadURL and UploadURL.
 using SignedURLOption = Option<SignedURLParams>;
 
 /// The result of WithFileUser: usable wherever a filesystem call takes a
 /// user (ReadOption, WriteOption, WatchOption).
 class FileUserOption {
  public:
+  /// An option that sets the user to `user`.
   explicit FileUserOption(std::string user) : user_(std::move(user)) {}
+  /// As an option of the read and metadata calls.
   operator ReadOption() const {  // NOLINT(google-explicit-constructor)
     return ReadOption([u = user_](ReadParams& p) { p.User = u; });
   }
+  /// As an option of the write calls.
   operator WriteOption() const {  // NOLINT(google-explicit-constructor)
     return WriteOption([u = user_](WriteParams& p) { p.User = u; });
   }
+  /// As an option of WatchDir.
   operator WatchOption() const {  // NOLINT(google-explicit-constructor)
     return WatchOption([u = user_](WatchParams& p) { p.User = u; });
   }
@@ -431,6 +494,8 @@ SignedURLOption WithSignedURLUser(std::string user);
 /// How long the signed URL stays valid (whole seconds). Go:
 /// WithSignedURLExpiration.
 SignedURLOption WithSignedURLExpiration(std::chrono::seconds expiration);
+/// WithSignedURLExpiration with any std::chrono duration (truncated to whole
+/// seconds).
 template <typename Rep, typename Period>
 SignedURLOption WithSignedURLExpiration(
     std::chrono::duration<Rep, Period> expiration) {

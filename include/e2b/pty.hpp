@@ -26,14 +26,18 @@ struct PtyParams {
   /// Added to TERM=xterm-256color, LANG=C.UTF-8, LC_ALL=C.UTF-8 (and
   /// overriding them).
   std::map<std::string, std::string> EnvVars;
+  /// Working directory of the shell.
   std::string Cwd;
+  /// User the shell runs as.
   std::string User;
   std::chrono::milliseconds Timeout{0};         ///< 0 = DefaultCommandTimeout
   bool NoTimeout = false;                       ///< no lifetime at all
   std::chrono::milliseconds RequestTimeout{0};  ///< 0 = client default
   OutputBytesCallback OnData;                   ///< raw terminal output
+  /// Tag to find the session by in Commands.List.
   std::optional<std::string> Tag;
 };
+/// An option of Pty.Create and Pty.Connect.
 using PtyOption = Option<PtyParams>;
 /// Environment variables of the shell. Go: WithPtyEnv.
 PtyOption WithPtyEnv(std::map<std::string, std::string> envs);
@@ -44,6 +48,7 @@ PtyOption WithPtyUser(std::string user);
 /// Lifetime of the PTY (default DefaultCommandTimeout); zero or negative
 /// disables it, as in Go. Go: WithPtyTimeout.
 PtyOption WithPtyTimeout(std::chrono::milliseconds timeout);
+/// WithPtyTimeout with any std::chrono duration.
 template <typename Rep, typename Period>
 PtyOption WithPtyTimeout(std::chrono::duration<Rep, Period> timeout) {
   return WithPtyTimeout(
@@ -74,6 +79,7 @@ class PtyService {
                        const Opts&... opts) const {
     return Create(Context::Background(), cols, rows, opts...);
   }
+  /// Create, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   CommandHandle Create(const Context& ctx, std::uint32_t cols,
                        std::uint32_t rows, const Opts&... opts) const {
@@ -85,6 +91,7 @@ class PtyService {
   CommandHandle Connect(std::uint32_t pid, const Opts&... opts) const {
     return Connect(Context::Background(), pid, opts...);
   }
+  /// Connect, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   CommandHandle Connect(const Context& ctx, std::uint32_t pid,
                         const Opts&... opts) const {
@@ -93,19 +100,24 @@ class PtyService {
 
   /// Sends keystrokes (raw bytes) to the PTY. Go: PtyService.SendInput.
   void SendInput(std::uint32_t pid, std::string_view data) const;
+  /// SendInput, bounded by `ctx` (its deadline and cancellation).
   void SendInput(const Context& ctx, std::uint32_t pid,
                  std::string_view data) const;
+  /// SendInput with bytes.
   void SendInput(std::uint32_t pid,
                  const std::vector<std::uint8_t>& data) const;
+  /// SendInput with bytes, bounded by `ctx`.
   void SendInput(const Context& ctx, std::uint32_t pid,
                  const std::vector<std::uint8_t>& data) const;
   /// Changes the terminal size. Go: PtyService.Resize.
   void Resize(std::uint32_t pid, std::uint32_t cols, std::uint32_t rows) const;
+  /// Resize, bounded by `ctx` (its deadline and cancellation).
   void Resize(const Context& ctx, std::uint32_t pid, std::uint32_t cols,
               std::uint32_t rows) const;
   /// Kills the PTY's shell (SIGKILL); false when it no longer exists.
   /// Go: PtyService.Kill.
   bool Kill(std::uint32_t pid) const;
+  /// Kill, bounded by `ctx` (its deadline and cancellation).
   bool Kill(const Context& ctx, std::uint32_t pid) const;
 
  private:

@@ -48,14 +48,17 @@ class Sandbox {
 
   /// Kills the sandbox (DELETE /sandboxes/{id}). Go: Close.
   void Close() const;
+  /// Close, bounded by `ctx` (its deadline and cancellation).
   void CloseWithContext(const Context& ctx) const;
 
   /// Details of the sandbox. Go: Info.
   SandboxInfo Info() const;
+  /// Info, bounded by `ctx` (its deadline and cancellation).
   SandboxInfo InfoWithContext(const Context& ctx) const;
 
   /// Sets the sandbox to end `timeout_seconds` from now. Go: SetTimeout.
   void SetTimeout(int timeout_seconds) const;
+  /// SetTimeout, bounded by `ctx` (its deadline and cancellation).
   void SetTimeoutWithContext(const Context& ctx, int timeout_seconds) const;
 
   /// Pauses the sandbox, keeping its state; option WithKeepMemory(false)
@@ -66,6 +69,7 @@ class Sandbox {
   void Pause(const Opts&... opts) const {
     PauseImpl(Context::Background(), ApplyOptions(PauseParams{}, opts...));
   }
+  /// Pause, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   void PauseWithContext(const Context& ctx, const Opts&... opts) const {
     PauseImpl(ctx, ApplyOptions(PauseParams{}, opts...));
@@ -73,10 +77,12 @@ class Sandbox {
 
   /// Resumes a paused sandbox with a new lifetime in seconds. Go: Resume.
   void Resume(int timeout_seconds) const;
+  /// Resume, bounded by `ctx` (its deadline and cancellation).
   void ResumeWithContext(const Context& ctx, int timeout_seconds) const;
 
   /// Resource usage samples. Go: Metrics.
   std::vector<SandboxMetric> Metrics() const;
+  /// Metrics, bounded by `ctx` (its deadline and cancellation).
   std::vector<SandboxMetric> MetricsWithContext(const Context& ctx) const;
 
   /// Structured log entries; options WithDirection, WithLevel, WithLimit,
@@ -85,6 +91,7 @@ class Sandbox {
   std::vector<SandboxLogEntry> Logs(const Opts&... opts) const {
     return LogsWithContext(Context::Background(), opts...);
   }
+  /// Logs, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   std::vector<SandboxLogEntry> LogsWithContext(const Context& ctx,
                                                const Opts&... opts) const {
@@ -95,11 +102,13 @@ class Sandbox {
   /// sandboxes. An empty name lets the server choose. Go: CreateSnapshot.
   SnapshotInfo CreateSnapshot(const Context& ctx,
                               const std::string& name = {}) const;
+  /// CreateSnapshot without a Context (Context::Background()).
   SnapshotInfo CreateSnapshot(const std::string& name = {}) const;
 
   /// The same as Pause(WithKeepMemory(keep_memory)). The API's field is
   /// `memory`, as the official SDKs send it (Go HEAD sends `keepMemory`).
   void Pause(bool keep_memory) const;
+  /// Pause, bounded by `ctx` (its deadline and cancellation).
   void PauseWithContext(const Context& ctx, bool keep_memory) const;
 
   /// Extends the sandbox's life (POST /sandboxes/{id}/refreshes): without
@@ -110,6 +119,7 @@ class Sandbox {
   void Refresh(const Opts&... opts) const {
     RefreshWithContext(Context::Background(), opts...);
   }
+  /// Refresh, bounded by `ctx` (its deadline and cancellation).
   template <typename... Opts>
   void RefreshWithContext(const Context& ctx, const Opts&... opts) const {
     const RefreshParams params = ApplyOptions(RefreshParams{}, opts...);
@@ -125,6 +135,7 @@ class Sandbox {
         Context::Background(),
         std::chrono::duration_cast<std::chrono::milliseconds>(duration));
   }
+  /// Refresh, bounded by `ctx` (its deadline and cancellation).
   template <typename Rep, typename Period>
   void RefreshWithContext(const Context& ctx,
                           std::chrono::duration<Rep, Period> duration) const {
@@ -136,6 +147,7 @@ class Sandbox {
   /// /sandboxes/{id}/network); fields left empty are cleared.
   /// Go: UpdateNetwork.
   void UpdateNetwork(const NetworkUpdateConfig& cfg) const;
+  /// UpdateNetwork, bounded by `ctx` (its deadline and cancellation).
   void UpdateNetworkWithContext(const Context& ctx,
                                 const NetworkUpdateConfig& cfg) const;
 
@@ -144,14 +156,16 @@ class Sandbox {
   /// fails. Go: Fork.
   template <typename... Opts>
   std::vector<ForkResult> Fork(const Context& ctx, const Opts&... opts) const;
+  /// Fork without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<ForkResult> Fork(const Opts&... opts) const;
 
-  /// Whether envd answers its health check: GET <envd>/health 200/204 ->
+  /// Whether envd answers its health check: `GET <envd>/health` 200/204 ->
   /// true, any other answer (502: sandbox gone or paused) -> false; only a
   /// failure to get an answer (network, timeout, cancelled) throws.
   /// Go: IsRunning.
   bool IsRunning() const;
+  /// IsRunning, bounded by `ctx` (its deadline and cancellation).
   bool IsRunningWithContext(const Context& ctx) const;
 
   /// The host name that reaches `port` (1-65535) of this sandbox:
@@ -206,8 +220,11 @@ class Sandbox {
 /// fork) and Err (why that fork did not start) is set. Err holds an
 /// e2b::Error; rethrow it with std::rethrow_exception. Go: ForkResult.
 struct ForkResult {
+  /// The running fork, when it started.
   std::optional<e2b::Sandbox> Sandbox;
+  /// Why the fork did not start, when it did not.
   std::exception_ptr Err;
+  /// Whether the fork started (Sandbox is set).
   bool OK() const noexcept { return Sandbox.has_value(); }
 };
 
@@ -227,10 +244,12 @@ std::vector<ForkResult> Sandbox::Fork(const Opts&... opts) const {
 /// already is fine). Call Release() to keep the sandbox alive.
 class SandboxCloser {
  public:
+  /// Takes over `sandbox`, to close it at the end of the scope.
   explicit SandboxCloser(Sandbox sandbox) : sandbox_(std::move(sandbox)) {}
   SandboxCloser(const SandboxCloser&) = delete;
   SandboxCloser& operator=(const SandboxCloser&) = delete;
   ~SandboxCloser();
+  /// Keeps the sandbox running past the closer's scope.
   void Release() noexcept { released_ = true; }
 
  private:

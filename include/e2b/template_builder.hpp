@@ -38,9 +38,13 @@ struct BuildConfig {
 
 /// What a build produced. Go: BuildResult.
 struct BuildResult {
+  /// The template that was built.
   std::string TemplateID;
+  /// The build.
   std::string BuildID;
+  /// The template's names (with tags).
   std::vector<std::string> Names;
+  /// Whether the template is public.
   bool Public = false;
 };
 
@@ -97,12 +101,14 @@ class TemplateBuilder {
   /// the working directory or does not exist. Go: Build.
   BuildResult Build(const Context& ctx, const Client& client,
                     const BuildConfig& cfg) const;
+  /// Build without a Context (Context::Background()).
   BuildResult Build(const Client& client, const BuildConfig& cfg) const;
 
   /// Build without the polling: returns once the build has started.
   /// Go: BuildInBackground.
   BuildResult BuildInBackground(const Context& ctx, const Client& client,
                                 const BuildConfig& cfg) const;
+  /// BuildInBackground without a Context (Context::Background()).
   BuildResult BuildInBackground(const Client& client,
                                 const BuildConfig& cfg) const;
 

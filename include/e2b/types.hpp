@@ -31,13 +31,16 @@ constexpr std::optional<bool> Bool(bool v) noexcept { return v; }
 
 /// Lifecycle configuration of a sandbox (wire: `lifecycle`).
 struct SandboxLifecycle {
+  /// Resume on inbound traffic (needs OnTimeout "pause").
   bool AutoResume = false;
   std::string OnTimeout;  ///< "kill" or "pause"
 };
 
 /// A volume mounted in the sandbox (wire: `volumeMounts[]`).
 struct VolumeMount {
+  /// The volume's name.
   std::string Name;
+  /// Where the volume appears in the sandbox.
   std::string Path;
 };
 
@@ -49,7 +52,9 @@ inline constexpr const char* AllTraffic = "0.0.0.0/0";
 /// Go: EgressProxyConfig.
 struct EgressProxyConfig {
   std::string Address;  ///< host:port
+  /// Proxy user name; empty = no authentication.
   std::string Username;
+  /// Proxy password.
   std::string Password;
 };
 
@@ -61,6 +66,7 @@ struct RequestTransform {
 
 /// One transform rule for a host. Go: RequestRule.
 struct RequestRule {
+  /// What to change in the matching requests.
   RequestTransform Transform;
 };
 
@@ -73,6 +79,7 @@ struct NetworkConfig {
   std::vector<std::string> DenyOut;
   /// Per-host request transforms; the host must be in AllowOut too.
   std::map<std::string, std::vector<RequestRule>> Rules;
+  /// SOCKS5 proxy for outbound traffic; unset = none.
   std::optional<EgressProxyConfig> EgressProxy;
   /// Whether sandbox URLs are public (create only; server default true).
   std::optional<bool> AllowPublicTraffic;
@@ -94,9 +101,13 @@ NetworkConfig AllowOutbound(std::vector<std::string> hosts);
 /// configuration, so an empty field clears that setting on the server.
 /// Go: NetworkUpdateConfig.
 struct NetworkUpdateConfig {
+  /// IPs, CIDR blocks or domains allowed out.
   std::vector<std::string> AllowOut;
+  /// IPs and CIDR blocks denied.
   std::vector<std::string> DenyOut;
+  /// Per-host request transforms.
   std::map<std::string, std::vector<RequestRule>> Rules;
+  /// SOCKS5 proxy for outbound traffic; unset = none.
   std::optional<EgressProxyConfig> EgressProxy;
   /// false is the same as DenyOut = {AllTraffic}.
   std::optional<bool> AllowInternetAccess;
@@ -107,14 +118,19 @@ struct NetworkUpdateConfig {
 /// `interface{}`; this keeps JSON types out of the public headers.
 class MCPValue {
  public:
+  /// A string parameter.
   MCPValue(std::string text);  // NOLINT(google-explicit-constructor)
+  /// A string parameter.
   MCPValue(const char* text);  // NOLINT(google-explicit-constructor)
-  MCPValue(bool value);        // NOLINT(google-explicit-constructor)
+  /// A boolean parameter.
+  MCPValue(bool value);  // NOLINT(google-explicit-constructor)
+  /// A number parameter (any arithmetic type but bool).
   template <typename Number, std::enable_if_t<std::is_arithmetic_v<Number> &&
                                                   !std::is_same_v<Number, bool>,
                                               int> = 0>
   MCPValue(Number value)  // NOLINT(google-explicit-constructor)
       : json_(NumberText(value)) {}
+  /// A list of strings.
   // NOLINTNEXTLINE(google-explicit-constructor)
   MCPValue(const std::vector<std::string>& list);
   /// Any JSON value written as JSON text (an object, an array of numbers,
@@ -144,12 +160,14 @@ class MCPValue {
 /// parameters. The client sends it with the create request; starting the
 /// gateway is up to the template, as with the Go SDK. Go: MCPConfig.
 struct MCPConfig {
+  /// Server name -> its parameters.
   std::map<std::string, std::map<std::string, MCPValue>> Integrations;
 };
 
 /// Automatic resume of a paused sandbox on inbound traffic (wire:
 /// `autoResume`). Go: AutoResumeConfig.
 struct AutoResumeConfig {
+  /// Resume the paused sandbox when traffic reaches it.
   bool Enabled = false;
 };
 
@@ -157,8 +175,11 @@ struct AutoResumeConfig {
 /// Timeout of 0 means DefaultTimeout (seconds). The fields after EnvVars are
 /// the Go SDK's later additions; their defaults send nothing new.
 struct SandboxConfig {
+  /// Template ID or alias.
   std::string Template = DefaultTemplate;
+  /// Lifetime in seconds.
   int Timeout = DefaultTimeout;
+  /// Environment variables of every command in the sandbox.
   std::map<std::string, std::string> EnvVars;
   /// envd demands the access token the API returns. Unlike Go (false), the
   /// default is true, as in the official SDKs.
@@ -190,17 +211,25 @@ struct SandboxConfig {
 /// Details about a sandbox (GET /sandboxes/{id} and the listing).
 struct SandboxInfo {
   std::string ID;  ///< wire: sandboxID
+  /// Alias of the sandbox's template.
   std::string Alias;
+  /// The API's clientID of the sandbox.
   std::string ClientID;
   std::string Template;  ///< wire: templateID
   std::string State;     ///< "running" or "paused"
+  /// CPU cores.
   int CPUCount = 0;
+  /// Memory in MiB.
   int MemoryMB = 0;
+  /// Disk size in MiB.
   int DiskSizeMB = 0;
   std::string StartedAt;  ///< RFC 3339
   std::string EndAt;      ///< RFC 3339
+  /// Version of envd in the sandbox.
   std::string EnvdVersion;
+  /// What happens at the timeout.
   SandboxLifecycle Lifecycle;
+  /// Volumes mounted in the sandbox.
   std::vector<VolumeMount> VolumeMounts;
   /// Metadata given at creation.
   std::map<std::string, std::string> Metadata;
@@ -216,48 +245,70 @@ struct SandboxInfo {
 /// One page of ListSandboxesV2; NextToken is empty on the last page.
 /// Go: ListSandboxesV2Result.
 struct ListSandboxesV2Result {
+  /// The sandboxes of this page.
   std::vector<SandboxInfo> Sandboxes;
+  /// Token of the next page; empty on the last one.
   std::string NextToken;
 };
 
 /// One structured log entry of a sandbox.
 struct SandboxLogEntry {
+  /// Severity ("debug", "info", "warn", "error").
   std::string Level;
+  /// The log line.
   std::string Message;
+  /// When it was logged (RFC 3339).
   std::string Timestamp;
+  /// Structured fields of the entry.
   std::map<std::string, std::string> Fields;
 };
 
 /// One resource usage sample of a sandbox.
 struct SandboxMetric {
+  /// CPU cores.
   int CPUCount = 0;
+  /// CPU use in percent.
   double CPUUsedPct = 0;
+  /// Total memory in bytes.
   std::int64_t MemTotal = 0;
+  /// Used memory in bytes.
   std::int64_t MemUsed = 0;
+  /// Cached memory in bytes.
   std::int64_t MemCache = 0;
+  /// Disk size in bytes.
   std::int64_t DiskTotal = 0;
+  /// Used disk in bytes.
   std::int64_t DiskUsed = 0;
+  /// When the sample was taken (RFC 3339).
   std::string Timestamp;
+  /// The same time as a Unix timestamp.
   std::int64_t TimestampUnix = 0;
 };
 
 /// A sandbox snapshot; SnapshotID can be used as a template for NewSandbox.
 struct SnapshotInfo {
+  /// The snapshot's ID: a template for NewSandbox.
   std::string SnapshotID;
+  /// The snapshot's names.
   std::vector<std::string> Names;
 };
 
 /// Result of ListSnapshots; NextToken is empty on the last page.
 struct ListSnapshotsResult {
+  /// The snapshots of this page.
   std::vector<SnapshotInfo> Snapshots;
+  /// Token of the next page; empty on the last one.
   std::string NextToken;
 };
 
 /// The output of a completed command. A non-zero ExitCode is a result, not
 /// an error. Stdout and Stderr hold the raw bytes the process wrote.
 struct CommandResult {
+  /// Everything the process wrote to stdout (see Truncated).
   std::string Stdout;
+  /// Everything the process wrote to stderr (see Truncated).
   std::string Stderr;
+  /// The process's exit code.
   int ExitCode = 0;
   /// Output beyond WithMaxOutputBytes was dropped from Stdout or Stderr.
   bool Truncated = false;
@@ -271,18 +322,23 @@ struct CommandResult {
 /// fills Name, Path, Type and Metadata) and of Stat, List and Rename (all
 /// fields). Go: FileInfo (the official SDKs' EntryInfo).
 struct FileInfo {
+  /// The last path element.
   std::string Name;
+  /// The absolute path.
   std::string Path;
   /// "file", "directory", or "" when unknown. A symlink reports its
   /// target's type (and SymlinkTarget); "symlink" only when the target is
   /// unknown to the server (e.g. dangling).
   std::string Type;
+  /// Size in bytes.
   std::int64_t Size = 0;
   /// Permission bits, e.g. 0644 (octal).
   std::uint32_t Mode = 0;
   /// ls-style permissions, e.g. "-rw-r--r--" or "drwxr-xr-x".
   std::string Permissions;
+  /// Owning user name.
   std::string Owner;
+  /// Owning group name.
   std::string Group;
   /// Modification time; the epoch when the server did not say.
   std::chrono::system_clock::time_point ModTime{};
@@ -306,70 +362,115 @@ struct CreateTemplateConfig {
 
 /// The response of CreateTemplate.
 struct TemplateInfo {
+  /// The new template's ID.
   std::string TemplateID;
+  /// Its first build's ID.
   std::string BuildID;
+  /// Whether the template is public.
   bool Public = false;
+  /// Names (with tags).
   std::vector<std::string> Names;
+  /// Tags of the build.
   std::vector<std::string> Tags;
+  /// Aliases (the older form of names).
   std::vector<std::string> Aliases;
 };
 
 /// A template as returned by ListTemplates.
 struct TemplateDetail {
+  /// The template's ID.
   std::string TemplateID;
+  /// Its latest build's ID.
   std::string BuildID;
+  /// CPU cores of its sandboxes.
   int CPUCount = 0;
+  /// Memory in MiB of its sandboxes.
   int MemoryMB = 0;
+  /// Disk size in MiB of its sandboxes.
   int DiskSizeMB = 0;
+  /// Whether the template is public.
   bool Public = false;
+  /// Names (with tags).
   std::vector<std::string> Names;
+  /// Aliases (the older form of names).
   std::vector<std::string> Aliases;
+  /// Creation time (RFC 3339).
   std::string CreatedAt;
+  /// Last update time (RFC 3339).
   std::string UpdatedAt;
+  /// When a sandbox last started from it (RFC 3339); unset = never.
   std::optional<std::string> LastSpawnedAt;
+  /// How many sandboxes started from it.
   std::int64_t SpawnCount = 0;
+  /// How many builds it has had.
   int BuildCount = 0;
+  /// envd version of its latest build.
   std::string EnvdVersion;
+  /// Status of its latest build.
   std::string BuildStatus;
 };
 
 /// One build of a template.
 struct TemplateBuild {
+  /// The build's ID.
   std::string BuildID;
+  /// "waiting", "building", "ready" or "error".
   std::string Status;
+  /// Creation time (RFC 3339).
   std::string CreatedAt;
+  /// Last update time (RFC 3339).
   std::string UpdatedAt;
+  /// When the build finished (RFC 3339); empty while it runs.
   std::string FinishedAt;
+  /// CPU cores of the template's sandboxes.
   int CPUCount = 0;
+  /// Memory in MiB of the template's sandboxes.
   int MemoryMB = 0;
+  /// Disk size in MiB of the template's sandboxes.
   int DiskSizeMB = 0;
+  /// envd version the build installed.
   std::string EnvdVersion;
 };
 
 /// A template with its builds, as returned by GetTemplate.
 struct TemplateWithBuilds {
+  /// The template's ID.
   std::string TemplateID;
+  /// Whether the template is public.
   bool Public = false;
+  /// Names (with tags).
   std::vector<std::string> Names;
+  /// Aliases (the older form of names).
   std::vector<std::string> Aliases;
+  /// Creation time (RFC 3339).
   std::string CreatedAt;
+  /// Last update time (RFC 3339).
   std::string UpdatedAt;
+  /// When a sandbox last started from it (RFC 3339); unset = never.
   std::optional<std::string> LastSpawnedAt;
+  /// How many sandboxes started from it.
   std::int64_t SpawnCount = 0;
+  /// This page of its builds.
   std::vector<TemplateBuild> Builds;
 };
 
 /// Result of GetTemplate; NextToken pages the builds (empty on the last page).
 struct GetTemplateResult {
+  /// The template and a page of its builds.
   TemplateWithBuilds Template;
+  /// Token of the next page of builds; empty on the last one.
   std::string NextToken;
 };
 
 /// One structured log entry of a template build.
 struct BuildLogEntry {
+  /// When it was logged (RFC 3339).
   std::string Timestamp;
+  /// The log line.
   std::string Message;
+  /// Severity ("debug", "info", "warn", "error").
   std::string Level;
+  /// The build step it belongs to; empty for none.
   std::string Step;
 };
 
@@ -389,6 +490,7 @@ struct TemplateStep {
   /// "env", "workdir", "user"; the JS SDK sends "RUN", "COPY", "ENV",
   /// "WORKDIR", "USER".
   std::string Type;
+  /// The instruction's arguments.
   std::vector<std::string> Args;
   /// SHA-256 (hex) of the file bundle of a "copy" step.
   std::string FilesHash;
@@ -400,12 +502,15 @@ struct TemplateStep {
 /// (ServiceAccountJSON) or a username/password registry (the Go docs say
 /// "general", the JS SDK sends "registry"). Go: ImageRegistry.
 struct ImageRegistry {
+  /// "aws", "gcp", or a username/password registry type.
   std::string Type;
   std::string AWSAccessKeyID;      ///< wire: awsAccessKeyId
   std::string AWSSecretAccessKey;  ///< wire: awsSecretAccessKey
   std::string AWSRegion;           ///< wire: awsRegion
   std::string ServiceAccountJSON;  ///< wire: serviceAccountJson
+  /// User name of a username/password registry.
   std::string Username;
+  /// Password of a username/password registry.
   std::string Password;
 };
 
@@ -430,18 +535,25 @@ struct StartBuildConfig {
 
 /// Why a build failed. Go: BuildStatusReason.
 struct BuildStatusReason {
+  /// What went wrong.
   std::string Message;
+  /// The step that failed; empty when none.
   std::string Step;
+  /// The log entries that explain it.
   std::vector<BuildLogEntry> LogEntries;
 };
 
 /// A build's state and its logs from the requested offset. Go: BuildStatus.
 struct BuildStatus {
+  /// The template being built.
   std::string TemplateID;
+  /// The build.
   std::string BuildID;
   /// "waiting", "building", "ready" or "error".
   std::string Status;
+  /// Log lines from the requested offset.
   std::vector<std::string> Logs;
+  /// The same logs as structured entries.
   std::vector<BuildLogEntry> LogEntries;
   /// Set when the build failed.
   std::optional<BuildStatusReason> Reason;

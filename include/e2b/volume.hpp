@@ -43,33 +43,45 @@ inline constexpr const char* VolumeFileTypeSymlink = "symlink";
 
 /// A volume as ListVolumes reports it. Go: VolumeInfo.
 struct VolumeInfo {
+  /// The volume's ID.
   std::string VolumeID;
+  /// The volume's name.
   std::string Name;
 };
 
 /// A volume with its content-API token (GetVolumeInfo, CreateVolume).
 /// Go: VolumeAndToken.
 struct VolumeAndToken {
+  /// The volume's ID.
   std::string VolumeID;
+  /// The volume's name.
   std::string Name;
+  /// Bearer token of the volume content API (a secret).
   std::string Token;
 };
 
 /// A file, directory or symlink inside a volume. Go: VolumeEntryStat.
 struct VolumeEntryStat {
+  /// The last path element.
   std::string Name;
+  /// File, directory or symlink.
   VolumeFileType Type;
   /// Absolute path inside the volume.
   std::string Path;
+  /// Size in bytes.
   std::int64_t Size = 0;
   /// Permission bits, e.g. 0644 (octal).
   std::uint32_t Mode = 0;
+  /// Owning user ID.
   int UID = 0;
+  /// Owning group ID.
   int GID = 0;
   /// Access, modification and change times; the epoch when the server sent
   /// none.
   std::chrono::system_clock::time_point ATime{};
+  /// Last modification.
   std::chrono::system_clock::time_point MTime{};
+  /// Last status change.
   std::chrono::system_clock::time_point CTime{};
   /// The symlink's target; empty for anything else.
   std::string Target;
@@ -80,19 +92,27 @@ struct VolumeEntryStat {
 /// What MakeDir and WriteFile send besides the path; unset fields are not
 /// sent (so 0 stays distinct from "the server's default").
 struct VolumeWriteParams {
+  /// Owner user ID (WithVolumeUID).
   std::optional<int> UID;
+  /// Owner group ID (WithVolumeGID).
   std::optional<int> GID;
+  /// Permission bits (WithVolumeMode).
   std::optional<std::uint32_t> Mode;
+  /// Replace what exists (WithVolumeForce; see MakeDir and WriteFile).
   std::optional<bool> Force;
 };
 /// What UpdateMetadata changes; unset fields stay as they are.
 struct VolumeMetadataParams {
+  /// New owner user ID.
   std::optional<int> UID;
+  /// New owner group ID.
   std::optional<int> GID;
+  /// New permission bits.
   std::optional<std::uint32_t> Mode;
 };
 /// What List sends besides the path.
 struct VolumeListParams {
+  /// How many levels below the path to list (WithVolumeDepth).
   std::optional<int> Depth;
 };
 /// Go: VolumeWriteOption.
@@ -107,13 +127,16 @@ using VolumeListOption = Option<VolumeListParams>;
 /// UpdateMetadata (VolumeMetadataOption) alike, as in Go.
 class VolumeAttributeOption {
  public:
+  /// The attributes to set; unset ones are not sent.
   VolumeAttributeOption(std::optional<int> uid, std::optional<int> gid,
                         std::optional<std::uint32_t> mode)
       : uid_(uid), gid_(gid), mode_(mode) {}
+  /// As an option of MakeDir and WriteFile.
   operator VolumeWriteOption() const {  // NOLINT(google-explicit-constructor)
     return VolumeWriteOption(
         [a = *this](VolumeWriteParams& p) { a.ApplyTo(p.UID, p.GID, p.Mode); });
   }
+  /// As an option of UpdateMetadata.
   // NOLINTNEXTLINE(google-explicit-constructor)
   operator VolumeMetadataOption() const {
     return VolumeMetadataOption([a = *this](VolumeMetadataParams& p) {
@@ -161,7 +184,9 @@ class Volume {
   /// A handle without a client: every content call throws e2b::Error.
   Volume() = default;
 
+  /// The volume's ID.
   std::string VolumeID;
+  /// The volume's name.
   std::string Name;
   /// The bearer token of the content API (a secret: never in a message).
   std::string Token;
@@ -177,6 +202,7 @@ class Volume {
                                     const Opts&... opts) const {
     return ListImpl(ctx, path, ApplyOptions(VolumeListParams{}, opts...));
   }
+  /// List without a Context (Context::Background()).
   template <typename... Opts>
   std::vector<VolumeEntryStat> List(const std::string& path,
                                     const Opts&... opts) const {
@@ -190,6 +216,7 @@ class Volume {
                           const Opts&... opts) const {
     return MakeDirImpl(ctx, path, ApplyOptions(VolumeWriteParams{}, opts...));
   }
+  /// MakeDir without a Context (Context::Background()).
   template <typename... Opts>
   VolumeEntryStat MakeDir(const std::string& path, const Opts&... opts) const {
     return MakeDir(Context::Background(), path, opts...);
@@ -197,11 +224,13 @@ class Volume {
 
   /// The entry at `path`. Go: GetInfo.
   VolumeEntryStat GetInfo(const Context& ctx, const std::string& path) const;
+  /// GetInfo without a Context (Context::Background()).
   VolumeEntryStat GetInfo(const std::string& path) const;
 
   /// Whether `path` exists: false for a FileNotFoundError, any other
   /// failure is thrown. Go: Exists.
   bool Exists(const Context& ctx, const std::string& path) const;
+  /// Exists without a Context (Context::Background()).
   bool Exists(const std::string& path) const;
 
   /// Changes the owner and mode of `path` (only the options given are
@@ -212,6 +241,7 @@ class Volume {
     return UpdateMetadataImpl(ctx, path,
                               ApplyOptions(VolumeMetadataParams{}, opts...));
   }
+  /// UpdateMetadata without a Context (Context::Background()).
   template <typename... Opts>
   VolumeEntryStat UpdateMetadata(const std::string& path,
                                  const Opts&... opts) const {
@@ -225,15 +255,18 @@ class Volume {
   /// bounded by VolumeFileTimeout and `ctx`. Go: ReadFile.
   std::unique_ptr<std::istream> ReadFile(const Context& ctx,
                                          const std::string& path) const;
+  /// ReadFile without a Context (Context::Background()).
   std::unique_ptr<std::istream> ReadFile(const std::string& path) const;
 
   /// The whole file as bytes. Go: ReadFileBytes.
   std::vector<std::uint8_t> ReadFileBytes(const Context& ctx,
                                           const std::string& path) const;
+  /// ReadFileBytes without a Context (Context::Background()).
   std::vector<std::uint8_t> ReadFileBytes(const std::string& path) const;
 
   /// The whole file as a string (raw bytes). Go: ReadFileString.
   std::string ReadFileString(const Context& ctx, const std::string& path) const;
+  /// ReadFileString without a Context (Context::Background()).
   std::string ReadFileString(const std::string& path) const;
 
   /// Uploads everything `data` yields to `path`, streaming (constant
@@ -246,6 +279,7 @@ class Volume {
     return WriteImpl(ctx, path, &data, {},
                      ApplyOptions(VolumeWriteParams{}, opts...));
   }
+  /// WriteFile without a Context (Context::Background()).
   template <typename... Opts>
   VolumeEntryStat WriteFile(const std::string& path, std::istream& data,
                             const Opts&... opts) const {
@@ -261,6 +295,7 @@ class Volume {
                      std::string(bytes.begin(), bytes.end()),
                      ApplyOptions(VolumeWriteParams{}, opts...));
   }
+  /// WriteFileBytes without a Context (Context::Background()).
   template <typename... Opts>
   VolumeEntryStat WriteFileBytes(const std::string& path,
                                  const std::vector<std::uint8_t>& bytes,
@@ -276,6 +311,7 @@ class Volume {
     return WriteImpl(ctx, path, nullptr, text,
                      ApplyOptions(VolumeWriteParams{}, opts...));
   }
+  /// WriteFileString without a Context (Context::Background()).
   template <typename... Opts>
   VolumeEntryStat WriteFileString(const std::string& path,
                                   const std::string& text,
@@ -286,6 +322,7 @@ class Volume {
   /// Removes the file, symlink or whole directory tree at `path`.
   /// Go: Remove.
   void Remove(const Context& ctx, const std::string& path) const;
+  /// Remove without a Context (Context::Background()).
   void Remove(const std::string& path) const;
 
  private:
