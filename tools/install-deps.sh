@@ -10,6 +10,8 @@ packages=(
   googletest libgtest-dev libbenchmark-dev
   util-linux procps iproute2 curl
   clang libclang-rt-14-dev clang-format clang-tidy jq
+  # The reference docs: the docs.doxygen test fails without it.
+  doxygen
   # e2b-local's sandboxes: the base root filesystem (mmdebstrap, the Debian
   # keys it checks the mirror with; zstd for --rootfs *.tar.zst), the
   # seccomp filter of the sandbox init, user-mode networking and the
