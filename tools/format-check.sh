@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checks that every C++ file under include/ src/ tests/ tools/ examples/ is
-# formatted as .clang-format says (clang-format --dry-run -Werror). Prints
-# each file that is not, with the command that fixes it, and exits 1 when
-# there is one; 0 when all are formatted; 2 when clang-format is missing.
+# Checks that every C++ file under include/ src/ tests/ tools/ examples/
+# docs/snippets/ is formatted as .clang-format says (clang-format --dry-run
+# -Werror). Prints each file that is not, with the command that fixes it,
+# and exits 1 when there is one; 0 when all are formatted; 2 when
+# clang-format is missing.
 #
 #   tools/format-check.sh            # the whole tree
 #   tools/format-check.sh FILE...    # only these files
@@ -21,7 +22,7 @@ if ! command -v "$clang_format" >/dev/null 2>&1; then
   exit 2
 fi
 
-dirs=(include src tests tools examples)
+dirs=(include src tests tools examples docs/snippets)
 extensions='\.(cpp|hpp|cc|hh|cxx|hxx|h|c|ipp|inc)$'
 excluded='(^|/)(build[^/]*|node_modules|third_party|third-party|vendor|external)/'
 
