@@ -9,7 +9,7 @@ if(PKG_CONFIG_FOUND)
 endif()
 
 if(E2B_FAKE_HTTPLIB_FOUND)
-  add_library(e2b_testing_fake
+  add_library(e2b_testing_fake EXCLUDE_FROM_ALL
     ${PROJECT_SOURCE_DIR}/src/testing/fake_e2b.cpp
     ${PROJECT_SOURCE_DIR}/src/testing/fake_e2b_memfs.cpp)
   add_library(e2b::testing_fake ALIAS e2b_testing_fake)

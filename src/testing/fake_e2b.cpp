@@ -5,19 +5,6 @@
 // authorize, then the route's handler. The wire codecs are the library's
 // own (connect_envelope, json_mapping, base64, url, filesystem_mapping).
 
-#include <e2b/errors.hpp>
-#include <e2b/testing/fake_e2b.hpp>
-#include <httplib.h>
-
-#include <algorithm>
-#include <atomic>
-#include <ctime>
-#include <mutex>
-#include <nlohmann/json.hpp>
-#include <random>
-#include <thread>
-#include <utility>
-
 #include "internal/base64.hpp"
 #include "internal/connect_envelope.hpp"
 #include "internal/filesystem_mapping.hpp"
@@ -25,14 +12,28 @@
 #include "internal/url.hpp"
 #include "testing/fake_e2b_memfs.hpp"
 
+#include <e2b/errors.hpp>
+#include <e2b/testing/fake_e2b.hpp>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <utility>
+
 namespace e2b::testing {
 namespace {
 
-using nlohmann::json;
 using internal::MemEntry;
 using internal::MemFilesystem;
 using internal::MemNode;
 using internal::MemStatus;
+using nlohmann::json;
 
 constexpr const char* kJson = "application/json";
 constexpr const char* kConnectJson = "application/connect+json";
@@ -83,18 +84,29 @@ std::vector<std::string> SplitPath(const std::string& path) {
 // Connect's name for an HTTP status (the reverse of ConnectCodeHttpStatus).
 const char* ConnectCodeFor(int status) {
   switch (status) {
-    case 400: return "invalid_argument";
-    case 401: return "unauthenticated";
-    case 403: return "permission_denied";
-    case 404: return "not_found";
-    case 409: return "already_exists";
-    case 429: return "resource_exhausted";
-    case 499: return "canceled";
-    case 501: return "unimplemented";
+    case 400:
+      return "invalid_argument";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "not_found";
+    case 409:
+      return "already_exists";
+    case 429:
+      return "resource_exhausted";
+    case 499:
+      return "canceled";
+    case 501:
+      return "unimplemented";
     case 502:
-    case 503: return "unavailable";
-    case 504: return "deadline_exceeded";
-    default: return status >= 500 ? "internal" : "unknown";
+    case 503:
+      return "unavailable";
+    case 504:
+      return "deadline_exceeded";
+    default:
+      return status >= 500 ? "internal" : "unknown";
   }
 }
 
@@ -147,7 +159,7 @@ std::optional<json> ParseObject(const std::string& body) {
 
 // A string map field; nullopt when present with another shape.
 std::optional<std::map<std::string, std::string>> StringMap(const json& j,
-                                                             const char* key) {
+                                                            const char* key) {
   std::map<std::string, std::string> out;
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return out;
@@ -293,8 +305,8 @@ Classified FakeE2B::Impl::Classify(const httplib::Request& req) const {
       const bool streaming = path == "/process.Process/Start" ||
                              path == "/process.Process/Connect" ||
                              path == "/filesystem.Filesystem/WatchDir";
-      c.protocol = streaming ? Protocol::kConnectStream
-                             : Protocol::kConnectUnary;
+      c.protocol =
+          streaming ? Protocol::kConnectStream : Protocol::kConnectUnary;
     }
     // The SDK's headers, else the edge's Host form <port>-<id>.<domain>.
     c.sandbox_id = req.get_header_value("E2b-Sandbox-Id");
@@ -312,8 +324,9 @@ Classified FakeE2B::Impl::Classify(const httplib::Request& req) const {
   c.segments = SplitPath(path);
   std::vector<std::string> pattern = c.segments;
   // /sandboxes/{id}[/op] and /v2/sandboxes/{id}/connect name their ID.
-  const std::size_t id_at =
-      (!pattern.empty() && pattern[0] == "v2") ? std::size_t{2} : std::size_t{1};
+  const std::size_t id_at = (!pattern.empty() && pattern[0] == "v2")
+                                ? std::size_t{2}
+                                : std::size_t{1};
   if (pattern.size() > id_at && pattern[id_at - 1] == "sandboxes") {
     c.sandbox_id = pattern[id_at];
     pattern[id_at] = "{sandboxID}";
@@ -355,8 +368,8 @@ void FakeE2B::Impl::Handle(const httplib::Request& req,
 
 // ---- control plane -------------------------------------------------------
 
-void FakeE2B::Impl::HandleRest(const httplib::Request& req,
-                               const Classified& c, httplib::Response& res) {
+void FakeE2B::Impl::HandleRest(const httplib::Request& req, const Classified& c,
+                               httplib::Response& res) {
   if (c.route == "POST /sandboxes" || c.route == "POST /v2/sandboxes") {
     CreateSandbox(req, res);
   } else if (c.route == "GET /sandboxes") {
@@ -419,8 +432,8 @@ void FakeE2B::Impl::CreateSandbox(const httplib::Request& req,
   }
   std::lock_guard<std::mutex> lock(mu);
   SandboxRecord record;
-  record.info.ID = "i" + RandomText(rng, "abcdefghijklmnopqrstuvwxyz0123456789",
-                                    36, 20);
+  record.info.ID =
+      "i" + RandomText(rng, "abcdefghijklmnopqrstuvwxyz0123456789", 36, 20);
   record.info.TemplateID = templ->get<std::string>();
   record.info.State = "running";
   record.info.Metadata = std::move(*metadata);
@@ -505,10 +518,9 @@ void FakeE2B::Impl::SandboxOperation(const httplib::Request& req,
                                      const Classified& c,
                                      httplib::Response& res) {
   std::lock_guard<std::mutex> lock(mu);
-  auto it = std::find_if(sandboxes.begin(), sandboxes.end(),
-                         [&](const SandboxRecord& r) {
-                           return r.info.ID == c.sandbox_id;
-                         });
+  auto it = std::find_if(
+      sandboxes.begin(), sandboxes.end(),
+      [&](const SandboxRecord& r) { return r.info.ID == c.sandbox_id; });
   if (it == sandboxes.end()) {
     return RestError(res, 404, "sandbox \"" + c.sandbox_id + "\" not found");
   }
@@ -572,8 +584,7 @@ void FakeE2B::Impl::SandboxOperation(const httplib::Request& req,
 // ---- envd ------------------------------------------------------------------
 
 bool FakeE2B::Impl::AuthorizeEnvd(const httplib::Request& req,
-                                  const Classified& c,
-                                  httplib::Response& res) {
+                                  const Classified& c, httplib::Response& res) {
   std::lock_guard<std::mutex> lock(mu);
   const SandboxRecord* record = FindLocked(c.sandbox_id);
   if (record == nullptr || record->info.State != "running") {
@@ -602,11 +613,10 @@ bool FakeE2B::Impl::AuthorizeEnvd(const httplib::Request& req,
       }
     }
     const bool unexpired =
-        !expiration || *expiration >= std::chrono::duration_cast<
-                                          std::chrono::seconds>(
-                                          std::chrono::system_clock::now()
-                                              .time_since_epoch())
-                                          .count();
+        !expiration ||
+        *expiration >= std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
     allowed = unexpired &&
               req.get_param_value("signature") ==
                   e2b::internal::FilesSignature(
@@ -622,8 +632,8 @@ bool FakeE2B::Impl::AuthorizeEnvd(const httplib::Request& req,
   return allowed;
 }
 
-void FakeE2B::Impl::HandleEnvd(const httplib::Request& req,
-                               const Classified& c, httplib::Response& res) {
+void FakeE2B::Impl::HandleEnvd(const httplib::Request& req, const Classified& c,
+                               httplib::Response& res) {
   if (req.path == "/health") {
     res.status = 204;
     return;
@@ -656,8 +666,7 @@ void FakeE2B::Impl::HandleEnvd(const httplib::Request& req,
   if (req.path.rfind(prefix, 0) == 0) {
     return FilesystemRpc(req.path.substr(prefix.size()), *body, c, res);
   }
-  ConnectError(res, "unimplemented",
-               "FakeE2B does not implement " + req.path);
+  ConnectError(res, "unimplemented", "FakeE2B does not implement " + req.path);
 }
 
 FakeE2B::Impl::Handler FakeE2B::Impl::FindHandler(
@@ -676,8 +685,7 @@ FakeE2B::Impl::Handler FakeE2B::Impl::FindHandler(
 }
 
 void FakeE2B::Impl::StartProcess(const httplib::Request& req,
-                                 const Classified& c,
-                                 httplib::Response& res) {
+                                 const Classified& c, httplib::Response& res) {
   e2b::internal::EnvelopeDecoder decoder;
   std::optional<e2b::internal::Envelope> envelope;
   try {
@@ -708,10 +716,10 @@ void FakeE2B::Impl::StartProcess(const httplib::Request& req,
       call.Args = process->at("args").get<std::vector<std::string>>();
     }
     if (process->contains("envs")) {
-      call.Envs =
-          process->at("envs").get<std::map<std::string, std::string>>();
+      call.Envs = process->at("envs").get<std::map<std::string, std::string>>();
     }
-    if (process->contains("cwd")) call.Cwd = process->at("cwd").get<std::string>();
+    if (process->contains("cwd"))
+      call.Cwd = process->at("cwd").get<std::string>();
   } catch (const std::exception& e) {
     return ConnectError(res, "invalid_argument",
                         std::string("malformed StartRequest: ") + e.what());
@@ -747,16 +755,16 @@ void FakeE2B::Impl::StartProcess(const httplib::Request& req,
   }
   std::vector<json> events{json{{"event", {{"start", {{"pid", pid}}}}}}};
   if (!result.Stdout.empty()) {
-    events.push_back(json{
-        {"event",
-         {{"data",
-           {{"stdout", e2b::internal::Base64Encode(result.Stdout)}}}}}});
+    events.push_back(
+        json{{"event",
+              {{"data",
+                {{"stdout", e2b::internal::Base64Encode(result.Stdout)}}}}}});
   }
   if (!result.Stderr.empty()) {
-    events.push_back(json{
-        {"event",
-         {{"data",
-           {{"stderr", e2b::internal::Base64Encode(result.Stderr)}}}}}});
+    events.push_back(
+        json{{"event",
+              {{"data",
+                {{"stderr", e2b::internal::Base64Encode(result.Stderr)}}}}}});
   }
   const std::string status = "exit status " + std::to_string(result.ExitCode);
   json end{{"exited", true}, {"status", status}};
@@ -769,8 +777,7 @@ void FakeE2B::Impl::StartProcess(const httplib::Request& req,
 }
 
 void FakeE2B::Impl::FilesystemRpc(const std::string& method, const json& body,
-                                  const Classified& c,
-                                  httplib::Response& res) {
+                                  const Classified& c, httplib::Response& res) {
   auto path_of = [&](const char* key) -> std::optional<std::string> {
     auto it = body.find(key);
     if (it == body.end() || !it->is_string()) return std::nullopt;
@@ -783,8 +790,8 @@ void FakeE2B::Impl::FilesystemRpc(const std::string& method, const json& body,
   auto answer_entry = [&](const std::string& abs) {
     res.status = 200;
     res.set_content(
-        json{{"entry", EntryJson(MemEntry{abs, internal::BaseName(abs),
-                                          fs.Find(abs)})}}
+        json{{"entry",
+              EntryJson(MemEntry{abs, internal::BaseName(abs), fs.Find(abs)})}}
             .dump(),
         kJson);
   };
@@ -849,9 +856,9 @@ void FakeE2B::Impl::FilesystemRpc(const std::string& method, const json& body,
       return ConnectError(res, "not_found", "path '" + abs + "' not found");
     }
     if (status != MemStatus::kOk) {
-      return ConnectError(res, "invalid_argument",
-                          "cannot move '" + abs + "' to '" + *destination +
-                              "'");
+      return ConnectError(
+          res, "invalid_argument",
+          "cannot move '" + abs + "' to '" + *destination + "'");
     }
     return answer_entry(*destination);
   }
@@ -918,8 +925,8 @@ void FakeE2B::Impl::UploadFiles(const httplib::Request& req,
     if (status != MemStatus::kOk) {
       return RestError(res, 500, "a file is in the way of '" + *abs + "'");
     }
-    json entry{{"path", *abs}, {"name", internal::BaseName(*abs)},
-               {"type", "file"}};
+    json entry{
+        {"path", *abs}, {"name", internal::BaseName(*abs)}, {"type", "file"}};
     if (!metadata.empty()) entry["metadata"] = metadata;
     entries.push_back(entry);
   }
@@ -944,9 +951,8 @@ FakeE2B::FakeE2B(FakeE2BOptions options)
   if (impl_->port <= 0) {
     throw Error(0, "FakeE2B: cannot listen on 127.0.0.1");
   }
-  impl_->thread = std::thread([impl = impl_.get()] {
-    impl->server.listen_after_bind();
-  });
+  impl_->thread =
+      std::thread([impl = impl_.get()] { impl->server.listen_after_bind(); });
   // httplib's stop() does nothing before the accept loop runs: wait for it,
   // so a destructor right after construction cannot join a serving thread.
   while (!impl_->server.is_running()) {

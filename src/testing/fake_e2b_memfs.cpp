@@ -132,16 +132,16 @@ MemStatus MemFilesystem::Move(const std::string& from, const std::string& to) {
   if (Find(from) == nullptr) return MemStatus::kNotFound;
   if (from == to) return MemStatus::kOk;
   if (IsAtOrBelow(to, from)) return MemStatus::kInvalidPath;
-  if (const MemNode* target = Find(to); target != nullptr &&
-                                        target->directory &&
-                                        !Find(from)->directory) {
+  if (const MemNode* target = Find(to);
+      target != nullptr && target->directory && !Find(from)->directory) {
     return MemStatus::kIsDirectory;
   }
   const MemStatus status = MakeParents(to);
   if (status != MemStatus::kOk) return status;
   std::map<std::string, MemNode> moved;
   for (const auto& [path, node] : nodes_) {
-    if (IsAtOrBelow(path, from)) moved.emplace(to + path.substr(from.size()), node);
+    if (IsAtOrBelow(path, from))
+      moved.emplace(to + path.substr(from.size()), node);
   }
   Remove(from);
   Remove(to);

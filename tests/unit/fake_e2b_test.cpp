@@ -3,6 +3,7 @@
 
 #include <e2b/e2b.hpp>
 #include <e2b/testing/fake_e2b.hpp>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -41,8 +42,8 @@ TEST_F(FakeE2BTest, CreateRecordsTheConfigurationAndListKillForget) {
   e2b::Sandbox other = client_.NewSandbox();
   auto listed = client_.ListSandboxes();
   ASSERT_EQ(listed.size(), 2U);
-  auto page = client_.ListSandboxesV2(
-      e2b::WithSandboxMetadata({{"owner", "ci"}}));
+  auto page =
+      client_.ListSandboxesV2(e2b::WithSandboxMetadata({{"owner", "ci"}}));
   ASSERT_EQ(page.Sandboxes.size(), 1U);
   EXPECT_EQ(page.Sandboxes[0].ID, sandbox.ID);
   EXPECT_EQ(page.Sandboxes[0].Template, "python");
@@ -72,9 +73,8 @@ TEST_F(FakeE2BTest, PauseConnectAndTimeoutChangeState) {
   e2b::Sandbox again = client_.Connect(sandbox.ID, 60);
   EXPECT_EQ(fake_.Sandbox(sandbox.ID)->State, "running");
   EXPECT_EQ(fake_.Sandbox(sandbox.ID)->TimeoutSeconds, 60);
-  fake_.OnCommand("true", [](const FakeCommandCall&) {
-    return FakeCommandResult{};
-  });
+  fake_.OnCommand("true",
+                  [](const FakeCommandCall&) { return FakeCommandResult{}; });
   EXPECT_EQ(again.Commands.RunShell("true").ExitCode, 0);
 }
 
@@ -83,14 +83,13 @@ TEST_F(FakeE2BTest, CommandsAreAnsweredByTheLongestMatchingHandler) {
     return FakeCommandResult{"generic\n", "", 0, ""};
   });
   fake_.OnCommand("git status", [](const FakeCommandCall& call) {
-    return FakeCommandResult{"on branch main in " + call.Cwd + "\n",
-                             "warn\n", 0, ""};
+    return FakeCommandResult{"on branch main in " + call.Cwd + "\n", "warn\n",
+                             0, ""};
   });
   e2b::Sandbox sandbox = client_.NewSandbox();
 
-  auto status = sandbox.Commands.RunShell("git status --short",
-                                          e2b::WithCwd("/repo"),
-                                          e2b::WithEnv({{"A", "1"}}));
+  auto status = sandbox.Commands.RunShell(
+      "git status --short", e2b::WithCwd("/repo"), e2b::WithEnv({{"A", "1"}}));
   EXPECT_EQ(status.Stdout, "on branch main in /repo\n");
   EXPECT_EQ(status.Stderr, "warn\n");
   EXPECT_EQ(status.ExitCode, 0);
@@ -217,9 +216,8 @@ TEST_F(FakeE2BTest, AWrongApiKeyIsAnAuthenticationError) {
 TEST_F(FakeE2BTest, EnvdRefusesAWrongAccessTokenAndUnknownSandboxes) {
   e2b::Sandbox sandbox = client_.NewSandbox();
   httplib::Client http("127.0.0.1", std::stoi(fake_.URL().substr(17)));
-  auto wrong = http.Get("/files?path=/x",
-                        {{"E2b-Sandbox-Id", sandbox.ID},
-                         {"X-Access-Token", "wrong"}});
+  auto wrong = http.Get("/files?path=/x", {{"E2b-Sandbox-Id", sandbox.ID},
+                                           {"X-Access-Token", "wrong"}});
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
   auto unknown = http.Get("/files?path=/x", {{"E2b-Sandbox-Id", "nosuch"}});
@@ -251,13 +249,13 @@ TEST_F(FakeE2BTest, MalformedRequestsGetClearErrors) {
   EXPECT_EQ(bad_type->status, 400);
   const httplib::Headers envd{{"E2b-Sandbox-Id", sandbox.ID},
                               {"X-Access-Token", token}};
-  auto bad_envelope = http.Post("/process.Process/Start", envd,
-                                std::string("\x00\x00", 2),
-                                "application/connect+json");
+  auto bad_envelope =
+      http.Post("/process.Process/Start", envd, std::string("\x00\x00", 2),
+                "application/connect+json");
   ASSERT_TRUE(bad_envelope);
   EXPECT_EQ(bad_envelope->status, 400);
-  auto bad_rpc = http.Post("/filesystem.Filesystem/Stat", envd, "[1]",
-                           "application/json");
+  auto bad_rpc =
+      http.Post("/filesystem.Filesystem/Stat", envd, "[1]", "application/json");
   ASSERT_TRUE(bad_rpc);
   EXPECT_EQ(bad_rpc->status, 400);
   EXPECT_NE(bad_rpc->body.find("invalid_argument"), std::string::npos);

@@ -109,9 +109,9 @@ class FakeE2B {
   /// registration of the same text replaces the earlier one. Commands no
   /// handler matches exit 127 with "<command>: command not found" on
   /// stderr, as bash does.
-  void OnCommand(std::string command_prefix_or_exact,
-                 std::function<FakeCommandResult(const FakeCommandCall&)>
-                     handler);
+  void OnCommand(
+      std::string command_prefix_or_exact,
+      std::function<FakeCommandResult(const FakeCommandCall&)> handler);
 
   /// Answers the next `times` requests of `route` (a FakeCall::Route, e.g.
   /// "GET /sandboxes/{sandboxID}") with `http_status` and an error body in
