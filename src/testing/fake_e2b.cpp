@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
+#include <cctype>
 #include <ctime>
 #include <mutex>
 #include <random>
@@ -312,9 +312,14 @@ Classified FakeE2B::Impl::Classify(const httplib::Request& req) const {
     c.sandbox_id = req.get_header_value("E2b-Sandbox-Id");
     if (c.sandbox_id.empty()) {
       const std::string host = req.get_header_value("Host");
+      // Only a numeric port label counts: "my-host.local" names no sandbox.
       const auto dash = host.find('-');
       const auto dot = host.find('.');
-      if (dash != std::string::npos && dot != std::string::npos && dash < dot) {
+      const bool numeric_port =
+          dash != std::string::npos && dash > 0 &&
+          std::all_of(host.begin(), host.begin() + static_cast<long>(dash),
+                      [](unsigned char ch) { return std::isdigit(ch) != 0; });
+      if (numeric_port && dot != std::string::npos && dash < dot) {
         c.sandbox_id = host.substr(dash + 1, dot - dash - 1);
       }
     }
@@ -492,7 +497,8 @@ void FakeE2B::Impl::ListSandboxes(const httplib::Request& req, bool v2,
         states.end()) {
       continue;
     }
-    bool match = true;
+    const std::string templ = req.get_param_value("template");
+    bool match = !v2 || templ.empty() || record.info.TemplateID == templ;
     for (const auto& [key, value] : filter) {
       auto it = record.info.Metadata.find(key);
       match = match && it != record.info.Metadata.end() && it->second == value;
@@ -645,7 +651,7 @@ void FakeE2B::Impl::HandleEnvd(const httplib::Request& req, const Classified& c,
   }
   if (req.method != "POST") return RestError(res, 405, "method not allowed");
   if (c.protocol == Protocol::kConnectStream) {
-    if (req.get_header_value("Content-Type") != kConnectJson) {
+    if (req.get_header_value("Content-Type").rfind(kConnectJson, 0) != 0) {
       return RestError(res, 415, "FakeE2B speaks application/connect+json");
     }
     if (req.path == "/process.Process/Start") return StartProcess(req, c, res);
@@ -654,7 +660,7 @@ void FakeE2B::Impl::HandleEnvd(const httplib::Request& req, const Classified& c,
         json{{"code", "unimplemented"},
              {"message", "FakeE2B does not implement " + req.path}});
   }
-  if (req.get_header_value("Content-Type") != kJson) {
+  if (req.get_header_value("Content-Type").rfind(kJson, 0) != 0) {
     return RestError(res, 415, "FakeE2B speaks application/json");
   }
   const auto body = ParseObject(req.body);

@@ -47,6 +47,17 @@ TEST_F(FakeE2BTest, CreateRecordsTheConfigurationAndListKillForget) {
   ASSERT_EQ(page.Sandboxes.size(), 1U);
   EXPECT_EQ(page.Sandboxes[0].ID, sandbox.ID);
   EXPECT_EQ(page.Sandboxes[0].Template, "python");
+  auto by_template = client_.ListSandboxesV2(e2b::WithSandboxTemplate("base"));
+  ASSERT_EQ(by_template.Sandboxes.size(), 1U);
+  EXPECT_EQ(by_template.Sandboxes[0].ID, other.ID);
+  auto first = client_.ListSandboxesV2(e2b::WithSandboxLimit(1));
+  ASSERT_EQ(first.Sandboxes.size(), 1U);
+  EXPECT_EQ(first.Sandboxes[0].ID, other.ID);  // newest first
+  auto second = client_.ListSandboxesV2(
+      e2b::WithSandboxLimit(1), e2b::WithSandboxNextToken(first.NextToken));
+  ASSERT_EQ(second.Sandboxes.size(), 1U);
+  EXPECT_EQ(second.Sandboxes[0].ID, sandbox.ID);
+  EXPECT_TRUE(second.NextToken.empty());
 
   EXPECT_EQ(sandbox.Info().Metadata.at("owner"), "ci");
   EXPECT_TRUE(client_.KillSandbox(sandbox.ID));
