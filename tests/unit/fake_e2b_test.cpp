@@ -280,4 +280,25 @@ TEST_F(FakeE2BTest, MalformedRequestsGetClearErrors) {
   EXPECT_EQ(unknown->status, 404);
 }
 
+TEST_F(FakeE2BTest, ManyFilesGoAsOneMultipartUpload) {
+  e2b::Sandbox sandbox = client_.NewSandbox();
+  auto written = sandbox.Filesystem.WriteFiles(
+      {e2b::WriteEntry{"/a/one.txt", "1", nullptr},
+       e2b::WriteEntry{"two.txt", "22", nullptr}});
+  ASSERT_EQ(written.size(), 2U);
+  EXPECT_EQ(fake_.FileContent(sandbox.ID, "/a/one.txt"), "1");
+  EXPECT_EQ(fake_.FileContent(sandbox.ID, "/home/user/two.txt"), "22");
+}
+
+TEST_F(FakeE2BTest, BackgroundCommandsDeliverTheirResultToWait) {
+  fake_.OnCommand("sleep", [](const FakeCommandCall&) {
+    return FakeCommandResult{"done\n", "", 0, ""};
+  });
+  e2b::Sandbox sandbox = client_.NewSandbox();
+  e2b::CommandHandle handle = sandbox.Commands.Start("sleep", {"1"});
+  e2b::CommandResult result = handle.Wait();
+  EXPECT_EQ(result.Stdout, "done\n");
+  EXPECT_EQ(result.ExitCode, 0);
+}
+
 }  // namespace
