@@ -209,6 +209,15 @@ void SandboxGone(httplib::Response& res) {
   RestError(res, 502, "The sandbox was not found");
 }
 
+// A command handler threw: the process started, then the stream failed,
+// as envd reports an RPC that broke mid-way.
+void HandlerFailed(httplib::Response& res, std::uint32_t pid,
+                   const std::string& what) {
+  StreamAnswer(res, {json{{"event", {{"start", {{"pid", pid}}}}}}},
+               json{{"code", "internal"},
+                    {"message", "command handler threw: " + what}});
+}
+
 json EntryJson(const MemEntry& entry) {
   const MemNode& node = *entry.node;
   json j{{"name", entry.name},
@@ -749,10 +758,9 @@ void FakeE2B::Impl::StartProcess(const httplib::Request& req,
     try {
       result = handler(call);
     } catch (const std::exception& e) {
-      return StreamAnswer(
-          res, {json{{"event", {{"start", {{"pid", pid}}}}}}},
-          json{{"code", "internal"},
-               {"message", std::string("command handler threw: ") + e.what()}});
+      return HandlerFailed(res, pid, e.what());
+    } catch (...) {
+      return HandlerFailed(res, pid, "an exception that is no std::exception");
     }
   } else {
     const std::string name = call.Command.substr(0, call.Command.find(' '));

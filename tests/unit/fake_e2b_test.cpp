@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <stdexcept>
 
 namespace {
 
@@ -299,6 +300,22 @@ TEST_F(FakeE2BTest, BackgroundCommandsDeliverTheirResultToWait) {
   e2b::CommandResult result = handle.Wait();
   EXPECT_EQ(result.Stdout, "done\n");
   EXPECT_EQ(result.ExitCode, 0);
+}
+
+TEST_F(FakeE2BTest, AThrowingHandlerFailsTheCommandNotTheServer) {
+  fake_.OnCommand("crash", [](const FakeCommandCall&) -> FakeCommandResult {
+    throw std::runtime_error("handler bug");
+  });
+  fake_.OnCommand("ok",
+                  [](const FakeCommandCall&) { return FakeCommandResult{}; });
+  e2b::Sandbox sandbox = client_.NewSandbox();
+  try {
+    sandbox.Commands.RunShell("crash");
+    FAIL() << "the stream's error must reach the caller";
+  } catch (const e2b::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("handler bug"), std::string::npos);
+  }
+  EXPECT_EQ(sandbox.Commands.RunShell("ok").ExitCode, 0);
 }
 
 }  // namespace
