@@ -11,6 +11,8 @@ endif()
 if(E2B_FAKE_HTTPLIB_FOUND)
   add_library(e2b_testing_fake EXCLUDE_FROM_ALL
     ${PROJECT_SOURCE_DIR}/src/testing/fake_e2b.cpp
+    ${PROJECT_SOURCE_DIR}/src/testing/fake_e2b_control_plane.cpp
+    ${PROJECT_SOURCE_DIR}/src/testing/fake_e2b_envd.cpp
     ${PROJECT_SOURCE_DIR}/src/testing/fake_e2b_memfs.cpp)
   add_library(e2b::testing_fake ALIAS e2b_testing_fake)
   target_compile_features(e2b_testing_fake PUBLIC cxx_std_17)
