@@ -46,13 +46,10 @@ std::optional<json> ParseObject(const std::string& body) {
 namespace {
 
 using internal::Classified;
-using internal::FormatRfc3339;
 using internal::kJson;
-using internal::MemEntry;
 using internal::MemFilesystem;
 using internal::MemNode;
 using internal::MemStatus;
-using internal::ParseObject;
 using internal::Protocol;
 using internal::RestError;
 using nlohmann::json;

@@ -15,12 +15,7 @@ namespace {
 using internal::Classified;
 using internal::FormatRfc3339;
 using internal::kJson;
-using internal::MemEntry;
-using internal::MemFilesystem;
-using internal::MemNode;
-using internal::MemStatus;
 using internal::ParseObject;
-using internal::Protocol;
 using internal::RestError;
 using nlohmann::json;
 
@@ -84,7 +79,7 @@ void FakeE2B::Impl::HandleRest(const httplib::Request& req, const Classified& c,
   } else if (!c.sandbox_id.empty()) {
     SandboxOperation(req, c, res);
   } else {
-    RestError(res, 404, "FakeE2B does not serve " + c.route);
+    RestError(res, 501, "FakeE2B does not serve " + c.route);
   }
 }
 
@@ -283,7 +278,7 @@ void FakeE2B::Impl::SandboxOperation(const httplib::Request& req,
     res.status = resumed ? 201 : 200;
     res.set_content(CreatedJson(record).dump(), kJson);
   } else {
-    RestError(res, 404, "FakeE2B does not serve " + route);
+    RestError(res, 501, "FakeE2B does not serve " + route);
   }
 }
 

@@ -278,7 +278,7 @@ TEST_F(FakeE2BTest, MalformedRequestsGetClearErrors) {
   EXPECT_NE(watch->body.find("unimplemented"), std::string::npos);
   auto unknown = http.Get("/templates/abc", {{"X-API-Key", key}});
   ASSERT_TRUE(unknown);
-  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(unknown->status, 501);
 }
 
 TEST_F(FakeE2BTest, ManyFilesGoAsOneMultipartUpload) {
@@ -316,6 +316,19 @@ TEST_F(FakeE2BTest, AThrowingHandlerFailsTheCommandNotTheServer) {
     EXPECT_NE(std::string(e.what()).find("handler bug"), std::string::npos);
   }
   EXPECT_EQ(sandbox.Commands.RunShell("ok").ExitCode, 0);
+}
+
+TEST_F(FakeE2BTest, UnsupportedCallsSayStatus501NotSandboxNotFound) {
+  e2b::Sandbox sandbox = client_.NewSandbox();
+  try {
+    sandbox.Metrics();
+    FAIL() << "metrics are not served";
+  } catch (const e2b::SandboxNotFoundError&) {
+    FAIL() << "an unserved route must not look like a missing sandbox";
+  } catch (const e2b::Error& e) {
+    EXPECT_EQ(e.StatusCode(), 501);
+    EXPECT_NE(e.Message().find("does not serve"), std::string::npos);
+  }
 }
 
 }  // namespace
