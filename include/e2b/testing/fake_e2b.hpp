@@ -28,8 +28,11 @@ struct FakeCommandCall {
   std::string Command;
   /// The process as sent: executable, arguments, environment and cwd.
   std::string Cmd;
+  /// The arguments after Cmd.
   std::vector<std::string> Args;
+  /// The environment variables the request set.
   std::map<std::string, std::string> Envs;
+  /// The working directory the request asked for; empty = the default.
   std::string Cwd;
   /// The user from the Basic authorization header; empty = default user.
   std::string User;
@@ -37,8 +40,11 @@ struct FakeCommandCall {
 
 /// What a command handler answers: the process's output and exit.
 struct FakeCommandResult {
+  /// Sent as the process's standard output.
   std::string Stdout;
+  /// Sent as the process's standard error.
   std::string Stderr;
+  /// The exit code of the end event.
   int ExitCode = 0;
   /// envd's description of an abnormal end (CommandResult::Error); empty =
   /// "exit status <code>" when ExitCode is not 0.
@@ -62,11 +68,15 @@ struct FakeCall {
 
 /// A sandbox the fake holds.
 struct FakeSandbox {
+  /// The sandbox ID the create answered.
   std::string ID;
+  /// The template the create asked for.
   std::string TemplateID;
   /// "running" or "paused".
   std::string State;
+  /// The metadata given at create.
   std::map<std::string, std::string> Metadata;
+  /// The environment variables given at create.
   std::map<std::string, std::string> EnvVars;
   /// The timeout last given at create, SetTimeout, connect or resume
   /// (seconds). The fake never expires sandboxes by itself.
@@ -91,7 +101,9 @@ struct FakeE2BOptions {
 /// may use it at once. Command handlers run on the server's threads.
 class FakeE2B {
  public:
+  /// Starts listening on 127.0.0.1 (a free port) with `options`.
   explicit FakeE2B(FakeE2BOptions options = {});
+  /// Stops the server and joins its threads.
   ~FakeE2B();
   FakeE2B(const FakeE2B&) = delete;
   FakeE2B& operator=(const FakeE2B&) = delete;
@@ -101,7 +113,7 @@ class FakeE2B {
   ClientConfig Config() const;
   /// e2b::NewClient(Config()).
   Client NewClient() const;
-  /// The base URL of the server, http://127.0.0.1:<port>.
+  /// The base URL of the server, `http://127.0.0.1:PORT`.
   std::string URL() const;
 
   /// Answers commands whose Command equals `command_prefix_or_exact` or
