@@ -5,8 +5,10 @@ install(TARGETS e2b EXPORT e2bTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# include/e2b/testing/ belongs to e2b::testing, installed below when built.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/e2b
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  PATTERN testing EXCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/generated/include/e2b/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/e2b)
 
@@ -14,6 +16,20 @@ set(E2B_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/e2b)
 install(EXPORT e2bTargets NAMESPACE e2b:: DESTINATION ${E2B_CMAKE_DIR})
 export(EXPORT e2bTargets NAMESPACE e2b::
   FILE ${PROJECT_BINARY_DIR}/e2bTargets.cmake)
+
+# e2b::testing in an export set of its own, loaded by e2bConfig.cmake only
+# for `COMPONENTS testing`, so consumers without GoogleTest never see it.
+if(TARGET e2b_testing AND E2B_BUILD_TESTING_LIB)
+  install(TARGETS e2b_testing EXPORT e2bTestingTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/e2b/testing
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/e2b)
+  install(EXPORT e2bTestingTargets NAMESPACE e2b::
+    DESTINATION ${E2B_CMAKE_DIR})
+endif()
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/e2bConfig.cmake.in
   ${PROJECT_BINARY_DIR}/e2bConfig.cmake INSTALL_DESTINATION ${E2B_CMAKE_DIR})

@@ -30,6 +30,30 @@ cmake -S "$src/tests/consumer" -B "$work/find_package" \
 cmake --build "$work/find_package" -j"$jobs" >/dev/null
 "$work/find_package/consumer" "$port"
 
+echo "== find_package COMPONENTS testing =="
+# Built only when the library found GoogleTest (E2B_BUILD_TESTING_LIB).
+if [[ -f $(dirname "$(find "$work/prefix" -name e2bConfig.cmake | head -n1)")/e2bTestingTargets.cmake ]]; then
+  cmake -S "$src/tests/consumer/testing" -B "$work/find_package_testing" \
+    -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+  cmake --build "$work/find_package_testing" -j"$jobs" >/dev/null
+  # No e2b-local here: the fixture must fail the test with its error.
+  set +e
+  out=$(E2B_LOCAL_BIN="$work/no-such-e2b-local" \
+    "$work/find_package_testing/consumer_test" 2>&1)
+  status=$?
+  set -e
+  if [[ $status -eq 0 || $out != *"E2B_LOCAL_BIN='$work/no-such-e2b-local'"* ]]; then
+    echo "the e2b::testing consumer did not fail with the missing-binary" \
+      "error (status $status):" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  testing_checked=1
+else
+  echo "(e2b::testing not installed: no GoogleTest)"
+  testing_checked=0
+fi
+
 echo "== pkg-config =="
 pc_dir=$(dirname "$(find "$work/prefix" -name e2b.pc | head -n1)")
 PKG_CONFIG_PATH="$pc_dir" pkg-config --validate e2b
@@ -67,4 +91,4 @@ cmake -S "$src/tests/consumer" -B "$work/fetchcontent" \
 cmake --build "$work/fetchcontent" -j"$jobs" >/dev/null
 "$work/fetchcontent/consumer" "$port"
 
-echo "consumer builds: 5 passed, 0 failed"
+echo "consumer builds: $((5 + testing_checked)) passed, 0 failed"

@@ -538,93 +538,18 @@ RssWatchdog::~RssWatchdog() {
 // --------------------------------------------------------------
 
 ExtraServer::ExtraServer(const std::vector<std::string>& extra_flags) {
-  dir_ = MakeTempDir("e2b-escape-server");
-  if (dir_.empty()) {
-    error_ = "mkdtemp failed";
-    return;
+  e2b::testing::LocalServerOptions options;
+  options.Binary = E2B_LOCAL_BINARY;
+  if (const char* override_bin = std::getenv("E2B_LOCAL_BIN");
+      override_bin != nullptr && *override_bin != '\0') {
+    options.Binary = override_bin;
   }
-  const std::string state = dir_ + "/state";
-  fs::create_directories(state);
-  const char* override_bin = std::getenv("E2B_LOCAL_BIN");
-  const std::string binary = (override_bin != nullptr && *override_bin != '\0')
-                                 ? override_bin
-                                 : E2B_LOCAL_BINARY;
-  api_key_ = "e2b_" + RandomHex(20);
-  std::vector<std::string> args = {
-      binary, "--host",      "127.0.0.1", "--api-port", "0",     "--envd-port",
-      "0",    "--state-dir", state,       "--api-key",  api_key_};
-  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string out_path = dir_ + "/stdout";
-  const std::string err_path = dir_ + "/stderr";
-  const int out_fd =
-      open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const int err_fd =
-      open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const pid_t parent = getpid();
-  pid_ = fork();
-  if (pid_ == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);
-    setpgid(0, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
+  options.ExtraArgs = extra_flags;
+  try {
+    server_.emplace(std::move(options));
+  } catch (const e2b::testing::LocalServerError& e) {
+    error_ = e.what();
   }
-  close(out_fd);
-  close(err_fd);
-  const auto deadline = Clock::now() + 20s;
-  while (Clock::now() < deadline) {
-    std::istringstream lines(ReadFile(out_path));
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.rfind("E2B_API_URL=", 0) == 0) api_url_ = line.substr(12);
-      if (line.rfind("E2B_SANDBOX_URL=", 0) == 0)
-        sandbox_url_ = line.substr(16);
-    }
-    if (!api_url_.empty() && !sandbox_url_.empty()) return;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      error_ = "e2b-local with extra flags exited at start: " +
-               ReadFile(err_path).substr(0, 2000);
-      return;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  error_ = "e2b-local with extra flags did not print its URLs within 20 s";
-}
-
-ExtraServer::~ExtraServer() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + 15s;
-    bool reaped = false;
-    while (Clock::now() < deadline) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        reaped = true;
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    if (!reaped) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    kill(-pid_, SIGKILL);
-  }
-  RemoveTree(dir_);
-}
-
-e2b::Client ExtraServer::NewClient() const {
-  e2b::ClientConfig cfg;
-  cfg.APIKey = api_key_;
-  cfg.APIBaseURL = api_url_;
-  cfg.SandboxURL = sandbox_url_;
-  return e2b::NewClient(cfg);
 }
 
 // ---- EscapeTest

@@ -190,22 +190,15 @@ class RssWatchdog {
 class ExtraServer {
  public:
   explicit ExtraServer(const std::vector<std::string>& extra_flags);
-  ~ExtraServer();
-  ExtraServer(const ExtraServer&) = delete;
-  ExtraServer& operator=(const ExtraServer&) = delete;
-  bool Ok() const { return error_.empty(); }
+  bool Ok() const { return server_.has_value(); }
   const std::string& Error() const { return error_; }
-  e2b::Client NewClient() const;
-  const std::string& APIURL() const { return api_url_; }
-  const std::string& APIKey() const { return api_key_; }
+  e2b::Client NewClient() const { return server_->NewClient(); }
+  const std::string& APIURL() const { return server_->APIURL(); }
+  const std::string& APIKey() const { return server_->APIKey(); }
 
  private:
-  pid_t pid_ = -1;
-  std::string dir_;
+  std::optional<e2b::testing::LocalServer> server_;
   std::string error_;
-  std::string api_url_;
-  std::string sandbox_url_;
-  std::string api_key_;
 };
 
 // ---- the fixture ------------------------------------------------------------

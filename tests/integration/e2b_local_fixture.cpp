@@ -1,25 +1,17 @@
 #include "integration/e2b_local_fixture.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <streambuf>
-#include <thread>
+#include <utility>
 
 #ifndef E2B_LOCAL_BINARY
 #define E2B_LOCAL_BINARY "e2b-local"
@@ -29,46 +21,6 @@ namespace e2b_test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
-
-// How long the server may take to print its three lines, and to stop.
-constexpr auto kStartBound = 20s;
-constexpr auto kStopBound = 15s;
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) {
-    return "exited with code " + std::to_string(WEXITSTATUS(status));
-  }
-  if (WIFSIGNALED(status)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status));
-  }
-  return "stopped (status " + std::to_string(status) + ")";
-}
-
-// Mount points (as this process sees them) at or below `dir`. Removing a
-// directory with a live mount below it could reach into the mounted tree,
-// so the temp dir is kept when there is one.
-std::vector<std::string> MountsBelow(const std::string& dir) {
-  std::vector<std::string> found;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, mount_point;
-    if (!(fields >> id >> parent >> dev >> root >> mount_point)) continue;
-    if (mount_point == dir || mount_point.rfind(dir + "/", 0) == 0) {
-      found.push_back(mount_point);
-    }
-  }
-  return found;
-}
 
 // Deterministic byte generator (xorshift64*), shared by GeneratedStream and
 // GeneratedDigest so both sides see the same bytes.
@@ -182,234 +134,50 @@ LocalServer& LocalServer::Shared() {
   return *server;
 }
 
-LocalServer::~LocalServer() { Stop(); }
-
 void LocalServer::Start() {
-  std::error_code ec;
-  std::string base = std::filesystem::temp_directory_path(ec).string();
-  if (ec || base.empty()) base = "/tmp";
-  std::string pattern = base + "/e2b-it-XXXXXX";
-  std::vector<char> dir(pattern.begin(), pattern.end());
-  dir.push_back('\0');
-  if (mkdtemp(dir.data()) == nullptr) {
-    error_ = "mkdtemp(" + pattern + ") failed: " + std::strerror(errno);
-    return;
+  e2b::testing::LocalServerOptions options;
+  options.Binary = E2B_LOCAL_BINARY;
+  if (const char* override_bin = std::getenv("E2B_LOCAL_BIN");
+      override_bin != nullptr && *override_bin != '\0') {
+    options.Binary = override_bin;
   }
-  temp_dir_ = dir.data();
-  const std::string state_dir = temp_dir_ + "/state";
-  std::filesystem::create_directories(state_dir, ec);
-  if (ec) {
-    error_ = "cannot create " + state_dir + ": " + ec.message();
-    return;
+  options.KeepTempDir = std::getenv("E2B_IT_KEEP_TMP") != nullptr;
+  try {
+    server_.emplace(std::move(options));
+  } catch (const e2b::testing::LocalServerError& e) {
+    error_ = e.what();
   }
-  stdout_path_ = temp_dir_ + "/e2b-local.stdout";
-  stderr_path_ = temp_dir_ + "/e2b-local.stderr";
-  Launch("e2b_" + RandomHex(20));
 }
 
-void LocalServer::Launch(const std::string& key) {
-  const std::string state_dir = temp_dir_ + "/state";
+namespace {
+const std::string kNone;
+}  // namespace
 
-  const char* override_bin = std::getenv("E2B_LOCAL_BIN");
-  const std::string binary = (override_bin != nullptr && *override_bin != '\0')
-                                 ? override_bin
-                                 : E2B_LOCAL_BINARY;
-  if (access(binary.c_str(), X_OK) != 0) {
-    error_ = "e2b-local binary '" + binary +
-             "' is not executable: " + std::strerror(errno) +
-             " (set E2B_LOCAL_BIN to override)";
-    return;
-  }
-  // Everything the child needs is prepared before fork: only
-  // async-signal-safe calls may run between fork and exec.
-  std::vector<std::string> args = {
-      binary, "--host",      "127.0.0.1", "--api-port", "0", "--envd-port",
-      "0",    "--state-dir", state_dir,   "--api-key",  key};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  const int out_fd = open(stdout_path_.c_str(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  // Appended: after a Restart the tail holds both runs.
-  const int err_fd = open(stderr_path_.c_str(),
-                          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (out_fd < 0 || err_fd < 0 || null_fd < 0) {
-    error_ = std::string("cannot open the server's log files: ") +
-             std::strerror(errno);
-    for (int fd : {out_fd, err_fd, null_fd}) {
-      if (fd >= 0) close(fd);
-    }
-    return;
-  }
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    error_ = std::string("fork failed: ") + std::strerror(errno);
-    close(out_fd);
-    close(err_fd);
-    close(null_fd);
-    return;
-  }
-  if (pid == 0) {
-    // Die with the test process even when it crashes before teardown.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);
-    // Its own process group, so whatever it leaves behind can be found.
-    setpgid(0, 0);
-    dup2(null_fd, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out_fd);
-  close(err_fd);
-  close(null_fd);
-  pid_ = pid;
-
-  const auto deadline = Clock::now() + kStartBound;
-  std::string api_url, sandbox_url, printed_key;
-  for (;;) {
-    std::istringstream lines(ReadWholeFile(stdout_path_));
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      auto take = [&line](const char* prefix, std::string& into) {
-        const std::size_t n = std::strlen(prefix);
-        if (line.compare(0, n, prefix) == 0) into = line.substr(n);
-      };
-      take("E2B_API_URL=", api_url);
-      take("E2B_SANDBOX_URL=", sandbox_url);
-      take("E2B_API_KEY=", printed_key);
-    }
-    if (!api_url.empty() && !sandbox_url.empty() && !printed_key.empty()) {
-      break;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      error_ = "e2b-local " + DescribeWaitStatus(status) +
-               " before printing its URLs; stderr tail:\n" + StderrTail();
-      return;
-    }
-    if (Clock::now() > deadline) {
-      error_ =
-          "e2b-local did not print E2B_API_URL/E2B_SANDBOX_URL/"
-          "E2B_API_KEY within 20 s; stderr tail:\n" +
-          StderrTail();
-      Stop();
-      return;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  if (printed_key != key) {
-    error_ =
-        "e2b-local printed an API key other than the one passed with "
-        "--api-key";
-    Stop();
-    return;
-  }
-  if (api_url.rfind("http://127.0.0.1:", 0) != 0 ||
-      sandbox_url.rfind("http://127.0.0.1:", 0) != 0) {
-    error_ =
-        "e2b-local printed unexpected URLs: " + api_url + " and " + sandbox_url;
-    Stop();
-    return;
-  }
-  api_url_ = api_url;
-  sandbox_url_ = sandbox_url;
-  api_key_ = key;
+const std::string& LocalServer::APIURL() const {
+  return server_ ? server_->APIURL() : kNone;
 }
-
-e2b::Client LocalServer::NewClient() const {
-  e2b::ClientConfig cfg;
-  cfg.APIKey = api_key_;
-  cfg.APIBaseURL = api_url_;
-  cfg.SandboxURL = sandbox_url_;
-  return e2b::NewClient(cfg);
+const std::string& LocalServer::SandboxURL() const {
+  return server_ ? server_->SandboxURL() : kNone;
+}
+const std::string& LocalServer::APIKey() const {
+  return server_ ? server_->APIKey() : kNone;
+}
+const std::string& LocalServer::TempDir() const {
+  return server_ ? server_->TempDir() : kNone;
 }
 
 std::string LocalServer::StderrTail(std::size_t max_bytes) const {
-  if (stderr_path_.empty()) return "(no log)";
-  std::string all = ReadWholeFile(stderr_path_);
-  if (all.size() > max_bytes) all = "..." + all.substr(all.size() - max_bytes);
-  return all;
+  return server_ ? server_->StderrTail(max_bytes) : "(no log)";
 }
 
 void LocalServer::Restart(bool crash) {
-  const std::string key = api_key_;
-  EndProcess(crash);
-  error_.clear();
-  api_url_.clear();
-  sandbox_url_.clear();
-  Launch(key);
-}
-
-void LocalServer::Stop() {
-  EndProcess(/*crash=*/false);
-  RemoveTempDir();
-}
-
-void LocalServer::EndProcess(bool crash) {
-  if (pid_ <= 0) return;
-  if (crash) {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    kill(-pid_, SIGKILL);
-    pid_ = -1;
-    return;
-  }
-  {
-    kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + kStopBound;
-    int status = 0;
-    bool reaped = false;
-    while (Clock::now() < deadline) {
-      const pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || (r < 0 && errno == ECHILD)) {
-        reaped = true;
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    if (!reaped) {
-      std::cerr << "e2b-local ignored SIGTERM for 15 s; sending SIGKILL\n";
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-    } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      std::cerr << "e2b-local did not exit cleanly on SIGTERM: "
-                << DescribeWaitStatus(status) << "\n";
-    }
-    // Anything still in the server's process group outlived it: report the
-    // leak, then make sure it does not outlive the test either.
-    if (kill(-pid_, 0) == 0) {
-      std::cerr << "e2b-local left processes behind in its process group; "
-                   "killing them\n";
-      kill(-pid_, SIGKILL);
-    }
-    pid_ = -1;
-  }
-}
-
-void LocalServer::RemoveTempDir() {
-  if (!temp_dir_.empty()) {
-    if (std::getenv("E2B_IT_KEEP_TMP") != nullptr) {
-      std::cerr << "keeping " << temp_dir_ << " (E2B_IT_KEEP_TMP)\n";
-    } else if (auto mounts = MountsBelow(temp_dir_); !mounts.empty()) {
-      std::cerr << "not removing " << temp_dir_ << ": " << mounts.size()
-                << " mount(s) still below it, first " << mounts.front() << "\n";
-    } else {
-      std::error_code ec;
-      std::filesystem::remove_all(temp_dir_, ec);
-      if (ec) {
-        std::cerr << "cannot remove " << temp_dir_ << ": " << ec.message()
-                  << "\n";
-      }
-    }
-    temp_dir_.clear();
+  if (!server_) return;
+  try {
+    server_->Restart(crash ? e2b::testing::StopMode::kCrash
+                           : e2b::testing::StopMode::kGraceful);
+    error_.clear();
+  } catch (const e2b::testing::LocalServerError& e) {
+    error_ = e.what();
   }
 }
 

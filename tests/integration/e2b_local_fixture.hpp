@@ -1,16 +1,15 @@
 #ifndef E2B_TESTS_INTEGRATION_E2B_LOCAL_FIXTURE_HPP_
 #define E2B_TESTS_INTEGRATION_E2B_LOCAL_FIXTURE_HPP_
 
-// The integration tests' peer: one real e2b-local per test process, started
-// on free loopback ports with a fresh state directory and a random API key,
-// and stopped (SIGTERM, then SIGKILL after a bound) when the tests end.
+// The integration tests' peer: one real e2b-local per test process
+// (e2b::testing::LocalServer: free loopback ports, a fresh state directory,
+// a random API key), started before the tests and stopped after them.
 // ctest runs every test case as its own process, so starting is cheap.
 
 #include <e2b/e2b.hpp>
+#include <e2b/testing/local_server.hpp>
 
 #include <gtest/gtest.h>
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -23,7 +22,9 @@
 
 namespace e2b_test {
 
-/// A running e2b-local child process.
+/// The process's e2b-local: e2b::testing::LocalServer with a start failure
+/// kept as text (Ok(), StartError()) instead of thrown, so every test can
+/// report it.
 class LocalServer {
  public:
   /// The server of this test process, started on first use (from the main
@@ -32,27 +33,29 @@ class LocalServer {
 
   LocalServer(const LocalServer&) = delete;
   LocalServer& operator=(const LocalServer&) = delete;
-  ~LocalServer();
+  ~LocalServer() = default;
 
   /// True when the server printed its three lines and is running.
-  bool Ok() const { return error_.empty() && pid_ > 0; }
+  bool Ok() const { return error_.empty() && server_.has_value(); }
   /// Why the server is not available (with its stderr tail).
   const std::string& StartError() const { return error_; }
 
-  const std::string& APIURL() const { return api_url_; }
-  const std::string& SandboxURL() const { return sandbox_url_; }
-  const std::string& APIKey() const { return api_key_; }
-  const std::string& TempDir() const { return temp_dir_; }
+  const std::string& APIURL() const;
+  const std::string& SandboxURL() const;
+  const std::string& APIKey() const;
+  const std::string& TempDir() const;
+  /// The server's process id, or -1 when it is not running.
+  pid_t Pid() const { return server_ ? server_->Pid() : -1; }
 
   /// A client configured for this server (explicit values, so no E2B_*
   /// variable of the environment can redirect it).
-  e2b::Client NewClient() const;
+  e2b::Client NewClient() const { return server_->NewClient(); }
 
   /// The last `max_bytes` of the server's stderr log.
   std::string StderrTail(std::size_t max_bytes = 4000) const;
 
   /// SIGTERM, wait (SIGKILL after a bound), remove the temp dir.
-  void Stop();
+  void Stop() { server_.reset(); }
 
   /// Stops the server, cleanly (SIGTERM) or as a crash (SIGKILL, then
   /// whatever it started is killed too, as a machine's crash would), and
@@ -63,22 +66,9 @@ class LocalServer {
  private:
   LocalServer() = default;
   void Start();
-  /// Starts the binary on TempDir()/state with `key` and waits for its
-  /// three lines; sets error_ when it cannot.
-  void Launch(const std::string& key);
-  /// Ends the process (SIGTERM, or SIGKILL when `crash`) and its process
-  /// group; keeps the temp dir.
-  void EndProcess(bool crash);
-  void RemoveTempDir();
 
-  pid_t pid_ = -1;
+  std::optional<e2b::testing::LocalServer> server_;
   std::string error_;
-  std::string api_url_;
-  std::string sandbox_url_;
-  std::string api_key_;
-  std::string temp_dir_;
-  std::string stdout_path_;
-  std::string stderr_path_;
 };
 
 /// Base fixture: a client for the shared server, and sandboxes that are
