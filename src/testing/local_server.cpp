@@ -218,8 +218,7 @@ void LocalServer::Impl::MakeTempDir() {
               "mkdtemp(" + pattern + ") failed: " + std::strerror(errno));
   }
   temp_dir = dir.data();
-  state_dir =
-      options.StateDir.empty() ? temp_dir + "/state" : options.StateDir;
+  state_dir = options.StateDir.empty() ? temp_dir + "/state" : options.StateDir;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) {
     FailStart(LocalServerError::Reason::kStartFailed,
@@ -242,14 +241,13 @@ void LocalServer::Impl::FailStart(LocalServerError::Reason reason,
 }
 
 void LocalServer::Impl::Launch() {
-  std::vector<std::string> args = {binary,      "--host",   "127.0.0.1",
-                                   "--api-port", "0",       "--envd-port",
-                                   "0",          "--state-dir", state_dir,
-                                   "--api-key",  api_key};
+  std::vector<std::string> args = {
+      binary, "--host",      "127.0.0.1", "--api-port", "0",    "--envd-port",
+      "0",    "--state-dir", state_dir,   "--api-key",  api_key};
   args.insert(args.end(), options.ExtraArgs.begin(), options.ExtraArgs.end());
 
-  const int out_fd = open(stdout_path.c_str(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int out_fd =
+      open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   // Appended: after a Restart the tail holds both runs.
   const int err_fd = open(stderr_path.c_str(),
                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -369,8 +367,8 @@ void LocalServer::Impl::EndProcess(StopMode mode) noexcept {
     std::this_thread::sleep_for(20ms);
   }
   if (!reaped) {
-    std::cerr << "e2b-local ignored SIGTERM for "
-              << options.StopTimeout.count() << " ms; sending SIGKILL\n";
+    std::cerr << "e2b-local ignored SIGTERM for " << options.StopTimeout.count()
+              << " ms; sending SIGKILL\n";
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
   } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
@@ -398,8 +396,7 @@ void LocalServer::Impl::RemoveTempDir() noexcept {
     std::error_code ec;
     std::filesystem::remove_all(temp_dir, ec);
     if (ec) {
-      std::cerr << "cannot remove " << temp_dir << ": " << ec.message()
-                << "\n";
+      std::cerr << "cannot remove " << temp_dir << ": " << ec.message() << "\n";
     }
   }
   temp_dir.clear();

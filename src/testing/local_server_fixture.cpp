@@ -108,8 +108,7 @@ void LocalServerTest::SetUp() {
   const bool available =
       env != nullptr ? env->Server() != nullptr : slot.server.has_value();
   if (!available) {
-    const std::string& error =
-        env != nullptr ? env->StartError() : slot.error;
+    const std::string& error = env != nullptr ? env->StartError() : slot.error;
     const bool missing =
         env != nullptr ? env->BinaryMissing() : slot.binary_missing;
     const bool skip =

@@ -62,8 +62,7 @@ class LocalServerScriptTest : public ::testing::Test {
   // A stand-in that records its pid and arguments, prints the three lines
   // (with `key`, or the key it was given) and waits for SIGTERM.
   std::string FakeServer(const std::string& key = "") {
-    const std::string print_key =
-        key.empty() ? "$key" : "'" + key + "'";
+    const std::string print_key = key.empty() ? "$key" : "'" + key + "'";
     return Script("fake-e2b-local",
                   "echo $$ > '" + (dir_ / "pid").string() +
                       "'\n"
@@ -210,8 +209,8 @@ TEST_F(LocalServerScriptTest, EarlyExitReportsStatusAndStderr) {
 
 TEST_F(LocalServerScriptTest, SilentServerTimesOutAndIsKilled) {
   LocalServerOptions options;
-  options.Binary = Script("silent", "echo $$ > '" + (dir_ / "pid").string() +
-                                        "'\nexec sleep 30\n");
+  options.Binary = Script(
+      "silent", "echo $$ > '" + (dir_ / "pid").string() + "'\nexec sleep 30\n");
   options.StartupTimeout = 300ms;
   options.StopTimeout = 2s;
   const auto start = std::chrono::steady_clock::now();
