@@ -133,6 +133,9 @@ struct LocalServer::Impl {
   std::string state_dir;
   std::string stdout_path;
   std::string stderr_path;
+  // Set once the constructor succeeded: a failed Restart keeps the temp
+  // dir (the state the test may want to look at) for Stop to remove.
+  bool started = false;
 
   void MakeTempDir();
   void Launch();
@@ -194,6 +197,7 @@ LocalServer::LocalServer(LocalServerOptions options)
       impl_->options.APIKey.empty() ? RandomKey() : impl_->options.APIKey;
   impl_->MakeTempDir();
   impl_->Launch();
+  impl_->started = true;
 }
 
 LocalServer::~LocalServer() { Stop(); }
@@ -236,7 +240,7 @@ void LocalServer::Impl::FailStart(LocalServerError::Reason reason,
     message += "; e2b-local stderr (tail):\n" + StderrTail(4000);
   }
   EndProcess(StopMode::kGraceful);
-  RemoveTempDir();
+  if (!started) RemoveTempDir();
   throw LocalServerError(reason, message);
 }
 

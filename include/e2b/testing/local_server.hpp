@@ -81,8 +81,12 @@ class LocalServer {
   /// Starts e2b-local and waits until it prints its URLs. Throws
   /// LocalServerError when the binary is missing or does not start.
   explicit LocalServer(LocalServerOptions options = {});
+  /// Stop().
   ~LocalServer();
+  /// Moves the running server; a moved-from LocalServer may only be
+  /// destroyed or assigned to.
   LocalServer(LocalServer&&) noexcept;
+  /// Stops this server, then takes over `other`'s.
   LocalServer& operator=(LocalServer&&) noexcept;
   LocalServer(const LocalServer&) = delete;
   LocalServer& operator=(const LocalServer&) = delete;
@@ -119,9 +123,10 @@ class LocalServer {
   /// The last `max_bytes` of the server's stderr (its log).
   std::string StderrTail(std::size_t max_bytes = 4000) const;
 
-  /// Stops the server and, in `mode`, starts it again on the same state
+  /// Stops the server in `mode` and starts it again on the same state
   /// directory and API key. The ports change: take a new client after.
-  /// Throws LocalServerError when it does not come back.
+  /// Throws LocalServerError when it does not come back (the server is then
+  /// stopped; its temp dir stays until Stop or the destructor).
   void Restart(StopMode mode = StopMode::kGraceful);
 
   /// SIGTERM, wait (SIGKILL after StopTimeout, and to anything left in its
