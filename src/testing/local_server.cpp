@@ -1,12 +1,12 @@
 #include <e2b/testing/local_server.hpp>
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -25,8 +25,7 @@
 #define E2B_TESTING_BUILD_TREE_LOCAL_BIN ""
 #endif
 
-namespace e2b {
-namespace testing {
+namespace e2b::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -455,5 +454,4 @@ void LocalServer::Stop() noexcept {
   impl_->RemoveTempDir();
 }
 
-}  // namespace testing
-}  // namespace e2b
+}  // namespace e2b::testing

@@ -6,8 +6,7 @@
 #include <iostream>
 #include <utility>
 
-namespace e2b {
-namespace testing {
+namespace e2b::testing {
 namespace {
 
 // The one registered LocalServerEnvironment (gtest owns it).
@@ -144,5 +143,4 @@ e2b::Sandbox LocalServerTest::NewSandbox(const SandboxConfig& config) {
   return sandbox;
 }
 
-}  // namespace testing
-}  // namespace e2b
+}  // namespace e2b::testing

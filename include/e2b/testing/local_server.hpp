@@ -19,8 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace e2b {
-namespace testing {
+namespace e2b::testing {
 
 /// e2b-local could not be found or did not start. what() says why and,
 /// when the server ran, ends with the tail of its stderr.
@@ -157,6 +156,10 @@ class LocalServerEnvironment : public ::testing::Environment {
   explicit LocalServerEnvironment(LocalServerOptions options = {},
                                   bool skip_if_missing = false);
   ~LocalServerEnvironment() override;
+  LocalServerEnvironment(const LocalServerEnvironment&) = delete;
+  LocalServerEnvironment& operator=(const LocalServerEnvironment&) = delete;
+  LocalServerEnvironment(LocalServerEnvironment&&) = delete;
+  LocalServerEnvironment& operator=(LocalServerEnvironment&&) = delete;
 
   /// Starts the server (a failure is kept, see StartError()).
   void SetUp() override;
@@ -240,7 +243,6 @@ class LocalServerTest : public ::testing::Test {
   std::vector<std::unique_ptr<SandboxCloser>> closers_;
 };
 
-}  // namespace testing
-}  // namespace e2b
+}  // namespace e2b::testing
 
 #endif  // E2B_TESTING_LOCAL_SERVER_HPP_
