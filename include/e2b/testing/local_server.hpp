@@ -155,6 +155,7 @@ class LocalServerEnvironment : public ::testing::Environment {
   /// fails them.
   explicit LocalServerEnvironment(LocalServerOptions options = {},
                                   bool skip_if_missing = false);
+  /// Unregisters it (Current() is null after).
   ~LocalServerEnvironment() override;
   LocalServerEnvironment(const LocalServerEnvironment&) = delete;
   LocalServerEnvironment& operator=(const LocalServerEnvironment&) = delete;
