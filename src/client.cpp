@@ -4,6 +4,7 @@
 #include "internal/control_plane_api.hpp"
 #include "internal/envd_api.hpp"
 #include "internal/json_mapping.hpp"
+#include "internal/reap_selection.hpp"
 #include "internal/retry.hpp"
 #include "internal/url.hpp"
 #include "internal/volume_content_api.hpp"
@@ -11,6 +12,7 @@
 #include <e2b/client.hpp>
 #include <e2b/errors.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <istream>
@@ -214,8 +216,15 @@ Sandbox Client::NewSandbox(const Context& ctx, const SandboxConfig& cfg) const {
   }
   const std::string template_id =
       cfg.Template.empty() ? std::string(DefaultTemplate) : cfg.Template;
-  const auto created =
-      state_->control_plane->CreateSandbox(ctx, cfg, template_id);
+  const auto created = [&] {
+    if (!cfg.Lease) {
+      return state_->control_plane->CreateSandbox(ctx, cfg, template_id);
+    }
+    SandboxConfig leased = cfg;
+    leased.Metadata =
+        internal::MetadataWithLease(cfg, std::chrono::system_clock::now());
+    return state_->control_plane->CreateSandbox(ctx, leased, template_id);
+  }();
   return Sandbox(internal::NewSandboxState(state_, created, "POST /sandboxes"));
 }
 

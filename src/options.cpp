@@ -1,9 +1,10 @@
 // The functional options of every call: each one sets one field of its
 // call's parameter struct.
 
+#include "internal/civil_time.hpp"
+
 #include <e2b/options.hpp>
 
-#include <cstdio>
 #include <utility>
 
 namespace e2b {
@@ -140,36 +141,7 @@ ListSandboxesV2Option WithSandboxStartedAfter(std::string rfc3339) {
 
 ListSandboxesV2Option WithSandboxStartedAfter(
     std::chrono::system_clock::time_point time) {
-  // RFC 3339 in UTC with milliseconds, computed without the non-reentrant
-  // gmtime (days-from-civil inverse, valid for any Gregorian date).
-  using namespace std::chrono;
-  const auto ms_total =
-      duration_cast<milliseconds>(time.time_since_epoch()).count();
-  std::int64_t days = ms_total / 86400000;
-  std::int64_t ms_of_day = ms_total % 86400000;
-  if (ms_of_day < 0) {
-    ms_of_day += 86400000;
-    --days;
-  }
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe =
-      (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  char text[160];
-  std::snprintf(
-      text, sizeof(text), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
-      static_cast<long long>(year), static_cast<long long>(month),
-      static_cast<long long>(day), static_cast<long long>(ms_of_day / 3600000),
-      static_cast<long long>(ms_of_day / 60000 % 60),
-      static_cast<long long>(ms_of_day / 1000 % 60),
-      static_cast<long long>(ms_of_day % 1000));
-  return WithSandboxStartedAfter(std::string(text));
+  return WithSandboxStartedAfter(internal::FormatRfc3339Utc(time));
 }
 
 ForkOption WithForkCount(int count) {

@@ -5,6 +5,7 @@
 #include <e2b/http_client.hpp>
 #include <e2b/logging.hpp>
 #include <e2b/options.hpp>
+#include <e2b/reap.hpp>
 #include <e2b/sandbox.hpp>
 #include <e2b/types.hpp>
 #include <e2b/volume.hpp>
@@ -172,6 +173,18 @@ class Client {
   bool KillSandbox(const Context& ctx, const std::string& sandbox_id) const;
   /// KillSandbox without a Context (Context::Background()).
   bool KillSandbox(const std::string& sandbox_id) const;
+
+  /// Kills this API key's sandboxes, running and paused, that match `opts`
+  /// (see ReapOptions): the cleanup after a process that crashed before
+  /// closing what it created. Lists every page of GET /v2/sandboxes first
+  /// (with the Metadata and Owner pairs as the server-side filter, checked
+  /// again here), then kills the selected ones one by one; a sandbox gone
+  /// in between counts as Gone, another refusal is recorded in Failed and
+  /// the rest are still tried. Throws InvalidArgumentError for options
+  /// without a criterion, and the listing's error when a page fails
+  /// (nothing is killed then). An e2b-cpp addition.
+  ReapReport ReapSandboxes(const Context& ctx, const ReapOptions& opts) const;
+  ReapReport ReapSandboxes(const ReapOptions& opts) const;
 
   /// Forks a running sandbox by ID; see Sandbox::Fork. Go: ForkSandbox.
   template <typename... Opts>

@@ -17,6 +17,7 @@
 #include <e2b/logging.hpp>
 #include <e2b/options.hpp>
 #include <e2b/pty.hpp>
+#include <e2b/reap.hpp>
 #include <e2b/sandbox.hpp>
 #include <e2b/template_builder.hpp>
 #include <e2b/types.hpp>

@@ -171,6 +171,32 @@ struct AutoResumeConfig {
   bool Enabled = false;
 };
 
+/// Metadata key of a leased sandbox's owner (see SandboxLease). An e2b-cpp
+/// addition, stored as plain metadata so any E2B API keeps it.
+inline constexpr const char* LeaseOwnerMetadataKey = "e2b-cpp.lease.owner";
+/// Metadata key of a leased sandbox's expiry, RFC 3339 UTC
+/// ("2026-12-07T16:00:00.000Z"). An e2b-cpp addition.
+inline constexpr const char* LeaseExpiresMetadataKey = "e2b-cpp.lease.expires";
+
+/// A lease on a new sandbox: who created it and until when it is needed,
+/// written by NewSandbox as the metadata LeaseOwnerMetadataKey and
+/// LeaseExpiresMetadataKey (now + TTL), so that Client::ReapSandboxes (or
+/// the e2b-reap command) can kill it when its creator crashed before
+/// Close. The lease is bookkeeping only: the sandbox's Timeout still ends
+/// it, and nothing renews or enforces the lease. An e2b-cpp addition.
+struct SandboxLease {
+  /// Who holds the lease; empty = DefaultLeaseOwner().
+  std::string Owner;
+  /// How long the sandbox is needed from creation; must be positive.
+  std::chrono::milliseconds TTL{0};
+};
+
+/// The lease owner used when SandboxLease::Owner is empty: E2B_LEASE_OWNER
+/// when set, else "<user>@<host>" (the login name from USER, else the uid;
+/// the host name), which stays the same across a crash and a restart of
+/// the process, so the reaper finds what a crashed run left.
+std::string DefaultLeaseOwner();
+
 /// Configuration for NewSandbox. Empty Template means DefaultTemplate, a
 /// Timeout of 0 means DefaultTimeout (seconds). The fields after EnvVars are
 /// the Go SDK's later additions; their defaults send nothing new.
@@ -206,6 +232,9 @@ struct SandboxConfig {
   std::optional<SandboxLifecycle> Lifecycle;
   /// MCP gateway configuration (wire: `mcp`); unset sends nothing.
   std::optional<MCPConfig> MCP;
+  /// Lease metadata to add (see SandboxLease); unset sends none. Setting
+  /// the lease keys in Metadata as well is refused. An e2b-cpp addition.
+  std::optional<SandboxLease> Lease;
 };
 
 /// Details about a sandbox (GET /sandboxes/{id} and the listing).
