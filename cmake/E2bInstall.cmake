@@ -61,6 +61,10 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/e2b.pc.in
 install(FILES ${PROJECT_BINARY_DIR}/e2b.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
+if(TARGET e2b-reap)
+  install(TARGETS e2b-reap RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
 if(TARGET e2b-local)
   install(TARGETS e2b-local RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   install(TARGETS e2b-sandbox-init RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR})
