@@ -3,6 +3,7 @@
 #include "internal/control_plane.hpp"
 #include "internal/control_plane_api.hpp"
 #include "internal/envd_api.hpp"
+#include "internal/file_streams.hpp"
 #include "internal/json_mapping.hpp"
 #include "internal/reap_selection.hpp"
 #include "internal/retry.hpp"
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <istream>
 #include <optional>
 #include <string_view>
@@ -437,6 +439,28 @@ void Client::UploadBuildFiles(const Context& ctx, const std::string& url,
     throw InvalidArgumentError("UploadBuildFiles: url is required", 0);
   }
   state_->control_plane->UploadBuildFiles(ctx, url, data, RemainingSize(data));
+}
+
+void Client::UploadBuildFiles(const Context& ctx, const std::string& url,
+                              std::istream& data,
+                              const ProgressFunc& progress) const {
+  if (!progress) {
+    UploadBuildFiles(ctx, url, data);
+    return;
+  }
+  if (url.empty()) {
+    throw InvalidArgumentError("UploadBuildFiles: url is required", 0);
+  }
+  // Counted where curl reads the body; the size is measured first, so the
+  // upload keeps its Content-Length.
+  const std::optional<std::uint64_t> size = RemainingSize(data);
+  internal::ConcatStream body;
+  body.AddStream(data);
+  body.SetProgress([&progress, total = size.value_or(0)](std::uint64_t sent) {
+    progress(sent, total);
+  });
+  state_->control_plane->UploadBuildFiles(ctx, url, body, size);
+  if (body.Failure()) std::rethrow_exception(body.Failure());
 }
 
 void Client::UploadBuildFiles(const std::string& url,

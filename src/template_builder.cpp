@@ -52,6 +52,28 @@ fs::path BuildContextDir() {
   return cwd;
 }
 
+void ReportUploading(const BuildConfig& cfg, std::size_t index,
+                     std::size_t count) {
+  if (!cfg.OnProgress) return;
+  BuildProgress progress;
+  progress.Stage = "uploading";
+  progress.Step = static_cast<int>(index + 1);
+  progress.StepCount = static_cast<int>(count);
+  cfg.OnProgress(progress);
+}
+
+// Reports the server's status when it differs from the last one reported.
+void ReportStatus(const BuildConfig& cfg, const std::string& status,
+                  int step_count, std::string& last) {
+  if (!cfg.OnProgress || status == last) return;
+  last = status;
+  BuildProgress progress;
+  progress.Stage = "building";
+  progress.StepCount = step_count;
+  progress.Status = status;
+  cfg.OnProgress(progress);
+}
+
 void DeliverLogs(const BuildStatus& status, const BuildConfig& cfg) {
   if (!cfg.OnLog) return;
   for (const auto& entry : status.LogEntries) cfg.OnLog(entry);
@@ -75,13 +97,15 @@ void DrainLogs(const Context& ctx, const Client& client,
 // Polls until "ready" or "error". Go: pollBuild.
 void PollBuild(const Context& ctx, const Client& client,
                const std::string& template_id, const std::string& build_id,
-               const BuildConfig& cfg) {
+               const BuildConfig& cfg, int step_count) {
   int offset = 0;
+  std::string last_status;
   for (;;) {
     ctx.ThrowIfDone("template build");
     const BuildStatus status = client.GetBuildStatus(
         ctx, template_id, build_id, WithBuildStatusLogsOffset(offset));
     DeliverLogs(status, cfg);
+    ReportStatus(cfg, status.Status, step_count, last_status);
     offset += static_cast<int>(status.LogEntries.size());
     if (status.Status == "ready") {
       DrainLogs(ctx, client, template_id, build_id, offset, cfg);
@@ -105,10 +129,13 @@ void PollBuild(const Context& ctx, const Client& client,
 // processFileBundles.
 void ProcessFileBundles(const Context& ctx, const Client& client,
                         const std::string& template_id,
-                        std::vector<TemplateStep>& steps) {
+                        std::vector<TemplateStep>& steps,
+                        const BuildConfig& cfg) {
   const fs::path context_dir = BuildContextDir();
-  for (TemplateStep& step : steps) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    TemplateStep& step = steps[i];
     if (step.Type != "COPY") continue;
+    ReportUploading(cfg, i, steps.size());
     internal::TempFile bundle;
     {
       std::ofstream out(bundle.path(), std::ios::binary | std::ios::trunc);
@@ -131,7 +158,7 @@ void ProcessFileBundles(const Context& ctx, const Client& client,
     if (!in) {
       throw Error(0, "template files: cannot read " + bundle.path().string());
     }
-    client.UploadBuildFiles(ctx, status.URL, in);
+    client.UploadBuildFiles(ctx, status.URL, in, cfg.UploadProgress);
   }
 }
 
@@ -286,7 +313,7 @@ BuildResult TemplateBuilder::CreateUploadAndStart(
   start.Steps = steps_;
   start.StartCmd = start_cmd_;
   start.ReadyCmd = ready_cmd_;
-  ProcessFileBundles(ctx, client, info.TemplateID, start.Steps);
+  ProcessFileBundles(ctx, client, info.TemplateID, start.Steps, cfg);
   client.StartTemplateBuild(ctx, info.TemplateID, info.BuildID, start);
 
   BuildResult result;
@@ -300,7 +327,8 @@ BuildResult TemplateBuilder::CreateUploadAndStart(
 BuildResult TemplateBuilder::Build(const Context& ctx, const Client& client,
                                    const BuildConfig& cfg) const {
   BuildResult result = CreateUploadAndStart(ctx, client, cfg);
-  PollBuild(ctx, client, result.TemplateID, result.BuildID, cfg);
+  PollBuild(ctx, client, result.TemplateID, result.BuildID, cfg,
+            static_cast<int>(steps_.size()));
   return result;
 }
 

@@ -47,6 +47,11 @@ VolumeWriteOption WithVolumeForce(bool force) {
   return VolumeWriteOption([force](VolumeWriteParams& p) { p.Force = force; });
 }
 
+VolumeWriteOption WithVolumeWriteProgress(ProgressFunc progress) {
+  return VolumeWriteOption(
+      [v = std::move(progress)](VolumeWriteParams& p) { p.Progress = v; });
+}
+
 VolumeListOption WithVolumeDepth(int depth) {
   return VolumeListOption([depth](VolumeListParams& p) { p.Depth = depth; });
 }

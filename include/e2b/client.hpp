@@ -304,6 +304,10 @@ class Client {
                         std::istream& data) const;
   /// UploadBuildFiles without a Context (Context::Background()).
   void UploadBuildFiles(const std::string& url, std::istream& data) const;
+  /// The same, reporting the bytes sent (ProgressFunc; the total is 0 for
+  /// a stream that cannot seek). An e2b-cpp addition.
+  void UploadBuildFiles(const Context& ctx, const std::string& url,
+                        std::istream& data, const ProgressFunc& progress) const;
 
   /// Starts build `build_id` (from CreateTemplate) of the template.
   /// Go: StartTemplateBuild.

@@ -376,8 +376,15 @@ WaitOption WithWaitOnPty(OutputBytesCallback callback);
 // ---- FilesystemService ----------------------------------------------------
 
 /// Progress of a transfer: bytes moved so far and the expected total (0 when
-/// unknown). Called from the calling thread, after every chunk; it must not
-/// call back into the same transfer.
+/// unknown). The one callback type of every transfer that reports
+/// progress: sandbox files (WithReadProgress, WithWriteProgress), volume
+/// uploads (WithVolumeWriteProgress), template file bundles
+/// (Client::UploadBuildFiles, BuildConfig::UploadProgress). Guarantees,
+/// for all of them: called on the thread that called the transfer (a
+/// download stream's: the thread that reads it), never on a thread of the
+/// library, one call at a time, after every chunk moved, with
+/// `transferred` never decreasing. It must not call back into the same
+/// transfer, and should return quickly: the transfer waits for it.
 using ProgressFunc =
     std::function<void(std::uint64_t transferred, std::uint64_t total)>;
 

@@ -9,6 +9,7 @@
 
 #include <e2b/client.hpp>
 #include <e2b/context.hpp>
+#include <e2b/options.hpp>
 #include <e2b/types.hpp>
 
 #include <functional>
@@ -17,6 +18,22 @@
 #include <vector>
 
 namespace e2b {
+
+/// Where a template build is, for BuildConfig::OnProgress. An e2b-cpp
+/// addition.
+struct BuildProgress {
+  /// "uploading": the files of COPY step `Step` are checked and, unless
+  /// the server has them, uploaded (bytes: BuildConfig::UploadProgress);
+  /// "building": the server reported a new Status (Build only).
+  std::string Stage;
+  /// The 1-based step of the builder this concerns ("uploading"), or 0.
+  int Step = 0;
+  /// How many steps the builder has.
+  int StepCount = 0;
+  /// "building": the server's status ("waiting", "building", "ready",
+  /// "error"); empty while uploading.
+  std::string Status;
+};
 
 /// Configuration of Build and BuildInBackground. Go: BuildConfig.
 struct BuildConfig {
@@ -34,6 +51,15 @@ struct BuildConfig {
   /// that called Build (between its status polls). Not used by
   /// BuildInBackground. An exception it throws ends Build.
   std::function<void(const BuildLogEntry&)> OnLog;
+  /// Called at each stage change (see BuildProgress): before each COPY
+  /// step's files are checked, and, in Build, when a status poll brings a
+  /// status other than the last one. Same thread rules as OnLog. An
+  /// e2b-cpp addition.
+  std::function<void(const BuildProgress&)> OnProgress;
+  /// Upload progress of each COPY step's file bundle (ProgressFunc:
+  /// bytes of that bundle, its size as the total); not called for a
+  /// bundle the server already has. An e2b-cpp addition.
+  ProgressFunc UploadProgress;
 };
 
 /// What a build produced. Go: BuildResult.

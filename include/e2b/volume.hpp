@@ -100,6 +100,9 @@ struct VolumeWriteParams {
   std::optional<std::uint32_t> Mode;
   /// Replace what exists (WithVolumeForce; see MakeDir and WriteFile).
   std::optional<bool> Force;
+  /// WriteFile, WriteFileBytes, WriteFileString: progress of the upload
+  /// (ProgressFunc); ignored by MakeDir. An e2b-cpp addition.
+  ProgressFunc Progress;
 };
 /// What UpdateMetadata changes; unset fields stay as they are.
 struct VolumeMetadataParams {
@@ -167,6 +170,10 @@ VolumeAttributeOption WithVolumeMode(std::uint32_t mode);
 /// WriteFile: create missing parents and overwrite an existing file.
 /// Go: WithVolumeForce.
 VolumeWriteOption WithVolumeForce(bool force);
+/// Reports the upload progress of WriteFile, WriteFileBytes and
+/// WriteFileString, as WithWriteProgress does for sandbox files (the total
+/// is 0 for a stream, whose size is not known). An e2b-cpp addition.
+VolumeWriteOption WithVolumeWriteProgress(ProgressFunc progress);
 /// How many levels below the path List returns (server default 1, at most
 /// 10). Go: WithVolumeDepth.
 VolumeListOption WithVolumeDepth(int depth);

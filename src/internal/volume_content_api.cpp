@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string_view>
@@ -150,8 +151,22 @@ class RestVolumeContentApi final : public VolumeContentApi {
       body.emplace();
       body->AddStream(*data);
       request.body_stream = &*body;
+    } else if (p.Progress) {
+      // Progress is counted where curl reads the body, so an in-memory
+      // body goes through the stream as well, with its size declared.
+      const std::uint64_t size = buffer.size();
+      body.emplace();
+      body->AddText(std::move(buffer));
+      request.body_stream = &*body;
+      request.body_size = size;
     } else {
       request.body = std::move(buffer);
+    }
+    if (body && p.Progress) {
+      const std::uint64_t total = request.body_size.value_or(0);
+      body->SetProgress([progress = p.Progress, total](std::uint64_t sent) {
+        progress(sent, total);
+      });
     }
     const auto check_source = [&] {
       if (body && (body->bad() || body->Failure())) {

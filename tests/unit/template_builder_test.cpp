@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -244,6 +246,80 @@ TEST_F(TemplateBuilderTest, BuildSkipsTheUploadTheServerHas) {
   const json body = BodyJson(r[2]);
   EXPECT_EQ(body["fromTemplate"], "base");
   EXPECT_EQ(body["steps"][0]["args"], json({"./app.py", "/app/"}));
+}
+
+TEST_F(TemplateBuilderTest, ProgressReportsStagesStatusesAndUploadBytes) {
+  ScratchDir dir;
+  // Random bytes do not compress: the bundle spans several upload chunks.
+  std::string big(300000, '\0');
+  std::uint32_t x = 12345;
+  for (char& c : big) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  WriteFile(dir.path() / "a/big.bin", big);
+  WriteFile(dir.path() / "b.txt", "b");
+  ChangeDir cd(dir.path());
+  ScratchDir spool;
+  TempDirOverride tmpdir(spool.path());
+  auto client = MakeClient();
+  RespondCreate();
+  Respond(201, json{{"present", false},
+                    {"url", server_.url() + "/upload/obj?X-Amz-Signature=s"}}
+                   .dump());
+  Respond(200);                         // step 2's upload
+  Respond(201, R"({"present":true})");  // step 4: the server has it
+  Respond(202);
+  Respond(200, StatusBody("waiting", {}));
+  Respond(200, StatusBody("building", {"x"}));
+  Respond(200, StatusBody("building", {}));
+  Respond(200, StatusBody("ready", {}));
+  Respond(200, StatusBody("ready", {}));
+
+  std::vector<e2b::BuildProgress> stages;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> bytes;
+  e2b::BuildConfig cfg;
+  cfg.Name = "my-app";
+  cfg.OnProgress = [&](const e2b::BuildProgress& p) { stages.push_back(p); };
+  cfg.UploadProgress = [&](std::uint64_t sent, std::uint64_t total) {
+    bytes.emplace_back(sent, total);
+  };
+  e2b::NewTemplate()
+      .FromTemplate("base")
+      .RunCmd("true")
+      .Copy("a", "/a")
+      .RunCmd("true")
+      .Copy("b.txt", "/b.txt")
+      .Build(client, cfg);
+
+  ASSERT_EQ(stages.size(), 5u);
+  EXPECT_EQ(stages[0].Stage, "uploading");
+  EXPECT_EQ(stages[0].Step, 2);
+  EXPECT_EQ(stages[0].StepCount, 4);
+  EXPECT_EQ(stages[1].Stage, "uploading");
+  EXPECT_EQ(stages[1].Step, 4);
+  // Each status once, when it changes.
+  const std::vector<std::string> statuses = {"waiting", "building", "ready"};
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    EXPECT_EQ(stages[2 + i].Stage, "building");
+    EXPECT_EQ(stages[2 + i].Status, statuses[i]);
+    EXPECT_EQ(stages[2 + i].Step, 0);
+    EXPECT_EQ(stages[2 + i].StepCount, 4);
+  }
+
+  const auto r = server_.requests();
+  ASSERT_GE(r.size(), 3u);
+  ASSERT_EQ(r[2].method, "PUT");
+  const std::uint64_t size = r[2].body.size();
+  EXPECT_EQ(Header(r[2], "Content-Length"), std::to_string(size));
+  ASSERT_GE(bytes.size(), 2u);  // one bundle, several chunks
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    EXPECT_EQ(bytes[i].second, size);
+    if (i > 0) {
+      EXPECT_GT(bytes[i].first, bytes[i - 1].first);
+    }
+  }
+  EXPECT_EQ(bytes.back().first, size);
 }
 
 TEST_F(TemplateBuilderTest, AFailedUploadLeavesNoTemporaryFile) {

@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <streambuf>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -567,6 +568,41 @@ TEST_F(VolumeTest, WriteFileStringPutsTheBytes) {
   r = OnlyRequest();
   EXPECT_EQ(r.raw_query, "path=%2Fc&uid=7");
   EXPECT_EQ(r.body, "streamed text");
+}
+
+TEST_F(VolumeTest, WriteProgressReportsEveryByteOfTheBody) {
+  auto client = MakeClient();
+  auto volume = MakeVolume(client);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+  const auto record = e2b::WithVolumeWriteProgress(
+      [&](std::uint64_t sent, std::uint64_t total) {
+        calls.emplace_back(sent, total);
+      });
+  // In memory: the size is known, declared and reported as the total.
+  const std::string text(300000, 'v');
+  Respond(201, Entry("/p"));
+  volume.WriteFileString("/p", text, record);
+  auto r = OnlyRequest();
+  EXPECT_EQ(r.body, text);
+  EXPECT_EQ(Header(r, "Content-Length"), std::to_string(text.size()));
+  ASSERT_GE(calls.size(), 2u);  // more than one chunk
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, text.size());
+    if (i > 0) {
+      EXPECT_GT(calls[i].first, calls[i - 1].first);
+    }
+  }
+  EXPECT_EQ(calls.back().first, text.size());
+
+  // A stream: its size is not known, so the total is 0.
+  calls.clear();
+  server_.clear_requests();
+  Respond(201, Entry("/q"));
+  std::istringstream in("streamed text");
+  volume.WriteFile("/q", in, record, e2b::WithVolumeForce(true));
+  EXPECT_EQ(OnlyRequest().body, "streamed text");
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back(), std::make_pair(std::uint64_t{13}, std::uint64_t{0}));
 }
 
 TEST_F(VolumeTest, ReadFileStringGetsTheBytes) {
