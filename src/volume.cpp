@@ -52,6 +52,11 @@ VolumeWriteOption WithVolumeWriteProgress(ProgressFunc progress) {
       [v = std::move(progress)](VolumeWriteParams& p) { p.Progress = v; });
 }
 
+VolumeReadOption WithVolumeReadProgress(ProgressFunc progress) {
+  return VolumeReadOption(
+      [v = std::move(progress)](VolumeReadParams& p) { p.Progress = v; });
+}
+
 VolumeListOption WithVolumeDepth(int depth) {
   return VolumeListOption([depth](VolumeListParams& p) { p.Depth = depth; });
 }
@@ -182,6 +187,16 @@ std::unique_ptr<std::istream> Volume::ReadFile(const std::string& path) const {
   return ReadFile(Context::Background(), path);
 }
 
+std::unique_ptr<std::istream> Volume::ReadFile(
+    const Context& ctx, const std::string& path,
+    const VolumeReadOption& option) const {
+  const VolumeReadParams p = ApplyOptions(VolumeReadParams{}, option);
+  const auto access = Access("ReadFile");
+  return std::make_unique<internal::BodyReaderStream>(
+      internal::WithDownloadProgress(
+          client_->volume_content->OpenFile(ctx, access, path), p.Progress));
+}
+
 std::vector<std::uint8_t> Volume::ReadFileBytes(const Context& ctx,
                                                 const std::string& path) const {
   const std::string text = ReadFileString(ctx, path);
@@ -190,6 +205,13 @@ std::vector<std::uint8_t> Volume::ReadFileBytes(const Context& ctx,
 
 std::vector<std::uint8_t> Volume::ReadFileBytes(const std::string& path) const {
   return ReadFileBytes(Context::Background(), path);
+}
+
+std::vector<std::uint8_t> Volume::ReadFileBytes(
+    const Context& ctx, const std::string& path,
+    const VolumeReadOption& option) const {
+  const std::string text = ReadFileString(ctx, path, option);
+  return std::vector<std::uint8_t>(text.begin(), text.end());
 }
 
 std::string Volume::ReadFileString(const Context& ctx,
@@ -201,6 +223,30 @@ std::string Volume::ReadFileString(const Context& ctx,
 
 std::string Volume::ReadFileString(const std::string& path) const {
   return ReadFileString(Context::Background(), path);
+}
+
+std::string Volume::ReadFileString(const Context& ctx, const std::string& path,
+                                   const VolumeReadOption& option) const {
+  const VolumeReadParams p = ApplyOptions(VolumeReadParams{}, option);
+  const auto access = Access("ReadFileString");
+  auto body = internal::WithDownloadProgress(
+      client_->volume_content->OpenFile(ctx, access, path), p.Progress);
+  return internal::ReadWholeBody(*body);
+}
+
+std::unique_ptr<std::istream> Volume::ReadFile(
+    const std::string& path, const VolumeReadOption& option) const {
+  return ReadFile(Context::Background(), path, option);
+}
+
+std::vector<std::uint8_t> Volume::ReadFileBytes(
+    const std::string& path, const VolumeReadOption& option) const {
+  return ReadFileBytes(Context::Background(), path, option);
+}
+
+std::string Volume::ReadFileString(const std::string& path,
+                                   const VolumeReadOption& option) const {
+  return ReadFileString(Context::Background(), path, option);
 }
 
 VolumeEntryStat Volume::WriteImpl(const Context& ctx, const std::string& path,

@@ -378,7 +378,8 @@ WaitOption WithWaitOnPty(OutputBytesCallback callback);
 /// Progress of a transfer: bytes moved so far and the expected total (0 when
 /// unknown). The one callback type of every transfer that reports
 /// progress: sandbox files (WithReadProgress, WithWriteProgress), volume
-/// uploads (WithVolumeWriteProgress), template file bundles
+/// files (WithVolumeReadProgress, WithVolumeWriteProgress), template file
+/// bundles
 /// (Client::UploadBuildFiles, BuildConfig::UploadProgress). Guarantees,
 /// for all of them: called on the thread that called the transfer (a
 /// download stream's: the thread that reads it), never on a thread of the

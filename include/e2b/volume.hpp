@@ -104,6 +104,13 @@ struct VolumeWriteParams {
   /// (ProgressFunc); ignored by MakeDir. An e2b-cpp addition.
   ProgressFunc Progress;
 };
+/// What ReadFile, ReadFileBytes and ReadFileString take besides the path.
+/// An e2b-cpp addition.
+struct VolumeReadParams {
+  /// Progress of the download (ProgressFunc; the total is the answer's
+  /// Content-Length, 0 when it has none).
+  ProgressFunc Progress;
+};
 /// What UpdateMetadata changes; unset fields stay as they are.
 struct VolumeMetadataParams {
   /// New owner user ID.
@@ -120,6 +127,9 @@ struct VolumeListParams {
 };
 /// Go: VolumeWriteOption.
 using VolumeWriteOption = Option<VolumeWriteParams>;
+/// An option of ReadFile, ReadFileBytes and ReadFileString. An e2b-cpp
+/// addition.
+using VolumeReadOption = Option<VolumeReadParams>;
 /// Go: VolumeMetadataOption.
 using VolumeMetadataOption = Option<VolumeMetadataParams>;
 /// Go: VolumeListOption.
@@ -174,6 +184,10 @@ VolumeWriteOption WithVolumeForce(bool force);
 /// WriteFileString, as WithWriteProgress does for sandbox files (the total
 /// is 0 for a stream, whose size is not known). An e2b-cpp addition.
 VolumeWriteOption WithVolumeWriteProgress(ProgressFunc progress);
+/// Reports the download progress of ReadFile, ReadFileBytes and
+/// ReadFileString, as WithReadProgress does for sandbox files. An e2b-cpp
+/// addition.
+VolumeReadOption WithVolumeReadProgress(ProgressFunc progress);
 /// How many levels below the path List returns (server default 1, at most
 /// 10). Go: WithVolumeDepth.
 VolumeListOption WithVolumeDepth(int depth);
@@ -264,17 +278,37 @@ class Volume {
                                          const std::string& path) const;
   /// ReadFile without a Context (Context::Background()).
   std::unique_ptr<std::istream> ReadFile(const std::string& path) const;
+  /// ReadFile with an option (WithVolumeReadProgress); progress is
+  /// reported as the caller reads the stream. An e2b-cpp addition.
+  std::unique_ptr<std::istream> ReadFile(const Context& ctx,
+                                         const std::string& path,
+                                         const VolumeReadOption& option) const;
+  std::unique_ptr<std::istream> ReadFile(const std::string& path,
+                                         const VolumeReadOption& option) const;
 
   /// The whole file as bytes. Go: ReadFileBytes.
   std::vector<std::uint8_t> ReadFileBytes(const Context& ctx,
                                           const std::string& path) const;
   /// ReadFileBytes without a Context (Context::Background()).
   std::vector<std::uint8_t> ReadFileBytes(const std::string& path) const;
+  /// ReadFileBytes with an option (WithVolumeReadProgress). An e2b-cpp
+  /// addition.
+  std::vector<std::uint8_t> ReadFileBytes(const Context& ctx,
+                                          const std::string& path,
+                                          const VolumeReadOption& option) const;
+  std::vector<std::uint8_t> ReadFileBytes(const std::string& path,
+                                          const VolumeReadOption& option) const;
 
   /// The whole file as a string (raw bytes). Go: ReadFileString.
   std::string ReadFileString(const Context& ctx, const std::string& path) const;
   /// ReadFileString without a Context (Context::Background()).
   std::string ReadFileString(const std::string& path) const;
+  /// ReadFileString with an option (WithVolumeReadProgress). An e2b-cpp
+  /// addition.
+  std::string ReadFileString(const Context& ctx, const std::string& path,
+                             const VolumeReadOption& option) const;
+  std::string ReadFileString(const std::string& path,
+                             const VolumeReadOption& option) const;
 
   /// Uploads everything `data` yields to `path`, streaming (constant
   /// memory; sent chunked). Without WithVolumeForce an existing file is a

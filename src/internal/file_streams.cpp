@@ -1,11 +1,53 @@
 #include "internal/file_streams.hpp"
 
+#include "internal/ascii.hpp"
+
 #include <e2b/errors.hpp>
 
 #include <algorithm>
 #include <utility>
 
 namespace e2b::internal {
+
+// ---- WithDownloadProgress --------------------------------------------------
+
+namespace {
+
+class ProgressBodyReader : public BodyReader {
+ public:
+  ProgressBodyReader(std::unique_ptr<BodyReader> body,
+                     std::function<void(std::uint64_t, std::uint64_t)> progress)
+      : body_(std::move(body)), progress_(std::move(progress)) {
+    const auto length = FindHeader(body_->Headers(), "Content-Length");
+    if (length) total_ = ParseDecimal(*length, 20).value_or(0);
+  }
+  int Status() const override { return body_->Status(); }
+  const HttpHeaders& Headers() const override { return body_->Headers(); }
+  std::size_t Read(char* buffer, std::size_t size) override {
+    const std::size_t got = body_->Read(buffer, size);
+    if (got > 0) {
+      received_ += got;
+      progress_(received_, total_);
+    }
+    return got;
+  }
+
+ private:
+  std::unique_ptr<BodyReader> body_;
+  std::function<void(std::uint64_t, std::uint64_t)> progress_;
+  std::uint64_t total_ = 0;
+  std::uint64_t received_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<BodyReader> WithDownloadProgress(
+    std::unique_ptr<BodyReader> body,
+    std::function<void(std::uint64_t, std::uint64_t)> progress) {
+  if (!progress) return body;
+  return std::make_unique<ProgressBodyReader>(std::move(body),
+                                              std::move(progress));
+}
 
 // ---- BodyReaderStreambuf ---------------------------------------------------
 

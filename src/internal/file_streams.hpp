@@ -23,6 +23,13 @@ namespace e2b::internal {
 
 inline constexpr std::size_t kStreamChunkBytes = std::size_t{64} << 10;
 
+/// `body`, reporting each chunk it yields to `progress` (bytes so far, and
+/// the answer's Content-Length as the total, 0 without one); `body` itself
+/// when `progress` is empty.
+std::unique_ptr<BodyReader> WithDownloadProgress(
+    std::unique_ptr<BodyReader> body,
+    std::function<void(std::uint64_t, std::uint64_t)> progress);
+
 /// The whole rest of a response body (the ...String/...Bytes reads of
 /// sandbox and volume files). Transport failures propagate.
 std::string ReadWholeBody(BodyReader& body);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -622,6 +623,43 @@ TEST_F(VolumeTest, ReadFileStringGetsTheBytes) {
   auto in = volume.ReadFile("/empty");
   EXPECT_EQ(in->get(), std::char_traits<char>::eof());
   EXPECT_FALSE(in->bad());
+}
+
+TEST_F(VolumeTest, ReadProgressReportsEveryByteAsItIsRead) {
+  auto client = MakeClient();
+  auto volume = MakeVolume(client);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+  const auto record =
+      e2b::WithVolumeReadProgress([&](std::uint64_t got, std::uint64_t total) {
+        calls.emplace_back(got, total);
+      });
+  const std::string text(300000, 'r');
+  Respond(200, text);
+  EXPECT_EQ(volume.ReadFileString("/big", record), text);
+  ASSERT_FALSE(calls.empty());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, text.size());  // the Content-Length
+    if (i > 0) {
+      EXPECT_GT(calls[i].first, calls[i - 1].first);
+    }
+  }
+  EXPECT_EQ(calls.back().first, text.size());
+
+  // The stream reports as the caller reads, on the caller's thread.
+  calls.clear();
+  Respond(200, text);
+  auto in = volume.ReadFile(e2b::Context::Background(), "/big", record);
+  EXPECT_TRUE(calls.empty() || calls.back().first < text.size());
+  std::string got(std::istreambuf_iterator<char>(*in), {});
+  EXPECT_EQ(got, text);
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().first, text.size());
+
+  calls.clear();
+  Respond(200, "xyz");
+  EXPECT_EQ(volume.ReadFileBytes("/f", record),
+            (std::vector<std::uint8_t>{'x', 'y', 'z'}));
+  EXPECT_EQ(calls.back(), std::make_pair(std::uint64_t{3}, std::uint64_t{3}));
 }
 
 // ---- content: errors --------------------------------------------------------
