@@ -379,10 +379,9 @@ WaitOption WithWaitOnPty(OutputBytesCallback callback);
 /// unknown). The one callback type of every transfer that reports
 /// progress: sandbox files (WithReadProgress, WithWriteProgress), volume
 /// files (WithVolumeReadProgress, WithVolumeWriteProgress), template file
-/// bundles
-/// (Client::UploadBuildFiles, BuildConfig::UploadProgress). Guarantees,
-/// for all of them: called on the thread that called the transfer (a
-/// download stream's: the thread that reads it), never on a thread of the
+/// bundles (Client::UploadBuildFiles, BuildConfig::UploadProgress).
+/// Guarantees, for all of them: called on the thread that called the transfer
+/// (a download stream's: the thread that reads it), never on a thread of the
 /// library, one call at a time, after every chunk moved, with
 /// `transferred` never decreasing. It must not call back into the same
 /// transfer, and should return quickly: the transfer waits for it.
