@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <sstream>
 #include <string_view>
 #include <utility>
 
@@ -147,18 +148,20 @@ class RestVolumeContentApi final : public VolumeContentApi {
     // end (even with exceptions enabled on it) and turns a badbit into a
     // failure, so a broken source never passes as a shorter file.
     std::optional<ConcatStream> body;
+    std::istringstream buffer_stream;
     if (data != nullptr) {
       body.emplace();
       body->AddStream(*data);
       request.body_stream = &*body;
     } else if (p.Progress) {
       // Progress is counted where curl reads the body, so an in-memory
-      // body goes through the stream as well, with its size declared.
-      const std::uint64_t size = buffer.size();
+      // body goes through the stream as well, chunk by chunk, with its
+      // size declared.
+      request.body_size = buffer.size();
+      buffer_stream.str(std::move(buffer));
       body.emplace();
-      body->AddText(std::move(buffer));
+      body->AddStream(buffer_stream);
       request.body_stream = &*body;
-      request.body_size = size;
     } else {
       request.body = std::move(buffer);
     }
