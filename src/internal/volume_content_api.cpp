@@ -158,7 +158,7 @@ class RestVolumeContentApi final : public VolumeContentApi {
       // body goes through the stream as well, chunk by chunk, with its
       // size declared.
       request.body_size = buffer.size();
-      buffer_stream.str(std::move(buffer));
+      buffer_stream.str(buffer);
       body.emplace();
       body->AddStream(buffer_stream);
       request.body_stream = &*body;
