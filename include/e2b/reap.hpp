@@ -43,9 +43,9 @@ struct ReapFailure {
   std::string Message;
 };
 
-/// What ReapSandboxes did. Every listed sandbox appears in exactly one of
-/// Killed, Gone, Failed and Skipped (Selected repeats the first three, or
-/// holds everything selected in a dry run).
+/// What ReapSandboxes did. Every listed sandbox is either in Selected or
+/// in Skipped; after a kill run each selected one is also in exactly one
+/// of Killed, Gone and Failed (a dry run leaves those three empty).
 struct ReapReport {
   /// The sandboxes that matched, in listing order.
   std::vector<std::string> Selected;
