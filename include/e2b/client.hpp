@@ -184,6 +184,7 @@ class Client {
   /// without a criterion, and the listing's error when a page fails
   /// (nothing is killed then). An e2b-cpp addition.
   ReapReport ReapSandboxes(const Context& ctx, const ReapOptions& opts) const;
+  /// ReapSandboxes without a Context (Context::Background()).
   ReapReport ReapSandboxes(const ReapOptions& opts) const;
 
   /// Forks a running sandbox by ID; see Sandbox::Fork. Go: ForkSandbox.

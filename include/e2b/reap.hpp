@@ -36,6 +36,7 @@ struct ReapOptions {
 
 /// A sandbox ReapSandboxes selected but could not kill.
 struct ReapFailure {
+  /// The sandbox whose kill failed.
   std::string SandboxID;
   /// The HTTP status of the refusal; 0 when no answer came (network).
   int StatusCode = 0;

@@ -283,6 +283,7 @@ class Volume {
   std::unique_ptr<std::istream> ReadFile(const Context& ctx,
                                          const std::string& path,
                                          const VolumeReadOption& option) const;
+  /// ReadFile with an option, without a Context (Context::Background()).
   std::unique_ptr<std::istream> ReadFile(const std::string& path,
                                          const VolumeReadOption& option) const;
 
@@ -296,6 +297,8 @@ class Volume {
   std::vector<std::uint8_t> ReadFileBytes(const Context& ctx,
                                           const std::string& path,
                                           const VolumeReadOption& option) const;
+  /// ReadFileBytes with an option, without a Context
+  /// (Context::Background()).
   std::vector<std::uint8_t> ReadFileBytes(const std::string& path,
                                           const VolumeReadOption& option) const;
 
@@ -307,6 +310,8 @@ class Volume {
   /// addition.
   std::string ReadFileString(const Context& ctx, const std::string& path,
                              const VolumeReadOption& option) const;
+  /// ReadFileString with an option, without a Context
+  /// (Context::Background()).
   std::string ReadFileString(const std::string& path,
                              const VolumeReadOption& option) const;
 
