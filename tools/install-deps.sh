@@ -12,6 +12,8 @@ packages=(
   clang libclang-rt-14-dev clang-format clang-tidy jq
   # The reference docs: the docs.doxygen test fails without it.
   doxygen
+  # The Debian package test (tests/packaging/debian_package.sh).
+  debhelper dpkg-dev fakeroot lintian
   # e2b-local's sandboxes: the base root filesystem (mmdebstrap, the Debian
   # keys it checks the mirror with; zstd for --rootfs *.tar.zst), the
   # seccomp filter of the sandbox init, user-mode networking and the
