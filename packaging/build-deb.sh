@@ -35,8 +35,8 @@ tree="$out/e2b-cpp-$version"
 mkdir "$tree"
 
 # The upstream tree: the files git knows (tracked and new, not ignored) when
-# it is a checkout, else everything but build directories.
-if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# it is the top of a checkout, else everything but build directories.
+if [[ $(git -C "$src" rev-parse --show-toplevel 2>/dev/null) == "$src" ]]; then
   (cd "$src" && git ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
     tar --null -T - -cf -) | tar -xf - -C "$tree"
