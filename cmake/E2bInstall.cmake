@@ -33,9 +33,15 @@ endif()
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/e2bConfig.cmake.in
   ${PROJECT_BINARY_DIR}/e2bConfig.cmake INSTALL_DESTINATION ${E2B_CMAKE_DIR})
-# 0.x: minor versions may break the API.
+# 0.x: minor versions may break the API; from 1.0 only major ones
+# (docs/releasing.md), the same rule as the SONAME (src/CMakeLists.txt).
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(_e2b_compatibility SameMinorVersion)
+else()
+  set(_e2b_compatibility SameMajorVersion)
+endif()
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/e2bConfigVersion.cmake
-  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+  VERSION ${PROJECT_VERSION} COMPATIBILITY ${_e2b_compatibility})
 install(FILES ${PROJECT_BINARY_DIR}/e2bConfig.cmake
   ${PROJECT_BINARY_DIR}/e2bConfigVersion.cmake DESTINATION ${E2B_CMAKE_DIR})
 
