@@ -16,7 +16,7 @@ work=$(cd "$work" && pwd)
 # Kept when the test fails, for a look at build.log and the packages.
 trap 'rc=$?; if [[ $rc -eq 0 ]]; then rm -rf "$work"; else
   echo "debian package: kept $work" >&2; fi' EXIT
-jobs=$(nproc)
+jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 
 fail() { echo "debian package: $*" >&2; exit 1; }
 
