@@ -14,8 +14,11 @@ rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 # Kept when the test fails, for a look at build.log and the packages.
-trap 'rc=$?; if [[ $rc -eq 0 ]]; then rm -rf "$work"; else
-  echo "debian package: kept $work" >&2; fi' EXIT
+finish() {
+  local rc=$?
+  if [[ $rc -eq 0 ]]; then rm -rf "$work"; else echo "debian package: kept $work" >&2; fi
+}
+trap finish EXIT
 jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 
 fail() { echo "debian package: $*" >&2; exit 1; }

@@ -16,8 +16,11 @@ work=$2
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-trap 'rc=$?; if [[ $rc -eq 0 ]]; then rm -rf "$work"; else
-  echo "package recipes: kept $work" >&2; fi' EXIT
+finish() {
+  local rc=$?
+  if [[ $rc -eq 0 ]]; then rm -rf "$work"; else echo "package recipes: kept $work" >&2; fi
+}
+trap finish EXIT
 jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 fail() { echo "package recipes: $*" >&2; exit 1; }
 
