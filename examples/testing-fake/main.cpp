@@ -1,5 +1,5 @@
 // Unit-testing your own code that uses e2b::Client, with FakeE2B
-// (e2b::testing_fake) instead of E2B or e2b-local: the fake answers the
+// (e2b::testing) instead of E2B or e2b-local: the fake answers the
 // control plane and envd on a loopback port, and the tests script the
 // commands, inspect the files and inject failures.
 
